@@ -1,0 +1,5 @@
+"""Allow ``python -m coursekit``."""
+
+from coursekit.cli import main
+
+main()

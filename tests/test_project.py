@@ -1,0 +1,44 @@
+"""The project's promises to a newcomer: two commands, CI runs the same one, pinned bounds, lint."""
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def readme_commands():
+    block = re.search(r"```(?:bash|sh|console)?\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    assert block, "README.md has no code block"
+    return [line.split("#")[0].strip() for line in block.group(1).splitlines() if line.strip()]
+
+
+def test_readme_opens_with_exactly_two_commands_lab_and_test():
+    commands = readme_commands()
+    assert commands == ["python3 course.py lab", "python3 course.py test"]
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    script = (ROOT / ".ci" / "run").read_text()
+    run_lines = [line.strip() for line in script.splitlines() if line.strip() and not line.startswith("#")
+                 and not line.startswith(("set ", "cd "))]
+    assert run_lines == [f"exec {readme_commands()[1]}"]
+
+
+def test_every_dependency_has_a_lower_bound():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    requirements = project["dependencies"] + [r for extra in project["optional-dependencies"].values() for r in extra]
+    unpinned = [r for r in requirements if ">=" not in r]
+    assert not unpinned, f"dependencies without a lower bound: {unpinned}"
+
+
+def test_the_command_runs_as_a_module():
+    result = subprocess.run([sys.executable, "-m", "coursekit", "--help"], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0 and "generate" in result.stdout
+
+
+def test_the_code_is_lint_clean():
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "."], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stdout
