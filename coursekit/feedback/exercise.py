@@ -1,0 +1,226 @@
+"""Exercises, their known mistakes, and the set of them a lesson checks and hints from."""
+
+from __future__ import annotations
+
+import copy
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from coursekit.feedback import messages
+from coursekit.feedback.compare import difference
+from coursekit.feedback.result import CheckFailed, CheckResult
+
+_LIBRARY_PATHS = (str(Path(__file__).resolve().parents[1]), "site-packages", "/lib/python")
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A known wrong implementation; when a learner's results match it, ``hint`` is shown."""
+
+    name: str
+    variant: Callable
+    hint: str
+
+
+@dataclass
+class Exercise:
+    """One graded exercise: cases with expected results, or a ``test`` callable for objects.
+
+    ``expected`` is an oracle called with each case's arguments, or a list of literal results.
+    ``test(obj)`` raises AssertionError or returns a message when ``obj`` is wrong; ``probe(obj)``
+    (optional) returns data that is compared with each Mistake's to recognise it.
+    """
+
+    name: str
+    cases: Sequence[tuple] = ()
+    expected: Callable | Sequence | None = None
+    test: Callable | None = None
+    probe: Callable | None = None
+    mistakes: Sequence[Mistake] = ()
+    hints: Sequence[str] = ()
+    rtol: float = 1e-6
+    atol: float = 1e-9
+    _hints_shown: int = field(default=0, repr=False)
+
+    def expected_for(self, index: int):
+        """The expected result of case ``index``."""
+        if callable(self.expected):
+            return self.expected(*self.cases[index])
+        return self.expected[index]
+
+
+class _Raised(Exception):
+    """The learner's code raised; carries the original exception."""
+
+    def __init__(self, error: BaseException):
+        super().__init__(error)
+        self.error = error
+
+
+def _call(func: Callable, args: tuple):
+    """Call the learner's ``func`` on copies of ``args``; report writes into them as an error."""
+    copies = copy.deepcopy(args)
+    try:
+        out = func(*copies)
+    except Exception as error:  # noqa: BLE001 -- any learner error becomes a verdict, not a crash
+        raise _Raised(error) from error
+    for index, (before, after) in enumerate(zip(args, copies, strict=True)):
+        if isinstance(before, np.ndarray) and not np.array_equal(before, after, equal_nan=True):
+            raise AssertionError(messages.MUTATED.format(index=index + 1))
+    return out
+
+
+def _learner_line(error: BaseException) -> str | None:
+    """The last line of the traceback that belongs to the learner's code, not a library."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if not f.filename.startswith(_LIBRARY_PATHS)
+              and not any(part in f.filename for part in _LIBRARY_PATHS[1:])]
+    return frames[-1].line if frames and frames[-1].line else None
+
+
+def _short(args: tuple) -> str:
+    parts = [getattr(a, "__name__", None) or np.array2string(np.asarray(a), precision=4, threshold=6)
+             if not isinstance(a, (int, float)) else f"{a:g}" for a in args]
+    return "(" + ", ".join(parts) + ")"
+
+
+class ExerciseSet:
+    """A lesson's exercises: ``check(name, obj)`` gives a verdict, ``hint(name)`` help in tiers."""
+
+    def __init__(self, title: str):
+        self.title = title
+        self._exercises: dict[str, Exercise] = {}
+
+    def add(self, exercise: Exercise) -> Exercise:
+        """Register ``exercise`` under its name and return it."""
+        self._exercises[exercise.name] = exercise
+        return exercise
+
+    def names(self) -> list[str]:
+        """The registered exercise names, in the order added."""
+        return list(self._exercises)
+
+    def __getitem__(self, name: str) -> Exercise:
+        if name not in self._exercises:
+            raise KeyError(messages.UNKNOWN_EXERCISE.format(name=name, known=", ".join(self._exercises)))
+        return self._exercises[name]
+
+    def evaluate(self, name: str, obj) -> CheckResult:
+        """The verdict on ``obj`` for exercise ``name``, without printing or raising."""
+        exercise = self[name]
+        try:
+            if exercise.test is not None:
+                return self._evaluate_test(exercise, obj)
+            return self._evaluate_cases(exercise, obj)
+        except _Raised as raised:
+            error = raised.error
+            if isinstance(error, NotImplementedError):
+                return CheckResult(name, "not attempted", messages.NOT_ATTEMPTED.format(name=name))
+            text = messages.ERROR.format(name=name, error=f"{type(error).__name__}: {error}", case=self._case)
+            line = _learner_line(error)
+            if line:
+                text += "\n" + messages.ERROR_LINE.format(line=line)
+            return CheckResult(name, "error", text)
+
+    def _evaluate_cases(self, exercise: Exercise, func) -> CheckResult:
+        outputs = []
+        for args in exercise.cases:
+            self._case = _short(args)
+            try:
+                outputs.append(_call(func, args))
+            except AssertionError as mutated:
+                failed = messages.FAILED.format(name=exercise.name, case=self._case)
+                return CheckResult(exercise.name, "failed", f"{failed}\n{mutated}")
+        for index, got in enumerate(outputs):
+            found = difference(got, exercise.expected_for(index), rtol=exercise.rtol, atol=exercise.atol)
+            if found:
+                case = _short(exercise.cases[index])
+                return self._failure(exercise, messages.FAILED.format(name=exercise.name, case=case) + "\n" + found,
+                                     lambda variant: self._same_outputs(exercise, variant, outputs))
+        return CheckResult(exercise.name, "passed", messages.PASSED.format(name=exercise.name, cases=len(outputs)))
+
+    def _same_outputs(self, exercise: Exercise, variant: Callable, outputs: list) -> bool:
+        for args, got in zip(exercise.cases, outputs, strict=True):
+            try:
+                theirs = variant(*copy.deepcopy(args))
+            except Exception:  # noqa: BLE001 -- a variant that cannot run on a case matches nothing
+                return False
+            if difference(got, theirs, rtol=exercise.rtol, atol=exercise.atol):
+                return False
+        return True
+
+    def _evaluate_test(self, exercise: Exercise, obj) -> CheckResult:
+        self._case = "(the exercise's test)"
+        problem = self._run_test(exercise, obj)
+        if problem is None:
+            return CheckResult(exercise.name, "passed", messages.PASSED.format(name=exercise.name, cases="all"))
+
+        def matches(variant) -> bool:
+            if exercise.probe is not None:
+                try:
+                    mine, theirs = exercise.probe(obj), exercise.probe(variant)
+                except Exception:  # noqa: BLE001
+                    return False
+                return difference(mine, theirs, rtol=exercise.rtol, atol=exercise.atol) is None
+            try:
+                return self._run_test(exercise, variant) == problem
+            except _Raised:
+                return False
+
+        return self._failure(exercise, messages.TEST_FAILED.format(name=exercise.name, message=problem), matches)
+
+    @staticmethod
+    def _run_test(exercise: Exercise, obj) -> str | None:
+        try:
+            outcome = exercise.test(obj)
+        except AssertionError as failure:
+            return str(failure)
+        except Exception as error:  # noqa: BLE001
+            raise _Raised(error) from error
+        return outcome or None
+
+    @staticmethod
+    def _failure(exercise: Exercise, text: str, matches: Callable[[Callable], bool]) -> CheckResult:
+        for mistake in exercise.mistakes:
+            if matches(mistake.variant):
+                likely = messages.LIKELY_MISTAKE.format(hint=mistake.hint)
+                return CheckResult(exercise.name, "failed", f"{text}\n{likely}",
+                                   hint=mistake.hint, mistake=mistake.name)
+        return CheckResult(exercise.name, "failed", text)
+
+    def check(self, name: str, obj) -> CheckResult:
+        """Check ``obj`` against exercise ``name``: show the verdict; raise CheckFailed unless passed."""
+        result = self.evaluate(name, obj)
+        _show(result)
+        if not result.passed:
+            raise CheckFailed(result)
+        return result
+
+    def hint(self, name: str) -> str:
+        """The next tier of help for exercise ``name`` (the last tier repeats)."""
+        exercise = self[name]
+        if not exercise.hints:
+            text = messages.NO_HINTS.format(name=name)
+        else:
+            tier = min(exercise._hints_shown, len(exercise.hints) - 1)
+            exercise._hints_shown += 1
+            text = messages.HINT.format(tier=tier + 1, tiers=len(exercise.hints), name=name, hint=exercise.hints[tier])
+        print(text)
+        return text
+
+
+def _show(result: CheckResult) -> None:
+    """Display ``result``: rich HTML in Jupyter, plain text elsewhere."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        print(result)
+        return
+    if get_ipython() is None:
+        print(result)
+    else:
+        display(result)

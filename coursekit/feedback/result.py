@@ -1,0 +1,43 @@
+"""The outcome of one check: a state, a message in plain words, and a hint when one applies."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+STATES = ("passed", "failed", "not attempted", "error")
+_COLOURS = {"passed": "#1a7f37", "failed": "#cf222e", "not attempted": "#9a6700", "error": "#cf222e"}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What ``ExerciseSet.check`` found: ``status`` is one of STATES."""
+
+    exercise: str
+    status: str
+    message: str
+    hint: str | None = None
+    mistake: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    def __str__(self) -> str:
+        return self.message
+
+    def _repr_pretty_(self, printer, cycle) -> None:  # IPython's plain-text view: the message itself
+        printer.text(self.message)
+
+    def _repr_html_(self) -> str:
+        colour = _COLOURS[self.status]
+        lines = html.escape(self.message).replace("\n", "<br>")
+        return f'<div style="border-left:4px solid {colour};padding:2px 8px">{lines}</div>'
+
+
+class CheckFailed(AssertionError):
+    """Raised by a check that did not pass, so a test cell fails as nbgrader expects."""
+
+    def __init__(self, result: CheckResult):
+        super().__init__(result.message)
+        self.result = result

@@ -1,0 +1,216 @@
+"""Lesson 01's exercise set: cases, known mistakes with their hints, and tiered hints.
+
+The expected results come from derivatives known in closed form for the test functions
+used here (cos for sin, ...), never from an implementation of the exercise itself.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from coursekit.feedback import Exercise, ExerciseSet, Mistake
+
+exercises = ExerciseSet("01 The chain rule")
+
+
+def cube(x):
+    """x**3, a test function whose derivative 3x**2 is known."""
+    return x**3
+
+
+def square(x):
+    """x**2, whose derivative is 2x."""
+    return x**2
+
+
+def double(x):
+    """2x, the derivative of square."""
+    return 2 * x
+
+
+# ---------------------------------------------------------------- 1. central difference
+H = 1e-5  # the exercise's default step
+
+
+exercises.add(Exercise(
+    "central_difference",
+    cases=[(np.sin, 1.0), (np.exp, 0.5), (cube, 2.0), (np.cos, -2.5)],
+    expected=[np.cos(1.0), np.exp(0.5), 12.0, -np.sin(-2.5)],
+    rtol=1e-8, atol=1e-10,
+    mistakes=[
+        Mistake("forward difference", lambda f, x, h=H: (f(x + h) - f(x)) / h,
+                "this is the forward difference (f(x+h) - f(x)) / h; its error shrinks only like h. "
+                "Step to both sides: f(x+h) and f(x-h)."),
+        Mistake("divided by h", lambda f, x, h=H: (f(x + h) - f(x - h)) / h,
+                "your result is twice the slope: the two points x-h and x+h are 2h apart, so divide by 2h."),
+        Mistake("backward difference", lambda f, x, h=H: (f(x) - f(x - h)) / h,
+                "this is the backward difference (f(x) - f(x-h)) / h; use both sides of x."),
+    ],
+    hints=[
+        "The slope of the line through two points is (rise) / (run).",
+        "Take the two points x - h and x + h, one on each side of x.",
+        "Divide f(x + h) - f(x - h) by the distance between the two points, 2h.",
+    ],
+))
+
+# ---------------------------------------------------------------- 2. chain rule along a chain
+LAYERS = ([square, np.sin, np.exp], [double, np.cos, np.exp])  # x -> x^2 -> sin -> exp
+SHORT = ([np.sin, square], [np.cos, double])                       # x -> sin x -> (sin x)^2
+
+
+def _exp_sin_square_slope(x):
+    return np.exp(np.sin(x**2)) * np.cos(x**2) * 2 * x
+
+
+def _square_sin_slope(x):
+    return 2 * np.sin(x) * np.cos(x)
+
+
+def _at_input(functions, derivatives, x):
+    return float(np.prod([d(x) for d in derivatives]))
+
+
+def _sum_of_slopes(functions, derivatives, x):
+    total, value = 0.0, x
+    for f, d in zip(functions, derivatives, strict=True):
+        total += d(value)
+        value = f(value)
+    return total
+
+
+def _outer_only(functions, derivatives, x):
+    value = x
+    for f in functions[:-1]:
+        value = f(value)
+    return float(derivatives[-1](value))
+
+
+exercises.add(Exercise(
+    "chain_rule",
+    cases=[(*LAYERS, 0.7), (*LAYERS, -1.3), (*SHORT, 0.4), ([np.exp], [np.exp], 1.1)],
+    expected=[_exp_sin_square_slope(0.7), _exp_sin_square_slope(-1.3), _square_sin_slope(0.4), np.exp(1.1)],
+    mistakes=[
+        Mistake("derivatives at x", _at_input,
+                "every derivative was evaluated at x. Each one belongs at the input of its own function: "
+                "compute the intermediate values on the way forward and evaluate each derivative there."),
+        Mistake("added", _sum_of_slopes,
+                "you added the local slopes. Along a chain they multiply: dz/dx = dz/dy * dy/du * du/dx."),
+        Mistake("outer only", _outer_only,
+                "only the outermost derivative is there: multiply in the derivative of every inner function too."),
+    ],
+    hints=[
+        "Go forward first: keep the value that enters each function.",
+        "The local slope of function k is derivatives[k] evaluated at the value entering function k.",
+        "Start from slope = 1.0 and multiply in each local slope while you go forward.",
+    ],
+))
+
+# ---------------------------------------------------------------- 3. branches add
+# f(x, y) = sin(u) * v with u = x*y and v = x + y**2: x and y each reach f along two paths.
+
+
+def _f_partials(x, y):
+    u, v = x * y, x + y**2
+    return (np.cos(u) * y * v + np.sin(u), np.cos(u) * x * v + np.sin(u) * 2 * y)
+
+
+def _u_branch_only(x, y):
+    u, v = x * y, x + y**2
+    return (np.cos(u) * y * v, np.cos(u) * x * v)
+
+
+def _branches_multiplied(x, y):
+    u, v = x * y, x + y**2
+    return ((np.cos(u) * y * v) * np.sin(u), (np.cos(u) * x * v) * (np.sin(u) * 2 * y))
+
+
+def _v_branch_only(x, y):
+    u = x * y
+    return (np.sin(u), np.sin(u) * 2 * y)
+
+
+BRANCH_POINTS = [(0.5, 1.5), (-1.2, 0.3), (2.0, -0.7), (0.0, 1.0)]
+
+exercises.add(Exercise(
+    "branch_gradient",
+    cases=BRANCH_POINTS,
+    expected=[_f_partials(x, y) for x, y in BRANCH_POINTS],
+    mistakes=[
+        Mistake("u branch only", _u_branch_only,
+                "only the path through u is there. x and y also reach f through v = x + y**2: add that path."),
+        Mistake("v branch only", _v_branch_only,
+                "only the path through v is there. x and y also reach f through u = x*y: add that path."),
+        Mistake("multiplied", _branches_multiplied,
+                "you multiplied the two paths' contributions. Where a variable reaches the output along "
+                "several paths, the contributions add."),
+    ],
+    hints=[
+        "df/dx = df/du * du/dx + df/dv * dv/dx, and the same for y.",
+        "df/du = cos(u) * v and df/dv = sin(u).",
+        "du/dx = y, du/dy = x, dv/dx = 1, dv/dy = 2y.",
+    ],
+))
+
+# ---------------------------------------------------------------- 4. verify with SymPy
+x = sp.Symbol("x")
+VERIFY_CASES = [
+    ((x + 2) ** 2 + 5, 2 * x + 4, x),
+    ((x**2 + 1) ** 3, 6 * x**5 + 12 * x**3 + 6 * x, x),     # right, but written expanded
+    ((x**2 + 1) ** 3, 3 * (x**2 + 1) ** 2, x),              # the inner derivative is missing
+    (sp.sin(x) ** 2, sp.sin(2 * x), x),                      # right, by a trigonometric identity
+    (sp.exp(-x**2), -2 * sp.exp(-x**2), x),                  # wrong
+]
+
+exercises.add(Exercise(
+    "verify_derivative",
+    cases=VERIFY_CASES,
+    expected=[True, True, False, True, False],
+    mistakes=[
+        Mistake("structural ==", lambda expr, claimed, var: bool(sp.diff(expr, var) == claimed),
+                "`==` on SymPy expressions compares how they are written, not what they are worth: "
+                "6*x*(x**2+1)**2 and its expansion differ as trees. Simplify the difference and compare it with 0."),
+        Mistake("forgot diff", lambda expr, claimed, var: bool(sp.simplify(expr - claimed) == 0),
+                "you compared the claim with the function itself; differentiate the function first (sp.diff)."),
+    ],
+    hints=[
+        "sp.diff(expr, var) is SymPy's derivative of expr.",
+        "Two expressions are equal when their difference simplifies to 0.",
+        "Return bool(sp.simplify(sp.diff(expr, var) - claimed) == 0).",
+    ],
+))
+
+# ---------------------------------------------------------------- 5. a derivative by hand
+PROBE_POINTS = np.array([-1.7, -0.4, 0.3, 0.9, 2.2])
+
+
+def _values(expression_of) -> np.ndarray:
+    """The learner's expression, evaluated at a few points (how mistakes are recognised)."""
+    expression = sp.sympify(expression_of(x))
+    return np.asarray(sp.lambdify(x, expression, "numpy")(PROBE_POINTS), dtype=np.float64) * np.ones_like(PROBE_POINTS)
+
+
+def _is_derivative_of_x_sin_x2(expression_of) -> str | None:
+    expression = expression_of(x)
+    if not isinstance(expression, sp.Basic):
+        return f"return a SymPy expression in x, not a {type(expression).__name__}"
+    if sp.simplify(expression - sp.diff(x * sp.sin(x**2), x)) != 0:
+        return f"{expression} is not the derivative of x*sin(x**2)"
+    return None
+
+
+exercises.add(Exercise(
+    "hand_derivative",
+    test=_is_derivative_of_x_sin_x2,
+    probe=_values,
+    mistakes=[
+        Mistake("inner derivative missing", lambda v: sp.sin(v**2) + v * sp.cos(v**2),
+                "the derivative of sin(x**2) is cos(x**2) times the derivative of x**2, which is 2x."),
+        Mistake("product rule missing", lambda v: 2 * v**2 * sp.cos(v**2),
+                "x*sin(x**2) is a product: (a*b)' = a'*b + a*b'. The term sin(x**2) (from x' = 1) is missing."),
+    ],
+    hints=[
+        "It is a product a*b with a = x and b = sin(x**2): use (ab)' = a'b + ab'.",
+        "b = sin(x**2) is a composition: b' = cos(x**2) * 2x.",
+    ],
+))
