@@ -1,0 +1,106 @@
+"""check(): the four states, where-and-by-how-much messages, known mistakes, tiered hints."""
+
+import numpy as np
+import pytest
+
+from coursekit.feedback import CheckFailed, Exercise, ExerciseSet, Mistake
+
+
+def square_set():
+    ex = ExerciseSet("demo")
+    ex.add(Exercise(
+        "square", cases=[(np.array([1.0, -2.0, 3.0]),), (np.array([[0.5]]),)], expected=lambda a: a * a,
+        mistakes=[Mistake("doubled", lambda a: 2 * a, "you doubled instead of squaring."),
+                  Mistake("abs", lambda a: np.abs(a), "abs is not a square.")],
+        hints=["multiply", "a * a"],
+    ))
+    return ex
+
+
+def verdict(ex, func, name="square"):
+    with pytest.raises(CheckFailed) as err:
+        ex.check(name, func)
+    return err.value.result
+
+
+def test_a_right_answer_passes_and_returns_the_result():
+    result = square_set().check("square", lambda a: a**2)
+    assert result.status == "passed" and "passed" in str(result)
+
+
+def test_a_stub_is_not_attempted():
+    def stub(a):
+        raise NotImplementedError()
+
+    result = verdict(square_set(), stub)
+    assert result.status == "not attempted" and "not attempted" in result.message
+
+
+def test_an_exception_is_an_error_quoting_the_learners_line():
+    def broken(a):
+        return a @ a.T + undefined_name  # noqa: F821
+
+    result = verdict(square_set(), broken)
+    assert result.status == "error"
+    assert "NameError" in result.message and "undefined_name" in result.message
+    assert "return a @ a.T + undefined_name" in result.message
+
+
+def test_a_wrong_value_names_where_and_by_how_much():
+    result = verdict(square_set(), lambda a: a * a + np.array([0, 0, 0.5])[: a.shape[-1]] if a.ndim == 1 else a * a)
+    assert result.status == "failed"
+    assert "result[2]" in result.message and "expected 9" in result.message and "got 9.5" in result.message
+
+
+def test_a_wrong_shape_fails_even_when_broadcasting_would_hide_it():
+    result = verdict(square_set(), lambda a: (a * a).reshape(-1, 1))
+    assert "shape (3, 1)" in result.message and "expected shape (3,)" in result.message
+
+
+def test_nan_in_the_result_is_reported_in_plain_words():
+    result = verdict(square_set(), lambda a: np.where(a < 0, np.nan, a * a))
+    assert "NaN or infinity" in result.message and "[1]" in result.message
+
+
+def test_writing_into_the_argument_is_caught():
+    def in_place(a):
+        a *= a
+        return a
+
+    result = verdict(square_set(), in_place)
+    assert "changed its input argument 1 in place" in result.message
+
+
+def test_a_known_mistake_gets_its_hint():
+    result = verdict(square_set(), lambda a: a + a)
+    assert result.mistake == "doubled" and result.hint == "you doubled instead of squaring."
+    assert "Likely mistake: you doubled" in result.message
+
+
+def test_an_unknown_mistake_gets_no_hint():
+    result = verdict(square_set(), lambda a: a * 3)
+    assert result.mistake is None and "Likely mistake" not in result.message
+
+
+def test_hints_come_in_tiers_and_the_last_repeats(capsys):
+    ex = square_set()
+    assert [ex.hint("square") for _ in range(3)] == ["Hint 1/2 for 'square': multiply",
+                                                      "Hint 2/2 for 'square': a * a", "Hint 2/2 for 'square': a * a"]
+
+
+def test_test_based_exercise_uses_probe_to_recognise_mistakes():
+    ex = ExerciseSet("demo")
+    ex.add(Exercise("obj", test=lambda obj: None if obj.value() == 4 else f"value {obj.value()} is not 4",
+                    probe=lambda obj: obj.value(),
+                    mistakes=[Mistake("three", type("Three", (), {"value": lambda self: 3})(), "off by one")]))
+    good = type("Four", (), {"value": lambda self: 4})()
+    bad = type("AlsoThree", (), {"value": lambda self: 3})()
+    assert ex.check("obj", good).passed
+    result = verdict(ex, bad, "obj")
+    assert result.mistake == "three" and "value 3 is not 4" in result.message
+
+
+def test_unknown_exercise_names_the_known_ones():
+    with pytest.raises(KeyError) as err:
+        square_set().check("cube", lambda a: a)
+    assert "square" in str(err.value)

@@ -1,0 +1,31 @@
+"""Every registered mistake of every lesson's exercise set is rejected with its own hint."""
+
+import importlib
+import pkgutil
+
+import pytest
+
+import coursekit.lessons
+
+
+def registered_mistakes():
+    for module in pkgutil.iter_modules(coursekit.lessons.__path__):
+        exercises = importlib.import_module(f"coursekit.lessons.{module.name}").exercises
+        for name in exercises.names():
+            for mistake in exercises[name].mistakes:
+                yield pytest.param(exercises, name, mistake, id=f"{module.name}:{name}:{mistake.name}")
+
+
+@pytest.mark.parametrize(("exercises", "name", "mistake"), list(registered_mistakes()))
+def test_mistake_is_rejected_with_its_hint(exercises, name, mistake):
+    result = exercises.evaluate(name, mistake.variant)
+    assert result.status == "failed"
+    assert result.hint == mistake.hint, f"matched {result.mistake!r} instead"
+
+
+def test_every_exercise_registers_at_least_two_mistakes_and_hints():
+    for module in pkgutil.iter_modules(coursekit.lessons.__path__):
+        exercises = importlib.import_module(f"coursekit.lessons.{module.name}").exercises
+        for name in exercises.names():
+            assert len(exercises[name].mistakes) >= 2, f"{module.name}: {name}"
+            assert exercises[name].hints, f"{module.name}: {name} has no hints"

@@ -1,0 +1,120 @@
+"""Every derivative lesson 01 states, checked with SymPy, and the lesson's figures through their data."""
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from coursekit.viz import widgets
+from coursekit.viz.chain_rule import tangent_panels, tangents
+from coursekit.viz.numerical_error import EPS, step_error_curve
+
+x, y, u, v, h = sp.symbols("x y u v h")
+
+
+def same(a, b):
+    return sp.simplify(a - b) == 0
+
+
+def test_secant_slope_of_x_squared_is_6_plus_h_at_3():
+    assert same(((3 + h) ** 2 - 9) / h, 6 + h)
+
+
+def test_forward_and_central_difference_truncation_terms():
+    f = sp.Function("f")
+    forward = sp.series((f(x + h) - f(x)) / h, h, 0, 2).removeO().doit()
+    central = sp.series((f(x + h) - f(x - h)) / (2 * h), h, 0, 3).removeO().doit()
+    assert same(forward, sp.diff(f(x), x) + h / 2 * sp.diff(f(x), x, 2))
+    assert same(central, sp.diff(f(x), x) + h**2 / 6 * sp.diff(f(x), x, 3))
+
+
+def test_worked_example_by_chain_rule_and_by_expansion():
+    expr = (x + 2) ** 2 + 5
+    assert same(sp.expand(expr), x**2 + 4 * x + 9)
+    assert same(sp.diff(expr, x), 2 * x + 4)
+    assert same((2 * u).subs(u, x + 2) * 1, 2 * x + 4)  # dy/du * du/dx with u = x + 2
+
+
+def test_tangent_widget_example_sin_of_x_squared():
+    assert same(sp.diff(sp.sin(x**2), x), sp.cos(x**2) * 2 * x)
+
+
+def test_two_paths_recover_the_product_rule():
+    g, at = u * v, {u: x**2, v: sp.sin(x)}
+    by_paths = sp.diff(g, u).subs(at) * 2 * x + sp.diff(g, v).subs(at) * sp.cos(x)
+    assert same(by_paths, sp.diff(x**2 * sp.sin(x), x))
+    assert same(by_paths, sp.sin(x) * 2 * x + x**2 * sp.cos(x))
+
+
+def test_exercise_3_partials_sum_both_paths():
+    f = sp.sin(x * y) * (x + y**2)
+    uu, vv = x * y, x + y**2
+    assert same(sp.diff(f, x), sp.cos(uu) * vv * y + sp.sin(uu))
+    assert same(sp.diff(f, y), sp.cos(uu) * vv * x + sp.sin(uu) * 2 * y)
+
+
+def test_exercise_2_and_5_derivatives():
+    assert same(sp.diff(sp.exp(sp.sin(x**2)), x), sp.exp(sp.sin(x**2)) * sp.cos(x**2) * 2 * x)
+    assert same(sp.diff(sp.sin(x) ** 2, x), 2 * sp.sin(x) * sp.cos(x))
+    assert same(sp.diff(x * sp.sin(x**2), x), sp.sin(x**2) + 2 * x**2 * sp.cos(x**2))
+
+
+def test_exercise_4_cases_are_labelled_correctly():
+    from coursekit.lessons.l01_chain_rule import VERIFY_CASES, exercises
+
+    truth = [bool(same(sp.diff(expr, var), claimed)) for expr, claimed, var in VERIFY_CASES]
+    assert truth == list(exercises["verify_derivative"].expected)
+
+
+def test_step_error_curve_has_slopes_one_and_two_where_truncation_dominates():
+    steps = np.logspace(-3, -1, 9)
+    errors = step_error_curve(np.sin, np.cos, 1.0, steps)
+    slope_forward = np.polyfit(np.log10(steps), np.log10(errors.forward), 1)[0]
+    slope_central = np.polyfit(np.log10(steps), np.log10(errors.central), 1)[0]
+    assert slope_forward == pytest.approx(1.0, abs=0.05)
+    assert slope_central == pytest.approx(2.0, abs=0.05)
+
+
+def test_best_steps_sit_near_the_square_and_cube_roots_of_eps():
+    errors = step_error_curve(np.sin, np.cos, 1.0)
+    assert 0.03 < errors.best_step("forward") / EPS ** 0.5 < 30
+    assert 0.03 < errors.best_step("central") / EPS ** (1 / 3) < 30
+    assert errors.central.min() < 1e-10 < errors.forward.min()
+
+
+def test_tangent_slope_of_composition_is_the_product_of_slopes():
+    t = tangents(np.sin, np.cos, np.square, lambda s: 2 * s, 1.2)
+    measured = (np.sin((1.2 + 1e-6) ** 2) - np.sin((1.2 - 1e-6) ** 2)) / 2e-6
+    assert t.u == pytest.approx(1.44)
+    assert t.slope_fg == pytest.approx(t.slope_f * t.slope_g)
+    assert t.slope_fg == pytest.approx(measured, rel=1e-8)
+
+
+def test_tangent_panels_draw_each_tangent_with_its_slope():
+    figure = tangent_panels(np.sin, np.cos, np.square, lambda s: 2 * s, 0.5)
+    t = tangents(np.sin, np.cos, np.square, lambda s: 2 * s, 0.5)
+    for ax, slope in zip(figure.axes, (t.slope_g, t.slope_f, t.slope_fg), strict=True):
+        xs, ys = ax.lines[1].get_data()  # the dashed tangent
+        assert (ys[-1] - ys[0]) / (xs[-1] - xs[0]) == pytest.approx(slope)
+
+
+def test_headless_follows_the_environment(monkeypatch):
+    monkeypatch.setenv("COURSEKIT_HEADLESS", "1")
+    assert widgets.is_headless()
+    monkeypatch.setenv("COURSEKIT_HEADLESS", "0")
+    assert widgets.is_headless()  # plain pytest: no kernel, so still no front end
+
+
+def test_interactive_figure_draws_the_defaults_when_headless(monkeypatch):
+    import ipywidgets
+
+    monkeypatch.setenv("COURSEKIT_HEADLESS", "1")
+    seen = {}
+
+    def draw(a, b):
+        seen.update(a=a, b=b)
+        return tangent_panels(np.sin, np.cos, np.square, lambda s: 2 * s, a)
+
+    figure = widgets.interactive_figure(draw, a=ipywidgets.FloatSlider(value=0.25),
+                                        b=ipywidgets.Dropdown(options=["p", "q"]))
+    assert seen == {"a": 0.25, "b": "p"}
+    assert len(figure.axes) == 3
