@@ -55,7 +55,11 @@ def main(argv: list[str]) -> int:
         return 2
     python = ensure_environment()
     if argv[0] == "lab":
-        return subprocess.call([str(venv_executable("jupyter")), "lab", START_PAGE, *argv[1:]], cwd=ROOT)
+        # Containers often run as root, where JupyterLab refuses to start unless told it may.
+        as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+        # Serve the whole course (lessons and exercises) and open the start page in it.
+        where = [f"--ServerApp.root_dir={ROOT}", f"--LabApp.default_url=/lab/tree/{START_PAGE}"]
+        return subprocess.call([str(venv_executable("jupyter")), "lab", *where, *as_root, *argv[1:]], cwd=ROOT)
     return subprocess.call([str(python), "-m", "pytest", *argv[1:]], cwd=ROOT)
 
 
