@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import sysconfig
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -14,7 +15,8 @@ from coursekit.feedback import messages
 from coursekit.feedback.compare import difference
 from coursekit.feedback.result import CheckFailed, CheckResult
 
-_LIBRARY_PATHS = (str(Path(__file__).resolve().parents[1]), "site-packages", "/lib/python")
+_COURSEKIT = str(Path(__file__).resolve().parents[1])
+_STDLIB = sysconfig.get_paths()["stdlib"]
 
 
 @dataclass(frozen=True)
@@ -54,11 +56,12 @@ class Exercise:
 
 
 class _Raised(Exception):
-    """The learner's code raised; carries the original exception."""
+    """The learner's code raised; carries the original exception and the case it ran on."""
 
-    def __init__(self, error: BaseException):
+    def __init__(self, error: BaseException, case: str):
         super().__init__(error)
         self.error = error
+        self.case = case
 
 
 def _call(func: Callable, args: tuple):
@@ -67,17 +70,20 @@ def _call(func: Callable, args: tuple):
     try:
         out = func(*copies)
     except Exception as error:  # noqa: BLE001 -- any learner error becomes a verdict, not a crash
-        raise _Raised(error) from error
+        raise _Raised(error, _short(args)) from error
     for index, (before, after) in enumerate(zip(args, copies, strict=True)):
         if isinstance(before, np.ndarray) and not np.array_equal(before, after, equal_nan=True):
             raise AssertionError(messages.MUTATED.format(index=index + 1))
     return out
 
 
+def _is_library(filename: str) -> bool:
+    return filename.startswith((_COURSEKIT, _STDLIB)) or "site-packages" in filename
+
+
 def _learner_line(error: BaseException) -> str | None:
-    """The last line of the traceback that belongs to the learner's code, not a library."""
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if not f.filename.startswith(_LIBRARY_PATHS)
-              and not any(part in f.filename for part in _LIBRARY_PATHS[1:])]
+    """The last line of the traceback that belongs to the learner's code, not to a library."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if not _is_library(f.filename)]
     return frames[-1].line if frames and frames[-1].line else None
 
 
@@ -119,7 +125,7 @@ class ExerciseSet:
             error = raised.error
             if isinstance(error, NotImplementedError):
                 return CheckResult(name, "not attempted", messages.NOT_ATTEMPTED.format(name=name))
-            text = messages.ERROR.format(name=name, error=f"{type(error).__name__}: {error}", case=self._case)
+            text = messages.ERROR.format(name=name, error=f"{type(error).__name__}: {error}", case=raised.case)
             line = _learner_line(error)
             if line:
                 text += "\n" + messages.ERROR_LINE.format(line=line)
@@ -128,11 +134,10 @@ class ExerciseSet:
     def _evaluate_cases(self, exercise: Exercise, func) -> CheckResult:
         outputs = []
         for args in exercise.cases:
-            self._case = _short(args)
             try:
                 outputs.append(_call(func, args))
             except AssertionError as mutated:
-                failed = messages.FAILED.format(name=exercise.name, case=self._case)
+                failed = messages.FAILED.format(name=exercise.name, case=_short(args))
                 return CheckResult(exercise.name, "failed", f"{failed}\n{mutated}")
         for index, got in enumerate(outputs):
             found = difference(got, exercise.expected_for(index), rtol=exercise.rtol, atol=exercise.atol)
@@ -153,7 +158,6 @@ class ExerciseSet:
         return True
 
     def _evaluate_test(self, exercise: Exercise, obj) -> CheckResult:
-        self._case = "(the exercise's test)"
         problem = self._run_test(exercise, obj)
         if problem is None:
             return CheckResult(exercise.name, "passed", messages.PASSED.format(name=exercise.name, cases="all"))
@@ -179,7 +183,7 @@ class ExerciseSet:
         except AssertionError as failure:
             return str(failure)
         except Exception as error:  # noqa: BLE001
-            raise _Raised(error) from error
+            raise _Raised(error, messages.THE_TEST) from error
         return outcome or None
 
     @staticmethod
