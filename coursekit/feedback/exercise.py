@@ -184,7 +184,8 @@ class ExerciseSet:
             return str(failure)
         except Exception as error:  # noqa: BLE001
             raise _Raised(error, messages.THE_TEST) from error
-        return outcome or None
+        # A test may return a report object (truthy when it passed): only a string is a problem.
+        return outcome if isinstance(outcome, str) and outcome else None
 
     @staticmethod
     def _failure(exercise: Exercise, text: str, matches: Callable[[Callable], bool]) -> CheckResult:

@@ -10,6 +10,7 @@ import numpy as np
 import sympy as sp
 
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
+from coursekit.gradcheck import check_symbolic
 
 exercises = ExerciseSet("01 The chain rule")
 
@@ -194,9 +195,8 @@ def _is_derivative_of_x_sin_x2(expression_of) -> str | None:
     expression = expression_of(x)
     if not isinstance(expression, sp.Basic):
         return f"return a SymPy expression in x, not a {type(expression).__name__}"
-    if sp.simplify(expression - sp.diff(x * sp.sin(x**2), x)) != 0:
-        return f"{expression} is not the derivative of x*sin(x**2)"
-    return None
+    report = check_symbolic(x * sp.sin(x**2), x, expression)
+    return None if report.passed else str(report)
 
 
 exercises.add(Exercise(

@@ -104,3 +104,33 @@ def test_unknown_exercise_names_the_known_ones():
     with pytest.raises(KeyError) as err:
         square_set().check("cube", lambda a: a)
     assert "square" in str(err.value)
+
+
+def layer_set():
+    from coursekit import nn
+    from coursekit.gradcheck import check_layer
+
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    ex = ExerciseSet("layers")
+    ex.add(Exercise("tanh_layer", test=lambda cls: check_layer(cls(), x).assert_ok(),
+                    mistakes=[Mistake("1 - y", type("T", (nn.Tanh,), {"backward": lambda s, d: d * (1 - s.y)}),
+                                      "tanh' is 1 - y**2.")]))
+    return ex, nn
+
+
+def test_a_layer_exercise_passes_on_a_right_layer_even_though_its_report_is_an_object():
+    ex, nn = layer_set()
+    assert ex.check("tanh_layer", nn.Tanh).status == "passed"
+
+
+def test_a_layer_exercise_fails_with_the_gradient_report():
+    ex, nn = layer_set()
+    wrong = type("Wrong", (nn.Tanh,), {"backward": lambda s, d: -d * (1 - s.y**2)})
+    result = verdict(ex, wrong, "tanh_layer")
+    assert result.status == "failed" and "opposite sign" in result.message
+
+
+def test_a_layer_exercise_recognises_a_registered_wrong_layer():
+    ex, nn = layer_set()
+    result = verdict(ex, type("Mine", (nn.Tanh,), {"backward": lambda s, d: d * (1 - s.y)}), "tanh_layer")
+    assert result.mistake == "1 - y" and "1 - y**2" in result.message

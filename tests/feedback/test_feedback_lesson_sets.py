@@ -4,6 +4,7 @@ import importlib
 import pkgutil
 
 import pytest
+import sympy as sp
 
 import coursekit.lessons
 
@@ -29,3 +30,11 @@ def test_every_exercise_registers_at_least_two_mistakes_and_hints():
         for name in exercises.names():
             assert len(exercises[name].mistakes) >= 2, f"{module.name}: {name}"
             assert exercises[name].hints, f"{module.name}: {name} has no hints"
+
+
+def test_a_wrong_hand_derivative_is_shown_by_values_without_giving_the_answer_away():
+    from coursekit.lessons.l01_chain_rule import exercises
+
+    result = exercises.evaluate("hand_derivative", lambda v: v * sp.cos(v**2))
+    assert result.status == "failed"
+    assert "at x = 0.7" in result.message and "2*x**2*cos(x**2)" not in result.message

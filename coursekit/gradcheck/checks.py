@@ -1,0 +1,358 @@
+"""Gradient checks: full, sampled, directional (with localisation), layers, and symbolic."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from coursekit.gradcheck import messages
+from coursekit.gradcheck.diagnosis import diagnose
+from coursekit.gradcheck.numerical import EPS, Counted, as_float64, central_differences, step
+from coursekit.gradcheck.report import ElementError, GradientReport, LayerReport
+
+WORST = 5  # wrong elements shown in a failure report (and located by the directional check)
+FULL_CHECK_LIMIT = 4096  # check_layer checks arrays up to this size element by element
+
+
+def _tolerance(a, n, rtol: float, atol: float, noise) -> np.ndarray:
+    """How far analytic ``a`` and numerical ``n`` may differ: relative, absolute, and rounding noise."""
+    return atol + rtol * np.maximum(np.abs(a), np.abs(n)) + noise
+
+
+def _rounding_noise(up, down, h) -> np.ndarray:
+    """The rounding error of a central difference: a few eps of f's size, divided by the step."""
+    return 16 * EPS * np.maximum(np.abs(up), np.abs(down)) / h
+
+
+def _relative_error(a, n) -> np.ndarray:
+    return np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), np.finfo(np.float64).tiny)
+
+
+def _guarded(grad_f: Callable, x: np.ndarray, name: str):
+    """Call ``grad_f(x)``; return (gradient, problem) where problem names a write into ``x``."""
+    before = x.copy()
+    grad = grad_f(x)
+    problem = None if np.array_equal(x, before, equal_nan=True) else messages.MUTATED.format(what=name)
+    x[...] = before
+    return grad, problem
+
+
+def _shape_problem(grad: np.ndarray, expected: tuple, name: str) -> str | None:
+    if grad.shape == expected:
+        return None
+    text = messages.SHAPE.format(name=name, got=grad.shape, expected=expected)
+    transposed = len(expected) == 2 and grad.shape == expected[::-1]
+    return text + (messages.SHAPE_TRANSPOSED if transposed else "")
+
+
+def _prepare(grad_f, x, name):
+    """A float64 copy of x, the analytic gradient (mutation-guarded), and an early failing report if any."""
+    x = as_float64(x, name).copy()
+    grad, mutated = _guarded(grad_f, x, name)
+    if grad is None:
+        return x, None, GradientReport(name, False, messages.RETURNED_NONE.format(name=name))
+    grad = as_float64(grad, f"the gradient of {name}")
+    problems = [p for p in (mutated, _shape_problem(grad, x.shape, name)) if p]
+    if not problems and not np.isfinite(grad).all():
+        where = tuple(int(i) for i in np.argwhere(~np.isfinite(grad))[0])
+        problems.append(messages.NOT_FINITE.format(name=name, index=list(where)))
+    if problems:
+        return x, grad, GradientReport(name, False, problems[0], notes=problems[1:])
+    return x, grad, None
+
+
+def _compare(f: Callable, analytic: np.ndarray, x: np.ndarray, name: str, flat: np.ndarray, *,
+             rtol: float, atol: float, counted: Counted, data_shape: tuple | None = None) -> GradientReport:
+    """Compare ``analytic`` with central differences at the flat indices ``flat`` (kink-aware)."""
+    diffs = central_differences(counted, x, flat)
+    a, n = analytic.reshape(-1)[flat], diffs.slopes
+    noise = _rounding_noise(diffs.up, diffs.down, diffs.steps)
+    bad = np.abs(a - n) > _tolerance(a, n, rtol, atol, noise)
+    kinked = np.zeros_like(bad)
+    if bad.any():
+        left, right = diffs.one_sided(float(counted(x)))
+        gap = np.abs(left - right) > 10 * _tolerance(left, right, rtol, atol, noise)
+        lo, hi = np.minimum(left, right), np.maximum(left, right)
+        slack = _tolerance(lo, hi, rtol, atol, noise)
+        kinked = bad & gap & (a >= lo - slack) & (a <= hi + slack)
+    wrong = bad & ~kinked
+    rel = _relative_error(a, n)
+
+    def rows_for(mask: np.ndarray) -> list[ElementError]:
+        positions = np.flatnonzero(mask)
+        positions = positions[np.argsort(-rel[positions], kind="stable")][:WORST]
+        return [ElementError(name, _index(int(flat[p]), x.shape), float(a[p]), float(n[p]), float(rel[p]),
+                             (float(left[p]), float(right[p])) if kinked[p] else None) for p in positions]
+
+    rows = rows_for(wrong) + rows_for(kinked)
+    notes = []
+    if wrong.any():
+        whole = flat.size == x.size and np.array_equal(flat, np.arange(x.size)) and not kinked.any()
+        shape = x.shape if data_shape is None else data_shape
+        found = (diagnose(analytic, n.reshape(x.shape), shape=shape) if whole
+                 else diagnose(a[~kinked], n[~kinked], shape=shape))
+        notes = [found] if found else []
+        summary = messages.FAILED.format(name=name, bad=int(wrong.sum()), checked=flat.size)
+    else:
+        summary = messages.PASSED.format(name=name, checked=flat.size, size=x.size, evaluations=counted.calls)
+    return GradientReport(name, not wrong.any(), summary, rows=rows, notes=notes, evaluations=counted.calls)
+
+
+def _index(flat_index: int, shape: tuple) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.unravel_index(flat_index, shape))
+
+
+def check_gradient(f: Callable[[np.ndarray], float], grad_f: Callable[[np.ndarray], np.ndarray], x, *,
+                   name: str = "x", rtol: float = 1e-5, atol: float = 1e-8,
+                   data_shape: tuple | None = None) -> GradientReport:
+    """Check every element of ``grad_f(x)`` against central differences of the scalar ``f``.
+
+    Shape-strict, kink-aware and guarded against writes into ``x``; costs 2 evaluations of f
+    per element. Returns a report; ``.assert_ok()`` raises AssertionError with it unless passed.
+    ``data_shape`` (default: x's shape) is the data whose axis lengths may explain a wrong factor
+    (a sum over the batch where the lesson takes the mean).
+    """
+    x, grad, early = _prepare(grad_f, x, name)
+    if early is not None:
+        return early
+    return _compare(f, grad, x, name, np.arange(x.size), rtol=rtol, atol=atol, counted=Counted(f),
+                    data_shape=data_shape)
+
+
+def check_gradient_sampled(f, grad_f, x, *, k: int = 20, seed: int = 0, name: str = "x",
+                           rtol: float = 1e-5, atol: float = 1e-8) -> GradientReport:
+    """Like check_gradient, at ``k`` seeded random elements only (about 2k evaluations)."""
+    x, grad, early = _prepare(grad_f, x, name)
+    if early is not None:
+        return early
+    flat = np.sort(np.random.default_rng(seed).choice(x.size, size=min(k, x.size), replace=False))
+    return _compare(f, grad, x, name, flat, rtol=rtol, atol=atol, counted=Counted(f))
+
+
+@dataclass(frozen=True)
+class Direction:
+    """grad·v against the numerical directional derivative along one direction v."""
+
+    analytic: float
+    numerical: float
+    tolerance: float
+
+    @property
+    def wrong(self) -> bool:
+        return abs(self.analytic - self.numerical) > self.tolerance
+
+    @property
+    def excess(self) -> float:
+        """How many tolerances apart the two values are."""
+        return abs(self.analytic - self.numerical) / self.tolerance
+
+
+class _DirectionalProbe:
+    """Directional derivatives of f at x along random vectors restricted to flat blocks."""
+
+    def __init__(self, f: Counted, x: np.ndarray, grad: np.ndarray, rtol: float, atol: float):
+        self.f, self.x, self.grad, self.rtol, self.atol = f, x, grad, rtol, atol
+        self.flat_x, self.flat_grad = x.reshape(-1), grad.reshape(-1)
+
+    def along(self, weights: np.ndarray, start: int = 0, stop: int | None = None,
+              shrinks: tuple[float, ...] = (1.0, 0.1)) -> Direction:
+        """Compare grad·v with (f(x+hv) - f(x-hv)) / 2h, v = weights on elements [start, stop), 0 elsewhere.
+
+        A disagreement is measured again with a step 10 times smaller: a step that crossed a kink
+        (some ReLU unit among thousands) stops disagreeing, a wrong gradient does not.
+        """
+        stop = self.x.size if stop is None else stop
+        v = np.zeros(self.x.size)
+        v[start:stop] = weights[start:stop]
+        h = float(step(np.max(np.abs(self.flat_x[start:stop])))) / max(float(np.max(np.abs(v))), 1e-300)
+        terms = self.flat_grad[start:stop] * weights[start:stop]
+        analytic = float(np.sum(terms))
+        for shrink in shrinks:
+            up = float(self.f((self.flat_x + shrink * h * v).reshape(self.x.shape)))
+            down = float(self.f((self.flat_x - shrink * h * v).reshape(self.x.shape)))
+            numerical = (up - down) / (2 * shrink * h)
+            # A random-weight sum of the terms is typically as large as their 2-norm: compare to that.
+            size = max(abs(analytic), abs(numerical), float(np.linalg.norm(terms)))
+            found = Direction(analytic, numerical,
+                              self.atol + self.rtol * size + float(_rounding_noise(up, down, shrink * h)))
+            if not found.wrong:
+                break
+        return found
+
+    def locate(self, weights: np.ndarray, limit: int) -> list[int]:
+        """Flat indices of up to ``limit`` wrong elements, by halving the blocks that disagree.
+
+        The halves of a block use the block's own weights, so their disagreements add up to the
+        block's: at least one half carries half of it, and is followed even when both halves
+        stay below their tolerance.
+        """
+        found, stack = [], [(0, self.x.size)]
+        while stack and len(found) < limit:
+            start, stop = stack.pop()
+            if stop - start == 1:
+                found.append(start)
+                continue
+            middle = (start + stop) // 2
+            halves = [(start, middle), (middle, stop)]
+            # Only the small step: a kink crossed by the large one would send the search astray.
+            results = [self.along(weights, lo, hi, shrinks=(0.1,)) for lo, hi in halves]
+            follow = [half for half, result in zip(halves, results, strict=True) if result.wrong]
+            if not follow:
+                follow = [max(zip(halves, results, strict=True), key=lambda pair: pair[1].excess)[0]]
+            stack.extend(reversed(follow))  # the left half first, so indices come out in order
+        return sorted(found)
+
+
+def check_gradient_directional(f, grad_f, x, *, directions: int = 3, seed: int = 0, name: str = "x",
+                               rtol: float = 1e-5, atol: float = 1e-8, locate: bool = True) -> GradientReport:
+    """Compare grad·v with the numerical directional derivative along a few seeded random v.
+
+    Costs 2 evaluations of f per direction, whatever the size of x (4 when a first step crossed a
+    kink and had to be confirmed with a smaller one). On failure it bisects x into
+    blocks and follows the halves that disagree, so each wrong element is found with about
+    4·log2(N) evaluations instead of the 2N of a full check.
+    """
+    x, grad, early = _prepare(grad_f, x, name)
+    if early is not None:
+        return early
+    counted, rng = Counted(f), np.random.default_rng(seed)
+    probe = _DirectionalProbe(counted, x, grad, rtol, atol)
+    # Gaussian, not ±1, weights: equal errors in two elements cannot cancel exactly.
+    directions_drawn = [rng.standard_normal(x.size) for _ in range(directions)]
+    results = [probe.along(weights) for weights in directions_drawn]
+    failing = [(weights, result) for weights, result in zip(directions_drawn, results, strict=True) if result.wrong]
+    if not failing:
+        summary = messages.DIRECTIONAL_OK.format(name=name, directions=directions, evaluations=counted.calls,
+                                                 full=2 * x.size)
+        return GradientReport(name, True, summary, evaluations=counted.calls)
+    first = failing[0][1]
+    summary = messages.DIRECTIONAL_FAILED.format(name=name, bad=len(failing), directions=directions,
+                                                 analytic=first.analytic, numerical=first.numerical)
+    notes = []
+    if len(failing) == directions:
+        found = diagnose(np.array([r.analytic for r in results]), np.array([r.numerical for r in results]))
+        notes = [found] if found else []
+    if not locate:
+        return GradientReport(name, False, summary, notes=notes, evaluations=counted.calls)
+    suspects = np.array(probe.locate(failing[0][0], WORST), dtype=int)
+    located = _compare(f, grad, x, name, suspects, rtol=rtol, atol=atol, counted=counted)
+    wrong_rows = [row for row in located.rows if row.kink is None]
+    details = [messages.LOCATED.format(found=len(wrong_rows), evaluations=counted.calls, full=2 * x.size)
+               if wrong_rows else messages.NOT_LOCATED.format(evaluations=counted.calls)]
+    return GradientReport(name, False, summary, rows=located.rows, notes=notes, evaluations=counted.calls,
+                          details=details)
+
+
+def _set_param(layer, name: str, value: np.ndarray) -> None:
+    """Write a parameter back through the layer (works when ``layer.params`` hands out copies)."""
+    params = layer.params
+    params[name] = value
+    if layer.params[name] is not value and not np.array_equal(layer.params[name], value):
+        layer.params = {**params, name: value}
+
+
+def _check_any_size(f, grad_f, x, *, name, rtol, atol, seed, data_shape) -> GradientReport:
+    """Element by element for small arrays, by random directions (then bisection) for large ones."""
+    if np.size(x) <= FULL_CHECK_LIMIT:
+        return check_gradient(f, grad_f, x, name=name, rtol=rtol, atol=atol, data_shape=data_shape)
+    return check_gradient_directional(f, grad_f, x, name=name, rtol=rtol, atol=atol, seed=seed)
+
+
+def check_layer(layer, x, *, seed: int = 0, rtol: float = 1e-5, atol: float = 1e-8) -> LayerReport:
+    """Check a layer's backward: the input gradient and every parameter's, against central differences.
+
+    The layer follows the course convention: ``forward(x)``, ``backward(dout) -> dx``, and
+    ``params``/``grads`` dicts with the same keys. The scalar checked is sum(forward(x) * dout)
+    for a seeded random ``dout``; backward must not write into ``dout``. Arrays larger than
+    FULL_CHECK_LIMIT elements are checked by random directions.
+    """
+    x = as_float64(x, "x")
+    out = as_float64(layer.forward(x.copy()), "the output of forward")
+    dout = np.random.default_rng(seed).standard_normal(out.shape)
+    dout_given = dout.copy()
+    dx = layer.backward(dout_given)
+    notes = [] if np.array_equal(dout, dout_given) else [messages.MUTATED.format(what="dout")]
+    grads = {key: None if value is None else as_float64(value, f"grads[{key!r}]").copy()
+             for key, value in dict(layer.grads).items()}
+    params = {key: as_float64(value, f"params[{key!r}]").copy() for key, value in dict(layer.params).items()}
+    missing = [key for key in params if key not in grads]
+    notes += [messages.GRAD_MISSING.format(key=key) for key in missing]
+
+    def loss_of_input(x_new: np.ndarray) -> float:
+        return float(np.sum(layer.forward(x_new.copy()) * dout))
+
+    reports = {"x": _check_any_size(loss_of_input, lambda _: dx, x, name="dx", rtol=rtol, atol=atol, seed=seed,
+                                   data_shape=x.shape)}
+    for key, original in params.items():
+        if key in missing:
+            continue
+
+        def loss_of_param(p: np.ndarray, key=key) -> float:
+            _set_param(layer, key, p)
+            return float(np.sum(layer.forward(x.copy()) * dout))
+
+        try:
+            reports[key] = _check_any_size(loss_of_param, lambda _, key=key: grads[key], original,
+                                           name=f"d{key}", rtol=rtol, atol=atol, seed=seed, data_shape=x.shape)
+        finally:
+            _set_param(layer, key, original)
+    failing = [key for key, report in reports.items() if not report.passed]
+    if failing and all(key.split(".")[-1] == "b" for key in failing):
+        for key in failing:
+            reports[key].notes.append(messages.DIAG_BIAS)
+    else:
+        notes += _where_in_the_stack(reports)
+    return LayerReport(reports, notes)
+
+
+def _where_in_the_stack(reports: dict[str, GradientReport]) -> list[str]:
+    """For layers stacked as "<index>.<name>" parameters: the layers between the right and the wrong ones."""
+    layers: dict[int, bool] = {}
+    for key, report in reports.items():
+        index, _, rest = key.partition(".")
+        if rest and index.isdigit():
+            layers[int(index)] = layers.get(int(index), True) and report.passed
+    wrong = [index for index, passed in layers.items() if not passed]
+    if not wrong:
+        return []
+    deepest_wrong = max(wrong)
+    right_above = [index for index, passed in layers.items() if passed and index > deepest_wrong]
+    if not right_above:
+        return [messages.STACK_TOP.format(bad=deepest_wrong)]
+    return [messages.STACK_BETWEEN.format(bad=deepest_wrong, ok=min(right_above))]
+
+
+def check_symbolic(expr, var, claimed, *, reveal: bool = False) -> GradientReport:
+    """Check with SymPy that ``claimed`` is the derivative of ``expr`` with respect to ``var``.
+
+    A wrong claim is shown against the true derivative's value at a few points; the true
+    expression itself only with ``reveal=True`` (so an exercise's check does not give it away).
+    """
+    expr, claimed = sp.sympify(expr), sp.sympify(claimed)
+    truth = sp.diff(expr, var)
+    if sp.simplify(truth - claimed) == 0:
+        return GradientReport(str(var), True, messages.SYMBOLIC_OK.format(var=var, expr=expr, claimed=claimed))
+    if reveal:
+        return GradientReport(str(var), False, messages.SYMBOLIC_BAD_REVEALED.format(
+            var=var, expr=expr, truth=truth, claimed=claimed, difference=sp.simplify(truth - claimed)))
+    rows = []
+    for point in SYMBOLIC_POINTS:
+        try:
+            true_value, claimed_value = (complex(e.subs(var, point).evalf()) for e in (truth, claimed))
+        except (TypeError, ValueError):  # undefined there (a pole, 1/0): try the next point
+            continue
+        if abs(true_value - claimed_value) > 1e-9 * max(1.0, abs(true_value)):
+            rows.append(messages.SYMBOLIC_AT.format(var=var, point=point, truth=_real(true_value),
+                                                    claimed=_real(claimed_value)))
+    text = messages.SYMBOLIC_BAD.format(var=var, expr=expr, claimed=claimed)
+    return GradientReport(str(var), False, text, details=rows[:3])
+
+
+SYMBOLIC_POINTS = (0.7, -1.3, 2.1, 0.0)  # where a wrong symbolic derivative is shown to differ
+
+
+def _real(value: complex) -> str:
+    return f"{value.real:.6g}" if abs(value.imag) < 1e-12 else f"{value:.6g}"

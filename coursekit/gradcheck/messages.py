@@ -1,0 +1,44 @@
+"""Every learner-facing sentence of coursekit.gradcheck, in one place for translation."""
+
+FLOAT32 = ("{what} is float32. Central differences in float32 are accurate to about 1e-3 at best "
+           "(rounding error ~ eps32/h with eps32 = 1.2e-7), too coarse to check a gradient; "
+           "the check converts to float64. Compute in float64 to check it.")
+PASSED = "{name}: gradient check passed ({checked} of {size} elements checked, {evaluations} evaluations)."
+FAILED = "{name}: gradient check FAILED ({bad} of {checked} checked elements wrong)."
+SHAPE = "{name}: your gradient has shape {got}, but {name} has shape {expected}; they must match exactly."
+SHAPE_TRANSPOSED = " It has the transposed shape: a missing transpose?"
+NOT_FINITE = "{name}: your gradient contains NaN or infinity at {index}."
+MUTATED = "{what} was changed in place by your code; it must not write into its arguments (work on a copy)."
+ROW = "  {name}{index}: analytic {analytic: .6g}  numerical {numerical: .6g}  ratio {ratio}  rel. error {rel:.1e}"
+KINK = ("  {name}{index}: kink crossed (left slope {left:.6g}, right slope {right:.6g}); "
+        "your {analytic:.6g} lies between them, accepted.")
+DIAG_ZERO = "Diagnosis: your gradient is zero where it should not be: a missing term?"
+DIAG_ZERO_WHERE = ("Diagnosis: your gradient is zero wherever the true one is not: a missing term, "
+                   "or a mask that is the wrong way round?")
+DIAG_SIGN = "Diagnosis: your gradient has the opposite sign everywhere: a sign error?"
+DIAG_FACTOR = "Diagnosis: your gradient is {factor} times the true one everywhere: {kind} factor of {amount}?"
+DIAG_AXIS = (" {amount} is the length of axis {axis} of the input: a sum where the lesson takes the mean "
+             "(or the other way round)?")
+DIAG_TRANSPOSE = "Diagnosis: your gradient equals the transpose of the true one: a missing transpose?"
+DIAG_BIAS = ("Diagnosis: only the bias gradient is wrong: summing over the wrong axis (or not summing over the "
+             "batch)? db must add up dout over the examples (axis 0).")
+DIRECTIONAL_OK = ("{name}: directional check passed ({directions} random directions, {evaluations} evaluations; "
+                  "a full check would take {full}).")
+DIRECTIONAL_FAILED = ("{name}: gradient check FAILED along {bad} of {directions} random directions "
+                      "(along the first: analytic {analytic:.6g}, numerical {numerical:.6g}).")
+LOCATED = ("Bisection located {found} wrong element(s) with {evaluations} evaluations in all "
+           "(a full check would take {full}):")
+NOT_LOCATED = ("Bisection found no single wrong element ({evaluations} evaluations): the error is spread thinly "
+               "over many elements. Run check_gradient_sampled to see some of them.")
+RETURNED_NONE = "{name}: your gradient is None: did you forget to return it?"
+GRAD_MISSING = "grads has no entry {key!r}: backward must fill grads with the same keys as params."
+SYMBOLIC_OK = "d/d{var} of {expr} is {claimed}: confirmed by SymPy."
+SYMBOLIC_BAD = "d/d{var} of {expr} is not {claimed}: SymPy's derivative takes other values."
+SYMBOLIC_AT = "  at {var} = {point}: the derivative is {truth}, yours gives {claimed}"
+SYMBOLIC_BAD_REVEALED = "d/d{var} of {expr} is {truth}, not {claimed} (they differ by {difference})."
+NOT_SCALAR = "the function being checked must return one number (a scalar loss), but it returned shape {shape}."
+F_MUTATED = "the function being checked changed its argument in place; it must not write into its input."
+STACK_BETWEEN = ("Diagnosis: the gradients of layer {ok} are right and those of layer {bad} are wrong: the mistake is "
+                 "in the backward of layer {bad}, or of a layer above it up to layer {ok} (the dx it passes down).")
+STACK_TOP = ("Diagnosis: the gradients are wrong from the last layer with parameters (layer {bad}) down: start with "
+             "the backward of layer {bad} and of the layers after it.")

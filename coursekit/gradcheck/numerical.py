@@ -1,0 +1,113 @@
+"""Numerical derivatives by central differences, in float64, with a step matched to the precision."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from coursekit.gradcheck import messages
+
+EPS = np.finfo(np.float64).eps
+
+
+class Float32Warning(UserWarning):
+    """Float32 data cannot be gradient-checked to useful precision."""
+
+
+def as_float64(value, what: str = "the value") -> np.ndarray:
+    """``value`` as a float64 array; warn (with the reason) when it was float32."""
+    array = np.asarray(value)
+    if array.dtype == np.float32:
+        warnings.warn(messages.FLOAT32.format(what=what), Float32Warning, stacklevel=3)
+    return array.astype(np.float64)
+
+
+def step(x) -> np.ndarray | float:
+    """The central-difference step: eps^(1/3) * max(1, |x|), balancing truncation and rounding error."""
+    return EPS ** (1 / 3) * np.maximum(1.0, np.abs(x))
+
+
+def numerical_derivative(f: Callable[[float], float], x: float) -> float:
+    """f'(x) for a scalar function of a scalar, by a central difference."""
+    h = float(step(x))
+    return float((f(x + h) - f(x - h)) / (2 * h))
+
+
+def numerical_gradient(f: Callable[[np.ndarray], float], x, indices=None) -> np.ndarray:
+    """The gradient of a scalar function of an array of any shape, element by element.
+
+    Two evaluations of ``f`` per element; with ``indices`` only those (flat) elements are
+    computed and the rest are NaN. ``x`` itself is never changed.
+    """
+    x = as_float64(x, "x")
+    flat = np.arange(x.size) if indices is None else np.asarray(indices, dtype=int)
+    grad = np.full(x.size, np.nan)
+    grad[flat] = central_differences(f, x, flat).slopes
+    return grad.reshape(x.shape)
+
+
+@dataclass(frozen=True)
+class Differences:
+    """Values of f one step up and one step down along some elements, and the slopes they give."""
+
+    up: np.ndarray
+    down: np.ndarray
+    steps: np.ndarray
+
+    @property
+    def slopes(self) -> np.ndarray:
+        """Central differences (f(x+h) - f(x-h)) / 2h."""
+        return (self.up - self.down) / (2 * self.steps)
+
+    def one_sided(self, here: float) -> tuple[np.ndarray, np.ndarray]:
+        """Left and right slopes, given f(x): they differ where an element sits on a kink."""
+        return (here - self.down) / self.steps, (self.up - here) / self.steps
+
+
+def central_differences(f: Callable[[np.ndarray], float], x: np.ndarray, flat_indices) -> Differences:
+    """Evaluate f one step up and one step down along each of the (flat) elements named."""
+    flat_x = x.reshape(-1)
+    indices = np.asarray(flat_indices, dtype=int)
+    steps = step(flat_x[indices]).astype(np.float64)
+    up, down = np.empty(indices.size), np.empty(indices.size)
+    probe = x.copy()
+    flat_probe = probe.reshape(-1)
+    for k, (i, h) in enumerate(zip(indices, steps, strict=True)):
+        flat_probe[i] = flat_x[i] + h
+        up[k] = _scalar(f(probe))
+        flat_probe[i] = flat_x[i] - h
+        down[k] = _scalar(f(probe))
+        flat_probe[i] = flat_x[i]
+    if not np.array_equal(probe, x, equal_nan=True):
+        raise ValueError(messages.F_MUTATED)
+    return Differences(up, down, steps)
+
+
+def _scalar(value) -> float:
+    """``value`` as a float, with a plain error when a function meant to be scalar is not."""
+    array = np.asarray(value)
+    if array.size != 1:
+        raise ValueError(messages.NOT_SCALAR.format(shape=array.shape))
+    return float(array.reshape(()))
+
+
+def jvp(f: Callable[[np.ndarray], np.ndarray], x, v) -> np.ndarray:
+    """The directional derivative (Jacobian-vector product) J(x) v, from two evaluations of ``f``."""
+    x, v = as_float64(x, "x"), as_float64(v, "v")
+    norm = float(np.max(np.abs(v))) or 1.0
+    h = float(step(np.max(np.abs(x), initial=0.0))) / norm
+    return (np.asarray(f(x + h * v), dtype=np.float64) - np.asarray(f(x - h * v), dtype=np.float64)) / (2 * h)
+
+
+class Counted:
+    """Wraps a function and counts its evaluations (to report what a check cost)."""
+
+    def __init__(self, f: Callable):
+        self.f, self.calls = f, 0
+
+    def __call__(self, *args):
+        self.calls += 1
+        return self.f(*args)

@@ -1,0 +1,231 @@
+"""The checks: verdicts, shape strictness, kinks, mutation guard, directional localisation, reports."""
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from coursekit import nn
+from coursekit.gradcheck import (
+    Float32Warning,
+    check_gradient,
+    check_gradient_directional,
+    check_gradient_sampled,
+    check_layer,
+    check_symbolic,
+)
+
+
+def quadratic(c):
+    return (lambda x: float(np.sum(c * x**2))), (lambda x: 2 * c * x)
+
+
+def relu_sum(x):
+    return float(np.sum(np.maximum(x, 0.0)))
+
+
+@settings(max_examples=40, deadline=None)
+@given(hnp.arrays(np.float64, hnp.array_shapes(max_dims=3, max_side=4), elements=st.floats(-3, 3)))
+def test_a_right_gradient_passes_and_every_wrong_factor_fails(x):
+    f, grad = quadratic(np.linspace(0.5, 1.5, x.size).reshape(x.shape))
+    assert check_gradient(f, grad, x).passed
+    if np.any(np.abs(x) > 1e-3):
+        assert not check_gradient(f, lambda v: 1.01 * grad(v), x).passed
+
+
+@pytest.mark.parametrize("analytic", [0.0, 0.25, 1.0])
+def test_relu_at_exactly_zero_is_a_kink_and_any_slope_between_is_accepted(analytic):
+    x = np.array([0.0, 1.5, -2.0])
+    report = check_gradient(relu_sum, lambda v: np.array([analytic, 1.0, 0.0]), x)
+    assert report.passed, str(report)
+    assert "kink crossed" in str(report) and "x[0]" in str(report)
+
+
+def test_relu_at_zero_with_the_average_slope_passes_outright():
+    report = check_gradient(relu_sum, lambda v: np.array([0.5, 1.0, 0.0]), np.array([0.0, 1.5, -2.0]))
+    assert report.passed and "kink" not in str(report)
+
+
+def test_a_slope_outside_the_kink_is_still_wrong():
+    report = check_gradient(relu_sum, lambda v: np.array([2.0, 1.0, 0.0]), np.array([0.0, 1.5, -2.0]))
+    assert not report.passed
+    assert "x[0]" in str(report)
+
+
+def test_a_tie_in_max_is_a_kink():
+    x = np.array([1.0, 3.0, 3.0])
+    report = check_gradient(lambda v: float(np.max(v)), lambda v: np.array([0.0, 1.0, 0.0]), x)
+    assert report.passed and "kink crossed" in str(report)
+
+
+@pytest.mark.parametrize("wrong_shape", [(3,), (1, 3), (3, 3)])
+def test_a_gradient_of_the_wrong_shape_fails_even_when_broadcasting_would_hide_it(wrong_shape):
+    x = np.ones((3, 1))
+    report = check_gradient(lambda v: float(np.sum(v)), lambda v: np.ones(wrong_shape), x)
+    assert not report.passed
+    assert str(wrong_shape) in str(report) and "(3, 1)" in str(report)
+
+
+def test_a_gradient_that_writes_into_x_is_caught_and_x_is_restored():
+    x = np.array([1.0, -2.0, 3.0])
+
+    def grad_in_place(v):
+        v *= 2
+        return v
+
+    report = check_gradient(lambda v: float(np.sum(v**2)), grad_in_place, x)
+    assert not report.passed and "changed in place" in str(report)
+    np.testing.assert_array_equal(x, [1.0, -2.0, 3.0])
+
+
+def test_nan_and_none_in_the_gradient_are_named():
+    f, _ = quadratic(1.0)
+    nan_report = check_gradient(f, lambda v: np.array([0.0, np.nan]), np.array([1.0, 2.0]))
+    assert not nan_report.passed and "NaN" in str(nan_report) and "[1]" in str(nan_report)
+    none_report = check_gradient(f, lambda v: None, np.array([1.0, 2.0]))
+    assert not none_report.passed and "None" in str(none_report)
+
+
+def test_float32_gradients_warn():
+    f, grad = quadratic(1.0)
+    with pytest.warns(Float32Warning):
+        report = check_gradient(f, lambda v: grad(v).astype(np.float32), np.array([1.0, 2.0]))
+    assert not report.passed or report.passed  # the warning is the point; float32 may be close enough
+
+
+def test_a_failure_report_names_the_worst_element_with_both_values_ratio_and_error():
+    f, grad = quadratic(np.ones(5))
+    x = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+
+    def one_wrong(v):
+        g = grad(v)
+        g[3] += 1.0
+        return g
+
+    text = str(check_gradient(f, one_wrong, x, name="w"))
+    first_row = text.splitlines()[1]
+    assert text.startswith("w: gradient check FAILED (1 of 5")
+    assert "w[3]" in first_row and "analytic  9" in first_row and "numerical  8" in first_row
+    assert "ratio 1.125" in first_row and "rel. error 1.1e-01" in first_row
+
+
+def test_the_report_is_plain_text_and_html_and_assert_ok_raises_assertion_error():
+    f, grad = quadratic(1.0)
+    report = check_gradient(f, lambda v: -grad(v), np.array([1.0, 2.0]))
+    assert "<div" in report._repr_html_() and "opposite sign" in report._repr_html_()
+    with pytest.raises(AssertionError, match="opposite sign"):
+        report.assert_ok()
+    assert check_gradient(f, grad, np.array([1.0, 2.0])).assert_ok().passed
+
+
+def test_sampled_check_uses_two_evaluations_per_sampled_element():
+    f, grad = quadratic(1.0)
+    report = check_gradient_sampled(f, grad, np.linspace(-1, 1, 1000), k=15)
+    assert report.passed and report.evaluations == 30
+
+
+def test_sampled_check_finds_a_factor_in_the_sample():
+    f, grad = quadratic(1.0)
+    report = check_gradient_sampled(f, lambda v: 0.5 * grad(v), np.linspace(0.1, 1, 1000), k=10)
+    assert not report.passed and "missing factor of 2" in str(report)
+
+
+def test_directional_check_costs_two_evaluations_per_direction_whatever_the_size():
+    f, grad = quadratic(1.0)
+    for size in (10, 100_000):
+        report = check_gradient_directional(f, grad, np.linspace(-1, 1, size), directions=3)
+        assert report.passed and report.evaluations == 6
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(1, 3), st.integers(0, 10**6), st.integers(0, 2**16))
+def test_directional_check_locates_planted_errors_with_far_fewer_evaluations_than_n(how_many, seed, where):
+    size = 50_000
+    rng = np.random.default_rng(seed)
+    c = rng.uniform(0.5, 2.0, size)
+    f, grad = quadratic(c)
+    x = rng.standard_normal(size)
+    planted = np.sort(rng.choice(size, size=how_many, replace=False))
+
+    def wrong(v):
+        g = grad(v)
+        g[planted] += 0.5 + (where % 7)
+        return g
+
+    report = check_gradient_directional(f, wrong, x)
+    assert not report.passed
+    located = sorted(row.index[0] for row in report.rows)
+    assert located == list(planted)
+    # about 4 evaluations per halving per wrong element, plus the directions and the final check
+    assert report.evaluations <= 4 * np.ceil(np.log2(size)) * how_many + 20 < size
+
+
+def test_directional_check_diagnoses_a_constant_factor_from_the_directions():
+    f, grad = quadratic(1.0)
+    report = check_gradient_directional(f, lambda v: 3 * grad(v), np.linspace(-1, 1, 10_000))
+    assert not report.passed and "extra factor of 3" in str(report)
+
+
+def test_check_layer_checks_the_input_and_every_parameter():
+    layer = nn.Linear(3, 2, np.random.default_rng(0))
+    report = check_layer(layer, np.random.default_rng(1).standard_normal((4, 3)))
+    assert report.passed and set(report.reports) == {"x", "W", "b"}
+    assert layer.params["W"].shape == (2, 3)
+
+
+def test_check_layer_restores_the_parameters():
+    layer = nn.Linear(3, 2, np.random.default_rng(0))
+    before = {key: value.copy() for key, value in layer.params.items()}
+    check_layer(layer, np.ones((2, 3)))
+    for key, value in before.items():
+        np.testing.assert_array_equal(layer.params[key], value)
+
+
+class CopyingLayer(nn.Linear):
+    """Hands out copies of its parameters (as a sandbox proxy does) and takes them back by assignment."""
+
+    @property
+    def params(self):
+        return {key: value.copy() for key, value in self._params.items()}
+
+    @params.setter
+    def params(self, values):
+        self._params = {key: np.array(value) for key, value in values.items()}
+
+
+def test_check_layer_writes_parameters_back_through_a_layer_that_hands_out_copies():
+    layer = CopyingLayer(3, 2, np.random.default_rng(0))
+    assert check_layer(layer, np.random.default_rng(1).standard_normal((4, 3))).passed
+
+
+def test_check_layer_uses_directions_for_large_parameters():
+    layer = nn.Linear(100, 50, np.random.default_rng(0))
+    report = check_layer(layer, np.random.default_rng(1).standard_normal((2, 100)))
+    assert report.passed
+    assert report.reports["W"].evaluations == 6 and "directional" in str(report.reports["W"])
+
+
+def test_check_layer_names_a_missing_grad_entry():
+    class NoBiasGrad(nn.Linear):
+        def backward(self, dout):
+            dx = super().backward(dout)
+            del self.grads["b"]
+            return dx
+
+    report = check_layer(NoBiasGrad(3, 2, np.random.default_rng(0)), np.ones((2, 3)))
+    assert not report.passed and "grads has no entry 'b'" in str(report)
+
+
+def test_symbolic_check_confirms_equal_expressions_written_differently():
+    x = sp.Symbol("x")
+    assert check_symbolic(sp.sin(x) ** 2, x, sp.sin(2 * x)).passed
+    assert check_symbolic((x + 2) ** 2 + 5, x, 2 * x + 4).passed
+
+
+def test_symbolic_check_shows_values_not_the_answer_unless_asked():
+    x = sp.Symbol("x")
+    hidden = str(check_symbolic(x**3, x, x**2))
+    assert "at x = 0.7" in hidden and "3*x**2" not in hidden
+    assert "3*x**2" in str(check_symbolic(x**3, x, x**2, reveal=True))
