@@ -1,0 +1,596 @@
+"""Lesson 02's exercise set: graph gradients by hand, and a scalar reverse-mode engine built in steps.
+
+The engine exercises are checked through scenarios: small graphs built with the learner's
+`Value` class whose values and gradients are compared with those of a reference engine
+(below) that is never shown to the learner. Known mistakes are variants of that engine.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from coursekit.feedback import Exercise, ExerciseSet, Mistake
+from coursekit.gradcheck import numerical_gradient
+
+exercises = ExerciseSet("02 Computation graphs")
+
+# ---------------------------------------------------------------- 1. local gradients by hand
+POINTS = [(3.0, 1.0), (-2.0, 0.5), (0.3, -4.0), (1.5, 1.5)]
+
+exercises.add(Exercise(
+    "graph_gradients",
+    cases=POINTS,
+    expected=[(2 * x, -2 * y) for x, y in POINTS],
+    mistakes=[
+        Mistake("one path only", lambda x, y: (x - y, x - y),
+                "only the path through a = x + y is there. x and y also reach f through b = x - y: "
+                "add the contribution of that path too."),
+        Mistake("minus sign lost", lambda x, y: (2 * x, 2 * x),
+                "df/dy has the wrong sign on the path through b = x - y: the local derivative db/dy is -1."),
+        Mistake("paths multiplied", lambda x, y: ((x - y) * (x + y), -(x - y) * (x + y)),
+                "you multiplied the contributions of the two paths. Where paths meet, they add."),
+    ],
+    hints=[
+        "Name the intermediate values: a = x + y, b = x - y, f = a * b.",
+        "Multiplication swaps its inputs: df/da = b and df/db = a. Addition and subtraction pass the "
+        "gradient on with local derivatives +1 (and -1 for the subtracted input).",
+        "df/dx = df/da * 1 + df/db * 1, and df/dy = df/da * 1 + df/db * (-1).",
+    ],
+))
+
+
+# ---------------------------------------------------------------- the reference engine
+def _topological(root) -> list:
+    """Every node reachable from root, each after all of its children (iteratively: no recursion limit)."""
+    order, seen, stack = [], set(), [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+        elif id(node) not in seen:
+            seen.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in node._prev)
+    return order
+
+
+class _Value:
+    """The reference scalar engine the scenarios compare against."""
+
+    def __init__(self, data, _children=(), _op=""):
+        self.data = float(data)
+        self.grad = 0.0
+        self._backward = lambda: None
+        self._prev = tuple(_children)
+        self._op = _op
+
+    def _wrap(self, other):
+        return other if isinstance(other, type(self)) else type(self)(other)
+
+    def __add__(self, other):
+        other = self._wrap(other)
+        out = type(self)(self.data + other.data, (self, other), "+")
+
+        def _backward():
+            self.grad += out.grad
+            other.grad += out.grad
+        out._backward = _backward
+        return out
+
+    def __mul__(self, other):
+        other = self._wrap(other)
+        out = type(self)(self.data * other.data, (self, other), "*")
+
+        def _backward():
+            self.grad += other.data * out.grad
+            other.grad += self.data * out.grad
+        out._backward = _backward
+        return out
+
+    __radd__ = __add__
+    __rmul__ = __mul__
+
+    def backward(self):
+        order = _topological(self)
+        self.grad = 1.0
+        for node in reversed(order):
+            node._backward()
+
+    def __pow__(self, k):
+        out = type(self)(self.data**k, (self,), f"**{k}")
+
+        def _backward():
+            self.grad += k * self.data ** (k - 1) * out.grad
+        out._backward = _backward
+        return out
+
+    def _unary(self, value, slope, op):
+        out = type(self)(value, (self,), op)
+
+        def _backward():
+            self.grad += slope(out) * out.grad
+        out._backward = _backward
+        return out
+
+    def exp(self):
+        return self._unary(math.exp(self.data), lambda out: out.data, "exp")
+
+    def tanh(self):
+        return self._unary(math.tanh(self.data), lambda out: 1 - out.data**2, "tanh")
+
+    def relu(self):
+        return self._unary(max(self.data, 0.0), lambda out: float(self.data > 0), "relu")
+
+    def __neg__(self):
+        return self * -1
+
+    def __sub__(self, other):
+        return self + (-self._wrap(other))
+
+    def __rsub__(self, other):
+        return self._wrap(other) + (-self)
+
+    def __truediv__(self, other):
+        return self * self._wrap(other) ** -1
+
+    def __rtruediv__(self, other):
+        return self._wrap(other) * self**-1
+
+
+def _variant(name: str, **methods) -> type:
+    """The reference engine with some methods replaced: a known mistake."""
+    return type(name, (_Value,), methods)
+
+
+# ---------------------------------------------------------------- scenarios
+Scenario = Callable[[type], dict[str, float]]
+
+
+def _by_hand(*nodes):
+    """Call _backward on nodes in the order given, the first seeded with gradient 1 (no backward() yet)."""
+    nodes[0].grad = 1.0
+    for node in nodes:
+        node._backward()
+
+
+def _sum_and_product(V):
+    a, b = V(2.0), V(-3.0)
+    c = a * b
+    d = c + V(10.0)
+    _by_hand(d, c)
+    return {"d.data": d.data, "a.grad": a.grad, "b.grad": b.grad}
+
+
+def _constants(V):
+    a = V(4.0)
+    t = 3 * a
+    c = t + 1
+    b = c * 2
+    _by_hand(b, c, t)
+    return {"b.data": b.data, "a.grad": a.grad}
+
+
+def _reused_by_hand(V):
+    a, b = V(2.0), V(-3.0)
+    c = a * b
+    d = c + a          # a reaches d twice: directly and through c
+    _by_hand(d, c)
+    return {"d.data": d.data, "a.grad": a.grad, "b.grad": b.grad}
+
+
+def _a_plus_a_by_hand(V):
+    a = V(5.0)
+    b = a + a
+    _by_hand(b)
+    return {"b.data": b.data, "a.grad": a.grad}
+
+
+def _a_times_a_by_hand(V):
+    a = V(-1.5)
+    b = a * a
+    _by_hand(b)
+    return {"b.data": b.data, "a.grad": a.grad}
+
+
+def _difference_of_squares(V):
+    x, y = V(3.0), V(1.0)
+    a = x + y
+    b = x + y * -1
+    f = a * b
+    f.backward()
+    return {"f.data": f.data, "x.grad": x.grad, "y.grad": y.grad}
+
+
+def _diamond(V):
+    x = V(0.5)
+    a, b = x * 3, x * x
+    c = a * b + a      # a is used twice, after b
+    c.backward()
+    return {"c.data": c.data, "x.grad": x.grad}
+
+
+def _a_plus_a(V):
+    a = V(5.0)
+    b = a + a
+    b.backward()
+    return {"a.grad": a.grad}
+
+
+def _fresh_graphs(V):
+    grads = []
+    for _ in range(2):
+        x = V(2.0)
+        y = x * x * x
+        y.backward()
+        grads.append(x.grad)
+    return {"x.grad (first graph)": grads[0], "x.grad (second graph)": grads[1]}
+
+
+def _long_chain(V, depth=300):
+    x = V(1.0)
+    y = x
+    for _ in range(depth):
+        y = y * 1.001 + 0.0
+    y.backward()
+    return {"x.grad": x.grad}
+
+
+def _powers(V):
+    x = V(1.7)
+    y = x**3 + x**-2 + x**0.5
+    y.backward()
+    return {"y.data": y.data, "x.grad": x.grad}
+
+
+def _exp_tanh(V):
+    x = V(0.6)
+    y = x.exp() * x.tanh()
+    y.backward()
+    return {"y.data": y.data, "x.grad": x.grad}
+
+
+def _relu_both_sides(V):
+    a, b, c = V(1.3), V(-0.7), V(0.0)
+    y = a.relu() * 2 + b.relu() * 3 + c.relu() * 5
+    y.backward()
+    return {"y.data": y.data, "a.grad": a.grad, "b.grad": b.grad, "c.grad (ReLU at 0)": c.grad}
+
+
+def _derived(V):
+    x, y = V(3.0), V(-2.0)
+    z = (x - y) / (y - 4) + (-x) + 1 / x - (2 - y) + x / 2
+    z.backward()
+    return {"z.data": z.data, "x.grad": x.grad, "y.grad": y.grad}
+
+
+def _neuron_like(V):
+    w, x, b = V(-0.4), V(2.0), V(0.3)
+    out = (w * x + b).tanh()
+    out.backward()
+    return {"out.data": out.data, "w.grad": w.grad, "x.grad": x.grad, "b.grad": b.grad}
+
+
+def _engine_exercise(name: str, scenarios: list[Scenario], mistakes: list[Mistake], hints: list[str]) -> Exercise:
+    """An exercise checked by running each scenario with the learner's class and the reference one."""
+
+    def probe(cls) -> np.ndarray:
+        return np.array([value for scenario in scenarios for value in scenario(cls).values()])
+
+    def test(cls) -> str | None:
+        if not isinstance(cls, type):
+            return f"pass your class itself, Value, not {type(cls).__name__}"
+        for scenario in scenarios:
+            expected, got = scenario(_Value), scenario(cls)
+            for key, value in expected.items():
+                mine = got[key]
+                if not (isinstance(mine, (int, float)) and math.isclose(mine, value, rel_tol=1e-9, abs_tol=1e-12)):
+                    return (f"in the scenario {scenario.__doc__ or scenario.__name__.strip('_').replace('_', ' ')}: "
+                            f"{key} is {mine!r}, expected {value:.6g}")
+        return None
+
+    return Exercise(name, test=test, probe=probe, mistakes=mistakes, hints=hints)
+
+
+_sum_and_product.__doc__ = "d = a*b + 10 with a = 2, b = -3"
+_constants.__doc__ = "b = (3*a + 1) * 2, with plain numbers mixed in"
+_reused_by_hand.__doc__ = "d = a*b + a (a used twice)"
+_a_plus_a_by_hand.__doc__ = "b = a + a"
+_a_times_a_by_hand.__doc__ = "b = a * a"
+_difference_of_squares.__doc__ = "f = (x + y)(x - y) at x = 3, y = 1"
+_diamond.__doc__ = "c = a*b + a with a = 3x, b = x*x"
+_a_plus_a.__doc__ = "b = a + a, then b.backward()"
+_fresh_graphs.__doc__ = "two fresh graphs y = x*x*x, each with its own backward()"
+_long_chain.__doc__ = "a chain of 600 operations"
+_powers.__doc__ = "y = x**3 + x**-2 + x**0.5"
+_exp_tanh.__doc__ = "y = exp(x) * tanh(x)"
+_relu_both_sides.__doc__ = "y = 2 relu(a) + 3 relu(b) + 5 relu(c), with c = 0"
+_derived.__doc__ = "z = (x - y)/(y - 4) - x + 1/x - (2 - y) + x/2"
+_neuron_like.__doc__ = "out = tanh(w*x + b)"
+
+
+# ---------------------------------------------------------------- 2. + and * with backward closures
+def _add_assign(self, other):
+    other = self._wrap(other)
+    out = type(self)(self.data + other.data, (self, other), "+")
+
+    def _backward():
+        self.grad = out.grad
+        other.grad = out.grad
+    out._backward = _backward
+    return out
+
+
+def _mul_assign(self, other):
+    other = self._wrap(other)
+    out = type(self)(self.data * other.data, (self, other), "*")
+
+    def _backward():
+        self.grad = other.data * out.grad
+        other.grad = self.data * out.grad
+    out._backward = _backward
+    return out
+
+
+def _mul_own_data(self, other):
+    other = self._wrap(other)
+    out = type(self)(self.data * other.data, (self, other), "*")
+
+    def _backward():
+        self.grad += self.data * out.grad
+        other.grad += other.data * out.grad
+    out._backward = _backward
+    return out
+
+
+def _mul_like_add(self, other):
+    other = self._wrap(other)
+    out = type(self)(self.data * other.data, (self, other), "*")
+
+    def _backward():
+        self.grad += out.grad
+        other.grad += out.grad
+    out._backward = _backward
+    return out
+
+
+def _mul_without_upstream(self, other):
+    other = self._wrap(other)
+    out = type(self)(self.data * other.data, (self, other), "*")
+
+    def _backward():
+        self.grad += other.data
+        other.grad += self.data
+    out._backward = _backward
+    return out
+
+
+_ASSIGNING = _variant("Assigning", __add__=_add_assign, __radd__=_add_assign, __mul__=_mul_assign,
+                      __rmul__=_mul_assign)
+
+exercises.add(_engine_exercise(
+    "value_add_mul",
+    [_sum_and_product, _constants, _reused_by_hand, _a_plus_a_by_hand, _a_times_a_by_hand],
+    mistakes=[
+        Mistake("= instead of +=", _ASSIGNING,
+                "a node used twice gets only one of its two contributions: its gradient is overwritten. "
+                "Accumulate with += in every _backward."),
+        Mistake("own data", _variant("OwnData", __mul__=_mul_own_data, __rmul__=_mul_own_data),
+                "for out = a * b, d(out)/da is b, the OTHER input: a.grad += b.data * out.grad."),
+        Mistake("mul like add", _variant("MulLikeAdd", __mul__=_mul_like_add, __rmul__=_mul_like_add),
+                "multiplication does not pass the gradient through unchanged (that is addition): "
+                "each input gets the other input's value times out.grad."),
+        Mistake("upstream missing", _variant("NoUpstream", __mul__=_mul_without_upstream,
+                                             __rmul__=_mul_without_upstream),
+                "the local derivative must be multiplied by the gradient arriving from above, out.grad."),
+    ],
+    hints=[
+        "_backward runs after out.grad is known; it adds out.grad times the local derivative into each input's grad.",
+        "Addition: each input's local derivative is 1. Multiplication: each input's is the other input's value.",
+        "Inside __mul__: def _backward(): self.grad += other.data * out.grad; other.grad += self.data * out.grad",
+    ],
+))
+
+
+# ---------------------------------------------------------------- 3. topological order and backward()
+def _backward_unsorted(self):
+    self.grad = 1.0
+    stack, seen = [self], set()
+    while stack:  # depth-first from the top, without waiting for all of a node's users
+        node = stack.pop()
+        node._backward()
+        for child in node._prev:
+            if id(child) not in seen:
+                seen.add(id(child))
+                stack.append(child)
+
+
+def _backward_not_reversed(self):
+    self.grad = 1.0
+    for node in _topological(self):
+        node._backward()
+
+
+def _backward_unseeded(self):
+    for node in reversed(_topological(self)):
+        node._backward()
+
+
+def _backward_every_path(self):
+    self.grad = 1.0
+
+    def visit(node):  # no memory of visited nodes: a shared node is run once per path
+        node._backward()
+        for child in node._prev:
+            visit(child)
+    visit(self)
+
+
+exercises.add(_engine_exercise(
+    "backward",
+    [_difference_of_squares, _diamond, _a_plus_a, _fresh_graphs, _long_chain],
+    mistakes=[
+        Mistake("no topological order", _variant("Unsorted", backward=_backward_unsorted),
+                "a node's _backward ran before all of its users had added their contributions to its grad. "
+                "Sort the nodes topologically (each after everything it feeds into) and go in that order."),
+        Mistake("order not reversed", _variant("NotReversed", backward=_backward_not_reversed),
+                "your order starts from the inputs. Backward must start at the output: reverse the "
+                "topological order."),
+        Mistake("seed missing", _variant("Unseeded", backward=_backward_unseeded),
+                "every gradient stayed 0: the output's own gradient, dL/dL, must be set to 1 before the pass."),
+        Mistake("every path", _variant("EveryPath", backward=_backward_every_path),
+                "a node reached along two paths ran its _backward twice. Visit each node once: keep a set of "
+                "the nodes already placed in the order."),
+    ],
+    hints=[
+        "First list the nodes so that every node comes after all of its children (_prev): a topological order.",
+        "Then set self.grad = 1.0 and call _backward on each node, in the REVERSED order.",
+        "Build the order without recursion (a chain of 5,000 nodes would exceed Python's recursion limit): "
+        "an explicit stack of (node, children_done) pairs and a set of seen nodes.",
+    ],
+))
+
+
+# ---------------------------------------------------------------- 4. more operations
+def _pow_no_minus_one(self, k):
+    out = type(self)(self.data**k, (self,), f"**{k}")
+
+    def _backward():
+        self.grad += k * self.data**k * out.grad
+    out._backward = _backward
+    return out
+
+
+def _tanh_of_input(self):
+    return self._unary(math.tanh(self.data), lambda out: 1 - self.data**2, "tanh")
+
+
+def _exp_of_input_slope(self):
+    return self._unary(math.exp(self.data), lambda out: self.data, "exp")
+
+
+def _relu_at_zero_open(self):
+    return self._unary(max(self.data, 0.0), lambda out: float(self.data >= 0), "relu")
+
+
+exercises.add(_engine_exercise(
+    "more_operations",
+    [_powers, _exp_tanh, _relu_both_sides, _neuron_like],
+    mistakes=[
+        Mistake("power rule without -1", _variant("PowNoMinusOne", __pow__=_pow_no_minus_one),
+                "d/dx x**k is k * x**(k - 1): the exponent drops by one."),
+        Mistake("tanh' of the input", _variant("TanhOfInput", tanh=_tanh_of_input),
+                "tanh'(x) = 1 - tanh(x)**2: square the OUTPUT out.data, not the input."),
+        Mistake("exp' is x", _variant("ExpSlopeX", exp=_exp_of_input_slope),
+                "the derivative of exp is exp itself: use out.data."),
+        Mistake("relu' = 1 at 0", _variant("ReluOpen", relu=_relu_at_zero_open),
+                "at exactly 0 this course takes ReLU's slope to be 0: use data > 0, not >= 0."),
+    ],
+    hints=[
+        "Each new operation has one input, so its _backward adds one term: self.grad += (local slope) * out.grad.",
+        "Local slopes: x**k -> k*x**(k-1); exp -> exp(x) = out.data; tanh -> 1 - out.data**2; "
+        "relu -> 1 if x > 0 else 0.",
+        "Use math.exp and math.tanh on self.data for the forward values.",
+    ],
+))
+
+
+# ---------------------------------------------------------------- 5. - and / from existing operations
+def _sub_as_add(self, other):
+    return self + self._wrap(other)
+
+
+def _rsub_swapped(self, other):
+    return self + (-self._wrap(other))
+
+
+def _div_swapped(self, other):
+    return self._wrap(other) * self**-1
+
+
+exercises.add(_engine_exercise(
+    "derived_operations",
+    [_derived],
+    mistakes=[
+        Mistake("sub adds", _variant("SubAdds", __sub__=_sub_as_add),
+                "a - b is a + (-b): negate the second operand before adding."),
+        Mistake("rsub swapped", _variant("RsubSwapped", __rsub__=_rsub_swapped),
+                "2 - y calls y.__rsub__(2): the result must be 2 - y, i.e. other + (-self), not self - other."),
+        Mistake("div swapped", _variant("DivSwapped", __truediv__=_div_swapped),
+                "a / b is a * b**-1; you computed b / a."),
+    ],
+    hints=[
+        "No new _backward is needed: write each operation with +, * and ** that already know their gradients.",
+        "-a is a * -1; a - b is a + (-b); a / b is a * b**-1.",
+        "The r-versions get the plain number as `other`: 2 - y is y.__rsub__(2) = 2 + (-y), and 1 / x is "
+        "x.__rtruediv__(1) = 1 * x**-1.",
+    ],
+))
+
+
+# ---------------------------------------------------------------- 6. a neuron
+NEURON_CASES = [
+    ([1.0, -2.0], [0.5, 0.25], 0.1),
+    ([0.3, 0.7, -1.1], [-1.2, 0.4, 0.9], -0.5),
+    ([2.0], [1.5], 0.0),
+]
+
+
+def neuron_numpy(xs, ws, b) -> float:
+    """tanh(w · x + b) with NumPy: the function the neuron exercise builds from Values."""
+    return float(np.tanh(np.dot(ws, xs) + b))
+
+
+def neuron_gradients(neuron: Callable, value_class: type) -> Callable:
+    """A function of plain numbers (xs, ws, b) -> (output, dout/dws, dout/db), running ``neuron`` on Values."""
+
+    def run(xs, ws, b):
+        x_nodes = [value_class(x) for x in xs]
+        w_nodes = [value_class(w) for w in ws]
+        b_node = value_class(b)
+        out = neuron(x_nodes, w_nodes, b_node)
+        out.backward()
+        return (out.data, [w.grad for w in w_nodes], b_node.grad)
+
+    return run
+
+
+def _numerical_neuron(xs, ws, b):
+    """The expected (output, gradients), by central differences of the NumPy neuron."""
+    theta = np.array([*ws, b], dtype=float)
+    grads = numerical_gradient(lambda t: neuron_numpy(xs, t[:-1], t[-1]), theta)
+    return (neuron_numpy(xs, ws, b), list(grads[:-1]), float(grads[-1]))
+
+
+def _neuron_without_bias(xs, ws, b):
+    s = float(np.dot(ws, xs))
+    return (np.tanh(s), list((1 - np.tanh(s) ** 2) * np.array(xs)), float(1 - np.tanh(s) ** 2))
+
+
+def _neuron_relu(xs, ws, b):
+    s = float(np.dot(ws, xs) + b)
+    return (max(s, 0.0), list(float(s > 0) * np.array(xs)), float(s > 0))
+
+
+def _neuron_linear(xs, ws, b):
+    return (float(np.dot(ws, xs) + b), list(map(float, xs)), 1.0)
+
+
+exercises.add(Exercise(
+    "neuron",
+    cases=NEURON_CASES,
+    expected=_numerical_neuron,
+    rtol=1e-6, atol=1e-8,
+    mistakes=[
+        Mistake("bias missing", _neuron_without_bias, "the bias b is missing from the sum w · x + b."),
+        Mistake("relu", _neuron_relu, "this neuron's activation is tanh, not ReLU."),
+        Mistake("no activation", _neuron_linear, "apply tanh to w · x + b."),
+    ],
+    hints=[
+        "Start from the bias and add one product w_i * x_i per input.",
+        "Then apply .tanh() to the sum and return the result.",
+        "out = b; for w, x in zip(ws, xs): out = out + w * x; return out.tanh()",
+    ],
+))
