@@ -1,0 +1,143 @@
+"""Every derivative lesson 04 states, with SymPy and numerically, and the lesson's figures through their data."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from coursekit import nn
+from coursekit.gradcheck import check_gradient, check_layer
+from coursekit.viz import widgets
+from coursekit.viz.linear import loss_curves_figure, outer_product_figure
+
+M, N_IN = 2, 3
+
+
+def same(p, q):
+    return sp.simplify(p - q) == 0
+
+
+def components():
+    W = sp.Matrix(M, N_IN, lambda i, j: sp.Symbol(f"W{i}{j}"))
+    x = sp.Matrix(N_IN, 1, lambda j, _: sp.Symbol(f"x{j}"))
+    b = sp.Matrix(M, 1, lambda i, _: sp.Symbol(f"b{i}"))
+    delta = sp.Matrix(M, 1, lambda i, _: sp.Symbol(f"d{i}"))
+    loss = (delta.T * (W * x + b))[0]  # L = delta . z has dL/dz = delta
+    return W, x, b, delta, loss
+
+
+def test_component_gradients_of_the_linear_layer():
+    W, x, b, delta, loss = components()
+    for i in range(M):
+        assert same(sp.diff(loss, b[i]), delta[i])
+        for j in range(N_IN):
+            assert same(sp.diff(loss, W[i, j]), delta[i] * x[j])
+    for j in range(N_IN):
+        assert same(sp.diff(loss, x[j]), sum(delta[i] * W[i, j] for i in range(M)))
+
+
+def test_matrix_form_delta_x_transpose_and_w_transpose_delta():
+    W, x, b, delta, loss = components()
+    dW = sp.Matrix(M, N_IN, lambda i, j: sp.diff(loss, W[i, j]))
+    dx = sp.Matrix(N_IN, 1, lambda j, _: sp.diff(loss, x[j]))
+    assert dW == delta * x.T
+    assert sp.simplify(dx - W.T * delta) == sp.zeros(N_IN, 1)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(1, 5), st.integers(1, 4), st.integers(1, 4), st.integers(0, 1000))
+def test_batched_forms_match_central_differences(batch, n_in, n_out, seed):
+    rng = np.random.default_rng(seed)
+    layer = nn.Linear(n_in, n_out, rng)
+    layer.params["b"] = rng.standard_normal(n_out)
+    x = rng.standard_normal((batch, n_in))
+    assert check_layer(layer, x, seed=seed).passed
+    delta = rng.standard_normal((batch, n_out))
+    np.testing.assert_allclose(delta.T @ x, sum(np.outer(delta[k], x[k]) for k in range(batch)))
+
+
+def test_squared_error_gradient_is_y_minus_t_and_the_mean_divides_by_n():
+    y, t = sp.symbols("y t")
+    assert same(sp.diff(sp.Rational(1, 2) * (t - y) ** 2, y), y - t)
+    rng = np.random.default_rng(1)
+    Y, T = rng.standard_normal((4, 2)), rng.standard_normal((4, 2))
+    assert check_gradient(lambda v: nn.mse_loss(v, T)[0], lambda v: (v - T) / 4, Y).passed
+
+
+def test_binary_cross_entropy_collapses_to_prediction_minus_target():
+    z, t, yh = sp.symbols("z t yhat")
+    sigma = 1 / (1 + sp.exp(-z))
+    loss_in_y = -t * sp.log(yh) - (1 - t) * sp.log(1 - yh)
+    assert same(sp.diff(loss_in_y, yh), (yh - t) / (yh * (1 - yh)))
+    assert same(sp.diff(sigma, z), sigma * (1 - sigma))
+    loss_in_z = loss_in_y.subs(yh, sigma)
+    assert same(sp.diff(loss_in_z, z), sigma - t)
+    # the stable form log(1 + e^z) - t z is the same function (checked at points: log rules need care)
+    stable = sp.log(1 + sp.exp(z)) - t * z
+    for zv in (-3.0, 0.4, 2.5):
+        for tv in (0, 1):
+            assert abs(float((loss_in_z - stable).subs({z: zv, t: tv}))) < 1e-12
+
+
+def test_softmax_cross_entropy_collapses_to_p_minus_onehot():
+    z = sp.symbols("z0:3", real=True)
+    total = sum(sp.exp(zk) for zk in z)
+    p = [sp.exp(zk) / total for zk in z]
+    for label in range(3):
+        loss = -sp.log(p[label])
+        assert same(sp.expand_log(loss, force=True), -(z[label] - sp.log(total)))
+        for k in range(3):
+            assert same(sp.diff(loss, z[k]), p[k] - (1 if k == label else 0))
+    assert same(sp.diff(sp.log(total), z[1]), p[1])
+
+
+def test_softmax_is_unchanged_by_a_shift():
+    z, c = sp.symbols("z0:3"), sp.Symbol("c")
+    p = [sp.exp(zk) / sum(sp.exp(zj) for zj in z) for zk in z]
+    shifted = [sp.exp(zk - c) / sum(sp.exp(zj - c) for zj in z) for zk in z]
+    assert all(same(a, b) for a, b in zip(p, shifted, strict=True))
+
+
+def test_mean_and_sum_gradients_differ_by_the_batch_size():
+    z = np.random.default_rng(2).standard_normal((6, 3))
+    labels = np.array([0, 1, 2, 2, 1, 0])
+    _, mean_grad = nn.softmax_cross_entropy(z, labels)
+    sum_grad = check_gradient(lambda v: nn.softmax_cross_entropy(v, labels)[0] * 6, lambda v: mean_grad * 6, z)
+    assert sum_grad.passed
+
+
+@pytest.mark.parametrize("z", [-1000.0, -40.0, 40.0, 1000.0])
+def test_reference_losses_are_stable_at_extreme_logits(z):
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        loss, grad = nn.bce_with_logits(np.array([z]), np.array([1.0]))
+        ce, dz = nn.softmax_cross_entropy(np.array([[z, 0.0]]), np.array([0]))
+    assert np.isfinite([loss, ce]).all() and np.isfinite(grad).all() and np.isfinite(dz).all()
+
+
+def test_outer_product_figure_shows_delta_x_transpose():
+    delta, x = np.array([1.0, -0.5]), np.array([0.2, 1.0, -1.5])
+    figure = outer_product_figure(delta, x)
+    heat = figure.axes[2].images[0].get_array()
+    np.testing.assert_allclose(heat, np.outer(delta, x))
+    plt.close(figure)
+
+
+def test_loss_curves_show_the_loss_and_prediction_minus_target():
+    z = np.linspace(-3, 3, 13)
+    figure = loss_curves_figure(z)
+    loss_lines, grad_lines = figure.axes[0].lines, figure.axes[1].lines
+    np.testing.assert_allclose(loss_lines[0].get_ydata(), np.logaddexp(0, z) - z)      # t = 1
+    np.testing.assert_allclose(grad_lines[1].get_ydata(), 1 / (1 + np.exp(-z)))        # t = 0
+    plt.close(figure)
+
+
+def test_the_widget_draws_a_static_figure_headless(monkeypatch):
+    import ipywidgets
+
+    monkeypatch.setenv("COURSEKIT_HEADLESS", "1")
+    shown = widgets.interactive_figure(lambda d1: outer_product_figure(np.array([d1]), np.array([1.0, 2.0])),
+                                       d1=ipywidgets.FloatSlider(value=0.5))
+    np.testing.assert_allclose(shown.axes[2].images[0].get_array(), [[0.5, 1.0]])
+    plt.close(shown)
