@@ -42,3 +42,6 @@ STACK_BETWEEN = ("Diagnosis: the gradients of layer {ok} are right and those of 
                  "in the backward of layer {bad}, or of a layer above it up to layer {ok} (the dx it passes down).")
 STACK_TOP = ("Diagnosis: the gradients are wrong from the last layer with parameters (layer {bad}) down: start with "
              "the backward of layer {bad} and of the layers after it.")
+LAYER_PASSED = "Layer check passed: all {count} gradients ({names}) agree with central differences."
+LAYER_FAILED = "Layer check FAILED: {names}."
+LAYER_NOTES_ONLY = "the gradients agree, but backward broke a rule (below)"

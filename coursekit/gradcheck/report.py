@@ -76,15 +76,26 @@ class LayerReport:
     def __bool__(self) -> bool:
         return self.passed
 
+    @property
+    def summary(self) -> str:
+        """One line: the verdict over the input gradient and every parameter's."""
+        wrong = [report.name for report in self.reports.values() if not report.passed]
+        if self.passed:
+            return messages.LAYER_PASSED.format(count=len(self.reports), names=", ".join(
+                report.name for report in self.reports.values()))
+        return messages.LAYER_FAILED.format(names=", ".join(wrong) if wrong else messages.LAYER_NOTES_ONLY)
+
     def __str__(self) -> str:
-        return "\n".join([*(str(report) for report in self.reports.values()), *self.notes])
+        return "\n".join([self.summary, *(str(report) for report in self.reports.values()), *self.notes])
 
     def _repr_pretty_(self, printer, cycle) -> None:
         printer.text(str(self))
 
     def _repr_html_(self) -> str:
-        return "".join(report._repr_html_() for report in self.reports.values()) + "".join(
-            f"<div>{html.escape(note)}</div>" for note in self.notes)
+        colour = "#1a7f37" if self.passed else "#cf222e"
+        head = f'<div style="color:{colour};font-family:monospace"><b>{html.escape(self.summary)}</b></div>'
+        return head + "".join(report._repr_html_() for report in self.reports.values()) + "".join(
+            f'<div style="font-family:monospace">{html.escape(note)}</div>' for note in self.notes)
 
     def assert_ok(self) -> LayerReport:
         """Raise AssertionError with the whole report unless every check passed."""

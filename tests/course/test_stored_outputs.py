@@ -24,6 +24,7 @@ def test_every_code_cell_ran_once_in_order(path):
 
 @pytest.mark.parametrize("path", READ_AS_STORED, ids=ids(READ_AS_STORED))
 def test_no_errors_or_timestamps_are_stored(path):
+    assert "widgets" not in read_notebook(path).metadata, f"{path.name} stores widget state (random ids)"
     for index, cell in enumerate(code_cells(path)):
         assert "execution" not in cell.metadata, f"{path.name} code cell {index + 1} stores timings"
         if RAISES_TAG not in cell.metadata.get("tags", []):

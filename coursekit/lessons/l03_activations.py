@@ -1,0 +1,238 @@
+"""Lesson 03's exercise set: a stable sigmoid, its derivative, and three activation layers.
+
+Layers are checked with coursekit.gradcheck.check_layer plus the course's conventions (empty
+params/grads, ReLU'(0) = 0, dout left untouched). Known mistakes are recognised by a probe:
+the output, the input gradient and what is left of dout for fixed data.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from coursekit import nn
+from coursekit.feedback import Exercise, ExerciseSet, Mistake
+from coursekit.gradcheck import check_layer
+
+exercises = ExerciseSet("03 Activation derivatives")
+
+# ---------------------------------------------------------------- 1. a stable sigmoid
+SIGMOID_POINTS = np.array([-1000.0, -50.0, -3.0, -0.5, 0.0, 0.25, 2.0, 40.0, 1000.0])
+
+
+def _sigmoid_test(func) -> str | None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow warning is a failure, not noise
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            for x in SIGMOID_POINTS:
+                try:
+                    got = np.asarray(func(np.array([x])), dtype=float)
+                except (FloatingPointError, RuntimeWarning) as overflow:
+                    return f"at x = {x:g} the computation overflowed ({overflow})"
+                expected = nn.sigmoid(np.array([x]))
+                if got.shape != (1,):
+                    return f"for an array of shape (1,) the result has shape {got.shape}"
+                if not np.allclose(got, expected, rtol=1e-12, atol=1e-300):
+                    return f"at x = {x:g} your sigmoid gives {got[0]:.6g}, expected {expected[0]:.6g}"
+    grid = np.linspace(-8, 8, 12).reshape(3, 4)
+    if np.shape(func(grid)) != grid.shape:
+        return f"for an array of shape {grid.shape} the result has shape {np.shape(func(grid))}"
+    return None
+
+
+def _naive_sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def _branches_swapped(x):
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, e / (1 + e), 1 / (1 + e))
+
+
+def _exp_over_one_plus_exp(x):
+    return np.exp(x) / (1 + np.exp(x))
+
+
+exercises.add(Exercise(
+    "stable_sigmoid",
+    test=_sigmoid_test,
+    mistakes=[
+        Mistake("naive", _naive_sigmoid,
+                "1 / (1 + exp(-x)) overflows for x = -1000: exp(1000) is too large for a float. Use exp(-|x|), "
+                "which is at most 1, in a form that suits each sign of x."),
+        Mistake("exp over 1 + exp", _exp_over_one_plus_exp,
+                "exp(x) / (1 + exp(x)) is the right formula only for x < 0; for large positive x, exp(x) "
+                "overflows. Use it for negative x and 1 / (1 + exp(-x)) for the others."),
+        Mistake("branches swapped", _branches_swapped,
+                "your branches are swapped: you computed sigmoid(-x). With e = exp(-|x|), the sigmoid is "
+                "1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0."),
+    ],
+    hints=[
+        "For x >= 0, 1 / (1 + exp(-x)) is safe: exp(-x) <= 1. For x < 0 multiply top and bottom by exp(x).",
+        "Compute e = np.exp(-np.abs(x)), which never overflows; then sigmoid is 1/(1+e) for x >= 0 "
+        "and e/(1+e) otherwise.",
+        "return np.where(x >= 0, 1 / (1 + e), e / (1 + e))",
+    ],
+))
+
+# ---------------------------------------------------------------- 2. the sigmoid's derivative
+GRAD_CASES = [(np.array([-3.0, -0.5, 0.0, 0.5, 3.0]),), (np.array([[10.0, -10.0], [1.0, 2.0]]),)]
+
+exercises.add(Exercise(
+    "sigmoid_grad",
+    cases=GRAD_CASES,
+    expected=lambda x: nn.sigmoid(x) * (1 - nn.sigmoid(x)),
+    rtol=1e-10, atol=1e-14,
+    mistakes=[
+        Mistake("x(1-x)", lambda x: x * (1 - x),
+                "y(1 - y) holds for the OUTPUT y = sigmoid(x). Compute y first, then y * (1 - y)."),
+        Mistake("y only", lambda x: nn.sigmoid(x),
+                "that is the sigmoid itself; its derivative is y * (1 - y)."),
+        Mistake("y(1-x)", lambda x: nn.sigmoid(x) * (1 - x),
+                "both factors use the output: y * (1 - y), with y = sigmoid(x)."),
+    ],
+    hints=[
+        "The lesson derived sigmoid'(x) = sigmoid(x) * (1 - sigmoid(x)).",
+        "Compute y = sigmoid(x) once (a stable one), then combine.",
+        "y = stable_sigmoid(x); return y * (1 - y)",
+    ],
+))
+
+# ---------------------------------------------------------------- 3-5. layers
+_RNG = np.random.default_rng(30)
+X = _RNG.standard_normal((4, 5))
+X[0, :2] = 0.0  # exact zeros: the ReLU convention at its kink is part of the check
+DOUT = _RNG.standard_normal((4, 5))
+
+
+def _layer_probe(cls):
+    layer = cls()
+    out = layer.forward(X.copy())
+    dout = DOUT.copy()
+    dx = layer.backward(dout)
+    return (out, dx, dout)
+
+
+def _layer_test(reference_forward, relu=False):
+    def test(cls) -> str | None:
+        if not isinstance(cls, type):
+            return f"pass your class itself, not {type(cls).__name__}"
+        layer = cls()
+        if dict(layer.params) or dict(layer.grads):
+            return "an activation layer has no parameters: params and grads must be empty dicts"
+        out = np.asarray(layer.forward(X.copy()))
+        if out.shape != X.shape or not np.allclose(out, reference_forward(X), rtol=1e-12, atol=1e-15):
+            return "forward does not compute the activation of every element"
+        report = check_layer(cls(), X)
+        if not report.passed:
+            return str(report)
+        if relu:
+            zero = cls()
+            zero.forward(np.array([[-1.0, 0.0, 2.0]]))
+            slope_at_zero = np.asarray(zero.backward(np.ones((1, 3))))[0, 1]
+            if slope_at_zero != 0.0:
+                return ("at x = 0 your ReLU passes the gradient on (slope 1). Both 0 and 1 are valid slopes at the "
+                        "kink, and the gradient checker accepts either, but this course takes ReLU'(0) = 0: "
+                        "use x > 0, not x >= 0.")
+        return None
+    return test
+
+
+def _variant(base: type, backward) -> type:
+    return type(f"{base.__name__}Variant", (base,), {"backward": backward})
+
+
+def _sigmoid_in_place(self, dout):
+    dout *= self.y * (1 - self.y)
+    return dout
+
+
+class _SigmoidOfInput(nn.Sigmoid):
+    def forward(self, x):
+        self.x = x
+        return super().forward(x)
+
+    def backward(self, dout):
+        return dout * self.x * (1 - self.x)
+
+
+def _relu_in_place(self, dout):
+    dout[~self.positive] = 0
+    return dout
+
+
+class _ReluGreaterEqual(nn.ReLU):
+    def forward(self, x):
+        self.open = x >= 0
+        return super().forward(x)
+
+    def backward(self, dout):
+        return dout * self.open
+
+
+class _TanhOfInput(nn.Tanh):
+    def forward(self, x):
+        self.x = x
+        return super().forward(x)
+
+    def backward(self, dout):
+        return dout * (1 - self.x**2)
+
+
+def _tanh_in_place(self, dout):
+    dout *= 1 - self.y**2
+    return dout
+
+
+LAYER_HINTS = {
+    "Sigmoid": [
+        "forward keeps y = sigmoid(x); backward multiplies dout by the local slope, elementwise.",
+        "The local slope is y * (1 - y), with the y saved by forward.",
+        "return dout * self.y * (1 - self.y)  (a new array: never write into dout)",
+    ],
+    "ReLU": [
+        "forward keeps the mask x > 0; backward lets dout through where the mask is True and gives 0 elsewhere.",
+        "Use the strict x > 0: at exactly 0 this course takes the slope to be 0.",
+        "return np.where(self.mask, dout, 0.0)  (a new array: never write into dout)",
+    ],
+    "Tanh": [
+        "forward keeps y = tanh(x); backward multiplies dout by the local slope.",
+        "The local slope is 1 - y**2, with the y saved by forward.",
+        "return dout * (1 - self.y**2)",
+    ],
+}
+IN_PLACE = ("backward wrote into dout. The caller may still need that array (another branch of the graph reads "
+            "it), so build a new array: dout * slope, or np.where(mask, dout, 0.0).")
+
+exercises.add(Exercise(
+    "Sigmoid", test=_layer_test(nn.sigmoid), probe=_layer_probe, hints=LAYER_HINTS["Sigmoid"],
+    mistakes=[
+        Mistake("x(1-x)", _SigmoidOfInput,
+                "the slope y(1 - y) uses the OUTPUT y = sigmoid(x) saved by forward, not the input x."),
+        Mistake("in place", _variant(nn.Sigmoid, _sigmoid_in_place), IN_PLACE),
+        Mistake("dout forgotten", _variant(nn.Sigmoid, lambda self, dout: self.y * (1 - self.y)),
+                "the local slope must be multiplied by dout, the gradient arriving from above (chain rule)."),
+    ],
+))
+exercises.add(Exercise(
+    "ReLU", test=_layer_test(lambda x: np.maximum(x, 0.0), relu=True), probe=_layer_probe, hints=LAYER_HINTS["ReLU"],
+    mistakes=[
+        Mistake("in place", _variant(nn.ReLU, _relu_in_place), IN_PLACE),
+        Mistake(">= at 0", _ReluGreaterEqual,
+                "at x = 0 your mask lets the gradient through. Either slope is a valid choice at the kink (the "
+                "gradient checker reports 'kink crossed' and accepts both), but this course uses x > 0."),
+        Mistake("dout forgotten", _variant(nn.ReLU, lambda self, dout: self.positive.astype(float)),
+                "backward must return dout where x > 0, not the mask itself: multiply by dout."),
+    ],
+))
+exercises.add(Exercise(
+    "Tanh", test=_layer_test(np.tanh), probe=_layer_probe, hints=LAYER_HINTS["Tanh"],
+    mistakes=[
+        Mistake("1 - x^2", _TanhOfInput,
+                "tanh'(x) = 1 - tanh(x)**2: square the OUTPUT y saved by forward, not the input x."),
+        Mistake("square missing", _variant(nn.Tanh, lambda self, dout: dout * (1 - self.y)),
+                "the slope is 1 - y**2: the square is missing."),
+        Mistake("in place", _variant(nn.Tanh, _tanh_in_place), IN_PLACE),
+    ],
+))

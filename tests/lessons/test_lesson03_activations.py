@@ -1,0 +1,106 @@
+"""Every derivative lesson 03 states, checked with SymPy, and the lesson's figures through their data."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import sympy as sp
+
+from coursekit import nn
+from coursekit.gradcheck import check_gradient, check_layer
+from coursekit.viz import widgets
+from coursekit.viz.activations import ACTIVATIONS, SATURATED, functions_figure, saturated_region, saturation_figure
+
+x, u = sp.symbols("x u", real=True)
+SIGMA = 1 / (1 + sp.exp(-x))
+
+
+def same(p, q):
+    return sp.simplify(p - q) == 0
+
+
+def test_sigmoid_derivative_step_by_step():
+    step1 = -(1 + sp.exp(-x)) ** -2 * (-sp.exp(-x))          # chain rule on u**-1, u = 1 + e^-x
+    assert same(sp.diff(SIGMA, x), step1)
+    step2 = sp.exp(-x) / (1 + sp.exp(-x)) ** 2
+    assert same(step1, step2)
+    first, second = 1 / (1 + sp.exp(-x)), sp.exp(-x) / (1 + sp.exp(-x))
+    assert same(first * second, step2)
+    assert same(second, ((1 + sp.exp(-x)) - 1) / (1 + sp.exp(-x))) and same(second, 1 - SIGMA)
+    assert same(sp.diff(SIGMA, x), SIGMA * (1 - SIGMA))
+
+
+def test_tanh_derivative_by_the_quotient_rule():
+    tanh = (sp.exp(x) - sp.exp(-x)) / (sp.exp(x) + sp.exp(-x))
+    quotient = ((sp.exp(x) + sp.exp(-x)) ** 2 - (sp.exp(x) - sp.exp(-x)) ** 2) / (sp.exp(x) + sp.exp(-x)) ** 2
+    assert same(sp.diff(tanh, x), quotient)
+    assert same(quotient, 1 - tanh**2)
+    assert same(sp.diff(sp.tanh(x), x), 1 - sp.tanh(x) ** 2)
+
+
+def test_relu_slopes_on_each_side_of_the_kink():
+    relu = sp.Max(0, x)
+    assert sp.diff(relu, x).subs(x, 2) == 1 and sp.diff(relu, x).subs(x, -2) == 0
+    assert sp.limit((relu.subs(x, u) - 0) / u, u, 0, "+") == 1
+    assert sp.limit((relu.subs(x, u) - 0) / u, u, 0, "-") == 0
+
+
+def test_sigmoid_slope_is_at_most_a_quarter_and_small_far_away():
+    slope = SIGMA * (1 - SIGMA)
+    assert sp.solve(sp.diff(slope, x), x) == [0]
+    assert slope.subs(x, 0) == sp.Rational(1, 4)
+    assert float(slope.subs(x, 5)) < 0.007
+    assert float(sp.Rational(1, 4) ** 10) < 1e-6
+    assert float((1 - sp.tanh(x) ** 2).subs(x, 0)) == 1.0
+
+
+def test_the_checker_reports_the_relu_kink_and_accepts_slope_zero():
+    report = check_gradient(lambda v: float(np.sum(np.maximum(v, 0))), lambda v: (v > 0).astype(float),
+                            np.array([-1.5, 0.0, 2.0]))
+    assert report.passed and "kink crossed" in str(report)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_figure_panels_hold_each_function_and_its_derivative(name):
+    grid = np.linspace(-3, 3, 31)
+    figure = functions_figure(grid)
+    ax = figure.axes[list(ACTIVATIONS).index(name)]
+    f, df = ACTIVATIONS[name]
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), f(grid))
+    np.testing.assert_allclose(ax.lines[1].get_ydata(), df(grid))
+    plt.close(figure)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_activation_table_derivatives_match_central_differences(name):
+    f, df = ACTIVATIONS[name]
+    points = np.array([-2.3, -0.4, 0.6, 1.9])
+    central = (f(points + 1e-6) - f(points - 1e-6)) / 2e-6
+    np.testing.assert_allclose(df(points), central, rtol=1e-7, atol=1e-9)
+
+
+def test_saturated_region_is_where_the_slope_is_below_five_percent_of_its_peak():
+    grid = np.linspace(-6, 6, 601)
+    flat = saturated_region("sigmoid", 1.0, grid)
+    slope = nn.sigmoid(grid) * (1 - nn.sigmoid(grid))
+    np.testing.assert_array_equal(flat, slope < SATURATED * 0.25)
+    assert saturated_region("sigmoid", 4.0, grid).mean() > flat.mean() > saturated_region("sigmoid", 0.5, grid).mean()
+
+
+def test_saturation_figure_draws_the_scaled_function_and_its_slope(monkeypatch):
+    figure = saturation_figure("tanh", 0.5, 2.0)
+    grid = figure.axes[0].lines[0].get_xdata()
+    np.testing.assert_allclose(figure.axes[0].lines[0].get_ydata(), np.tanh(2 * grid))
+    np.testing.assert_allclose(figure.axes[1].lines[0].get_ydata(), 2 * (1 - np.tanh(2 * grid) ** 2))
+    plt.close(figure)
+    import ipywidgets
+
+    monkeypatch.setenv("COURSEKIT_HEADLESS", "1")
+    shown = widgets.interactive_figure(saturation_figure, name=ipywidgets.Dropdown(options=["relu"], value="relu"),
+                                       x0=ipywidgets.FloatSlider(value=1.0), gain=ipywidgets.FloatSlider(value=1.0))
+    assert isinstance(shown, plt.Figure)
+    plt.close(shown)
+
+
+@pytest.mark.parametrize("layer", [nn.Sigmoid, nn.Tanh, nn.ReLU])
+def test_reference_activation_layers_pass_check_layer(layer):
+    assert check_layer(layer(), np.random.default_rng(5).standard_normal((3, 4))).passed
