@@ -157,6 +157,15 @@ class _SigmoidOfInput(nn.Sigmoid):
         return dout * self.x * (1 - self.x)
 
 
+def _sigmoid_slope_of_output(self, dout):
+    y = nn.sigmoid(self.y)  # sigmoid' applied to the output instead of the input
+    return dout * y * (1 - y)
+
+
+def _tanh_slope_of_output(self, dout):
+    return dout * (1 - np.tanh(self.y) ** 2)
+
+
 def _relu_in_place(self, dout):
     dout[~self.positive] = 0
     return dout
@@ -211,6 +220,9 @@ exercises.add(Exercise(
         Mistake("x(1-x)", _SigmoidOfInput,
                 "the slope y(1 - y) uses the OUTPUT y = sigmoid(x) saved by forward, not the input x."),
         Mistake("in place", _variant(nn.Sigmoid, _sigmoid_in_place), IN_PLACE),
+        Mistake("sigmoid' of the output", _variant(nn.Sigmoid, _sigmoid_slope_of_output),
+                "you applied sigmoid' to the output: sigmoid(y) * (1 - sigmoid(y)). The slope at the input x is "
+                "y * (1 - y), with y itself, no second sigmoid."),
         Mistake("dout forgotten", _variant(nn.Sigmoid, lambda self, dout: self.y * (1 - self.y)),
                 "the local slope must be multiplied by dout, the gradient arriving from above (chain rule)."),
     ],
@@ -231,6 +243,8 @@ exercises.add(Exercise(
     mistakes=[
         Mistake("1 - x^2", _TanhOfInput,
                 "tanh'(x) = 1 - tanh(x)**2: square the OUTPUT y saved by forward, not the input x."),
+        Mistake("tanh' of the output", _variant(nn.Tanh, _tanh_slope_of_output),
+                "you applied tanh' to the output: 1 - tanh(y)**2. The slope at the input is 1 - y**2, with y itself."),
         Mistake("square missing", _variant(nn.Tanh, lambda self, dout: dout * (1 - self.y)),
                 "the slope is 1 - y**2: the square is missing."),
         Mistake("in place", _variant(nn.Tanh, _tanh_in_place), IN_PLACE),
