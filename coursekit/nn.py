@@ -126,6 +126,15 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
+# name -> (f, f') as functions of the pre-activation z, elementwise
+ACTIVATIONS = {
+    "sigmoid": (sigmoid, lambda z: sigmoid(z) * (1 - sigmoid(z))),
+    "tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2),
+    "relu": (lambda z: np.maximum(z, 0.0), lambda z: (np.asarray(z) > 0).astype(float)),
+    "identity": (lambda z: z, lambda z: np.ones_like(z)),
+}
+
+
 def mse_loss(y: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
     """E = 1/2 ||y - t||^2 per example, averaged over the batch; dE/dy = (y - t) / N."""
     n = y.shape[0]

@@ -62,6 +62,7 @@ class _Raised(Exception):
         super().__init__(error)
         self.error = error
         self.case = case
+        self.mistake: Mistake | None = None  # a registered mistake that fails the same way
 
 
 def _call(func: Callable, args: tuple):
@@ -87,10 +88,26 @@ def _learner_line(error: BaseException) -> str | None:
     return frames[-1].line if frames and frames[-1].line else None
 
 
+def _describe(value) -> str:
+    """A short description of one argument, for messages; never fails."""
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    if isinstance(value, (int, float)):
+        return f"{value:g}"
+    if isinstance(value, str):
+        return repr(value)
+    name = getattr(value, "__name__", None)
+    if name:
+        return name
+    try:
+        return np.array2string(np.asarray(value, dtype=np.float64), precision=4, threshold=6)
+    except (TypeError, ValueError):  # nested or ragged: a network as a list of (W, b), ...
+        size = f" of {len(value)}" if hasattr(value, "__len__") else ""
+        return f"<{type(value).__name__}{size}>"
+
+
 def _short(args: tuple) -> str:
-    parts = [getattr(a, "__name__", None) or np.array2string(np.asarray(a), precision=4, threshold=6)
-             if not isinstance(a, (int, float)) else f"{a:g}" for a in args]
-    return "(" + ", ".join(parts) + ")"
+    return "(" + ", ".join(_describe(a) for a in args) + ")"
 
 
 class ExerciseSet:
@@ -129,6 +146,10 @@ class ExerciseSet:
             line = _learner_line(error)
             if line:
                 text += "\n" + messages.ERROR_LINE.format(line=line)
+            if raised.mistake is not None:
+                hint = raised.mistake.hint
+                text += "\n" + messages.LIKELY_MISTAKE.format(hint=hint)
+                return CheckResult(name, "error", text, hint=hint, mistake=raised.mistake.name)
             return CheckResult(name, "error", text)
 
     def _evaluate_cases(self, exercise: Exercise, func) -> CheckResult:
@@ -139,6 +160,9 @@ class ExerciseSet:
             except AssertionError as mutated:
                 failed = messages.FAILED.format(name=exercise.name, case=_short(args))
                 return CheckResult(exercise.name, "failed", f"{failed}\n{mutated}")
+            except _Raised as raised:
+                raised.mistake = self._mistake_raising_alike(exercise, args, raised.error)
+                raise
         for index, got in enumerate(outputs):
             found = difference(got, exercise.expected_for(index), rtol=exercise.rtol, atol=exercise.atol)
             if found:
@@ -146,6 +170,19 @@ class ExerciseSet:
                 return self._failure(exercise, messages.FAILED.format(name=exercise.name, case=case) + "\n" + found,
                                      lambda variant: self._same_outputs(exercise, variant, outputs))
         return CheckResult(exercise.name, "passed", messages.PASSED.format(name=exercise.name, cases=len(outputs)))
+
+    @staticmethod
+    def _mistake_raising_alike(exercise: Exercise, args: tuple, error: BaseException) -> Mistake | None:
+        """The registered mistake that raises the same error on the same case, if any (e.g. a shape error)."""
+        if isinstance(error, NotImplementedError):
+            return None
+        for mistake in exercise.mistakes:
+            try:
+                mistake.variant(*copy.deepcopy(args))
+            except Exception as theirs:  # noqa: BLE001 -- comparing how the two fail
+                if type(theirs) is type(error) and str(theirs) == str(error):
+                    return mistake
+        return None
 
     def _same_outputs(self, exercise: Exercise, variant: Callable, outputs: list) -> bool:
         for args, got in zip(exercise.cases, outputs, strict=True):

@@ -7,18 +7,10 @@ from collections.abc import Callable
 import matplotlib.pyplot as plt
 import numpy as np
 
+from coursekit import nn
 
-def _sigmoid(x):
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
-
-
-# name -> (function, derivative as a function of the input)
-ACTIVATIONS: dict[str, tuple[Callable, Callable]] = {
-    "sigmoid": (_sigmoid, lambda x: _sigmoid(x) * (1 - _sigmoid(x))),
-    "tanh": (np.tanh, lambda x: 1 - np.tanh(x) ** 2),
-    "relu": (lambda x: np.maximum(x, 0.0), lambda x: (np.asarray(x) > 0).astype(float)),
-}
+# name -> (function, derivative as a function of the input), the three of the lesson
+ACTIVATIONS: dict[str, tuple[Callable, Callable]] = {name: nn.ACTIVATIONS[name] for name in ("sigmoid", "tanh", "relu")}
 SATURATED = 0.05  # a slope below 5% of the function's largest slope counts as saturated
 
 

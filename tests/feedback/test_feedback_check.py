@@ -134,3 +134,21 @@ def test_a_layer_exercise_recognises_a_registered_wrong_layer():
     ex, nn = layer_set()
     result = verdict(ex, type("Mine", (nn.Tanh,), {"backward": lambda s, d: d * (1 - s.y)}), "tanh_layer")
     assert result.mistake == "1 - y" and "1 - y**2" in result.message
+
+
+def test_a_mistake_that_raises_the_same_error_is_recognised():
+    ex = ExerciseSet("shapes")
+    ex.add(Exercise("matvec", cases=[(np.ones((2, 3)), np.ones(3))], expected=lambda W, x: W @ x,
+                    mistakes=[Mistake("doubled", lambda W, x: 2 * (W @ x), "no factor 2."),
+                              Mistake("transposed", lambda W, x: W.T @ x, "W is (out, in): use W @ x.")]))
+    result = verdict(ex, lambda W, x: W.T @ x, "matvec")
+    assert result.status == "error" and result.mistake == "transposed"
+    assert "W @ x" in result.message and "matmul" in result.message
+
+
+def test_an_error_no_mistake_shares_gets_no_hint():
+    ex = ExerciseSet("shapes")
+    ex.add(Exercise("matvec", cases=[(np.ones((2, 3)), np.ones(3))], expected=lambda W, x: W @ x,
+                    mistakes=[Mistake("transposed", lambda W, x: W.T @ x, "W is (out, in).")]))
+    result = verdict(ex, lambda W, x: W @ x[:2], "matvec")
+    assert result.status == "error" and result.mistake is None

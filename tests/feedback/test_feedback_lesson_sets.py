@@ -20,7 +20,7 @@ def registered_mistakes():
 @pytest.mark.parametrize(("exercises", "name", "mistake"), list(registered_mistakes()))
 def test_mistake_is_rejected_with_its_hint(exercises, name, mistake):
     result = exercises.evaluate(name, mistake.variant)
-    assert result.status == "failed"
+    assert result.status in ("failed", "error")  # a shape mistake may raise, and is recognised by its error
     assert result.hint == mistake.hint, f"matched {result.mistake!r} instead"
 
 

@@ -1,0 +1,392 @@
+"""Lesson 05's exercise set: an L-layer MLP's forward pass, the output delta, the recursion, and an MLP class.
+
+Networks are lists of (W, b) with W of shape (n_l, n_(l-1)); a batch is rows. The cache of a
+forward pass holds z = [Z1, ..., ZL] and a = [A0 = X, A1, ..., AL]. Gradients are checked
+against numerical ones with the directional check, on random networks of several depths.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from coursekit import nn
+from coursekit.feedback import Exercise, ExerciseSet, Mistake
+from coursekit.gradcheck import check_gradient_directional, check_layer
+
+exercises = ExerciseSet("05 The delta recursion")
+
+
+# ---------------------------------------------------------------- the reference, for the checks
+def random_network(sizes: list[int], seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Weights and biases for layer sizes [n0, n1, ..., nL], seeded."""
+    rng = np.random.default_rng(seed)
+    return [(rng.standard_normal((n_out, n_in)) / np.sqrt(n_in), 0.1 * rng.standard_normal(n_out))
+            for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True)]
+
+
+def _forward(params, x, hidden, output):
+    f = nn.ACTIVATIONS[hidden][0]
+    z_list, a_list = [], [x]
+    for index, (W, b) in enumerate(params):
+        z = a_list[-1] @ W.T + b
+        last = index == len(params) - 1
+        a = (nn.softmax(z) if output == "softmax" else nn.ACTIVATIONS[output][0](z)) if last else f(z)
+        z_list.append(z)
+        a_list.append(a)
+    return a_list[-1], {"z": z_list, "a": a_list}
+
+
+def _output_delta(z_L, a_L, t, output, loss):
+    n = z_L.shape[0]
+    if loss == "mse":
+        return nn.ACTIVATIONS[output][1](z_L) * (a_L - t) / n
+    if loss == "bce":
+        return (a_L - t) / n
+    onehot = np.eye(z_L.shape[1])[t]
+    return (a_L - onehot) / n
+
+
+def _backward_step(delta, W, z_prev, hidden):
+    return nn.ACTIVATIONS[hidden][1](z_prev) * (delta @ W)
+
+
+def _backward(params, cache, delta_L, hidden):
+    grads, delta = [None] * len(params), delta_L
+    for index in reversed(range(len(params))):
+        W, _ = params[index]
+        grads[index] = (delta.T @ cache["a"][index], delta.sum(axis=0))
+        if index > 0:
+            delta = _backward_step(delta, W, cache["z"][index - 1], hidden)
+    return grads
+
+
+LOSSES = {  # the output/loss pairs of the lesson, with the loss as a function of the output
+    ("identity", "mse"): lambda a, t: 0.5 * np.sum((a - t) ** 2) / len(a),
+    ("sigmoid", "mse"): lambda a, t: 0.5 * np.sum((a - t) ** 2) / len(a),
+    ("sigmoid", "bce"): lambda a, t: -np.sum(t * np.log(a) + (1 - t) * np.log(1 - a)) / len(a),
+    ("softmax", "ce"): lambda a, t: -np.sum(np.log(a[np.arange(len(a)), t])) / len(a),
+}
+
+
+def make_problem(sizes, hidden, output, loss, seed):
+    """A seeded network, batch and targets for one output/loss pair."""
+    rng = np.random.default_rng(seed + 1000)
+    params = random_network(sizes, seed)
+    x = rng.standard_normal((rng.integers(1, 6), sizes[0]))
+    n = x.shape[0]
+    if loss == "ce":
+        t = rng.integers(0, sizes[-1], size=n)
+    elif loss == "bce":
+        t = (rng.random((n, sizes[-1])) > 0.5).astype(float)
+    else:
+        t = rng.standard_normal((n, sizes[-1]))
+    return params, x, t
+
+
+# ---------------------------------------------------------------- 1. forward with a cache
+FORWARD_CASES = [
+    (random_network([3, 4, 2], 1), np.random.default_rng(2).standard_normal((5, 3)), "tanh", "identity"),
+    (random_network([2, 5, 5, 3], 3), np.random.default_rng(4).standard_normal((1, 2)), "relu", "softmax"),
+    (random_network([4, 1], 5), np.random.default_rng(6).standard_normal((3, 4)), "sigmoid", "sigmoid"),
+]
+
+
+def _forward_without_last_activation(params, x, hidden, output):
+    out, cache = _forward(params, x, hidden, "identity")
+    return out, cache
+
+
+def _forward_activation_everywhere(params, x, hidden, output):
+    f = nn.ACTIVATIONS[hidden][0]
+    z_list, a_list = [], [x]
+    for W, b in params:
+        z_list.append(a_list[-1] @ W.T + b)
+        a_list.append(f(z_list[-1]))
+    return a_list[-1], {"z": z_list, "a": a_list}
+
+
+def _forward_untransposed(params, x, hidden, output):
+    return _forward([(W.T, b) for W, b in params], x, hidden, output)
+
+
+def _forward_cache_without_input(params, x, hidden, output):
+    out, cache = _forward(params, x, hidden, output)
+    return out, {"z": cache["z"], "a": cache["a"][1:]}
+
+
+exercises.add(Exercise(
+    "forward",
+    cases=FORWARD_CASES,
+    expected=_forward,
+    rtol=1e-10, atol=1e-12,
+    mistakes=[
+        Mistake("output activation missing", _forward_without_last_activation,
+                "the last layer applies the OUTPUT activation (identity, sigmoid or softmax), not nothing."),
+        Mistake("hidden activation on the output", _forward_activation_everywhere,
+                "the hidden activation belongs to the hidden layers only; the last layer uses `output`."),
+        Mistake("W not transposed", _forward_untransposed,
+                "with a batch as rows, z = a_prev @ W.T + b: W has shape (n_l, n_(l-1)), so it must be transposed."),
+        Mistake("cache without the input", _forward_cache_without_input,
+                "cache['a'] starts with a^0 = x: the weight gradient of layer 1 needs it."),
+    ],
+    hints=[
+        "Loop over the layers: z = a_prev @ W.T + b, then a = f(z); keep every z and every a.",
+        "The last layer uses the output activation: identity, sigmoid, or a row-wise softmax "
+        "(shift each row by its max before exp).",
+        "Return (a_L, {'z': [z1, ..., zL], 'a': [x, a1, ..., aL]}).",
+    ],
+))
+
+# ---------------------------------------------------------------- 2. the output delta
+def _delta_case(output, loss, seed):
+    params, x, t = make_problem([3, 4, 3], "tanh", output, loss, seed)
+    a_L, cache = _forward(params, x, "tanh", output)
+    return (cache["z"][-1], a_L, t, output, loss)
+
+
+DELTA_CASES = [_delta_case("identity", "mse", 1), _delta_case("sigmoid", "mse", 2), _delta_case("sigmoid", "bce", 3),
+               _delta_case("softmax", "ce", 4)]
+
+
+def _delta_without_slope(z_L, a_L, t, output, loss):
+    if loss == "mse":
+        return (a_L - t) / z_L.shape[0]
+    return _output_delta(z_L, a_L, t, output, loss)
+
+
+def _delta_summed(z_L, a_L, t, output, loss):
+    return _output_delta(z_L, a_L, t, output, loss) * z_L.shape[0]
+
+
+def _delta_sign(z_L, a_L, t, output, loss):
+    return -_output_delta(z_L, a_L, t, output, loss)
+
+
+exercises.add(Exercise(
+    "output_delta",
+    cases=DELTA_CASES,
+    expected=_output_delta,
+    rtol=1e-10, atol=1e-12,
+    mistakes=[
+        Mistake("f'(z^L) missing", _delta_without_slope,
+                "with a sigmoid output and squared error, delta^L = f'(z^L) * (a^L - t) / N: the output "
+                "activation's slope is part of delta. (It cancels only for sigmoid + BCE and softmax + CE.)"),
+        Mistake("sum instead of mean", _delta_summed,
+                "the cost is the mean over the batch: divide by N = z_L.shape[0]."),
+        Mistake("sign", _delta_sign, "delta^L points from the target to the prediction: a^L - t, not t - a^L."),
+    ],
+    hints=[
+        "delta^L = f'(z^L) * grad_a C, elementwise. For the mean squared error grad_a C = (a^L - t) / N.",
+        "For sigmoid + BCE and softmax + CE the slope cancels: delta^L = (a^L - t) / N, with t one-hot for CE.",
+        "For softmax + CE build the one-hot rows with np.eye(C)[t].",
+    ],
+))
+
+# ---------------------------------------------------------------- 3. one step back
+def _step_case(sizes, hidden, seed, batch=3):
+    rng = np.random.default_rng(seed)
+    W = rng.standard_normal((sizes[1], sizes[0]))
+    return (rng.standard_normal((batch, sizes[1])), W, rng.standard_normal((batch, sizes[0])), hidden)
+
+
+STEP_CASES = [_step_case([4, 3], "tanh", 1), _step_case([3, 3], "sigmoid", 2), _step_case([2, 5], "relu", 3, 1)]
+
+
+def _step_without_slope(delta, W, z_prev, hidden):
+    return delta @ W
+
+
+def _step_untransposed(delta, W, z_prev, hidden):
+    return nn.ACTIVATIONS[hidden][1](z_prev) * (delta @ W.T)
+
+
+def _step_activation_not_slope(delta, W, z_prev, hidden):
+    return nn.ACTIVATIONS[hidden][0](z_prev) * (delta @ W)
+
+
+exercises.add(Exercise(
+    "backward_step",
+    cases=STEP_CASES,
+    expected=_backward_step,
+    rtol=1e-10, atol=1e-12,
+    mistakes=[
+        Mistake("f' missing", _step_without_slope,
+                "multiply elementwise by f'(z^(l-1)): delta^(l-1) = f'(z^(l-1)) * (W^l)^T delta^l."),
+        Mistake("W instead of W^T", _step_untransposed,
+                "per example delta^(l-1) uses (W^l)^T delta^l; with a batch as rows that is delta @ W (not W.T)."),
+        Mistake("f instead of f'", _step_activation_not_slope,
+                "multiply by the activation's DERIVATIVE f'(z^(l-1)), not by the activation f(z^(l-1)) itself."),
+    ],
+    hints=[
+        "Per example: delta^(l-1) = f'(z^(l-1)) ∘ (W^l)^T delta^l.",
+        "Batch rows: (W^l)^T delta^l for every row is delta @ W, shape (N, n_(l-1)).",
+        "return f_prime(z_prev) * (delta @ W), with f_prime the derivative of the hidden activation.",
+    ],
+))
+
+# ---------------------------------------------------------------- 4. the whole backward pass
+NETWORKS = [([3, 2], "tanh", "identity", "mse", 11), ([4, 5, 3], "relu", "softmax", "ce", 12),
+            ([2, 6, 4, 1], "sigmoid", "sigmoid", "bce", 13), ([3, 4, 4, 4, 2], "tanh", "sigmoid", "mse", 14)]
+
+
+def _cost_of_one_array(params, x, t, hidden, output, loss, layer_index, which):
+    """The cost as a function of one weight matrix (which=0) or bias (which=1), the rest fixed."""
+    def cost(value):
+        changed = [list(pair) for pair in params]
+        changed[layer_index][which] = value
+        a_L = _forward([tuple(pair) for pair in changed], x, hidden, output)[0]
+        return LOSSES[(output, loss)](a_L, t)
+    return cost
+
+
+def _backward_test(backward) -> str | None:
+    for sizes, hidden, output, loss, seed in NETWORKS:
+        params, x, t = make_problem(sizes, hidden, output, loss, seed)
+        a_L, cache = _forward(params, x, hidden, output)
+        delta_L = _output_delta(cache["z"][-1], a_L, t, output, loss)
+        grads = backward(params, {key: list(value) for key, value in cache.items()}, delta_L.copy(), hidden)
+        if not isinstance(grads, (list, tuple)) or len(grads) != len(params):
+            return f"backward must return one (dW, db) pair per layer: {len(params)} for sizes {sizes}"
+        for layer, ((W, b), pair) in enumerate(zip(params, grads, strict=True), start=1):
+            for name, index, value in ((f"W{layer}", 0, W), (f"b{layer}", 1, b)):
+                cost = _cost_of_one_array(params, x, t, hidden, output, loss, layer - 1, index)
+                report = check_gradient_directional(cost, lambda _, got=pair[index]: got, value, name=f"d{name}")
+                if not report.passed:
+                    return f"network {sizes} with {hidden} hidden layers, {output} output and {loss}:\n{report}"
+    return None
+
+
+def _backward_probe(backward):
+    sizes, hidden, output, loss, seed = NETWORKS[3]
+    params, x, t = make_problem(sizes, hidden, output, loss, seed)
+    a_L, cache = _forward(params, x, hidden, output)
+    delta_L = _output_delta(cache["z"][-1], a_L, t, output, loss)
+    return backward(params, cache, delta_L, hidden)
+
+
+def _backward_output_as_input(params, cache, delta_L, hidden):
+    grads, delta = [None] * len(params), delta_L
+    for index in reversed(range(len(params))):
+        W, _ = params[index]
+        grads[index] = (delta.T @ cache["a"][index + 1], delta.sum(axis=0))  # a^l where a^(l-1) belongs
+        if index > 0:
+            delta = _backward_step(delta, W, cache["z"][index - 1], hidden)
+    return grads
+
+
+def _backward_mean_bias(params, cache, delta_L, hidden):
+    return [(dW, db / len(delta_L)) for dW, db in _backward(params, cache, delta_L, hidden)]
+
+
+def _backward_without_slope(params, cache, delta_L, hidden):
+    grads, delta = [None] * len(params), delta_L
+    for index in reversed(range(len(params))):
+        W, _ = params[index]
+        grads[index] = (delta.T @ cache["a"][index], delta.sum(axis=0))
+        delta = delta @ W
+    return grads
+
+
+def _backward_last_layer_only(params, cache, delta_L, hidden):
+    return [(delta_L.T @ cache["a"][index], delta_L.sum(axis=0)) if index == len(params) - 1 else
+            (np.zeros_like(W), np.zeros_like(b)) for index, (W, b) in enumerate(params)]
+
+
+exercises.add(Exercise(
+    "backward",
+    test=_backward_test,
+    probe=_backward_probe,
+    mistakes=[
+        Mistake("f' missing", _backward_without_slope,
+                "each step back multiplies by f'(z^(l-1)): delta^(l-1) = f'(z^(l-1)) * (delta^l @ W^l)."),
+        Mistake("bias gradient a mean", _backward_mean_bias,
+                "db^l = delta^l summed over the batch: delta already carries the 1/N of the mean cost."),
+        Mistake("delta times the wrong layer's activation", _backward_output_as_input,
+                "dW^l = delta^l (a^(l-1))^T: the activation that ENTERS layer l, cache['a'][i] for layer index i, "
+                "not the layer's own output."),
+        Mistake("only the last layer", _backward_last_layer_only,
+                "every layer needs its own delta: step delta back through each W and f' before using it."),
+    ],
+    hints=[
+        "Go from the last layer to the first: dW^l = delta^l.T @ a^(l-1), db^l = delta^l.sum(0).",
+        "Then, unless you are at the first layer, step back: delta = f'(z^(l-1)) * (delta @ W^l).",
+        "With 0-based Python lists: layer index i uses cache['a'][i] (its input) and steps back with cache['z'][i-1].",
+    ],
+))
+
+# ---------------------------------------------------------------- 5. an MLP from layers
+MLP_CASES = [([3, 4, 2], "tanh"), ([2, 3, 3, 3, 1], "relu"), ([5, 1], "sigmoid")]
+
+
+def _mlp_test(cls) -> str | None:
+    if not isinstance(cls, type):
+        return f"pass your class itself, MLP, not {type(cls).__name__}"
+    for sizes, activation in MLP_CASES:
+        model = cls(sizes, activation, np.random.default_rng(len(sizes)))
+        expected = [f"{i}.{key}" for i in range(0, 2 * (len(sizes) - 1), 2) for key in ("W", "b")]
+        if sorted(model.params) != sorted(expected):
+            return (f"for sizes {sizes}, params should have the keys {expected} (layer index, then W or b), "
+                    f"not {sorted(model.params)}")
+        x = np.random.default_rng(7).standard_normal((3, sizes[0]))
+        network = random_network(sizes, 1)
+        params = model.params
+        for i, (W, b) in enumerate(network):  # known weights, written into the model's own arrays
+            params[f"{2 * i}.W"][...] = W
+            params[f"{2 * i}.b"][...] = b
+        expected = _forward(network, x, activation, "identity")[0]
+        out = np.asarray(model.forward(x.copy()))
+        if out.shape != expected.shape or not np.allclose(out, expected, rtol=1e-10, atol=1e-12):
+            return (f"MLP{tuple(sizes)} with {activation}: forward is not Linear, activation, ..., Linear "
+                    "(no activation after the last layer)")
+        report = check_layer(model, x)
+        if not report.passed:
+            return f"MLP{tuple(sizes)} with {activation}:\n{report}"
+    return None
+
+
+def _mlp_probe(cls):
+    model = cls([3, 4, 2], "tanh", np.random.default_rng(3))
+    x = np.random.default_rng(7).standard_normal((3, 3))
+    out = model.forward(x)
+    dx = model.backward(np.ones_like(out))
+    return (out, dx, [model.grads[key] for key in sorted(model.grads)])
+
+
+class _MlpActivationAfterLast(nn.Sequential):
+    def __init__(self, sizes, activation, rng):
+        act = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}[activation]
+        layers = []
+        for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
+            layers += [nn.Linear(n_in, n_out, rng), act()]
+        super().__init__(layers)
+
+
+class _MlpLinearOnlyBackward(nn.Sequential):
+    def __init__(self, sizes, activation, rng):
+        act = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}[activation]
+        super().__init__(nn.mlp(sizes, act, rng).layers)
+
+    def backward(self, dout):
+        for layer in reversed(self.layers):
+            if layer.params:  # the activations' backward is skipped
+                dout = layer.backward(dout)
+        return dout
+
+
+exercises.add(Exercise(
+    "MLP",
+    test=_mlp_test,
+    probe=_mlp_probe,
+    mistakes=[
+        Mistake("activation after the last layer", _MlpActivationAfterLast,
+                "the last Linear layer has no activation after it: the output layer's activation belongs to the loss."),
+        Mistake("activations skipped in backward", _MlpLinearOnlyBackward,
+                "backward must go through EVERY layer in reverse order, the activations too: each multiplies "
+                "the gradient by its local slope."),
+    ],
+    hints=[
+        "Build a list: Linear, activation, Linear, activation, ..., Linear (no activation after the last).",
+        "forward feeds x through the list; backward feeds dout through the reversed list.",
+        "params: {f'{i}.{key}': value for i, layer in enumerate(self.layers) for key, value in layer.params.items()}",
+    ],
+))
