@@ -247,10 +247,20 @@ def check_gradient_directional(f, grad_f, x, *, directions: int = 3, seed: int =
 
 
 def _set_param(layer, name: str, value: np.ndarray) -> None:
-    """Write a parameter back through the layer (works when ``layer.params`` hands out copies)."""
+    """Write a parameter back through the layer, whichever way it holds its parameters.
+
+    In place into the layer's own array when ``params`` hands out the real arrays (a plain dict,
+    or a property building a fresh dict of them); else by item assignment into ``params``; else,
+    when ``params`` hands out copies (as a sandbox proxy does), by assigning a whole updated dict.
+    """
+    current = layer.params[name]
+    if isinstance(current, np.ndarray) and current.flags.writeable and current.shape == value.shape:
+        current[...] = value
+        if np.array_equal(layer.params[name], value):
+            return
     params = layer.params
     params[name] = value
-    if layer.params[name] is not value and not np.array_equal(layer.params[name], value):
+    if not np.array_equal(layer.params[name], value):
         layer.params = {**params, name: value}
 
 
