@@ -64,7 +64,7 @@ def test_reference_backprop_matches_numerical_gradients_at_any_depth(depth, hidd
     params, x, t = make_problem(sizes, hidden, output, loss, seed)
     a_L, cache = _forward(params, x, hidden, output)
     grads = _backward(params, cache, _output_delta(cache["z"][-1], a_L, t, output, loss), hidden)
-    for index, (W, b) in enumerate(params):
+    for index, (W, _) in enumerate(params):
         def cost(v, index=index):
             changed = [list(p) for p in params]
             changed[index][0] = v
@@ -73,8 +73,8 @@ def test_reference_backprop_matches_numerical_gradients_at_any_depth(depth, hidd
 
 
 def test_recomputing_each_delta_costs_quadratically_and_the_recursion_linearly():
-    L, l = sp.symbols("L l", integer=True, positive=True)
-    assert same(sp.summation(L - l, (l, 1, L)), L * (L - 1) / 2)
+    depth, layer = sp.symbols("L layer", integer=True, positive=True)
+    assert same(sp.summation(depth - layer, (layer, 1, depth)), depth * (depth - 1) / 2)
 
 
 def test_demo_deltas_follow_the_recursion_and_fade_through_sigmoids():
