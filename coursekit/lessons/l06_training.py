@@ -1,0 +1,227 @@
+"""Lesson 06's exercise set: an SGD step, a training loop that learns the spirals, gradient norms per layer.
+
+The training loop follows the reference protocol of coursekit.training exactly (seeded
+permutation every epoch, loss of each batch before its update, epoch loss = mean of batch
+losses), so its loss curve can be compared number for number.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from coursekit import datasets, nn, training
+from coursekit.feedback import Exercise, ExerciseSet, Mistake
+
+exercises = ExerciseSet("06 Training")
+
+
+def _model(sizes=(3, 4, 2), layer=nn.Tanh, seed=0):
+    return nn.mlp(list(sizes), layer, np.random.default_rng(seed))
+
+
+# ---------------------------------------------------------------- 1. one SGD step
+_X = np.random.default_rng(60).standard_normal((5, 3))
+_Y = np.array([0, 1, 1, 0, 1])
+LR = 0.1
+
+
+def _after_one_step(step) -> list[np.ndarray]:
+    model = _model()
+    _, dz = nn.softmax_cross_entropy(model.forward(_X), _Y)
+    model.backward(dz)
+    step(model.params, model.grads, LR)
+    return [model.params[key].copy() for key in sorted(model.params)]
+
+
+def _sgd_test(step) -> str | None:
+    model = _model()
+    before = {key: value.copy() for key, value in model.params.items()}
+    _, dz = nn.softmax_cross_entropy(model.forward(_X), _Y)
+    model.backward(dz)
+    grads = {key: value.copy() for key, value in model.grads.items()}
+    returned = step(model.params, model.grads, LR)
+    for key in sorted(before):
+        expected = before[key] - LR * grads[key]
+        if np.array_equal(model.params[key], before[key]):
+            hint = " (your function returned a value; the model never sees it)" if returned is not None else ""
+            return f"the model's parameter {key} did not change{hint}"
+        if not np.allclose(model.params[key], expected, rtol=1e-12, atol=1e-15):
+            return f"parameter {key} is not w - lr * grad after the step"
+    return None
+
+
+def _ascent(params, grads, lr):
+    for key in params:
+        params[key] += lr * grads[key]
+
+
+def _rebinding(params, grads, lr):
+    for key in params:
+        params[key] = params[key] - lr * grads[key]  # a new array: the model keeps the old one
+
+
+def _no_learning_rate(params, grads, lr):
+    for key in params:
+        params[key] -= grads[key]
+
+
+exercises.add(Exercise(
+    "sgd_step",
+    test=_sgd_test,
+    probe=_after_one_step,
+    mistakes=[
+        Mistake("ascent", _ascent, "subtract the gradient: it points uphill, and we want the loss to go down."),
+        Mistake("rebinding", _rebinding,
+                "params[key] = params[key] - ... makes a NEW array and puts it in the dict, but model.params builds "
+                "a fresh dict each time: the layers still hold the old arrays. Update in place: params[key] -= ..."),
+        Mistake("no learning rate", _no_learning_rate, "scale the step by the learning rate lr."),
+    ],
+    hints=[
+        "For every key: w <- w - lr * dL/dw.",
+        "Change the arrays themselves (in place) so that the layers see the change.",
+        "for key in params: params[key] -= lr * grads[key]",
+    ],
+))
+
+# ---------------------------------------------------------------- 2. the training loop
+SMALL = datasets.spirals(n=24, seed=3)
+BUDGET = {"epochs": 150, "lr": 0.3, "batch_size": 32, "seed": 0}  # the fixed budget of the spirals test
+TARGET = 0.95
+
+
+def _small_history(train) -> list[float]:
+    model = nn.mlp([2, 8, 2], nn.ReLU, np.random.default_rng(0))
+    return list(train(model, *SMALL, epochs=4, lr=0.3, batch_size=16, seed=0))
+
+
+def _train_test(train) -> str | None:
+    expected = _small_history(training.fit)
+    got = _small_history(train)
+    if len(got) != len(expected):
+        return f"train returned {len(got)} losses for 4 epochs: one per epoch is expected"
+    if not np.allclose(got, expected, rtol=1e-9, atol=1e-12):
+        return (f"the loss curve differs from the protocol's: got {np.round(got, 6).tolist()}, expected "
+                f"{np.round(expected, 6).tolist()} (same model, data and seed)")
+    x, y = datasets.spirals(seed=1)
+    model = nn.mlp([2, 32, 32, 2], nn.ReLU, np.random.default_rng(0))
+    train(model, x, y, **BUDGET)
+    reached = training.accuracy(model, x, y)
+    if reached < TARGET:
+        return f"after {BUDGET['epochs']} epochs the spirals are {reached:.1%} right; at least {TARGET:.0%} expected"
+    return None
+
+
+def _fit_without_shuffling(model, x, y, epochs, lr, batch_size=32, seed=0):
+    history = []
+    for _ in range(epochs):
+        losses = []
+        for start in range(0, len(x), batch_size):
+            loss, dz = nn.softmax_cross_entropy(model.forward(x[start:start + batch_size]), y[start:start + batch_size])
+            model.backward(dz)
+            training.sgd_step(model.params, model.grads, lr)
+            losses.append(loss)
+        history.append(float(np.mean(losses)))
+    return history
+
+
+def _fit_last_batch_loss(model, x, y, epochs, lr, batch_size=32, seed=0):
+    rng = np.random.default_rng(seed)
+    history = []
+    for _ in range(epochs):
+        order = rng.permutation(len(x))
+        for start in range(0, len(x), batch_size):
+            batch = order[start:start + batch_size]
+            loss, dz = nn.softmax_cross_entropy(model.forward(x[batch]), y[batch])
+            model.backward(dz)
+            training.sgd_step(model.params, model.grads, lr)
+        history.append(float(loss))
+    return history
+
+
+def _fit_generator_per_epoch(model, x, y, epochs, lr, batch_size=32, seed=0):
+    history = []
+    for _ in range(epochs):
+        rng = np.random.default_rng(seed)  # re-seeded every epoch: the same order each time
+        order = rng.permutation(len(x))
+        losses = []
+        for start in range(0, len(x), batch_size):
+            batch = order[start:start + batch_size]
+            loss, dz = nn.softmax_cross_entropy(model.forward(x[batch]), y[batch])
+            model.backward(dz)
+            training.sgd_step(model.params, model.grads, lr)
+            losses.append(loss)
+        history.append(float(np.mean(losses)))
+    return history
+
+
+exercises.add(Exercise(
+    "train",
+    test=_train_test,
+    probe=_small_history,
+    mistakes=[
+        Mistake("no shuffling", _fit_without_shuffling,
+                "shuffle every epoch: order = rng.permutation(len(x)), then take the batches in that order."),
+        Mistake("last batch loss", _fit_last_batch_loss,
+                "an epoch's loss is the mean of the losses of all its batches, not the last one."),
+        Mistake("re-seeded every epoch", _fit_generator_per_epoch,
+                "create the generator ONCE, before the epochs: re-seeding it inside the loop repeats the same "
+                "order every epoch."),
+    ],
+    hints=[
+        "rng = np.random.default_rng(seed) once; then for each epoch: order = rng.permutation(len(x)).",
+        "For each batch of `order`: forward, softmax cross-entropy, backward, sgd_step; keep the batch's loss.",
+        "Append the mean of the epoch's batch losses to the history; return the history.",
+    ],
+))
+
+# ---------------------------------------------------------------- 3. gradient norms per layer
+NORM_CASES = [(lambda: _model((2, 5, 5, 5, 2), nn.Sigmoid), *datasets.xor(n=10, seed=4)),
+              (lambda: _model((2, 3, 2), nn.ReLU, 1), *datasets.moons(n=8, seed=5))]
+
+
+def _norms_probe(norms) -> list:
+    return [np.asarray(norms(make(), x, y), dtype=float) for make, x, y in NORM_CASES]
+
+
+def _norms_test(norms) -> str | None:
+    for make, x, y in NORM_CASES:
+        got = np.asarray(norms(make(), x, y), dtype=float)
+        expected = np.asarray(training.gradient_norms(make(), x, y))
+        if got.shape != expected.shape:
+            return f"expected one norm per weight matrix ({expected.size}), got {got.size}"
+        if not np.allclose(got, expected, rtol=1e-10, atol=1e-14):
+            return f"got {np.round(got, 6).tolist()}, expected {np.round(expected, 6).tolist()}"
+    return None
+
+
+def _norms_of_weights(model, x, y):
+    return [float(np.linalg.norm(v)) for k, v in model.params.items() if k.endswith("W")]
+
+
+def _norms_reversed(model, x, y):
+    return training.gradient_norms(model, x, y)[::-1]
+
+
+def _norms_with_biases(model, x, y):
+    _, dz = nn.softmax_cross_entropy(model.forward(x), y)
+    model.backward(dz)
+    return [float(np.linalg.norm(v)) for v in model.grads.values()]
+
+
+exercises.add(Exercise(
+    "layer_gradient_norms",
+    test=_norms_test,
+    probe=_norms_probe,
+    mistakes=[
+        Mistake("norms of the weights", _norms_of_weights,
+                "measure the GRADIENTS: run forward, the loss and backward, then take the norms of grads, not params."),
+        Mistake("last layer first", _norms_reversed, "list the layers from the input (first) to the output (last)."),
+        Mistake("biases included", _norms_with_biases,
+                "one norm per weight matrix: skip the biases (keys ending in b)."),
+    ],
+    hints=[
+        "Forward the batch, take the softmax cross-entropy, and call backward so that model.grads is filled.",
+        "model.grads has keys like '0.W', '0.b', '2.W': keep the ones ending in 'W', in order.",
+        "return [float(np.linalg.norm(g)) for key, g in model.grads.items() if key.endswith('W')]",
+    ],
+))
