@@ -83,7 +83,12 @@ def _is_library(filename: str) -> bool:
 
 
 def _learner_line(error: BaseException) -> str | None:
-    """The last line of the traceback that belongs to the learner's code, not to a library."""
+    """The last line of the traceback that belongs to the learner's code, not to a library.
+
+    An error raised in the autograder's sandbox carries that line with it (``student_line``).
+    """
+    if getattr(error, "student_line", None):
+        return error.student_line
     frames = [f for f in traceback.extract_tb(error.__traceback__) if not _is_library(f.filename)]
     return frames[-1].line if frames and frames[-1].line else None
 

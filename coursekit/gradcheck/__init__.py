@@ -6,6 +6,7 @@ from coursekit.gradcheck.checks import (
     check_gradient_sampled,
     check_layer,
     check_symbolic,
+    set_parameter,
 )
 from coursekit.gradcheck.numerical import (
     Float32Warning,
@@ -18,6 +19,6 @@ from coursekit.gradcheck.report import GradientReport, LayerReport
 
 __all__ = [
     "Float32Warning", "GradientReport", "LayerReport", "check_gradient", "check_gradient_directional",
-    "check_gradient_sampled", "check_layer", "check_symbolic", "jvp", "numerical_derivative",
+    "check_gradient_sampled", "check_layer", "check_symbolic", "jvp", "numerical_derivative", "set_parameter",
     "numerical_gradient", "step",
 ]

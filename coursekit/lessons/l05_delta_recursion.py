@@ -11,7 +11,7 @@ import numpy as np
 
 from coursekit import nn
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
-from coursekit.gradcheck import check_gradient_directional, check_layer
+from coursekit.gradcheck import check_gradient_directional, check_layer, set_parameter
 
 exercises = ExerciseSet("05 The delta recursion")
 
@@ -329,10 +329,9 @@ def _mlp_test(cls) -> str | None:
                     f"not {sorted(model.params)}")
         x = np.random.default_rng(7).standard_normal((3, sizes[0]))
         network = random_network(sizes, 1)
-        params = model.params
         for i, (W, b) in enumerate(network):  # known weights, written into the model's own arrays
-            params[f"{2 * i}.W"][...] = W
-            params[f"{2 * i}.b"][...] = b
+            set_parameter(model, f"{2 * i}.W", W)
+            set_parameter(model, f"{2 * i}.b", b)
         expected = _forward(network, x, activation, "identity")[0]
         out = np.asarray(model.forward(x.copy()))
         if out.shape != expected.shape or not np.allclose(out, expected, rtol=1e-10, atol=1e-12):

@@ -1,0 +1,1 @@
+"""The autograder: student code in a sandbox, tests in the trusted process, results in a gradebook."""

@@ -1,0 +1,387 @@
+"""The grader's side of the sandbox: a warm server, one session per submission, and proxies.
+
+A proxy stands for a student object in the grader's process. Calling it, reading or writing
+an attribute, indexing it or doing arithmetic with it is forwarded to the sandbox, and what
+comes back is plain data, or another proxy. A proxy never answers ``==``, ``bool()`` or
+``hash()``: a student object cannot pretend to equal the expected answer.
+"""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import os
+import pickle
+import signal
+import socket
+import subprocess
+import sys
+import time
+import warnings
+
+import numpy as np
+
+from coursekit.grading import messages, wire
+from coursekit.grading.sandbox import Limits
+
+READY_TIMEOUT = 60.0
+
+
+class SandboxTimeout(Exception):
+    """The student's code ran longer than allowed; the worker was killed."""
+
+
+class SandboxCrashed(Exception):
+    """The worker died (os._exit, a signal, a limit)."""
+
+
+class StudentError(RuntimeError):
+    """An exception raised by student code whose type is not a built-in one."""
+
+
+class WarmServer:
+    """The process that imports everything once and forks a worker per session."""
+
+    def __init__(self, limits: Limits | None = None):
+        limits = limits or Limits()
+        self.control, theirs = socket.socketpair()
+        arguments = [f"{key}={value}" for key, value in vars(limits).items()]
+        env = {**os.environ, "COURSEKIT_HEADLESS": "1", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "coursekit.grading.sandbox", str(theirs.fileno()), *arguments],
+            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env,
+            cwd="/", start_new_session=True)
+        theirs.close()
+        self.control.settimeout(READY_TIMEOUT)
+        if self.control.recv(1) != b"R":
+            raise SandboxCrashed("the sandbox server did not start")
+        self.control.settimeout(None)
+
+    def session(self, call_timeout: float) -> Session:
+        """A fresh worker, forked from the warm server."""
+        mine, theirs = socket.socketpair()
+        socket.send_fds(self.control, [b"F"], [theirs.fileno()])
+        theirs.close()
+        pid = int.from_bytes(_read(self.control, 8), "big")
+        return Session(mine, pid, call_timeout)
+
+    def close(self) -> None:
+        self.control.close()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+    def __enter__(self) -> WarmServer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _read(sock: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            raise SandboxCrashed("the sandbox server stopped")
+        data += chunk
+    return data
+
+
+class Session:
+    """One worker: run cells, fetch names as proxies, forward operations; killed on timeout."""
+
+    def __init__(self, sock: socket.socket, pid: int, call_timeout: float):
+        self.sock, self.pid, self.call_timeout = sock, pid, call_timeout
+        self.callbacks: dict[int, object] = {}
+        self.alive = True
+        self.deadline: float | None = None  # a test's overall time limit (time.monotonic), if any
+        self.sock.settimeout(READY_TIMEOUT)
+        try:
+            hello = wire.receive(self.sock)
+        except (TimeoutError, EOFError, OSError) as error:
+            self.kill()
+            raise SandboxCrashed(f"the worker did not start: {error}") from error
+        self.protections = list(hello.get("protections", []))
+
+    # -- plumbing
+    def kill(self) -> None:
+        """End the worker and everything it started."""
+        if self.alive:
+            self.alive = False
+            for kill in (lambda: os.killpg(self.pid, signal.SIGKILL), lambda: os.kill(self.pid, signal.SIGKILL)):
+                try:
+                    kill()
+                except (ProcessLookupError, PermissionError):
+                    pass
+            self.sock.close()
+
+    def request(self, message: dict, timeout: float | None = None) -> dict:
+        """Send a request and wait for its answer, serving the worker's callbacks meanwhile."""
+        if not self.alive:
+            raise SandboxCrashed("the worker is no longer running")
+        limit = timeout or self.call_timeout
+        if self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                self.kill()
+                raise SandboxTimeout(messages.TIMEOUT.format(seconds=limit))
+            limit = min(limit, left)
+        self.sock.settimeout(limit)
+        try:
+            wire.send(self.sock, message)
+            while True:
+                reply = wire.receive(self.sock)
+                if reply.get("op") == "callback":
+                    wire.send(self.sock, self._callback(reply))
+                    continue
+                return reply
+        except TimeoutError as error:
+            self.kill()
+            raise SandboxTimeout(messages.TIMEOUT.format(seconds=timeout or self.call_timeout)) from error
+        except (EOFError, OSError, ConnectionError) as error:
+            self.kill()
+            raise SandboxCrashed(messages.CRASHED) from error
+        except wire.WireError as error:
+            self.kill()
+            raise SandboxCrashed(str(error)) from error
+
+    def _callback(self, message: dict) -> dict:
+        function = self.callbacks.get(int(message.get("id", -1)))
+        try:
+            args = self.decode(message.get("args", []))
+            kwargs = self.decode(message.get("kwargs", {"__dict__": []}))
+            return {"op": "callback_result", "value": self.encode(function(*args, **kwargs))}
+        except Exception as error:  # noqa: BLE001 -- reported to the student's code as its own exception
+            return {"op": "callback_result", "raised": {"type": type(error).__name__, "message": str(error)[:500]}}
+
+    def encode(self, value):
+        def reference(obj):
+            if isinstance(obj, _Proxy):
+                return {"__handle__": object.__getattribute__(obj, "_id")}
+            if isinstance(obj, type) and isinstance(obj, _ClassProxy):
+                return {"__handle__": obj._id}
+            if callable(obj) and not (hasattr(obj, "params") and hasattr(obj, "forward")):
+                ident = len(self.callbacks) + 1
+                self.callbacks[ident] = obj
+                return {"__callback__": ident}
+            # Any other grader object (a model, a random generator) goes by value: pickled HERE, unpickled in
+            # the sandbox, never the other way round. A model's parameters come back after the call.
+            try:
+                return {"__pickled__": base64.b64encode(pickle.dumps(obj)).decode("ascii")}
+            except Exception as error:  # noqa: BLE001
+                raise wire.WireError(f"a {type(obj).__name__} cannot be sent to the student's code") from error
+        return wire.encode(value, reference)
+
+    def decode(self, data):
+        def resolve(ref):
+            if "__pickled__" in ref:
+                raise wire.WireError("the sandbox may not send objects by value")
+            if "__callback__" in ref:
+                return self.callbacks[int(ref["__callback__"])]
+            if ref.get("is_class"):
+                return _ClassProxy.make(self, int(ref["__handle__"]), str(ref.get("name") or "StudentClass"))
+            return _Proxy(self, int(ref["__handle__"]), str(ref.get("type", "object")))
+        return wire.decode(data, resolve)
+
+    def value_of(self, reply: dict):
+        """The value of a reply, or the student's exception raised here."""
+        if "raised" in reply:
+            raise _rebuilt(reply["raised"])
+        for kind, text in reply.get("warnings", []):
+            category = getattr(builtins, str(kind), None)
+            if not (isinstance(category, type) and issubclass(category, Warning)):
+                category = RuntimeWarning
+            warnings.warn(str(text), category, stacklevel=3)
+        return self.decode(reply.get("value"))
+
+    # -- what the grader uses
+    def run_cell(self, code: str, timeout: float) -> dict:
+        """Run one cell of student code; its outcome as data (ok, error, stdout)."""
+        return self.request({"op": "run", "code": code}, timeout)
+
+    def get(self, name: str):
+        """The student's value for ``name`` (plain data or a proxy); NameError when it is not defined."""
+        reply = self.request({"op": "get", "name": name})
+        if reply.get("missing"):
+            raise NameError(messages.NOT_DEFINED.format(name=name))
+        return self.value_of(reply)
+
+    def close(self) -> None:
+        self.kill()
+
+
+def _rebuilt(raised: dict) -> BaseException:
+    """The student's exception, as a built-in type when it is one (so that NotImplementedError still reads
+    "not attempted"), else as StudentError; BaseExceptions like SystemExit become StudentError too."""
+    kind, message = str(raised.get("type", "Exception")), str(raised.get("message", ""))
+    builtin = getattr(builtins, kind, None)
+    if isinstance(builtin, type) and issubclass(builtin, Exception) and builtin.__module__ == "builtins":
+        try:
+            error = builtin(message)
+        except Exception:  # noqa: BLE001 -- exotic constructors (UnicodeError ...)
+            error = StudentError(f"{kind}: {message}")
+    else:
+        error = StudentError(f"{kind}: {message}")
+    error.student_line = raised.get("line")
+    return error
+
+
+def _forward(session: Session, ident: int, op: str, **fields):
+    return session.value_of(session.request({"op": op, "target": ident, **fields}))
+
+
+class _Proxy:
+    """A student object that stays in the sandbox."""
+
+    __slots__ = ("_session", "_id", "_type")
+
+    def __init__(self, session: Session, ident: int, type_name: str):
+        object.__setattr__(self, "_session", session)
+        object.__setattr__(self, "_id", ident)
+        object.__setattr__(self, "_type", type_name)
+
+    def _op(self, op: str, **fields):
+        return _forward(object.__getattribute__(self, "_session"), object.__getattribute__(self, "_id"), op, **fields)
+
+    def __call__(self, *args, **kwargs):
+        session = object.__getattribute__(self, "_session")
+        reply = session.request({"op": "call", "target": object.__getattribute__(self, "_id"),
+                                 "args": session.encode(list(args)), "kwargs": session.encode(dict(kwargs)),
+                                 "errstate": np.geterr()})
+        value = session.value_of(reply)
+        _write_back(session, args, reply)
+        return value
+
+    def __getattr__(self, name: str):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return self._op("getattr", name=name)
+
+    def __setattr__(self, name: str, value) -> None:
+        session = object.__getattribute__(self, "_session")
+        self._op("setattr", name=name, value=session.encode(value))
+
+    def __getitem__(self, key):
+        session = object.__getattribute__(self, "_session")
+        return self._op("getitem", key=session.encode(key))
+
+    def __setitem__(self, key, value) -> None:
+        session = object.__getattribute__(self, "_session")
+        self._op("setitem", key=session.encode(key), value=session.encode(value))
+
+    def __len__(self) -> int:
+        return int(self._op("len"))
+
+    def __iter__(self):
+        return iter(self._op("items"))
+
+    def _coursekit_write_param(self, name: str, value) -> None:
+        session = object.__getattribute__(self, "_session")
+        self._op("write_param", name=name, value=session.encode(value))
+
+    def __eq__(self, other):
+        raise TypeError(messages.NO_COMPARISON)
+
+    def __ne__(self, other):
+        raise TypeError(messages.NO_COMPARISON)
+
+    def __bool__(self):
+        raise TypeError(messages.NO_TRUTH)
+
+    def __hash__(self):
+        raise TypeError(messages.NO_HASH)
+
+    def __repr__(self) -> str:
+        return f"<student {object.__getattribute__(self, '_type')} object>"
+
+    def __neg__(self):
+        return self._op("unop", name="__neg__")
+
+    def __abs__(self):
+        return self._op("unop", name="__abs__")
+
+
+def _binop(name: str):
+    def method(self, other):
+        session = object.__getattribute__(self, "_session")
+        return self._op("binop", name=name, other=session.encode(other))
+    method.__name__ = name
+    return method
+
+
+for _name in ("add", "sub", "mul", "truediv", "floordiv", "pow", "matmul", "mod",
+              "radd", "rsub", "rmul", "rtruediv", "rfloordiv", "rpow", "rmatmul", "rmod"):
+    setattr(_Proxy, f"__{_name}__", _binop(f"__{_name}__"))
+
+
+def _write_back(session: Session, args: tuple, reply: dict) -> None:
+    """What the student's code changed in arguments it received, changed in the grader's originals too."""
+    from coursekit.gradcheck import set_parameter
+
+    rebound = dict(reply.get("rebound_keys") or {})
+    for index, data in dict(reply.get("changed_args") or {}).items():
+        if 0 <= int(index) < len(args):
+            _update(args[int(index)], session.decode(data), set(map(str, rebound.get(index, []))))
+    for index, data in dict(reply.get("synced_params") or {}).items():
+        if 0 <= int(index) < len(args):
+            model, params = args[int(index)], session.decode(data)
+            for key, value in (params.items() if isinstance(params, dict) else ()):
+                if isinstance(value, np.ndarray) and key in model.params \
+                        and np.shape(model.params[key]) == value.shape:
+                    set_parameter(model, key, value)
+
+
+def _update(original, changed, rebound: set[str] = frozenset()) -> None:
+    """Apply the student's changes: arrays written in place stay the same arrays; entries the student
+    replaced (``rebound``) are replaced in the dict only, exactly as in the student's own process."""
+    if isinstance(original, np.ndarray):
+        if isinstance(changed, np.ndarray) and changed.shape == original.shape:
+            original[...] = changed
+    elif isinstance(original, dict) and isinstance(changed, dict):
+        for key, value in changed.items():
+            kept = str(key) not in rebound and isinstance(original.get(key), np.ndarray)
+            if kept and isinstance(value, np.ndarray) and value.shape == original[key].shape:
+                original[key][...] = value
+            else:
+                original[key] = value
+    elif isinstance(original, list) and isinstance(changed, list) and len(original) == len(changed):
+        for index, value in enumerate(changed):
+            if isinstance(original[index], (np.ndarray, dict, list)):
+                _update(original[index], value)
+            else:
+                original[index] = value
+
+
+class _ClassProxy(type):
+    """A student class: a real ``type`` (so ``isinstance(x, type)`` holds) whose calls go to the sandbox."""
+
+    @classmethod
+    def make(mcs, session: Session, ident: int, name: str) -> _ClassProxy:
+        proxy = mcs(name, (), {})
+        type.__setattr__(proxy, "_session", session)
+        type.__setattr__(proxy, "_id", ident)
+        return proxy
+
+    def __call__(cls, *args, **kwargs):
+        session = cls._session
+        reply = session.request({"op": "call", "target": cls._id, "args": session.encode(list(args)),
+                                 "kwargs": session.encode(dict(kwargs)), "errstate": np.geterr()})
+        return session.value_of(reply)
+
+    def __getattr__(cls, name: str):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return _forward(cls._session, cls._id, "getattr", name=name)
+
+    def __setattr__(cls, name: str, value) -> None:
+        _forward(cls._session, cls._id, "setattr", name=name, value=cls._session.encode(value))
+
+    def __repr__(cls) -> str:
+        return f"<student class {cls.__name__}>"
+
+    def __instancecheck__(cls, obj) -> bool:
+        if not isinstance(obj, _Proxy):
+            return False
+        return bool(_forward(cls._session, object.__getattribute__(obj, "_id"), "isinstance", cls=cls._id))

@@ -1,0 +1,82 @@
+"""What the grader takes from an instructor's master: the setup it trusts and the test cells, by name."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from dataclasses import dataclass
+from pathlib import Path
+
+from coursekit.assignment.notebooks import read_notebook
+
+
+@dataclass(frozen=True)
+class TestCell:
+    """One graded test cell of a master: its grade_id, points, and full source (hidden tests included)."""
+
+    grade_id: str
+    points: float
+    source: str
+
+    def names_used(self, provided: set[str]) -> list[str]:
+        """Names the test reads but neither defines nor gets from the trusted setup: the student's names."""
+        tree = ast.parse(self.source)
+        assigned, loaded = set(), []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name):
+                if isinstance(node.ctx, ast.Load):
+                    loaded.append(node.id)
+                else:
+                    assigned.add(node.id)
+            elif isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+                assigned.add(node.name)
+                assigned.update(arg.arg for arg in node.args.args + node.args.kwonlyargs) \
+                    if not isinstance(node, ast.ClassDef) else None
+            elif isinstance(node, ast.arg):
+                assigned.add(node.arg)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                assigned.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        seen, names = set(), []
+        for name in loaded:
+            if name in seen or name in assigned or name in provided or hasattr(builtins, name):
+                continue
+            seen.add(name)
+            names.append(name)
+        return names
+
+
+@dataclass(frozen=True)
+class Master:
+    """A lesson's master as the grader uses it."""
+
+    lesson: str
+    setup: str
+    tests: tuple[TestCell, ...]
+
+    @property
+    def max_points(self) -> float:
+        return sum(test.points for test in self.tests)
+
+
+def load_master(path: Path | str) -> Master:
+    """The trusted setup (the code cells before the first exercise that are neither solution nor test) and the tests."""
+    path = Path(path)
+    nb = read_notebook(path)
+    setup, tests, started = [], [], False
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            tests.append(TestCell(str(meta["grade_id"]), float(meta.get("points", 0)), cell.source))
+            started = True
+        elif meta.get("solution"):
+            started = True
+        elif not started:
+            setup.append(cell.source)
+    return Master(path.stem, "\n\n".join(setup), tuple(tests))
+
+
+def load_masters(folder: Path | str) -> dict[str, Master]:
+    """Every master in ``folder`` (the course's solutions/), by lesson name (the file's stem)."""
+    return {path.stem: load_master(path) for path in sorted(Path(folder).glob("*.ipynb"))}

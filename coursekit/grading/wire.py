@@ -1,0 +1,195 @@
+"""What crosses between the grader and the sandbox: plain data only, as length-prefixed JSON.
+
+Plain data is None, bools, numbers, strings, NumPy arrays of numbers (raw bytes, never pickled),
+SymPy expressions (as `srepr` text, rebuilt by a parser that only calls whitelisted SymPy
+constructors), and lists, tuples and dicts of those. Anything else stays where it lives and
+crosses as a reference: a *handle* to a sandbox object, a *callback* to a grader object.
+Nothing received is ever unpickled or evaluated.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import json
+import socket
+import struct
+from collections.abc import Callable
+
+import numpy as np
+
+MAX_MESSAGE = 64 * 1024 * 1024  # bytes: a larger message is refused, not read
+MAX_DEPTH = 32
+NUMERIC_KINDS = "biufc"
+
+
+class WireError(Exception):
+    """A message that cannot be sent or was malformed."""
+
+
+# ---------------------------------------------------------------- framing
+def send(sock: socket.socket, message: dict) -> None:
+    """Send one message (a JSON object) with a 4-byte length prefix."""
+    data = json.dumps(message, allow_nan=True, separators=(",", ":")).encode("utf-8")
+    if len(data) > MAX_MESSAGE:
+        raise WireError(f"message of {len(data):,} bytes exceeds the limit of {MAX_MESSAGE:,}")
+    sock.sendall(struct.pack("!I", len(data)) + data)
+
+
+def _read_exactly(sock: socket.socket, size: int) -> bytes:
+    chunks, left = [], size
+    while left:
+        chunk = sock.recv(min(left, 1 << 20))
+        if not chunk:
+            raise EOFError("the other side closed the connection")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def receive(sock: socket.socket) -> dict:
+    """Receive one message; EOFError when the other side is gone."""
+    (size,) = struct.unpack("!I", _read_exactly(sock, 4))
+    if size > MAX_MESSAGE:
+        raise WireError(f"incoming message of {size:,} bytes exceeds the limit")
+    message = json.loads(_read_exactly(sock, size).decode("utf-8"))
+    if not isinstance(message, dict):
+        raise WireError("a message must be a JSON object")
+    return message
+
+
+# ---------------------------------------------------------------- values
+def encode(value, reference: Callable[[object], dict], depth: int = 0):
+    """``value`` as JSON-able data; objects that are not plain data become ``reference(value)``."""
+    if depth > MAX_DEPTH:
+        raise WireError("data nested too deeply")
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int) and type(value) in (int, bool):
+        return value if abs(value) < 2**63 else {"__bigint__": str(value)}
+    if type(value) is float:
+        return value
+    if type(value) is complex:
+        return {"__complex__": [value.real, value.imag]}
+    if isinstance(value, np.generic) and value.dtype.kind in NUMERIC_KINDS:
+        return {"__ndarray__": _array(np.asarray(value)), "scalar": True}
+    if type(value) is np.ndarray and value.dtype.kind in NUMERIC_KINDS:
+        return {"__ndarray__": _array(value)}
+    if type(value) in (list, tuple):
+        items = [encode(item, reference, depth + 1) for item in value]
+        return items if type(value) is list else {"__tuple__": items}
+    if type(value) is dict:
+        return {"__dict__": [[encode(k, reference, depth + 1), encode(v, reference, depth + 1)]
+                             for k, v in value.items()]}
+    sympy_text = _sympy_text(value)
+    if sympy_text is not None:
+        return {"__sympy__": sympy_text}
+    return reference(value)
+
+
+def decode(data, resolve: Callable[[dict], object], depth: int = 0):
+    """The value ``encode`` produced; ``resolve`` turns a reference back into an object (or a proxy)."""
+    if depth > MAX_DEPTH:
+        raise WireError("data nested too deeply")
+    if data is None or isinstance(data, (bool, int, float, str)):
+        return data
+    if isinstance(data, list):
+        return [decode(item, resolve, depth + 1) for item in data]
+    if not isinstance(data, dict):
+        raise WireError(f"unexpected {type(data).__name__} in a message")
+    if "__ndarray__" in data:
+        array = _from_array(data["__ndarray__"])
+        return array[()] if data.get("scalar") else array
+    if "__tuple__" in data:
+        return tuple(decode(item, resolve, depth + 1) for item in data["__tuple__"])
+    if "__dict__" in data:
+        return {_hashable(decode(k, resolve, depth + 1)): decode(v, resolve, depth + 1) for k, v in data["__dict__"]}
+    if "__complex__" in data:
+        real, imag = data["__complex__"]
+        return complex(float(real), float(imag))
+    if "__bigint__" in data:
+        return int(str(data["__bigint__"]), 10)
+    if "__sympy__" in data:
+        return parse_sympy(str(data["__sympy__"]))
+    if "__handle__" in data or "__callback__" in data or "__pickled__" in data:
+        return resolve(data)  # the receiving side decides what it accepts
+    raise WireError(f"unknown data tag {sorted(data)[:3]}")
+
+
+def _hashable(key):
+    if isinstance(key, (list, dict, np.ndarray)):
+        raise WireError("a dict key must be a plain hashable value")
+    return key
+
+
+def _array(array: np.ndarray) -> dict:
+    contiguous = np.array(array, order="C", copy=True)  # (ascontiguousarray would make 0-d arrays 1-d)
+    return {"dtype": contiguous.dtype.str, "shape": list(contiguous.shape),
+            "data": base64.b64encode(contiguous.tobytes()).decode("ascii")}
+
+
+def _from_array(spec: dict) -> np.ndarray:
+    dtype = np.dtype(str(spec["dtype"]))
+    if dtype.kind not in NUMERIC_KINDS or dtype.fields is not None or dtype.subdtype is not None:
+        raise WireError(f"arrays of dtype {dtype} are not plain data")
+    shape = tuple(int(n) for n in spec["shape"])
+    raw = base64.b64decode(str(spec["data"]), validate=True)
+    if len(raw) != dtype.itemsize * int(np.prod(shape, dtype=np.int64)):
+        raise WireError("array data does not match its shape")
+    return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+
+
+# ---------------------------------------------------------------- SymPy, without eval
+def _sympy_text(value) -> str | None:
+    try:
+        import sympy
+    except ImportError:
+        return None
+    if isinstance(value, sympy.Basic):
+        return sympy.srepr(value)
+    return None
+
+
+def parse_sympy(text: str):
+    """Rebuild a SymPy expression from its srepr, calling only SymPy's own constructors.
+
+    The text is parsed (ast), never evaluated: every call must name a SymPy class or function,
+    every argument must be a literal or such a call.
+    """
+    import sympy
+
+    def build(node):
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str, bool)) or (
+                isinstance(node, ast.Constant) and node.value is None):
+            return node.value
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
+            return -node.operand.value
+        if isinstance(node, ast.Tuple):
+            return tuple(build(item) for item in node.elts)
+        if isinstance(node, ast.Name):
+            return _sympy_name(sympy, node.id)
+        if isinstance(node, ast.Call):
+            func = build(node.func) if isinstance(node.func, ast.Call) else _sympy_name(sympy, _call_name(node))
+            return func(*[build(arg) for arg in node.args], **{kw.arg: build(kw.value) for kw in node.keywords})
+        raise WireError(f"not a SymPy srepr: {ast.dump(node)[:60]}")
+
+    if len(text) > 1_000_000:
+        raise WireError("expression too long")
+    return build(ast.parse(text, mode="eval").body)
+
+
+def _call_name(node: ast.Call) -> str:
+    if isinstance(node.func, ast.Name):
+        return node.func.id
+    raise WireError("not a SymPy srepr")
+
+
+def _sympy_name(sympy, name: str):
+    if name.startswith("_") or not hasattr(sympy, name):
+        raise WireError(f"{name!r} is not a SymPy name")
+    obj = getattr(sympy, name)
+    if isinstance(obj, type) and issubclass(obj, sympy.Basic) or isinstance(obj, sympy.Basic) or obj is sympy.Function:
+        return obj
+    if isinstance(obj, sympy.FunctionClass):
+        return obj
+    raise WireError(f"{name!r} is not a SymPy constructor")
