@@ -66,3 +66,84 @@ def _report_sync(course: Course) -> None:
         errors.print(f"out of sync: {change.path.relative_to(course.root)} {change.reason}")
     errors.print("run `coursekit generate` to regenerate exercises/ (never edit them by hand)")
     sys.exit(1)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--jobs", "-j", type=int, default=None, help="Grading processes (default: all cores).")
+@click.option("--gradebook", type=click.Path(dir_okay=False, path_type=Path), default=Path("grading/gradebook.sqlite"),
+              show_default=True, help="The SQLite gradebook (created if missing).")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=".",
+              help="The course folder whose solutions/ hold the tests.")
+@click.option("--regrade", is_flag=True, help="Grade again submissions the gradebook already holds.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the CSV gradebook here.")
+@click.option("--feedback", type=click.Path(file_okay=False, path_type=Path), help="Write per-student feedback here.")
+@click.option("--feedback-format", type=click.Choice(["md", "html"]), default="md", show_default=True)
+@click.option("--gradescope", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write Gradescope's results.json (for a single submission).")
+def grade(paths, jobs, gradebook, root, regrade, csv_path, feedback, feedback_format, gradescope) -> None:
+    """Grade submissions: files, folders, or zips of many.
+
+    Student code runs in a sandbox; the tests of the masters in solutions/ run in this process.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from coursekit.grading.batch import grade_paths
+    from coursekit.grading.gradebook import Gradebook
+
+    try:
+        course = Course.find(root)
+    except FileNotFoundError as err:
+        errors.print(f"[bold red]error:[/] {err}", markup=True)
+        sys.exit(1)
+    outcomes = []
+    with Gradebook(gradebook) as book, Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(),
+                                               TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("grading", total=None)
+        outcomes = grade_paths(paths, course.solutions, book, jobs=jobs, regrade=regrade,
+                               progress=lambda outcome: bar.advance(task))
+        table = Table(title="grading summary")
+        for column in ("submission", "student", "lesson", "points", "status"):
+            table.add_column(column)
+        for o in sorted(outcomes, key=lambda o: o.source):
+            if o.grade is not None:
+                statuses = sorted({t.status for t in o.grade.tests})
+                table.add_row(o.source, o.student or "", o.lesson or "",
+                              f"{o.grade.points:g} / {o.grade.max_points:g}", ", ".join(statuses))
+            else:
+                table.add_row(o.source, o.student or "", o.lesson or "", "-",
+                              "already graded" if o.skipped else f"rejected: {o.reason}")
+        console.print(table)
+        if csv_path:
+            console.print(f"CSV gradebook: {book.export_csv(csv_path)}")
+        if feedback:
+            console.print(f"feedback: {len(book.export_feedback(feedback, feedback_format))} files in {feedback}")
+        if gradescope:
+            graded = [o for o in outcomes if o.grade is not None]
+            if len(graded) != 1:
+                errors.print("--gradescope needs exactly one graded submission")
+                sys.exit(1)
+            import json
+
+            source_hash = book.db.execute("SELECT hash FROM submissions WHERE source = ?",
+                                          (graded[0].source,)).fetchone()[0]
+            gradescope.write_text(json.dumps(book.gradescope(source_hash), indent=1), encoding="utf-8")
+            console.print(f"Gradescope results: {gradescope}")
+
+
+@main.command()
+@click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--student", help="Your id (default: $COURSEKIT_STUDENT or ~/.config/coursekit/student).")
+@click.option("--outbox", type=click.Path(file_okay=False, path_type=Path), default=Path("outbox"), show_default=True)
+def submit(notebook: Path, student: str | None, outbox: Path) -> None:
+    """Package an exercise notebook as a submission file (the notebook as last saved, plus a manifest)."""
+    from coursekit.grading.submission import NotASubmission, pack, student_id
+
+    try:
+        target = pack(notebook, student_id(student), outbox)
+    except NotASubmission as err:
+        errors.print(f"[bold red]error:[/] {err}", markup=True)
+        sys.exit(1)
+    console.print(f"submission written: {target}")

@@ -77,25 +77,35 @@ class _Student:
         self.server, self.cells, self.settings, self.grade = server, cells, settings, grade
         self.good: list[str] = []
         self.session = self._start()
-        for index, code in enumerate(cells, start=1):
-            self._run(code, index)
+        failed = [(index, code) for index, code in enumerate(cells, start=1) if not self._run(code, index)]
+        # Cells may come in any order (moved, shuffled): a cell that failed, e.g. on a name defined further
+        # down, runs again after the others, as long as that helps.
+        while failed:
+            still = [(index, code) for index, code in failed if not self._run(code, index, again=True)]
+            if len(still) == len(failed):
+                break
+            failed = still
 
     def _start(self) -> Session:
         session = self.server.session(self.settings.call_timeout)
         self.grade.protections = session.protections
         return session
 
-    def _run(self, code: str, index: int) -> None:
+    def _run(self, code: str, index: int, again: bool = False) -> bool:
+        """Run one cell; True when it ran without raising. Loops and crashes are skipped for good."""
         try:
-            self.session.run_cell(code, self.settings.cell_timeout)
-            self.good.append(code)
+            outcome = self.session.run_cell(code, self.settings.cell_timeout)
         except SandboxTimeout:
             self.grade.cell_problems.append(f"cell {index}: " + messages.CELL_TIMEOUT.format(
                 seconds=self.settings.cell_timeout))
             self.restart()
+            return True
         except SandboxCrashed:
             self.grade.cell_problems.append(f"cell {index}: " + messages.CELL_CRASHED)
             self.restart()
+            return True
+        self.good.append(code)
+        return bool(outcome.get("ok"))
 
     def restart(self) -> None:
         """A fresh worker with the cells that ran before replayed (a cell that fails now is dropped)."""

@@ -1,0 +1,105 @@
+"""Grade many submissions in parallel: one grading process per core, each with its own warm sandbox server.
+
+The parent reads the inputs, skips what the gradebook already holds, hands the rest to the
+workers, and writes every result to the gradebook as it arrives (one transaction each).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from coursekit.grading import messages
+from coursekit.grading.client import WarmServer
+from coursekit.grading.gradebook import Gradebook
+from coursekit.grading.grader import Grade, Settings, grade_notebook, trusted_setup
+from coursekit.grading.master import load_masters
+from coursekit.grading.submission import Rejected, Submission, identify_lesson, parse_notebook, read_submissions
+
+_STATE: dict = {}
+
+
+def _start_worker(solutions: str, settings: Settings) -> None:
+    masters = load_masters(solutions)
+    _STATE.update(masters=masters, setups={}, settings=settings, server=WarmServer())
+
+
+def _grade_one(lesson: str, raw_notebook: bytes) -> Grade:
+    """In a worker: grade one notebook (its bytes) against the lesson's master."""
+    masters, setups = _STATE["masters"], _STATE["setups"]
+    if lesson not in setups:
+        setups[lesson] = trusted_setup(masters[lesson])
+    try:
+        return grade_notebook(parse_notebook(raw_notebook), masters[lesson], _STATE["server"], _STATE["settings"],
+                              setups[lesson])
+    except Exception:
+        _STATE["server"].close()  # a broken warm server is replaced before the next submission
+        _STATE["server"] = WarmServer()
+        raise
+
+
+@dataclass
+class Outcome:
+    """What happened to one input."""
+
+    source: str
+    student: str | None
+    lesson: str | None
+    grade: Grade | None = None
+    reason: str | None = None
+    skipped: bool = False
+
+
+def grade_paths(paths: Iterable[Path | str], solutions: Path | str, gradebook: Gradebook, *, jobs: int | None = None,
+                settings: Settings | None = None, regrade: bool = False,
+                progress: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+    """Grade every submission under ``paths``; record each in ``gradebook``; return what happened to each."""
+    settings = settings or Settings()
+    masters = load_masters(solutions)
+    lessons = {name: {t.grade_id for t in master.tests} for name, master in masters.items()}
+    outcomes, todo = [], []
+    for path in paths:
+        for item in read_submissions(path):
+            if isinstance(item, Rejected):
+                gradebook.reject(item.content_hash, item.source, item.raw, item.reason)
+                outcomes.append(_report(Outcome(item.source, None, None, reason=item.reason), progress))
+                continue
+            lesson = identify_lesson(item, lessons)
+            if lesson is None:
+                reason = messages.UNKNOWN_LESSON.format(lesson=item.lesson)
+                gradebook.reject(item.content_hash, item.source, item.raw, reason)
+                outcomes.append(_report(Outcome(item.source, item.student, None, reason=reason), progress))
+            elif gradebook.known(item.content_hash) and not regrade:
+                outcomes.append(_report(Outcome(item.source, item.student, lesson, skipped=True), progress))
+            else:
+                todo.append((item, lesson))
+    if todo:
+        jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+        with ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(str(solutions), settings)) as pool:
+            futures = {pool.submit(_grade_one, lesson, _notebook_bytes(item)): (item, lesson) for item, lesson in todo}
+            for future in as_completed(futures):
+                item, lesson = futures[future]
+                try:
+                    grade = future.result()
+                except Exception as error:  # noqa: BLE001 -- recorded, never silently skipped
+                    reason = f"the grader failed on it: {type(error).__name__}: {error}"
+                    gradebook.reject(item.content_hash, item.source, item.raw, reason)
+                    outcomes.append(_report(Outcome(item.source, item.student, lesson, reason=reason), progress))
+                    continue
+                gradebook.record(item.content_hash, item.source, item.student, lesson, item.raw, grade)
+                outcomes.append(_report(Outcome(item.source, item.student, lesson, grade=grade), progress))
+    return outcomes
+
+
+def _notebook_bytes(item: Submission) -> bytes:
+    import nbformat
+    return nbformat.writes(item.notebook).encode("utf-8")
+
+
+def _report(outcome: Outcome, progress) -> Outcome:
+    if progress is not None:
+        progress(outcome)
+    return outcome
