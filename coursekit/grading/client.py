@@ -27,12 +27,16 @@ from coursekit.grading.sandbox import Limits
 READY_TIMEOUT = 60.0
 
 
-class SandboxTimeout(Exception):
-    """The student's code ran longer than allowed; the worker was killed."""
+class SandboxTimeout(BaseException):
+    """The student's code ran longer than allowed; the worker was killed.
+
+    A BaseException, like KeyboardInterrupt, so that a check's ``except Exception`` (which turns the
+    student's errors into verdicts) lets it through to the grader, which stops the test.
+    """
 
 
-class SandboxCrashed(Exception):
-    """The worker died (os._exit, a signal, a limit)."""
+class SandboxCrashed(BaseException):
+    """The worker died (os._exit, a signal, a limit); a BaseException for the same reason."""
 
 
 class StudentError(RuntimeError):

@@ -67,7 +67,13 @@ def student_cells(nb: nbformat.NotebookNode) -> list[str]:
 
     IPython magics and shell escapes are kept: the sandbox's InteractiveShell handles them.
     """
-    return [cell.source for cell in nb.cells if cell.get("cell_type") == "code" and cell.get("source", "").strip()]
+    cells = []
+    for cell in nb.get("cells", []):
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        if cell.get("cell_type") == "code" and source.strip():
+            cells.append(source)
+    return cells
 
 
 class _Student:

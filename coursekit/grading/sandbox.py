@@ -102,20 +102,26 @@ def landlock(readable: list[str], writable: list[str]) -> bool:
 
 
 def readable_roots() -> list[str]:
-    """What student code may read: the Python installation, system libraries, and coursekit minus its lessons."""
+    """What student code may read: the Python installation, system files, and coursekit minus its lessons.
+
+    Only folders that cannot contain the course: never "/" (a ``python -m`` run from there puts it on
+    sys.path), never the course folder or one of its parents.
+    """
     import coursekit
 
-    package = os.path.dirname(coursekit.__file__)
-    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, "/usr", "/lib", "/lib64", "/bin", "/etc", "/dev/null",
-             "/dev/urandom", "/proc/self"}
-    roots |= {p for p in sys.path if p and os.path.isdir(p) and not _inside_course(p, package)}
-    roots |= {os.path.join(package, entry) for entry in os.listdir(package) if entry != "lessons"}
-    return sorted(roots)
-
-
-def _inside_course(path: str, package: str) -> bool:
+    package = os.path.dirname(os.path.abspath(coursekit.__file__))
     course = os.path.dirname(package)
-    return os.path.abspath(path) in (course, os.path.abspath("."))
+    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, "/usr", "/lib", "/lib64", "/bin", "/etc",
+             "/dev/null", "/dev/urandom", "/proc/self"}
+    roots |= {p for p in sys.path if p and os.path.isdir(p) and "site-packages" in p}
+    roots |= {os.path.join(package, entry) for entry in os.listdir(package) if entry != "lessons"}
+    return sorted(root for root in roots if not _contains(root, course))
+
+
+def _contains(folder: str, path: str) -> bool:
+    """True when ``path`` is ``folder`` or lies inside it."""
+    folder, path = os.path.abspath(folder), os.path.abspath(path)
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
 _CAPSET, _PR_SET_KEEPCAPS, _CAP_VERSION_3 = 126, 8, 0x20080522
@@ -242,6 +248,15 @@ class Worker:
         self.shell.colors = "nocolor"
         self.objects: dict[int, object] = {}
         self.next_id = 1
+        # A process that student code forks must never answer the grader: its copy of the socket is closed,
+        # so it ends as soon as the student's code returns to this loop.
+        os.register_at_fork(after_in_child=self._forked_by_student)
+
+    def _forked_by_student(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
 
     # -- references
     def _reference(self, obj) -> dict:
@@ -274,9 +289,9 @@ class Worker:
         while True:
             try:
                 request = wire.receive(self.sock)
-            except EOFError:
+                wire.send(self.sock, self.handle(request))
+            except (EOFError, OSError):
                 return
-            wire.send(self.sock, self.handle(request))
 
     def handle(self, request: dict) -> dict:
         op = request.get("op")

@@ -1,0 +1,33 @@
+"""A warm sandbox server shared by the grading tests of one test process, and helpers to build submissions."""
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from coursekit.assignment.notebooks import read_notebook
+from coursekit.grading.client import WarmServer
+from coursekit.grading.grader import Settings, grade_notebook
+from coursekit.grading.master import load_masters
+
+ROOT = Path(__file__).resolve().parents[2]
+MASTERS = load_masters(ROOT / "solutions")
+FAST = Settings(cell_timeout=3.0, call_timeout=2.0, test_timeout=6.0)
+
+
+@pytest.fixture(scope="session")
+def server():
+    with WarmServer() as warm:
+        yield warm
+
+
+def solution(lesson: str) -> nbformat.NotebookNode:
+    return read_notebook(ROOT / "solutions" / f"{lesson}.ipynb")
+
+
+def grade(server, nb, lesson: str, settings: Settings = FAST):
+    return grade_notebook(nb, MASTERS[lesson], server, settings)
+
+
+def by_id(graded) -> dict:
+    return {test.grade_id: test for test in graded.tests}

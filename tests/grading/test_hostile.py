@@ -1,0 +1,149 @@
+"""A corpus of hostile submissions: the grader survives, the hostile part scores 0, the honest parts score normally."""
+
+import copy
+
+import nbformat
+import pytest
+from conftest import FAST, MASTERS, ROOT, by_id, grade, solution
+
+from coursekit.assignment.notebooks import write_notebook
+from coursekit.grading.batch import grade_paths
+from coursekit.grading.gradebook import Gradebook
+
+LESSON = "07_efficiency"
+TESTS = ("numerical_passes_test", "chain_multiplications_test", "mlp_jvp_test")
+
+
+def with_cell(code: str, at: int = 1):
+    nb = copy.deepcopy(solution(LESSON))
+    nb.cells.insert(at, nbformat.v4.new_code_cell(code, id=f"hostile-{at}"))
+    return nb
+
+
+def replacing(grade_id: str, code: str):
+    nb = copy.deepcopy(solution(LESSON))
+    for cell in nb.cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
+            cell.source = code
+    return nb
+
+
+def assert_only(graded, hostile: dict[str, str]):
+    """The tests named in ``hostile`` have those statuses and 0 points; every other test passed in full."""
+    results = by_id(graded)
+    for test_id in TESTS:
+        result = results[test_id]
+        if test_id in hostile:
+            assert result.status == hostile[test_id] and result.points == 0, (test_id, result)
+        else:
+            assert result.status == "passed" and result.points == result.max_points, (test_id, result)
+
+
+NUMERICAL = "def numerical_passes(n_params, method):\n    {body}\n"
+
+CELL_ATTACKS = {
+    "infinite loop in a cell": "while True:\n    pass",
+    "memory bomb": "hog = bytearray(50 * 1024**3)",
+    "fork bomb": "import os\nwhile True:\n    os.fork()",
+    "100 MB print": "print('x' * 100_000_000)",
+    "sys.exit()": "import sys\nsys.exit()",
+    "os._exit()": "import os\nos._exit(1)",
+    "raise SystemExit": "raise SystemExit(3)",
+    "KeyboardInterrupt": "raise KeyboardInterrupt",
+    "monkeypatched numpy, builtins and checks": (
+        "import builtins, numpy, numpy.testing, coursekit.feedback\n"
+        "numpy.allclose = lambda *a, **k: True\nnumpy.testing.assert_allclose = lambda *a, **k: None\n"
+        "builtins.abs = lambda x: 0\ncoursekit.feedback.ExerciseSet.check = lambda *a, **k: None"),
+    "overridden showtraceback": "get_ipython().showtraceback = lambda *a, **k: None",
+    "a fake score printed": "print('{\"score\": 100, \"tests\": []}')\nprint('passed passed passed')",
+}
+
+
+@pytest.mark.parametrize("attack", sorted(CELL_ATTACKS))
+def test_a_hostile_cell_is_contained_and_the_honest_answers_still_count(server, attack):
+    graded = grade(server, with_cell(CELL_ATTACKS[attack], at=2), LESSON)
+    assert_only(graded, {})
+
+
+@pytest.mark.parametrize("attack", ["infinite loop in a cell", "os._exit()"])
+def test_a_cell_that_loops_or_dies_is_reported(server, attack):
+    graded = grade(server, with_cell(CELL_ATTACKS[attack], at=2), LESSON)
+    assert graded.cell_problems and "cell" in graded.cell_problems[0]
+
+
+@pytest.mark.parametrize(("body", "status"), [
+    ("while True:\n        pass", "timeout"),
+    ("import os\n    os._exit(0)", "crashed"),
+    ("import numpy\n    return numpy.ones(10**11)", "error"),
+    ("raise SystemExit", "error"),
+])
+def test_a_hostile_function_costs_only_its_own_test(server, body, status):
+    graded = grade(server, replacing("numerical_passes", NUMERICAL.format(body=body)), LESSON)
+    assert_only(graded, {"numerical_passes_test": status})
+
+
+def test_a_function_slow_on_one_hidden_case_times_out_that_test_only(server):
+    body = ("import time\n    if n_params == 3:\n        time.sleep(10)\n"
+            "    return 2 * n_params if method == 'central' else n_params + 1")
+    graded = grade(server, replacing("numerical_passes", NUMERICAL.format(body=body)), LESSON)
+    assert_only(graded, {"numerical_passes_test": "timeout"})
+
+
+@pytest.mark.parametrize("liar", [
+    "class Liar:\n    def __eq__(self, other):\n        return True\n    __hash__ = object.__hash__",
+    "import numpy as np\nclass Liar:\n    def __array__(self, dtype=None, copy=None):\n        return np.array(6)",
+    "class Liar(int):\n    def __eq__(self, other):\n        return True\n    __hash__ = int.__hash__",
+])
+def test_an_object_that_lies_about_equality_or_its_value_gets_nothing(server, liar):
+    code = liar + "\n\ndef numerical_passes(n_params, method):\n    return Liar()\n"
+    graded = grade(server, replacing("numerical_passes", code), LESSON)
+    assert_only(graded, {"numerical_passes_test": by_id(graded)["numerical_passes_test"].status})
+    assert by_id(graded)["numerical_passes_test"].status in ("failed", "error")
+
+
+def test_the_course_folder_is_not_readable_from_the_sandbox(server):
+    steal = (f"import json\nSECRET = open({str(ROOT / 'solutions' / (LESSON + '.ipynb'))!r}).read()\n"
+             "def numerical_passes(n_params, method):\n    return SECRET")
+    graded = grade(server, replacing("numerical_passes", steal), LESSON)
+    assert by_id(graded)["numerical_passes_test"].status == "error"
+    assert "not defined" in by_id(graded)["numerical_passes_test"].message or "SECRET" in \
+        by_id(graded)["numerical_passes_test"].message
+
+
+def test_the_gradebook_and_output_folder_cannot_be_written(server, tmp_path):
+    book, out = tmp_path / "book.sqlite", tmp_path / "out"
+    out.mkdir()
+    book.write_bytes(b"original")
+    attack = (f"for path in [{str(book)!r}, {str(out / 'fake.csv')!r}]:\n"
+              "    try:\n        open(path, 'w').write('hacked')\n    except OSError as error:\n        print(error)")
+    graded = grade(server, with_cell(attack, at=2), LESSON)
+    assert_only(graded, {})
+    assert book.read_bytes() == b"original" and not (out / "fake.csv").exists()
+
+
+def test_a_missing_function_scores_zero_for_its_tests_only(server):
+    graded = grade(server, replacing("numerical_passes", "x = 1"), LESSON)
+    assert_only(graded, {"numerical_passes_test": "error"})
+    assert by_id(graded)["numerical_passes_test"].message == "`numerical_passes` is not defined"
+
+
+def test_hidden_test_source_never_appears_in_feedback(server):
+    wrong = NUMERICAL.format(body="return 2 * n_params if method == 'central' else n_params")
+    graded = grade(server, replacing("numerical_passes", wrong), LESSON)
+    message = by_id(graded)["numerical_passes_test"].message
+    assert "assert" not in message and "HIDDEN" not in message
+
+
+def test_hostile_submissions_do_not_affect_the_others_in_a_batch(tmp_path):
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    write_notebook(with_cell("import os\nos._exit(1)", at=2),
+                   folder / f"{LESSON}--mallory.ipynb")
+    write_notebook(replacing("numerical_passes", NUMERICAL.format(body="while True:\n        pass")),
+                   folder / f"{LESSON}--eve.ipynb")
+    write_notebook(solution(LESSON), folder / f"{LESSON}--ada.ipynb")
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        outcomes = grade_paths([folder], ROOT / "solutions", book, jobs=2, settings=FAST)
+        scores = {o.student: o.grade.points for o in outcomes}
+    full = MASTERS[LESSON].max_points
+    assert scores["ada"] == full and scores["mallory"] == full and scores["eve"] == full - 1
