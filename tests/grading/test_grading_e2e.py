@@ -1,8 +1,8 @@
 """End to end: every master graded as a submission gets full marks; every untouched exercise set gets 0."""
 
 import pytest
-from conftest import MASTERS, ROOT, grade
 
+from conftest import MASTERS, ROOT, grade
 from coursekit.assignment.notebooks import read_notebook
 
 

@@ -4,8 +4,8 @@ import copy
 
 import nbformat
 import pytest
-from conftest import FAST, MASTERS, ROOT, by_id, grade, solution
 
+from conftest import FAST, MASTERS, ROOT, by_id, grade, solution
 from coursekit.assignment.notebooks import write_notebook
 from coursekit.grading.batch import grade_paths
 from coursekit.grading.gradebook import Gradebook
