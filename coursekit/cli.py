@@ -9,11 +9,6 @@ import click
 from rich.console import Console
 
 from coursekit.assignment.course import Course, select
-from coursekit.assignment.execute import execute_in_place
-from coursekit.assignment.generate import generate as generate_exercises
-from coursekit.assignment.generate import out_of_sync
-from coursekit.assignment.notebooks import NotebookError
-from coursekit.assignment.validate import InvalidMaster
 
 console = Console(highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -36,6 +31,11 @@ def generate(names: tuple[str, ...], execute: bool, check: bool, root: Path) -> 
 
     NAMES restricts the work to some lessons, e.g. ``01`` or ``01_chain_rule``.
     """
+    from coursekit.assignment.execute import execute_in_place  # nbclient and nbformat take a second to import
+    from coursekit.assignment.generate import generate as generate_exercises
+    from coursekit.assignment.notebooks import NotebookError
+    from coursekit.assignment.validate import InvalidMaster
+
     if execute and check:
         raise click.UsageError("--check changes nothing, so it cannot be combined with --execute")
     try:
@@ -58,6 +58,8 @@ def generate(names: tuple[str, ...], execute: bool, check: bool, root: Path) -> 
 
 
 def _report_sync(course: Course) -> None:
+    from coursekit.assignment.generate import out_of_sync
+
     stale = out_of_sync(course)
     if not stale:
         console.print(f"exercises/ is in sync with solutions/ ({len(course.masters())} notebooks)")

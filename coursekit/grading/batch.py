@@ -6,6 +6,7 @@ workers, and writes every result to the gradebook as it arrives (one transaction
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -76,27 +77,40 @@ def grade_paths(paths: Iterable[Path | str], solutions: Path | str, gradebook: G
                 outcomes.append(_report(Outcome(item.source, item.student, lesson, skipped=True), progress))
             else:
                 todo.append((item, lesson))
-    if todo:
-        jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+    if len(todo) == 1 or jobs == 1:  # no pool to start: grade here, with one warm server
+        _STATE.update(masters=masters, setups={}, settings=settings, server=WarmServer())
+        try:
+            for item, lesson in todo:
+                _finish(item, lesson, lambda item=item, lesson=lesson: _grade_one(lesson, _notebook_bytes(item)),
+                        gradebook, outcomes, progress)
+        finally:
+            _STATE.pop("server").close()
+    elif todo:
         with ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(str(solutions), settings)) as pool:
             futures = {pool.submit(_grade_one, lesson, _notebook_bytes(item)): (item, lesson) for item, lesson in todo}
             for future in as_completed(futures):
                 item, lesson = futures[future]
-                try:
-                    grade = future.result()
-                except Exception as error:  # noqa: BLE001 -- recorded, never silently skipped
-                    reason = f"the grader failed on it: {type(error).__name__}: {error}"
-                    gradebook.reject(item.content_hash, item.source, item.raw, reason)
-                    outcomes.append(_report(Outcome(item.source, item.student, lesson, reason=reason), progress))
-                    continue
-                gradebook.record(item.content_hash, item.source, item.student, lesson, item.raw, grade)
-                outcomes.append(_report(Outcome(item.source, item.student, lesson, grade=grade), progress))
+                _finish(item, lesson, future.result, gradebook, outcomes, progress)
     return outcomes
 
 
+def _finish(item: Submission, lesson: str, result: Callable[[], Grade], gradebook: Gradebook, outcomes: list,
+            progress) -> None:
+    """Record one graded submission (or the grader's own failure on it, as a rejection with the reason)."""
+    try:
+        grade = result()
+    except Exception as error:  # noqa: BLE001 -- recorded, never silently skipped
+        reason = f"the grader failed on it: {type(error).__name__}: {error}"
+        gradebook.reject(item.content_hash, item.source, item.raw, reason)
+        outcomes.append(_report(Outcome(item.source, item.student, lesson, reason=reason), progress))
+        return
+    gradebook.record(item.content_hash, item.source, item.student, lesson, item.raw, grade)
+    outcomes.append(_report(Outcome(item.source, item.student, lesson, grade=grade), progress))
+
+
 def _notebook_bytes(item: Submission) -> bytes:
-    import nbformat
-    return nbformat.writes(item.notebook).encode("utf-8")
+    return json.dumps(item.notebook).encode("utf-8")
 
 
 def _report(outcome: Outcome, progress) -> Outcome:

@@ -56,13 +56,19 @@ class WarmServer:
             pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env,
             cwd="/", start_new_session=True)
         theirs.close()
+        self.ready = False  # it warms up while the grader prepares; the first session waits for it
+
+    def _wait_until_ready(self) -> None:
         self.control.settimeout(READY_TIMEOUT)
         if self.control.recv(1) != b"R":
             raise SandboxCrashed("the sandbox server did not start")
         self.control.settimeout(None)
+        self.ready = True
 
     def session(self, call_timeout: float) -> Session:
         """A fresh worker, forked from the warm server."""
+        if not self.ready:
+            self._wait_until_ready()
         mine, theirs = socket.socketpair()
         socket.send_fds(self.control, [b"F"], [theirs.fileno()])
         theirs.close()

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import ast
 import builtins
+import json
 from dataclasses import dataclass
 from pathlib import Path
-
-from coursekit.assignment.notebooks import read_notebook
 
 
 @dataclass(frozen=True)
@@ -61,19 +60,20 @@ class Master:
 def load_master(path: Path | str) -> Master:
     """The trusted setup (the code cells before the first exercise that are neither solution nor test) and the tests."""
     path = Path(path)
-    nb = read_notebook(path)
+    nb = json.loads(path.read_text(encoding="utf-8"))  # a master the instructor wrote: plain JSON is enough
     setup, tests, started = [], [], False
-    for cell in nb.cells:
-        if cell.cell_type != "code":
+    for cell in nb["cells"]:
+        if cell.get("cell_type") != "code":
             continue
-        meta = cell.metadata.get("nbgrader", {})
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        meta = cell.get("metadata", {}).get("nbgrader", {})
         if meta.get("grade"):
-            tests.append(TestCell(str(meta["grade_id"]), float(meta.get("points", 0)), cell.source))
+            tests.append(TestCell(str(meta["grade_id"]), float(meta.get("points", 0)), source))
             started = True
         elif meta.get("solution"):
             started = True
         elif not started:
-            setup.append(cell.source)
+            setup.append(source)
     return Master(path.stem, "\n\n".join(setup), tuple(tests))
 
 

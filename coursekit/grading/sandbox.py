@@ -212,6 +212,20 @@ def _stub_lessons() -> None:
     sys.meta_path.insert(0, Finder())
 
 
+def _new_shell():
+    """The InteractiveShell student cells run in (created once in the warm server, inherited by each fork)."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    if InteractiveShell.initialized():
+        return InteractiveShell.instance()
+    config = Config()
+    config.HistoryManager.enabled = False  # no sqlite file, no history thread
+    shell = InteractiveShell.instance(config=config)
+    shell.colors = "nocolor"
+    return shell
+
+
 class _LimitedText(io.TextIOBase):
     """A text sink that keeps the first OUTPUT_LIMIT characters and counts the rest."""
 
@@ -238,14 +252,8 @@ class Worker:
     """Serves the grader's requests on one socket until it closes."""
 
     def __init__(self, sock: socket.socket):
-        from IPython.core.interactiveshell import InteractiveShell
-        from traitlets.config import Config
-
-        config = Config()
-        config.HistoryManager.enabled = False  # no sqlite file, no history thread
         self.sock = sock
-        self.shell = InteractiveShell.instance(config=config)
-        self.shell.colors = "nocolor"
+        self.shell = _new_shell()
         self.objects: dict[int, object] = {}
         self.next_id = 1
         # A process that student code forks must never answer the grader: its copy of the socket is closed,
@@ -485,6 +493,7 @@ def warm_up() -> None:
     import coursekit.training  # noqa: F401
     import coursekit.viz.widgets  # noqa: F401
     _stub_lessons()
+    _new_shell().run_cell("_ = 1", store_history=False)  # IPython's first cell is slow: pay it once, here
 
 
 def start_worker(channel: socket.socket, limits: Limits, uid: int) -> list[str]:

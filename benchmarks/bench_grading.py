@@ -1,0 +1,172 @@
+"""Benchmark: grading throughput and latency, and the same correct submissions through nbgrader.
+
+Generates N submissions of one lesson (correct, partly wrong, hostile), grades them all with
+`grade_paths` on every core, and prints submissions per second; then the latency of one
+submission, in a running grader and through the `coursekit grade` command (medians and p95 of
+repeated runs). When nbgrader is importable, the correct submissions also go through
+`nbgrader autograde` in the same run, and the throughput ratio is printed.
+
+    python benchmarks/bench_grading.py [--count 200] [--lesson 07_efficiency] [--nbgrader-count 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from rich.console import Console
+from rich.table import Table
+
+from coursekit.assignment.notebooks import read_notebook, write_notebook
+from coursekit.grading.batch import grade_paths
+from coursekit.grading.client import WarmServer
+from coursekit.grading.gradebook import Gradebook
+from coursekit.grading.grader import grade_notebook
+from coursekit.grading.master import load_master
+
+ROOT = Path(__file__).resolve().parents[1]
+HOSTILE = ["while True:\n    pass", "import os\nos._exit(1)", "import os\nwhile True:\n    os.fork()",
+           "print('x' * 10_000_000)", "import numpy\nnumpy.allclose = lambda *a, **k: True"]
+
+
+def variants(lesson: str, count: int) -> list[tuple[str, nbformat.NotebookNode]]:
+    """(kind, notebook) for ``count`` submissions: 60% correct, 25% one solution broken, 15% hostile."""
+    master = read_notebook(ROOT / "solutions" / f"{lesson}.ipynb")
+    solution_ids = [c.metadata["nbgrader"]["grade_id"] for c in master.cells
+                    if c.metadata.get("nbgrader", {}).get("solution")]
+    out = []
+    for index in range(count):
+        nb = copy.deepcopy(master)
+        kind = "correct" if index % 20 < 12 else "partly wrong" if index % 20 < 17 else "hostile"
+        if kind == "partly wrong":
+            broken = solution_ids[index % len(solution_ids)]
+            for cell in nb.cells:
+                if cell.metadata.get("nbgrader", {}).get("grade_id") == broken:
+                    cell.source = cell.source.replace("return", "return 0 *", 1)
+        elif kind == "hostile":
+            nb.cells.insert(2, nbformat.v4.new_code_cell(HOSTILE[index % len(HOSTILE)]))
+        nb.cells.insert(0, nbformat.v4.new_markdown_cell(f"student {index}"))  # every file differs
+        out.append((kind, nb))
+    return out
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def ours(lesson: str, submissions, folder: Path) -> dict:
+    inbox = folder / "inbox"
+    inbox.mkdir()
+    for index, (_, nb) in enumerate(submissions):
+        write_notebook(nb, inbox / f"{lesson}--s{index:04d}.ipynb")
+    with Gradebook(folder / "book.sqlite") as book:
+        start = time.perf_counter()
+        outcomes = grade_paths([inbox], ROOT / "solutions", book, settings=None)
+        seconds = time.perf_counter() - start
+    graded = [o for o in outcomes if o.grade is not None]
+    return {"count": len(graded), "seconds": seconds, "rate": len(graded) / seconds,
+            "per_submission": [o.grade.seconds for o in graded]}
+
+
+def cli_latency(lesson: str, folder: Path, runs: int) -> list[float]:
+    notebook = folder / f"{lesson}--latency.ipynb"
+    write_notebook(read_notebook(ROOT / "solutions" / f"{lesson}.ipynb"), notebook)
+    times = []
+    for run in range(runs):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "coursekit", "grade", str(notebook), "--root", str(ROOT),
+                        "--jobs", "1", "--gradebook", str(folder / f"latency{run}.sqlite")],
+                       check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def in_process_latency(lesson: str, runs: int) -> list[float]:
+    master = load_master(ROOT / "solutions" / f"{lesson}.ipynb")
+    nb = read_notebook(ROOT / "solutions" / f"{lesson}.ipynb")
+    with WarmServer() as server:
+        grade_notebook(nb, master, server)  # warm-up
+        return [grade_notebook(nb, master, server).seconds for _ in range(runs)]
+
+
+def nbgrader_rate(lesson: str, count: int, folder: Path) -> dict | None:
+    try:
+        import nbgrader  # noqa: F401
+    except ImportError:
+        return None
+    course = folder / "nbgrader_course"
+    source = course / "source" / "ps1"
+    source.mkdir(parents=True)
+    shutil.copy(ROOT / "solutions" / f"{lesson}.ipynb", source / f"{lesson}.ipynb")
+    (course / "nbgrader_config.py").write_text("c = get_config()\nc.CourseDirectory.course_id = 'bench'\n"
+                                               "c.ExecutePreprocessor.timeout = 120\n")
+    # nbgrader runs `alembic` from PATH: the environment's bin folder must be on it
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    run = {"cwd": course, "check": True, "capture_output": True, "env": env}
+    subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", "ps1", "--force"], **run)
+    solved = read_notebook(ROOT / "solutions" / f"{lesson}.ipynb")
+    for index in range(count):
+        target = course / "submitted" / f"s{index:03d}" / "ps1"
+        target.mkdir(parents=True)
+        write_notebook(solved, target / f"{lesson}.ipynb")
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", "ps1", "--create", "--force"],
+                          cwd=course, capture_output=True, text=True, env=env)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        return {"error": done.stderr[-500:]}
+    return {"count": count, "seconds": seconds, "rate": count / seconds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=200)
+    parser.add_argument("--lesson", default="07_efficiency")
+    parser.add_argument("--latency-runs", type=int, default=20)
+    parser.add_argument("--nbgrader-count", type=int, default=20, help="correct submissions given to nbgrader")
+    args = parser.parse_args()
+    console = Console(width=120)
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        submissions = variants(args.lesson, args.count)
+        batch = ours(args.lesson, submissions, folder)
+        correct_only = folder / "correct"
+        correct_only.mkdir()
+        correct = ours(args.lesson, [s for s in submissions if s[0] == "correct"][:args.nbgrader_count], correct_only)
+        inside = in_process_latency(args.lesson, args.latency_runs)
+        cli = cli_latency(args.lesson, folder, args.latency_runs)
+        theirs = nbgrader_rate(args.lesson, args.nbgrader_count, folder)
+    table = Table(title=f"grading {args.lesson}")
+    for column in ("measure", "value"):
+        table.add_column(column)
+    kinds = {kind: sum(1 for k, _ in submissions if k == kind) for kind in ("correct", "partly wrong", "hostile")}
+    table.add_row(f"batch of {batch['count']} ({kinds}), all cores",
+                  f"{batch['seconds']:.1f} s, {batch['rate']:.1f} submissions/s")
+    table.add_row("one submission in a running grader (p50 / p95)",
+                  f"{statistics.median(inside) * 1e3:.0f} / {percentile(inside, 0.95) * 1e3:.0f} ms")
+    table.add_row("one submission through `coursekit grade` (p50 / p95)",
+                  f"{statistics.median(cli):.2f} / {percentile(cli, 0.95):.2f} s")
+    table.add_row(f"{correct['count']} correct submissions, coursekit", f"{correct['rate']:.1f} submissions/s")
+    if theirs is None:
+        table.add_row("nbgrader autograde", "not installed (pip install nbgrader)")
+    elif "error" in theirs:
+        table.add_row("nbgrader autograde", f"failed: {theirs['error']}")
+    else:
+        table.add_row(f"{theirs['count']} correct submissions, nbgrader autograde",
+                      f"{theirs['rate']:.2f} submissions/s ({theirs['seconds']:.1f} s)")
+        table.add_row("coursekit / nbgrader throughput", f"{correct['rate'] / theirs['rate']:.0f}x")
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()
