@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import sys
 import sysconfig
 import traceback
 from collections.abc import Callable, Sequence
@@ -261,6 +262,9 @@ class ExerciseSet:
 
 def _show(result: CheckResult) -> None:
     """Display ``result``: rich HTML in Jupyter, plain text elsewhere."""
+    if "IPython" not in sys.modules:  # not in a kernel or shell: importing IPython would only cost time
+        print(result)
+        return
     try:
         from IPython import get_ipython
         from IPython.display import display

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import sympy as sp
 
 from coursekit.gradcheck import messages
 from coursekit.gradcheck.diagnosis import diagnose
@@ -346,6 +345,8 @@ def check_symbolic(expr, var, claimed, *, reveal: bool = False) -> GradientRepor
     A wrong claim is shown against the true derivative's value at a few points; the true
     expression itself only with ``reveal=True`` (so an exercise's check does not give it away).
     """
+    import sympy as sp  # imported here: SymPy takes half a second to import, and only this check needs it
+
     expr, claimed = sp.sympify(expr), sp.sympify(claimed)
     truth = sp.diff(expr, var)
     if sp.simplify(truth - claimed) == 0:

@@ -46,10 +46,13 @@ class StudentError(RuntimeError):
 class WarmServer:
     """The process that imports everything once and forks a worker per session."""
 
-    def __init__(self, limits: Limits | None = None):
+    def __init__(self, limits: Limits | None = None, preload: list[str] | None = None):
+        """``preload``: the modules to import before forking (default: all a lesson may use)."""
         limits = limits or Limits()
         self.control, theirs = socket.socketpair()
         arguments = [f"{key}={value}" for key, value in vars(limits).items()]
+        if preload is not None:
+            arguments.append("preload=" + ",".join(preload))
         env = {**os.environ, "COURSEKIT_HEADLESS": "1", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1"}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "coursekit.grading.sandbox", str(theirs.fileno()), *arguments],
@@ -76,11 +79,10 @@ class WarmServer:
         return Session(mine, pid, call_timeout)
 
     def close(self) -> None:
+        """Stop the server (it holds no state; its workers are ended by their sessions)."""
         self.control.close()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        self.process.kill()
+        self.process.wait()
 
     def __enter__(self) -> WarmServer:
         return self

@@ -56,6 +56,17 @@ class Master:
     def max_points(self) -> float:
         return sum(test.points for test in self.tests)
 
+    def modules(self) -> list[str]:
+        """The modules the lesson's setup imports (what a sandbox for this lesson should preload)."""
+        names = []
+        for node in ast.walk(ast.parse(self.setup)):
+            if isinstance(node, ast.Import):
+                names += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names += [node.module] + [f"{node.module}.{alias.name}" for alias in node.names
+                                          if node.module == "coursekit"]
+        return names
+
 
 def load_master(path: Path | str) -> Master:
     """The trusted setup (the code cells before the first exercise that are neither solution nor test) and the tests."""

@@ -400,12 +400,12 @@ class Worker:
         raise TypeError(f"unknown operation {op!r}")
 
     def run_cell(self, code: str) -> dict:
-        import matplotlib.pyplot as plt
-
         sink = _LimitedText()
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
             result = self.shell.run_cell(code, store_history=False, silent=False)
-        plt.close("all")
+        pyplot = sys.modules.get("matplotlib.pyplot")  # only if the student's code drew something
+        if pyplot is not None:
+            pyplot.close("all")
         error = result.error_before_exec or result.error_in_exec
         return {"ok": error is None, "error": _describe(error) if error is not None else None, "stdout": sink.value()}
 
@@ -475,23 +475,22 @@ def _describe(error: BaseException) -> dict:
 
 
 # ---------------------------------------------------------------- the warm server
-def warm_up() -> None:
+PRELOAD = ("numpy", "sympy", "matplotlib.pyplot", "coursekit.datasets", "coursekit.feedback", "coursekit.gradcheck",
+           "coursekit.nn", "coursekit.training", "coursekit.viz.widgets")
+
+
+def warm_up(modules: tuple[str, ...] = PRELOAD) -> None:
     """Import what student code is likely to use, once, before any fork."""
+    import importlib
+
     os.environ["COURSEKIT_HEADLESS"] = "1"
     os.environ["MPLBACKEND"] = "Agg"
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot  # noqa: F401
-    import numpy  # noqa: F401
-    import sympy  # noqa: F401
-    from IPython.core.interactiveshell import InteractiveShell  # noqa: F401
-
-    import coursekit.datasets  # noqa: F401
-    import coursekit.feedback  # noqa: F401
-    import coursekit.gradcheck  # noqa: F401
-    import coursekit.nn  # noqa: F401
-    import coursekit.training  # noqa: F401
-    import coursekit.viz.widgets  # noqa: F401
+    for name in modules:
+        if not name.startswith("coursekit.lessons"):
+            try:
+                importlib.import_module(name)
+            except ImportError:
+                pass  # a module the student imports but the machine lacks fails in the student's cell instead
     _stub_lessons()
     _new_shell().run_cell("_ = 1", store_history=False)  # IPython's first cell is slow: pay it once, here
 
@@ -541,9 +540,10 @@ def serve_forever(control: socket.socket, limits: Limits) -> None:
 
 def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
-    limits = Limits(**{k: int(v) for k, v in (arg.split("=") for arg in sys.argv[2:])}) if len(sys.argv) > 2 \
-        else Limits()
-    warm_up()
+    options = dict(arg.split("=", 1) for arg in sys.argv[2:])
+    preload = tuple(filter(None, options.pop("preload", ",".join(PRELOAD)).split(",")))
+    limits = Limits(**{k: int(v) for k, v in options.items()})
+    warm_up(preload)
     control.sendall(b"R")
     serve_forever(control, limits)
 
