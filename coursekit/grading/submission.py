@@ -219,9 +219,12 @@ def visible_checks(notebook: dict, namespace: dict) -> list[tuple[str, str]]:
 def _save_in_the_front_end(path: Path, wait: float = 3.0) -> bool:
     """Ask JupyterLab (or the classic notebook) to save, and wait for the file to change on disk."""
     try:
+        from IPython import get_ipython
         from IPython.display import Javascript, display
     except ImportError:
         return False
+    if get_ipython() is None or not hasattr(get_ipython(), "kernel"):
+        return False  # no front end to ask
     before = path.stat().st_mtime if path.exists() else 0.0
     display(Javascript("if (window.jupyterapp) { window.jupyterapp.commands.execute('docmanager:save'); }"
                        " else if (window.Jupyter && Jupyter.notebook) { Jupyter.notebook.save_checkpoint(); }"))
