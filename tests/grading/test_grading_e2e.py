@@ -24,3 +24,11 @@ def test_the_report_says_which_protections_were_active(server):
     graded = grade(server, read_notebook(ROOT / "exercises" / "07_efficiency.ipynb"), "07_efficiency")
     text = " ".join(graded.protections)
     assert "limits" in text and "empty working folder" in text
+    landlock_abi = _landlock_abi()
+    assert ("landlock" in text) == (landlock_abi > 0), (landlock_abi, text)
+
+
+def _landlock_abi() -> int:
+    import ctypes
+
+    return max(ctypes.CDLL(None, use_errno=True).syscall(444, None, 0, 1), 0)
