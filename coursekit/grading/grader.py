@@ -117,15 +117,20 @@ class _Student:
         return bool(outcome.get("ok"))
 
     def restart(self) -> None:
-        """A fresh worker with the cells that ran before replayed (a cell that fails now is dropped)."""
+        """A fresh worker with the cells that ran before replayed; a cell that now loops or crashes is dropped
+        and the replay starts over without it."""
         self.session.kill()
-        self.session = self._start()
-        for code in list(self.good):
-            try:
-                self.session.run_cell(code, self.settings.cell_timeout)
-            except (SandboxTimeout, SandboxCrashed):
-                self.good.remove(code)
-                self.session = self._start()
+        while True:
+            self.session = self._start()
+            for code in list(self.good):
+                try:
+                    self.session.run_cell(code, self.settings.cell_timeout)
+                except (SandboxTimeout, SandboxCrashed):
+                    self.good.remove(code)
+                    self.session.kill()
+                    break
+            else:
+                return
 
     def close(self) -> None:
         self.session.kill()

@@ -155,3 +155,14 @@ def test_hostile_submissions_do_not_affect_the_others_in_a_batch(tmp_path):
         scores = {o.student: o.grade.points for o in outcomes}
     full = MASTERS[LESSON].max_points
     assert scores["ada"] == full and scores["mallory"] == full and scores["eve"] == full - 1
+
+
+def test_after_a_timeout_the_next_tests_see_every_cell_replayed_in_a_fresh_worker(server):
+    # EXTRA is defined by a cell of its own; mlp_jvp (tested after the timeout) needs it
+    nb = replacing("numerical_passes", NUMERICAL.format(body="while True:\n        pass"))
+    nb.cells.insert(2, nbformat.v4.new_code_cell("EXTRA = 0"))
+    for cell in nb.cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "mlp_jvp":
+            cell.source = cell.source.replace("a, da = x, np.zeros_like(x)", "a, da = x, np.zeros_like(x) + EXTRA")
+    graded = grade(server, nb, LESSON)
+    assert_only(graded, {"numerical_passes_test": "timeout"})
