@@ -12,6 +12,7 @@ import base64
 import builtins
 import os
 import pickle
+import select
 import signal
 import socket
 import subprocess
@@ -116,18 +117,30 @@ class Session:
             self.kill()
             raise SandboxCrashed(f"the worker did not start: {error}") from error
         self.protections = list(hello.get("protections", []))
+        # A pid can be reused as soon as the worker dies; a pidfd cannot: it is how we signal the worker.
+        self.pidfd = os.pidfd_open(pid)
 
     # -- plumbing
     def kill(self) -> None:
-        """End the worker and everything it started."""
-        if self.alive:
-            self.alive = False
-            for kill in (lambda: os.killpg(self.pid, signal.SIGKILL), lambda: os.kill(self.pid, signal.SIGKILL)):
-                try:
-                    kill()
-                except (ProcessLookupError, PermissionError):
-                    pass
-            self.sock.close()
+        """End the worker and everything it started.
+
+        Only while the worker lives is its pid (and so its process group) certainly still its own: a
+        process that died may see its number reused by any other process, such as a test's kernel.
+        """
+        if not self.alive:
+            return
+        self.alive = False
+        pidfd = getattr(self, "pidfd", None)
+        if pidfd is not None:
+            if not select.select([pidfd], [], [], 0)[0]:  # not readable: still running
+                for kill in (lambda: os.killpg(self.pid, signal.SIGKILL),
+                             lambda: signal.pidfd_send_signal(pidfd, signal.SIGKILL)):
+                    try:
+                        kill()
+                    except (ProcessLookupError, PermissionError):
+                        pass
+            os.close(pidfd)
+        self.sock.close()
 
     def request(self, message: dict, timeout: float | None = None) -> dict:
         """Send a request and wait for its answer, serving the worker's callbacks meanwhile."""
