@@ -43,7 +43,7 @@ def variants(lesson: str, count: int) -> list[tuple[str, nbformat.NotebookNode]]
     master = read_notebook(ROOT / "solutions" / f"{lesson}.ipynb")
     solution_ids = [c.metadata["nbgrader"]["grade_id"] for c in master.cells
                     if c.metadata.get("nbgrader", {}).get("solution")]
-    out = []
+    out, hostile = [], 0
     for index in range(count):
         nb = copy.deepcopy(master)
         kind = "correct" if index % 20 < 12 else "partly wrong" if index % 20 < 17 else "hostile"
@@ -52,8 +52,9 @@ def variants(lesson: str, count: int) -> list[tuple[str, nbformat.NotebookNode]]
             for cell in nb.cells:
                 if cell.metadata.get("nbgrader", {}).get("grade_id") == broken:
                     cell.source = cell.source.replace("return", "return 0 *", 1)
-        elif kind == "hostile":
-            nb.cells.insert(2, nbformat.v4.new_code_cell(HOSTILE[index % len(HOSTILE)]))
+        elif kind == "hostile":  # each attack in turn: loop, exit, fork bomb, big print, monkeypatch
+            nb.cells.insert(2, nbformat.v4.new_code_cell(HOSTILE[hostile % len(HOSTILE)]))
+            hostile += 1
         nb.cells.insert(0, nbformat.v4.new_markdown_cell(f"student {index}"))  # every file differs
         out.append((kind, nb))
     return out
@@ -64,7 +65,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def ours(lesson: str, submissions, folder: Path) -> dict:
+def ours(lesson: str, submissions, folder: Path, jobs: int | None = None) -> dict:
     inbox = folder / "inbox"
     inbox.mkdir()
     for index, (_, nb) in enumerate(submissions):
@@ -72,7 +73,7 @@ def ours(lesson: str, submissions, folder: Path) -> dict:
     finished: list[float] = []
     with Gradebook(folder / "book.sqlite") as book:
         start = time.perf_counter()
-        outcomes = grade_paths([inbox], ROOT / "solutions", book, settings=None,
+        outcomes = grade_paths([inbox], ROOT / "solutions", book, settings=None, jobs=jobs,
                                progress=lambda outcome: finished.append(time.perf_counter()))
         seconds = time.perf_counter() - start
     graded = [o for o in outcomes if o.grade is not None]
@@ -138,15 +139,16 @@ def main() -> None:
     parser.add_argument("--lesson", default="07_efficiency")
     parser.add_argument("--latency-runs", type=int, default=20)
     parser.add_argument("--nbgrader-count", type=int, default=20, help="correct submissions given to nbgrader")
+    parser.add_argument("--jobs", type=int, default=None, help="grading processes (default: all cores)")
     args = parser.parse_args()
     console = Console(width=120)
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         submissions = variants(args.lesson, args.count)
-        batch = ours(args.lesson, submissions, folder)
+        batch = ours(args.lesson, submissions, folder, args.jobs)
         correct_only = folder / "correct"
         correct_only.mkdir()
-        correct = ours(args.lesson, [s for s in submissions if s[0] == "correct"], correct_only)
+        correct = ours(args.lesson, [s for s in submissions if s[0] == "correct"], correct_only, args.jobs)
         inside = in_process_latency(args.lesson, args.latency_runs)
         cli = cli_latency(args.lesson, folder, args.latency_runs)
         theirs = nbgrader_rate(args.lesson, args.nbgrader_count, folder)
@@ -154,7 +156,7 @@ def main() -> None:
     for column in ("measure", "value"):
         table.add_column(column)
     kinds = {kind: sum(1 for k, _ in submissions if k == kind) for kind in ("correct", "partly wrong", "hostile")}
-    table.add_row(f"batch of {batch['count']} ({kinds}), all cores",
+    table.add_row(f"batch of {batch['count']} ({kinds}), {args.jobs or 'all cores'} jobs",
                   f"{batch['seconds']:.1f} s: {batch['rate']:.1f} submissions/s, {batch['steady']:.1f}/s once started")
     table.add_row("one submission in a running grader (p50 / p95)",
                   f"{statistics.median(inside) * 1e3:.0f} / {percentile(inside, 0.95) * 1e3:.0f} ms")

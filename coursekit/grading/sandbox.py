@@ -256,8 +256,9 @@ class Worker:
         self.shell = _new_shell()
         self.objects: dict[int, object] = {}
         self.next_id = 1
-        # A process that student code forks must never answer the grader: its copy of the socket is closed,
-        # so it ends as soon as the student's code returns to this loop.
+        # A process that student code forks must never answer the grader, nor run: it closes its copy of the
+        # socket and stops itself, keeping its place under the process limit until the session kills the
+        # group. A fork bomb thus fills the limit and fails at once, instead of churning until the timeout.
         os.register_at_fork(after_in_child=self._forked_by_student)
 
     def _forked_by_student(self) -> None:
@@ -265,6 +266,7 @@ class Worker:
             self.sock.close()
         except OSError:
             pass
+        os.kill(os.getpid(), signal.SIGSTOP)
 
     # -- references
     def _reference(self, obj) -> dict:
@@ -506,7 +508,8 @@ def start_worker(channel: socket.socket, limits: Limits, uid: int) -> list[str]:
     for name in ("HOME", "IPYTHONDIR", "TMPDIR", "MPLCONFIGDIR"):  # the only place it may write
         os.environ[name] = folder
     tempfile.tempdir = folder
-    active = [f"limits: {', '.join(apply_limits(limits))}", "empty working folder"]
+    os.nice(10)  # student code yields the CPU to the grader and to other submissions' honest work
+    active = [f"limits: {', '.join(apply_limits(limits))}", "empty working folder", "lower priority"]
     if landlock(readable_roots(), [folder]):
         active.append("landlock: the course folder is not readable")
     if drop_privileges(uid, folder):
