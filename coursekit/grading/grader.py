@@ -18,7 +18,7 @@ from coursekit.grading import messages
 from coursekit.grading.client import SandboxCrashed, SandboxTimeout, Session, StudentError, WarmServer
 from coursekit.grading.master import Master, TestCell
 
-STATUSES = ("passed", "failed", "not attempted", "error", "timeout", "crashed")
+STATUSES = ("passed", "failed", "not attempted", "error", "timeout", "crashed")  # what TestResult.status may be
 
 
 @dataclass(frozen=True)

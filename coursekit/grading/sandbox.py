@@ -470,8 +470,7 @@ class _Callback:
 def _describe(error: BaseException) -> dict:
     """An exception as data: type, message (truncated) and the student's last line, if any."""
     frames = traceback.extract_tb(error.__traceback__)
-    student = [f for f in frames if f.filename.startswith("<ipython-input") or f.filename.startswith("/tmp/ipykernel")
-               or "<cell" in f.filename or f.filename.startswith("<")]
+    student = [f for f in frames if f.filename.startswith("<")]  # cells compile to "<ipython-input-...>"
     line = student[-1].line if student and student[-1].line else None
     return {"type": type(error).__name__, "message": str(error)[:2000], "line": line}
 

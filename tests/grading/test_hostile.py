@@ -166,3 +166,9 @@ def test_after_a_timeout_the_next_tests_see_every_cell_replayed_in_a_fresh_worke
             cell.source = cell.source.replace("a, da = x, np.zeros_like(x)", "a, da = x, np.zeros_like(x) + EXTRA")
     graded = grade(server, nb, LESSON)
     assert_only(graded, {"numerical_passes_test": "timeout"})
+
+
+def test_an_error_in_student_code_is_reported_with_the_students_line(server):
+    graded = grade(server, replacing("numerical_passes", NUMERICAL.format(body="return n_params / 0")), LESSON)
+    result = by_id(graded)["numerical_passes_test"]
+    assert result.status == "error" and "ZeroDivisionError" in result.message and "n_params / 0" in result.message
