@@ -72,7 +72,9 @@ def _report_sync(course: Course) -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--jobs", "-j", type=int, default=None, help="Grading processes (default: all cores).")
+@click.option("--jobs", "-j", type=int, default=None,
+              help="Grading processes (default: two per core, so that cores stay busy while some wait on "
+                   "submissions that loop until their time limit).")
 @click.option("--gradebook", type=click.Path(dir_okay=False, path_type=Path), default=Path("grading/gradebook.sqlite"),
               show_default=True, help="The SQLite gradebook (created if missing).")
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=".",
@@ -84,7 +86,10 @@ def _report_sync(course: Course) -> None:
 @click.option("--feedback-format", type=click.Choice(["md", "html"]), default="md", show_default=True)
 @click.option("--gradescope", type=click.Path(dir_okay=False, path_type=Path),
               help="Write Gradescope's results.json (for a single submission).")
-def grade(paths, jobs, gradebook, root, regrade, csv_path, feedback, feedback_format, gradescope) -> None:
+@click.option("--keep-warm/--no-keep-warm", default=True, show_default=True, envvar="COURSEKIT_KEEP_WARM",
+              help="Use (and start if needed) a sandbox server that stays up between commands, so the next one "
+                   "starts at once; it stops after 10 idle minutes, or with `coursekit sandbox stop`.")
+def grade(paths, jobs, gradebook, root, regrade, csv_path, feedback, feedback_format, gradescope, keep_warm) -> None:
     """Grade submissions: files, folders, or zips of many.
 
     Student code runs in a sandbox; the tests of the masters in solutions/ run in this process.
@@ -100,11 +105,12 @@ def grade(paths, jobs, gradebook, root, regrade, csv_path, feedback, feedback_fo
     except FileNotFoundError as err:
         errors.print(f"[bold red]error:[/] {err}", markup=True)
         sys.exit(1)
+    sandbox = _warm_sandbox() if keep_warm else None
     outcomes = []
     with Gradebook(gradebook) as book, Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(),
                                                TimeElapsedColumn(), console=console, transient=True) as bar:
         task = bar.add_task("grading", total=None)
-        outcomes = grade_paths(paths, course.solutions, book, jobs=jobs, regrade=regrade,
+        outcomes = grade_paths(paths, course.solutions, book, jobs=jobs, regrade=regrade, sandbox=sandbox,
                                progress=lambda outcome: bar.advance(task))
         table = Table(title="grading summary")
         for column in ("submission", "student", "lesson", "points", "status"):
@@ -133,6 +139,45 @@ def grade(paths, jobs, gradebook, root, regrade, csv_path, feedback, feedback_fo
                                           (graded[0].source,)).fetchone()[0]
             gradescope.write_text(json.dumps(book.gradescope(source_hash), indent=1), encoding="utf-8")
             console.print(f"Gradescope results: {gradescope}")
+
+
+def _warm_sandbox() -> Path | None:
+    """The shared sandbox server's socket; None (with a warning) when it cannot run, and grading goes on with a
+    server of its own."""
+    from coursekit.grading import daemon
+    from coursekit.grading.client import SandboxCrashed
+
+    try:
+        return daemon.ensure()
+    except (daemon.UnsafeRuntimeFolder, SandboxCrashed, OSError) as problem:
+        errors.print(f"warning: no shared sandbox server ({problem}); starting one for this command only")
+        return None
+
+
+@main.group()
+def sandbox() -> None:
+    """The shared sandbox server that `coursekit grade` keeps warm between commands."""
+
+
+@sandbox.command("status")
+def sandbox_status() -> None:
+    """List the running shared sandbox servers."""
+    from coursekit.grading import daemon
+
+    servers = daemon.running()
+    for path, pid in servers:
+        console.print(f"running: process {pid}, socket {path}")
+    if not servers:
+        console.print("no shared sandbox server is running")
+
+
+@sandbox.command("stop")
+def sandbox_stop() -> None:
+    """Stop the shared sandbox servers (the next `coursekit grade` starts a fresh one)."""
+    from coursekit.grading import daemon
+
+    stopped = daemon.stop()
+    console.print(f"stopped {len(stopped)} sandbox server(s)" if stopped else "no shared sandbox server was running")
 
 
 @main.command()

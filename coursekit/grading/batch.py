@@ -1,19 +1,23 @@
-"""Grade many submissions in parallel: one grading process per core, each with its own warm sandbox server.
+"""Grade many submissions in parallel: one grading process per core, all sharing one warm sandbox server.
 
 The parent reads the inputs, skips what the gradebook already holds, hands the rest to the
-workers, and writes every result to the gradebook as it arrives (one transaction each).
+workers, and writes every result to the gradebook as it arrives (one transaction each). The
+sandbox server is the caller's (``sandbox``: the socket of a running one, see ``daemon``) or one
+started for this batch and stopped after it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Callable, Iterable
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from coursekit.grading import messages
+from coursekit.grading import daemon, messages
 from coursekit.grading.client import WarmServer
 from coursekit.grading.gradebook import Gradebook
 from coursekit.grading.grader import Grade, Settings, grade_notebook, trusted_setup
@@ -23,9 +27,9 @@ from coursekit.grading.submission import Rejected, Submission, identify_lesson, 
 _STATE: dict = {}
 
 
-def _start_worker(solutions: str, settings: Settings) -> None:
+def _start_worker(solutions: str, settings: Settings, sandbox: str) -> None:
     masters = load_masters(solutions)
-    _STATE.update(masters=masters, setups={}, settings=settings, server=WarmServer())
+    _STATE.update(masters=masters, setups={}, settings=settings, sandbox=sandbox, server=daemon.attach(sandbox))
 
 
 def _grade_one(lesson: str, raw_notebook: bytes) -> Grade:
@@ -37,8 +41,8 @@ def _grade_one(lesson: str, raw_notebook: bytes) -> Grade:
         return grade_notebook(parse_notebook(raw_notebook), masters[lesson], _STATE["server"], _STATE["settings"],
                               setups[lesson])
     except Exception:
-        _STATE["server"].close()  # a broken warm server is replaced before the next submission
-        _STATE["server"] = WarmServer()
+        _STATE["server"].close()  # a broken connection is replaced before the next submission
+        _STATE["server"] = daemon.attach(_STATE["sandbox"]) if _STATE.get("sandbox") else WarmServer()
         raise
 
 
@@ -56,8 +60,11 @@ class Outcome:
 
 def grade_paths(paths: Iterable[Path | str], solutions: Path | str, gradebook: Gradebook, *, jobs: int | None = None,
                 settings: Settings | None = None, regrade: bool = False,
-                progress: Callable[[Outcome], None] | None = None) -> list[Outcome]:
-    """Grade every submission under ``paths``; record each in ``gradebook``; return what happened to each."""
+                progress: Callable[[Outcome], None] | None = None, sandbox: Path | str | None = None) -> list[Outcome]:
+    """Grade every submission under ``paths``; record each in ``gradebook``; return what happened to each.
+
+    ``sandbox``: the socket of a running sandbox server to use (default: start one for this call).
+    """
     settings = settings or Settings()
     masters = load_masters(solutions)
     lessons = {name: {t.grade_id for t in master.tests} for name, master in masters.items()}
@@ -77,12 +84,17 @@ def grade_paths(paths: Iterable[Path | str], solutions: Path | str, gradebook: G
                 outcomes.append(_report(Outcome(item.source, item.student, lesson, skipped=True), progress))
             else:
                 todo.append((item, lesson))
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
-    if len(todo) == 1 or jobs == 1:  # no pool to start: grade here, with one warm server
-        lessons_needed = {lesson for _, lesson in todo}
-        preload = sorted({m for lesson in lessons_needed for m in masters[lesson].modules()}) \
-            if len(lessons_needed) == 1 else None  # one lesson: import only what it uses (a quicker start)
-        _STATE.update(masters=masters, setups={}, settings=settings, server=WarmServer(preload=preload))
+    # Two per core: a process waiting on a submission that loops until its time limit leaves its core to the rest.
+    jobs = max(1, min(jobs or 2 * (os.cpu_count() or 1), len(todo)))
+    if len(todo) == 1 or jobs == 1:  # no pool to start: grade here
+        if sandbox is not None:
+            server = daemon.attach(sandbox)
+        else:
+            lessons_needed = {lesson for _, lesson in todo}
+            preload = sorted({m for lesson in lessons_needed for m in masters[lesson].modules()}) \
+                if len(lessons_needed) == 1 else None  # one lesson: import only what it uses (a quicker start)
+            server = WarmServer(preload=preload)
+        _STATE.update(masters=masters, setups={}, settings=settings, sandbox=sandbox and str(sandbox), server=server)
         try:
             for item, lesson in todo:
                 _finish(item, lesson, lambda item=item, lesson=lesson: _grade_one(lesson, _notebook_bytes(item)),
@@ -90,12 +102,33 @@ def grade_paths(paths: Iterable[Path | str], solutions: Path | str, gradebook: G
         finally:
             _STATE.pop("server").close()
     elif todo:
-        with ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(str(solutions), settings)) as pool:
+        preload = sorted({m for lesson in {lesson for _, lesson in todo} for m in masters[lesson].modules()})
+        with _shared_server(sandbox, preload) as address, \
+                ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(str(solutions), settings, address)) \
+                as pool:
             futures = {pool.submit(_grade_one, lesson, _notebook_bytes(item)): (item, lesson) for item, lesson in todo}
             for future in as_completed(futures):
                 item, lesson = futures[future]
                 _finish(item, lesson, future.result, gradebook, outcomes, progress)
     return outcomes
+
+
+@contextlib.contextmanager
+def _shared_server(sandbox: Path | str | None, preload: list[str]) -> Iterator[str]:
+    """The socket of the sandbox server the pool's workers share: the caller's, or one for this batch that
+    imports only what the batch's lessons use (a smaller process forks faster)."""
+    if sandbox is not None:
+        yield str(sandbox)
+        return
+    with tempfile.TemporaryDirectory(prefix="coursekit-batch-") as folder:  # private to this user (0700)
+        path = os.path.join(folder, "sandbox.sock")
+        process = daemon.start(path, idle=60, preload=preload)  # if this process is killed, it ends by itself
+        try:
+            daemon.attach(path, process).close()  # up and listening before the workers look for it
+            yield path
+        finally:
+            process.kill()
+            process.wait()
 
 
 def _finish(item: Submission, lesson: str, result: Callable[[], Grade], gradebook: Gradebook, outcomes: list,

@@ -26,7 +26,7 @@ from coursekit.grading import messages, wire
 from coursekit.grading.sandbox import Limits
 
 READY_TIMEOUT = 60.0
-SLOW = 0.5  # seconds a request may take before its worker is moved to the lowest priority
+SLOW = 0.1  # seconds a request may take before its worker is moved to the lowest priority
 
 
 class SandboxTimeout(BaseException):
@@ -46,27 +46,43 @@ class StudentError(RuntimeError):
 
 
 class WarmServer:
-    """The process that imports everything once and forks a worker per session."""
+    """The process that imports everything once and forks a worker per session.
+
+    ``WarmServer()`` starts a private one for this grader; ``WarmServer.attach(path)`` uses a listening
+    one that other graders may share (see ``coursekit.grading.daemon``).
+    """
 
     def __init__(self, limits: Limits | None = None, preload: list[str] | None = None):
         """``preload``: the modules to import before forking (default: all a lesson may use)."""
-        limits = limits or Limits()
         self.control, theirs = socket.socketpair()
-        arguments = [f"{key}={value}" for key, value in vars(limits).items()]
-        if preload is not None:
-            arguments.append("preload=" + ",".join(preload))
-        env = {**os.environ, "COURSEKIT_HEADLESS": "1", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1"}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "coursekit.grading.sandbox", str(theirs.fileno()), *arguments],
-            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env,
+            [sys.executable, "-m", "coursekit.grading.sandbox", str(theirs.fileno()), *server_options(limits, preload)],
+            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=server_env(),
             cwd="/", start_new_session=True)
         theirs.close()
         self.ready = False  # it warms up while the grader prepares; the first session waits for it
 
+    @classmethod
+    def attach(cls, path: str | os.PathLike) -> WarmServer:
+        """A connection to the listening server at ``path`` (closing it leaves the server running)."""
+        server = cls.__new__(cls)
+        server.control = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            server.control.connect(os.fspath(path))
+        except OSError:
+            server.control.close()
+            raise
+        server.process, server.ready = None, False
+        return server
+
     def _wait_until_ready(self) -> None:
         self.control.settimeout(READY_TIMEOUT)
-        if self.control.recv(1) != b"R":
-            raise SandboxCrashed("the sandbox server did not start")
+        try:
+            welcome = self.control.recv(1)
+        except OSError as error:
+            raise SandboxCrashed(f"the sandbox server did not start: {error}") from error
+        if welcome != b"R":
+            raise SandboxCrashed("the sandbox server did not start, or did not accept this grader")
         self.control.settimeout(None)
         self.ready = True
 
@@ -75,22 +91,49 @@ class WarmServer:
         if not self.ready:
             self._wait_until_ready()
         mine, theirs = socket.socketpair()
-        socket.send_fds(self.control, [b"F"], [theirs.fileno()])
-        theirs.close()
+        try:
+            socket.send_fds(self.control, [b"F"], [theirs.fileno()])
+        except OSError as error:
+            mine.close()
+            raise SandboxCrashed("the sandbox server stopped") from error
+        finally:
+            theirs.close()
         pid = int.from_bytes(_read(self.control, 8), "big")
         return Session(mine, pid, call_timeout)
 
     def close(self) -> None:
-        """Stop the server (it holds no state; its workers are ended by their sessions)."""
+        """Stop a private server, or leave a shared one (it holds no state; sessions end their own workers)."""
         self.control.close()
-        self.process.kill()
-        self.process.wait()
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
 
     def __enter__(self) -> WarmServer:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def server_options(limits: Limits | None, preload: list[str] | None) -> list[str]:
+    """The sandbox server's command-line options for these limits and modules."""
+    options = [f"{key}={value}" for key, value in vars(limits or Limits()).items()]
+    if preload is not None:
+        options.append("preload=" + ",".join(preload))
+    return options
+
+
+# All that the sandbox inherits of the grader's environment: student code can read its environment, and the
+# grader's may hold secrets (tokens, passwords) or point at the course (paths).
+INHERITED_ENV = ("LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_NUMERIC", "TZ", "PYTHONPATH",
+                 "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def server_env() -> dict[str, str]:
+    """The sandbox server's environment: a few harmless variables of the grader's, headless, Agg plots, no
+    bytecode written."""
+    kept = {name: os.environ[name] for name in INHERITED_ENV if name in os.environ}
+    return {**kept, "PATH": os.defpath, "COURSEKIT_HEADLESS": "1", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 def _read(sock: socket.socket, size: int) -> bytes:
@@ -157,7 +200,8 @@ class Session:
         self.sock.settimeout(limit)
         try:
             wire.send(self.sock, message)
-            self._deprioritise_if_slow(limit)
+            waited = self._deprioritise_if_slow(limit)
+            self.sock.settimeout(max(limit - waited, 1e-3))  # the wait so far counts towards the limit
             while True:
                 reply = wire.receive(self.sock)
                 if reply.get("op") == "callback":
@@ -174,20 +218,22 @@ class Session:
             self.kill()
             raise SandboxCrashed(str(error)) from error
 
-    def _deprioritise_if_slow(self, limit: float) -> None:
-        """After SLOW seconds without an answer, lower the worker's priority for the rest of its time.
+    def _deprioritise_if_slow(self, limit: float) -> float:
+        """After SLOW seconds without an answer, lower the worker's priority for the rest of its time; the
+        seconds waited here.
 
         A cell that loops until its timeout then takes the CPU only when honest work does not need it,
         so with more grading processes than cores the rest of a batch goes on at nearly full speed.
         """
         if limit <= SLOW or select.select([self.sock], [], [], SLOW)[0]:
-            return
+            return 0.0
         pidfd = getattr(self, "pidfd", None)
         if pidfd is not None and not select.select([pidfd], [], [], 0)[0]:  # alive: its group is its own
             try:
                 os.setpriority(os.PRIO_PGRP, self.pid, 19)
             except (ProcessLookupError, PermissionError):
                 pass
+        return SLOW
 
     def _callback(self, message: dict) -> dict:
         function = self.callbacks.get(int(message.get("id", -1)))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from coursekit.feedback.result import CheckFailed
 from coursekit.grading import messages
@@ -51,13 +51,27 @@ class Grade:
         return sum(test.max_points for test in self.tests)
 
 
+DEFAULT_CELL_TIMEOUT = 1.0  # seconds; a cell of the course's masters runs in 1-50 ms
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Time limits, in seconds."""
+    """Time limits, in seconds.
 
-    cell_timeout: float = 3.0
+    ``cell_timeout`` None means the master's own limit (its metadata ``coursekit.cell_timeout``, set by a
+    lesson whose cells do real work, such as training a network) or DEFAULT_CELL_TIMEOUT. Every student
+    cell is run, and a looping one costs its whole limit, so a short limit is what keeps a batch fast.
+    """
+
+    cell_timeout: float | None = None
     call_timeout: float = 3.0
     test_timeout: float = 15.0
+
+    def for_master(self, master: Master) -> Settings:
+        """These settings with the cell limit resolved for ``master``."""
+        if self.cell_timeout is not None:
+            return self
+        return replace(self, cell_timeout=master.cell_timeout or DEFAULT_CELL_TIMEOUT)
 
 
 def student_cells(nb: dict) -> list[str]:
@@ -151,7 +165,7 @@ def run_test(test: TestCell, setup: dict, student: _Student, settings: Settings)
     session.deadline = time.monotonic() + settings.test_timeout
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # a check's printed verdict is not parsed, only its result
-            exec(compile(test.source, f"<test {test.grade_id}>", "exec"), namespace)  # noqa: S102 -- the master's
+            exec(test.code(), namespace)  # noqa: S102 -- the master's
     except CheckFailed as failed:
         result = failed.result
         return TestResult(test.grade_id, result.status, 0.0, test.points, result.message)
@@ -190,6 +204,7 @@ def grade_notebook(nb: dict, master: Master, server: WarmServer,
                    settings: Settings = Settings(), setup: dict | None = None) -> Grade:
     """Grade one student notebook against ``master``."""
     start = time.perf_counter()
+    settings = settings.for_master(master)
     grade = Grade(master.lesson)
     setup = trusted_setup(master) if setup is None else setup
     student = _Student(server, student_cells(nb), settings, grade)

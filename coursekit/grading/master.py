@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,29 +20,43 @@ class TestCell:
 
     def names_used(self, provided: set[str]) -> list[str]:
         """Names the test reads but neither defines nor gets from the trusted setup: the student's names."""
-        tree = ast.parse(self.source)
-        assigned, loaded = set(), []
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Name):
-                if isinstance(node.ctx, ast.Load):
-                    loaded.append(node.id)
-                else:
-                    assigned.add(node.id)
-            elif isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
-                assigned.add(node.name)
-                assigned.update(arg.arg for arg in node.args.args + node.args.kwonlyargs) \
-                    if not isinstance(node, ast.ClassDef) else None
-            elif isinstance(node, ast.arg):
-                assigned.add(node.arg)
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                assigned.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
-        seen, names = set(), []
-        for name in loaded:
-            if name in seen or name in assigned or name in provided or hasattr(builtins, name):
-                continue
-            seen.add(name)
-            names.append(name)
-        return names
+        return list(_names_used(self.source, frozenset(provided)))
+
+    def code(self):
+        """The test, compiled (once per process)."""
+        return _compiled(self.source, f"<test {self.grade_id}>")
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(source: str, filename: str):
+    return compile(source, filename, "exec")
+
+
+@functools.lru_cache(maxsize=512)
+def _names_used(source: str, provided: frozenset[str]) -> tuple[str, ...]:
+    tree = ast.parse(source)
+    assigned, loaded = set(), []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Load):
+                loaded.append(node.id)
+            else:
+                assigned.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+            assigned.add(node.name)
+            assigned.update(arg.arg for arg in node.args.args + node.args.kwonlyargs) \
+                if not isinstance(node, ast.ClassDef) else None
+        elif isinstance(node, ast.arg):
+            assigned.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            assigned.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    seen, names = set(), []
+    for name in loaded:
+        if name in seen or name in assigned or name in provided or hasattr(builtins, name):
+            continue
+        seen.add(name)
+        names.append(name)
+    return tuple(names)
 
 
 @dataclass(frozen=True)
@@ -51,6 +66,7 @@ class Master:
     lesson: str
     setup: str
     tests: tuple[TestCell, ...]
+    cell_timeout: float | None = None  # seconds a student cell may run, when the master says (metadata)
 
     @property
     def max_points(self) -> float:
@@ -85,7 +101,9 @@ def load_master(path: Path | str) -> Master:
             started = True
         elif not started:
             setup.append(source)
-    return Master(path.stem, "\n\n".join(setup), tuple(tests))
+    declared = nb.get("metadata", {}).get("coursekit", {}).get("cell_timeout")
+    return Master(path.stem, "\n\n".join(setup), tuple(tests),
+                  float(declared) if isinstance(declared, (int, float)) and declared > 0 else None)
 
 
 def load_masters(folder: Path | str) -> dict[str, Master]:

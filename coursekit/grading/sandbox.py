@@ -8,18 +8,22 @@ course folder is not readable), drops to an unprivileged user when started as ro
 serves requests from the grader over a socket: run a cell, hand over a name, call a function,
 read an attribute. The worker never receives a test or a solution.
 
-Run as ``python -m coursekit.grading.sandbox FD``: FD is the warm server's control socket.
+Run as ``python -m coursekit.grading.sandbox FD`` (FD: the control socket of the one grader it
+serves), or with ``listen=PATH`` to serve every grader of this user that connects to PATH.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import io
 import os
 import resource
+import selectors
 import signal
 import socket
+import struct
 import sys
 import tempfile
 import traceback
@@ -38,7 +42,7 @@ class Limits:
     cpu_seconds: int = 60
     memory_bytes: int = 4 * 1024**3
     file_bytes: int = 16 * 1024**2
-    processes: int = 64
+    processes: int = 16
     open_files: int = 64
 
 
@@ -493,7 +497,36 @@ def warm_up(modules: tuple[str, ...] = PRELOAD) -> None:
             except ImportError:
                 pass  # a module the student imports but the machine lacks fails in the student's cell instead
     _stub_lessons()
-    _new_shell().run_cell("_ = 1", store_history=False)  # IPython's first cell is slow: pay it once, here
+    lessons = [name for name in modules if name.startswith("coursekit.lessons.")]
+    if modules == PRELOAD:  # every lesson's stub, found by file name (nothing of the real lessons is imported)
+        import coursekit
+
+        folder = os.path.join(os.path.dirname(coursekit.__file__), "lessons")
+        lessons = [f"coursekit.lessons.{entry[:-3]}" for entry in os.listdir(folder) if entry.startswith("l")
+                   and entry.endswith(".py")]
+    for name in lessons:
+        importlib.import_module(name)  # the stub, made once here rather than in every worker
+    _warm_first_calls()
+    # What is imported now is shared with every worker until written to; the cyclic garbage collector would
+    # write to all of it (and so copy every page) on its first full pass in each worker. Frozen, it looks away.
+    gc.collect()
+    gc.freeze()
+
+
+def _warm_first_calls() -> None:
+    """Pay here, once, for what is slow the first time in a process and would otherwise be paid in every
+    worker: IPython's first cell and first displayed value (5 ms), NumPy's first random generator (15 ms),
+    SymPy's first simplification (30 ms)."""
+    shell = _new_shell()
+    shell.run_cell("_ = 1", store_history=False)
+    shell.display_formatter.format(1)
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        numpy.random.default_rng(0).standard_normal(2)
+    sympy = sys.modules.get("sympy")
+    if sympy is not None:
+        x = sympy.Symbol("x")
+        sympy.simplify(sympy.diff(x * sympy.sin(x**2), x) - sympy.sin(x**2))
 
 
 def start_worker(channel: socket.socket, limits: Limits, uid: int) -> list[str]:
@@ -516,38 +549,141 @@ def start_worker(channel: socket.socket, limits: Limits, uid: int) -> list[str]:
     return active
 
 
-def serve_forever(control: socket.socket, limits: Limits) -> None:
-    """Fork a worker for every socket the grader sends over ``control``."""
+def serve_forever(limits: Limits, controls: list[socket.socket], listener: socket.socket | None = None,
+                  idle: float | None = None) -> None:
+    """Fork a worker for every socket a grader sends over a control connection.
+
+    A private server has one control connection and ends with it. A listening server (``listener``)
+    accepts graders of its own user as they come (a batch's processes, or one command after another)
+    and ends after ``idle`` seconds without any.
+    """
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
-    while True:
+    selector = selectors.DefaultSelector()
+    for control in controls:
+        selector.register(control, selectors.EVENT_READ)
+    if listener is not None:
+        selector.register(listener, selectors.EVENT_READ)
+    while controls or listener is not None:
+        events = selector.select(idle if listener is not None and not controls else None)
+        if not events:
+            return  # idle for long enough
+        for key, _ in events:
+            if key.fileobj is listener:
+                _accept(listener, controls, selector)
+            elif not _fork_worker(key.fileobj, limits, controls, listener):
+                selector.unregister(key.fileobj)
+                controls.remove(key.fileobj)
+                key.fileobj.close()
+
+
+def _accept(listener: socket.socket, controls: list[socket.socket], selector) -> None:
+    """A new grader: welcome it when it is this user's and not a process of one of our own workers."""
+    try:
+        connection, _ = listener.accept()
+    except OSError:
+        return
+    try:
+        pid, uid, _ = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
+        if uid != os.geteuid() or _descends_from(pid, os.getpid()):
+            raise PermissionError("student code reaching for the server gets nothing")
+        connection.sendall(b"R")
+    except OSError:  # refused, or a grader that has gone already
+        connection.close()
+        return
+    controls.append(connection)
+    selector.register(connection, selectors.EVENT_READ)
+
+
+def _descends_from(pid: int, ancestor: int) -> bool:
+    """True when process ``pid`` is ``ancestor``'s child, grandchild, ... (or cannot be looked up)."""
+    while pid > 1:
+        if pid == ancestor:
+            return True
         try:
-            message, fds, _, _ = socket.recv_fds(control, 4096, 1)
-        except OSError:
-            return
-        if not message:
-            return
-        channel = socket.socket(fileno=fds[0])
-        pid = os.fork()
-        if pid == 0:
-            control.close()
-            try:
-                active = start_worker(channel, limits, 60000 + os.getpid() % 5000)
-                wire.send(channel, {"ready": True, "protections": active})
-                Worker(channel).serve()
-            finally:
-                os._exit(0)
-        channel.close()
+            with open(f"/proc/{pid}/stat", "rb") as stat:
+                pid = int(stat.read().rsplit(b")", 1)[1].split()[1])  # the field after the state: the parent
+        except (OSError, ValueError, IndexError):
+            return True  # a grader that vanished while connecting, or no /proc: refuse
+    return False
+
+
+def _fork_worker(control: socket.socket, limits: Limits, controls: list[socket.socket],
+                 listener: socket.socket | None) -> bool:
+    """Serve one request of a control connection: fork a worker on the socket it sent; False when it closed."""
+    try:
+        message, fds, _, _ = socket.recv_fds(control, 4096, 1)
+    except OSError:
+        return False
+    if not message or not fds:
+        for fd in fds:
+            os.close(fd)
+        return False
+    channel = socket.socket(fileno=fds[0])
+    pid = os.fork()
+    if pid == 0:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        for other in [*controls, *([listener] if listener is not None else [])]:
+            other.close()  # the worker talks to its own grader only
+        try:
+            active = start_worker(channel, limits, 60000 + os.getpid() % 5000)
+            wire.send(channel, {"ready": True, "protections": active})
+            Worker(channel).serve()
+        finally:
+            os._exit(0)
+    channel.close()
+    try:
         control.sendall(pid.to_bytes(8, "big"))
+    except OSError:
+        return False
+    return True
+
+
+def listen(path: str) -> socket.socket | None:
+    """A listening socket at ``path``, only for this user; None when another server already listens there."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old_mask = os.umask(0o177)
+    try:
+        listener.bind(path)
+    except OSError:
+        listener.close()
+        return None
+    finally:
+        os.umask(old_mask)
+    listener.listen(64)
+    return listener
+
+
+def _unlink_if_ours(path: str, listener: socket.socket, inode: int) -> None:
+    """Remove the socket file, unless a newer server has since put its own there."""
+    with contextlib.suppress(OSError):
+        if os.stat(path).st_ino == inode:
+            os.unlink(path)
+    listener.close()
 
 
 def main() -> None:
-    control = socket.socket(fileno=int(sys.argv[1]))
-    options = dict(arg.split("=", 1) for arg in sys.argv[2:])
+    """``python -m coursekit.grading.sandbox FD [options]``: a private server on control socket FD;
+    ``python -m coursekit.grading.sandbox listen=PATH idle=SECONDS [options]``: a listening one.
+    Options: ``preload=a,b`` and the Limits fields as ``name=value``."""
+    arguments = sys.argv[1:]
+    control = socket.socket(fileno=int(arguments.pop(0))) if arguments and arguments[0].isdigit() else None
+    options = dict(arg.split("=", 1) for arg in arguments)
     preload = tuple(filter(None, options.pop("preload", ",".join(PRELOAD)).split(",")))
+    path, idle = options.pop("listen", None), float(options.pop("idle", 600))
     limits = Limits(**{k: int(v) for k, v in options.items()})
-    warm_up(preload)
-    control.sendall(b"R")
-    serve_forever(control, limits)
+    listener = listen(path) if path else None
+    if control is None and listener is None:
+        return  # another server already listens at this address: the graders use that one
+    inode = os.stat(path).st_ino if listener is not None else 0
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `coursekit sandbox stop`: clean up on the way out
+    try:
+        warm_up(preload)
+        if control is not None:
+            control.sendall(b"R")
+        serve_forever(limits, [control] if control is not None else [], listener, idle)
+    finally:
+        if listener is not None:
+            _unlink_if_ours(path, listener, inode)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import base64
 import json
 import socket
 import struct
+import sys
 from collections.abc import Callable
 
 import numpy as np
@@ -141,11 +142,8 @@ def _from_array(spec: dict) -> np.ndarray:
 
 # ---------------------------------------------------------------- SymPy, without eval
 def _sympy_text(value) -> str | None:
-    try:
-        import sympy
-    except ImportError:
-        return None
-    if isinstance(value, sympy.Basic):
+    sympy = sys.modules.get("sympy")  # a SymPy object exists only once SymPy is imported; never import it here
+    if sympy is not None and isinstance(value, sympy.Basic):
         return sympy.srepr(value)
     return None
 

@@ -1,5 +1,6 @@
 """A warm sandbox server shared by the grading tests of one test process, and helpers to build submissions."""
 
+import os
 from pathlib import Path
 
 import nbformat
@@ -14,6 +15,24 @@ ROOT = Path(__file__).resolve().parents[2]
 MASTERS = load_masters(ROOT / "solutions")
 # Short enough to keep the hostile tests quick, long enough for honest code on a loaded 2-core machine.
 FAST = Settings(cell_timeout=3.0, call_timeout=3.0, test_timeout=10.0)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_runtime_dir(tmp_path_factory):
+    """Shared sandbox servers that the tests start live in a folder of this test process, and are stopped at
+    its end (rather than staying up for their idle time)."""
+    from coursekit.grading import daemon
+
+    folder = tmp_path_factory.mktemp("runtime")
+    folder.chmod(0o700)
+    previous = os.environ.get("COURSEKIT_RUNTIME_DIR")
+    os.environ["COURSEKIT_RUNTIME_DIR"] = str(folder)
+    yield folder
+    daemon.stop()
+    if previous is None:
+        os.environ.pop("COURSEKIT_RUNTIME_DIR", None)
+    else:
+        os.environ["COURSEKIT_RUNTIME_DIR"] = previous
 
 
 @pytest.fixture(scope="session")

@@ -3,14 +3,33 @@
 import pytest
 
 from conftest import MASTERS, ROOT, grade
-from coursekit.assignment.notebooks import read_notebook
+from coursekit.assignment.notebooks import read_notebook, write_notebook
+from coursekit.grading.grader import DEFAULT_CELL_TIMEOUT, Settings
+from coursekit.grading.master import load_master
 
 
 @pytest.mark.parametrize("lesson", sorted(MASTERS))
-def test_the_solutions_get_full_marks(server, lesson):
-    graded = grade(server, read_notebook(ROOT / "solutions" / f"{lesson}.ipynb"), lesson)
+def test_the_solutions_get_full_marks_within_their_own_cell_time_limits(server, lesson):
+    graded = grade(server, read_notebook(ROOT / "solutions" / f"{lesson}.ipynb"), lesson, Settings())
     failures = [(t.grade_id, t.status, t.message[:200]) for t in graded.tests if t.status != "passed"]
     assert not failures and graded.points == graded.max_points > 0
+    assert graded.cell_problems == []
+
+
+def test_a_master_may_declare_a_longer_cell_time_limit_and_settings_may_override_it():
+    training, other = MASTERS["06_training"], MASTERS["07_efficiency"]
+    assert training.cell_timeout == 10 and other.cell_timeout is None  # solutions/06 metadata: coursekit.cell_timeout
+    assert Settings().for_master(training).cell_timeout == 10
+    assert Settings().for_master(other).cell_timeout == DEFAULT_CELL_TIMEOUT
+    assert Settings(cell_timeout=2.5).for_master(training).cell_timeout == 2.5
+
+
+def test_a_declared_cell_time_limit_is_read_from_the_masters_metadata(tmp_path):
+    nb = read_notebook(ROOT / "solutions" / "07_efficiency.ipynb")
+    for declared, expected in ((4, 4.0), (0.25, 0.25), (-1, None), ("ten", None)):
+        nb.metadata["coursekit"] = {"cell_timeout": declared}
+        write_notebook(nb, tmp_path / "07_efficiency.ipynb")
+        assert load_master(tmp_path / "07_efficiency.ipynb").cell_timeout == expected, declared
 
 
 @pytest.mark.parametrize("lesson", sorted(MASTERS))
@@ -32,3 +51,25 @@ def _landlock_abi() -> int:
     import ctypes
 
     return max(ctypes.CDLL(None, use_errno=True).syscall(444, None, 0, 1), 0)
+
+
+def test_the_hidden_backward_test_rejects_a_recursive_topological_sort(server):
+    recursive = (
+        "def backward(self):\n"
+        "    order, seen = [], set()\n"
+        "    def visit(node):\n"
+        "        if id(node) not in seen:\n"
+        "            seen.add(id(node))\n"
+        "            for child in node._prev:\n"
+        "                visit(child)\n"
+        "            order.append(node)\n"
+        "    visit(self)\n"
+        "    self.grad = 1.0\n"
+        "    for node in reversed(order):\n"
+        "        node._backward()\n\n"
+        "Value.backward = backward\n")
+    nb = read_notebook(ROOT / "solutions" / "02_computation_graphs.ipynb")
+    [cell] = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "backward"]
+    cell.source = recursive
+    result = {t.grade_id: t for t in grade(server, nb, "02_computation_graphs").tests}["backward_test"]
+    assert result.status == "error" and "RecursionError" in result.message

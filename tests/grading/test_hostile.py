@@ -8,6 +8,7 @@ import pytest
 from conftest import FAST, MASTERS, ROOT, by_id, grade, solution
 from coursekit.assignment.notebooks import write_notebook
 from coursekit.grading.batch import grade_paths
+from coursekit.grading.client import WarmServer
 from coursekit.grading.gradebook import Gradebook
 
 LESSON = "07_efficiency"
@@ -127,6 +128,19 @@ def test_the_gradebook_and_output_folder_cannot_be_written(server, tmp_path):
     if not landlock_active(graded):
         pytest.skip("this kernel offers no Landlock; the report says so (checked in test_grading_e2e)")
     assert book.read_bytes() == b"original" and not (out / "fake.csv").exists()
+
+
+def test_the_graders_environment_does_not_reach_the_sandbox(monkeypatch):
+    monkeypatch.setenv("GRADER_API_TOKEN", "s3cr3t-token")  # e.g. a Gradescope or cloud credential
+    with WarmServer() as private:
+        session = private.session(5.0)
+        try:
+            assert session.run_cell("import os\nseen = dict(os.environ)", 5.0)["ok"]
+            seen = session.get("seen")
+        finally:
+            session.kill()
+    assert "GRADER_API_TOKEN" not in seen and "s3cr3t-token" not in str(seen)
+    assert not [name for name, value in seen.items() if str(ROOT) in value and name != "PYTHONPATH"]  # nor the course
 
 
 def test_a_missing_function_scores_zero_for_its_tests_only(server):

@@ -1,0 +1,137 @@
+"""A sandbox server that outlives one command, so that the next `coursekit grade` starts at once.
+
+The first command starts it, detached; later commands of the same user connect to its socket,
+and it forks a worker per submission exactly as a private server does. It ends by itself after
+IDLE seconds without a grader, or with `coursekit sandbox stop`. Its address names the Python,
+the coursekit sources and the limits it was started with, so that an updated installation starts
+a fresh server instead of using a stale one. Only its own user can reach it: the socket lives in
+a folder only that user may open, and the server checks who connects.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import coursekit
+from coursekit.grading.client import READY_TIMEOUT, SandboxCrashed, WarmServer, server_env, server_options
+from coursekit.grading.sandbox import Limits
+
+IDLE = 600.0  # seconds without a grader after which a shared server stops
+_STARTED: list[subprocess.Popen] = []  # kept so that Python does not warn about servers that outlive their Popen
+
+
+class UnsafeRuntimeFolder(RuntimeError):
+    """The folder for the server's socket could be reached by other users."""
+
+
+def runtime_dir() -> Path:
+    """The folder for the servers' sockets: $COURSEKIT_RUNTIME_DIR, else $XDG_RUNTIME_DIR/coursekit, else
+    /tmp/coursekit-UID; created private (0700) and refused unless it is this user's and private."""
+    folder = os.environ.get("COURSEKIT_RUNTIME_DIR")
+    if not folder:
+        xdg = os.environ.get("XDG_RUNTIME_DIR")
+        folder = os.path.join(xdg, "coursekit") if xdg else os.path.join(tempfile.gettempdir(),
+                                                                          f"coursekit-{os.geteuid()}")
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(folder, 0o700)
+    info = os.lstat(folder)
+    if not os.path.isdir(folder) or os.path.islink(folder) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
+        raise UnsafeRuntimeFolder(f"{folder} must be a folder of your own that only you can open (chmod 700 it), "
+                                  "or set COURSEKIT_RUNTIME_DIR to one")
+    return Path(folder)
+
+
+def address(limits: Limits | None = None) -> Path:
+    """The socket of the shared server for this Python, these coursekit sources and these limits."""
+    package = Path(coursekit.__file__).parent
+    digest = hashlib.sha256()
+    for part in (sys.executable, coursekit.__version__, *server_options(limits, None)):
+        digest.update(part.encode() + b"\0")
+    for source in sorted(package.rglob("*.py")):
+        info = source.stat()
+        digest.update(f"{source.relative_to(package)}:{info.st_mtime_ns}:{info.st_size}\0".encode())
+    return runtime_dir() / f"sandbox-{digest.hexdigest()[:16]}.sock"
+
+
+def start(path: str | os.PathLike, limits: Limits | None = None, idle: float = IDLE,
+          preload: list[str] | None = None) -> subprocess.Popen:
+    """Start a listening server at ``path`` (it warms up in the background; see ``attach``)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "coursekit.grading.sandbox", f"listen={os.fspath(path)}", f"idle={idle}",
+         *server_options(limits, preload)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=server_env(), cwd="/",
+        start_new_session=True)
+    _STARTED.append(process)
+    return process
+
+
+def attach(path: str | os.PathLike, process: subprocess.Popen | None = None,
+           timeout: float = READY_TIMEOUT) -> WarmServer:
+    """Connect to the server at ``path``, waiting for a server just ``start``ed to open its socket."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return WarmServer.attach(path)
+        except (FileNotFoundError, ConnectionRefusedError):
+            if process is None or process.poll() is not None or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
+def connect(limits: Limits | None = None, idle: float = IDLE) -> WarmServer:
+    """A connection to this user's shared server, started first if none is running."""
+    path = address(limits)
+    with contextlib.suppress(FileNotFoundError, ConnectionRefusedError):
+        return WarmServer.attach(path)
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two commands at once start one server
+        with contextlib.suppress(FileNotFoundError, ConnectionRefusedError):
+            return WarmServer.attach(path)
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()  # left by a server that was killed
+        process = start(path, limits, idle)
+        try:
+            return attach(path, process)
+        except (FileNotFoundError, ConnectionRefusedError) as error:
+            raise SandboxCrashed(f"the sandbox server did not start (exit status {process.poll()})") from error
+
+
+def ensure(limits: Limits | None = None, idle: float = IDLE) -> Path:
+    """The socket of this user's shared server, started first if none is running."""
+    connect(limits, idle).close()
+    return address(limits)
+
+
+def running() -> list[tuple[Path, int]]:
+    """The shared servers that answer, as (socket, process id)."""
+    found = []
+    for path in sorted(runtime_dir().glob("sandbox-*.sock")):
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                probe.connect(os.fspath(path))
+                pid = struct.unpack("3i", probe.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]
+        except OSError:
+            continue
+        found.append((path, pid))
+    return found
+
+
+def stop() -> list[int]:
+    """Stop every shared server of this user; their process ids."""
+    stopped = []
+    for _, pid in running():
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+            stopped.append(pid)
+    return stopped

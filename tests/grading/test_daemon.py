@@ -1,0 +1,131 @@
+"""The shared sandbox server: kept warm between commands, private to its user, never reachable by student code."""
+
+import os
+import signal
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import MASTERS, ROOT
+from coursekit.cli import main
+from coursekit.grading import daemon
+from coursekit.grading.client import WarmServer
+from coursekit.grading.sandbox import Limits
+
+LESSON = "07_efficiency"
+
+
+def _wait_until(condition, seconds: float = 20.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie has ended too
+        return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _grade_with_cli(tmp_path, name: str) -> None:
+    result = CliRunner().invoke(main, ["grade", str(ROOT / "solutions" / f"{LESSON}.ipynb"), "--root", str(ROOT),
+                                       "--gradebook", str(tmp_path / f"{name}.sqlite"), "--csv",
+                                       str(tmp_path / f"{name}.csv")])
+    assert result.exit_code == 0, result.output
+    total = (tmp_path / f"{name}.csv").read_text().splitlines()[1].split(",")[-1]
+    assert float(total) == MASTERS[LESSON].max_points
+
+
+def test_grade_commands_share_one_warm_server_until_it_is_stopped(tmp_path):
+    daemon.stop()
+    _grade_with_cli(tmp_path, "first")
+    first = daemon.running()
+    _grade_with_cli(tmp_path, "second")
+    assert daemon.running() == first and len(first) == 1  # the second command used the first one's server
+    pid = first[0][1]
+    result = CliRunner().invoke(main, ["sandbox", "stop"])
+    assert result.exit_code == 0 and "stopped 1" in result.output
+    assert _wait_until(lambda: not _alive(pid)) and daemon.running() == []
+    assert "no shared sandbox server is running" in CliRunner().invoke(main, ["sandbox", "status"]).output
+
+
+def test_without_keep_warm_no_server_stays_behind(tmp_path):
+    daemon.stop()
+    result = CliRunner().invoke(main, ["grade", str(ROOT / "solutions" / f"{LESSON}.ipynb"), "--root", str(ROOT),
+                                       "--gradebook", str(tmp_path / "book.sqlite"), "--no-keep-warm"])
+    assert result.exit_code == 0, result.output
+    assert daemon.running() == []
+
+
+def test_student_code_cannot_reach_the_server_that_forked_it():
+    with daemon.connect() as server:
+        session = server.session(5.0)
+        try:
+            outcome = session.run_cell(
+                "import socket\n"
+                "answer = 'nothing'\n"
+                "try:\n"
+                "    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+                "    probe.settimeout(5)\n"
+                f"    probe.connect({str(daemon.address())!r})\n"
+                "    answer = repr(probe.recv(1))\n"
+                "except OSError as error:\n"
+                "    answer = type(error).__name__\n", 10.0)
+            assert outcome["ok"], outcome
+            assert session.get("answer") != "b'R'"  # refused: closed at once, or not even reachable
+        finally:
+            session.kill()
+        after = server.session(5.0)  # and the server still serves its graders
+        try:
+            assert after.run_cell("x = 6 * 7", 5.0)["ok"] and after.get("x") == 42
+        finally:
+            after.kill()
+
+
+def test_a_server_killed_outright_is_replaced_by_the_next_command():
+    daemon.connect().close()
+    [(path, pid)] = daemon.running()
+    os.kill(pid, signal.SIGKILL)
+    assert _wait_until(lambda: not _alive(pid))
+    assert path.exists()  # it had no chance to remove its socket
+    with daemon.connect() as server:
+        session = server.session(5.0)
+        try:
+            assert session.run_cell("y = 1 + 1", 5.0)["ok"] and session.get("y") == 2
+        finally:
+            session.kill()
+    assert [p for _, p in daemon.running()] != [pid]
+
+
+def test_an_idle_server_stops_by_itself_and_removes_its_socket():
+    daemon.stop()
+    limits = Limits(cpu_seconds=59)  # an address of its own
+    daemon.connect(limits, idle=0.5).close()
+    path = daemon.address(limits)
+    [(_, pid)] = [entry for entry in daemon.running() if entry[0] == path]
+    assert _wait_until(lambda: not _alive(pid)) and not path.exists()
+
+
+def test_the_address_changes_with_the_limits():
+    assert daemon.address(Limits(cpu_seconds=5)) != daemon.address() == daemon.address(Limits())
+
+
+def test_a_runtime_folder_others_can_open_is_refused(tmp_path, monkeypatch):
+    folder = tmp_path / "open"
+    folder.mkdir(mode=0o755)
+    folder.chmod(0o755)
+    monkeypatch.setenv("COURSEKIT_RUNTIME_DIR", str(folder))
+    with pytest.raises(daemon.UnsafeRuntimeFolder, match="only you can open"):
+        daemon.address()
+
+
+def test_attach_to_nothing_fails_plainly(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        WarmServer.attach(tmp_path / "nobody.sock")
