@@ -246,6 +246,8 @@ class Session:
 
     def encode(self, value):
         def reference(obj):
+            if isinstance(obj, _Method):  # passed on as the bound method itself, which then needs a handle
+                obj = obj.bound()
             if isinstance(obj, _Proxy):
                 return {"__handle__": object.__getattribute__(obj, "_id")}
             if isinstance(obj, type) and isinstance(obj, _ClassProxy):
@@ -323,12 +325,13 @@ def _forward(session: Session, ident: int, op: str, **fields):
 class _Proxy:
     """A student object that stays in the sandbox."""
 
-    __slots__ = ("_session", "_id", "_type")
+    __slots__ = ("_session", "_id", "_type", "_methods")
 
     def __init__(self, session: Session, ident: int, type_name: str):
         object.__setattr__(self, "_session", session)
         object.__setattr__(self, "_id", ident)
         object.__setattr__(self, "_type", type_name)
+        object.__setattr__(self, "_methods", set())  # attribute names known to be methods of this object
 
     def _op(self, op: str, **fields):
         return _forward(object.__getattribute__(self, "_session"), object.__getattribute__(self, "_id"), op, **fields)
@@ -345,10 +348,19 @@ class _Proxy:
     def __getattr__(self, name: str):
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
-        return self._op("getattr", name=name)
+        methods = object.__getattribute__(self, "_methods")
+        if name in methods:  # looked up in the sandbox when called, as `layer.forward(x)` would be
+            return _Method(self, name)
+        session = object.__getattribute__(self, "_session")
+        reply = session.request({"op": "getattr", "target": object.__getattribute__(self, "_id"), "name": name})
+        value = session.value_of(reply)
+        if reply.get("method"):
+            methods.add(name)
+        return value
 
     def __setattr__(self, name: str, value) -> None:
         session = object.__getattribute__(self, "_session")
+        object.__getattribute__(self, "_methods").discard(name)
         self._op("setattr", name=name, value=session.encode(value))
 
     def __getitem__(self, key):
@@ -389,6 +401,45 @@ class _Proxy:
 
     def __abs__(self):
         return self._op("unop", name="__abs__")
+
+
+class _Method:
+    """A method of a student object, called in the sandbox in one round trip (``callmethod``)."""
+
+    __slots__ = ("_owner", "_name")
+
+    def __init__(self, owner: _Proxy, name: str):
+        self._owner, self._name = owner, name
+
+    def __call__(self, *args, **kwargs):
+        session = object.__getattribute__(self._owner, "_session")
+        reply = session.request({"op": "callmethod", "target": object.__getattribute__(self._owner, "_id"),
+                                 "name": self._name, "args": session.encode(list(args)),
+                                 "kwargs": session.encode(dict(kwargs)), "errstate": np.geterr()})
+        value = session.value_of(reply)
+        _write_back(session, args, reply)
+        return value
+
+    def __eq__(self, other):
+        raise TypeError(messages.NO_COMPARISON)
+
+    def __ne__(self, other):
+        raise TypeError(messages.NO_COMPARISON)
+
+    def __bool__(self):
+        raise TypeError(messages.NO_TRUTH)
+
+    def __hash__(self):
+        raise TypeError(messages.NO_HASH)
+
+    def __repr__(self) -> str:
+        return f"<student method {self._name}>"
+
+    def bound(self) -> _Proxy:
+        """The bound method as a handle (for passing it on to student code)."""
+        session = object.__getattribute__(self._owner, "_session")
+        return session.value_of(session.request({"op": "getattr", "name": self._name,
+                                                 "target": object.__getattribute__(self._owner, "_id")}))
 
 
 def _binop(name: str):

@@ -361,9 +361,17 @@ class Worker:
         if op == "isinstance":
             kind = self.objects.get(int(request.get("cls", 0)))
             return {"value": isinstance(kind, type) and isinstance(target, kind)}
+        if op == "callmethod":  # target.name(*args): one round trip instead of a getattr and a call
+            with _captured():
+                method = getattr(target, str(request["name"]))
+            return self._operate("call", method, request)
         if op == "getattr":
             with _captured():
-                return {"value": self.encode(getattr(target, str(request["name"])))}
+                value = getattr(target, str(request["name"]))
+            reply = {"value": self.encode(value)}
+            if isinstance(value, types.MethodType) and value.__self__ is target:
+                reply["method"] = True  # the grader may call it with "callmethod" from now on
+            return reply
         if op == "setattr":
             with _captured():
                 setattr(target, str(request["name"]), self.decode(request["value"]))

@@ -1,0 +1,73 @@
+"""Proxies for student objects: calls, methods and attributes forwarded; no equality, truth or hash."""
+
+import numpy as np
+import pytest
+
+STUDENT = """
+import numpy as np
+
+class Doubler:
+    def __init__(self):
+        self.params = {"w": np.array([2.0])}
+        self.calls = 0
+
+    def forward(self, x):
+        self.calls += 1
+        return x * self.params["w"]
+
+def apply(f, x):
+    return f(x)
+
+def triple(x):
+    return 3 * x
+
+layer = Doubler()
+"""
+
+
+@pytest.fixture()
+def session(server):
+    session = server.session(5.0)
+    assert session.run_cell(STUDENT, 5.0)["ok"]
+    yield session
+    session.kill()
+
+
+def test_a_method_called_again_and_again_goes_to_the_sandbox_each_time(session):
+    layer = session.get("layer")
+    x = np.arange(3.0)
+    for _ in range(5):
+        np.testing.assert_array_equal(layer.forward(x), 2 * x)
+    assert layer.calls == 5  # each call ran in the student's process
+
+
+def test_a_method_is_looked_up_when_called_so_a_rebound_method_is_seen(session):
+    layer = session.get("layer")
+    layer.forward(np.ones(2))
+    assert session.run_cell("Doubler.forward = lambda self, x: x - 1", 5.0)["ok"]
+    np.testing.assert_array_equal(layer.forward(np.ones(2)), np.zeros(2))
+
+
+def test_a_method_passed_to_student_code_arrives_as_the_method(session):
+    layer, apply = session.get("layer"), session.get("apply")
+    layer.forward(np.ones(1))
+    np.testing.assert_array_equal(apply(layer.forward, np.array([4.0])), [8.0])
+
+
+def test_a_grader_function_passed_to_student_code_is_called_back_here(session):
+    seen = []
+
+    def square(x):
+        seen.append(x)
+        return x * x
+
+    assert session.get("apply")(square, 3) == 9 and seen == [3]
+
+
+@pytest.mark.parametrize("operation", [lambda o: o == o, lambda o: o != 1, lambda o: bool(o), lambda o: hash(o)])
+def test_proxies_and_their_methods_never_compare_or_answer_truth(session, operation):
+    layer = session.get("layer")
+    layer.forward(np.ones(1))
+    for student_object in (layer, layer.forward, session.get("triple")):
+        with pytest.raises(TypeError):
+            operation(student_object)
