@@ -127,11 +127,17 @@ def running() -> list[tuple[Path, int]]:
     return found
 
 
-def stop() -> list[int]:
-    """Stop every shared server of this user; their process ids."""
+def stop(timeout: float = 10.0) -> list[int]:
+    """Stop every shared server of this user and wait until their sockets are gone; their process ids."""
     stopped = []
-    for _, pid in running():
+    for path, pid in running():
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
-            stopped.append(pid)
-    return stopped
+            stopped.append((path, pid))
+    deadline = time.monotonic() + timeout
+    for path, _ in stopped:
+        while path.exists() and time.monotonic() < deadline:  # it removes its socket on the way out
+            time.sleep(0.01)
+    for process in _STARTED:
+        process.poll()  # reap the ones this process started
+    return [pid for _, pid in stopped]

@@ -679,12 +679,16 @@ def main() -> None:
     preload = tuple(filter(None, options.pop("preload", ",".join(PRELOAD)).split(",")))
     path, idle = options.pop("listen", None), float(options.pop("idle", 600))
     limits = Limits(**{k: int(v) for k, v in options.items()})
-    listener = listen(path) if path else None
-    if control is None and listener is None:
-        return  # another server already listens at this address: the graders use that one
-    inode = os.stat(path).st_ino if listener is not None else 0
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `coursekit sandbox stop`: clean up on the way out
+    listener, inode = None, 0
     try:
+        if path:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})  # a stop waits until we know our socket
+            listener = listen(path)
+            inode = os.stat(path).st_ino if listener is not None else 0
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+            if listener is None:
+                return  # another server already listens at this address: the graders use that one
         warm_up(preload)
         if control is not None:
             control.sendall(b"R")
