@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field, replace
 
 from coursekit.feedback.result import CheckFailed
+from coursekit.gradcheck.checks import screening
 from coursekit.grading import messages
 from coursekit.grading.client import SandboxCrashed, SandboxTimeout, Session, StudentError, WarmServer
 from coursekit.grading.master import Master, TestCell
@@ -164,7 +165,9 @@ def run_test(test: TestCell, setup: dict, student: _Student, settings: Settings)
     session = student.session
     session.deadline = time.monotonic() + settings.test_timeout
     try:
-        with contextlib.redirect_stdout(io.StringIO()):  # a check's printed verdict is not parsed, only its result
+        # A check's printed verdict is not parsed, only its result; layers are screened along random directions
+        # first (each evaluation is a round trip to the sandbox), element by element only to diagnose an error.
+        with contextlib.redirect_stdout(io.StringIO()), screening():
             exec(test.code(), namespace)  # noqa: S102 -- the master's
     except CheckFailed as failed:
         result = failed.result

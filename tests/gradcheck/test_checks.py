@@ -229,3 +229,30 @@ def test_symbolic_check_shows_values_not_the_answer_unless_asked():
     hidden = str(check_symbolic(x**3, x, x**2))
     assert "at x = 0.7" in hidden and "3*x**2" not in hidden
     assert "3*x**2" in str(check_symbolic(x**3, x, x**2, reveal=True))
+
+
+class _OneElementOff(nn.Linear):
+    """A linear layer whose dW is wrong in one element, by ``relative`` times that element's size."""
+
+    def __init__(self, n_in, n_out, rng, where, relative):
+        super().__init__(n_in, n_out, rng)
+        self.where, self.relative = where, relative
+
+    def backward(self, dout):
+        dx = super().backward(dout)
+        index = np.unravel_index(self.where % self.grads["W"].size, self.grads["W"].shape)
+        self.grads["W"][index] += self.relative * max(abs(self.grads["W"][index]), 1e-3)
+        return dx
+
+
+@settings(max_examples=60, deadline=None)
+@given(n_in=st.integers(1, 8), n_out=st.integers(1, 8), batch=st.integers(1, 6), where=st.integers(0, 63),
+       relative=st.floats(1e-3, 10.0) | st.floats(-10.0, -1e-3), seed=st.integers(0, 2**16))
+def test_screening_still_finds_one_wrong_element(n_in, n_out, batch, where, relative, seed):
+    from coursekit.gradcheck.checks import screening
+
+    rng = np.random.default_rng(seed)
+    layer = _OneElementOff(n_in, n_out, rng, where, relative)
+    with screening():
+        report = check_layer(layer, rng.standard_normal((batch, n_in)), seed=seed)
+    assert not report.reports["W"].passed and report.reports["x"].passed and report.reports["b"].passed

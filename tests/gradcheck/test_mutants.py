@@ -2,6 +2,8 @@
 
 import pytest
 
+from coursekit.gradcheck import LayerReport
+from coursekit.gradcheck.checks import screening
 from tests.gradcheck.mutants import CORRECT, MUTANTS
 
 
@@ -23,4 +25,27 @@ def test_mutant_is_rejected_with_its_diagnosis(entry):
 @pytest.mark.parametrize("entry", CORRECT, ids=lambda entry: entry.name)
 def test_correct_variant_passes(entry):
     report = entry.run()
+    assert report.passed, str(report)
+
+
+@pytest.mark.parametrize("entry", MUTANTS, ids=lambda entry: entry.name)
+def test_screening_as_the_autograder_does_gives_every_mutant_the_same_report(entry):
+    with screening():
+        screened = entry.run()
+    full = entry.run()
+    assert not screened.passed
+    if not isinstance(full, LayerReport):  # screening concerns layer checks only
+        assert str(screened) == str(full)
+        return
+    assert screened.notes == full.notes and screened.reports.keys() == full.reports.keys()
+    for key, report in full.reports.items():  # every wrong part gets the full check's report and diagnosis
+        assert screened.reports[key].passed == report.passed, key
+        if not report.passed:
+            assert str(screened.reports[key]) == str(report), key
+
+
+@pytest.mark.parametrize("entry", CORRECT, ids=lambda entry: entry.name)
+def test_screening_passes_every_correct_variant(entry):
+    with screening():
+        report = entry.run()
     assert report.passed, str(report)
