@@ -84,8 +84,7 @@ def grade_paths(paths: Iterable[Path | str], solutions: Path | str, gradebook: G
                 outcomes.append(_report(Outcome(item.source, item.student, lesson, skipped=True), progress))
             else:
                 todo.append((item, lesson))
-    # Two per core: a process waiting on a submission that loops until its time limit leaves its core to the rest.
-    jobs = max(1, min(jobs or 2 * (os.cpu_count() or 1), len(todo)))
+    jobs = max(1, min(jobs or default_jobs(), len(todo)))
     if len(todo) == 1 or jobs == 1:  # no pool to start: grade here
         if sandbox is not None:
             server = daemon.attach(sandbox)
@@ -111,6 +110,13 @@ def grade_paths(paths: Iterable[Path | str], solutions: Path | str, gradebook: G
                 item, lesson = futures[future]
                 _finish(item, lesson, future.result, gradebook, outcomes, progress)
     return outcomes
+
+
+def default_jobs() -> int:
+    """Two grading processes per core (at most 16 more than cores): one that waits on a submission looping until
+    its time limit leaves its core to the others."""
+    cores = os.cpu_count() or 1
+    return min(2 * cores, cores + 16)
 
 
 @contextlib.contextmanager

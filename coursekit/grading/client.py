@@ -152,6 +152,7 @@ class Session:
     def __init__(self, sock: socket.socket, pid: int, call_timeout: float):
         self.sock, self.pid, self.call_timeout = sock, pid, call_timeout
         self.callbacks: dict[int, object] = {}
+        self.pending = 0  # answers owed to posted requests (see ``post``)
         self.alive = True
         self.deadline: float | None = None  # a test's overall time limit (time.monotonic), if any
         self.sock.settimeout(READY_TIMEOUT)
@@ -186,6 +187,23 @@ class Session:
             os.close(pidfd)
         self.sock.close()
 
+    def post(self, message: dict) -> None:
+        """Send a request whose answer can wait (a parameter write before a forward pass): the next request
+        collects it, and raises its error if it had one, so that the two cost one round trip."""
+        if not self.alive:
+            raise SandboxCrashed("the worker is no longer running")
+        try:
+            wire.send(self.sock, message)
+        except OSError as error:
+            self.kill()
+            raise SandboxCrashed(messages.CRASHED) from error
+        self.pending += 1
+
+    def flush(self) -> None:
+        """Collect the answers of posted requests (raising the first error among them)."""
+        if self.pending:
+            self.value_of(self.request({"op": "ping", "target": 0}))
+
     def request(self, message: dict, timeout: float | None = None) -> dict:
         """Send a request and wait for its answer, serving the worker's callbacks meanwhile."""
         if not self.alive:
@@ -202,12 +220,14 @@ class Session:
             wire.send(self.sock, message)
             waited = self._deprioritise_if_slow(limit)
             self.sock.settimeout(max(limit - waited, 1e-3))  # the wait so far counts towards the limit
-            while True:
-                reply = wire.receive(self.sock)
-                if reply.get("op") == "callback":
-                    wire.send(self.sock, self._callback(reply))
-                    continue
-                return reply
+            owed, self.pending = self.pending, 0
+            failed = None
+            for _ in range(owed):  # the posted requests' answers come first, in order
+                answer = self._answer()
+                if "raised" in answer and failed is None:
+                    failed = answer
+            reply = self._answer()
+            return reply if failed is None else failed
         except TimeoutError as error:
             self.kill()
             raise SandboxTimeout(messages.TIMEOUT.format(seconds=timeout or self.call_timeout)) from error
@@ -217,6 +237,14 @@ class Session:
         except wire.WireError as error:
             self.kill()
             raise SandboxCrashed(str(error)) from error
+
+    def _answer(self) -> dict:
+        """The next answer of the worker, serving the callbacks it makes first."""
+        while True:
+            reply = wire.receive(self.sock)
+            if reply.get("op") != "callback":
+                return reply
+            wire.send(self.sock, self._callback(reply))
 
     def _deprioritise_if_slow(self, limit: float) -> float:
         """After SLOW seconds without an answer, lower the worker's priority for the rest of its time; the
@@ -379,7 +407,8 @@ class _Proxy:
 
     def _coursekit_write_param(self, name: str, value) -> None:
         session = object.__getattribute__(self, "_session")
-        self._op("write_param", name=name, value=session.encode(value))
+        session.post({"op": "write_param", "target": object.__getattribute__(self, "_id"), "name": name,
+                      "value": session.encode(value)})
 
     def __eq__(self, other):
         raise TypeError(messages.NO_COMPARISON)

@@ -169,6 +169,7 @@ def run_test(test: TestCell, setup: dict, student: _Student, settings: Settings)
         # first (each evaluation is a round trip to the sandbox), element by element only to diagnose an error.
         with contextlib.redirect_stdout(io.StringIO()), screening():
             exec(test.code(), namespace)  # noqa: S102 -- the master's
+            session.flush()  # a parameter write still owed its answer: its error counts too
     except CheckFailed as failed:
         result = failed.result
         return TestResult(test.grade_id, result.status, 0.0, test.points, result.message)

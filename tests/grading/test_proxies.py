@@ -71,3 +71,19 @@ def test_proxies_and_their_methods_never_compare_or_answer_truth(session, operat
     for student_object in (layer, layer.forward, session.get("triple")):
         with pytest.raises(TypeError):
             operation(student_object)
+
+
+def test_a_parameter_write_that_fails_raises_at_the_next_request_or_at_the_flush(session):
+    from coursekit.gradcheck import set_parameter
+
+    assert session.run_cell("frozen = Doubler()\nfrozen.params['w'].flags.writeable = False", 5.0)["ok"]
+    frozen = session.get("frozen")
+    set_parameter(frozen, "w", np.array([5.0]))  # posted: its answer is collected by the next request
+    with pytest.raises(ValueError, match="read-only"):
+        frozen.forward(np.ones(1))
+    set_parameter(frozen, "w", np.array([5.0]))
+    with pytest.raises(ValueError, match="read-only"):
+        session.flush()
+    layer = session.get("layer")
+    set_parameter(layer, "w", np.array([5.0]))  # a write that works changes what the next call sees
+    np.testing.assert_array_equal(layer.forward(np.ones(2)), [5.0, 5.0])
