@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coursekit.grading import daemon, messages
-from coursekit.grading.client import WarmServer
+from coursekit.grading.client import SandboxCrashed, SandboxTimeout, ServerGone, WarmServer
 from coursekit.grading.gradebook import Gradebook
 from coursekit.grading.grader import Grade, Settings, grade_notebook, trusted_setup
 from coursekit.grading.master import load_masters
@@ -33,17 +33,30 @@ def _start_worker(solutions: str, settings: Settings, sandbox: str) -> None:
 
 
 def _grade_one(lesson: str, raw_notebook: bytes) -> Grade:
-    """In a worker: grade one notebook (its bytes) against the lesson's master."""
+    """In a worker: grade one notebook (its bytes) against the lesson's master.
+
+    Should the sandbox server be gone (a submission of the same user may kill it where no Landlock stops
+    signals), the worker takes a new one and grades the submission again from the start.
+    """
     masters, setups = _STATE["masters"], _STATE["setups"]
     if lesson not in setups:
         setups[lesson] = trusted_setup(masters[lesson])
+    notebook = parse_notebook(raw_notebook)
     try:
-        return grade_notebook(parse_notebook(raw_notebook), masters[lesson], _STATE["server"], _STATE["settings"],
-                              setups[lesson])
-    except Exception:
-        _STATE["server"].close()  # a broken connection is replaced before the next submission
-        _STATE["server"] = daemon.attach(_STATE["sandbox"]) if _STATE.get("sandbox") else WarmServer()
-        raise
+        return grade_notebook(notebook, masters[lesson], _STATE["server"], _STATE["settings"], setups[lesson])
+    except ServerGone:
+        _replace_server()
+        return grade_notebook(notebook, masters[lesson], _STATE["server"], _STATE["settings"], setups[lesson])
+
+
+def _replace_server() -> None:
+    """A new connection to the shared server, or a server of this worker's own when it cannot be reached."""
+    _STATE["server"].close()
+    address = _STATE.get("sandbox")
+    try:
+        _STATE["server"] = daemon.attach(address) if address else WarmServer()
+    except OSError:
+        _STATE["server"] = WarmServer()
 
 
 @dataclass
@@ -142,7 +155,7 @@ def _finish(item: Submission, lesson: str, result: Callable[[], Grade], gradeboo
     """Record one graded submission (or the grader's own failure on it, as a rejection with the reason)."""
     try:
         grade = result()
-    except Exception as error:  # noqa: BLE001 -- recorded, never silently skipped
+    except (Exception, SandboxCrashed, SandboxTimeout) as error:  # noqa: BLE001 -- recorded, never skipped
         reason = f"the grader failed on it: {type(error).__name__}: {error}"
         gradebook.reject(item.content_hash, item.source, item.raw, reason)
         outcomes.append(_report(Outcome(item.source, item.student, lesson, reason=reason), progress))

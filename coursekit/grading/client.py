@@ -41,6 +41,10 @@ class SandboxCrashed(BaseException):
     """The worker died (os._exit, a signal, a limit); a BaseException for the same reason."""
 
 
+class ServerGone(SandboxCrashed):
+    """The warm server itself stopped answering (killed, or never started): no new worker can be had from it."""
+
+
 class StudentError(RuntimeError):
     """An exception raised by student code whose type is not a built-in one."""
 
@@ -80,9 +84,9 @@ class WarmServer:
         try:
             welcome = self.control.recv(1)
         except OSError as error:
-            raise SandboxCrashed(f"the sandbox server did not start: {error}") from error
+            raise ServerGone(f"the sandbox server did not start: {error}") from error
         if welcome != b"R":
-            raise SandboxCrashed("the sandbox server did not start, or did not accept this grader")
+            raise ServerGone("the sandbox server did not start, or did not accept this grader")
         self.control.settimeout(None)
         self.ready = True
 
@@ -93,12 +97,12 @@ class WarmServer:
         mine, theirs = socket.socketpair()
         try:
             socket.send_fds(self.control, [b"F"], [theirs.fileno()])
-        except OSError as error:
+            pid = int.from_bytes(_read(self.control, 8), "big")
+        except (OSError, SandboxCrashed) as error:
             mine.close()
-            raise SandboxCrashed("the sandbox server stopped") from error
+            raise ServerGone("the sandbox server stopped") from error
         finally:
             theirs.close()
-        pid = int.from_bytes(_read(self.control, 8), "big")
         return Session(mine, pid, call_timeout)
 
     def close(self) -> None:

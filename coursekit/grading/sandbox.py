@@ -69,6 +69,7 @@ _PATH_BENEATH = 1
 _READ = (1 << 0) | (1 << 2) | (1 << 3)           # execute, read file, read dir
 _ALL_FS = (1 << 13) - 1                           # the 13 file-system rights of Landlock ABI 1
 _PR_SET_NO_NEW_PRIVS = 38
+_PR_SET_DUMPABLE = 4
 
 
 class _RulesetAttr(ctypes.Structure):
@@ -680,6 +681,9 @@ def main() -> None:
     path, idle = options.pop("listen", None), float(options.pop("idle", 600))
     limits = Limits(**{k: int(v) for k, v in options.items()})
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `coursekit sandbox stop`: clean up on the way out
+    # Not dumpable: a worker of the same user cannot ptrace this server or write its memory through /proc (and
+    # so cannot change what later workers are forked from); the workers inherit it.
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
     listener, inode = None, 0
     try:
         if path:

@@ -129,3 +129,31 @@ def test_a_runtime_folder_others_can_open_is_refused(tmp_path, monkeypatch):
 def test_attach_to_nothing_fails_plainly(tmp_path):
     with pytest.raises(FileNotFoundError):
         WarmServer.attach(tmp_path / "nobody.sock")
+
+
+def test_a_batch_worker_whose_server_was_killed_regrades_with_a_new_one(tmp_path):
+    from coursekit.grading import batch
+    from coursekit.grading.grader import Settings
+
+    path = tmp_path / "s.sock"
+    process = daemon.start(path, idle=30)
+    batch._STATE.update(masters=MASTERS, setups={}, settings=Settings(), sandbox=str(path),
+                        server=daemon.attach(path, process))
+    try:
+        process.kill()  # e.g. a student's code of the same user, where nothing stops its signals
+        process.wait()
+        raw = (ROOT / "solutions" / f"{LESSON}.ipynb").read_bytes()
+        graded = batch._grade_one(LESSON, raw)  # its socket is gone: the worker starts a server of its own
+        assert graded.points == MASTERS[LESSON].max_points
+    finally:
+        batch._STATE.pop("server").close()
+
+
+def test_workers_cannot_be_traced_or_read_by_others_of_their_user():
+    with daemon.connect() as server:
+        session = server.session(5.0)
+        try:
+            assert session.run_cell("import ctypes\ndumpable = ctypes.CDLL(None).prctl(3, 0, 0, 0, 0)", 5.0)["ok"]
+            assert session.get("dumpable") == 0  # inherited from the server, which is not dumpable either
+        finally:
+            session.kill()
