@@ -129,15 +129,18 @@ def server_options(limits: Limits | None, preload: list[str] | None) -> list[str
 
 # All that the sandbox inherits of the grader's environment: student code can read its environment, and the
 # grader's may hold secrets (tokens, passwords) or point at the course (paths).
-INHERITED_ENV = ("LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_NUMERIC", "TZ", "PYTHONPATH",
-                 "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+INHERITED_ENV = ("LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_NUMERIC", "TZ", "PYTHONPATH")
+# One thread per worker: a forked worker would otherwise start a BLAS thread pool, which the process limit
+# (counted per user, threads included) may refuse; and parallel grading already fills the cores.
+SINGLE_THREADED = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def server_env() -> dict[str, str]:
-    """The sandbox server's environment: a few harmless variables of the grader's, headless, Agg plots, no
-    bytecode written."""
+    """The sandbox server's environment: a few harmless variables of the grader's, one BLAS thread, headless,
+    Agg plots, no bytecode written."""
     kept = {name: os.environ[name] for name in INHERITED_ENV if name in os.environ}
-    return {**kept, "PATH": os.defpath, "COURSEKIT_HEADLESS": "1", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1"}
+    return {**kept, **SINGLE_THREADED, "PATH": os.defpath, "COURSEKIT_HEADLESS": "1", "MPLBACKEND": "Agg",
+            "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 def _read(sock: socket.socket, size: int) -> bytes:

@@ -141,6 +141,8 @@ def test_the_graders_environment_does_not_reach_the_sandbox(monkeypatch):
             session.kill()
     assert "GRADER_API_TOKEN" not in seen and "s3cr3t-token" not in str(seen)
     assert not [name for name, value in seen.items() if str(ROOT) in value and name != "PYTHONPATH"]  # nor the course
+    # One BLAS thread: a forked worker of a user over the process limit hung while starting a BLAS thread pool.
+    assert seen["OPENBLAS_NUM_THREADS"] == seen["OMP_NUM_THREADS"] == "1"
 
 
 def test_a_missing_function_scores_zero_for_its_tests_only(server):
