@@ -149,7 +149,7 @@ def _warm_sandbox() -> Path | None:
 
     try:
         return daemon.ensure()
-    except (daemon.UnsafeRuntimeFolder, SandboxCrashed, OSError) as problem:
+    except (daemon.RuntimeFolderError, SandboxCrashed, OSError) as problem:
         errors.print(f"warning: no shared sandbox server ({problem}); starting one for this command only")
         return None
 

@@ -28,11 +28,12 @@ from coursekit.grading.client import READY_TIMEOUT, SandboxCrashed, WarmServer, 
 from coursekit.grading.sandbox import Limits
 
 IDLE = 600.0  # seconds without a grader after which a shared server stops
+SOCKET_PATH_MAX = 108  # bytes of a Unix socket's path on Linux, its final NUL included
 _STARTED: list[subprocess.Popen] = []  # kept so that Python does not warn about servers that outlive their Popen
 
 
-class UnsafeRuntimeFolder(RuntimeError):
-    """The folder for the server's socket could be reached by other users."""
+class RuntimeFolderError(RuntimeError):
+    """The folder for the server's socket cannot be used: others could reach it, or its path is too long."""
 
 
 def runtime_dir() -> Path:
@@ -47,7 +48,7 @@ def runtime_dir() -> Path:
         os.mkdir(folder, 0o700)
     info = os.lstat(folder)
     if not os.path.isdir(folder) or os.path.islink(folder) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
-        raise UnsafeRuntimeFolder(f"{folder} must be a folder of your own that only you can open (chmod 700 it), "
+        raise RuntimeFolderError(f"{folder} must be a folder of your own that only you can open (chmod 700 it), "
                                   "or set COURSEKIT_RUNTIME_DIR to one")
     return Path(folder)
 
@@ -61,7 +62,11 @@ def address(limits: Limits | None = None) -> Path:
     for source in sorted(package.rglob("*.py")):
         info = source.stat()
         digest.update(f"{source.relative_to(package)}:{info.st_mtime_ns}:{info.st_size}\0".encode())
-    return runtime_dir() / f"sandbox-{digest.hexdigest()[:16]}.sock"
+    path = runtime_dir() / f"sandbox-{digest.hexdigest()[:16]}.sock"
+    if len(os.fsencode(path)) >= SOCKET_PATH_MAX:
+        raise RuntimeFolderError(f"{path.parent} is too long a path for a socket (at most {SOCKET_PATH_MAX - 40} "
+                                 "characters); set COURSEKIT_RUNTIME_DIR to a shorter one")
+    return path
 
 
 def start(path: str | os.PathLike, limits: Limits | None = None, idle: float = IDLE,

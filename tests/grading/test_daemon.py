@@ -122,7 +122,7 @@ def test_a_runtime_folder_others_can_open_is_refused(tmp_path, monkeypatch):
     folder.mkdir(mode=0o755)
     folder.chmod(0o755)
     monkeypatch.setenv("COURSEKIT_RUNTIME_DIR", str(folder))
-    with pytest.raises(daemon.UnsafeRuntimeFolder, match="only you can open"):
+    with pytest.raises(daemon.RuntimeFolderError, match="only you can open"):
         daemon.address()
 
 
@@ -157,3 +157,23 @@ def test_workers_cannot_be_traced_or_read_by_others_of_their_user():
             assert session.get("dumpable") == 0  # inherited from the server, which is not dumpable either
         finally:
             session.kill()
+
+
+def test_a_runtime_folder_too_deep_for_a_socket_is_refused_with_the_way_out(tmp_path, monkeypatch):
+    folder = tmp_path / ("deep" * 30)
+    folder.mkdir(mode=0o700)
+    monkeypatch.setenv("COURSEKIT_RUNTIME_DIR", str(folder))
+    with pytest.raises(daemon.RuntimeFolderError, match="COURSEKIT_RUNTIME_DIR to a shorter one"):
+        daemon.address()
+
+
+def test_grade_goes_on_with_a_server_of_its_own_when_the_shared_one_cannot_run(tmp_path, monkeypatch):
+    folder = tmp_path / "open"
+    folder.mkdir()
+    folder.chmod(0o755)
+    monkeypatch.setenv("COURSEKIT_RUNTIME_DIR", str(folder))
+    result = CliRunner().invoke(main, ["grade", str(ROOT / "solutions" / f"{LESSON}.ipynb"), "--root", str(ROOT),
+                                       "--gradebook", str(tmp_path / "book.sqlite"), "--csv", str(tmp_path / "g.csv")])
+    assert result.exit_code == 0, result.output
+    assert "no shared sandbox server" in result.output + getattr(result, "stderr", "")
+    assert float((tmp_path / "g.csv").read_text().splitlines()[1].split(",")[-1]) == MASTERS[LESSON].max_points
