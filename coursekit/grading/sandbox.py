@@ -579,7 +579,7 @@ def serve_forever(limits: Limits, controls: list[socket.socket], listener: socke
         for key, _ in events:
             if key.fileobj is listener:
                 _accept(listener, controls, selector)
-            elif not _fork_worker(key.fileobj, limits, controls, listener):
+            elif not _fork_worker(key.fileobj, limits, [*controls, listener, selector]):
                 selector.unregister(key.fileobj)
                 controls.remove(key.fileobj)
                 key.fileobj.close()
@@ -616,9 +616,9 @@ def _descends_from(pid: int, ancestor: int) -> bool:
     return False
 
 
-def _fork_worker(control: socket.socket, limits: Limits, controls: list[socket.socket],
-                 listener: socket.socket | None) -> bool:
-    """Serve one request of a control connection: fork a worker on the socket it sent; False when it closed."""
+def _fork_worker(control: socket.socket, limits: Limits, servers_own: list) -> bool:
+    """Serve one request of a control connection: fork a worker on the socket it sent; False when it closed.
+    ``servers_own``: what the worker must close (every grader's connection, the listener, the selector)."""
     try:
         message, fds, _, _ = socket.recv_fds(control, 4096, 1)
     except OSError:
@@ -631,8 +631,9 @@ def _fork_worker(control: socket.socket, limits: Limits, controls: list[socket.s
     pid = os.fork()
     if pid == 0:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        for other in [*controls, *([listener] if listener is not None else [])]:
-            other.close()  # the worker talks to its own grader only
+        for other in servers_own:
+            if other is not None:
+                other.close()  # the worker talks to its own grader only
         try:
             active = start_worker(channel, limits, 60000 + os.getpid() % 5000)
             wire.send(channel, {"ready": True, "protections": active})

@@ -177,3 +177,22 @@ def test_grade_goes_on_with_a_server_of_its_own_when_the_shared_one_cannot_run(t
     assert result.exit_code == 0, result.output
     assert "no shared sandbox server" in result.output + getattr(result, "stderr", "")
     assert float((tmp_path / "g.csv").read_text().splitlines()[1].split(",")[-1]) == MASTERS[LESSON].max_points
+
+
+def test_a_worker_holds_no_socket_but_its_own(tmp_path):
+    with daemon.connect() as first, daemon.connect() as second:  # two graders connected to one server
+        first.session(5.0).kill()
+        session = second.session(5.0)
+        try:
+            assert session.run_cell(
+                "import os\n"
+                "sockets = []\n"
+                "for fd in os.listdir('/proc/self/fd'):\n"
+                "    try:\n"
+                "        if os.readlink(f'/proc/self/fd/{fd}').startswith('socket:'):\n"
+                "            sockets.append(fd)\n"
+                "    except OSError:\n"
+                "        pass  # the listing's own descriptor, closed by now\n", 5.0)["ok"]
+            assert len(session.get("sockets")) == 1  # not the listener, not another grader's connection
+        finally:
+            session.kill()
