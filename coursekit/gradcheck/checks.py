@@ -16,6 +16,7 @@ from coursekit.gradcheck.report import ElementError, GradientReport, LayerReport
 
 WORST = 5  # wrong elements shown in a failure report (and located by the directional check)
 FULL_CHECK_LIMIT = 4096  # check_layer checks arrays up to this size element by element
+SCREEN_DIRECTIONS = 3  # random directions of a screening check (see ``screening``)
 
 
 def _tolerance(a, n, rtol: float, atol: float, noise) -> np.ndarray:
@@ -275,13 +276,15 @@ _SCREENING = contextvars.ContextVar("coursekit_gradcheck_screening", default=Fal
 
 @contextlib.contextmanager
 def screening() -> Iterator[None]:
-    """Within this block, ``check_layer`` first checks a small array along a few random directions, and
-    element by element only when they disagree (for the report's diagnosis, exactly as without screening).
+    """Within this block, ``check_layer`` first checks the input and all parameters together along a few random
+    directions; in doubt, each small array along its own directions; and element by element only when those
+    disagree (for the report's diagnosis, exactly as without screening).
 
     For the autograder, where every evaluation of a student's layer is a round trip to the sandbox: a right
-    gradient costs about 6 evaluations instead of 2 per element. The directions are judged 100 times more
-    strictly than elements are: an error in one element shows in a direction's derivative with a random
-    weight and against the whole gradient's size, so it is diluted; any doubt falls back to the full check.
+    layer costs about 6 evaluations instead of 2 per element of every array. The directions are judged 100
+    times more strictly than elements are: an error in one element shows in a direction's derivative with a
+    random weight and against the whole gradient's size, so it is diluted; any doubt falls back to the next
+    step.
     """
     token = _SCREENING.set(True)
     try:
@@ -295,7 +298,7 @@ def _check_any_size(f, grad_f, x, *, name, rtol, atol, seed, data_shape) -> Grad
     if np.size(x) <= FULL_CHECK_LIMIT:
         if _SCREENING.get():  # 100 times stricter: a doubt only costs the full check, a lapse would pass a bug
             quick = check_gradient_directional(f, grad_f, x, name=name, rtol=rtol / 100, atol=atol / 100,
-                                               seed=seed, locate=False)
+                                               seed=seed, locate=False, directions=SCREEN_DIRECTIONS)
             if quick.passed:
                 return quick
         return check_gradient(f, grad_f, x, name=name, rtol=rtol, atol=atol, data_shape=data_shape)
@@ -325,6 +328,10 @@ def check_layer(layer, x, *, seed: int = 0, rtol: float = 1e-5, atol: float = 1e
     def loss_of_input(x_new: np.ndarray) -> float:
         return float(np.sum(layer.forward(x_new.copy()) * dout))
 
+    if _SCREENING.get() and not notes:
+        screened = _screen_jointly(layer, x, dout, dx, params, grads, rtol=rtol, atol=atol, seed=seed)
+        if screened is not None:
+            return LayerReport(screened)
     reports = {"x": _check_any_size(loss_of_input, lambda _: dx, x, name="dx", rtol=rtol, atol=atol, seed=seed,
                                    data_shape=x.shape)}
     for key, original in params.items():
@@ -347,6 +354,40 @@ def check_layer(layer, x, *, seed: int = 0, rtol: float = 1e-5, atol: float = 1e
     else:
         notes += _where_in_the_stack(reports)
     return LayerReport(reports, notes)
+
+
+def _screen_jointly(layer, x, dout, dx, params, grads, *, rtol, atol, seed) -> dict[str, GradientReport] | None:
+    """Under ``screening``: the input and every parameter perturbed together along random directions, with the
+    screen's strict tolerance. The reports of a layer that passes; None when in doubt (each array is then
+    checked on its own). For a proxy, each evaluation writes every parameter (posted, no wait) and calls
+    forward once: a deep network costs a few round trips instead of a few per parameter."""
+    keys = list(params)
+    pairs = [(x, dx), *((params[key], grads.get(key)) for key in keys)]
+    if not keys or any(not isinstance(g, np.ndarray) or np.shape(g) != a.shape for a, g in pairs):
+        return None
+    bounds = np.cumsum([0, *(a.size for a, _ in pairs)])
+    point = np.concatenate([a.ravel() for a, _ in pairs])
+    gradient = np.concatenate([g.ravel() for _, g in pairs])
+
+    def loss(z: np.ndarray) -> float:
+        parts = [z[bounds[i]:bounds[i + 1]].reshape(a.shape) for i, (a, _) in enumerate(pairs)]
+        for key, value in zip(keys, parts[1:], strict=True):
+            set_parameter(layer, key, value.copy())
+        return float(np.sum(layer.forward(parts[0].copy()) * dout))
+
+    try:
+        joint = check_gradient_directional(loss, lambda _: gradient, point, name="all", rtol=rtol / 100,
+                                           atol=atol / 100, seed=seed, locate=False, directions=SCREEN_DIRECTIONS)
+    finally:
+        for key in keys:
+            set_parameter(layer, key, params[key])
+    if not joint.passed:
+        return None
+    names = ["dx", *(f"d{key}" for key in keys)]
+    return {key: GradientReport(name, True, messages.JOINT_OK.format(name=name, directions=SCREEN_DIRECTIONS,
+                                                                     evaluations=joint.evaluations),
+                                evaluations=joint.evaluations)
+            for key, name in zip(["x", *keys], names, strict=True)}
 
 
 def _where_in_the_stack(reports: dict[str, GradientReport]) -> list[str]:

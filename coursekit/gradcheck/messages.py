@@ -24,6 +24,8 @@ DIAG_BIAS = ("Diagnosis: only the bias gradient is wrong: summing over the wrong
              "batch)? db must add up dout over the examples (axis 0).")
 DIRECTIONAL_OK = ("{name}: directional check passed ({directions} random directions, {evaluations} evaluations; "
                   "a full check would take {full}).")
+JOINT_OK = ("{name}: passed with the input and every parameter checked together along {directions} random "
+            "directions ({evaluations} evaluations).")
 DIRECTIONAL_FAILED = ("{name}: gradient check FAILED along {bad} of {directions} random directions "
                       "(along the first: analytic {analytic:.6g}, numerical {numerical:.6g}).")
 LOCATED = ("Bisection located {found} wrong element(s) with {evaluations} evaluations in all "

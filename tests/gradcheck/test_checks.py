@@ -256,3 +256,27 @@ def test_screening_still_finds_one_wrong_element(n_in, n_out, batch, where, rela
     with screening():
         report = check_layer(layer, rng.standard_normal((batch, n_in)), seed=seed)
     assert not report.reports["W"].passed and report.reports["x"].passed and report.reports["b"].passed
+
+
+@settings(max_examples=40, deadline=None)
+@given(sizes=st.lists(st.integers(1, 6), min_size=2, max_size=4), which=st.integers(0, 99), where=st.integers(0, 99),
+       relative=st.floats(1e-3, 10.0) | st.floats(-10.0, -1e-3), batch=st.integers(1, 4), seed=st.integers(0, 2**16))
+def test_screening_a_whole_network_at_once_still_finds_one_wrong_element(sizes, which, where, relative, batch, seed):
+    from coursekit.gradcheck.checks import screening
+
+    model = nn.mlp(sizes, nn.Tanh, np.random.default_rng(seed))
+    key = list(model.params)[which % len(model.params)]
+    right_backward = model.backward
+
+    def backward(dout):
+        dx = right_backward(dout)
+        grad = model.grads[key]
+        index = np.unravel_index(where % grad.size, grad.shape)
+        grad[index] += relative * max(abs(grad[index]), 1e-3)
+        return dx
+
+    model.backward = backward
+    with screening():
+        report = check_layer(model, np.random.default_rng(seed + 1).standard_normal((batch, sizes[0])), seed=seed)
+    assert not report.reports[key].passed
+    assert all(part.passed for name, part in report.reports.items() if name != key)
