@@ -120,6 +120,11 @@ def check_gradient(f: Callable[[np.ndarray], float], grad_f: Callable[[np.ndarra
     x, grad, early = _prepare(grad_f, x, name)
     if early is not None:
         return early
+    if _SCREENING.get() and x.size > SCREEN_DIRECTIONS:  # see ``screening``: 100 times stricter, in doubt go on
+        quick = check_gradient_directional(f, lambda _: grad, x, name=name, rtol=rtol / 100, atol=atol / 100,
+                                           locate=False, directions=SCREEN_DIRECTIONS)
+        if quick.passed:
+            return quick
     return _compare(f, grad, x, name, np.arange(x.size), rtol=rtol, atol=atol, counted=Counted(f),
                     data_shape=data_shape)
 
@@ -276,12 +281,12 @@ _SCREENING = contextvars.ContextVar("coursekit_gradcheck_screening", default=Fal
 
 @contextlib.contextmanager
 def screening() -> Iterator[None]:
-    """Within this block, ``check_layer`` first checks the input and all parameters together along a few random
-    directions; in doubt, each small array along its own directions; and element by element only when those
-    disagree (for the report's diagnosis, exactly as without screening).
+    """Within this block, ``check_gradient`` first checks along a few random directions, and element by element
+    only when they disagree (for the report's diagnosis, exactly as without screening); ``check_layer`` first
+    checks its input and all its parameters together that way, then each array.
 
-    For the autograder, where every evaluation of a student's layer is a round trip to the sandbox: a right
-    layer costs about 6 evaluations instead of 2 per element of every array. The directions are judged 100
+    For the autograder, where every evaluation of a student's function is a round trip to the sandbox: a right
+    gradient costs about 6 evaluations instead of 2 per element of every array. The directions are judged 100
     times more strictly than elements are: an error in one element shows in a direction's derivative with a
     random weight and against the whole gradient's size, so it is diluted; any doubt falls back to the next
     step.
@@ -296,11 +301,6 @@ def screening() -> Iterator[None]:
 def _check_any_size(f, grad_f, x, *, name, rtol, atol, seed, data_shape) -> GradientReport:
     """Element by element for small arrays, by random directions (then bisection) for large ones."""
     if np.size(x) <= FULL_CHECK_LIMIT:
-        if _SCREENING.get():  # 100 times stricter: a doubt only costs the full check, a lapse would pass a bug
-            quick = check_gradient_directional(f, grad_f, x, name=name, rtol=rtol / 100, atol=atol / 100,
-                                               seed=seed, locate=False, directions=SCREEN_DIRECTIONS)
-            if quick.passed:
-                return quick
         return check_gradient(f, grad_f, x, name=name, rtol=rtol, atol=atol, data_shape=data_shape)
     return check_gradient_directional(f, grad_f, x, name=name, rtol=rtol, atol=atol, seed=seed)
 
