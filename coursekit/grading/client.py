@@ -307,7 +307,10 @@ class Session:
                 return self.callbacks[int(ref["__callback__"])]
             if ref.get("is_class"):
                 return _ClassProxy.make(self, int(ref["__handle__"]), str(ref.get("name") or "StudentClass"))
-            return _Proxy(self, int(ref["__handle__"]), str(ref.get("type", "object")))
+            methods = ref.get("methods")
+            methods = {name for name in methods if isinstance(name, str) and name.isidentifier()
+                       and not name.startswith("__")} if isinstance(methods, list) else set()
+            return _Proxy(self, int(ref["__handle__"]), str(ref.get("type", "object")), methods)
         return wire.decode(data, resolve)
 
     def value_of(self, reply: dict):
@@ -362,11 +365,13 @@ class _Proxy:
 
     __slots__ = ("_session", "_id", "_type", "_methods")
 
-    def __init__(self, session: Session, ident: int, type_name: str):
+    def __init__(self, session: Session, ident: int, type_name: str, methods: set[str] | None = None):
         object.__setattr__(self, "_session", session)
         object.__setattr__(self, "_id", ident)
         object.__setattr__(self, "_type", type_name)
-        object.__setattr__(self, "_methods", set())  # attribute names known to be methods of this object
+        # Attribute names known to be methods of this object (its class's, as the sandbox listed them, and those
+        # a read found); calling one is a single round trip, and it is looked up in the sandbox at the call.
+        object.__setattr__(self, "_methods", set(methods or ()))
 
     def _op(self, op: str, **fields):
         return _forward(object.__getattribute__(self, "_session"), object.__getattribute__(self, "_id"), op, **fields)

@@ -87,3 +87,14 @@ def test_a_parameter_write_that_fails_raises_at_the_next_request_or_at_the_flush
     layer = session.get("layer")
     set_parameter(layer, "w", np.array([5.0]))  # a write that works changes what the next call sees
     np.testing.assert_array_equal(layer.forward(np.ones(2)), [5.0, 5.0])
+
+
+def test_the_methods_of_a_student_class_are_called_in_one_round_trip_from_the_start(session, monkeypatch):
+    layer = session.get("layer")
+    sent = []
+    request = type(session).request
+    monkeypatch.setattr(type(session), "request", lambda self, message, timeout=None: (
+        sent.append(message["op"]), request(self, message, timeout))[1])
+    np.testing.assert_array_equal(layer.forward(np.ones(2)), [2.0, 2.0])
+    assert sent == ["callmethod"]
+    assert layer.calls == 1 and sent == ["callmethod", "getattr"]  # data is still read from the object
