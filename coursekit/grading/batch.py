@@ -28,8 +28,9 @@ _STATE: dict = {}
 
 
 def _start_worker(solutions: str, settings: Settings, sandbox: str) -> None:
-    masters = load_masters(solutions)
-    _STATE.update(masters=masters, setups={}, settings=settings, sandbox=sandbox, server=daemon.attach(sandbox))
+    if "masters" not in _STATE:  # forked workers inherit the parent's masters and trusted setups
+        _STATE.update(masters=load_masters(solutions), setups={})
+    _STATE.update(settings=settings, sandbox=sandbox, server=daemon.attach(sandbox))
 
 
 def _grade_one(lesson: str, raw_notebook: bytes) -> Grade:
@@ -113,15 +114,22 @@ def grade_paths(paths: Iterable[Path | str], solutions: Path | str, gradebook: G
                         gradebook, outcomes, progress)
         finally:
             _STATE.pop("server").close()
+            _STATE.clear()
     elif todo:
-        preload = sorted({m for lesson in {lesson for _, lesson in todo} for m in masters[lesson].modules()})
-        with _shared_server(sandbox, preload) as address, \
-                ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(str(solutions), settings, address)) \
-                as pool:
-            futures = {pool.submit(_grade_one, lesson, _notebook_bytes(item)): (item, lesson) for item, lesson in todo}
-            for future in as_completed(futures):
-                item, lesson = futures[future]
-                _finish(item, lesson, future.result, gradebook, outcomes, progress)
+        needed = sorted({lesson for _, lesson in todo})
+        preload = sorted({m for lesson in needed for m in masters[lesson].modules()})
+        # Built once here, before the pool forks its workers, rather than once in every worker.
+        _STATE.update(masters=masters, setups={lesson: trusted_setup(masters[lesson]) for lesson in needed})
+        try:
+            with _shared_server(sandbox, preload) as address, ProcessPoolExecutor(
+                    jobs, initializer=_start_worker, initargs=(str(solutions), settings, address)) as pool:
+                futures = {pool.submit(_grade_one, lesson, _notebook_bytes(item)): (item, lesson)
+                           for item, lesson in todo}
+                for future in as_completed(futures):
+                    item, lesson = futures[future]
+                    _finish(item, lesson, future.result, gradebook, outcomes, progress)
+        finally:
+            _STATE.clear()
     return outcomes
 
 
