@@ -1,4 +1,4 @@
-"""Grade many submissions in parallel: one grading process per core, all sharing one warm sandbox server.
+"""Grade many submissions in parallel: two grading processes per core, all sharing one warm sandbox server.
 
 The parent reads the inputs, skips what the gradebook already holds, hands the rest to the
 workers, and writes every result to the gradebook as it arrives (one transaction each). The

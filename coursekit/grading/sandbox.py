@@ -283,8 +283,12 @@ class Worker:
         is_class = isinstance(obj, type)
         reference = {"__handle__": ident, "type": type(obj).__name__, "is_class": is_class,
                      "name": str(getattr(obj, "__name__", ""))[:100] if is_class or callable(obj) else ""}
-        if not is_class and not callable(obj):
-            reference["methods"] = _methods_of(type(obj))  # so the grader calls them in one round trip each
+        if not is_class and not callable(obj):  # so that the grader calls them in one round trip each
+            try:
+                own = set(object.__getattribute__(obj, "__dict__"))  # an attribute of its own hides a method
+            except (AttributeError, TypeError):
+                own = set()
+            reference["methods"] = [name for name in _methods_of(type(obj)) if name not in own]
         return reference
 
     def _resolve(self, data: dict):

@@ -98,3 +98,9 @@ def test_the_methods_of_a_student_class_are_called_in_one_round_trip_from_the_st
     np.testing.assert_array_equal(layer.forward(np.ones(2)), [2.0, 2.0])
     assert sent == ["callmethod"]
     assert layer.calls == 1 and sent == ["callmethod", "getattr"]  # data is still read from the object
+
+
+def test_an_attribute_of_the_object_that_hides_a_method_of_its_class_reads_as_the_attribute(session):
+    assert session.run_cell("class Odd(Doubler):\n    def grads(self):\n        return 'a method'\n"
+                            "odd = Odd()\nodd.grads = {'w': np.zeros(1)}", 5.0)["ok"]
+    np.testing.assert_array_equal(session.get("odd").grads["w"], [0.0])
