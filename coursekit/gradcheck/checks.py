@@ -120,9 +120,8 @@ def check_gradient(f: Callable[[np.ndarray], float], grad_f: Callable[[np.ndarra
     x, grad, early = _prepare(grad_f, x, name)
     if early is not None:
         return early
-    if _SCREENING.get() and x.size > SCREEN_DIRECTIONS:  # see ``screening``: 100 times stricter, in doubt go on
-        quick = check_gradient_directional(f, lambda _: grad, x, name=name, rtol=rtol / 100, atol=atol / 100,
-                                           locate=False, directions=SCREEN_DIRECTIONS)
+    if _SCREENING.get() and x.size > SCREEN_DIRECTIONS:  # see ``screening``: in doubt, go on to every element
+        quick = _screen(f, lambda _: grad, x, name=name, rtol=rtol, atol=atol, seed=0)
         if quick.passed:
             return quick
     return _compare(f, grad, x, name, np.arange(x.size), rtol=rtol, atol=atol, counted=Counted(f),
@@ -298,6 +297,12 @@ def screening() -> Iterator[None]:
         _SCREENING.reset(token)
 
 
+def _screen(f, grad_f, x, *, name, rtol, atol, seed) -> GradientReport:
+    """The screening check: SCREEN_DIRECTIONS random directions, judged 100 times more strictly than elements."""
+    return check_gradient_directional(f, grad_f, x, name=name, rtol=rtol / 100, atol=atol / 100, seed=seed,
+                                      locate=False, directions=SCREEN_DIRECTIONS)
+
+
 def _check_any_size(f, grad_f, x, *, name, rtol, atol, seed, data_shape) -> GradientReport:
     """Element by element for small arrays, by random directions (then bisection) for large ones."""
     if np.size(x) <= FULL_CHECK_LIMIT:
@@ -376,8 +381,7 @@ def _screen_jointly(layer, x, dout, dx, params, grads, *, rtol, atol, seed) -> d
         return float(np.sum(layer.forward(parts[0].copy()) * dout))
 
     try:
-        joint = check_gradient_directional(loss, lambda _: gradient, point, name="all", rtol=rtol / 100,
-                                           atol=atol / 100, seed=seed, locate=False, directions=SCREEN_DIRECTIONS)
+        joint = _screen(loss, lambda _: gradient, point, name="all", rtol=rtol, atol=atol, seed=seed)
     finally:
         for key in keys:
             set_parameter(layer, key, params[key])

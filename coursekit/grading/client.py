@@ -360,7 +360,35 @@ def _forward(session: Session, ident: int, op: str, **fields):
     return session.value_of(session.request({"op": op, "target": ident, **fields}))
 
 
-class _Proxy:
+class _Refusing:
+    """What stands for student code here never answers ``==``, ``bool()`` or ``hash()``."""
+
+    __slots__ = ()
+
+    def __eq__(self, other):
+        raise TypeError(messages.NO_COMPARISON)
+
+    def __ne__(self, other):
+        raise TypeError(messages.NO_COMPARISON)
+
+    def __bool__(self):
+        raise TypeError(messages.NO_TRUTH)
+
+    def __hash__(self):
+        raise TypeError(messages.NO_HASH)
+
+
+def _call(session: Session, args: tuple, kwargs: dict, **fields):
+    """Call student code in the sandbox (``fields`` say what: op, target, name); its value, with what it
+    changed in the arguments written back here."""
+    reply = session.request({**fields, "args": session.encode(list(args)), "kwargs": session.encode(dict(kwargs)),
+                             "errstate": np.geterr()})
+    value = session.value_of(reply)
+    _write_back(session, args, reply)
+    return value
+
+
+class _Proxy(_Refusing):
     """A student object that stays in the sandbox."""
 
     __slots__ = ("_session", "_id", "_type", "_methods")
@@ -377,13 +405,8 @@ class _Proxy:
         return _forward(object.__getattribute__(self, "_session"), object.__getattribute__(self, "_id"), op, **fields)
 
     def __call__(self, *args, **kwargs):
-        session = object.__getattribute__(self, "_session")
-        reply = session.request({"op": "call", "target": object.__getattribute__(self, "_id"),
-                                 "args": session.encode(list(args)), "kwargs": session.encode(dict(kwargs)),
-                                 "errstate": np.geterr()})
-        value = session.value_of(reply)
-        _write_back(session, args, reply)
-        return value
+        return _call(object.__getattribute__(self, "_session"), args, kwargs, op="call",
+                     target=object.__getattribute__(self, "_id"))
 
     def __getattr__(self, name: str):
         if name.startswith("__") and name.endswith("__"):
@@ -422,18 +445,6 @@ class _Proxy:
         session.post({"op": "write_param", "target": object.__getattribute__(self, "_id"), "name": name,
                       "value": session.encode(value)})
 
-    def __eq__(self, other):
-        raise TypeError(messages.NO_COMPARISON)
-
-    def __ne__(self, other):
-        raise TypeError(messages.NO_COMPARISON)
-
-    def __bool__(self):
-        raise TypeError(messages.NO_TRUTH)
-
-    def __hash__(self):
-        raise TypeError(messages.NO_HASH)
-
     def __repr__(self) -> str:
         return f"<student {object.__getattribute__(self, '_type')} object>"
 
@@ -444,7 +455,7 @@ class _Proxy:
         return self._op("unop", name="__abs__")
 
 
-class _Method:
+class _Method(_Refusing):
     """A method of a student object, called in the sandbox in one round trip (``callmethod``)."""
 
     __slots__ = ("_owner", "_name")
@@ -453,25 +464,8 @@ class _Method:
         self._owner, self._name = owner, name
 
     def __call__(self, *args, **kwargs):
-        session = object.__getattribute__(self._owner, "_session")
-        reply = session.request({"op": "callmethod", "target": object.__getattribute__(self._owner, "_id"),
-                                 "name": self._name, "args": session.encode(list(args)),
-                                 "kwargs": session.encode(dict(kwargs)), "errstate": np.geterr()})
-        value = session.value_of(reply)
-        _write_back(session, args, reply)
-        return value
-
-    def __eq__(self, other):
-        raise TypeError(messages.NO_COMPARISON)
-
-    def __ne__(self, other):
-        raise TypeError(messages.NO_COMPARISON)
-
-    def __bool__(self):
-        raise TypeError(messages.NO_TRUTH)
-
-    def __hash__(self):
-        raise TypeError(messages.NO_HASH)
+        return _call(object.__getattribute__(self._owner, "_session"), args, kwargs, op="callmethod",
+                     target=object.__getattribute__(self._owner, "_id"), name=self._name)
 
     def __repr__(self) -> str:
         return f"<student method {self._name}>"

@@ -16,7 +16,6 @@ import hashlib
 import os
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -25,7 +24,7 @@ from pathlib import Path
 
 import coursekit
 from coursekit.grading.client import READY_TIMEOUT, SandboxCrashed, WarmServer, server_env, server_options
-from coursekit.grading.sandbox import Limits
+from coursekit.grading.sandbox import Limits, peer_credentials
 
 IDLE = 600.0  # seconds without a grader after which a shared server stops
 SOCKET_PATH_MAX = 108  # bytes of a Unix socket's path on Linux, its final NUL included
@@ -96,7 +95,10 @@ def attach(path: str | os.PathLike, process: subprocess.Popen | None = None,
 
 def connect(limits: Limits | None = None, idle: float = IDLE) -> WarmServer:
     """A connection to this user's shared server, started first if none is running."""
-    path = address(limits)
+    return _connect(address(limits), limits, idle)
+
+
+def _connect(path: Path, limits: Limits | None, idle: float) -> WarmServer:
     with contextlib.suppress(FileNotFoundError, ConnectionRefusedError):
         return WarmServer.attach(path)
     with open(path.with_suffix(".lock"), "w") as lock:
@@ -114,8 +116,9 @@ def connect(limits: Limits | None = None, idle: float = IDLE) -> WarmServer:
 
 def ensure(limits: Limits | None = None, idle: float = IDLE) -> Path:
     """The socket of this user's shared server, started first if none is running."""
-    connect(limits, idle).close()
-    return address(limits)
+    path = address(limits)
+    _connect(path, limits, idle).close()
+    return path
 
 
 def running() -> list[tuple[Path, int]]:
@@ -125,7 +128,7 @@ def running() -> list[tuple[Path, int]]:
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
                 probe.connect(os.fspath(path))
-                pid = struct.unpack("3i", probe.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]
+                pid, _, _ = peer_credentials(probe)
         except OSError:
             continue
         found.append((path, pid))

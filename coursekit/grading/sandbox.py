@@ -608,7 +608,7 @@ def _accept(listener: socket.socket, controls: list[socket.socket], selector) ->
     except OSError:
         return
     try:
-        pid, uid, _ = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
+        pid, uid, _ = peer_credentials(connection)
         if uid != os.geteuid() or _descends_from(pid, os.getpid()):
             raise PermissionError("student code reaching for the server gets nothing")
         connection.sendall(b"R")
@@ -617,6 +617,11 @@ def _accept(listener: socket.socket, controls: list[socket.socket], selector) ->
         return
     controls.append(connection)
     selector.register(connection, selectors.EVENT_READ)
+
+
+def peer_credentials(connection: socket.socket) -> tuple[int, int, int]:
+    """(pid, uid, gid) of the process at the other end of a Unix socket, as the kernel vouches for them."""
+    return struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
 
 
 def _descends_from(pid: int, ancestor: int) -> bool:
