@@ -21,6 +21,15 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 STAMP = VENV / "coursekit-installed.sha256"  # hash of the pyproject.toml that was installed
 START_PAGE = "notebooks/00_start_here.ipynb"
+# The whole suite: nbval over every notebook (lessons and masters strictly against their stored outputs, volatile
+# text normalised by one sanitize file) and one test process per core. Kept here rather than in pytest's addopts
+# so that `pytest tests/x.py` stays quick for a developer. Arguments given after `test` come later and win.
+NBVAL = ["--nbval", "--nbval-current-env", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
+         "--nbval-cell-timeout", "120"]
+PARALLEL = ["-n", "auto", "--dist", "loadscope"]
+STARTUP = ["-p", "tests.startup"]  # first of all plugins: spares every test process a second of imports
+# Which extra of pyproject.toml each command needs; "test" includes "lab".
+EXTRAS = {"lab": "lab", "test": "test"}
 
 
 def venv_executable(name: str) -> Path:
@@ -29,21 +38,24 @@ def venv_executable(name: str) -> Path:
     return VENV / folder / (name + (".exe" if os.name == "nt" else ""))
 
 
-def ensure_environment() -> Path:
-    """Create .venv and install the course into it when missing or out of date; return its python."""
+def ensure_environment(extra: str) -> Path:
+    """Create .venv and install the course with ``extra`` when missing or out of date; return its python."""
     if sys.version_info < (3, 11):  # noqa: UP036 -- this runs on whatever python3 the machine has
         sys.exit(f"The course needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
     python = venv_executable("python")
     if not python.exists():
         print(f"Creating the course's environment in {VENV} ...", flush=True)
         venv.create(VENV, with_pip=True)
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if not STAMP.exists() or STAMP.read_text().strip() != wanted:
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    installed = STAMP.read_text().split() if STAMP.exists() else []
+    # The test extra includes the lab extra, so an environment set up for tests also opens the course.
+    satisfied = installed[:1] == [digest] and (extra in installed[1:] or "test" in installed[1:])
+    if not satisfied:
         print("Installing the course and its packages (the first time takes a few minutes) ...", flush=True)
         pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
         subprocess.run([*pip, "--upgrade", "pip"], check=True)
-        subprocess.run([*pip, "--editable", f"{ROOT}[test]"], check=True)
-        STAMP.write_text(wanted + "\n")
+        subprocess.run([*pip, "--editable", f"{ROOT}[{extra}]"], check=True)
+        STAMP.write_text(f"{digest} {extra}\n")
     return python
 
 
@@ -53,14 +65,14 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] not in commands:
         print(__doc__.strip())
         return 2
-    python = ensure_environment()
+    python = ensure_environment(EXTRAS[argv[0]])
     if argv[0] == "lab":
         # Containers often run as root, where JupyterLab refuses to start unless told it may.
         as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
         # Serve the whole course (lessons and exercises) and open the start page in it.
         where = [f"--ServerApp.root_dir={ROOT}", f"--LabApp.default_url=/lab/tree/{START_PAGE}"]
         return subprocess.call([str(venv_executable("jupyter")), "lab", *where, *as_root, *argv[1:]], cwd=ROOT)
-    return subprocess.call([str(python), "-m", "pytest", *argv[1:]], cwd=ROOT)
+    return subprocess.call([str(python), "-m", "pytest", *STARTUP, *NBVAL, *PARALLEL, *argv[1:]], cwd=ROOT)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,9 @@ from coursekit.assignment.course import Course, select
 console = Console(highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
+NEEDS_LAB_EXTRA = ("--execute runs notebooks in a Jupyter kernel, which this installation lacks ({missing}). "
+                   "Install it with: pip install 'coursekit[lab]'")
+
 
 @click.group()
 @click.version_option(package_name="coursekit")
@@ -31,7 +34,6 @@ def generate(names: tuple[str, ...], execute: bool, check: bool, root: Path) -> 
 
     NAMES restricts the work to some lessons, e.g. ``01`` or ``01_chain_rule``.
     """
-    from coursekit.assignment.execute import execute_in_place  # nbclient and nbformat take a second to import
     from coursekit.assignment.generate import generate as generate_exercises
     from coursekit.assignment.notebooks import NotebookError
     from coursekit.assignment.validate import InvalidMaster
@@ -45,6 +47,10 @@ def generate(names: tuple[str, ...], execute: bool, check: bool, root: Path) -> 
             _report_sync(course)
             return
         if execute:
+            try:  # nbclient takes a second to import, and a grading-only host need not have it
+                from coursekit.assignment.execute import execute_in_place
+            except ImportError as missing:
+                raise click.ClickException(NEEDS_LAB_EXTRA.format(missing=missing)) from missing
             for path in select(course.lesson_notebooks() + course.masters(), only):
                 console.print(f"executing {path.relative_to(course.root)}")
                 execute_in_place(path)

@@ -295,7 +295,7 @@ class Session:
             # the sandbox, never the other way round. A model's parameters come back after the call.
             try:
                 return {"__pickled__": base64.b64encode(pickle.dumps(obj)).decode("ascii")}
-            except Exception as error:  # noqa: BLE001
+            except Exception as error:
                 raise wire.WireError(f"a {type(obj).__name__} cannot be sent to the student's code") from error
         return wire.encode(value, reference)
 

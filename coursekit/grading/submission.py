@@ -84,7 +84,7 @@ def parse_notebook(raw: bytes) -> dict:
         import nbformat
         try:
             data = json.loads(nbformat.writes(nbformat.reads(text, as_version=4)))
-        except Exception as error:  # noqa: BLE001 -- nbformat raises many kinds for malformed notebooks
+        except Exception as error:
             raise NotASubmission(f"a malformed notebook: {str(error)[:200]}") from error
     cells = data.get("cells")
     if not isinstance(cells, list) or not all(isinstance(cell, dict) for cell in cells):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import functools
+
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -49,7 +52,14 @@ def boundary_and_loss_figure(model, x: np.ndarray, y: np.ndarray, history: list[
 
 
 def train_spirals(lr: float, width: int, depth: int, activation: str, epochs: int = 150, seed: int = 0):
-    """A seeded MLP trained on the spirals: (model, x, y, history)."""
+    """A seeded MLP trained on the spirals: (model, x, y, history), a fresh copy the caller may change."""
+    return copy.deepcopy(_trained_on_spirals(lr, width, depth, activation, epochs, seed))
+
+
+@functools.lru_cache(maxsize=64)
+def _trained_on_spirals(lr: float, width: int, depth: int, activation: str, epochs: int, seed: int):
+    # Training is seeded, so the same settings give the same network: a widget moved back to a setting it has
+    # shown, or a lesson that trains what its widget shows, does not train it again.
     x, y = datasets.spirals(seed=1)
     model = nn.mlp([2] + [width] * depth + [2], LAYER_CLASSES[activation], np.random.default_rng(seed))
     history = training.fit(model, x, y, epochs, lr, seed=seed)

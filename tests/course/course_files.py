@@ -12,4 +12,4 @@ READ_AS_STORED = LESSONS + MASTERS  # their stored outputs are what a learner re
 
 
 def ids(paths):
-    return [path.name for path in paths]
+    return [f"{path.parent.name}/{path.name}" for path in paths]

@@ -13,6 +13,8 @@ from coursekit.grading import daemon
 from coursekit.grading.client import WarmServer
 from coursekit.grading.sandbox import Limits
 
+pytestmark = pytest.mark.slow  # starts, kills and stops sandbox servers
+
 LESSON = "07_efficiency"
 
 

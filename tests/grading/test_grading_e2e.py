@@ -7,6 +7,8 @@ from coursekit.assignment.notebooks import read_notebook, write_notebook
 from coursekit.grading.grader import DEFAULT_CELL_TIMEOUT, Settings
 from coursekit.grading.master import load_master
 
+pytestmark = pytest.mark.slow  # grades through a sandbox server
+
 
 @pytest.mark.parametrize("lesson", sorted(MASTERS))
 def test_the_solutions_get_full_marks_within_their_own_cell_time_limits(server, lesson):

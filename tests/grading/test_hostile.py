@@ -5,11 +5,13 @@ import copy
 import nbformat
 import pytest
 
-from conftest import FAST, MASTERS, ROOT, by_id, grade, solution
+from conftest import LIMITED, MASTERS, ROOT, by_id, grade, solution
 from coursekit.assignment.notebooks import write_notebook
 from coursekit.grading.batch import grade_paths
 from coursekit.grading.client import WarmServer
 from coursekit.grading.gradebook import Gradebook
+
+pytestmark = pytest.mark.slow  # a sandbox server, and submissions that run into time limits
 
 LESSON = "07_efficiency"
 TESTS = ("numerical_passes_test", "chain_multiplications_test", "mlp_jvp_test")
@@ -62,13 +64,13 @@ CELL_ATTACKS = {
 
 @pytest.mark.parametrize("attack", sorted(CELL_ATTACKS))
 def test_a_hostile_cell_is_contained_and_the_honest_answers_still_count(server, attack):
-    graded = grade(server, with_cell(CELL_ATTACKS[attack], at=2), LESSON)
+    graded = grade(server, with_cell(CELL_ATTACKS[attack], at=2), LESSON, LIMITED)
     assert_only(graded, {})
 
 
 @pytest.mark.parametrize("attack", ["infinite loop in a cell", "os._exit()"])
 def test_a_cell_that_loops_or_dies_is_reported(server, attack):
-    graded = grade(server, with_cell(CELL_ATTACKS[attack], at=2), LESSON)
+    graded = grade(server, with_cell(CELL_ATTACKS[attack], at=2), LESSON, LIMITED)
     assert graded.cell_problems and "cell" in graded.cell_problems[0]
 
 
@@ -79,14 +81,14 @@ def test_a_cell_that_loops_or_dies_is_reported(server, attack):
     ("raise SystemExit", "error"),
 ])
 def test_a_hostile_function_costs_only_its_own_test(server, body, status):
-    graded = grade(server, replacing("numerical_passes", NUMERICAL.format(body=body)), LESSON)
+    graded = grade(server, replacing("numerical_passes", NUMERICAL.format(body=body)), LESSON, LIMITED)
     assert_only(graded, {"numerical_passes_test": status})
 
 
 def test_a_function_slow_on_one_hidden_case_times_out_that_test_only(server):
     body = ("import time\n    if n_params == 3:\n        time.sleep(10)\n"
             "    return 2 * n_params if method == 'central' else n_params + 1")
-    graded = grade(server, replacing("numerical_passes", NUMERICAL.format(body=body)), LESSON)
+    graded = grade(server, replacing("numerical_passes", NUMERICAL.format(body=body)), LESSON, LIMITED)
     assert_only(graded, {"numerical_passes_test": "timeout"})
 
 
@@ -167,7 +169,7 @@ def test_hostile_submissions_do_not_affect_the_others_in_a_batch(tmp_path):
                    folder / f"{LESSON}--eve.ipynb")
     write_notebook(solution(LESSON), folder / f"{LESSON}--ada.ipynb")
     with Gradebook(tmp_path / "book.sqlite") as book:
-        outcomes = grade_paths([folder], ROOT / "solutions", book, jobs=2, settings=FAST)
+        outcomes = grade_paths([folder], ROOT / "solutions", book, jobs=2, settings=LIMITED)
         scores = {o.student: o.grade.points for o in outcomes}
     full = MASTERS[LESSON].max_points
     assert scores["ada"] == full and scores["mallory"] == full and scores["eve"] == full - 1
@@ -180,7 +182,7 @@ def test_after_a_timeout_the_next_tests_see_every_cell_replayed_in_a_fresh_worke
     for cell in nb.cells:
         if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "mlp_jvp":
             cell.source = cell.source.replace("a, da = x, np.zeros_like(x)", "a, da = x, np.zeros_like(x) + EXTRA")
-    graded = grade(server, nb, LESSON)
+    graded = grade(server, nb, LESSON, LIMITED)
     assert_only(graded, {"numerical_passes_test": "timeout"})
 
 

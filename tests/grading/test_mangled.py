@@ -1,11 +1,15 @@
+
 """Grading is by name: an honest submission keeps its score however its cells are moved, copied or stripped."""
 
 import copy
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import MASTERS, grade, solution
+
+pytestmark = pytest.mark.slow  # grades through a sandbox server
 
 LESSON = "03_activations"
 

@@ -49,6 +49,7 @@ def test_a_zip_of_many_submissions_is_read_member_by_member(tmp_path):
     assert students == ["ada", "bob"]
 
 
+@pytest.mark.slow  # grades through a sandbox server
 def test_batches_are_idempotent_resumable_and_record_rejections(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -74,6 +75,7 @@ def test_batches_are_idempotent_resumable_and_record_rejections(tmp_path):
     assert rows[1][0] == "ada" and float(rows[1][-1]) == both
 
 
+@pytest.mark.slow  # grades through a sandbox server
 def test_the_cli_grades_and_writes_feedback_csv_and_gradescope_results(tmp_path):
     submission = pack(ROOT / "solutions" / f"{LESSON}.ipynb", "ada", tmp_path / "outbox")
     runner = CliRunner()
