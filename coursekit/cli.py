@@ -14,7 +14,7 @@ console = Console(highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 NEEDS_LAB_EXTRA = ("--execute runs notebooks in a Jupyter kernel, which this installation lacks ({missing}). "
-                   "Install it with: pip install 'coursekit[lab]'")
+                   "Install it with: pip install 'coursekit[lab]', or from the course's folder: pip install '.[lab]'")
 
 
 @click.group()
