@@ -1,4 +1,5 @@
-"""nbval, run with the options of `python3 course.py test`, fails a notebook whose stored outputs are stale."""
+"""nbval, run with the options of `python3 course.py test`, fails a notebook whose stored outputs are stale,
+and its kernels compute with rounding noise (the root conftest.py), as another machine would."""
 
 import importlib.util
 import os
@@ -29,9 +30,11 @@ def printing_notebook(*cells: tuple[str, str]):
 
 
 @pytest.mark.slow
-def test_fresh_outputs_pass_and_stale_outputs_fail(tmp_path):
+def test_fresh_outputs_pass_stale_outputs_fail_and_kernels_compute_with_rounding_noise(tmp_path):
     # The second cell's code changed and its output was not refreshed; a number, which no sanitizing may hide.
-    nbformat.write(printing_notebook(("print(6 * 7)", "42\n"), ("print(6 * 8)", "42\n")), tmp_path / "demo.ipynb")
+    cells = [("print(6 * 7)", "42\n"), ("print(6 * 8)", "42\n"),
+             ("import numpy as np\nprint(type(np.exp).__name__)", "_NudgedUfunc\n")]
+    nbformat.write(printing_notebook(*cells), tmp_path / "demo.ipynb")
     (tmp_path / "pytest.ini").write_text("[pytest]\n")  # keep the repository's settings out
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-c", "pytest.ini", "--rootdir", ".", "-p", "no:xdist",
@@ -42,3 +45,5 @@ def test_fresh_outputs_pass_and_stale_outputs_fail(tmp_path):
     assert "PASSED demo.ipynb::Cell 0" in result.stdout, result.stdout[-3000:]
     assert "FAILED demo.ipynb::Cell 1" in result.stdout and "Cell outputs differ" in result.stdout, \
         result.stdout[-3000:]
+    noisy = os.environ.get("COURSEKIT_NOISE_SEED") != "off"
+    assert f"{'PASSED' if noisy else 'FAILED'} demo.ipynb::Cell 2" in result.stdout, result.stdout[-3000:]
