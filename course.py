@@ -28,8 +28,6 @@ NBVAL = ["--nbval", "--nbval-current-env", "--nbval-sanitize-with", "tests/nbval
          "--nbval-cell-timeout", "120"]
 PARALLEL = ["-n", "auto", "--dist", "loadscope"]
 STARTUP = ["-p", "tests.startup"]  # first of all plugins: spares every test process a second of imports
-# Which extra of pyproject.toml each command needs; "test" includes "lab".
-EXTRAS = {"lab": "lab", "test": "test"}
 
 
 def venv_executable(name: str) -> Path:
@@ -65,7 +63,7 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] not in commands:
         print(__doc__.strip())
         return 2
-    python = ensure_environment(EXTRAS[argv[0]])
+    python = ensure_environment(extra=argv[0])  # each command has an extra of its name; "test" includes "lab"
     if argv[0] == "lab":
         # Containers often run as root, where JupyterLab refuses to start unless told it may.
         as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []

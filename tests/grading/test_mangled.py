@@ -1,4 +1,3 @@
-
 """Grading is by name: an honest submission keeps its score however its cells are moved, copied or stripped."""
 
 import copy
