@@ -1,5 +1,6 @@
 """nbval, run with the options of `python3 course.py test`, fails a notebook whose stored outputs are stale,
-and its kernels compute with rounding noise (the root conftest.py), as another machine would."""
+its kernels compute with rounding noise (the root conftest.py), as another machine would, and an exercise's test
+cell that does not fail as "not attempted" fails (tests/unsolved_exercises.py)."""
 
 import importlib.util
 import os
@@ -29,16 +30,31 @@ def printing_notebook(*cells: tuple[str, str]):
     return nb
 
 
+def exercise_test_cell(grade_id: str, code: str):
+    """A test cell as the exercise sets have it: graded, locked, allowed to raise, no stored output."""
+    cell = new_code_cell(code, execution_count=None, outputs=[])
+    cell.metadata = {"nbgrader": {"grade": True, "grade_id": grade_id, "locked": True, "points": 1,
+                                  "schema_version": 3, "solution": False}, "tags": ["raises-exception"]}
+    return cell
+
+
 @pytest.mark.slow
 def test_fresh_outputs_pass_stale_outputs_fail_and_kernels_compute_with_rounding_noise(tmp_path):
     # The second cell's code changed and its output was not refreshed; a number, which no sanitizing may hide.
     cells = [("print(6 * 7)", "42\n"), ("print(6 * 8)", "42\n"),
              ("import numpy as np\nprint(type(np.exp).__name__)", "_NudgedUfunc\n")]
     nbformat.write(printing_notebook(*cells), tmp_path / "demo.ipynb")
+    # An exercise set where one test cell raises as an untouched one should, and one (wrongly) passes.
+    (tmp_path / "exercises").mkdir()
+    exercise = printing_notebook()
+    exercise.cells = [exercise_test_cell("untouched_test", "raise NotImplementedError('not attempted yet')"),
+                      exercise_test_cell("leaky_test", "assert True")]
+    nbformat.write(exercise, tmp_path / "exercises" / "demo.ipynb")
     (tmp_path / "pytest.ini").write_text("[pytest]\n")  # keep the repository's settings out
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-c", "pytest.ini", "--rootdir", ".", "-p", "no:xdist",
-         "-p", "no:cacheprovider", "-p", "tests.startup", "-rA", *course_nbval_options(), "demo.ipynb"],
+         "-p", "no:cacheprovider", "-p", "tests.startup", "-p", "tests.unsolved_exercises", "-rA",
+         *course_nbval_options(), "demo.ipynb", "exercises/demo.ipynb"],
         cwd=tmp_path, capture_output=True, text=True, timeout=300,
         env={**os.environ, "PYTHONPATH": str(COURSE.root)},  # for tests.startup
     )
@@ -47,3 +63,6 @@ def test_fresh_outputs_pass_stale_outputs_fail_and_kernels_compute_with_rounding
         result.stdout[-3000:]
     noisy = "COURSEKIT_NOISY_IPYTHONDIR" in os.environ  # set by the root conftest.py unless the noise is off
     assert f"{'PASSED' if noisy else 'FAILED'} demo.ipynb::Cell 2" in result.stdout, result.stdout[-3000:]
+    assert "PASSED exercises/demo.ipynb::Cell 0" in result.stdout, result.stdout[-3000:]
+    assert "FAILED exercises/demo.ipynb::Cell 1" in result.stdout, result.stdout[-3000:]
+    assert "test cell 'leaky_test' of an untouched exercise set should fail as 'not attempted'" in result.stdout

@@ -107,7 +107,6 @@ def test_a_server_killed_outright_is_replaced_by_the_next_command():
 
 
 def test_an_idle_server_stops_by_itself_and_removes_its_socket():
-    daemon.stop()
     limits = Limits(cpu_seconds=59)  # an address of its own
     daemon.connect(limits, idle=0.5).close()
     path = daemon.address(limits)
