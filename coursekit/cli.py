@@ -122,18 +122,22 @@ def grade(paths, jobs, gradebook, root, regrade, csv_path, feedback, feedback_fo
         for column in ("submission", "student", "lesson", "points", "status"):
             table.add_column(column)
         for o in sorted(outcomes, key=lambda o: o.source):
+            points, status = "-", "already graded" if o.skipped else f"rejected: {o.reason}"
             if o.grade is not None:
-                statuses = sorted({t.status for t in o.grade.tests})
-                table.add_row(o.source, o.student or "", o.lesson or "",
-                              f"{o.grade.points:g} / {o.grade.max_points:g}", ", ".join(statuses))
-            else:
-                table.add_row(o.source, o.student or "", o.lesson or "", "-",
-                              "already graded" if o.skipped else f"rejected: {o.reason}")
+                points = f"{o.grade.points:g} / {o.grade.max_points:g}"
+                status = ", ".join(sorted({t.status for t in o.grade.tests}))
+            # Names, ids and reasons come from the inputs: shown as plain text, never read as markup or escapes.
+            table.add_row(*(_plain(text) for text in (o.source, o.student, o.lesson, points, status)))
         console.print(table)
+        _print_counts(outcomes)
+        _print_identical(book.identical_submissions())
         if csv_path:
-            console.print(f"CSV gradebook: {book.export_csv(csv_path)}")
+            console.print(_plain(f"CSV gradebook: {book.export_csv(csv_path)}"))
         if feedback:
-            console.print(f"feedback: {len(book.export_feedback(feedback, feedback_format))} files in {feedback}")
+            export = book.export_feedback(feedback, feedback_format)
+            console.print(_plain(f"feedback: {len(export.written)} files in {feedback}"))
+            for student, lesson, reason in export.problems:
+                errors.print(_plain(f"feedback for {student} ({lesson}) {reason}"))
         if gradescope:
             graded = [o for o in outcomes if o.grade is not None]
             if len(graded) != 1:
@@ -141,17 +145,44 @@ def grade(paths, jobs, gradebook, root, regrade, csv_path, feedback, feedback_fo
                 sys.exit(1)
             import json
 
-            source_hash = book.db.execute("SELECT hash FROM submissions WHERE source = ?",
-                                          (graded[0].source,)).fetchone()[0]
-            gradescope.write_text(json.dumps(book.gradescope(source_hash), indent=1), encoding="utf-8")
-            console.print(f"Gradescope results: {gradescope}")
+            gradescope.write_text(json.dumps(book.gradescope(graded[0].key), indent=1), encoding="utf-8")
+            console.print(_plain(f"Gradescope results: {gradescope}"))
+
+
+def _plain(text: str | None, limit: int = 300):
+    """Untrusted text as the terminal shows it: no markup, control characters escaped, at most ``limit`` long."""
+    from rich.text import Text
+
+    text = text or ""
+    shown = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text[:limit])
+    return Text(shown + ("..." if len(text) > limit else ""))
+
+
+def _print_counts(outcomes: list) -> None:
+    graded = sum(1 for o in outcomes if o.grade is not None)
+    skipped = sum(1 for o in outcomes if o.skipped)
+    console.print(f"{graded} graded, {skipped} already graded, {len(outcomes) - graded - skipped} rejected "
+                  f"(each with its reason, in the gradebook)")
+
+
+def _print_identical(groups: list) -> None:
+    """A line per notebook that several students handed in byte for byte (the gradebook's identical_submissions)."""
+    if not groups:
+        return
+    console.print(f"identical notebooks from different students: {len(groups)} (the untouched exercise notebook is "
+                  f"one, a copy is another)")
+    for group in groups[:20]:
+        more = f" and {len(group.students) - 10} more" if len(group.students) > 10 else ""
+        console.print(_plain(f"  {group.lesson}: {', '.join(group.students[:10])}{more}"))
+    if len(groups) > 20:
+        console.print(f"  and {len(groups) - 20} more: Gradebook.identical_submissions() lists them all")
 
 
 def _warm_sandbox() -> Path | None:
     """The shared sandbox server's socket; None (with a warning) when it cannot run, and grading goes on with a
     server of its own."""
     from coursekit.grading import daemon
-    from coursekit.grading.client import SandboxCrashed
+    from coursekit.grading.session import SandboxCrashed
 
     try:
         return daemon.ensure()
@@ -192,11 +223,13 @@ def sandbox_stop() -> None:
 @click.option("--outbox", type=click.Path(file_okay=False, path_type=Path), default=Path("outbox"), show_default=True)
 def submit(notebook: Path, student: str | None, outbox: Path) -> None:
     """Package an exercise notebook as a submission file (the notebook as last saved, plus a manifest)."""
+    from rich.markup import escape
+
     from coursekit.grading.submission import NotASubmission, pack, student_id
 
     try:
         target = pack(notebook, student_id(student), outbox)
-    except NotASubmission as err:
-        errors.print(f"[bold red]error:[/] {err}", markup=True)
+    except NotASubmission as err:  # its message may quote the id given: shown as text, never read as markup
+        errors.print(f"[bold red]error:[/] {escape(str(err))}", markup=True)
         sys.exit(1)
-    console.print(f"submission written: {target}")
+    console.print(_plain(f"submission written: {target}"))

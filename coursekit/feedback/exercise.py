@@ -29,6 +29,21 @@ class Mistake:
     hint: str
 
 
+@dataclass(frozen=True)
+class NameRules:
+    """How the autograder may use a name the learner defines (a function or a class), declared by the lesson.
+
+    ``arithmetic``: its objects take part in arithmetic in the grader's tests (a ``Value`` class that builds a
+    graph); otherwise an object it returns is never combined with the tests' numbers, which a hostile
+    ``__sub__`` could answer. ``mutates``: the positions of the arguments it is meant to change in place (an
+    SGD step); a change to any other argument fails the test, and the caller's data never changes.
+    """
+
+    name: str = ""
+    arithmetic: bool = False
+    mutates: tuple[int, ...] = ()
+
+
 @dataclass
 class Exercise:
     """One graded exercise: cases with expected results, or a ``test`` callable for objects.
@@ -122,6 +137,15 @@ class ExerciseSet:
     def __init__(self, title: str):
         self.title = title
         self._exercises: dict[str, Exercise] = {}
+        self._rules: dict[str, NameRules] = {}
+
+    def declare(self, name: str, *, arithmetic: bool = False, mutates: tuple[int, ...] = ()) -> None:
+        """Say how the autograder may use the learner's ``name`` (see NameRules); undeclared names get neither."""
+        self._rules[name] = NameRules(name, arithmetic, tuple(mutates))
+
+    def rules(self, name: str) -> NameRules:
+        """The declared rules for the learner's ``name``."""
+        return self._rules.get(name, NameRules(name))
 
     def add(self, exercise: Exercise) -> Exercise:
         """Register ``exercise`` under its name and return it."""

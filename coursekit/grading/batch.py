@@ -9,7 +9,6 @@ started for this batch and stopped after it.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -18,11 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coursekit.grading import daemon, messages
-from coursekit.grading.client import SandboxCrashed, SandboxTimeout, ServerGone, WarmServer
-from coursekit.grading.gradebook import Gradebook
+from coursekit.grading.client import WarmServer, end_server
+from coursekit.grading.gradebook import Entry, Gradebook
 from coursekit.grading.grader import Grade, Settings, grade_notebook, trusted_setup
+from coursekit.grading.intake import Rejected, Submission, identify_lesson, read_submissions
 from coursekit.grading.master import load_masters
-from coursekit.grading.submission import Rejected, Submission, identify_lesson, parse_notebook, read_submissions
+from coursekit.grading.notebook_json import parse_notebook
+from coursekit.grading.session import SandboxCrashed, SandboxTimeout, ServerGone
 
 _STATE: dict = {}
 
@@ -62,14 +63,16 @@ def _replace_server() -> None:
 
 @dataclass
 class Outcome:
-    """What happened to one input."""
+    """What happened to one input, with the keys to find it in the gradebook."""
 
     source: str
     student: str | None
     lesson: str | None
     grade: Grade | None = None
     reason: str | None = None
-    skipped: bool = False
+    skipped: bool = False       # already in the gradebook (or read twice in this batch): not graded again
+    key: str | None = None      # the gradebook row's key (see gradebook_schema)
+    content_hash: str | None = None  # SHA-256 of the bytes as received
 
 
 def grade_paths(paths: Iterable[Path | str], solutions: Path | str, gradebook: Gradebook, *, jobs: int | None = None,
@@ -83,21 +86,29 @@ def grade_paths(paths: Iterable[Path | str], solutions: Path | str, gradebook: G
     masters = load_masters(solutions)
     lessons = {name: {t.grade_id for t in master.tests} for name, master in masters.items()}
     outcomes, todo = [], []
+    arrival = gradebook.next_arrival()
+    in_this_batch: set[str] = set()
     for path in paths:
-        for item in read_submissions(path):
+        for item in read_submissions(path):  # never raises: an unreadable input comes back as Rejected
+            item.arrival = arrival  # the order inputs are read in breaks ties between equal submitted times
+            arrival += 1
             if isinstance(item, Rejected):
-                gradebook.reject(item.content_hash, item.source, item.raw, item.reason)
-                outcomes.append(_report(Outcome(item.source, None, None, reason=item.reason), progress))
-                continue
-            lesson = identify_lesson(item, lessons)
-            if lesson is None:
-                reason = messages.UNKNOWN_LESSON.format(lesson=item.lesson)
-                gradebook.reject(item.content_hash, item.source, item.raw, reason)
-                outcomes.append(_report(Outcome(item.source, item.student, None, reason=reason), progress))
-            elif gradebook.known(item.content_hash) and not regrade:
-                outcomes.append(_report(Outcome(item.source, item.student, lesson, skipped=True), progress))
+                entry, reason = Entry.of_rejected(item), item.reason
             else:
-                todo.append((item, lesson))
+                lesson = identify_lesson(item, lessons)
+                entry = Entry.of_submission(item, lesson)
+                if lesson is None:
+                    reason = messages.UNKNOWN_LESSON.format(lesson=item.lesson)
+                elif entry.key in in_this_batch or (gradebook.known(entry.key) and not regrade):
+                    outcomes.append(_report(_outcome(entry, skipped=True), progress))
+                    continue
+                else:
+                    in_this_batch.add(entry.key)
+                    todo.append((item, lesson))
+                    continue
+            if regrade or not gradebook.known(entry.key):
+                gradebook.reject(entry, reason)
+            outcomes.append(_report(_outcome(entry, reason=reason), progress))
     jobs = max(1, min(jobs or default_jobs(), len(todo)))
     if len(todo) == 1 or jobs == 1:  # no pool to start: grade here
         if sandbox is not None:
@@ -154,26 +165,31 @@ def _shared_server(sandbox: Path | str | None, preload: list[str]) -> Iterator[s
             daemon.attach(path, process).close()  # up and listening before the workers look for it
             yield path
         finally:
-            process.kill()
-            process.wait()
+            end_server(process)
 
 
 def _finish(item: Submission, lesson: str, result: Callable[[], Grade], gradebook: Gradebook, outcomes: list,
             progress) -> None:
     """Record one graded submission (or the grader's own failure on it, as a rejection with the reason)."""
+    entry = Entry.of_submission(item, lesson)
     try:
         grade = result()
     except (Exception, SandboxCrashed, SandboxTimeout) as error:  # noqa: BLE001 -- recorded, never skipped
         reason = f"the grader failed on it: {type(error).__name__}: {error}"
-        gradebook.reject(item.content_hash, item.source, item.raw, reason)
-        outcomes.append(_report(Outcome(item.source, item.student, lesson, reason=reason), progress))
+        gradebook.reject(entry, reason)
+        outcomes.append(_report(_outcome(entry, reason=reason), progress))
         return
-    gradebook.record(item.content_hash, item.source, item.student, lesson, item.raw, grade)
-    outcomes.append(_report(Outcome(item.source, item.student, lesson, grade=grade), progress))
+    gradebook.record(entry, grade)
+    outcomes.append(_report(_outcome(entry, grade=grade), progress))
+
+
+def _outcome(entry: Entry, **what) -> Outcome:
+    return Outcome(entry.source, entry.student, entry.lesson, key=entry.key, content_hash=entry.content_hash, **what)
 
 
 def _notebook_bytes(item: Submission) -> bytes:
-    return json.dumps(item.notebook).encode("utf-8")
+    """The notebook a worker grades: its bytes as submitted, which the intake has already checked."""
+    return item.notebook_raw
 
 
 def _report(outcome: Outcome, progress) -> Outcome:

@@ -23,8 +23,10 @@ import time
 from pathlib import Path
 
 import coursekit
-from coursekit.grading.client import READY_TIMEOUT, SandboxCrashed, WarmServer, server_env, server_options
-from coursekit.grading.sandbox import Limits, peer_credentials
+from coursekit.grading.client import WarmServer, server_env, server_options
+from coursekit.grading.forkserver import peer_credentials
+from coursekit.grading.protections import Limits
+from coursekit.grading.session import READY_TIMEOUT, SandboxCrashed
 
 IDLE = 600.0  # seconds without a grader after which a shared server stops
 SOCKET_PATH_MAX = 108  # bytes of a Unix socket's path on Linux, its final NUL included
@@ -72,7 +74,7 @@ def start(path: str | os.PathLike, limits: Limits | None = None, idle: float = I
           preload: list[str] | None = None) -> subprocess.Popen:
     """Start a listening server at ``path`` (it warms up in the background; see ``attach``)."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "coursekit.grading.sandbox", f"listen={os.fspath(path)}", f"idle={idle}",
+        [sys.executable, "-m", "coursekit.grading.forkserver", f"listen={os.fspath(path)}", f"idle={idle}",
          *server_options(limits, preload)],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=server_env(), cwd="/",
         start_new_session=True)

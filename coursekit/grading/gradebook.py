@@ -1,30 +1,64 @@
-"""The gradebook: every submission as received (by content hash) and its results, in SQLite.
+"""The gradebook: every submission as received and its results, in SQLite.
 
-Each submission is written in one transaction, so a batch killed half way loses nothing it
-finished and never counts anything twice; grading the same bytes again is a no-op unless asked.
+A submission is (student, lesson, notebook bytes, submitted time), and that is its row's key (see
+``gradebook_schema``): two students who hand in the same bytes are two rows, and the coincidence
+is reported (``identical_submissions``). A student's latest submission of a lesson is the one
+submitted last, whatever order grading finished in. Each row is written in one transaction, so
+a batch killed half way loses nothing it finished and never counts anything twice; grading the
+same submission again is a no-op unless asked.
 """
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import html
 import json
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from coursekit.grading import exports
+from coursekit.grading.gradebook_schema import now, prepare, rejection_key, submission_key
 from coursekit.grading.grader import Grade
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS submissions (
-    hash TEXT PRIMARY KEY, source TEXT, student TEXT, lesson TEXT, received_at TEXT,
-    content BLOB, state TEXT NOT NULL, reason TEXT, points REAL, max_points REAL, protections TEXT, seconds REAL
-);
-CREATE TABLE IF NOT EXISTS results (
-    hash TEXT NOT NULL REFERENCES submissions(hash), grade_id TEXT NOT NULL, status TEXT NOT NULL,
-    points REAL NOT NULL, max_points REAL NOT NULL, message TEXT, PRIMARY KEY (hash, grade_id)
-);
-"""
+if TYPE_CHECKING:
+    from coursekit.grading.intake import Rejected, Submission
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One input as the gradebook stores it: its key, where it came from, what identifies it, its bytes."""
+
+    key: str
+    source: str
+    raw: bytes
+    content_hash: str
+    notebook_hash: str | None
+    student: str | None
+    lesson: str | None
+    submitted_at: str | None
+    arrival: int
+
+    @classmethod
+    def of_submission(cls, item: Submission, lesson: str | None) -> Entry:
+        """The entry of a submission that was read, for ``lesson`` (the one identified, None when none was)."""
+        return cls(submission_key(item.student, lesson, item.notebook_hash, item.submitted_at), item.source,
+                   item.raw, item.content_hash, item.notebook_hash, item.student, lesson, item.submitted_at,
+                   item.arrival)
+
+    @classmethod
+    def of_rejected(cls, item: Rejected) -> Entry:
+        """The entry of an input that could not be read."""
+        return cls(rejection_key(item.source, item.content_hash), item.source, item.raw, item.content_hash, None,
+                   item.student, item.lesson, None, item.arrival)
+
+
+@dataclass(frozen=True)
+class IdenticalSubmissions:
+    """Students who handed in byte-for-byte the same notebook for one lesson."""
+
+    lesson: str | None
+    notebook_hash: str
+    students: tuple[str, ...]
 
 
 class Gradebook:
@@ -34,7 +68,11 @@ class Gradebook:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path)
-        self.db.executescript(SCHEMA)
+        try:
+            prepare(self.db)
+        except BaseException:
+            self.db.close()
+            raise
 
     def close(self) -> None:
         self.db.close()
@@ -45,98 +83,97 @@ class Gradebook:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def known(self, content_hash: str) -> bool:
-        """True when these exact bytes were already graded or rejected."""
-        return self.db.execute("SELECT 1 FROM submissions WHERE hash = ?", (content_hash,)).fetchone() is not None
+    def known(self, key: str) -> bool:
+        """True when the input with this key was already graded or rejected."""
+        return self.db.execute("SELECT 1 FROM submissions WHERE key = ?", (key,)).fetchone() is not None
 
-    def record(self, content_hash: str, source: str, student: str, lesson: str, raw: bytes, grade: Grade) -> None:
-        """Store a graded submission and its results, atomically (replacing an earlier grading of the same bytes)."""
+    def next_arrival(self) -> int:
+        """The arrival number after every one recorded: a batch numbers the inputs it reads from here."""
+        return self.db.execute("SELECT COALESCE(MAX(arrival), 0) + 1 FROM submissions").fetchone()[0]
+
+    def record(self, entry: Entry, grade: Grade) -> None:
+        """Store a graded submission and its results, atomically (replacing an earlier grading of it, and earlier
+        rejections of the same bytes from the same place)."""
         with self.db:
-            self.db.execute("DELETE FROM results WHERE hash = ?", (content_hash,))
-            self.db.execute(
-                "INSERT OR REPLACE INTO submissions VALUES (?, ?, ?, ?, ?, ?, 'graded', NULL, ?, ?, ?, ?)",
-                (content_hash, source, student, lesson, _now(), raw, grade.points, grade.max_points,
-                 json.dumps(grade.protections), grade.seconds))
+            row = self._write(entry, "graded", None, grade.points, grade.max_points, json.dumps(grade.protections),
+                              grade.seconds)
             self.db.executemany("INSERT INTO results VALUES (?, ?, ?, ?, ?, ?)",
-                                [(content_hash, t.grade_id, t.status, t.points, t.max_points, t.message)
-                                 for t in grade.tests])
+                                [(row, t.grade_id, t.status, t.points, t.max_points, t.message) for t in grade.tests])
+            self.db.execute("DELETE FROM submissions WHERE state = 'rejected' AND source = ? AND hash = ? AND id != ?",
+                            (entry.source, entry.content_hash, row))
 
-    def reject(self, content_hash: str, source: str, raw: bytes, reason: str) -> None:
-        """Store an input that could not be graded, with its reason."""
+    def reject(self, entry: Entry, reason: str) -> None:
+        """Store an input that could not be graded, with its reason (replacing an earlier row of the same key)."""
         with self.db:
-            self.db.execute("INSERT OR REPLACE INTO submissions VALUES "
-                            "(?, ?, NULL, NULL, ?, ?, 'rejected', ?, NULL, NULL, NULL, NULL)",
-                            (content_hash, source, _now(), raw, reason))
+            self._write(entry, "rejected", reason, None, None, None, None)
+
+    def _write(self, entry: Entry, state: str, reason: str | None, points, max_points, protections, seconds) -> int:
+        """Insert or update the row of ``entry`` (keeping its first arrival) and clear its results; its id."""
+        self.db.execute(
+            "INSERT INTO submissions (key, hash, notebook_hash, source, student, lesson, submitted_at, arrival, "
+            "received_at, content, state, reason, points, max_points, protections, seconds) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+            "source = excluded.source, received_at = excluded.received_at, content = excluded.content, "
+            "state = excluded.state, reason = excluded.reason, points = excluded.points, "
+            "max_points = excluded.max_points, protections = excluded.protections, seconds = excluded.seconds",
+            (entry.key, entry.content_hash, entry.notebook_hash, entry.source, entry.student, entry.lesson,
+             entry.submitted_at, entry.arrival, now(), entry.raw, state, reason, points, max_points, protections,
+             seconds))
+        row = self.db.execute("SELECT id FROM submissions WHERE key = ?", (entry.key,)).fetchone()[0]
+        self.db.execute("DELETE FROM results WHERE submission = ?", (row,))
+        return row
 
     def rejected(self) -> list[tuple[str, str]]:
         """(source, reason) of every rejected input."""
         return self.db.execute("SELECT source, reason FROM submissions WHERE state = 'rejected' "
                                "ORDER BY source").fetchall()
 
-    def results(self, content_hash: str) -> list[tuple[str, str, float, float, str]]:
+    def results(self, key: str) -> list[tuple[str, str, float, float, str]]:
         """(grade_id, status, points, max_points, message) of one submission."""
-        return self.db.execute("SELECT grade_id, status, points, max_points, message FROM results WHERE hash = ? "
-                               "ORDER BY rowid", (content_hash,)).fetchall()
+        return self.db.execute("SELECT grade_id, status, r.points, r.max_points, message FROM results r "
+                               "JOIN submissions s ON s.id = r.submission WHERE s.key = ? ORDER BY r.rowid",
+                               (key,)).fetchall()
+
+    def graded(self, key: str) -> tuple[str, str, float, float]:
+        """(student, lesson, points, max_points) of one graded submission; KeyError when there is none."""
+        row = self.db.execute("SELECT student, lesson, points, max_points FROM submissions "
+                              "WHERE key = ? AND state = 'graded'", (key,)).fetchone()
+        if row is None:
+            raise KeyError(f"no graded submission has the key {key!r}")
+        return row
 
     def latest(self) -> list[tuple[str, str, str]]:
-        """(student, lesson, hash) of each student's latest graded submission per lesson."""
+        """(student, lesson, key) of each student's latest graded submission per lesson: the last submitted (the
+        manifest's time, else the file's), and of those the last the grader read."""
         return self.db.execute(
-            "SELECT student, lesson, hash FROM submissions s WHERE state = 'graded' AND received_at = "
-            "(SELECT MAX(received_at) FROM submissions t WHERE t.student = s.student AND t.lesson = s.lesson "
-            "AND t.state = 'graded') ORDER BY student, lesson").fetchall()
+            "SELECT student, lesson, key FROM (SELECT student, lesson, key, ROW_NUMBER() OVER (PARTITION BY "
+            "student, lesson ORDER BY submitted_at DESC, arrival DESC, id DESC) AS rank FROM submissions "
+            "WHERE state = 'graded') WHERE rank = 1 ORDER BY student, lesson").fetchall()
 
-    # -- exports
+    def identical_submissions(self) -> list[IdenticalSubmissions]:
+        """Every notebook that two or more students handed in byte for byte, per lesson (for the instructor to
+        look at: the untouched exercise notebook is one, copying is another)."""
+        groups: dict[tuple[str | None, str], set[str]] = {}
+        for lesson, notebook_hash, student in self.db.execute(
+                "SELECT lesson, notebook_hash, student FROM submissions "
+                "WHERE notebook_hash IS NOT NULL AND student IS NOT NULL ORDER BY lesson, notebook_hash"):
+            groups.setdefault((lesson, notebook_hash), set()).add(student)
+        return [IdenticalSubmissions(lesson, notebook_hash, tuple(sorted(students)))
+                for (lesson, notebook_hash), students in groups.items() if len(students) > 1]
+
+    # -- exports (see ``exports``)
     def export_csv(self, path: Path | str) -> Path:
         """One row per student, one column per question (lesson:grade_id) and a total."""
-        rows: dict[str, dict[str, float]] = {}
-        columns: list[str] = []
-        for student, lesson, content_hash in self.latest():
-            for grade_id, _, points, _, _ in self.results(content_hash):
-                column = f"{lesson}:{grade_id}"
-                if column not in columns:
-                    columns.append(column)
-                rows.setdefault(student, {})[column] = points
-        path = Path(path)
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["student", *columns, "total"])
-            for student, scores in sorted(rows.items()):
-                writer.writerow([student, *(scores.get(c, 0.0) for c in columns), sum(scores.values())])
-        return path
+        return exports.export_csv(self, path)
 
-    def feedback(self, content_hash: str, fmt: str = "md") -> str:
+    def feedback(self, key: str, fmt: str = "md") -> str:
         """A student's feedback for one submission, in Markdown or HTML: points, status and message per question."""
-        row = self.db.execute("SELECT student, lesson, points, max_points, protections FROM submissions "
-                              "WHERE hash = ?", (content_hash,)).fetchone()
-        student, lesson, points, max_points, _ = row
-        lines = [f"# {lesson}: {points:g} / {max_points:g} points", "", f"Student: {student}", "",
-                 "| question | status | points | feedback |", "|---|---|---|---|"]
-        for grade_id, status, got, full, message in self.results(content_hash):
-            text = (message or "").replace("\n", "<br>").replace("|", "\\|")
-            lines.append(f"| {grade_id} | {status} | {got:g} / {full:g} | {text} |")
-        markdown = "\n".join(lines) + "\n"
-        if fmt == "md":
-            return markdown
-        return "<!doctype html><meta charset=utf-8><pre>" + html.escape(markdown) + "</pre>"
+        return exports.feedback(self, key, fmt)
 
-    def export_feedback(self, folder: Path | str, fmt: str = "md") -> list[Path]:
-        """One feedback file per student and lesson (their latest submission)."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        written = []
-        for student, lesson, content_hash in self.latest():
-            target = folder / f"{lesson}--{student}.{fmt}"
-            target.write_text(self.feedback(content_hash, fmt), encoding="utf-8")
-            written.append(target)
-        return written
+    def export_feedback(self, folder: Path | str, fmt: str = "md") -> exports.FeedbackExport:
+        """One feedback file per student and lesson (their latest submission), under a safe and unique name."""
+        return exports.export_feedback(self, folder, fmt)
 
-    def gradescope(self, content_hash: str) -> dict:
+    def gradescope(self, key: str) -> dict:
         """Gradescope's results.json for one submission."""
-        tests = [{"name": grade_id, "score": got, "max_score": full, "status": "passed" if status == "passed"
-                  else "failed", "output": f"{status}: {message}"}
-                 for grade_id, status, got, full, message in self.results(content_hash)]
-        return {"score": sum(t["score"] for t in tests), "tests": tests}
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+        return exports.gradescope(self, key)

@@ -13,11 +13,22 @@ import io
 import time
 from dataclasses import dataclass, field, replace
 
+from coursekit.feedback.exercise import NameRules
 from coursekit.feedback.result import CheckFailed
 from coursekit.gradcheck.checks import screening
-from coursekit.grading import messages
-from coursekit.grading.client import SandboxCrashed, SandboxTimeout, Session, StudentError, WarmServer
+from coursekit.grading import messages, protocol
+from coursekit.grading.client import WarmServer
 from coursekit.grading.master import Master, TestCell
+from coursekit.grading.proxies import ChangedArgument, NotPlainData
+from coursekit.grading.session import (
+    WALL_GRACE,
+    ProtocolError,
+    SandboxCrashed,
+    SandboxTimeout,
+    Session,
+    StudentError,
+    wall_backstop,
+)
 
 STATUSES = ("passed", "failed", "not attempted", "error", "timeout", "crashed")  # what TestResult.status may be
 
@@ -52,27 +63,32 @@ class Grade:
         return sum(test.max_points for test in self.tests)
 
 
-DEFAULT_CELL_TIMEOUT = 1.0  # seconds; a cell of the course's masters runs in 1-50 ms
+DEFAULT_CELL_TIMEOUT = 1.0  # CPU seconds; a cell of the course's masters runs in 1-50 ms
+DEFAULT_BUDGET = 30.0  # wall-clock seconds for grading one submission; an honest one takes 0.03-0.5 s
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Time limits, in seconds.
+    """Limits: CPU seconds for a cell, a call and a test, and wall-clock seconds for the whole submission.
 
-    ``cell_timeout`` None means the master's own limit (its metadata ``coursekit.cell_timeout``, set by a
-    lesson whose cells do real work, such as training a network) or DEFAULT_CELL_TIMEOUT. Every student
-    cell is run, and a looping one costs its whole limit, so a short limit is what keeps a batch fast.
+    CPU time is what the student's code costs, so waiting for a core while other submissions compute
+    never counts against it; each request also has a wall-clock backstop (see session.wall_backstop)
+    for code that sleeps. ``cell_timeout`` and ``budget`` None mean the master's own (its metadata
+    ``coursekit.cell_timeout`` and ``coursekit.submission_budget``, set by a lesson whose cells do real
+    work, such as training a network) or the defaults. Every student cell is run, and a looping one costs
+    its whole limit, so a short limit is what keeps a batch fast.
     """
 
     cell_timeout: float | None = None
     call_timeout: float = 3.0
     test_timeout: float = 15.0
+    budget: float | None = None
+    wall_grace: float = WALL_GRACE  # wall-clock seconds a request may take beyond four times its CPU budget
 
     def for_master(self, master: Master) -> Settings:
-        """These settings with the cell limit resolved for ``master``."""
-        if self.cell_timeout is not None:
-            return self
-        return replace(self, cell_timeout=master.cell_timeout or DEFAULT_CELL_TIMEOUT)
+        """These settings with the cell limit and the budget resolved for ``master``."""
+        return replace(self, cell_timeout=self.cell_timeout or master.cell_timeout or DEFAULT_CELL_TIMEOUT,
+                       budget=self.budget or master.budget or DEFAULT_BUDGET)
 
 
 def student_cells(nb: dict) -> list[str]:
@@ -99,29 +115,42 @@ class _Student:
 
     def __init__(self, server: WarmServer, cells: list[str], settings: Settings, grade: Grade):
         self.server, self.cells, self.settings, self.grade = server, cells, settings, grade
+        self.deadline = time.monotonic() + settings.budget  # the whole submission's, which nothing extends
         self.good: list[str] = []
+        self.generation = 0  # how many workers this submission has had (names fetched from an older one are stale)
         self.session = self._start()
         failed = [(index, code) for index, code in enumerate(cells, start=1) if not self._run(code, index)]
         # Cells may come in any order (moved, shuffled): a cell that failed, e.g. on a name defined further
         # down, runs again after the others, as long as that helps.
-        while failed:
+        while failed and not self.out_of_time():
             still = [(index, code) for index, code in failed if not self._run(code, index, again=True)]
             if len(still) == len(failed):
                 break
             failed = still
 
+    def out_of_time(self) -> bool:
+        """True once the submission's budget is spent."""
+        return time.monotonic() >= self.deadline
+
     def _start(self) -> Session:
         session = self.server.session(self.settings.call_timeout)
+        session.deadline, session.wall_grace = self.deadline, self.settings.wall_grace
         self.grade.protections = session.protections
+        self.generation += 1
         return session
 
     def _run(self, code: str, index: int, again: bool = False) -> bool:
         """Run one cell; True when it ran without raising. Loops and crashes are skipped for good."""
+        if self.out_of_time():
+            if not again:
+                self.grade.cell_problems.append(f"cell {index}: " + messages.OUT_OF_BUDGET.format(
+                    seconds=self.settings.budget))
+            return True
         try:
             outcome = self.session.run_cell(code, self.settings.cell_timeout)
-        except SandboxTimeout:
+        except SandboxTimeout as timeout:
             self.grade.cell_problems.append(f"cell {index}: " + messages.CELL_TIMEOUT.format(
-                seconds=self.settings.cell_timeout))
+                seconds=self.settings.cell_timeout) + f" ({timeout})")
             self.restart()
             return True
         except SandboxCrashed:
@@ -129,13 +158,13 @@ class _Student:
             self.restart()
             return True
         self.good.append(code)
-        return bool(outcome.get("ok"))
+        return bool(outcome.get(protocol.OK))
 
     def restart(self) -> None:
         """A fresh worker with the cells that ran before replayed; a cell that now loops or crashes is dropped
-        and the replay starts over without it."""
+        and the replay starts over without it. Nothing is started once the budget is spent."""
         self.session.kill()
-        while True:
+        while not self.out_of_time():
             self.session = self._start()
             for code in list(self.good):
                 try:
@@ -151,50 +180,123 @@ class _Student:
         self.session.kill()
 
 
-def run_test(test: TestCell, setup: dict, student: _Student, settings: Settings) -> TestResult:
-    """Run one test cell here, with the student's names as proxies; its verdict."""
-    namespace = dict(setup)
+def _rules(setup: dict, name: str) -> NameRules:
+    """How the lesson lets the grader use the student's ``name`` (its exercise set declares it)."""
+    exercises = setup.get("exercises")
+    return exercises.rules(name) if hasattr(exercises, "rules") else NameRules(name)
+
+
+def _fetch_names(test: TestCell, setup: dict, student: _Student, namespace: dict) -> TestResult | None:
+    """Put the student's names that ``test`` uses into ``namespace``; a verdict when one cannot be had."""
+    if student.out_of_time():
+        return _verdict(test, "timeout", messages.OUT_OF_BUDGET.format(seconds=student.settings.budget))
     for name in test.names_used(set(setup)):
         try:
-            namespace[name] = student.session.get(name)
+            namespace[name] = student.session.get(name, _rules(setup, name))
         except NameError as missing:
-            return TestResult(test.grade_id, "error", 0.0, test.points, str(missing))
-        except (SandboxTimeout, SandboxCrashed) as problem:
+            return _verdict(test, "error", str(missing))
+        except SandboxTimeout as problem:
             student.restart()
-            return TestResult(test.grade_id, "crashed", 0.0, test.points, str(problem))
+            return _verdict(test, "timeout", str(problem))
+        except SandboxCrashed as problem:
+            student.restart()
+            return _verdict(test, "error" if isinstance(problem, ProtocolError) else "crashed", str(problem))
+        except Exception as error:  # noqa: BLE001 -- the student's object failed to be handed over
+            return _verdict(test, "error", messages.ERROR.format(error=_student_words(error)))
+    return None
+
+
+def _verdict(test: TestCell, status: str, message: str) -> TestResult:
+    return TestResult(test.grade_id, status, 0.0, test.points, message)
+
+
+def _run_part(code, test: TestCell, namespace: dict, student: _Student, settings: Settings,
+              hidden: bool) -> TestResult | None:
+    """Run one part of a test here, with the student's names as proxies; a verdict if it fails, else None.
+
+    In a hidden part, nothing that came from the student's code reaches the message (an exception's text
+    could carry the hidden inputs it was given): only the kind of exception and the test's own words.
+    """
     session = student.session
-    session.deadline = time.monotonic() + settings.test_timeout
+    if student.out_of_time():
+        return _verdict(test, "timeout", messages.OUT_OF_BUDGET.format(seconds=settings.budget))
+    session.deadline = min(student.deadline, time.monotonic() + wall_backstop(settings.test_timeout,
+                                                                              settings.wall_grace))
+    session.test_cpu = (session.cpu_seconds(), settings.test_timeout)
     try:
         # A check's printed verdict is not parsed, only its result; layers are screened along random directions
         # first (each evaluation is a round trip to the sandbox), element by element only to diagnose an error.
         with contextlib.redirect_stdout(io.StringIO()), screening():
-            exec(test.code(), namespace)  # noqa: S102 -- the master's
+            exec(code, namespace)  # noqa: S102 -- the master's
             session.flush()  # a parameter write still owed its answer: its error counts too
     except CheckFailed as failed:
-        result = failed.result
-        return TestResult(test.grade_id, result.status, 0.0, test.points, result.message)
+        return _verdict(test, failed.result.status, failed.result.message)
     except SandboxTimeout as timeout:
         student.restart()
-        return TestResult(test.grade_id, "timeout", 0.0, test.points, str(timeout))
+        return _verdict(test, "timeout", str(timeout))
     except SandboxCrashed as crash:
         student.restart()
-        return TestResult(test.grade_id, "crashed", 0.0, test.points, str(crash))
+        return _verdict(test, "error" if isinstance(crash, ProtocolError) else "crashed", str(crash))
     except NotImplementedError:
-        return TestResult(test.grade_id, "not attempted", 0.0, test.points, messages.NOT_ATTEMPTED)
+        return _verdict(test, "not attempted", messages.NOT_ATTEMPTED)
+    except (NotPlainData, ChangedArgument) as misuse:  # the grader's own words
+        return _verdict(test, "failed", str(misuse))
     except AssertionError as failure:
+        if getattr(failure, "from_student", False):  # the student's code raised it: not the test's words
+            return _verdict(test, "error", _raised(failure, hidden))
         text = str(failure).strip()
         # a bare assert of a hidden test says nothing; its source is never shown
-        return TestResult(test.grade_id, "failed", 0.0, test.points, text if text else messages.HIDDEN_FAILED)
-    except NameError as missing:
-        return TestResult(test.grade_id, "error", 0.0, test.points, str(missing))
+        return _verdict(test, "failed", text if text else messages.HIDDEN_FAILED)
     except Exception as error:  # noqa: BLE001 -- any other error of the student's code is a verdict
-        kind = error.args[0] if isinstance(error, StudentError) and error.args else f"{type(error).__name__}: {error}"
-        message = messages.ERROR.format(error=str(kind)[:500])
-        line = getattr(error, "student_line", None)
-        return TestResult(test.grade_id, "error", 0.0, test.points, message + (f" (at: {line})" if line else ""))
+        if getattr(error, "from_student", False):
+            return _verdict(test, "error", _raised(error, hidden))
+        if hidden:  # raised here, by the test, on what the student's code returned
+            return _verdict(test, "error", messages.HIDDEN_FAILED_AT.format(error=type(error).__name__))
+        return _verdict(test, "error", messages.ERROR.format(error=f"{type(error).__name__}: {str(error)[:500]}"))
     finally:
-        session.deadline = None
-    return TestResult(test.grade_id, "passed", test.points, test.points, messages.PASSED)
+        session.deadline, session.test_cpu = student.deadline, None
+    return None
+
+
+def _raised(error: BaseException, hidden: bool) -> str:
+    """The message for an exception the student's code raised: in full for a visible case, by kind for a hidden
+    one (a built-in exception by its name, any other as "an exception of your own")."""
+    if hidden:
+        kind = f"`{type(error).__name__}`" if not isinstance(error, StudentError) else "an exception of your own"
+        return messages.HIDDEN_RAISED.format(kind=kind)
+    message = messages.ERROR.format(error=_student_words(error))
+    line = getattr(error, "student_line", None)
+    return message + (f" (at: {line})" if line else "")
+
+
+def _student_words(error: BaseException) -> str:
+    if isinstance(error, StudentError) and error.args:
+        return str(error.args[0])[:500]
+    return f"{type(error).__name__}: {str(error)[:500]}"
+
+
+def grade_tests(master: Master, setup: dict, student: _Student, settings: Settings) -> list[TestResult]:
+    """Every test of ``master``: first the visible part of each, then the hidden parts of those still passing."""
+    namespaces, verdicts, generations = {}, {}, {}
+    for test in master.tests:
+        visible, _ = test.compiled_parts()
+        namespace = dict(setup)
+        verdict = _fetch_names(test, setup, student, namespace)
+        generations[test.grade_id] = student.generation
+        if verdict is None:
+            verdict = _run_part(visible, test, namespace, student, settings, hidden=False)
+        namespaces[test.grade_id], verdicts[test.grade_id] = namespace, verdict
+    for test in master.tests:
+        if verdicts[test.grade_id] is not None or not test.parts()[1].strip():
+            continue
+        namespace = namespaces[test.grade_id]
+        if generations[test.grade_id] != student.generation:  # a new worker since: its objects, not the old ones
+            verdicts[test.grade_id] = _fetch_names(test, setup, student, namespace)
+            if verdicts[test.grade_id] is not None:
+                continue
+        verdicts[test.grade_id] = _run_part(test.compiled_parts()[1], test, namespace, student, settings, hidden=True)
+    return [verdicts[test.grade_id] or TestResult(test.grade_id, "passed", test.points, test.points, messages.PASSED)
+            for test in master.tests]
 
 
 def trusted_setup(master: Master) -> dict:
@@ -213,7 +315,7 @@ def grade_notebook(nb: dict, master: Master, server: WarmServer,
     setup = trusted_setup(master) if setup is None else setup
     student = _Student(server, student_cells(nb), settings, grade)
     try:
-        grade.tests = [run_test(test, setup, student, settings) for test in master.tests]
+        grade.tests = grade_tests(master, setup, student, settings)
     finally:
         student.close()
     grade.seconds = time.perf_counter() - start

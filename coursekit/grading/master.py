@@ -26,6 +26,31 @@ class TestCell:
         """The test, compiled (once per process)."""
         return _compiled(self.source, f"<test {self.grade_id}>")
 
+    def parts(self) -> tuple[str, str]:
+        """(visible, hidden): the lines a learner sees in the exercise, and those between the hidden-test markers.
+
+        The grader runs every test's visible part before any hidden part, so that nothing a hidden part sends to
+        the student's code can come back in the message of a visible one.
+        """
+        visible, hidden, inside = [], [], False
+        for line in self.source.splitlines():
+            marker = line.strip().upper()
+            if marker == HIDDEN_BEGIN:
+                inside = True
+            elif marker == HIDDEN_END:
+                inside = False
+            else:
+                (hidden if inside else visible).append(line)
+        return "\n".join(visible), "\n".join(hidden)
+
+    def compiled_parts(self) -> tuple:
+        """The two parts, compiled (once per process)."""
+        visible, hidden = self.parts()
+        return _compiled(visible, f"<test {self.grade_id}>"), _compiled(hidden, f"<hidden test {self.grade_id}>")
+
+
+HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+
 
 @functools.lru_cache(maxsize=512)
 def _compiled(source: str, filename: str):
@@ -66,7 +91,8 @@ class Master:
     lesson: str
     setup: str
     tests: tuple[TestCell, ...]
-    cell_timeout: float | None = None  # seconds a student cell may run, when the master says (metadata)
+    cell_timeout: float | None = None  # CPU seconds a student cell may use, when the master says (metadata)
+    budget: float | None = None  # wall-clock seconds the whole grading of a submission may take, when it says
 
     @property
     def max_points(self) -> float:
@@ -101,9 +127,13 @@ def load_master(path: Path | str) -> Master:
             started = True
         elif not started:
             setup.append(source)
-    declared = nb.get("metadata", {}).get("coursekit", {}).get("cell_timeout")
-    return Master(path.stem, "\n\n".join(setup), tuple(tests),
-                  float(declared) if isinstance(declared, (int, float)) and declared > 0 else None)
+    declared = nb.get("metadata", {}).get("coursekit", {})
+    return Master(path.stem, "\n\n".join(setup), tuple(tests), _seconds(declared.get("cell_timeout")),
+                  _seconds(declared.get("submission_budget")))
+
+
+def _seconds(value) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else None
 
 
 def load_masters(folder: Path | str) -> dict[str, Master]:

@@ -1,11 +1,16 @@
 """Every sentence the grader writes into a report, in one place for translation."""
 
 NOT_DEFINED = "`{name}` is not defined"
-TIMEOUT = "stopped after {seconds:g} s (an infinite loop, or code far too slow)"
+TIMEOUT = "stopped after {seconds:g} s of computing (an infinite loop, or code far too slow)"
+WALL_TIMEOUT = "stopped after waiting {seconds:g} s for an answer (code that sleeps, waits or loops)"
+OUT_OF_BUDGET = "not run: the submission used up its time budget of {seconds:g} s"
+PROTOCOL_ERROR = "your code sent the grader something it cannot read ({problem}); it was stopped"
+NOT_PLAIN_DATA = ("your code gave a {kind} where a plain value (a number, an array, a tuple of those) is "
+                  "needed; return plain values")
+CHANGED_ARGUMENT = ("{what} changed its argument {position} in place; leave the caller's data as it is and "
+                    "return new values")
+HIDDEN_RAISED = "a hidden case raised {kind}"
 CRASHED = "the student's code ended its own process (os._exit, a signal, or a resource limit)"
-NO_COMPARISON = "a student object cannot be compared with ==; compare plain values it returns"
-NO_TRUTH = "the truth value of a student object is not used in grading"
-NO_HASH = "student objects cannot be hashed"
 PASSED = "passed"
 HIDDEN_FAILED = "a hidden test failed"
 HIDDEN_FAILED_AT = "a hidden test failed: {error}"

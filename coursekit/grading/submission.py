@@ -1,9 +1,8 @@
-"""Submissions: the learner's notebook plus a small manifest, packed by `submit`, read back by the grader.
+"""Submission files, as the learner makes them: ``submit()`` in a notebook, or ``coursekit submit``.
 
 A submission file is a zip holding ``manifest.json`` (lesson, student, UTC time, the notebook's
-content hash, coursekit version) and ``notebook.ipynb``. The grader also takes bare notebooks,
-folders, and zips of many submissions (as a learning platform exports them); every input that
-cannot be read is *rejected* with its reason, never skipped.
+content hash, coursekit version) and ``notebook.ipynb``. The grader reads them back (with bare
+notebooks, folders and a platform's zips of many) in ``intake``.
 """
 
 from __future__ import annotations
@@ -11,17 +10,19 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import hashlib
-import io
 import json
 import os
 import re
 import time
 import zipfile
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import coursekit
+from coursekit.grading.notebook_json import NotASubmission, parse_notebook
+from coursekit.grading.student_ids import normalize_student_id
+
+__all__ = ["MANIFEST", "NOTEBOOK", "SUFFIX", "NotASubmission", "names_in_file_name", "pack", "parse_notebook",
+           "student_id", "submit", "visible_checks"]
 
 MANIFEST, NOTEBOOK = "manifest.json", "notebook.ipynb"
 SUFFIX = ".submission.zip"
@@ -29,165 +30,47 @@ STUDENT_ENV = "COURSEKIT_STUDENT"
 STUDENT_FILE = Path.home() / ".config" / "coursekit" / "student"
 
 
-class NotASubmission(ValueError):
-    """An input that cannot be graded, with the reason in plain words."""
-
-
-@dataclass
-class Submission:
-    """One learner's notebook as received."""
-
-    source: str                 # where it came from (a path, or path!member for a zip)
-    raw: bytes                  # the bytes as received: what the gradebook stores
-    notebook: dict
-    lesson: str | None
-    student: str
-    manifest: dict = field(default_factory=dict)
-
-    @property
-    def content_hash(self) -> str:
-        return hashlib.sha256(self.raw).hexdigest()
-
-
-@dataclass
-class Rejected:
-    """An input the grader could not read; recorded with its reason."""
-
-    source: str
-    raw: bytes
-    reason: str
-
-    @property
-    def content_hash(self) -> str:
-        return hashlib.sha256(self.raw).hexdigest()
-
-
-# ---------------------------------------------------------------- reading
-def parse_notebook(raw: bytes) -> dict:
-    """The notebook in ``raw`` as plain JSON data (version 4, any minor; version 3 converted); NotASubmission if not.
-
-    Parsed with ``json`` alone: importing nbformat costs over a second, which a single grading would feel.
-    """
-    if not raw.strip():
-        raise NotASubmission("the file is empty")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise NotASubmission(f"not UTF-8 text (byte {error.start})") from error
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise NotASubmission(f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}") from error
-    if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
-        raise NotASubmission("valid JSON, but not a Jupyter notebook (no cells)")
-    if "worksheets" in data:  # nbformat 3: let nbformat convert it
-        import nbformat
-        try:
-            data = json.loads(nbformat.writes(nbformat.reads(text, as_version=4)))
-        except Exception as error:
-            raise NotASubmission(f"a malformed notebook: {str(error)[:200]}") from error
-    cells = data.get("cells")
-    if not isinstance(cells, list) or not all(isinstance(cell, dict) for cell in cells):
-        raise NotASubmission("a malformed notebook: its cells are not a list of cells")
-    for cell in cells:
-        if isinstance(cell.get("source"), list):
-            cell["source"] = "".join(map(str, cell["source"]))
-        if not isinstance(cell.get("metadata", {}), dict):
-            cell["metadata"] = {}
-    return data
-
-
-def _from_name(name: str) -> tuple[str | None, str]:
-    """(lesson, student) read off a file name like ``01_chain_rule--ada.ipynb`` or ``01_chain_rule.ipynb``."""
-    stem = Path(name).name.removesuffix(SUFFIX).removesuffix(".ipynb").removesuffix(".zip")
-    lesson, _, student = stem.partition("--")
-    return (lesson if re.fullmatch(r"\d\d_\w+", lesson) else None), (student or stem)
-
-
-def _submission(source: str, raw: bytes) -> Submission | Rejected:
-    try:
-        if raw[:4] == b"PK\x03\x04":
-            with zipfile.ZipFile(io.BytesIO(raw)) as archive:
-                manifest = json.loads(archive.read(MANIFEST).decode("utf-8"))
-                notebook_raw = archive.read(NOTEBOOK)
-            if not isinstance(manifest, dict):
-                raise NotASubmission("its manifest is not a JSON object")
-            nb = parse_notebook(notebook_raw)
-            lesson, student = _from_name(source)
-            return Submission(source, raw, nb, str(manifest.get("lesson") or lesson or "") or None,
-                              str(manifest.get("student") or student), manifest)
-        nb = parse_notebook(raw)
-        lesson, student = _from_name(source)
-        return Submission(source, raw, nb, lesson, student)
-    except NotASubmission as error:
-        return Rejected(source, raw, str(error))
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, UnicodeDecodeError) as error:
-        return Rejected(source, raw, f"not a submission file: {error}")
-
-
-def read_submissions(path: Path | str) -> Iterator[Submission | Rejected]:
-    """Every submission in a file, a folder (recursively), or a zip of many."""
-    path = Path(path)
-    if path.is_dir():
-        for child in sorted(path.rglob("*")):
-            if child.is_file() and (child.suffix in (".ipynb", ".zip") or child.name.endswith(SUFFIX)):
-                yield from read_submissions(child)
-        return
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        yield Rejected(str(path), b"", f"cannot read the file: {error.strerror}")
-        return
-    if raw[:4] == b"PK\x03\x04":
-        try:
-            with zipfile.ZipFile(io.BytesIO(raw)) as archive:
-                names = archive.namelist()
-                if MANIFEST not in names:  # a zip of many submissions
-                    for member in sorted(names):
-                        if member.endswith((".ipynb", ".zip")) and not member.endswith("/"):
-                            yield _submission(f"{path}!{member}", archive.read(member))
-                    return
-        except zipfile.BadZipFile as error:
-            yield Rejected(str(path), raw, f"a damaged zip file: {error}")
-            return
-    yield _submission(str(path), raw)
-
-
-def identify_lesson(submission: Submission, lessons: dict[str, set[str]]) -> str | None:
-    """The lesson of a submission: its manifest or file name, else the master sharing most grade_ids."""
-    if submission.lesson in lessons:
-        return submission.lesson
-    ids = {(cell.get("metadata") or {}).get("nbgrader", {}).get("grade_id")
-           for cell in submission.notebook.get("cells", [])}
-    best = max(lessons, key=lambda name: len(lessons[name] & ids), default=None)
-    return best if best is not None and lessons[best] & ids else None
-
-
 # ---------------------------------------------------------------- packing (the learner's side)
 def student_id(explicit: str | None = None) -> str:
-    """The learner's id: the argument, else $COURSEKIT_STUDENT, else ~/.config/coursekit/student."""
+    """The learner's id: the argument, else $COURSEKIT_STUDENT, else ~/.config/coursekit/student; InvalidStudentId
+    (a NotASubmission) saying what is wrong when it is not a valid id (see ``student_ids``)."""
     if explicit:
-        return explicit
+        return normalize_student_id(explicit)
     if os.environ.get(STUDENT_ENV):
-        return os.environ[STUDENT_ENV]
+        return normalize_student_id(os.environ[STUDENT_ENV])
     if STUDENT_FILE.exists():
-        return STUDENT_FILE.read_text(encoding="utf-8").strip()
+        return normalize_student_id(STUDENT_FILE.read_text(encoding="utf-8").strip())
     raise NotASubmission(f"who is submitting? pass student='your id', set ${STUDENT_ENV}, or write it to "
                          f"{STUDENT_FILE}")
 
 
+def names_in_file_name(name: str) -> tuple[str | None, str]:
+    """(lesson, student) read off a file name like ``01_chain_rule--ada.ipynb`` or ``01_chain_rule.ipynb`` (whose
+    student is then its whole stem); the lesson is None when the name does not start with one."""
+    stem = name
+    for suffix in (SUFFIX, ".ipynb", ".zip"):
+        if stem.lower().endswith(suffix):
+            stem = stem[:-len(suffix)]
+    lesson, _, student = stem.partition("--")
+    return (lesson if re.fullmatch(r"\d\d_\w+", lesson) else None), (student or stem)
+
+
 def pack(notebook: Path | str, student: str, outbox: Path | str = "outbox") -> Path:
-    """Write the submission file for ``notebook`` into ``outbox``; returns its path."""
+    """Write the submission file for ``notebook`` into ``outbox``; returns its path.
+
+    NotASubmission, with the reason, for an invalid student id or a notebook the grader would reject.
+    """
+    student = normalize_student_id(student)
     notebook = Path(notebook)
     raw = notebook.read_bytes()
     parse_notebook(raw)  # refuse to pack something the grader would reject
-    lesson = _from_name(notebook.name)[0] or notebook.stem
+    lesson = names_in_file_name(notebook.name)[0] or notebook.stem
     now = dt.datetime.now(dt.UTC)
     manifest = {"lesson": lesson, "student": student, "submitted_at": now.isoformat(timespec="seconds"),
                 "notebook_sha256": hashlib.sha256(raw).hexdigest(), "coursekit_version": coursekit.__version__}
     outbox = Path(outbox)
     outbox.mkdir(parents=True, exist_ok=True)
-    target = outbox / f"{lesson}--{re.sub(r'[^A-Za-z0-9_.-]', '_', student)}{SUFFIX}"
+    target = outbox / f"{lesson}--{student}{SUFFIX}"  # a valid id is safe in a file name: no separator, no leading dot
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
         archive.writestr(NOTEBOOK, raw)
@@ -253,8 +136,8 @@ def submit(notebook: str | None = None, student: str | None = None, outbox: str 
     path = Path(notebook) if notebook else _current_notebook()
     if path is None:
         raise NotASubmission("which notebook? call submit('exercises/01_chain_rule.ipynb')")
+    who = student_id(student)  # before anything else: an invalid id is the learner's to fix first
     saved = _save_in_the_front_end(path)
-    who = student_id(student)
     try:
         from IPython import get_ipython
         shell = get_ipython()

@@ -15,6 +15,7 @@ import json
 import socket
 import struct
 import sys
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -29,17 +30,34 @@ class WireError(Exception):
 
 
 # ---------------------------------------------------------------- framing
-def send(sock: socket.socket, message: dict) -> None:
-    """Send one message (a JSON object) with a 4-byte length prefix."""
+def send(sock: socket.socket, message: dict, deadline: float | None = None) -> None:
+    """Send one message (a JSON object) with a 4-byte length prefix; TimeoutError past ``deadline``
+    (time.monotonic), which no progress extends."""
     data = json.dumps(message, allow_nan=True, separators=(",", ":")).encode("utf-8")
     if len(data) > MAX_MESSAGE:
         raise WireError(f"message of {len(data):,} bytes exceeds the limit of {MAX_MESSAGE:,}")
-    sock.sendall(struct.pack("!I", len(data)) + data)
+    data = struct.pack("!I", len(data)) + data
+    if deadline is None:
+        sock.settimeout(None)
+        sock.sendall(data)
+        return
+    view = memoryview(data)
+    while view:
+        sock.settimeout(_left(deadline))
+        view = view[sock.send(view):]
 
 
-def _read_exactly(sock: socket.socket, size: int) -> bytes:
+def _left(deadline: float) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("the deadline passed")
+    return left
+
+
+def _read_exactly(sock: socket.socket, size: int, deadline: float | None) -> bytes:
     chunks, left = [], size
     while left:
+        sock.settimeout(None if deadline is None else _left(deadline))
         chunk = sock.recv(min(left, 1 << 20))
         if not chunk:
             raise EOFError("the other side closed the connection")
@@ -48,12 +66,17 @@ def _read_exactly(sock: socket.socket, size: int) -> bytes:
     return b"".join(chunks)
 
 
-def receive(sock: socket.socket) -> dict:
-    """Receive one message; EOFError when the other side is gone."""
-    (size,) = struct.unpack("!I", _read_exactly(sock, 4))
+def receive(sock: socket.socket, deadline: float | None = None) -> dict:
+    """Receive one message; EOFError when the other side is gone, TimeoutError past ``deadline`` (time.monotonic,
+    for the whole message: a sender that trickles bytes gains nothing), WireError when it is not a message."""
+    (size,) = struct.unpack("!I", _read_exactly(sock, 4, deadline))
     if size > MAX_MESSAGE:
         raise WireError(f"incoming message of {size:,} bytes exceeds the limit")
-    message = json.loads(_read_exactly(sock, size).decode("utf-8"))
+    raw = _read_exactly(sock, size, deadline)
+    try:
+        message = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise WireError(f"not a message ({type(error).__name__})") from error
     if not isinstance(message, dict):
         raise WireError("a message must be a JSON object")
     return message
@@ -148,32 +171,96 @@ def _sympy_text(value) -> str | None:
     return None
 
 
-def parse_sympy(text: str):
-    """Rebuild a SymPy expression from its srepr, calling only SymPy's own constructors.
+# What a SymPy expression from the sandbox may hold, so that nothing the grader does with it (simplify, diff,
+# lambdify) can run away: the constructors of elementary calculus only (no factorial, no big-number functions),
+# integers of at most a million, numeric exponents of at most 64 whose product along any path stays at most 1,024
+# (x**64**64 would expand to a polynomial of degree 4,096), and at most 2,000 nodes.
+SYMPY_NAMES = frozenset({
+    "Symbol", "Dummy", "Integer", "Rational", "Float", "Half", "One", "Zero", "NegativeOne", "Pi", "pi", "E", "I",
+    "oo", "zoo", "nan", "true", "false", "Exp1",
+    "ImaginaryUnit", "Infinity", "NegativeInfinity", "ComplexInfinity", "NaN", "BooleanTrue", "BooleanFalse",
+    "Add", "Mul", "Pow", "exp", "log", "sqrt", "sin", "cos", "tan", "cot", "sec", "csc", "asin", "acos", "atan",
+    "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "Abs", "sign", "Max", "Min", "Heaviside",
+    "Piecewise", "ExprCondPair", "Function", "Derivative", "Tuple", "StrictGreaterThan", "StrictLessThan",
+    "GreaterThan", "LessThan", "Equality", "Unequality", "And", "Or", "Not"})
+SYMPY_MAX_TEXT, SYMPY_MAX_NODES, SYMPY_MAX_INTEGER = 100_000, 2_000, 10**6
+SYMPY_MAX_EXPONENT, SYMPY_MAX_DEGREE = 64, 1_024
 
-    The text is parsed (ast), never evaluated: every call must name a SymPy class or function,
-    every argument must be a literal or such a call.
+
+def parse_sympy(text: str):
+    """Rebuild a SymPy expression from its srepr, calling only SymPy's own constructors, within SYMPY_* bounds.
+
+    The text is parsed (ast), never evaluated: every call must name a constructor of SYMPY_NAMES, every argument
+    must be a small literal or such a call. Built unevaluated, so that even the bounds cost nothing to check.
     """
     import sympy
 
-    def build(node):
-        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str, bool)) or (
-                isinstance(node, ast.Constant) and node.value is None):
+    if len(text) > SYMPY_MAX_TEXT:
+        raise WireError("expression too long")
+    try:
+        tree = ast.parse(text, mode="eval").body
+    except (SyntaxError, RecursionError, MemoryError, ValueError) as error:
+        raise WireError("not a SymPy srepr") from error
+    nodes = 0
+
+    def build(node, degree: int):
+        nonlocal nodes
+        nodes += 1
+        if nodes > SYMPY_MAX_NODES:
+            raise WireError("expression too large")
+        if isinstance(node, ast.Constant) and (node.value is None or isinstance(node.value, (bool, float))):
+            return node.value
+        if isinstance(node, ast.Constant) and isinstance(node.value, int):
+            if abs(node.value) > SYMPY_MAX_INTEGER:
+                raise WireError("a number in the expression is too large")
+            return node.value
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if len(node.value) > 100:
+                raise WireError("a name in the expression is too long")
             return node.value
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
-            return -node.operand.value
+            return -build(node.operand, degree)
         if isinstance(node, ast.Tuple):
-            return tuple(build(item) for item in node.elts)
+            return tuple(build(item, degree) for item in node.elts)
         if isinstance(node, ast.Name):
             return _sympy_name(sympy, node.id)
         if isinstance(node, ast.Call):
-            func = build(node.func) if isinstance(node.func, ast.Call) else _sympy_name(sympy, _call_name(node))
-            return func(*[build(arg) for arg in node.args], **{kw.arg: build(kw.value) for kw in node.keywords})
-        raise WireError(f"not a SymPy srepr: {ast.dump(node)[:60]}")
+            func = build(node.func, degree) if isinstance(node.func, ast.Call) else \
+                _sympy_name(sympy, _call_name(node))
+            args = node.args
+            if func is sympy.Pow and len(args) == 2:
+                degree *= max(1, _exponent(args[1]))
+                if degree > SYMPY_MAX_DEGREE:
+                    raise WireError("the expression's powers are too high")
+            return func(*[build(arg, degree) for arg in args],
+                        **{kw.arg: build(kw.value, degree) for kw in node.keywords if kw.arg})
+        raise WireError(f"not a SymPy srepr: {type(node).__name__}")
 
-    if len(text) > 1_000_000:
-        raise WireError("expression too long")
-    return build(ast.parse(text, mode="eval").body)
+    try:
+        with sympy.evaluate(False):
+            return build(tree, 1)
+    except RecursionError as error:
+        raise WireError("expression nested too deeply") from error
+    except (TypeError, ValueError, AttributeError) as error:
+        raise WireError(f"not a SymPy expression: {type(error).__name__}") from error
+
+
+def _exponent(node) -> int:
+    """The size of a numeric exponent written in srepr (Integer(5), Rational(1, 2), Float('3.0', ...)), else 1;
+    WireError past SYMPY_MAX_EXPONENT."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.args:
+        first = node.args[0]
+        value = first.value if isinstance(first, ast.Constant) else None
+        if isinstance(first, ast.UnaryOp) and isinstance(first.operand, ast.Constant):
+            value = first.operand.value
+        try:
+            size = abs(int(float(value))) if value is not None else 1
+        except (TypeError, ValueError, OverflowError):
+            size = SYMPY_MAX_EXPONENT + 1
+        if size > SYMPY_MAX_EXPONENT:
+            raise WireError("an exponent in the expression is too large")
+        return size
+    return 1
 
 
 def _call_name(node: ast.Call) -> str:
@@ -183,11 +270,6 @@ def _call_name(node: ast.Call) -> str:
 
 
 def _sympy_name(sympy, name: str):
-    if name.startswith("_") or not hasattr(sympy, name):
-        raise WireError(f"{name!r} is not a SymPy name")
-    obj = getattr(sympy, name)
-    if isinstance(obj, type) and issubclass(obj, sympy.Basic) or isinstance(obj, sympy.Basic) or obj is sympy.Function:
-        return obj
-    if isinstance(obj, sympy.FunctionClass):
-        return obj
-    raise WireError(f"{name!r} is not a SymPy constructor")
+    if name not in SYMPY_NAMES or not hasattr(sympy, name):
+        raise WireError(f"{name!r} is not one of the SymPy constructors the grader accepts")
+    return getattr(sympy, name)

@@ -16,6 +16,8 @@ from coursekit.feedback import Exercise, ExerciseSet, Mistake
 from coursekit.gradcheck import numerical_gradient
 
 exercises = ExerciseSet("02 Computation graphs")
+# The grader's tests build graphs with the learner's Value objects and plain numbers (1 + v * 2).
+exercises.declare("Value", arithmetic=True)
 
 # ---------------------------------------------------------------- 1. local gradients by hand
 POINTS = [(3.0, 1.0), (-2.0, 0.5), (0.3, -4.0), (1.5, 1.5)]

@@ -1,5 +1,6 @@
 """A warm sandbox server shared by the grading tests of one test process, and helpers to build submissions."""
 
+import copy
 import os
 from pathlib import Path
 
@@ -45,6 +46,23 @@ def server():
         yield warm
 
 
+@pytest.fixture()
+def session_for(server):
+    """A function that starts a worker, runs ``code`` in it and returns the session (killed after the test)."""
+    started = []
+
+    def start(code: str, cpu_limit: float = 5.0):
+        session = server.session(cpu_limit)
+        started.append(session)
+        outcome = session.run_cell(code, cpu_limit)
+        assert outcome["ok"], outcome
+        return session
+
+    yield start
+    for session in started:
+        session.kill()
+
+
 def solution(lesson: str) -> nbformat.NotebookNode:
     return read_notebook(ROOT / "solutions" / f"{lesson}.ipynb")
 
@@ -55,3 +73,19 @@ def grade(server, nb, lesson: str, settings: Settings = FAST):
 
 def by_id(graded) -> dict:
     return {test.grade_id: test for test in graded.tests}
+
+
+def with_cell(lesson: str, code: str, at: int = 1) -> nbformat.NotebookNode:
+    """The lesson's solution with one more code cell at position ``at``."""
+    nb = copy.deepcopy(solution(lesson))
+    nb.cells.insert(at, nbformat.v4.new_code_cell(code, id=f"added-{at}"))
+    return nb
+
+
+def replacing(lesson: str, grade_id: str, code: str) -> nbformat.NotebookNode:
+    """The lesson's solution with the cell of ``grade_id`` holding ``code`` instead."""
+    nb = copy.deepcopy(solution(lesson))
+    for cell in nb.cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
+            cell.source = code
+    return nb

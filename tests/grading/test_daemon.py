@@ -11,7 +11,7 @@ from conftest import MASTERS, ROOT
 from coursekit.cli import main
 from coursekit.grading import daemon
 from coursekit.grading.client import WarmServer
-from coursekit.grading.sandbox import Limits
+from coursekit.grading.protections import Limits
 
 pytestmark = pytest.mark.slow  # starts, kills and stops sandbox servers
 

@@ -1,11 +1,9 @@
 """A corpus of hostile submissions: the grader survives, the hostile part scores 0, the honest parts score normally."""
 
-import copy
-
 import nbformat
 import pytest
 
-from conftest import LIMITED, MASTERS, ROOT, by_id, grade, solution
+from conftest import LIMITED, MASTERS, ROOT, by_id, grade, replacing, solution, with_cell
 from coursekit.assignment.notebooks import write_notebook
 from coursekit.grading.batch import grade_paths
 from coursekit.grading.client import WarmServer
@@ -15,20 +13,6 @@ pytestmark = pytest.mark.slow  # a sandbox server, and submissions that run into
 
 LESSON = "07_efficiency"
 TESTS = ("numerical_passes_test", "chain_multiplications_test", "mlp_jvp_test")
-
-
-def with_cell(code: str, at: int = 1):
-    nb = copy.deepcopy(solution(LESSON))
-    nb.cells.insert(at, nbformat.v4.new_code_cell(code, id=f"hostile-{at}"))
-    return nb
-
-
-def replacing(grade_id: str, code: str):
-    nb = copy.deepcopy(solution(LESSON))
-    for cell in nb.cells:
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
-            cell.source = code
-    return nb
 
 
 def assert_only(graded, hostile: dict[str, str]):
@@ -64,13 +48,13 @@ CELL_ATTACKS = {
 
 @pytest.mark.parametrize("attack", sorted(CELL_ATTACKS))
 def test_a_hostile_cell_is_contained_and_the_honest_answers_still_count(server, attack):
-    graded = grade(server, with_cell(CELL_ATTACKS[attack], at=2), LESSON, LIMITED)
+    graded = grade(server, with_cell(LESSON, CELL_ATTACKS[attack], at=2), LESSON, LIMITED)
     assert_only(graded, {})
 
 
 @pytest.mark.parametrize("attack", ["infinite loop in a cell", "os._exit()"])
 def test_a_cell_that_loops_or_dies_is_reported(server, attack):
-    graded = grade(server, with_cell(CELL_ATTACKS[attack], at=2), LESSON, LIMITED)
+    graded = grade(server, with_cell(LESSON, CELL_ATTACKS[attack], at=2), LESSON, LIMITED)
     assert graded.cell_problems and "cell" in graded.cell_problems[0]
 
 
@@ -81,14 +65,14 @@ def test_a_cell_that_loops_or_dies_is_reported(server, attack):
     ("raise SystemExit", "error"),
 ])
 def test_a_hostile_function_costs_only_its_own_test(server, body, status):
-    graded = grade(server, replacing("numerical_passes", NUMERICAL.format(body=body)), LESSON, LIMITED)
+    graded = grade(server, replacing(LESSON, "numerical_passes", NUMERICAL.format(body=body)), LESSON, LIMITED)
     assert_only(graded, {"numerical_passes_test": status})
 
 
 def test_a_function_slow_on_one_hidden_case_times_out_that_test_only(server):
     body = ("import time\n    if n_params == 3:\n        time.sleep(10)\n"
             "    return 2 * n_params if method == 'central' else n_params + 1")
-    graded = grade(server, replacing("numerical_passes", NUMERICAL.format(body=body)), LESSON, LIMITED)
+    graded = grade(server, replacing(LESSON, "numerical_passes", NUMERICAL.format(body=body)), LESSON, LIMITED)
     assert_only(graded, {"numerical_passes_test": "timeout"})
 
 
@@ -99,7 +83,7 @@ def test_a_function_slow_on_one_hidden_case_times_out_that_test_only(server):
 ])
 def test_an_object_that_lies_about_equality_or_its_value_gets_nothing(server, liar):
     code = liar + "\n\ndef numerical_passes(n_params, method):\n    return Liar()\n"
-    graded = grade(server, replacing("numerical_passes", code), LESSON)
+    graded = grade(server, replacing(LESSON, "numerical_passes", code), LESSON)
     assert_only(graded, {"numerical_passes_test": by_id(graded)["numerical_passes_test"].status})
     assert by_id(graded)["numerical_passes_test"].status in ("failed", "error")
 
@@ -111,7 +95,7 @@ def landlock_active(graded) -> bool:
 def test_the_course_folder_is_not_readable_from_the_sandbox(server):
     steal = (f"import json\nSECRET = open({str(ROOT / 'solutions' / (LESSON + '.ipynb'))!r}).read()\n"
              "def numerical_passes(n_params, method):\n    return SECRET")
-    graded = grade(server, replacing("numerical_passes", steal), LESSON)
+    graded = grade(server, replacing(LESSON, "numerical_passes", steal), LESSON)
     if not landlock_active(graded):
         pytest.skip("this kernel offers no Landlock; the report says so (checked in test_grading_e2e)")
     assert by_id(graded)["numerical_passes_test"].status == "error"
@@ -125,7 +109,7 @@ def test_the_gradebook_and_output_folder_cannot_be_written(server, tmp_path):
     book.write_bytes(b"original")
     attack = (f"for path in [{str(book)!r}, {str(out / 'fake.csv')!r}]:\n"
               "    try:\n        open(path, 'w').write('hacked')\n    except OSError as error:\n        print(error)")
-    graded = grade(server, with_cell(attack, at=2), LESSON)
+    graded = grade(server, with_cell(LESSON, attack, at=2), LESSON)
     assert_only(graded, {})
     if not landlock_active(graded):
         pytest.skip("this kernel offers no Landlock; the report says so (checked in test_grading_e2e)")
@@ -148,14 +132,14 @@ def test_the_graders_environment_does_not_reach_the_sandbox(monkeypatch):
 
 
 def test_a_missing_function_scores_zero_for_its_tests_only(server):
-    graded = grade(server, replacing("numerical_passes", "x = 1"), LESSON)
+    graded = grade(server, replacing(LESSON, "numerical_passes", "x = 1"), LESSON)
     assert_only(graded, {"numerical_passes_test": "error"})
     assert by_id(graded)["numerical_passes_test"].message == "`numerical_passes` is not defined"
 
 
 def test_hidden_test_source_never_appears_in_feedback(server):
     wrong = NUMERICAL.format(body="return 2 * n_params if method == 'central' else n_params")
-    graded = grade(server, replacing("numerical_passes", wrong), LESSON)
+    graded = grade(server, replacing(LESSON, "numerical_passes", wrong), LESSON)
     message = by_id(graded)["numerical_passes_test"].message
     assert "assert" not in message and "HIDDEN" not in message
 
@@ -163,9 +147,9 @@ def test_hidden_test_source_never_appears_in_feedback(server):
 def test_hostile_submissions_do_not_affect_the_others_in_a_batch(tmp_path):
     folder = tmp_path / "inbox"
     folder.mkdir()
-    write_notebook(with_cell("import os\nos._exit(1)", at=2),
+    write_notebook(with_cell(LESSON, "import os\nos._exit(1)", at=2),
                    folder / f"{LESSON}--mallory.ipynb")
-    write_notebook(replacing("numerical_passes", NUMERICAL.format(body="while True:\n        pass")),
+    write_notebook(replacing(LESSON, "numerical_passes", NUMERICAL.format(body="while True:\n        pass")),
                    folder / f"{LESSON}--eve.ipynb")
     write_notebook(solution(LESSON), folder / f"{LESSON}--ada.ipynb")
     with Gradebook(tmp_path / "book.sqlite") as book:
@@ -177,7 +161,7 @@ def test_hostile_submissions_do_not_affect_the_others_in_a_batch(tmp_path):
 
 def test_after_a_timeout_the_next_tests_see_every_cell_replayed_in_a_fresh_worker(server):
     # EXTRA is defined by a cell of its own; mlp_jvp (tested after the timeout) needs it
-    nb = replacing("numerical_passes", NUMERICAL.format(body="while True:\n        pass"))
+    nb = replacing(LESSON, "numerical_passes", NUMERICAL.format(body="while True:\n        pass"))
     nb.cells.insert(2, nbformat.v4.new_code_cell("EXTRA = 0"))
     for cell in nb.cells:
         if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "mlp_jvp":
@@ -187,6 +171,6 @@ def test_after_a_timeout_the_next_tests_see_every_cell_replayed_in_a_fresh_worke
 
 
 def test_an_error_in_student_code_is_reported_with_the_students_line(server):
-    graded = grade(server, replacing("numerical_passes", NUMERICAL.format(body="return n_params / 0")), LESSON)
+    graded = grade(server, replacing(LESSON, "numerical_passes", NUMERICAL.format(body="return n_params / 0")), LESSON)
     result = by_id(graded)["numerical_passes_test"]
     assert result.status == "error" and "ZeroDivisionError" in result.message and "n_params / 0" in result.message

@@ -12,7 +12,8 @@ from coursekit.assignment.notebooks import write_notebook
 from coursekit.cli import main
 from coursekit.grading.batch import grade_paths
 from coursekit.grading.gradebook import Gradebook
-from coursekit.grading.submission import Rejected, Submission, pack, read_submissions
+from coursekit.grading.intake import Rejected, Submission, read_submissions
+from coursekit.grading.submission import pack
 
 LESSON = "07_efficiency"
 EXERCISES = ROOT / "exercises" / f"{LESSON}.ipynb"

@@ -69,3 +69,56 @@ def test_sympy_expressions_are_rebuilt_by_parsing_not_evaluating():
 def test_anything_but_sympy_constructors_is_refused(text):
     with pytest.raises(wire.WireError):
         wire.parse_sympy(text)
+
+
+@pytest.mark.parametrize(("text", "why"), [
+    ("factorial(Integer(4000000), evaluate=False)", "not one of the SymPy constructors"),
+    ("Integer(" + "9" * 40 + ")", "too large"),
+    ("Pow(Integer(10), Integer(1000000))", "exponent"),
+    ("Pow(Pow(Add(Symbol('x'), Integer(1)), Integer(64)), Integer(64))", "powers are too high"),
+    ("Add(" + "Symbol('x'), " * 3000 + ")", "too large"),
+    ("Symbol('" + "x" * 500 + "')", "too long"),
+])
+def test_a_sympy_expression_that_could_run_away_in_the_grader_is_refused(text, why):
+    with pytest.raises(wire.WireError, match=why):
+        wire.parse_sympy(text)
+
+
+def test_a_message_that_is_not_json_or_nests_too_deeply_is_a_wire_error():
+    import socket
+    import struct
+
+    for body in (b"{not json", b"\xff\xfe", b"[" * 100_000 + b"]" * 100_000, b"[1, 2]"):
+        ours, theirs = socket.socketpair()
+        with ours, theirs:
+            theirs.sendall(struct.pack("!I", len(body)) + body)
+            with pytest.raises(wire.WireError):
+                wire.receive(ours, deadline=None)
+
+
+def test_a_message_trickled_past_its_deadline_times_out_whatever_the_progress():
+    import socket
+    import struct
+    import threading
+    import time
+
+    ours, theirs = socket.socketpair()
+
+    def trickle():
+        theirs.sendall(struct.pack("!I", 100))
+        for _ in range(30):
+            time.sleep(0.05)
+            try:
+                theirs.sendall(b" ")
+            except OSError:
+                return
+
+    sender = threading.Thread(target=trickle)
+    sender.start()
+    start = time.monotonic()
+    with pytest.raises(TimeoutError):
+        wire.receive(ours, deadline=time.monotonic() + 0.3)
+    assert time.monotonic() - start < 0.6  # each byte came within the old per-receive timeout: it never fired
+    ours.close()
+    sender.join()
+    theirs.close()

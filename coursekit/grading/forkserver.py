@@ -1,0 +1,352 @@
+"""The fork server: a warm process that imports everything once and forks a sandbox worker per session.
+
+It imports NumPy, IPython, matplotlib (Agg), SymPy and the parts of coursekit a learner may use, then
+waits. For every socket a grader sends it, it forks a worker, which puts its protections on itself
+(coursekit.grading.protections) and then serves that grader (coursekit.grading.worker).
+
+Run as ``python -m coursekit.grading.forkserver FD`` (FD: the control socket of the one grader it
+serves), or with ``listen=PATH`` to serve every grader of this user that connects to PATH.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import gc
+import os
+import selectors
+import shutil
+import signal
+import socket
+import struct
+import sys
+import tempfile
+
+from coursekit.grading import protocol, wire
+from coursekit.grading.protections import Limits, apply_limits, drop_privileges, landlock, readable_roots, seccomp
+from coursekit.grading.worker import Worker, _new_shell, _stub_lessons
+
+_PR_SET_DUMPABLE = 4
+
+
+PRELOAD = ("numpy", "sympy", "matplotlib.pyplot", "coursekit.datasets", "coursekit.feedback", "coursekit.gradcheck",
+           "coursekit.nn", "coursekit.training", "coursekit.viz.widgets")
+
+
+def warm_up(modules: tuple[str, ...] = PRELOAD) -> None:
+    """Import what student code is likely to use, once, before any fork."""
+    import importlib
+
+    os.environ["COURSEKIT_HEADLESS"] = "1"
+    os.environ["MPLBACKEND"] = "Agg"
+    for name in modules:
+        if not name.startswith("coursekit.lessons"):
+            try:
+                importlib.import_module(name)
+            except ImportError:
+                pass  # a module the student imports but the machine lacks fails in the student's cell instead
+    _stub_lessons()
+    lessons = [name for name in modules if name.startswith("coursekit.lessons.")]
+    if modules == PRELOAD:  # every lesson's stub, found by file name (nothing of the real lessons is imported)
+        import coursekit
+
+        folder = os.path.join(os.path.dirname(coursekit.__file__), "lessons")
+        lessons = [f"coursekit.lessons.{entry[:-3]}" for entry in os.listdir(folder) if entry.startswith("l")
+                   and entry.endswith(".py")]
+    for name in lessons:
+        importlib.import_module(name)  # the stub, made once here rather than in every worker
+    _warm_first_calls()
+    # What is imported now is shared with every worker until written to; the cyclic garbage collector would
+    # write to all of it (and so copy every page) on its first full pass in each worker. Frozen, it looks away.
+    gc.collect()
+    gc.freeze()
+
+
+def _warm_first_calls() -> None:
+    """Pay here, once, for what is slow the first time in a process and would otherwise be paid in every
+    worker: IPython's first cell and first displayed value (5 ms), NumPy's first random generator (15 ms),
+    SymPy's first simplification (30 ms)."""
+    shell = _new_shell()
+    shell.run_cell("_ = 1", store_history=False)
+    shell.display_formatter.format(1)
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        numpy.random.default_rng(0).standard_normal(2)
+    sympy = sys.modules.get("sympy")
+    if sympy is not None:
+        x = sympy.Symbol("x")
+        sympy.simplify(sympy.diff(x * sympy.sin(x**2), x) - sympy.sin(x**2))
+
+
+def start_worker(limits: Limits, uid: int, folder: str) -> list[str]:
+    """In the forked child: every protection, in order; returns the report's list of those active."""
+    os.setpgid(0, 0)  # its own process group, so that everything it starts can be killed at once
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)  # writes that bypass sys.stdout go nowhere
+    os.dup2(devnull, 2)
+    os.chdir(folder)
+    for name in ("HOME", "IPYTHONDIR", "TMPDIR", "MPLCONFIGDIR"):  # the only place it may write
+        os.environ[name] = folder
+    tempfile.tempdir = folder
+    os.nice(10)  # student code yields the CPU to the grader and to other submissions' honest work
+    active = [f"limits: {', '.join(apply_limits(limits))}", "empty working folder", "lower priority"]
+    confined = landlock(readable_roots(), [folder])
+    if confined:
+        active.append(confined)
+    # As root, a failure to become another user raises: the worker ends before any student code runs.
+    user = drop_privileges(uid, folder, keep_reading=confined is not None)
+    if user:
+        active.append(user)
+    filtered = seccomp(os.getpid())
+    if filtered:
+        active.append(filtered)
+    return active
+
+
+class Workers:
+    """The workers this server forked, each with its folder and the grader connection it serves.
+
+    A worker's folder is removed as soon as it has ended (reaped); the workers of a grader that goes away
+    are killed; at the server's end every worker is killed and the server's whole folder removed.
+    """
+
+    def __init__(self):
+        self.folder = tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-")
+        self.running: dict[int, tuple[str, socket.socket]] = {}
+
+    def new_folder(self) -> str:
+        return tempfile.mkdtemp(prefix="worker-", dir=self.folder)
+
+    def add(self, pid: int, folder: str, control: socket.socket) -> None:
+        self.running[pid] = (folder, control)
+
+    def reap(self) -> None:
+        """Collect the workers that ended and remove their folders."""
+        while self.running:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            folder, _ = self.running.pop(pid, (None, None))
+            if folder:
+                shutil.rmtree(folder, ignore_errors=True)
+
+    def kill_of(self, control: socket.socket) -> None:
+        """Kill the workers of a grader that has gone (their folders go when they are reaped)."""
+        for pid, (_, owner) in list(self.running.items()):
+            if owner is control:
+                _kill_group(pid)
+
+    def close(self) -> None:
+        for pid in list(self.running):
+            _kill_group(pid)
+        for pid in list(self.running):
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        self.running.clear()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _kill_group(pid: int) -> None:
+    # Safe: ``pid`` is an unreaped child of this process, so its number cannot have been reused.
+    for kill in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            kill()
+
+
+FOLDER_PREFIX = "coursekit-sandbox-"
+
+
+def remove_stale_folders() -> None:
+    """Remove the folders of this user's servers that ended without cleaning up (killed outright)."""
+    base = tempfile.gettempdir()
+    for entry in os.listdir(base):
+        if not entry.startswith(FOLDER_PREFIX):
+            continue
+        pid = entry[len(FOLDER_PREFIX):].split("-", 1)[0]
+        path = os.path.join(base, entry)
+        try:
+            mine = os.stat(path).st_uid == os.geteuid()
+        except OSError:
+            continue
+        if mine and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def serve_forever(limits: Limits, controls: list[socket.socket], listener: socket.socket | None = None,
+                  idle: float | None = None) -> None:
+    """Fork a worker for every socket a grader sends over a control connection.
+
+    A private server has one control connection and ends with it. A listening server (``listener``)
+    accepts graders of its own user as they come (a batch's processes, or one command after another)
+    and ends after ``idle`` seconds without any.
+    """
+    workers = Workers()
+    selector = selectors.DefaultSelector()
+    for control in controls:
+        selector.register(control, selectors.EVENT_READ)
+    if listener is not None:
+        selector.register(listener, selectors.EVENT_READ)
+    try:
+        while controls or listener is not None:
+            # While workers run, wake up now and then to reap those that ended (and remove their folders).
+            wait = REAP_EVERY if workers.running else (idle if listener is not None and not controls else None)
+            events = selector.select(wait)
+            workers.reap()
+            if not events and not workers.running and listener is not None and not controls:
+                return  # idle for long enough
+            for key, _ in events:
+                if key.fileobj is listener:
+                    _accept(listener, controls, selector)
+                elif not _fork_worker(key.fileobj, limits, [*controls, listener, selector], workers):
+                    selector.unregister(key.fileobj)
+                    controls.remove(key.fileobj)
+                    workers.kill_of(key.fileobj)
+                    key.fileobj.close()
+    finally:
+        workers.close()
+
+
+REAP_EVERY = 0.5  # seconds
+
+
+def _accept(listener: socket.socket, controls: list[socket.socket], selector) -> None:
+    """A new grader: welcome it when it is this user's and not a process of one of our own workers."""
+    try:
+        connection, _ = listener.accept()
+    except OSError:
+        return
+    try:
+        pid, uid, _ = peer_credentials(connection)
+        if uid != os.geteuid() or _descends_from(pid, os.getpid()):
+            raise PermissionError("student code reaching for the server gets nothing")
+        connection.sendall(b"R")
+    except OSError:  # refused, or a grader that has gone already
+        connection.close()
+        return
+    controls.append(connection)
+    selector.register(connection, selectors.EVENT_READ)
+
+
+def peer_credentials(connection: socket.socket) -> tuple[int, int, int]:
+    """(pid, uid, gid) of the process at the other end of a Unix socket, as the kernel vouches for them."""
+    return struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
+
+
+def _descends_from(pid: int, ancestor: int) -> bool:
+    """True when process ``pid`` is ``ancestor``'s child, grandchild, ... (or cannot be looked up)."""
+    while pid > 1:
+        if pid == ancestor:
+            return True
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as stat:
+                pid = int(stat.read().rsplit(b")", 1)[1].split()[1])  # the field after the state: the parent
+        except (OSError, ValueError, IndexError):
+            return True  # a grader that vanished while connecting, or no /proc: refuse
+    return False
+
+
+def _fork_worker(control: socket.socket, limits: Limits, servers_own: list, workers: Workers) -> bool:
+    """Serve one request of a control connection: fork a worker on the socket it sent; False when it closed.
+    ``servers_own``: what the worker must close (every grader's connection, the listener, the selector)."""
+    try:
+        message, fds, _, _ = socket.recv_fds(control, 4096, 1)
+    except OSError:
+        return False
+    if not message or not fds:
+        for fd in fds:
+            os.close(fd)
+        return False
+    channel = socket.socket(fileno=fds[0])
+    folder = workers.new_folder()
+    pid = os.fork()
+    if pid == 0:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        for other in servers_own:
+            if other is not None:
+                other.close()  # the worker talks to its own grader only
+        try:
+            active = start_worker(limits, 60000 + os.getpid() % 5000, folder)
+            wire.send(channel, {protocol.READY: True, protocol.PROTECTIONS: active})
+            Worker(channel).serve()
+        finally:
+            os._exit(0)
+    channel.close()
+    workers.add(pid, folder, control)
+    try:
+        control.sendall(pid.to_bytes(8, "big"))
+    except OSError:
+        return False
+    return True
+
+
+def listen(path: str) -> socket.socket | None:
+    """A listening socket at ``path``, only for this user; None when another server already listens there."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old_mask = os.umask(0o177)
+    try:
+        listener.bind(path)
+    except OSError:
+        listener.close()
+        return None
+    finally:
+        os.umask(old_mask)
+    listener.listen(64)
+    return listener
+
+
+def _unlink_if_ours(path: str, listener: socket.socket, inode: int) -> None:
+    """Remove the socket file, unless a newer server has since put its own there."""
+    with contextlib.suppress(OSError):
+        if os.stat(path).st_ino == inode:
+            os.unlink(path)
+    listener.close()
+
+
+def main() -> None:
+    """``python -m coursekit.grading.forkserver FD [options]``: a private server on control socket FD;
+    ``python -m coursekit.grading.forkserver listen=PATH idle=SECONDS [options]``: a listening one.
+    Options: ``preload=a,b`` and the Limits fields as ``name=value``."""
+    arguments = sys.argv[1:]
+    control = socket.socket(fileno=int(arguments.pop(0))) if arguments and arguments[0].isdigit() else None
+    options = dict(arg.split("=", 1) for arg in arguments)
+    preload = tuple(filter(None, options.pop("preload", ",".join(PRELOAD)).split(",")))
+    path, idle = options.pop("listen", None), float(options.pop("idle", 600))
+    limits = Limits(**{k: int(v) for k, v in options.items()})
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `coursekit sandbox stop`: clean up on the way out
+    # Not dumpable: a worker of the same user cannot ptrace this server or write its memory through /proc (and
+    # so cannot change what later workers are forked from); the workers inherit it.
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    listener, inode = None, 0
+    try:
+        if path:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})  # a stop waits until we know our socket
+            listener = listen(path)
+            inode = os.stat(path).st_ino if listener is not None else 0
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+            if listener is None:
+                return  # another server already listens at this address: the graders use that one
+        remove_stale_folders()
+        warm_up(preload)
+        if control is not None:
+            control.sendall(b"R")
+        serve_forever(limits, [control] if control is not None else [], listener, idle)
+    finally:
+        if listener is not None:
+            _unlink_if_ours(path, listener, inode)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""The gradebook's tables, the keys of its rows, and the upgrade of a gradebook written by an earlier coursekit.
+
+A submission is (student, lesson, notebook bytes, submitted time): its row's key hashes the four,
+so two students who hand in the same bytes are two rows, and one student's resubmission of the
+same bytes at a later time is a new row. An input that was rejected before any of the four could
+be known is keyed by where it came from and its bytes.
+
+The first schema keyed a submission by its content hash alone (``submissions.hash`` the primary
+key). Opening such a gradebook converts it, in one transaction, keeping every row and result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import sqlite3
+
+SCHEMA_VERSION = 2  # PRAGMA user_version of a gradebook with these tables
+
+TABLES = (
+    """CREATE TABLE IF NOT EXISTS submissions (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,      -- submission_key or rejection_key
+        hash TEXT NOT NULL,            -- SHA-256 of the bytes as received (content)
+        notebook_hash TEXT,            -- SHA-256 of the notebook's bytes (a submission file's notebook member)
+        source TEXT NOT NULL, student TEXT, lesson TEXT,
+        submitted_at TEXT,             -- ISO 8601, UTC, to the microsecond: the manifest's, or the file's time
+        arrival INTEGER NOT NULL,      -- the order the grader read inputs in, across batches: ties on time
+        received_at TEXT NOT NULL,     -- when this row was last written
+        content BLOB, state TEXT NOT NULL, reason TEXT,
+        points REAL, max_points REAL, protections TEXT, seconds REAL
+    )""",
+    "CREATE INDEX IF NOT EXISTS submissions_by_student ON submissions (student, lesson)",
+    "CREATE INDEX IF NOT EXISTS submissions_by_notebook ON submissions (notebook_hash)",
+    """CREATE TABLE IF NOT EXISTS results (
+        submission INTEGER NOT NULL REFERENCES submissions (id), grade_id TEXT NOT NULL, status TEXT NOT NULL,
+        points REAL NOT NULL, max_points REAL NOT NULL, message TEXT, PRIMARY KEY (submission, grade_id)
+    )""",
+)
+
+
+def submission_key(student: str, lesson: str | None, notebook_hash: str, submitted_at: str) -> str:
+    """The key of a submission: its student, lesson, notebook bytes (their hash) and submitted time."""
+    return _digest(["submission", student, lesson, notebook_hash, submitted_at])
+
+
+def rejection_key(source: str, content_hash: str) -> str:
+    """The key of an input rejected before it could be told apart otherwise: where it came from, and its bytes."""
+    return _digest(["rejected", source, content_hash])
+
+
+def _digest(parts: list) -> str:
+    return hashlib.sha256(json.dumps(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def now() -> str:
+    """The current time as the gradebook stores times."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+def prepare(db: sqlite3.Connection) -> None:
+    """Make ``db`` a gradebook of the current schema: create its tables, or upgrade a first-schema gradebook."""
+    if _is_first_schema(db):
+        _upgrade_first_schema(db)
+    with db:
+        for statement in TABLES:
+            db.execute(statement)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _is_first_schema(db: sqlite3.Connection) -> bool:
+    columns = {row[1] for row in db.execute("PRAGMA table_info(submissions)")}
+    return bool(columns) and "key" not in columns
+
+
+def _upgrade_first_schema(db: sqlite3.Connection) -> None:
+    """Copy the first schema's rows into the current tables, all in one transaction: a failure changes nothing."""
+    db.execute("BEGIN IMMEDIATE")  # also keeps a second grader from writing the old tables meanwhile
+    if not _is_first_schema(db):  # another process upgraded it while this one waited for the lock
+        db.rollback()
+        return
+    try:
+        db.execute("ALTER TABLE submissions RENAME TO submissions_first_schema")
+        db.execute("ALTER TABLE results RENAME TO results_first_schema")
+        for statement in TABLES:
+            db.execute(statement)
+        old_rows = db.execute(
+            "SELECT hash, source, student, lesson, received_at, content, state, reason, points, max_points, "
+            "protections, seconds FROM submissions_first_schema ORDER BY received_at, rowid").fetchall()
+        for arrival, row in enumerate(old_rows, start=1):
+            _copy_first_schema_row(db, row, arrival)
+        db.execute("DROP TABLE results_first_schema")
+        db.execute("DROP TABLE submissions_first_schema")
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except BaseException:
+        db.rollback()
+        raise
+    db.commit()
+
+
+def _copy_first_schema_row(db: sqlite3.Connection, row: tuple, arrival: int) -> None:
+    """One first-schema row in the current tables, with its results; the submitted time and notebook hash are read
+    back from its content (a submission file's manifest), else taken as its grading time and content hash."""
+    content_hash, source, student, lesson, received_at, content, state, *rest = row
+    content = content if content is not None else b""
+    notebook_hash, submitted_at = content_hash, received_at
+    if state == "graded":
+        from coursekit.grading.intake import Submission, read_bytes
+
+        item = read_bytes(source or "", content, "", received_at)
+        if isinstance(item, Submission):
+            notebook_hash, submitted_at, student = item.notebook_hash, item.submitted_at, item.student
+        key = submission_key(student, lesson, notebook_hash, submitted_at)
+    else:
+        notebook_hash = None
+        key = rejection_key(source or "", content_hash)
+    if db.execute("SELECT 1 FROM submissions WHERE key = ?", (key,)).fetchone():
+        return  # the same submission under two content hashes (zipped twice): its first grading is kept
+    cursor = db.execute(
+        "INSERT INTO submissions (key, hash, notebook_hash, source, student, lesson, submitted_at, arrival, "
+        "received_at, content, state, reason, points, max_points, protections, seconds) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (key, content_hash, notebook_hash, source or "", student, lesson, submitted_at, arrival, received_at or now(),
+         content, state, *rest))
+    db.execute("INSERT INTO results SELECT ?, grade_id, status, points, max_points, message FROM results_first_schema "
+               "WHERE hash = ?", (cursor.lastrowid, content_hash))

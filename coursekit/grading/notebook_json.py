@@ -1,0 +1,157 @@
+"""Reading untrusted JSON and notebooks: depth and size checked before parsing, shapes checked after.
+
+Python's ``json`` recurses once per nesting level, so ``[[[[...]]]]`` 100,000 deep would raise
+RecursionError from inside it; and a parsed value costs far more memory than its text. The text
+is therefore scanned first, without recursion, for its nesting depth and its count of values
+(see ``limits``). A notebook's fields that the grader reads must then have the types it expects.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from coursekit.grading import limits
+from coursekit.grading.reasons import kind, size
+
+
+class NotASubmission(ValueError):
+    """An input that cannot be graded, with the reason in plain words."""
+
+
+# In UTF-8 no byte of a multi-byte character is a quote, a backslash or a bracket, so the bytes show the structure.
+_STRUCTURE = re.compile(rb'["\[\]{}]')
+# The rest of a string, escapes included, up to its closing quote. Possessive: a greedy group would keep a
+# backtracking record per escape (580 MB for 5 million), a possessive one keeps none.
+_REST_OF_STRING = re.compile(rb'[^"\\]*+(?:\\.[^"\\]*+)*+"', re.DOTALL)
+_QUOTE, _BACKSLASH, _OPENERS = ord('"'), ord("\\"), (ord("["), ord("{"))
+
+
+def check_json_size(raw: bytes, what: str = "the file") -> None:
+    """NotASubmission when ``raw`` holds more than MAX_JSON_VALUES strings, lists and objects, or nests lists and
+    objects deeper than MAX_JSON_DEPTH. No recursion and no copy; it stops at the first excess. The loop runs once
+    per string or bracket, and a string is skipped whole by ``bytes.find`` (by a regex when it may hold a \\")."""
+    depth = values = position = 0
+    while (match := _STRUCTURE.search(raw, position)) is not None:
+        at = match.start()
+        position = at + 1
+        if raw[at] == _QUOTE:
+            end = raw.find(b'"', position)
+            if end > 0 and raw[end - 1] == _BACKSLASH:  # perhaps an escaped quote: read the string as json does
+                rest = _REST_OF_STRING.match(raw, position)
+                end = rest.end() - 1 if rest else -1
+            if end < 0:
+                return  # a string never closed: invalid JSON, which json reports without recursing further
+            position = end + 1
+        elif raw[at] in _OPENERS:
+            depth += 1
+            if depth > limits.MAX_JSON_DEPTH:
+                raise NotASubmission(f"{what} nests lists or objects more than {limits.MAX_JSON_DEPTH} deep: "
+                                     f"not a notebook, and too deep to read")
+        else:
+            depth -= 1
+            if depth < 0:
+                return  # more closed than opened: invalid JSON, which json reports when it gets there
+            continue
+        values += 1
+        if values > limits.MAX_JSON_VALUES:
+            raise NotASubmission(f"{what} holds more than {limits.MAX_JSON_VALUES:,} strings, lists and objects: "
+                                 f"more than a notebook has, and too many to read")
+
+
+def load_json(raw: bytes, what: str = "the file") -> object:
+    """The JSON value in ``raw`` (UTF-8, a byte order mark allowed); NotASubmission, with the reason, if not."""
+    if not raw or raw.isspace():
+        raise NotASubmission(f"{what} is empty")
+    check_json_size(raw, what)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise NotASubmission(f"{what} is not UTF-8 text (byte {error.start})") from error
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise NotASubmission(f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}") from error
+    except RecursionError as error:  # the depth check above should make this unreachable: kept as a second wall
+        raise NotASubmission(f"{what} nests lists or objects too deep to read") from error
+    except ValueError as error:  # an integer of more than 4,300 digits: Python refuses to convert it
+        raise NotASubmission(f"{what} holds a value too long to read ({str(error).split(':')[0]})") from error
+
+
+def parse_notebook(raw: bytes) -> dict:
+    """The notebook in ``raw`` as plain JSON data (version 4, any minor; version 3 converted); NotASubmission if not.
+
+    Cell sources come back as one string each. Parsed with ``json`` alone: importing nbformat costs over a second,
+    which a single grading would feel (only a version 3 notebook imports it, to convert).
+    """
+    if len(raw) > limits.MAX_NOTEBOOK_BYTES:
+        raise NotASubmission(f"the notebook is {size(len(raw))}, more than the {size(limits.MAX_NOTEBOOK_BYTES)} "
+                             f"a notebook may have")
+    data = load_json(raw)
+    if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
+        raise NotASubmission("valid JSON, but not a Jupyter notebook (no cells)")
+    version = data.get("nbformat", 4)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise NotASubmission(f"a malformed notebook: its nbformat is {kind(version)}, not a version number")
+    if version > 4 or version < 3:
+        raise NotASubmission(f"a notebook of format version {version}: the grader reads versions 3 and 4")
+    if version == 3 or "worksheets" in data:
+        data = _converted_from_version_3(raw)
+    return _checked_cells(data)
+
+
+def _converted_from_version_3(raw: bytes) -> dict:
+    import nbformat
+
+    try:
+        converted = nbformat.writes(nbformat.reads(raw.decode("utf-8-sig"), as_version=4))
+    except Exception as error:  # nbformat raises many kinds on a malformed old notebook; each becomes the reason
+        raise NotASubmission(f"a malformed notebook of format version 3: {type(error).__name__}: "
+                             f"{str(error)[:200]}") from error
+    data = json.loads(converted)
+    if not isinstance(data, dict):
+        raise NotASubmission("a malformed notebook of format version 3")
+    return data
+
+
+def _checked_cells(data: dict) -> dict:
+    """``data`` with every cell's source as one string; NotASubmission naming the first field the grader reads
+    (a cell, its type, source, metadata, nbgrader metadata or grade_id) that has the wrong type."""
+    cells = data.get("cells")
+    if not isinstance(cells, list):
+        raise NotASubmission(f"a malformed notebook: its cells are {kind(cells)}, not a list")
+    for number, cell in enumerate(cells, start=1):
+        if not isinstance(cell, dict):
+            raise NotASubmission(f"a malformed notebook: cell {number} is {kind(cell)}, not a cell (an object)")
+        _expect(cell, "cell_type", str, f"cell {number}'s type")
+        source = cell.get("source")
+        if isinstance(source, list):
+            wrong = next((line for line in source if not isinstance(line, str)), "")
+            if not isinstance(wrong, str):
+                raise NotASubmission(f"a malformed notebook: cell {number}'s source is a list holding {kind(wrong)}, "
+                                     f"not lines of text")
+            cell["source"] = source = "".join(source)
+        elif source is None:
+            cell["source"] = source = ""
+        if not isinstance(source, str):
+            raise NotASubmission(f"a malformed notebook: cell {number}'s source is {kind(source)}, not text")
+        try:
+            source.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise NotASubmission(f"a malformed notebook: cell {number}'s source holds an invalid character "
+                                 f"(a lone surrogate, \\u{ord(source[error.start]):04x})") from error
+        metadata = _expect(cell, "metadata", dict, f"cell {number}'s metadata")
+        nbgrader = _expect(metadata, "nbgrader", dict, f"cell {number}'s nbgrader metadata")
+        _expect(nbgrader, "grade_id", str, f"cell {number}'s grade_id")
+    return data
+
+
+def _expect(holder: dict, name: str, expected: type, what: str):
+    """``holder[name]``, which must be an ``expected`` when present; a null counts as absent (and is dropped)."""
+    value = holder.get(name)
+    if value is None:
+        holder.pop(name, None)
+        return {} if expected is dict else None
+    if not isinstance(value, expected):
+        raise NotASubmission(f"a malformed notebook: {what} is {kind(value)}, not {kind(expected())}")
+    return value

@@ -1,0 +1,304 @@
+"""The protections a sandbox worker puts on itself, in the forked child, before it runs any student code.
+
+Each function applies one protection and says whether it took effect; ``protect`` applies them all, in order,
+and returns the report's list of what is active. What each one needs from the kernel:
+
+- resource limits (CPU seconds, memory, file size, processes, open files): any POSIX system;
+- Landlock (Linux 5.13+; more rights with each ABI: truncate 6.2, TCP 6.7, device ioctl 6.10, signal and
+  abstract-socket scopes 6.12): reads only under the readable roots, writes only in the worker's folder,
+  no TCP, no signal to a process outside the sandbox;
+- a seccomp filter (Linux 3.5+, x86-64 and aarch64): no chmod, chown, utime or xattr change on any file (which
+  Landlock does not cover), no ptrace, mount, namespaces, kernel keys or modules, and signals only to the
+  worker's own processes;
+- as root, an unprivileged user: every uid and gid (real, effective, saved, file-system) and no
+  supplementary group, so that DAC protects every file the worker does not own.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import platform
+import resource
+import signal
+import sys
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one worker."""
+
+    cpu_seconds: int = 60
+    memory_bytes: int = 4 * 1024**3
+    file_bytes: int = 16 * 1024**2
+    processes: int = 16
+    open_files: int = 64
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_PR_SET_NO_NEW_PRIVS, _PR_SET_KEEPCAPS, _PR_SET_SECCOMP = 38, 8, 22
+
+
+# ---------------------------------------------------------------- resource limits
+def apply_limits(limits: Limits) -> list[str]:
+    """Set the rlimits; the names of those that took effect."""
+    applied = []
+    for name, kind, value in (("cpu", resource.RLIMIT_CPU, limits.cpu_seconds),
+                              ("memory", resource.RLIMIT_AS, limits.memory_bytes),
+                              ("file size", resource.RLIMIT_FSIZE, limits.file_bytes),
+                              ("processes", resource.RLIMIT_NPROC, limits.processes),
+                              ("open files", resource.RLIMIT_NOFILE, limits.open_files)):
+        try:
+            resource.setrlimit(kind, (value, value))
+            applied.append(name)
+        except (ValueError, OSError):
+            pass
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the file limit fails instead of killing
+    return applied
+
+
+# ---------------------------------------------------------------- Landlock
+_LANDLOCK_CREATE, _LANDLOCK_ADD_RULE, _LANDLOCK_RESTRICT = 444, 445, 446
+_LANDLOCK_VERSION = 1  # landlock_create_ruleset flag: return the ABI version
+_PATH_BENEATH = 1
+# File-system rights, by the ABI that introduced them.
+_FS_EXECUTE, _FS_WRITE, _FS_READ_FILE, _FS_READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
+_FS_ABI1 = (1 << 13) - 1                     # the 13 rights of ABI 1 (read, write, make, remove ...)
+_FS_REFER, _FS_TRUNCATE, _FS_IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15
+_FILE_ONLY = _FS_EXECUTE | _FS_WRITE | _FS_READ_FILE | _FS_TRUNCATE | _FS_IOCTL_DEV
+_NET_BIND_TCP, _NET_CONNECT_TCP = 1 << 0, 1 << 1
+_SCOPE_ABSTRACT_UNIX, _SCOPE_SIGNAL = 1 << 0, 1 << 1
+
+
+class _RulesetAttr(ctypes.Structure):
+    _fields_ = [("handled_access_fs", ctypes.c_uint64), ("handled_access_net", ctypes.c_uint64),
+                ("scoped", ctypes.c_uint64)]
+
+
+class _PathBeneathAttr(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+def landlock_abi() -> int:
+    """The Landlock ABI version this kernel offers (0: none)."""
+    version = _libc.syscall(_LANDLOCK_CREATE, None, ctypes.c_size_t(0), _LANDLOCK_VERSION)
+    return max(version, 0)
+
+
+@dataclass(frozen=True)
+class LandlockRights:
+    """What a ruleset handles (denies unless a rule allows it) on this kernel."""
+
+    fs: int
+    net: int
+    scoped: int
+    size: int  # of the ruleset attribute the kernel understands
+
+    @classmethod
+    def for_abi(cls, abi: int) -> LandlockRights:
+        fs = _FS_ABI1 | (_FS_REFER if abi >= 2 else 0) | (_FS_TRUNCATE if abi >= 3 else 0) | \
+            (_FS_IOCTL_DEV if abi >= 5 else 0)
+        net = _NET_BIND_TCP | _NET_CONNECT_TCP if abi >= 4 else 0
+        scoped = _SCOPE_ABSTRACT_UNIX | _SCOPE_SIGNAL if abi >= 6 else 0
+        size = 24 if abi >= 6 else 16 if abi >= 4 else 8
+        return cls(fs, net, scoped, size)
+
+    def describe(self, abi: int) -> str:
+        parts = ["reads only in the Python installation", "writes only in its folder"]
+        if self.fs & _FS_TRUNCATE:
+            parts.append("no truncation elsewhere")
+        if self.net:
+            parts.append("no TCP")
+        if self.scoped & _SCOPE_SIGNAL:
+            parts.append("no signal out of the sandbox")
+        return f"landlock ABI {abi}: " + ", ".join(parts)
+
+
+def landlock(readable: list[str], writable: list[str]) -> str | None:
+    """Allow reading only under ``readable`` and writing only under ``writable``, with every right this kernel's
+    Landlock handles; a description of what is enforced, or None when Landlock is unavailable."""
+    abi = landlock_abi()
+    if abi < 1:
+        return None
+    rights = LandlockRights.for_abi(abi)
+    attr = _RulesetAttr(rights.fs, rights.net, rights.scoped)
+    ruleset = _libc.syscall(_LANDLOCK_CREATE, ctypes.byref(attr), ctypes.c_size_t(rights.size), 0)
+    if ruleset < 0:
+        return None
+    try:
+        read = (_FS_EXECUTE | _FS_READ_FILE | _FS_READ_DIR) & rights.fs
+        for paths, access in ((readable, read), (writable, rights.fs)):
+            for path in paths:
+                try:
+                    fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+                except OSError:
+                    continue
+                try:
+                    # a file (not a folder) only takes the rights that apply to files
+                    allowed = access if os.path.isdir(path) else access & _FILE_ONLY
+                    rule = _PathBeneathAttr(allowed, fd)
+                    _libc.syscall(_LANDLOCK_ADD_RULE, ruleset, _PATH_BENEATH, ctypes.byref(rule), 0)
+                finally:
+                    os.close(fd)
+        if _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+            return None
+        if _libc.syscall(_LANDLOCK_RESTRICT, ruleset, 0) != 0:
+            return None
+        return rights.describe(abi)
+    finally:
+        os.close(ruleset)
+
+
+# Files of /etc that Python, NumPy and matplotlib read; the rest of /etc (shadow, ssh keys ...) stays closed.
+ETC_READABLE = ("/etc/ld.so.cache", "/etc/localtime", "/etc/timezone", "/etc/passwd", "/etc/group",
+                "/etc/nsswitch.conf", "/etc/mime.types", "/etc/os-release", "/etc/fonts", "/etc/matplotlibrc")
+
+
+def readable_roots() -> list[str]:
+    """What student code may read: the Python installation, system libraries, and coursekit minus its lessons.
+
+    Only folders that cannot contain the course: never "/" (a ``python -m`` run from there puts it on
+    sys.path), never the course folder or one of its parents.
+    """
+    import coursekit
+
+    package = os.path.dirname(os.path.abspath(coursekit.__file__))
+    course = os.path.dirname(package)
+    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, "/usr", "/lib", "/lib64", "/bin", *ETC_READABLE,
+             "/dev/null", "/dev/urandom", "/proc/self"}
+    roots |= {p for p in sys.path if p and os.path.isdir(p) and "site-packages" in p}
+    roots |= {os.path.join(package, entry) for entry in os.listdir(package) if entry != "lessons"}
+    return sorted(root for root in roots if not _contains(root, course))
+
+
+def _contains(folder: str, path: str) -> bool:
+    """True when ``path`` is ``folder`` or lies inside it."""
+    folder, path = os.path.abspath(folder), os.path.abspath(path)
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+# ---------------------------------------------------------------- seccomp
+_AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
+_X32_SYSCALL_BIT = 0x40000000
+# Calls no student code needs and every one of which could reach past Landlock: changing a file's mode, owner,
+# times or extended attributes, tracing or reading another process, mounting, entering namespaces, the kernel's
+# keyrings, modules, eBPF, perf and io_uring (whose operations seccomp cannot see); running another program
+# (which would compute outside the worker's CPU count); signalling through a process descriptor.
+_DENIED = {
+    "x86_64": {"chmod": 90, "fchmod": 91, "fchmodat": 268, "fchmodat2": 452, "chown": 92, "fchown": 93,
+               "lchown": 94, "fchownat": 260, "utime": 132, "utimes": 235, "futimesat": 261, "utimensat": 280,
+               "setxattr": 188, "lsetxattr": 189, "fsetxattr": 190, "removexattr": 197, "lremovexattr": 198,
+               "fremovexattr": 199, "ptrace": 101, "process_vm_readv": 310, "process_vm_writev": 311,
+               "mount": 165, "umount2": 166, "pivot_root": 155, "chroot": 161, "unshare": 272, "setns": 308,
+               "keyctl": 250, "add_key": 248, "request_key": 249, "init_module": 175, "finit_module": 313,
+               "delete_module": 176, "kexec_load": 246, "bpf": 321, "perf_event_open": 298, "userfaultfd": 323,
+               "io_uring_setup": 425, "personality": 135, "swapon": 167, "swapoff": 168, "reboot": 169,
+               "pidfd_send_signal": 424, "execve": 59, "execveat": 322},
+    "aarch64": {"fchmod": 52, "fchmodat": 53, "fchmodat2": 452, "fchownat": 54, "fchown": 55, "utimensat": 88,
+                "setxattr": 5, "lsetxattr": 6, "fsetxattr": 7, "removexattr": 14, "lremovexattr": 15,
+                "fremovexattr": 16, "ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271,
+                "mount": 40, "umount2": 39, "pivot_root": 41, "chroot": 51, "unshare": 97, "setns": 268,
+                "keyctl": 219, "add_key": 217, "request_key": 218, "init_module": 105, "finit_module": 273,
+                "delete_module": 106, "kexec_load": 104, "bpf": 280, "perf_event_open": 241, "userfaultfd": 282,
+                "io_uring_setup": 425, "personality": 92, "swapon": 224, "swapoff": 225, "reboot": 142,
+                "pidfd_send_signal": 424, "execve": 221, "execveat": 281},
+}
+# Calls that send a signal, with the argument that names its target: allowed only towards the worker's own
+# process group (0, or minus its number) or the worker itself.
+_SIGNALS = {"x86_64": {"kill": 62, "tkill": 200, "tgkill": 234, "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297},
+            "aarch64": {"kill": 129, "tkill": 130, "tgkill": 131, "rt_sigqueueinfo": 138, "rt_tgsigqueueinfo": 240}}
+_BPF_LD_W_ABS, _BPF_JEQ, _BPF_JGE, _BPF_RET = 0x20, 0x15, 0x35, 0x06
+_RET_ALLOW, _RET_KILL_PROCESS = 0x7FFF0000, 0x80000000
+_RET_EPERM = 0x00050000 | 1
+_NR, _ARCH, _ARG0 = 0, 4, 16  # offsets in struct seccomp_data (args are 64-bit, little-endian: low half first)
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8), ("k", ctypes.c_uint32)]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+def seccomp_program(machine: str, worker: int) -> list[tuple[int, int, int, int]]:
+    """The filter, as BPF instructions (code, jt, jf, k), for a worker of process id ``worker``."""
+    arch, denied, signals = _AUDIT_ARCH[machine], _DENIED[machine], _SIGNALS[machine]
+    allowed_targets = (0, worker, (-worker) & 0xFFFFFFFF)  # its group (0 or -pgid: the worker leads it), itself
+    program = [(_BPF_LD_W_ABS, 0, 0, _ARCH), (_BPF_JEQ, 1, 0, arch), (_BPF_RET, 0, 0, _RET_KILL_PROCESS),
+               (_BPF_LD_W_ABS, 0, 0, _NR)]
+    if machine == "x86_64":  # the x32 numbering reaches the same calls under other numbers
+        program += [(_BPF_JGE, 0, 1, _X32_SYSCALL_BIT), (_BPF_RET, 0, 0, _RET_EPERM)]
+    for number in sorted(denied.values()):
+        program += [(_BPF_JEQ, 0, 1, number), (_BPF_RET, 0, 0, _RET_EPERM)]
+    # A signalling call: jump to the target check, else on to the next number.
+    checks = sorted(signals.values())
+    for position, number in enumerate(checks):
+        program.append((_BPF_JEQ, len(checks) - position, 0, number))
+    program.append((_BPF_RET, 0, 0, _RET_ALLOW))
+    program.append((_BPF_LD_W_ABS, 0, 0, _ARG0))
+    for position, target in enumerate(allowed_targets):
+        program.append((_BPF_JEQ, len(allowed_targets) - position, 0, target))
+    program.append((_BPF_RET, 0, 0, _RET_EPERM))
+    program.append((_BPF_RET, 0, 0, _RET_ALLOW))
+    return program
+
+
+def seccomp(worker: int) -> str | None:
+    """Install the filter on this process (and what it forks); a description, or None when unavailable."""
+    machine = platform.machine()
+    if machine not in _AUDIT_ARCH or not sys.platform.startswith("linux"):
+        return None
+    instructions = seccomp_program(machine, worker)
+    filters = (_SockFilter * len(instructions))(*[_SockFilter(*ins) for ins in instructions])
+    program = _SockFprog(len(instructions), filters)
+    if _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        return None
+    if _libc.prctl(_PR_SET_SECCOMP, 2, ctypes.byref(program), 0, 0) != 0:  # 2: SECCOMP_MODE_FILTER
+        return None
+    return ("seccomp: no chmod, chown, utime, xattr, exec, ptrace, mount or namespaces; signals only to its own "
+            "processes")
+
+
+# ---------------------------------------------------------------- an unprivileged user
+_CAPSET, _CAP_VERSION_3 = 126, 0x20080522
+_CAP_DAC_READ_SEARCH = 2
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def _capset(effective: int, permitted: int) -> bool:
+    data = (_CapData * 2)(_CapData(effective, permitted, 0), _CapData(0, 0, 0))
+    return _libc.syscall(_CAPSET, ctypes.byref(_CapHeader(_CAP_VERSION_3, 0)), data) == 0
+
+
+def drop_privileges(uid: int, folder: str, keep_reading: bool) -> str | None:
+    """When root: become ``uid`` in every id (real, effective, saved, file-system), in group ``uid`` only.
+
+    ``folder`` (the worker's own) is given to ``uid`` first. ``keep_reading``: keep one capability, reading and
+    searching past file modes, so that a Python installed under /root (a folder only root may enter) stays
+    importable; only ever with Landlock on, which then alone decides what is readable. None when not root.
+    """
+    if os.getuid() != 0:
+        return None
+    os.chown(folder, uid, uid)
+    if _libc.prctl(_PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "cannot keep capabilities across the change of user")
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)  # the file-system ids follow the effective ones
+    keep = 1 << _CAP_DAC_READ_SEARCH if keep_reading else 0
+    if not _capset(keep, keep):
+        raise OSError(ctypes.get_errno(), "cannot give up capabilities")
+    if os.getresuid() != (uid, uid, uid) or os.getresgid() != (uid, uid, uid) or os.getgroups():
+        raise OSError("the change of user did not take")
+    return f"unprivileged user {uid} (every uid and gid, no groups)" + \
+        (", reads past file modes only where Landlock allows" if keep_reading else ", no capabilities")

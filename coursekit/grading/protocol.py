@@ -1,0 +1,57 @@
+"""The names of the sandbox protocol, shared by both ends: the grader's requests, the worker's answers.
+
+Every message is a JSON object (coursekit.grading.wire frames it). A request names its operation in
+OP; the worker answers with VALUE, or RAISED (the student's exception, as data), and the keys its
+operation adds. While answering, the worker may itself ask the grader to run a CALLBACK.
+"""
+
+# ---------------------------------------------------------------- request keys
+OP = "op"
+TARGET = "target"          # the handle of the object the operation acts on
+NAME = "name"              # an attribute, method or student name
+CODE = "code"              # a cell's source
+ARGS, KWARGS = "args", "kwargs"
+ERRSTATE = "errstate"      # the grader's NumPy error settings, applied around a call
+KEY = "key"
+OTHER = "other"            # the second operand of a forwarded arithmetic operation
+CLASS = "cls"
+IDS = "ids"                # handles released
+CALLBACK_ID = "id"
+
+# ---------------------------------------------------------------- operations (grader -> worker)
+RUN = "run"                # run a cell
+GET = "get"                # a student name: VALUE, or MISSING
+RELEASE = "release"        # forget handles
+PING = "ping"              # collects the answers owed to posted requests
+CALL = "call"
+CALLMETHOD = "callmethod"  # target.name(*args): one round trip instead of a getattr and a call
+GETATTR, SETATTR = "getattr", "setattr"
+GETITEM, SETITEM = "getitem", "setitem"
+BINOP, UNOP = "binop", "unop"
+LEN, ITEMS = "len", "items"
+ISINSTANCE = "isinstance"
+WRITE_PARAM = "write_param"  # params[name][...] = value in a student layer (a gradient check's perturbation)
+OPERATIONS = frozenset({RUN, GET, RELEASE, PING, CALL, CALLMETHOD, GETATTR, SETATTR, GETITEM, SETITEM, BINOP, UNOP,
+                        LEN, ITEMS, ISINSTANCE, WRITE_PARAM})
+
+# ---------------------------------------------------------------- worker -> grader
+CALLBACK = "callback"                # the worker calls a grader function it was given
+CALLBACK_RESULT = "callback_result"  # the grader's answer to it
+
+# ---------------------------------------------------------------- answer keys
+VALUE = "value"
+RAISED = "raised"          # {"type", "message", "line"}
+MISSING = "missing"        # GET of a name the student did not define
+IS_METHOD = "method"       # GETATTR found a bound method of the target
+CHANGED_ARGS = "changed_args"    # CALL: arguments the student's code changed in place, by position
+REBOUND_KEYS = "rebound_keys"    # CALL: dict entries it replaced rather than changed
+SYNCED_PARAMS = "synced_params"  # CALL: the parameters of grader models it was given, after the call
+WARNINGS = "warnings"
+OK, ERROR, STDOUT = "ok", "error", "stdout"  # RUN
+READY, PROTECTIONS = "ready", "protections"  # the worker's first message
+
+# Arithmetic a proxy forwards, for the names a lesson declares (NameRules.arithmetic).
+BINOPS = tuple(f"__{name}__" for name in ("add", "sub", "mul", "truediv", "floordiv", "pow", "matmul", "mod",
+                                           "radd", "rsub", "rmul", "rtruediv", "rfloordiv", "rpow", "rmatmul",
+                                           "rmod"))
+UNOPS = ("__neg__", "__pos__", "__abs__")

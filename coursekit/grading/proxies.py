@@ -1,0 +1,264 @@
+"""Proxies: what stands in the grader's process for a student object that stays in the sandbox.
+
+Calling a proxy, reading or writing an attribute or an item is forwarded to the sandbox, and what
+comes back is plain data, or another proxy. A proxy is never data itself: it answers no ``==``,
+``<``, ``bool()``, ``hash()``, ``float()`` or NumPy conversion, so a student object cannot pretend
+to be the expected answer. Arithmetic is forwarded only for the names a lesson declares (a ``Value``
+class), and its result stays a proxy. Arguments are sent as copies: what the student's code changes
+in them comes back only for the arguments its name is declared to change (see NameRules).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from coursekit.feedback.exercise import NameRules
+from coursekit.grading import messages, protocol
+
+if TYPE_CHECKING:
+    from coursekit.grading.session import Session
+
+NO_RULES = NameRules()
+
+
+class NotPlainData(TypeError):
+    """A test used a student object as if it were a value (compared it, converted it, computed with it)."""
+
+
+class ChangedArgument(AssertionError):
+    """Student code changed, in place, an argument it was not meant to change."""
+
+
+class _Refusing:
+    """What stands for student code here is never a value: every use of it as one fails with a plain message."""
+
+    __slots__ = ()
+
+    def _kind(self) -> str:
+        return "object"
+
+    def _refuse(self, *_args, **_kwargs):
+        raise NotPlainData(messages.NOT_PLAIN_DATA.format(kind=self._kind()))
+
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _refuse
+    __bool__ = __float__ = __int__ = __index__ = __complex__ = __round__ = __array__ = _refuse
+    __hash__ = _refuse  # type: ignore[assignment]
+
+
+def _call(session: Session, args: tuple, kwargs: dict, rules: NameRules, what: str, **fields):
+    """Call student code in the sandbox (``fields`` say what: op, target, name); its value. ``rules`` say which
+    arguments it may change: those come back into the grader's originals, a change to any other fails."""
+    reply = session.request({**fields, "args": session.encode(list(args)), "kwargs": session.encode(dict(kwargs)),
+                             "errstate": np.geterr()})
+    value = session.value_of(reply, NameRules(rules.name, rules.arithmetic))  # results inherit arithmetic only
+    _write_back(session, args, reply, rules, what)
+    return value
+
+
+class _Proxy(_Refusing):
+    """A student object that stays in the sandbox."""
+
+    __slots__ = ("_session", "_id", "_type", "_methods", "_rules")
+
+    def __init__(self, session: Session, ident: int, type_name: str, methods: set[str] | None = None,
+                 rules: NameRules = NO_RULES):
+        object.__setattr__(self, "_session", session)
+        object.__setattr__(self, "_id", ident)
+        object.__setattr__(self, "_type", type_name)
+        # Attribute names known to be methods of this object (its class's, as the sandbox listed them, and those
+        # a read found); calling one is a single round trip, and it is looked up in the sandbox at the call.
+        object.__setattr__(self, "_methods", set(methods or ()))
+        object.__setattr__(self, "_rules", rules)
+
+    def _kind(self) -> str:
+        return f"`{object.__getattribute__(self, '_type')}` object"
+
+    def _op(self, op: str, **fields):
+        session = object.__getattribute__(self, "_session")
+        reply = session.request({protocol.OP: op, protocol.TARGET: object.__getattribute__(self, "_id"), **fields})
+        return session.value_of(reply, object.__getattribute__(self, "_rules"))
+
+    def __call__(self, *args, **kwargs):
+        rules = object.__getattribute__(self, "_rules")
+        return _call(object.__getattribute__(self, "_session"), args, kwargs, rules, f"`{rules.name or 'it'}`",
+                     op=protocol.CALL, target=object.__getattribute__(self, "_id"))
+
+    def __getattr__(self, name: str):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        methods = object.__getattribute__(self, "_methods")
+        if name in methods:  # looked up in the sandbox when called, as `layer.forward(x)` would be
+            return _Method(self, name)
+        session = object.__getattribute__(self, "_session")
+        reply = session.request({protocol.OP: protocol.GETATTR, protocol.TARGET: object.__getattribute__(self, "_id"),
+                                 protocol.NAME: name})
+        value = session.value_of(reply, object.__getattribute__(self, "_rules"))
+        if reply.get(protocol.IS_METHOD):
+            methods.add(name)
+        return value
+
+    def __setattr__(self, name: str, value) -> None:
+        session = object.__getattribute__(self, "_session")
+        object.__getattribute__(self, "_methods").discard(name)
+        self._op(protocol.SETATTR, name=name, value=session.encode(value))
+
+    def __getitem__(self, key):
+        session = object.__getattribute__(self, "_session")
+        return self._op(protocol.GETITEM, key=session.encode(key))
+
+    def __setitem__(self, key, value) -> None:
+        session = object.__getattribute__(self, "_session")
+        self._op(protocol.SETITEM, key=session.encode(key), value=session.encode(value))
+
+    def __len__(self) -> int:
+        length = self._op(protocol.LEN)
+        if type(length) is not int:
+            raise NotPlainData(messages.NOT_PLAIN_DATA.format(kind="length"))
+        return length
+
+    def __iter__(self):
+        return iter(self._op(protocol.ITEMS))
+
+    def _coursekit_write_param(self, name: str, value) -> None:
+        session = object.__getattribute__(self, "_session")
+        session.post({protocol.OP: protocol.WRITE_PARAM, protocol.TARGET: object.__getattribute__(self, "_id"),
+                      protocol.NAME: name, "value": session.encode(value)})
+
+    def __repr__(self) -> str:
+        return f"<student {object.__getattribute__(self, '_type')} object>"
+
+    def _arithmetic(self, op: str, name: str, **fields):
+        if not object.__getattribute__(self, "_rules").arithmetic:
+            self._refuse()
+        return self._op(op, name=name, **fields)
+
+    def __neg__(self):
+        return self._arithmetic(protocol.UNOP, "__neg__")
+
+    def __pos__(self):
+        return self._arithmetic(protocol.UNOP, "__pos__")
+
+    def __abs__(self):
+        return self._arithmetic(protocol.UNOP, "__abs__")
+
+
+class _Method(_Refusing):
+    """A method of a student object, called in the sandbox in one round trip (``callmethod``)."""
+
+    __slots__ = ("_owner", "_name")
+
+    def __init__(self, owner: _Proxy, name: str):
+        self._owner, self._name = owner, name
+
+    def _kind(self) -> str:
+        return f"method `{self._name}`"
+
+    def __call__(self, *args, **kwargs):
+        owner = self._owner
+        rules = object.__getattribute__(owner, "_rules")
+        return _call(object.__getattribute__(owner, "_session"), args, kwargs, NameRules(rules.name, rules.arithmetic),
+                     f"`{self._name}`", op=protocol.CALLMETHOD, target=object.__getattribute__(owner, "_id"),
+                     name=self._name)
+
+    def __repr__(self) -> str:
+        return f"<student method {self._name}>"
+
+    def bound(self) -> _Proxy:
+        """The bound method as a handle (for passing it on to student code)."""
+        session = object.__getattribute__(self._owner, "_session")
+        return session.value_of(session.request({protocol.OP: protocol.GETATTR, protocol.NAME: self._name,
+                                                 protocol.TARGET: object.__getattribute__(self._owner, "_id")}))
+
+
+def _binop(name: str):
+    def method(self, other):
+        session = object.__getattribute__(self, "_session")
+        return self._arithmetic(protocol.BINOP, name, other=session.encode(other))
+    method.__name__ = name
+    return method
+
+
+for _name in protocol.BINOPS:
+    setattr(_Proxy, _name, _binop(_name))
+
+
+def _write_back(session: Session, args: tuple, reply: dict, rules: NameRules, what: str) -> None:
+    """What the student's code changed in arguments it received: copied into the grader's originals for the
+    arguments ``rules`` say it changes; for any other, the test fails (the caller's data stays as it was)."""
+    from coursekit.gradcheck import set_parameter
+
+    rebound = dict(reply.get(protocol.REBOUND_KEYS) or {})
+    for index, data in dict(reply.get(protocol.CHANGED_ARGS) or {}).items():
+        position = int(index)
+        if not 0 <= position < len(args):
+            continue
+        if position not in rules.mutates:
+            raise ChangedArgument(messages.CHANGED_ARGUMENT.format(what=what, position=position + 1))
+        _update(args[position], session.decode(data), set(map(str, rebound.get(index, []))))
+    for index, data in dict(reply.get(protocol.SYNCED_PARAMS) or {}).items():
+        position = int(index)
+        if 0 <= position < len(args) and position in rules.mutates:  # a grader model that the student trains
+            model, params = args[position], session.decode(data)
+            for key, value in (params.items() if isinstance(params, dict) else ()):
+                if isinstance(value, np.ndarray) and key in model.params \
+                        and np.shape(model.params[key]) == value.shape:
+                    set_parameter(model, key, value)
+
+
+def _update(original, changed, rebound: set[str] = frozenset()) -> None:
+    """Apply the student's changes: arrays written in place stay the same arrays; entries the student
+    replaced (``rebound``) are replaced in the dict only, exactly as in the student's own process."""
+    if isinstance(original, np.ndarray):
+        if isinstance(changed, np.ndarray) and changed.shape == original.shape:
+            original[...] = changed
+    elif isinstance(original, dict) and isinstance(changed, dict):
+        for key, value in changed.items():
+            kept = str(key) not in rebound and isinstance(original.get(key), np.ndarray)
+            if kept and isinstance(value, np.ndarray) and value.shape == original[key].shape:
+                original[key][...] = value
+            else:
+                original[key] = value
+    elif isinstance(original, list) and isinstance(changed, list) and len(original) == len(changed):
+        for index, value in enumerate(changed):
+            if isinstance(original[index], (np.ndarray, dict, list)):
+                _update(original[index], value)
+            else:
+                original[index] = value
+
+
+class _ClassProxy(type):
+    """A student class: a real ``type`` (so ``isinstance(x, type)`` holds) whose calls go to the sandbox."""
+
+    @classmethod
+    def make(mcs, session: Session, ident: int, name: str, rules: NameRules = NO_RULES) -> _ClassProxy:
+        proxy = mcs(name, (), {})
+        type.__setattr__(proxy, "_session", session)
+        type.__setattr__(proxy, "_id", ident)
+        type.__setattr__(proxy, "_rules", rules)
+        return proxy
+
+    def __call__(cls, *args, **kwargs):
+        return _call(cls._session, args, kwargs, cls._rules, f"`{cls.__name__}`", op=protocol.CALL, target=cls._id)
+
+    def __getattr__(cls, name: str):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return cls._session.value_of(cls._session.request(
+            {protocol.OP: protocol.GETATTR, protocol.TARGET: cls._id, protocol.NAME: name}), cls._rules)
+
+    def __setattr__(cls, name: str, value) -> None:
+        cls._session.value_of(cls._session.request({protocol.OP: protocol.SETATTR, protocol.TARGET: cls._id,
+                                                    protocol.NAME: name, "value": cls._session.encode(value)}))
+
+    def __repr__(cls) -> str:
+        return f"<student class {cls.__name__}>"
+
+    def __instancecheck__(cls, obj) -> bool:
+        if not isinstance(obj, _Proxy):
+            return False
+        session = cls._session
+        reply = session.request({protocol.OP: protocol.ISINSTANCE, protocol.TARGET: object.__getattribute__(obj, "_id"),
+                                 "cls": cls._id})
+        return session.value_of(reply) is True

@@ -1,0 +1,194 @@
+"""Reading zip files that may be hostile: counted before listing, members read streaming and capped, never extracted.
+
+A zip bomb is a small file that inflates to gigabytes; a long central directory costs memory to
+list; a member named ``../../x.ipynb`` or ``/etc/x.ipynb`` aims outside the archive. Nothing here
+writes a member to disk, but every one of these is refused with its reason, before Python's
+``zipfile`` reads what the cap is about. The caps are in ``limits``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import stat
+import struct
+import zipfile
+import zlib
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from coursekit.grading import limits
+from coursekit.grading.notebook_json import NotASubmission
+from coursekit.grading.reasons import quoted, size
+
+_END = struct.Struct("<4s4H2LH")            # end of central directory record
+_END_64_LOCATOR = struct.Struct("<4sLQL")    # zip64 end of central directory locator
+_END_64 = struct.Struct("<4sQ2H2L4Q")        # zip64 end of central directory record
+_MAX_COMMENT = 65535
+_READ_CHUNK = 256 * 1024
+_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
+_OTHER_METHODS = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "LZMA", 9: "deflate64"}
+_EXTENDED_TIMESTAMP = 0x5455  # the "UT" extra field: the modification time in UTC seconds
+
+
+class InflateBudgetSpent(NotASubmission):
+    """The members of one zip inflated past MAX_ZIP_TOTAL_BYTES together."""
+
+
+@dataclass
+class InflateBudget:
+    """What the members of one zip may still inflate to, together."""
+
+    remaining: int
+
+    @property
+    def spent(self) -> bool:
+        return self.remaining < 0
+
+    def spend(self, count: int) -> None:
+        """Count ``count`` more inflated bytes; InflateBudgetSpent once the total passes the cap."""
+        self.remaining -= count
+        if self.remaining < 0:
+            raise InflateBudgetSpent(_budget_reason())
+
+
+def _budget_reason() -> str:
+    return (f"not read: the zip's members together inflate to more than {size(limits.MAX_ZIP_TOTAL_BYTES)}, "
+            f"the most one zip may")
+
+
+def new_budget() -> InflateBudget:
+    """The inflate budget of one zip: MAX_ZIP_TOTAL_BYTES."""
+    return InflateBudget(limits.MAX_ZIP_TOTAL_BYTES)
+
+
+def open_archive(handle: BinaryIO) -> zipfile.ZipFile:
+    """A ZipFile over ``handle`` (a seekable binary file), once its end record shows it lists at most
+    MAX_ZIP_MEMBERS members in a central directory of at most MAX_CENTRAL_DIRECTORY_BYTES; NotASubmission if not,
+    or if it is damaged."""
+    extent = _central_directory_extent(handle)
+    if extent is not None:
+        count, directory_bytes = extent
+        if count > limits.MAX_ZIP_MEMBERS:
+            raise NotASubmission(f"a zip of {count:,} members: more than the {limits.MAX_ZIP_MEMBERS:,} one zip may "
+                                 f"hold")
+        if directory_bytes > limits.MAX_CENTRAL_DIRECTORY_BYTES:
+            raise NotASubmission(f"a zip whose list of members takes {size(directory_bytes)}: more than "
+                                 f"{size(limits.MAX_CENTRAL_DIRECTORY_BYTES)} (the list of "
+                                 f"{limits.MAX_ZIP_MEMBERS:,} members)")
+    handle.seek(0)
+    try:
+        archive = zipfile.ZipFile(handle)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, struct.error) as error:
+        raise NotASubmission(f"a damaged zip file: {error}") from error
+    if len(archive.infolist()) > limits.MAX_ZIP_MEMBERS:  # the end record under-counted: the list is what counts
+        archive.close()
+        raise NotASubmission(f"a zip of more than {limits.MAX_ZIP_MEMBERS:,} members, the most one zip may hold")
+    return archive
+
+
+def _central_directory_extent(handle: BinaryIO) -> tuple[int, int] | None:
+    """(members, bytes) of the central directory, as the end record that ``zipfile`` will use states them;
+    None when there is no end record (``zipfile`` then refuses the file itself)."""
+    handle.seek(0, 2)
+    file_size = handle.tell()
+    # The end record sits in the last 22 bytes plus a comment of up to 65,535; the zip64 records just before it.
+    start = max(0, file_size - (_END.size + _MAX_COMMENT + _END_64_LOCATOR.size + _END_64.size))
+    handle.seek(start)
+    tail = handle.read()
+    # Searched as zipfile searches: a record with no comment at the very end, else the last signature.
+    at = len(tail) - _END.size
+    if not (at >= 0 and tail[at:at + 4] == b"PK\x05\x06" and tail[-2:] == b"\0\0"):
+        at = tail.rfind(b"PK\x05\x06", max(0, len(tail) - _END.size - _MAX_COMMENT))
+    if at < 0 or at + _END.size > len(tail):
+        return None
+    fields = _END.unpack_from(tail, at)
+    count, directory_bytes = fields[4], fields[5]
+    locator = at - _END_64_LOCATOR.size
+    record = locator - _END_64.size
+    if record >= 0 and tail[locator:locator + 4] == b"PK\x06\x07" and tail[record:record + 4] == b"PK\x06\x06":
+        fields_64 = _END_64.unpack_from(tail, record)
+        count, directory_bytes = fields_64[7], fields_64[8]  # entries in all, size of the central directory
+    return count, directory_bytes
+
+
+def member_name_problem(name: str) -> str | None:
+    """Why a member's name is refused (absolute, leading out of the zip, control characters), or None."""
+    if re.match(r"[/\\]|[A-Za-z]:", name):
+        return f"its name {quoted(name)} is an absolute path: refused, not read"
+    if ".." in re.split(r"[/\\]", name):
+        return f"its name {quoted(name)} leads out of the zip (..): refused, not read"
+    if any(ord(character) < 32 or ord(character) == 127 for character in name):
+        return f"its name {quoted(name)} holds control characters: refused, not read"
+    return None
+
+
+def is_symbolic_link(info: zipfile.ZipInfo) -> bool:
+    """True for a member stored as a symbolic link (Unix mode bits in its external attributes)."""
+    return stat.S_ISLNK(info.external_attr >> 16)
+
+
+def member_time(info: zipfile.ZipInfo) -> dt.datetime | None:
+    """When the member was last modified: its UTC time from the "UT" extra field when present, else the zip's
+    date and time read as UTC (zip stores no time zone); None when that date is invalid."""
+    extra = info.extra
+    while len(extra) >= 4:
+        tag, length = struct.unpack_from("<HH", extra)
+        body = extra[4:4 + length]
+        if tag == _EXTENDED_TIMESTAMP and len(body) >= 5 and body[0] & 1:
+            try:
+                return dt.datetime.fromtimestamp(int.from_bytes(body[1:5], "little", signed=True), dt.UTC)
+            except (OverflowError, OSError, ValueError):
+                break
+        extra = extra[4 + length:]
+    try:
+        return dt.datetime(*info.date_time, tzinfo=dt.UTC)
+    except (TypeError, ValueError):
+        return None
+
+
+def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, budget: InflateBudget,
+                what: str = "a zip member") -> bytes:
+    """The member's bytes, inflated piece by piece and never past ``cap``, MAX_COMPRESSION_RATIO or ``budget``;
+    NotASubmission with the reason (naming the member as ``what``) when one would be passed, or when the member is
+    damaged or encrypted."""
+    if info.flag_bits & 0x1:
+        raise NotASubmission("an encrypted zip member: the grader has no password")
+    if info.compress_type not in _METHODS:
+        method = _OTHER_METHODS.get(info.compress_type, f"method {info.compress_type}")
+        raise NotASubmission(f"a zip member compressed with {method}: the grader reads only stored and deflate "
+                             f"members")
+    if info.file_size > cap:
+        raise NotASubmission(_too_large(what, info.file_size, cap))
+    if _ratio_exceeded(info.file_size, info.compress_size):
+        raise NotASubmission(_too_compressed(info.file_size, info.compress_size))
+    if budget.spent:
+        raise InflateBudgetSpent(_budget_reason())
+    pieces, total = [], 0
+    try:
+        with archive.open(info) as stream:
+            while piece := stream.read(_READ_CHUNK):
+                total += len(piece)
+                # zipfile stops at the declared size; these hold even if it did not
+                if total > cap:
+                    raise NotASubmission(_too_large(what, total, cap, at_least=True))
+                if _ratio_exceeded(total, info.compress_size):
+                    raise NotASubmission(_too_compressed(total, info.compress_size))
+                budget.spend(len(piece))
+                pieces.append(piece)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as error:
+        raise NotASubmission(f"a damaged zip member: {error}") from error
+    return b"".join(pieces)
+
+
+def _ratio_exceeded(inflated: int, compressed: int) -> bool:
+    return inflated > limits.MIN_RATIO_CHECKED_BYTES and inflated > limits.MAX_COMPRESSION_RATIO * max(compressed, 1)
+
+
+def _too_large(what: str, inflated: int, cap: int, at_least: bool = False) -> str:
+    return f"{what} inflates to {'more than ' if at_least else ''}{size(inflated)}: more than the {size(cap)} allowed"
+
+
+def _too_compressed(inflated: int, compressed: int) -> str:
+    return (f"a zip member that inflates from {size(compressed)} to {size(inflated)} or more: over "
+            f"{limits.MAX_COMPRESSION_RATIO} times, as zip bombs do, where notebooks compress 3 to 10 times")

@@ -1,0 +1,295 @@
+"""The grader's side of one sandbox worker: requests with time limits, and the student's values as data or proxies.
+
+A session sends requests (run a cell, fetch a name, call a function) and waits for the answer,
+serving the worker's callbacks meanwhile. What comes back is plain data, or a proxy for an object
+that stays in the sandbox (coursekit.grading.proxies). A worker that runs too long is killed.
+"""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import os
+import pickle
+import select
+import signal
+import socket
+import time
+import warnings
+
+from coursekit.feedback.exercise import NameRules
+from coursekit.grading import messages, protocol, wire
+from coursekit.grading.proxies import NO_RULES, _ClassProxy, _Method, _Proxy
+
+READY_TIMEOUT = 60.0
+SLOW = 0.1  # seconds of waiting after which a worker is moved to the lowest priority
+POLL = 0.05  # seconds between two looks at a busy worker's CPU time
+# A request's CPU budget is what it may compute; its wall-clock deadline, only a backstop for code that sleeps or
+# waits, is generous, because waiting for a core while other submissions compute must not cost a student.
+WALL_FACTOR, WALL_GRACE = 4.0, 2.0
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def wall_backstop(cpu_seconds: float, grace: float = WALL_GRACE) -> float:
+    """The wall-clock seconds a request with ``cpu_seconds`` of CPU budget may take at most."""
+    return WALL_FACTOR * cpu_seconds + grace
+
+
+class SandboxTimeout(BaseException):
+    """The student's code ran longer than allowed; the worker was killed.
+
+    A BaseException, like KeyboardInterrupt, so that a check's ``except Exception`` (which turns the
+    student's errors into verdicts) lets it through to the grader, which stops the test.
+    """
+
+
+class SandboxCrashed(BaseException):
+    """The worker died (os._exit, a signal, a limit); a BaseException for the same reason."""
+
+
+class ServerGone(SandboxCrashed):
+    """The warm server itself stopped answering (killed, or never started): no new worker can be had from it."""
+
+
+class ProtocolError(SandboxCrashed):
+    """The worker sent something the grader cannot read: the submission's fault; the worker was killed."""
+
+
+class StudentError(RuntimeError):
+    """An exception raised by student code whose type is not a built-in one."""
+
+
+class Session:
+    """One worker: run cells, fetch names as proxies, forward operations; killed on timeout."""
+
+    def __init__(self, sock: socket.socket, pid: int, call_timeout: float):
+        self.sock, self.pid, self.call_timeout = sock, pid, call_timeout
+        self.callbacks: dict[int, object] = {}
+        self.pending = 0  # answers owed to posted requests (see ``post``)
+        self.alive = True
+        self.deadline: float | None = None  # the test's or the submission's wall-clock deadline (time.monotonic)
+        self.test_cpu: tuple[float, float] | None = None  # (the worker's CPU time at the test's start, its budget)
+        self.wall_grace = WALL_GRACE  # seconds a request may wait beyond its CPU budget's share (see wall_backstop)
+        self.sock.settimeout(READY_TIMEOUT)
+        try:
+            hello = wire.receive(self.sock, time.monotonic() + READY_TIMEOUT)
+        except (TimeoutError, EOFError, OSError, wire.WireError) as error:
+            self.kill()
+            raise SandboxCrashed(f"the worker did not start: {error}") from error
+        self.protections = [str(item)[:200] for item in list(hello.get(protocol.PROTECTIONS) or [])[:20]]
+        # A pid can be reused as soon as the worker dies; a pidfd cannot: it is how we signal the worker.
+        self.pidfd = os.pidfd_open(pid)
+
+    # -- plumbing
+    def kill(self) -> None:
+        """End the worker and everything it started.
+
+        Only while the worker lives is its pid (and so its process group) certainly still its own: a
+        process that died may see its number reused by any other process, such as a test's kernel.
+        """
+        if not self.alive:
+            return
+        self.alive = False
+        pidfd = getattr(self, "pidfd", None)
+        if pidfd is not None:
+            if not select.select([pidfd], [], [], 0)[0]:  # not readable: still running
+                for kill in (lambda: os.killpg(self.pid, signal.SIGKILL),
+                             lambda: signal.pidfd_send_signal(pidfd, signal.SIGKILL)):
+                    try:
+                        kill()
+                    except (ProcessLookupError, PermissionError):
+                        pass
+            os.close(pidfd)
+        self.sock.close()
+
+    def post(self, message: dict) -> None:
+        """Send a request whose answer can wait (a parameter write before a forward pass): the next request
+        collects it, and raises its error if it had one, so that the two cost one round trip."""
+        if not self.alive:
+            raise SandboxCrashed("the worker is no longer running")
+        try:
+            wire.send(self.sock, message, time.monotonic() + wall_backstop(self.call_timeout, self.wall_grace))
+        except OSError as error:
+            self.kill()
+            raise SandboxCrashed(messages.CRASHED) from error
+        self.pending += 1
+
+    def flush(self) -> None:
+        """Collect the answers of posted requests (raising the first error among them)."""
+        if self.pending:
+            self.value_of(self.request({protocol.OP: protocol.PING}))
+
+    def cpu_seconds(self) -> float:
+        """The CPU time the worker has used so far (its own threads and the children it waited for)."""
+        try:
+            with open(f"/proc/{self.pid}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            return 0.0
+        return sum(int(value) for value in fields[11:15]) / _TICK  # utime, stime, cutime, cstime
+
+    def request(self, message: dict, cpu_limit: float | None = None) -> dict:
+        """Send a request and wait for its answer, serving the worker's callbacks meanwhile.
+
+        The request may use ``cpu_limit`` seconds of CPU (default: the call limit), and as much of the test's
+        CPU budget (``test_cpu``) as is left; its wall-clock deadline is a backstop that no traffic extends,
+        cut short by the test's or the submission's own (``deadline``). Past either, the worker is killed.
+        """
+        if not self.alive:
+            raise SandboxCrashed("the worker is no longer running")
+        limit = cpu_limit or self.call_timeout
+        start, cpu_start = time.monotonic(), self.cpu_seconds()
+        if self.test_cpu is not None:
+            limit = min(limit, self.test_cpu[1] - (cpu_start - self.test_cpu[0]))
+        deadline = start + wall_backstop(limit, self.wall_grace)
+        if self.deadline is not None:
+            deadline = min(deadline, self.deadline)
+        if limit <= 0 or deadline <= start:
+            self.kill()
+            raise SandboxTimeout(messages.TIMEOUT.format(seconds=cpu_limit or self.call_timeout))
+        try:
+            wire.send(self.sock, message, deadline)
+            owed, self.pending = self.pending, 0
+            failed = None
+            for _ in range(owed):  # the posted requests' answers come first, in order
+                answer = self._answer(start, deadline, cpu_start, limit)
+                if protocol.RAISED in answer and failed is None:
+                    failed = answer
+            reply = self._answer(start, deadline, cpu_start, limit)
+            return reply if failed is None else failed
+        except TimeoutError as error:  # a message that did not come (or go) whole before the deadline
+            self.kill()
+            raise SandboxTimeout(messages.WALL_TIMEOUT.format(seconds=round(time.monotonic() - start, 1))) from error
+        except (EOFError, OSError) as error:
+            self.kill()
+            raise SandboxCrashed(messages.CRASHED) from error
+        except wire.WireError as error:
+            self.kill()
+            raise ProtocolError(messages.PROTOCOL_ERROR.format(problem=error)) from error
+
+    def _answer(self, start: float, deadline: float, cpu_start: float, cpu_limit: float) -> dict:
+        """The next answer of the worker, serving the callbacks it makes first, within the request's limits."""
+        deprioritised = False
+        while True:
+            now = time.monotonic()
+            if now >= deadline:
+                self.kill()
+                raise SandboxTimeout(messages.WALL_TIMEOUT.format(seconds=round(now - start, 1)))
+            if select.select([self.sock], [], [], min(POLL, deadline - now))[0]:
+                reply = wire.receive(self.sock, deadline)
+                if reply.get(protocol.OP) != protocol.CALLBACK:
+                    return reply
+                wire.send(self.sock, self._callback(reply), deadline)
+                continue
+            if self.cpu_seconds() - cpu_start > cpu_limit:
+                self.kill()
+                raise SandboxTimeout(messages.TIMEOUT.format(seconds=round(cpu_limit, 2)))
+            if not deprioritised and time.monotonic() - start > SLOW:
+                self._deprioritise()
+                deprioritised = True
+
+    def _deprioritise(self) -> None:
+        """Lower a slow worker's priority for the rest of its life.
+
+        A cell that loops until its limit then takes the CPU only when honest work does not need it, so with
+        more grading processes than cores the rest of a batch goes on at nearly full speed.
+        """
+        pidfd = getattr(self, "pidfd", None)
+        if pidfd is not None and not select.select([pidfd], [], [], 0)[0]:  # alive: its group is its own
+            try:
+                os.setpriority(os.PRIO_PGRP, self.pid, 19)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def _callback(self, message: dict) -> dict:
+        function = self.callbacks.get(int(message.get(protocol.CALLBACK_ID, -1)))
+        try:
+            args = self.decode(message.get(protocol.ARGS, []))
+            kwargs = self.decode(message.get(protocol.KWARGS, {"__dict__": []}))
+            return {protocol.OP: protocol.CALLBACK_RESULT, protocol.VALUE: self.encode(function(*args, **kwargs))}
+        except Exception as error:  # noqa: BLE001 -- reported to the student's code as its own exception
+            return {protocol.OP: protocol.CALLBACK_RESULT,
+                    protocol.RAISED: {"type": type(error).__name__, "message": str(error)[:500]}}
+
+    def encode(self, value):
+        def reference(obj):
+            if isinstance(obj, _Method):  # passed on as the bound method itself, which then needs a handle
+                obj = obj.bound()
+            if isinstance(obj, _Proxy):
+                return {"__handle__": object.__getattribute__(obj, "_id")}
+            if isinstance(obj, type) and isinstance(obj, _ClassProxy):
+                return {"__handle__": obj._id}
+            if callable(obj) and not (hasattr(obj, "params") and hasattr(obj, "forward")):
+                ident = len(self.callbacks) + 1
+                self.callbacks[ident] = obj
+                return {"__callback__": ident}
+            # Any other grader object (a model, a random generator) goes by value: pickled HERE, unpickled in
+            # the sandbox, never the other way round. A model's parameters come back after the call.
+            try:
+                return {"__pickled__": base64.b64encode(pickle.dumps(obj)).decode("ascii")}
+            except Exception as error:
+                raise wire.WireError(f"a {type(obj).__name__} cannot be sent to the student's code") from error
+        return wire.encode(value, reference)
+
+    def decode(self, data, rules: NameRules = NO_RULES):
+        """Data from the worker; its objects as proxies that follow ``rules`` (those of the name they came from)."""
+        def resolve(ref):
+            if "__pickled__" in ref:
+                raise wire.WireError("the sandbox may not send objects by value")
+            if "__callback__" in ref:
+                if int(ref["__callback__"]) not in self.callbacks:
+                    raise wire.WireError("a callback the grader never gave")
+                return self.callbacks[int(ref["__callback__"])]
+            name = str(ref.get("name") or "StudentClass")[:100]
+            if ref.get("is_class"):
+                return _ClassProxy.make(self, int(ref["__handle__"]), name if name.isidentifier() else "StudentClass",
+                                        rules)
+            methods = ref.get("methods")
+            methods = {name for name in methods if isinstance(name, str) and name.isidentifier()
+                       and not name.startswith("__")} if isinstance(methods, list) else set()
+            return _Proxy(self, int(ref["__handle__"]), str(ref.get("type", "object"))[:100], methods, rules)
+        return wire.decode(data, resolve)
+
+    def value_of(self, reply: dict, rules: NameRules = NO_RULES):
+        """The value of a reply, or the student's exception raised here."""
+        if protocol.RAISED in reply:
+            raise _rebuilt(reply[protocol.RAISED])
+        for kind, text in list(reply.get(protocol.WARNINGS) or [])[:5]:
+            category = getattr(builtins, str(kind), None)
+            if not (isinstance(category, type) and issubclass(category, Warning)):
+                category = RuntimeWarning
+            warnings.warn(str(text)[:500], category, stacklevel=3)
+        return self.decode(reply.get(protocol.VALUE), rules)
+
+    # -- what the grader uses
+    def run_cell(self, code: str, cpu_limit: float) -> dict:
+        """Run one cell of student code; its outcome as data (ok, error, stdout)."""
+        return self.request({protocol.OP: protocol.RUN, protocol.CODE: code}, cpu_limit)
+
+    def get(self, name: str, rules: NameRules | None = None):
+        """The student's value for ``name`` (plain data or a proxy that follows ``rules``); NameError when it is
+        not defined."""
+        reply = self.request({protocol.OP: protocol.GET, protocol.NAME: name})
+        if reply.get(protocol.MISSING):
+            raise NameError(messages.NOT_DEFINED.format(name=name))
+        return self.value_of(reply, rules or NameRules(name))
+
+    def close(self) -> None:
+        self.kill()
+
+
+def _rebuilt(raised: dict) -> BaseException:
+    """The student's exception, as a built-in type when it is one (so that NotImplementedError still reads
+    "not attempted"), else as StudentError; BaseExceptions like SystemExit become StudentError too."""
+    kind, message = str(raised.get("type", "Exception")), str(raised.get("message", ""))
+    builtin = getattr(builtins, kind, None)
+    if isinstance(builtin, type) and issubclass(builtin, Exception) and builtin.__module__ == "builtins":
+        try:
+            error = builtin(message)
+        except Exception:  # noqa: BLE001 -- exotic constructors (UnicodeError ...)
+            error = StudentError(f"{kind}: {message}")
+    else:
+        error = StudentError(f"{kind}: {message}")
+    error.student_line = raised.get("line")
+    error.from_student = True  # raised by the student's code, not by a test here
+    return error

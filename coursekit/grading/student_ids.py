@@ -1,0 +1,68 @@
+"""What a valid student id is, checked where a submission is packed and again where it is graded.
+
+A valid id is 1 to 64 characters: letters (any script) and digits, and ``. _ - @ +``, starting with
+a letter or a digit; combining marks may follow a letter (as in Hindi or Thai). Ids are compared
+in Unicode's NFKC form, so ``ａｄａ`` (full width) and ``ada`` are one id. Such an id holds no path
+separator, no ``..`` at its start, no control character, no space and no quote, and cannot be read
+as a command-line option or a spreadsheet formula.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from coursekit.grading.notebook_json import NotASubmission
+from coursekit.grading.reasons import quoted
+
+MAX_LENGTH = 64
+PUNCTUATION = "._-@+"
+RULE = (f"a student id is 1 to {MAX_LENGTH} letters, digits and {' '.join(PUNCTUATION)}, "
+        f"starting with a letter or a digit")
+_WORD = {"Lu", "Ll", "Lt", "Lm", "Lo", "Nd"}   # letters and decimal digits, in any script
+_MARKS = {"Mn", "Mc"}                          # combining marks, which some scripts need after a letter
+_NAMES = {"/": "a slash", "\\": "a backslash", "\x00": "a NUL character", " ": "a space", ":": "a colon"}
+
+
+class InvalidStudentId(NotASubmission):
+    """A student id that breaks the rule (``RULE``); the message says which character or why."""
+
+
+def normalize_student_id(text: object) -> str:
+    """``text`` as a student id in NFKC form; InvalidStudentId, saying what is wrong, if it is not a valid one."""
+    if not isinstance(text, str):
+        raise InvalidStudentId(f"the student id is not text: {RULE}")
+    problem = student_id_problem(text)
+    if problem:
+        raise InvalidStudentId(f"{quoted(text, 40)} is not a valid student id: {problem} ({RULE})")
+    return unicodedata.normalize("NFKC", text)
+
+
+def is_valid_student_id(text: object) -> bool:
+    """True when ``text`` is a valid student id."""
+    return isinstance(text, str) and student_id_problem(text) is None
+
+
+def student_id_problem(text: str) -> str | None:
+    """What is wrong with ``text`` as a student id, in a few words, or None when it is valid."""
+    if not text:
+        return "it is empty"
+    if len(text) > 4 * MAX_LENGTH:  # checked before normalising: NFKC could take long on a huge string
+        return f"it has {len(text):,} characters"
+    text = unicodedata.normalize("NFKC", text)
+    if len(text) > MAX_LENGTH:
+        return f"it has {len(text):,} characters"
+    if unicodedata.category(text[0]) not in _WORD:
+        return f"it starts with {_named(text[0])}"
+    for character in text:
+        category = unicodedata.category(character)
+        if category not in _WORD and category not in _MARKS and character not in PUNCTUATION:
+            return f"it holds {_named(character)}"
+    return None
+
+
+def _named(character: str) -> str:
+    if character in _NAMES:
+        return _NAMES[character]
+    if unicodedata.category(character).startswith("C") or character.isspace():
+        return f"an invisible character (U+{ord(character):04X})"
+    return repr(character)

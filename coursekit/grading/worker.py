@@ -1,0 +1,356 @@
+"""The sandbox side of a session: a worker forked for one submission serves the grader's requests.
+
+It runs the student's cells in an IPython InteractiveShell, keeps the objects it cannot send as data behind
+handles, and answers requests on its socket: run a cell, hand over a name, call a function, read an
+attribute. It never receives a test or a solution.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import socket
+import sys
+import time
+import traceback
+import types
+
+from coursekit.grading import protocol, wire
+
+OUTPUT_LIMIT = 20_000  # characters of a cell's stdout/stderr kept
+
+
+class _NoExercises:
+    """Stands in for a lesson's exercise set inside the sandbox: checks run in the grader, not here."""
+
+    def check(self, *args, **kwargs):
+        return None
+
+    def hint(self, *args, **kwargs):
+        return None
+
+
+def _stub_attribute(name: str):
+    if name.startswith("__"):
+        raise AttributeError(name)
+    return _NoExercises()
+
+
+def _stub_lessons() -> None:
+    """``coursekit.lessons.*`` (the oracles) is replaced by modules with an inert ``exercises``."""
+    for name in [name for name in sys.modules if name.startswith("coursekit.lessons")]:
+        del sys.modules[name]
+
+    class Finder:
+        @staticmethod
+        def find_spec(fullname, path=None, target=None):
+            if fullname == "coursekit.lessons" or fullname.startswith("coursekit.lessons."):
+                import importlib.machinery
+                return importlib.machinery.ModuleSpec(fullname, Loader(), is_package=True)
+            return None
+
+    class Loader:
+        @staticmethod
+        def create_module(spec):
+            module = types.ModuleType(spec.name)
+            module.exercises = _NoExercises()
+            module.__path__ = []
+            module.__getattr__ = _stub_attribute
+            return module
+
+        @staticmethod
+        def exec_module(module):
+            return None
+
+    sys.meta_path.insert(0, Finder())
+
+
+def _new_shell():
+    """The InteractiveShell student cells run in (created once in the warm server, inherited by each fork)."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    if InteractiveShell.initialized():
+        return InteractiveShell.instance()
+    config = Config()
+    config.HistoryManager.enabled = False  # no sqlite file, no history thread
+    shell = InteractiveShell.instance(config=config)
+    shell.colors = "nocolor"
+    return shell
+
+
+class _LimitedText(io.TextIOBase):
+    """A text sink that keeps the first OUTPUT_LIMIT characters and counts the rest."""
+
+    def __init__(self):
+        self.parts, self.kept, self.dropped = [], 0, 0
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        room = OUTPUT_LIMIT - self.kept
+        if room > 0:
+            self.parts.append(text[:room])
+            self.kept += min(room, len(text))
+        self.dropped += max(0, len(text) - max(room, 0))
+        return len(text)
+
+    def value(self) -> str:
+        text = "".join(self.parts)
+        return text + (f"\n[... {self.dropped:,} more characters]" if self.dropped else "")
+
+
+class Worker:
+    """Serves the grader's requests on one socket until it closes."""
+
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        self.shell = _new_shell()
+        self.objects: dict[int, object] = {}
+        self.next_id = 1
+        # A process that student code forks must never answer the grader, nor run: it closes its copy of the
+        # socket and stops itself, keeping its place under the process limit until the session kills the
+        # group. A fork bomb thus fills the limit and fails at once, instead of churning until the timeout.
+        os.register_at_fork(after_in_child=self._forked_by_student)
+
+    def _forked_by_student(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        while True:  # parked, not stopped by a signal: its own signals may be refused (seccomp)
+            time.sleep(3600)
+
+    # -- references
+    def _reference(self, obj) -> dict:
+        if isinstance(obj, _Callback):
+            return {"__callback__": obj.ident}
+        ident = self.next_id
+        self.next_id += 1
+        self.objects[ident] = obj
+        is_class = isinstance(obj, type)
+        reference = {"__handle__": ident, "type": type(obj).__name__[:100], "is_class": is_class,
+                     "name": str(getattr(obj, "__name__", ""))[:100] if is_class or callable(obj) else ""}
+        if not is_class and not callable(obj):  # so that the grader calls them in one round trip each
+            try:
+                own = set(object.__getattribute__(obj, "__dict__"))  # an attribute of its own hides a method
+            except (AttributeError, TypeError):
+                own = set()
+            reference["methods"] = [name for name in _methods_of(type(obj)) if name not in own]
+        return reference
+
+    def _resolve(self, data: dict):
+        if "__handle__" in data:
+            return self.objects[int(data["__handle__"])]
+        if "__pickled__" in data:  # a grader object sent by value (data from the trusted side)
+            import base64
+            import pickle
+            return pickle.loads(base64.b64decode(data["__pickled__"]))  # noqa: S301 -- sent by the grader
+        return _Callback(self, int(data["__callback__"]))
+
+    def encode(self, value):
+        return wire.encode(value, self._reference)
+
+    def decode(self, data):
+        return wire.decode(data, self._resolve)
+
+    # -- the loop
+    def serve(self) -> None:
+        while True:
+            try:
+                request = wire.receive(self.sock)
+                wire.send(self.sock, self.handle(request))
+            except (EOFError, OSError, wire.WireError):
+                return
+
+    def handle(self, request: dict) -> dict:
+        op = request.get(protocol.OP)
+        try:
+            if op == protocol.RUN:
+                return self.run_cell(str(request[protocol.CODE]))
+            if op == protocol.GET:
+                name = str(request[protocol.NAME])
+                if name not in self.shell.user_ns:
+                    return {protocol.MISSING: True}
+                return {protocol.VALUE: self.encode(self.shell.user_ns[name])}
+            if op == protocol.PING:
+                return {protocol.VALUE: "pong"}
+            target = self.objects.get(int(request.get(protocol.TARGET, 0)))
+            if target is None:
+                return {protocol.RAISED: {"type": "LookupError", "message": "unknown object", "line": None}}
+            return self._operate(op, target, request)
+        except BaseException as error:  # noqa: BLE001 -- the student's exception, reported as data
+            return {protocol.RAISED: _describe(error)}
+
+    def _call(self, target, request: dict) -> dict:
+        """Call ``target``; its value, and what it did to the arguments it was given (copies of the grader's)."""
+        import warnings
+
+        import numpy as np
+
+        args = self.decode(request.get(protocol.ARGS, []))
+        kwargs = self.decode(request.get(protocol.KWARGS, {"__dict__": []}))
+        before = [_snapshot(a) if _plain(a) else None for a in args]
+        identities = [{k: id(v) for k, v in a.items()} if type(a) is dict else None for a in args]
+        errstate = {k: v for k, v in dict(request.get(protocol.ERRSTATE) or {}).items()
+                    if k in ("over", "under", "divide", "invalid") and v in ("ignore", "warn", "raise", "print")}
+        with _captured(), np.errstate(**errstate), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            value = target(*args, **kwargs)
+        raised_warnings = [[type(w.message).__name__, str(w.message)[:500]] for w in caught[:5]]
+        changed = {str(i): self.encode(a) for i, (a, b) in enumerate(zip(args, before, strict=True))
+                   if b is not None and not _deep_equal(a, b)}
+        rebound = {str(i): [str(k) for k, v in a.items() if ids is not None and ids.get(k) != id(v)]
+                   for i, (a, ids) in enumerate(zip(args, identities, strict=False)) if ids is not None}
+        synced = {str(i): self.encode(dict(a.params)) for i, a in enumerate(args)
+                  if before[i] is None and hasattr(a, "params") and hasattr(a, "forward")}
+        return {protocol.VALUE: self.encode(value), protocol.CHANGED_ARGS: changed, protocol.REBOUND_KEYS: rebound,
+                protocol.SYNCED_PARAMS: synced, protocol.WARNINGS: raised_warnings}
+
+    def _operate(self, op: str, target, request: dict) -> dict:
+        name = str(request.get(protocol.NAME, ""))
+        if op == protocol.CALL:
+            return self._call(target, request)
+        if op == protocol.CALLMETHOD:
+            with _captured():
+                method = getattr(target, name)
+            return self._call(method, request)
+        if op == protocol.ISINSTANCE:
+            kind = self.objects.get(int(request.get(protocol.CLASS, 0)))
+            return {protocol.VALUE: isinstance(kind, type) and isinstance(target, kind)}
+        if op == protocol.GETATTR:
+            with _captured():
+                value = getattr(target, name)
+            reply = {protocol.VALUE: self.encode(value)}
+            if isinstance(value, types.MethodType) and value.__self__ is target:
+                reply[protocol.IS_METHOD] = True  # the grader may call it with CALLMETHOD from now on
+            return reply
+        if op == protocol.SETATTR:
+            with _captured():
+                setattr(target, name, self.decode(request[protocol.VALUE]))
+            return {protocol.VALUE: None}
+        if op == protocol.GETITEM:
+            with _captured():
+                return {protocol.VALUE: self.encode(target[self.decode(request[protocol.KEY])])}
+        if op == protocol.SETITEM:
+            with _captured():
+                target[self.decode(request[protocol.KEY])] = self.decode(request[protocol.VALUE])
+            return {protocol.VALUE: None}
+        if op in (protocol.BINOP, protocol.UNOP):
+            if name not in (protocol.BINOPS if op == protocol.BINOP else protocol.UNOPS):
+                raise TypeError(f"operation {name} is not forwarded")
+            operands = [self.decode(request[protocol.OTHER])] if op == protocol.BINOP else []
+            with _captured():
+                value = getattr(target, name)(*operands)
+            # Always a handle, even for a number: what a student's operator returns is never taken as a value.
+            return {protocol.VALUE: self._reference(value)}
+        if op == protocol.LEN:
+            return {protocol.VALUE: len(target)}
+        if op == protocol.ITEMS:
+            with _captured():
+                return {protocol.VALUE: self.encode(list(target))}
+        if op == protocol.WRITE_PARAM:
+            import numpy as np
+            params = target.params
+            current = params[name]
+            value = self.decode(request[protocol.VALUE])
+            if isinstance(current, np.ndarray) and current.shape == np.shape(value):
+                current[...] = value
+            else:
+                params[name] = value
+            return {protocol.VALUE: None}
+        raise TypeError(f"unknown operation {op!r}")
+
+    def run_cell(self, code: str) -> dict:
+        sink = _LimitedText()
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            result = self.shell.run_cell(code, store_history=False, silent=False)
+        pyplot = sys.modules.get("matplotlib.pyplot")  # only if the student's code drew something
+        if pyplot is not None:
+            pyplot.close("all")
+        error = result.error_before_exec or result.error_in_exec
+        return {"ok": error is None, "error": _describe(error) if error is not None else None, "stdout": sink.value()}
+
+
+def _methods_of(kind: type) -> list[str]:
+    """The names of the plain methods a class and its bases define (not dunders), at most 64."""
+    names = []
+    for klass in kind.__mro__[:-1]:  # not object
+        names += [name for name, value in vars(klass).items()
+                  if isinstance(value, types.FunctionType) and not name.startswith("__") and name not in names]
+    return names[:64]
+
+
+def _plain(value) -> bool:
+    """Arrays and containers the grader sent by value (what the call does to them is reported)."""
+    import numpy as np
+    return type(value) in (list, dict, np.ndarray)
+
+
+def _snapshot(value):
+    """A copy of the plain data in ``value`` (containers and arrays); any other object is kept as itself."""
+    import numpy as np
+    if type(value) is np.ndarray:
+        return value.copy()
+    if type(value) in (list, tuple):
+        return type(value)(_snapshot(item) for item in value)
+    if type(value) is dict:
+        return {key: _snapshot(item) for key, item in value.items()}
+    return value
+
+
+def _deep_equal(a, b) -> bool:
+    """True when ``a`` still equals its snapshot ``b``: the same plain data, and the very same other objects."""
+    import numpy as np
+    if type(a) is not type(b):
+        return False
+    if type(a) is np.ndarray:
+        return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b, equal_nan=True))
+    if type(a) in (list, tuple):
+        return len(a) == len(b) and all(_deep_equal(x, y) for x, y in zip(a, b, strict=True))
+    if type(a) is dict:
+        return a.keys() == b.keys() and all(_deep_equal(a[k], b[k]) for k in a)
+    if type(a) in (bool, int, float, complex, str, bytes, type(None)):
+        return a == b or a != a and b != b  # NaN stays NaN
+    return a is b  # a student object is never asked whether it equals anything
+
+
+@contextlib.contextmanager
+def _captured():
+    sink = _LimitedText()
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        yield sink
+
+
+class _Callback:
+    """A grader-side callable, called back over the socket (e.g. the function a learner differentiates)."""
+
+    def __init__(self, worker: Worker, ident: int):
+        self.worker, self.ident = worker, ident
+
+    def __deepcopy__(self, memo):  # a reference, not data: copies share it
+        return self
+
+    def __call__(self, *args, **kwargs):
+        wire.send(self.worker.sock, {protocol.OP: protocol.CALLBACK, protocol.CALLBACK_ID: self.ident,
+                                     protocol.ARGS: self.worker.encode(list(args)),
+                                     protocol.KWARGS: self.worker.encode(dict(kwargs))})
+        while True:
+            message = wire.receive(self.worker.sock)
+            if protocol.OP in message and message[protocol.OP] != protocol.CALLBACK_RESULT:
+                wire.send(self.worker.sock, self.worker.handle(message))  # the grader asks us while we wait
+                continue
+            if protocol.RAISED in message:
+                raised = message[protocol.RAISED]
+                raise RuntimeError(f"{raised.get('type')}: {raised.get('message')}")
+            return self.worker.decode(message.get(protocol.VALUE))
+
+
+def _describe(error: BaseException) -> dict:
+    """An exception as data: type, message (truncated) and the student's last line, if any."""
+    frames = traceback.extract_tb(error.__traceback__)
+    student = [f for f in frames if f.filename.startswith("<")]  # cells compile to "<ipython-input-...>"
+    line = student[-1].line if student and student[-1].line else None
+    return {"type": type(error).__name__, "message": str(error)[:2000], "line": line}

@@ -1,0 +1,168 @@
+"""Each protection of the sandbox, checked by its effect: what student code tries, and fails to do.
+
+A protection the kernel cannot give is skipped here with the reason, and the report says it was not active.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from coursekit.grading.protections import landlock_abi
+
+pytestmark = pytest.mark.slow  # starts sandbox workers
+
+ABI = landlock_abi()
+ROOT = os.geteuid() == 0
+
+
+def attempt(session_for, code: str):
+    """Run ``code`` (which sets ``outcome``) in a fresh worker; what it reported."""
+    session = session_for("outcome = None\n" + code)
+    return session.get("outcome")
+
+
+def failure(action: str) -> str:
+    return ("import os\ntry:\n" + "".join(f"    {line}\n" for line in action.splitlines()) + "    outcome = 'done'\n"
+            "except OSError as error:\n    outcome = type(error).__name__\n")
+
+
+@pytest.fixture()
+def course_file(tmp_path):
+    path = tmp_path / "master.ipynb"  # outside the worker's folder, like the course's files
+    path.write_text("the instructor's file")
+    path.chmod(0o644)
+    return path
+
+
+@pytest.mark.skipif(ABI < 3, reason="Landlock before ABI 3 (Linux 6.2) does not handle truncation")
+def test_a_file_outside_its_folder_cannot_be_truncated(session_for, course_file):
+    assert attempt(session_for, failure(f"os.truncate({str(course_file)!r}, 0)")) == "PermissionError"
+    assert course_file.read_text() == "the instructor's file"
+
+
+def test_a_file_outside_its_folder_cannot_change_mode_owner_or_times(session_for, course_file):
+    before = course_file.stat()
+    for action in (f"os.chmod({str(course_file)!r}, 0o777)", f"os.chown({str(course_file)!r}, 0, 0)",
+                   f"os.utime({str(course_file)!r}, (0, 0))"):
+        assert attempt(session_for, failure(action)) == "PermissionError", action
+    after = course_file.stat()
+    assert (after.st_mode, after.st_uid, after.st_mtime) == (before.st_mode, before.st_uid, before.st_mtime)
+
+
+def test_a_process_outside_the_sandbox_cannot_be_signalled(session_for):
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        outcome = attempt(session_for, failure(f"os.kill({bystander.pid}, 9)"))
+        time.sleep(0.1)
+        assert outcome == "PermissionError" and bystander.poll() is None
+    finally:
+        bystander.kill()
+        bystander.wait()
+
+
+def test_no_other_program_can_be_run(session_for):
+    code = "import subprocess\n" + failure("subprocess.run(['/bin/true'])")
+    assert attempt(session_for, code) == "PermissionError"
+
+
+@pytest.mark.skipif(ABI < 4, reason="Landlock before ABI 4 (Linux 6.7) does not handle TCP")
+def test_no_tcp_connection_can_be_made(session_for):
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        code = "import socket\n" + failure(f"socket.create_connection(('127.0.0.1', {port}), timeout=2)")
+        assert attempt(session_for, code) == "PermissionError"
+
+
+@pytest.mark.skipif(not ROOT, reason="the grader is not root: there is no privilege to drop")
+def test_as_root_every_id_is_dropped_and_secrets_stay_unreadable(session_for):
+    ids = attempt(session_for, "import os\noutcome = [os.getresuid(), os.getresgid(), os.getgroups(),\n"
+                               "    open('/proc/self/status').read()]")
+    (uids, gids, groups, status) = ids
+    assert 0 not in uids and 0 not in gids and groups == []
+    fs_ids = [line.split()[4] for line in status.splitlines() if line.startswith(("Uid:", "Gid:"))]
+    assert "0" not in fs_ids  # the file-system ids too
+    assert attempt(session_for, failure("open('/etc/shadow').read()")) == "PermissionError"
+
+
+def test_the_report_lists_what_is_active(server):
+    session = server.session(5.0)
+    try:
+        report = " | ".join(session.protections)
+    finally:
+        session.kill()
+    assert "limits:" in report and ("seccomp" in report) == sys.platform.startswith("linux")
+    assert ("landlock ABI" in report) == (ABI >= 1)
+    assert ("unprivileged user" in report) == ROOT
+
+
+def _server_folders(parent: int | None = None) -> set[Path]:
+    """The folders of running sandbox servers (only those started by process ``parent``, if given)."""
+    import tempfile
+
+    folders = set(Path(tempfile.gettempdir()).glob("coursekit-sandbox-*-*"))
+    if parent is None:
+        return folders
+    return {folder for folder in folders if _parent_of(int(folder.name.split("-")[2])) == parent}
+
+
+def _parent_of(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def test_a_workers_folder_is_removed_when_it_ends_and_the_servers_when_it_stops():
+    import tempfile
+
+    from coursekit.grading.client import WarmServer
+
+    server = WarmServer()
+    session = server.session(5.0)
+    assert session.run_cell("open('scratch.txt', 'w').write('x' * 1000)\nimport os\nos.mkdir('more')", 5.0)["ok"]
+    (folder,) = Path(tempfile.gettempdir()).glob(f"coursekit-sandbox-{server.process.pid}-*")
+    assert len(list(folder.glob("worker-*"))) == 1
+    session.kill()
+    deadline = time.monotonic() + 5
+    while list(folder.glob("worker-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not list(folder.glob("worker-*"))
+    crashed = server.session(5.0)
+    with pytest.raises(BaseException, match="ended its own process"):
+        crashed.run_cell("import os\nos._exit(3)", 5.0)
+    server.close()
+    assert not folder.exists()
+
+
+def test_an_interrupted_grade_leaves_no_folder_and_no_process(tmp_path):
+    from conftest import ROOT as COURSE
+
+    loop = tmp_path / "07_efficiency--looper.ipynb"
+    nb = (COURSE / "solutions" / "07_efficiency.ipynb").read_text()
+    loop.write_text(nb.replace("def numerical_passes(n_params, method):", "while True:\\n    pass\\n"
+                               "def numerical_passes(n_params, method):", 1))
+    grade = subprocess.Popen([sys.executable, "-m", "coursekit", "grade", str(loop), "--root", str(COURSE),
+                              "--gradebook", str(tmp_path / "book.sqlite"), "--no-keep-warm"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while not _server_folders(parent=grade.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    started = _server_folders(parent=grade.pid)
+    assert started, "the grade command never started a sandbox server"
+    time.sleep(0.3)
+    grade.send_signal(signal.SIGINT)
+    grade.wait(20)
+    deadline = time.monotonic() + 10
+    while any(folder.exists() for folder in started) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(folder.exists() for folder in started)
+    for folder in started:
+        pid = int(folder.name.split("-")[2])
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)

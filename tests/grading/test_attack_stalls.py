@@ -1,0 +1,93 @@
+"""Deadlines, not timeouts: no traffic from the sandbox extends a call, a submission ends within its budget, and
+anything the sandbox sends that the grader cannot read fails that test only."""
+
+import time
+
+import nbformat
+import pytest
+
+from conftest import MASTERS, by_id, grade, replacing, solution
+from coursekit.grading.grader import Settings
+from coursekit.grading.session import SandboxTimeout
+
+pytestmark = pytest.mark.slow  # grades through a sandbox server, and waits on time limits
+
+LESSON = "07_efficiency"
+# Short limits, and a short wall-clock grace beyond the CPU budget, so that each stall costs the suite little.
+QUICK = Settings(cell_timeout=0.5, call_timeout=0.2, test_timeout=2.0, wall_grace=0.5)
+
+CHANNEL = ("import gc, socket, struct, time\n"
+           "def channel():  # the worker's own socket to the grader, as student code can find it\n"
+           "    return next(o for o in gc.get_objects() if isinstance(o, socket.socket) and o.fileno() >= 0)\n")
+
+STALLS = {
+    "a message trickled byte by byte": (
+        "    sock = channel()\n"
+        "    sock.sendall(struct.pack('!I', 1000) + b'{')\n"
+        "    while True:\n"
+        "        time.sleep(0.1)\n"
+        "        sock.sendall(b' ')\n"),
+    "fake callbacks, one after another": (
+        "    sock = channel()\n"
+        "    while True:\n"
+        "        time.sleep(0.05)\n"
+        "        body = b'{\"op\": \"callback\", \"id\": 1, \"args\": [], \"kwargs\": {\"__dict__\": []}}'\n"
+        "        sock.sendall(struct.pack('!I', len(body)) + body)\n"
+        "        sock.recv(65536)\n"),
+}
+
+
+@pytest.mark.parametrize("stall", sorted(STALLS))
+def test_traffic_from_the_sandbox_does_not_extend_a_calls_deadline(server, stall):
+    code = CHANNEL + "def numerical_passes(n_params, method):\n" + STALLS[stall]
+    start = time.monotonic()
+    graded = grade(server, replacing(LESSON, "numerical_passes", code), LESSON, QUICK)
+    assert time.monotonic() - start < 10  # without deadlines: forever
+    result = by_id(graded)["numerical_passes_test"]
+    assert result.status == "timeout" and result.points == 0, result
+    assert [t.status for t in graded.tests if t.grade_id != "numerical_passes_test"] == ["passed", "passed"]
+
+
+def test_a_submission_that_sleeps_in_every_cell_ends_within_its_budget(server):
+    nb = solution(LESSON)
+    for at in range(2, 22):  # 20 cells that each stay under the cell limit, 6 s in all
+        nb.cells.insert(at, nbformat.v4.new_code_cell("import time\ntime.sleep(0.3)", id=f"sleep-{at}"))
+    graded = grade(server, nb, LESSON, Settings(cell_timeout=0.5, budget=1.5, wall_grace=0.5))
+    assert graded.seconds < 1.5 + 1.0, graded.seconds
+    assert any("time budget of 1.5 s" in problem for problem in graded.cell_problems), graded.cell_problems
+    assert {t.status for t in graded.tests} == {"timeout"} and graded.points == 0
+
+
+def test_a_cell_is_limited_by_the_cpu_it_uses_not_by_the_time_it_waits(session_for):
+    session = session_for("x = 0", cpu_limit=0.5)
+    assert session.run_cell("import time\ntime.sleep(0.8)\nslept = True", 0.5)["ok"]  # waited, did not compute
+    with pytest.raises(SandboxTimeout, match="of computing"):
+        session.run_cell("while True:\n    pass", 0.5)
+
+
+GARBAGE = {
+    "invalid JSON": "b'{not json'",
+    "invalid UTF-8": "b'\\xff\\xfe\\xfd'",
+    "JSON nested 100,000 deep": "b'[' * 100_000 + b']' * 100_000",
+    "a JSON list, not an object": "b'[1, 2, 3]'",
+}
+
+
+@pytest.mark.parametrize("garbage", sorted(GARBAGE))
+def test_what_the_grader_cannot_read_fails_that_test_only(server, garbage):
+    code = CHANNEL + ("def numerical_passes(n_params, method):\n"
+                      f"    body = {GARBAGE[garbage]}\n"
+                      "    channel().sendall(struct.pack('!I', len(body)) + body)\n"
+                      "    time.sleep(5)\n")
+    graded = grade(server, replacing(LESSON, "numerical_passes", code), LESSON, QUICK)
+    result = by_id(graded)["numerical_passes_test"]
+    assert result.status == "error" and "cannot read" in result.message, result
+    assert [t.status for t in graded.tests if t.grade_id != "numerical_passes_test"] == ["passed", "passed"]
+
+
+def test_an_exception_while_a_name_is_handed_over_fails_that_test_only(server):
+    code = ("class Slippery:\n    @property\n    def __class__(self):\n        raise RuntimeError('no')\n"
+            "numerical_passes = Slippery()\n")
+    graded = grade(server, replacing(LESSON, "numerical_passes", code), LESSON, QUICK)
+    assert by_id(graded)["numerical_passes_test"].status == "error"
+    assert graded.points == MASTERS[LESSON].max_points - by_id(graded)["numerical_passes_test"].max_points

@@ -1,0 +1,116 @@
+"""Values a test compares are data: a student object that answers arithmetic, comparison or conversion with what
+the test wants gets nothing, and code that writes into the arguments a test passed cannot change what it checks."""
+
+import pytest
+
+from conftest import LIMITED, by_id, grade, replacing
+from coursekit.lessons.l02_computation_graphs import exercises as lesson02
+
+pytestmark = pytest.mark.slow  # grades through a sandbox server
+
+# Honest on the cases the learner's check() uses, so that only the hidden tests meet the liar.
+VISIBLE_GRAPH_CASES = [tuple(case) for case in lesson02["graph_gradients"].cases]
+
+LIARS = {
+    "arithmetic that answers 0": (
+        "class Liar:\n"
+        "    def __sub__(self, other): return 0.0\n"
+        "    __rsub__ = __add__ = __radd__ = __mul__ = __rmul__ = __truediv__ = __sub__\n"
+        "    def __abs__(self): return 0.0\n"
+        "    def __neg__(self): return 0.0\n"),
+    "comparisons that say yes": (
+        "class Liar:\n"
+        "    def __eq__(self, other): return True\n"
+        "    __le__ = __lt__ = __ge__ = __gt__ = __eq__\n"
+        "    __hash__ = object.__hash__\n"
+        "    def __sub__(self, other): return self\n"
+        "    __rsub__ = __add__ = __radd__ = __mul__ = __rmul__ = __truediv__ = __sub__\n"
+        "    def __abs__(self): return self\n"),
+    "conversions to the right number": (
+        "import numpy as np\n"
+        "class Liar:\n"
+        "    def __float__(self): return 0.0\n"
+        "    def __array__(self, dtype=None, copy=None): return np.zeros(())\n"
+        "    def __sub__(self, other): return 0.0\n"
+        "    __rsub__ = __sub__\n"),
+}
+
+
+@pytest.mark.parametrize("liar", sorted(LIARS))
+def test_a_function_that_returns_a_liar_on_hidden_cases_scores_nothing(server, liar):
+    code = LIARS[liar] + (
+        f"VISIBLE = {VISIBLE_GRAPH_CASES!r}\n"
+        "def graph_gradients(x, y):\n"
+        "    if (x, y) in VISIBLE:\n"
+        "        return 2 * x, -2 * y\n"
+        "    return Liar(), Liar()\n")
+    graded = grade(server, replacing("02_computation_graphs", "graph_gradients", code), "02_computation_graphs",
+                   LIMITED)
+    result = by_id(graded)["graph_gradients_test"]
+    assert result.points == 0 and result.status == "failed", result
+    assert "`Liar` object where a plain value" in result.message
+    others = [test for test in graded.tests if test.grade_id != "graph_gradients_test"]
+    assert all(test.status == "passed" for test in others), others
+
+
+def test_the_result_of_a_students_arithmetic_is_never_a_value_of_the_grader(session_for):
+    session = session_for("class Sly:\n    def __sub__(self, other):\n        return 0.0\nsly = Sly()")
+    sly = session.get("sly")
+    with pytest.raises(TypeError, match="plain value"):
+        sly - 1.0
+    with pytest.raises(TypeError, match="plain value"):
+        float(sly)
+
+
+def test_arithmetic_is_forwarded_for_a_declared_value_class_and_stays_a_proxy(session_for):
+    from coursekit.feedback import NameRules
+
+    session = session_for("class V:\n    def __init__(self, d): self.data = d\n"
+                          "    def __mul__(self, o): return V(self.data * (o.data if isinstance(o, V) else o))\n"
+                          "    def __sub__(self, o): return 0.0\n")
+    V = session.get("V", NameRules("V", arithmetic=True))
+    product = V(3.0) * 2
+    assert product.data == 6.0
+    with pytest.raises(TypeError, match="plain value"):
+        (V(1.0) - 1.0) < 1e-9  # noqa: B015 -- its __sub__ says 0.0, which stays in the sandbox
+
+
+ZEROING_WRAPPER = """
+
+def forward(params, x, hidden, output):
+    if len(params) == 6:               # the hidden test's network: it computes its answer from these, after the call
+        for W, b in params:
+            W[...] = 0
+            b[...] = 0
+    return _honest_forward(params, x, hidden, output)
+"""
+
+
+def test_code_that_zeroes_the_tests_arguments_cannot_make_the_expected_value_match():
+    from conftest import MASTERS, solution
+    from coursekit.grading.client import WarmServer
+    from coursekit.grading.grader import grade_notebook
+
+    honest = next(cell.source for cell in solution("05_delta_recursion").cells
+                  if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "forward")
+    nb = replacing("05_delta_recursion", "forward",
+                   honest.replace("def forward(", "def _honest_forward(") + ZEROING_WRAPPER)
+    with WarmServer() as server:
+        graded = grade_notebook(nb, MASTERS["05_delta_recursion"], server, LIMITED)
+    result = by_id(graded)["forward_test"]
+    assert result.points == 0 and result.status == "failed", result
+    assert "`forward` changed its argument 1 in place" in result.message
+
+
+def test_an_argument_declared_as_changed_comes_back_and_others_stay_the_callers(session_for):
+    import numpy as np
+
+    from coursekit.feedback import NameRules
+
+    session = session_for("def step(params, grads):\n    for k in params:\n        params[k] -= grads[k]\n"
+                          "    grads.clear()\n")
+    params, grads = {"w": np.ones(2)}, {"w": np.full(2, 0.5)}
+    declared = session.get("step", NameRules("step", mutates=(0,)))
+    with pytest.raises(AssertionError, match="`step` changed its argument 2 in place"):
+        declared(params, grads)
+    assert np.array_equal(params["w"], [0.5, 0.5]) and list(grads) == ["w"]  # the declared one changed, not grads

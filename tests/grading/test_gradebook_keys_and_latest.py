@@ -1,0 +1,238 @@
+"""The gradebook's key is (student, lesson, notebook bytes, submitted time): no merging of students, the latest by
+time submitted, idempotent and resumable batches, and every hostile input a row.
+
+These tests grade through ``grade_paths`` with a stand-in for the sandbox (``fake_grading``): they check the
+batch's bookkeeping, not grading itself (test_grading_e2e.py and test_hostile.py do that with a real sandbox).
+"""
+
+import copy
+import csv
+import json
+import os
+import warnings
+import zipfile
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import ROOT
+from coursekit.cli import main
+from coursekit.grading import batch
+from coursekit.grading.batch import grade_paths
+from coursekit.grading.gradebook import Gradebook, IdenticalSubmissions
+from coursekit.grading.grader import Grade
+from coursekit.grading.grader import TestResult as Result  # not collected as a test class
+
+LESSON = "07_efficiency"
+SOLUTIONS = ROOT / "solutions"
+EXERCISE = json.loads((ROOT / "exercises" / f"{LESSON}.ipynb").read_text(encoding="utf-8"))
+MARK = "# SOLVED"  # a notebook holding this line gets full marks from the stand-in grader
+
+
+@pytest.fixture
+def fake_grading(monkeypatch):
+    """grade_paths without a sandbox: a notebook with MARK in a cell passes every test of its master, others fail."""
+    class NoServer:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def close(self):
+            pass
+
+    def grade(notebook, master, server, settings, setup):
+        solved = any(MARK in cell.get("source", "") for cell in notebook["cells"])
+        return Grade(master.lesson, [Result(t.grade_id, "passed" if solved else "failed",
+                                                t.points if solved else 0.0, t.points) for t in master.tests])
+
+    monkeypatch.setattr(batch, "WarmServer", NoServer)
+    monkeypatch.setattr(batch, "grade_notebook", grade)
+    monkeypatch.setattr(batch, "trusted_setup", lambda master: {})
+
+
+def notebook(*lines: str) -> bytes:
+    nb = copy.deepcopy(EXERCISE)
+    nb["cells"].append({"cell_type": "code", "metadata": {}, "source": "\n".join(lines), "outputs": [],
+                        "execution_count": None})
+    return json.dumps(nb).encode()
+
+
+FULL, EMPTY = notebook(MARK), notebook()
+MAX_POINTS = sum(t.points for t in batch.load_masters(SOLUTIONS)[LESSON].tests)
+
+
+def submission_file(path, student: str, raw: bytes, submitted_at: str):
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("manifest.json", json.dumps({"lesson": LESSON, "student": student,
+                                                      "submitted_at": submitted_at}))
+        archive.writestr("notebook.ipynb", raw)
+    return path
+
+
+def grade(book, *paths, **options):
+    return grade_paths(list(paths), SOLUTIONS, book, jobs=1, **options)
+
+
+def totals(book, tmp_path) -> dict[str, float]:
+    rows = list(csv.reader(book.export_csv(tmp_path / "grades.csv").open(encoding="utf-8")))
+    return {row[0]: float(row[-1]) for row in rows[1:]}
+
+
+def test_two_students_with_identical_bytes_are_two_rows_and_the_coincidence_is_reported(fake_grading, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for student in ("ada", "bob"):
+        (inbox / f"{LESSON}--{student}.ipynb").write_bytes(FULL)
+    (inbox / f"{LESSON}--cyd.ipynb").write_bytes(EMPTY)
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        outcomes = grade(book, inbox)
+        assert sorted(o.student for o in outcomes if o.grade) == ["ada", "bob", "cyd"]
+        assert book.db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 3
+        assert totals(book, tmp_path) == {"ada": MAX_POINTS, "bob": MAX_POINTS, "cyd": 0.0}
+        (same,) = book.identical_submissions()
+        assert same == IdenticalSubmissions(LESSON, outcomes[0].content_hash, ("ada", "bob"))
+
+
+def test_the_latest_submission_is_the_last_submitted_not_the_last_graded(fake_grading, tmp_path):
+    later_full = submission_file(tmp_path / "a.submission.zip", "ada", FULL, "2025-03-01T11:00:00+00:00")
+    earlier_empty = submission_file(tmp_path / "b.submission.zip", "ada", EMPTY, "2025-03-01T10:00:00Z")
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        grade(book, later_full)
+        grade(book, earlier_empty)  # graded after, submitted before
+        assert totals(book, tmp_path) == {"ada": MAX_POINTS}
+        ((student, lesson, key),) = book.latest()
+        assert book.graded(key) == ("ada", LESSON, MAX_POINTS, MAX_POINTS)
+
+
+def test_bare_notebooks_are_ordered_by_their_modification_time(fake_grading, tmp_path):
+    for folder, raw, modified in (("new", FULL, 2_000_000_000), ("old", EMPTY, 1_000_000_000)):
+        (tmp_path / folder).mkdir()
+        path = tmp_path / folder / f"{LESSON}--ada.ipynb"
+        path.write_bytes(raw)
+        os.utime(path, (modified, modified))
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        grade(book, tmp_path / "new", tmp_path / "old")  # the older one is read, and graded, last
+        assert totals(book, tmp_path) == {"ada": MAX_POINTS}
+
+
+def test_two_members_of_one_name_and_one_time_are_both_recorded_and_the_one_read_last_is_latest(fake_grading,
+                                                                                                  tmp_path):
+    export = tmp_path / "export.zip"
+    with zipfile.ZipFile(export, "w") as archive, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Duplicate name", UserWarning)  # zipfile warns, and writes both
+        for raw in (EMPTY, FULL):
+            archive.writestr(zipfile.ZipInfo(f"{LESSON}--ada.ipynb", (2025, 1, 1, 0, 0, 0)), raw)
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        outcomes = grade(book, export)
+        assert [o.source.rsplit(" (", 1)[1] for o in outcomes] == ["copy 1 of 2 of that name)",
+                                                                   "copy 2 of 2 of that name)"]
+        assert book.db.execute("SELECT COUNT(*) FROM submissions WHERE state = 'graded'").fetchone()[0] == 2
+        assert totals(book, tmp_path) == {"ada": MAX_POINTS}
+
+
+def test_grading_the_same_submission_again_is_a_no_op_unless_regrade(fake_grading, tmp_path):
+    path = submission_file(tmp_path / "a.submission.zip", "ada", FULL, "2025-03-01T11:00:00Z")
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        (first,) = grade(book, path)
+        again = grade(book, path, path)  # twice in one batch, and already in the gradebook
+        assert first.grade and [(o.skipped, o.key) for o in again] == [(True, first.key)] * 2
+        rows = book.db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0]
+        results = book.db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+        (regraded,) = grade(book, path, regrade=True)
+        assert regraded.grade and regraded.key == first.key
+        assert book.db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == rows
+        assert book.db.execute("SELECT COUNT(*) FROM results").fetchone()[0] == results  # replaced, not doubled
+
+
+def test_the_same_bytes_submitted_again_later_is_a_new_submission(fake_grading, tmp_path):
+    first = submission_file(tmp_path / "a.submission.zip", "ada", FULL, "2025-03-01T10:00:00Z")
+    second = submission_file(tmp_path / "b.submission.zip", "ada", FULL, "2025-03-02T10:00:00Z")
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        outcomes = grade(book, first, second)
+        assert [bool(o.grade) for o in outcomes] == [True, True] and outcomes[0].key != outcomes[1].key
+        assert book.identical_submissions() == []  # one student: no coincidence
+
+
+def test_a_killed_batch_resumes_where_it_stopped(fake_grading, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for student in ("ada", "bob", "cyd"):
+        (inbox / f"{LESSON}--{student}.ipynb").write_bytes(notebook(MARK, student))
+
+    def killed_after_the_first(outcome):
+        raise KeyboardInterrupt
+
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        with pytest.raises(KeyboardInterrupt):
+            grade(book, inbox, progress=killed_after_the_first)
+        assert book.db.execute("SELECT student FROM submissions").fetchall() == [("ada",)]
+        outcomes = grade(book, inbox)
+        assert [(o.student, o.skipped, bool(o.grade)) for o in outcomes] == [
+            ("ada", True, False), ("bob", False, True), ("cyd", False, True)]
+
+
+def test_every_outcome_carries_its_key_and_content_hash(fake_grading, tmp_path):
+    (tmp_path / f"{LESSON}--ada.ipynb").write_bytes(FULL)
+    (tmp_path / "junk.ipynb").write_bytes(b"\xff")
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        graded, junk = sorted(grade(book, tmp_path), key=lambda o: o.source)
+        assert book.graded(graded.key)[:2] == ("ada", LESSON)
+        assert book.gradescope(graded.key)["score"] == MAX_POINTS
+        assert junk.reason and book.known(junk.key)
+        stored = book.db.execute("SELECT hash FROM submissions WHERE key = ?", (graded.key,)).fetchone()[0]
+        assert stored == graded.content_hash
+
+
+def test_every_hostile_input_is_a_row_with_a_reason_and_the_honest_one_is_graded(fake_grading, tmp_path):
+    inbox, outside = tmp_path / "inbox", tmp_path / "outside"
+    inbox.mkdir()
+    outside.mkdir()
+    (outside / f"{LESSON}--eve.ipynb").write_bytes(FULL)
+    (inbox / f"{LESSON}--ada.ipynb").write_bytes(FULL)
+    (inbox / "deep.ipynb").write_bytes(b"[" * 100_000 + b"]" * 100_000)
+    (inbox / "junk.ipynb").write_bytes(os.urandom(4096))
+    (inbox / "types.ipynb").write_bytes(b'{"cells": [{"source": 5}]}')
+    (inbox / "link.ipynb").symlink_to(outside / f"{LESSON}--eve.ipynb")
+    submission_file(inbox / "x.submission.zip", "../../root", FULL, "2025-01-01T00:00:00Z")
+    with zipfile.ZipFile(inbox / "export.zip", "w") as archive:
+        archive.writestr(f"../../{LESSON}--mallory.ipynb", FULL)
+        archive.writestr(f"{LESSON}--bob.ipynb", FULL)
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        outcomes = grade(book, inbox)
+        assert sorted(o.student for o in outcomes if o.grade) == ["ada", "bob"]
+        rejected = dict(book.rejected())
+        assert len(rejected) == len(outcomes) - 2 == 6 and all(rejected.values())
+        assert "not followed" in rejected[str(inbox / "link.ipynb")]
+        assert "too deep to read" in rejected[str(inbox / "deep.ipynb")]
+
+
+@pytest.mark.parametrize("name", ["[/bold]x.ipynb", "[red]x\x1b[2J.ipynb"])
+def test_the_cli_summary_shows_hostile_names_as_plain_text(fake_grading, tmp_path, name):
+    (tmp_path / "inbox").mkdir()
+    with zipfile.ZipFile(tmp_path / "inbox" / "export.zip", "w") as archive:
+        archive.writestr(name, b"junk")
+    result = CliRunner().invoke(main, ["grade", str(tmp_path / "inbox"), "--root", str(ROOT), "--jobs", "1",
+                                       "--no-keep-warm", "--gradebook", str(tmp_path / "book.sqlite")])
+    assert result.exit_code == 0, result.output
+    assert "\x1b[2J" not in result.output and "rejected" in result.output
+
+
+def test_the_cli_reports_identical_notebooks_and_writes_gradescope_results_by_key(fake_grading, tmp_path):
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "inbox" / f"{LESSON}--ada.ipynb").write_bytes(FULL)
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        grade(book, tmp_path / "inbox")
+    (tmp_path / "bob").mkdir()
+    (tmp_path / "bob" / f"{LESSON}--bob.ipynb").write_bytes(FULL)
+    result = CliRunner().invoke(main, ["grade", str(tmp_path / "bob"), "--root", str(ROOT), "--jobs", "1",
+                                       "--no-keep-warm", "--gradebook", str(tmp_path / "book.sqlite"),
+                                       "--gradescope", str(tmp_path / "results.json")])
+    assert result.exit_code == 0, result.output
+    assert "1 graded, 0 already graded, 0 rejected" in result.output
+    assert "identical notebooks from different students: 1" in result.output
+    assert f"{LESSON}: ada, bob" in result.output
+    assert json.loads((tmp_path / "results.json").read_text())["score"] == MAX_POINTS
+
+
+def test_the_cli_runs_no_sql_of_its_own():
+    source = (ROOT / "coursekit" / "cli.py").read_text(encoding="utf-8")
+    assert ".db." not in source and "SELECT" not in source
