@@ -1,14 +1,17 @@
 """Grade many submissions in parallel: two grading processes per core, all sharing one warm sandbox server.
 
 The parent reads the inputs, skips what the gradebook already holds, hands the rest to the
-workers, and writes every result to the gradebook as it arrives (one transaction each). The
-sandbox server is the caller's (``sandbox``: the socket of a running one, see ``daemon``) or one
+grading processes (or grades them itself, one process), and writes every result to the gradebook
+as it arrives (one transaction each). Every grading process uses the same Grader, and the same
+sandbox server: the caller's (``sandbox``: the socket of a running one, see ``daemon``) or one
 started for this batch and stopped after it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import multiprocessing
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -25,40 +28,55 @@ from coursekit.grading.master import load_masters
 from coursekit.grading.notebook_json import parse_notebook
 from coursekit.grading.session import SandboxCrashed, SandboxTimeout, ServerGone
 
-_STATE: dict = {}
+
+class Grader:
+    """What one grading process needs for a batch: the masters, their trusted setups, the settings, and a
+    connection to the batch's sandbox server, made when first needed and made again should the server go."""
+
+    def __init__(self, masters: dict, setups: dict, settings: Settings, address: str | None):
+        self.masters, self.setups, self.settings, self.address = masters, dict(setups), settings, address
+        self.server: WarmServer | None = None
+
+    def grade(self, lesson: str, raw_notebook: bytes) -> Grade:
+        """Grade one notebook (its bytes as submitted) against the lesson's master.
+
+        Should the sandbox server be gone (a submission of the same user may kill it where nothing stops its
+        signals), the submission is graded again from the start with a new connection.
+        """
+        if lesson not in self.setups:
+            self.setups[lesson] = trusted_setup(self.masters[lesson])
+        notebook = parse_notebook(raw_notebook)
+        try:
+            return grade_notebook(notebook, self.masters[lesson], self._server(), self.settings, self.setups[lesson])
+        except ServerGone:
+            self.close()
+            return grade_notebook(notebook, self.masters[lesson], self._server(), self.settings, self.setups[lesson])
+
+    def _server(self) -> WarmServer:
+        if self.server is None:
+            try:
+                self.server = daemon.attach(self.address) if self.address else WarmServer()
+            except OSError:
+                self.server = WarmServer()  # the batch's server cannot be reached: one of this process's own
+        return self.server
+
+    def close(self) -> None:
+        """Close the connection (a private server stops with it)."""
+        if self.server is not None:
+            self.server.close()
+            self.server = None
 
 
-def _start_worker(solutions: str, settings: Settings, sandbox: str) -> None:
-    if "masters" not in _STATE:  # forked workers inherit the parent's masters and trusted setups
-        _STATE.update(masters=load_masters(solutions), setups={})
-    _STATE.update(settings=settings, sandbox=sandbox, server=daemon.attach(sandbox))
+_POOL_GRADER: Grader | None = None  # in a pool's worker process only: the Grader it was forked with
 
 
-def _grade_one(lesson: str, raw_notebook: bytes) -> Grade:
-    """In a worker: grade one notebook (its bytes) against the lesson's master.
-
-    Should the sandbox server be gone (a submission of the same user may kill it where no Landlock stops
-    signals), the worker takes a new one and grades the submission again from the start.
-    """
-    masters, setups = _STATE["masters"], _STATE["setups"]
-    if lesson not in setups:
-        setups[lesson] = trusted_setup(masters[lesson])
-    notebook = parse_notebook(raw_notebook)
-    try:
-        return grade_notebook(notebook, masters[lesson], _STATE["server"], _STATE["settings"], setups[lesson])
-    except ServerGone:
-        _replace_server()
-        return grade_notebook(notebook, masters[lesson], _STATE["server"], _STATE["settings"], setups[lesson])
+def _start_pool_worker(grader: Grader) -> None:
+    global _POOL_GRADER
+    _POOL_GRADER = grader  # inherited through the fork, masters and setups included: nothing is built again
 
 
-def _replace_server() -> None:
-    """A new connection to the shared server, or a server of this worker's own when it cannot be reached."""
-    _STATE["server"].close()
-    address = _STATE.get("sandbox")
-    try:
-        _STATE["server"] = daemon.attach(address) if address else WarmServer()
-    except OSError:
-        _STATE["server"] = WarmServer()
+def _grade_in_pool(lesson: str, raw_notebook: bytes) -> Grade:
+    return _POOL_GRADER.grade(lesson, raw_notebook)
 
 
 @dataclass
@@ -109,38 +127,31 @@ def grade_paths(paths: Iterable[Path | str], solutions: Path | str, gradebook: G
             if regrade or not gradebook.known(entry.key):
                 gradebook.reject(entry, reason)
             outcomes.append(_report(_outcome(entry, reason=reason), progress))
+    if not todo:
+        return outcomes
+    needed = sorted({lesson for _, lesson in todo})
+    # Built once here: a pool's workers inherit them through the fork, rather than build them each.
+    setups = {lesson: trusted_setup(masters[lesson]) for lesson in needed}
+    preload = sorted({module for lesson in needed for module in masters[lesson].modules()})
     jobs = max(1, min(jobs or default_jobs(), len(todo)))
-    if len(todo) == 1 or jobs == 1:  # no pool to start: grade here
-        if sandbox is not None:
-            server = daemon.attach(sandbox)
+    with sandbox_server(sandbox, preload) as address:
+        if jobs == 1:  # no pool to start: grade here
+            grader = Grader(masters, setups, settings, address)
+            try:
+                for item, lesson in todo:
+                    _finish(item, lesson, functools.partial(grader.grade, lesson, item.notebook_raw), gradebook,
+                            outcomes, progress)
+            finally:
+                grader.close()
         else:
-            lessons_needed = {lesson for _, lesson in todo}
-            preload = sorted({m for lesson in lessons_needed for m in masters[lesson].modules()}) \
-                if len(lessons_needed) == 1 else None  # one lesson: import only what it uses (a quicker start)
-            server = WarmServer(preload=preload)
-        _STATE.update(masters=masters, setups={}, settings=settings, sandbox=sandbox and str(sandbox), server=server)
-        try:
-            for item, lesson in todo:
-                _finish(item, lesson, lambda item=item, lesson=lesson: _grade_one(lesson, _notebook_bytes(item)),
-                        gradebook, outcomes, progress)
-        finally:
-            _STATE.pop("server").close()
-            _STATE.clear()
-    elif todo:
-        needed = sorted({lesson for _, lesson in todo})
-        preload = sorted({m for lesson in needed for m in masters[lesson].modules()})
-        # Built once here, before the pool forks its workers, rather than once in every worker.
-        _STATE.update(masters=masters, setups={lesson: trusted_setup(masters[lesson]) for lesson in needed})
-        try:
-            with _shared_server(sandbox, preload) as address, ProcessPoolExecutor(
-                    jobs, initializer=_start_worker, initargs=(str(solutions), settings, address)) as pool:
-                futures = {pool.submit(_grade_one, lesson, _notebook_bytes(item)): (item, lesson)
+            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
+                                     initializer=_start_pool_worker,
+                                     initargs=(Grader(masters, setups, settings, address),)) as pool:
+                futures = {pool.submit(_grade_in_pool, lesson, item.notebook_raw): (item, lesson)
                            for item, lesson in todo}
                 for future in as_completed(futures):
                     item, lesson = futures[future]
                     _finish(item, lesson, future.result, gradebook, outcomes, progress)
-        finally:
-            _STATE.clear()
     return outcomes
 
 
@@ -152,9 +163,9 @@ def default_jobs() -> int:
 
 
 @contextlib.contextmanager
-def _shared_server(sandbox: Path | str | None, preload: list[str]) -> Iterator[str]:
-    """The socket of the sandbox server the pool's workers share: the caller's, or one for this batch that
-    imports only what the batch's lessons use (a smaller process forks faster)."""
+def sandbox_server(sandbox: Path | str | None, preload: list[str]) -> Iterator[str]:
+    """The socket of the sandbox server a batch's grading processes share: the caller's, or one for this batch
+    that imports only what the batch's lessons use (a smaller process forks faster), stopped after it."""
     if sandbox is not None:
         yield str(sandbox)
         return
@@ -185,11 +196,6 @@ def _finish(item: Submission, lesson: str, result: Callable[[], Grade], gradeboo
 
 def _outcome(entry: Entry, **what) -> Outcome:
     return Outcome(entry.source, entry.student, entry.lesson, key=entry.key, content_hash=entry.content_hash, **what)
-
-
-def _notebook_bytes(item: Submission) -> bytes:
-    """The notebook a worker grades: its bytes as submitted, which the intake has already checked."""
-    return item.notebook_raw
 
 
 def _report(outcome: Outcome, progress) -> Outcome:

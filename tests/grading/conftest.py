@@ -19,7 +19,7 @@ FAST = Settings(cell_timeout=3.0, call_timeout=3.0, test_timeout=10.0)
 # For submissions that are meant to run into a limit, so that each loop costs the suite less than half a second.
 # Only lesson 07's light honest code runs under it: grading its solution takes 0.04 s of wall time on an idle
 # 2-core machine and 0.08 s with four busy loops beside it, so 0.4 s leaves a margin of five.
-LIMITED = Settings(cell_timeout=0.4, call_timeout=0.4, test_timeout=5.0)
+LIMITED = Settings(cell_timeout=0.4, call_timeout=0.4, test_timeout=5.0, wall_grace=0.5)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -66,6 +66,12 @@ def test_a_process_outside_the_sandbox_cannot_be_signalled(session_for):
         bystander.wait()
 
 
+@pytest.mark.skipif(ABI < 1, reason="without Landlock, /proc of the grader's user is open to file modes alone")
+def test_the_graders_processes_cannot_be_read_through_proc(session_for):
+    code = failure(f"open('/proc/{os.getpid()}/environ').read()")
+    assert attempt(session_for, code) == "PermissionError"
+
+
 def test_no_other_program_can_be_run(session_for):
     code = "import subprocess\n" + failure("subprocess.run(['/bin/true'])")
     assert attempt(session_for, code) == "PermissionError"

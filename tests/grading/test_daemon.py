@@ -138,16 +138,16 @@ def test_a_batch_worker_whose_server_was_killed_regrades_with_a_new_one(tmp_path
 
     path = tmp_path / "s.sock"
     process = daemon.start(path, idle=30)
-    batch._STATE.update(masters=MASTERS, setups={}, settings=Settings(), sandbox=str(path),
-                        server=daemon.attach(path, process))
+    grader = batch.Grader(MASTERS, {}, Settings(), str(path))
+    grader.server = daemon.attach(path, process)
     try:
         process.kill()  # e.g. a student's code of the same user, where nothing stops its signals
         process.wait()
         raw = (ROOT / "solutions" / f"{LESSON}.ipynb").read_bytes()
-        graded = batch._grade_one(LESSON, raw)  # its socket is gone: the worker starts a server of its own
+        graded = grader.grade(LESSON, raw)  # its socket is gone: the grader starts a server of its own
         assert graded.points == MASTERS[LESSON].max_points
     finally:
-        batch._STATE.pop("server").close()
+        grader.close()
 
 
 def test_workers_cannot_be_traced_or_read_by_others_of_their_user():

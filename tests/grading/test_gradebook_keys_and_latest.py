@@ -5,6 +5,7 @@ These tests grade through ``grade_paths`` with a stand-in for the sandbox (``fak
 batch's bookkeeping, not grading itself (test_grading_e2e.py and test_hostile.py do that with a real sandbox).
 """
 
+import contextlib
 import copy
 import csv
 import json
@@ -45,6 +46,7 @@ def fake_grading(monkeypatch):
                                                 t.points if solved else 0.0, t.points) for t in master.tests])
 
     monkeypatch.setattr(batch, "WarmServer", NoServer)
+    monkeypatch.setattr(batch, "sandbox_server", lambda sandbox, preload: contextlib.nullcontext(None))
     monkeypatch.setattr(batch, "grade_notebook", grade)
     monkeypatch.setattr(batch, "trusted_setup", lambda master: {})
 

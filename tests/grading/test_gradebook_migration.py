@@ -83,14 +83,7 @@ def test_a_submission_graded_before_the_upgrade_is_not_graded_again(tmp_path, mo
     first_schema_gradebook(tmp_path / "book.sqlite", bob_file)
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / f"{LESSON}--bob.submission.zip").write_bytes(bob_file)
-    class NoServer:  # nothing is graded (grade_paths starts a server even then, so a stand-in)
-        def __init__(self, *args, **kwargs):
-            pass
-
-        def close(self):
-            pass
-
-    monkeypatch.setattr(batch, "WarmServer", NoServer)
+    monkeypatch.setattr(batch, "sandbox_server", None)  # nothing is graded: no server may even be started
     monkeypatch.setattr(batch, "grade_notebook", None)  # grading anything would fail this test
     with Gradebook(tmp_path / "book.sqlite") as book:
         (outcome,) = grade_paths([tmp_path / "in"], ROOT / "solutions", book, jobs=1)

@@ -245,7 +245,7 @@ TRICKY_JSON = st.recursive(st.none() | st.integers() | TRICKY_TEXT,
                            max_leaves=30)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(TRICKY_JSON, st.booleans())
 def test_the_scan_counts_exactly_the_depth_and_values_that_json_will_find(value, ascii_only):
     raw = json.dumps(value, ensure_ascii=ascii_only).encode()
@@ -265,7 +265,7 @@ JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_
                     max_leaves=10)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.sampled_from([b"", b"PK\x03\x04", b"PK\x05\x06", b'{"cells": [', b'{"nbformat": 3, "worksheets": [']),
        st.binary(max_size=3000))
 def test_any_bytes_become_a_submission_or_a_rejection_with_a_reason_and_never_raise(start, data):
@@ -274,7 +274,7 @@ def test_any_bytes_become_a_submission_or_a_rejection_with_a_reason_and_never_ra
     assert isinstance(item, Submission) or item.reason
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.fixed_dictionaries({"cell_type": JSON, "source": JSON, "metadata": JSON}),
        st.fixed_dictionaries({"metadata": st.fixed_dictionaries({"nbgrader": JSON}), "source": JSON}),
        st.fixed_dictionaries({"metadata": st.fixed_dictionaries({"nbgrader": st.fixed_dictionaries(
