@@ -7,8 +7,8 @@ import socket
 import subprocess
 import sys
 
-from coursekit.grading.protections import Limits
-from coursekit.grading.session import READY_TIMEOUT, SandboxCrashed, ServerGone, Session
+from coursekit.grading.limits import READY_TIMEOUT, Limits
+from coursekit.grading.session import SandboxCrashed, ServerGone, Session
 
 
 class WarmServer:

@@ -25,10 +25,9 @@ from pathlib import Path
 import coursekit
 from coursekit.grading.client import WarmServer, server_env, server_options
 from coursekit.grading.forkserver import peer_credentials
-from coursekit.grading.protections import Limits
-from coursekit.grading.session import READY_TIMEOUT, SandboxCrashed
+from coursekit.grading.limits import IDLE, READY_TIMEOUT, Limits
+from coursekit.grading.session import SandboxCrashed
 
-IDLE = 600.0  # seconds without a grader after which a shared server stops
 SOCKET_PATH_MAX = 108  # bytes of a Unix socket's path on Linux, its final NUL included
 _STARTED: list[subprocess.Popen] = []  # kept so that Python does not warn about servers that outlive their Popen
 

@@ -23,7 +23,8 @@ import sys
 import tempfile
 
 from coursekit.grading import protocol, wire
-from coursekit.grading.protections import Limits, apply_limits, drop_privileges, landlock, readable_roots, seccomp
+from coursekit.grading.limits import Limits
+from coursekit.grading.protections import apply_limits, drop_privileges, landlock, readable_roots, seccomp
 from coursekit.grading.worker import Worker, _new_shell, _stub_lessons
 
 _PR_SET_DUMPABLE = 4

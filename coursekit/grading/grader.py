@@ -11,23 +11,22 @@ from __future__ import annotations
 import contextlib
 import io
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from coursekit.feedback.exercise import NameRules
 from coursekit.feedback.result import CheckFailed
 from coursekit.gradcheck.checks import screening
 from coursekit.grading import messages, protocol
 from coursekit.grading.client import WarmServer
+from coursekit.grading.limits import Settings, wall_backstop
 from coursekit.grading.master import Master, TestCell
 from coursekit.grading.proxies import ChangedArgument, NotPlainData
 from coursekit.grading.session import (
-    WALL_GRACE,
     ProtocolError,
     SandboxCrashed,
     SandboxTimeout,
     Session,
     StudentError,
-    wall_backstop,
 )
 
 STATUSES = ("passed", "failed", "not attempted", "error", "timeout", "crashed")  # what TestResult.status may be
@@ -61,34 +60,6 @@ class Grade:
     @property
     def max_points(self) -> float:
         return sum(test.max_points for test in self.tests)
-
-
-DEFAULT_CELL_TIMEOUT = 1.0  # CPU seconds; a cell of the course's masters runs in 1-50 ms
-DEFAULT_BUDGET = 30.0  # wall-clock seconds for grading one submission; an honest one takes 0.03-0.5 s
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Limits: CPU seconds for a cell, a call and a test, and wall-clock seconds for the whole submission.
-
-    CPU time is what the student's code costs, so waiting for a core while other submissions compute
-    never counts against it; each request also has a wall-clock backstop (see session.wall_backstop)
-    for code that sleeps. ``cell_timeout`` and ``budget`` None mean the master's own (its metadata
-    ``coursekit.cell_timeout`` and ``coursekit.submission_budget``, set by a lesson whose cells do real
-    work, such as training a network) or the defaults. Every student cell is run, and a looping one costs
-    its whole limit, so a short limit is what keeps a batch fast.
-    """
-
-    cell_timeout: float | None = None
-    call_timeout: float = 3.0
-    test_timeout: float = 15.0
-    budget: float | None = None
-    wall_grace: float = WALL_GRACE  # wall-clock seconds a request may take beyond four times its CPU budget
-
-    def for_master(self, master: Master) -> Settings:
-        """These settings with the cell limit and the budget resolved for ``master``."""
-        return replace(self, cell_timeout=self.cell_timeout or master.cell_timeout or DEFAULT_CELL_TIMEOUT,
-                       budget=self.budget or master.budget or DEFAULT_BUDGET)
 
 
 def student_cells(nb: dict) -> list[str]:
@@ -307,10 +278,10 @@ def trusted_setup(master: Master) -> dict:
 
 
 def grade_notebook(nb: dict, master: Master, server: WarmServer,
-                   settings: Settings = Settings(), setup: dict | None = None) -> Grade:
+                   settings: Settings | None = None, setup: dict | None = None) -> Grade:
     """Grade one student notebook against ``master``."""
     start = time.perf_counter()
-    settings = settings.for_master(master)
+    settings = (settings or Settings()).for_master(master)
     grade = Grade(master.lesson)
     setup = trusted_setup(master) if setup is None else setup
     student = _Student(server, student_cells(nb), settings, grade)

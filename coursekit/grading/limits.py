@@ -1,9 +1,18 @@
-"""The caps on what the grader reads from an input, in one place (the README quotes their figures).
+"""Every limit of the grader, in one place (the README quotes their figures).
 
-Any input may be hostile: these bound the memory and time that reading one can cost, before
-any student code runs. An input past a cap is recorded as rejected, with the cap in its reason.
-The course's largest master, outputs included, is 120 kB: the caps leave honest work far inside.
+Any input may be hostile, and so may the code in it. The first section bounds what reading an input
+can cost, before any student code runs (an input past a cap is recorded as rejected, with the cap in
+its reason; the course's largest master, outputs included, is 120 kB). The second bounds what the
+student's code may use in its sandbox, the third what it may send back, the fourth its time.
 """
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from coursekit.grading.master import Master
 
 MiB = 1024 * 1024
 
@@ -30,3 +39,67 @@ MAX_JSON_DEPTH = 64
 # Strings, lists and objects in one JSON document: each costs 50 to 70 bytes of memory once parsed, however
 # short its text (`{},` is 3 bytes), so this, not the file's size, bounds the memory a parsed notebook takes.
 MAX_JSON_VALUES = 1_000_000
+
+
+# ---------------------------------------------------------------- what a worker may use (rlimits)
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one sandbox worker."""
+
+    cpu_seconds: int = 60  # in all: a last stop for a worker whose grader stopped watching
+    memory_bytes: int = 4 * 1024**3
+    file_bytes: int = 16 * 1024**2
+    processes: int = 16
+    open_files: int = 64
+
+
+OUTPUT_LIMIT = 20_000  # characters of a cell's stdout and stderr kept
+
+# ---------------------------------------------------------------- what the sandbox may send back
+MAX_MESSAGE = 64 * MiB  # bytes of one message: a larger one is refused, not read
+MAX_DEPTH = 32  # nesting of the data in a message
+# A SymPy expression, so that nothing the grader does with it (simplify, diff, lambdify) can run away: integers of
+# at most a million, numeric exponents of at most 64 whose product along any path stays at most 1,024
+# (x**64**64 would expand to a polynomial of degree 4,096), at most 2,000 nodes in 100,000 characters.
+SYMPY_MAX_TEXT, SYMPY_MAX_NODES, SYMPY_MAX_INTEGER = 100_000, 2_000, 10**6
+SYMPY_MAX_EXPONENT, SYMPY_MAX_DEGREE = 64, 1_024
+
+# ---------------------------------------------------------------- time
+DEFAULT_CELL_TIMEOUT = 1.0  # CPU seconds; a cell of the course's masters runs in 1-50 ms
+DEFAULT_BUDGET = 30.0  # wall-clock seconds for grading one submission; an honest one takes 0.03-0.5 s
+# A request's CPU budget is what it may compute; its wall-clock deadline, only a backstop for code that sleeps or
+# waits, is generous, because waiting for a core while other submissions compute must not cost a student.
+WALL_FACTOR, WALL_GRACE = 4.0, 2.0
+READY_TIMEOUT = 60.0  # seconds for a sandbox server or worker to start
+SLOW = 0.1  # seconds of waiting after which a worker is moved to the lowest priority
+POLL = 0.05  # seconds between two looks at a busy worker's CPU time
+IDLE = 600.0  # seconds without a grader after which a shared server stops
+
+
+def wall_backstop(cpu_seconds: float, grace: float = WALL_GRACE) -> float:
+    """The wall-clock seconds a request with ``cpu_seconds`` of CPU budget may take at most."""
+    return WALL_FACTOR * cpu_seconds + grace
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Limits: CPU seconds for a cell, a call and a test, and wall-clock seconds for the whole submission.
+
+    CPU time is what the student's code costs, so waiting for a core while other submissions compute
+    never counts against it; each request also has a wall-clock backstop (see wall_backstop) for code
+    that sleeps. ``cell_timeout`` and ``budget`` None mean the master's own (its metadata
+    ``coursekit.cell_timeout`` and ``coursekit.submission_budget``, set by a lesson whose cells do real
+    work, such as training a network) or the defaults. Every student cell is run, and a looping one costs
+    its whole limit, so a short limit is what keeps a batch fast.
+    """
+
+    cell_timeout: float | None = None
+    call_timeout: float = 3.0
+    test_timeout: float = 15.0
+    budget: float | None = None
+    wall_grace: float = WALL_GRACE  # wall-clock seconds a request may take beyond four times its CPU budget
+
+    def for_master(self, master: Master) -> Settings:
+        """These settings with the cell limit and the budget resolved for ``master``."""
+        return replace(self, cell_timeout=self.cell_timeout or master.cell_timeout or DEFAULT_CELL_TIMEOUT,
+                       budget=self.budget or master.budget or DEFAULT_BUDGET)

@@ -24,17 +24,7 @@ import signal
 import sys
 from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class Limits:
-    """Resource limits of one worker."""
-
-    cpu_seconds: int = 60
-    memory_bytes: int = 4 * 1024**3
-    file_bytes: int = 16 * 1024**2
-    processes: int = 16
-    open_files: int = 64
-
+from coursekit.grading.limits import Limits
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _PR_SET_NO_NEW_PRIVS, _PR_SET_KEEPCAPS, _PR_SET_SECCOMP = 38, 8, 22

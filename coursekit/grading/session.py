@@ -19,20 +19,10 @@ import warnings
 
 from coursekit.feedback.exercise import NameRules
 from coursekit.grading import messages, protocol, wire
+from coursekit.grading.limits import POLL, READY_TIMEOUT, SLOW, WALL_GRACE, wall_backstop
 from coursekit.grading.proxies import NO_RULES, _ClassProxy, _Method, _Proxy
 
-READY_TIMEOUT = 60.0
-SLOW = 0.1  # seconds of waiting after which a worker is moved to the lowest priority
-POLL = 0.05  # seconds between two looks at a busy worker's CPU time
-# A request's CPU budget is what it may compute; its wall-clock deadline, only a backstop for code that sleeps or
-# waits, is generous, because waiting for a core while other submissions compute must not cost a student.
-WALL_FACTOR, WALL_GRACE = 4.0, 2.0
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def wall_backstop(cpu_seconds: float, grace: float = WALL_GRACE) -> float:
-    """The wall-clock seconds a request with ``cpu_seconds`` of CPU budget may take at most."""
-    return WALL_FACTOR * cpu_seconds + grace
 
 
 class SandboxTimeout(BaseException):

@@ -20,8 +20,16 @@ from collections.abc import Callable
 
 import numpy as np
 
-MAX_MESSAGE = 64 * 1024 * 1024  # bytes: a larger message is refused, not read
-MAX_DEPTH = 32
+from coursekit.grading.limits import (
+    MAX_DEPTH,
+    MAX_MESSAGE,
+    SYMPY_MAX_DEGREE,
+    SYMPY_MAX_EXPONENT,
+    SYMPY_MAX_INTEGER,
+    SYMPY_MAX_NODES,
+    SYMPY_MAX_TEXT,
+)
+
 NUMERIC_KINDS = "biufc"
 
 
@@ -171,10 +179,7 @@ def _sympy_text(value) -> str | None:
     return None
 
 
-# What a SymPy expression from the sandbox may hold, so that nothing the grader does with it (simplify, diff,
-# lambdify) can run away: the constructors of elementary calculus only (no factorial, no big-number functions),
-# integers of at most a million, numeric exponents of at most 64 whose product along any path stays at most 1,024
-# (x**64**64 would expand to a polynomial of degree 4,096), and at most 2,000 nodes.
+# The constructors of elementary calculus only (no factorial, no big-number functions); sizes: see limits.
 SYMPY_NAMES = frozenset({
     "Symbol", "Dummy", "Integer", "Rational", "Float", "Half", "One", "Zero", "NegativeOne", "Pi", "pi", "E", "I",
     "oo", "zoo", "nan", "true", "false", "Exp1",
@@ -183,8 +188,6 @@ SYMPY_NAMES = frozenset({
     "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "Abs", "sign", "Max", "Min", "Heaviside",
     "Piecewise", "ExprCondPair", "Function", "Derivative", "Tuple", "StrictGreaterThan", "StrictLessThan",
     "GreaterThan", "LessThan", "Equality", "Unequality", "And", "Or", "Not"})
-SYMPY_MAX_TEXT, SYMPY_MAX_NODES, SYMPY_MAX_INTEGER = 100_000, 2_000, 10**6
-SYMPY_MAX_EXPONENT, SYMPY_MAX_DEGREE = 64, 1_024
 
 
 def parse_sympy(text: str):

@@ -17,8 +17,7 @@ import traceback
 import types
 
 from coursekit.grading import protocol, wire
-
-OUTPUT_LIMIT = 20_000  # characters of a cell's stdout/stderr kept
+from coursekit.grading.limits import OUTPUT_LIMIT
 
 
 class _NoExercises:

@@ -9,7 +9,8 @@ import pytest
 
 from coursekit.assignment.notebooks import read_notebook
 from coursekit.grading.client import WarmServer
-from coursekit.grading.grader import Settings, grade_notebook
+from coursekit.grading.grader import grade_notebook
+from coursekit.grading.limits import Settings
 from coursekit.grading.master import load_masters
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 from conftest import MASTERS, by_id, grade, replacing, solution
-from coursekit.grading.grader import Settings
+from coursekit.grading.limits import Settings
 from coursekit.grading.session import SandboxTimeout
 
 pytestmark = pytest.mark.slow  # grades through a sandbox server, and waits on time limits

@@ -11,7 +11,7 @@ from conftest import MASTERS, ROOT
 from coursekit.cli import main
 from coursekit.grading import daemon
 from coursekit.grading.client import WarmServer
-from coursekit.grading.protections import Limits
+from coursekit.grading.limits import Limits
 
 pytestmark = pytest.mark.slow  # starts, kills and stops sandbox servers
 
@@ -134,7 +134,7 @@ def test_attach_to_nothing_fails_plainly(tmp_path):
 
 def test_a_batch_worker_whose_server_was_killed_regrades_with_a_new_one(tmp_path):
     from coursekit.grading import batch
-    from coursekit.grading.grader import Settings
+    from coursekit.grading.limits import Settings
 
     path = tmp_path / "s.sock"
     process = daemon.start(path, idle=30)

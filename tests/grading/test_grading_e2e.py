@@ -4,7 +4,7 @@ import pytest
 
 from conftest import MASTERS, ROOT, grade
 from coursekit.assignment.notebooks import read_notebook, write_notebook
-from coursekit.grading.grader import DEFAULT_CELL_TIMEOUT, Settings
+from coursekit.grading.limits import DEFAULT_CELL_TIMEOUT, Settings
 from coursekit.grading.master import load_master
 
 pytestmark = pytest.mark.slow  # grades through a sandbox server
