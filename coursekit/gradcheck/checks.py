@@ -243,7 +243,18 @@ def check_gradient_directional(f, grad_f, x, *, directions: int = 3, seed: int =
         notes = [found] if found else []
     if not locate:
         return GradientReport(name, False, summary, notes=notes, evaluations=counted.calls)
-    suspects = np.array(probe.locate(failing[0][0], WORST), dtype=int)
+    suspects: list[int] = []
+    for weights, _ in failing:
+        # An element whose weight happens to be tiny along one direction hides there: each further failing
+        # direction is checked again without the elements found so far, and searched if it still disagrees.
+        rest = weights.copy()
+        rest[suspects] = 0.0
+        if suspects and not probe.along(rest).wrong:
+            continue
+        suspects += [index for index in probe.locate(rest, WORST - len(suspects)) if index not in suspects]
+        if len(suspects) >= WORST:
+            break
+    suspects = np.array(sorted(suspects), dtype=int)
     located = _compare(f, grad, x, name, suspects, rtol=rtol, atol=atol, counted=counted)
     wrong_rows = [row for row in located.rows if row.kink is None]
     details = [messages.LOCATED.format(found=len(wrong_rows), evaluations=counted.calls, full=2 * x.size)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -141,6 +141,7 @@ def test_directional_check_costs_two_evaluations_per_direction_whatever_the_size
 
 @settings(max_examples=15, deadline=None)
 @given(st.integers(1, 3), st.integers(0, 10**6), st.integers(0, 2**16))
+@example(how_many=2, seed=107078, where=0)  # one error's weight is tiny along the first failing direction
 def test_directional_check_locates_planted_errors_with_far_fewer_evaluations_than_n(how_many, seed, where):
     size = 50_000
     rng = np.random.default_rng(seed)
