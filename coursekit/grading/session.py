@@ -121,31 +121,30 @@ class Session:
     def request(self, message: dict, cpu_limit: float | None = None) -> dict:
         """Send a request and wait for its answer, serving the worker's callbacks meanwhile.
 
-        The request may use ``cpu_limit`` seconds of CPU (default: the call limit), and as much of the test's
-        CPU budget (``test_cpu``) as is left; its wall-clock deadline is a backstop that no traffic extends,
-        cut short by the test's or the submission's own (``deadline``). Past either, the worker is killed.
+        The request may use ``cpu_limit`` seconds of CPU (default: the call limit), and the test no more than its
+        CPU budget (``test_cpu``); its wall-clock deadline is a backstop that no traffic extends, cut short by
+        the test's or the submission's own (``deadline``). Past either, the worker is killed.
         """
         if not self.alive:
             raise SandboxCrashed("the worker is no longer running")
         limit = cpu_limit or self.call_timeout
-        start, cpu_start = time.monotonic(), self.cpu_seconds()
-        if self.test_cpu is not None:
-            limit = min(limit, self.test_cpu[1] - (cpu_start - self.test_cpu[0]))
+        start = time.monotonic()
         deadline = start + wall_backstop(limit, self.wall_grace)
         if self.deadline is not None:
             deadline = min(deadline, self.deadline)
-        if limit <= 0 or deadline <= start:
+        if deadline <= start:
             self.kill()
-            raise SandboxTimeout(messages.TIMEOUT.format(seconds=cpu_limit or self.call_timeout))
+            raise SandboxTimeout(messages.TIMEOUT.format(seconds=limit))
+        budget = _CpuBudget(self, start, limit)
         try:
             wire.send(self.sock, message, deadline)
             owed, self.pending = self.pending, 0
             failed = None
             for _ in range(owed):  # the posted requests' answers come first, in order
-                answer = self._answer(start, deadline, cpu_start, limit)
+                answer = self._answer(start, deadline, budget)
                 if protocol.RAISED in answer and failed is None:
                     failed = answer
-            reply = self._answer(start, deadline, cpu_start, limit)
+            reply = self._answer(start, deadline, budget)
             return reply if failed is None else failed
         except TimeoutError as error:  # a message that did not come (or go) whole before the deadline
             self.kill()
@@ -157,7 +156,7 @@ class Session:
             self.kill()
             raise ProtocolError(messages.PROTOCOL_ERROR.format(problem=error)) from error
 
-    def _answer(self, start: float, deadline: float, cpu_start: float, cpu_limit: float) -> dict:
+    def _answer(self, start: float, deadline: float, budget: _CpuBudget) -> dict:
         """The next answer of the worker, serving the callbacks it makes first, within the request's limits."""
         deprioritised = False
         while True:
@@ -171,9 +170,7 @@ class Session:
                     return reply
                 wire.send(self.sock, self._callback(reply), deadline)
                 continue
-            if self.cpu_seconds() - cpu_start > cpu_limit:
-                self.kill()
-                raise SandboxTimeout(messages.TIMEOUT.format(seconds=round(cpu_limit, 2)))
+            budget.check()
             if not deprioritised and time.monotonic() - start > SLOW:
                 self._deprioritise()
                 deprioritised = True
@@ -266,6 +263,31 @@ class Session:
 
     def close(self) -> None:
         self.kill()
+
+
+class _CpuBudget:
+    """A request's CPU limit, and the test's, checked whenever the worker is slow to answer.
+
+    /proc is read only then, not for every request (most answer within a millisecond): the CPU the worker used
+    before the first look is at most the wall-clock time that had passed, and is counted as that.
+    """
+
+    def __init__(self, session: Session, start: float, limit: float):
+        self.session, self.start, self.limit = session, start, limit
+        self.first: tuple[float, float] | None = None  # (the worker's CPU time, seconds since the start) at first look
+
+    def check(self) -> None:
+        """Kill the worker and raise SandboxTimeout when the request or the test has used up its CPU."""
+        cpu = self.session.cpu_seconds()
+        if self.first is None:
+            self.first = (cpu, time.monotonic() - self.start)
+        used = cpu - self.first[0] + self.first[1]
+        test = self.session.test_cpu
+        over = used > self.limit or (test is not None and cpu - test[0] > test[1])
+        if over:
+            self.session.kill()
+            limit = self.limit if used > self.limit else test[1]
+            raise SandboxTimeout(messages.TIMEOUT.format(seconds=round(limit, 2)))
 
 
 def _rebuilt(raised: dict) -> BaseException:

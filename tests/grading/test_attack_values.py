@@ -86,17 +86,14 @@ def forward(params, x, hidden, output):
 """
 
 
-def test_code_that_zeroes_the_tests_arguments_cannot_make_the_expected_value_match():
-    from conftest import MASTERS, solution
-    from coursekit.grading.client import WarmServer
-    from coursekit.grading.grader import grade_notebook
+def test_code_that_zeroes_the_tests_arguments_cannot_make_the_expected_value_match(server):
+    from conftest import solution
 
     honest = next(cell.source for cell in solution("05_delta_recursion").cells
                   if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "forward")
     nb = replacing("05_delta_recursion", "forward",
                    honest.replace("def forward(", "def _honest_forward(") + ZEROING_WRAPPER)
-    with WarmServer() as server:
-        graded = grade_notebook(nb, MASTERS["05_delta_recursion"], server, LIMITED)
+    graded = grade(server, nb, "05_delta_recursion", LIMITED)
     result = by_id(graded)["forward_test"]
     assert result.points == 0 and result.status == "failed", result
     assert "`forward` changed its argument 1 in place" in result.message
