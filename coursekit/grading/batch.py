@@ -22,12 +22,13 @@ from pathlib import Path
 from coursekit.grading import daemon, messages
 from coursekit.grading.client import WarmServer, end_server
 from coursekit.grading.gradebook import Entry, Gradebook
-from coursekit.grading.grader import Grade, grade_notebook, trusted_setup
+from coursekit.grading.grader import grade_notebook, trusted_setup
 from coursekit.grading.intake import Rejected, Submission, identify_lesson, read_submissions
 from coursekit.grading.limits import Settings
 from coursekit.grading.master import load_masters
 from coursekit.grading.notebook_json import parse_notebook
 from coursekit.grading.session import SandboxCrashed, SandboxTimeout, ServerGone
+from coursekit.grading.verdicts import Grade
 
 
 class Grader:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from coursekit.grading import exports
 from coursekit.grading.gradebook_schema import now, prepare, rejection_key, submission_key
-from coursekit.grading.grader import Grade
+from coursekit.grading.verdicts import Grade
 
 if TYPE_CHECKING:
     from coursekit.grading.intake import Rejected, Submission

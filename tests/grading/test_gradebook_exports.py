@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from coursekit.grading.exports import feedback_file_name
 from coursekit.grading.gradebook import Entry, Gradebook
 from coursekit.grading.gradebook_schema import submission_key
-from coursekit.grading.grader import Grade
-from coursekit.grading.grader import TestResult as Result  # not collected as a test class
+from coursekit.grading.verdicts import Grade
+from coursekit.grading.verdicts import TestResult as Result  # not collected as a test class
 
 LESSON = "07_efficiency"
 # Ids graded before ids were checked (or written into a gradebook by other means): the attack's, and look-alikes.

@@ -21,8 +21,8 @@ from coursekit.cli import main
 from coursekit.grading import batch
 from coursekit.grading.batch import grade_paths
 from coursekit.grading.gradebook import Gradebook, IdenticalSubmissions
-from coursekit.grading.grader import Grade
-from coursekit.grading.grader import TestResult as Result  # not collected as a test class
+from coursekit.grading.verdicts import Grade
+from coursekit.grading.verdicts import TestResult as Result  # not collected as a test class
 
 LESSON = "07_efficiency"
 SOLUTIONS = ROOT / "solutions"

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from conftest import ROOT
 from coursekit.grading import intake, limits
-from coursekit.grading.grader import student_cells
 from coursekit.grading.intake import Rejected, Submission, read_bytes, read_submissions
 from coursekit.grading.notebook_json import NotASubmission, check_json_size, parse_notebook
+from coursekit.grading.student_code import student_cells
 
 LESSON = "07_efficiency"
 EXERCISE = (ROOT / "exercises" / f"{LESSON}.ipynb").read_bytes()

@@ -1,0 +1,142 @@
+"""Step 2 of grading: the master's tests, run here, with the student's names as proxies.
+
+Every test's visible part runs before any hidden part, so that nothing a hidden case sent to the
+student's code can come back in a visible message; in a hidden part, the student's exceptions are
+reported by kind only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+
+from coursekit.feedback.exercise import NameRules
+from coursekit.feedback.result import CheckFailed
+from coursekit.gradcheck.checks import screening
+from coursekit.grading import messages
+from coursekit.grading.limits import Settings, wall_backstop
+from coursekit.grading.master import Master, TestCell
+from coursekit.grading.proxies import ChangedArgument, NotPlainData
+from coursekit.grading.session import ProtocolError, SandboxCrashed, SandboxTimeout, StudentError
+from coursekit.grading.student_code import StudentCode
+from coursekit.grading.verdicts import TestResult
+
+
+def _rules(setup: dict, name: str) -> NameRules:
+    """How the lesson lets the grader use the student's ``name`` (its exercise set declares it)."""
+    exercises = setup.get("exercises")
+    return exercises.rules(name) if hasattr(exercises, "rules") else NameRules(name)
+
+
+def _fetch_names(test: TestCell, setup: dict, student: StudentCode, namespace: dict) -> TestResult | None:
+    """Put the student's names that ``test`` uses into ``namespace``; a verdict when one cannot be had."""
+    if student.out_of_time():
+        return _verdict(test, "timeout", messages.OUT_OF_BUDGET.format(seconds=student.settings.budget))
+    for name in test.names_used(set(setup)):
+        try:
+            namespace[name] = student.session.get(name, _rules(setup, name))
+        except NameError as missing:
+            return _verdict(test, "error", str(missing))
+        except SandboxTimeout as problem:
+            student.restart()
+            return _verdict(test, "timeout", str(problem))
+        except SandboxCrashed as problem:
+            student.restart()
+            return _verdict(test, "error" if isinstance(problem, ProtocolError) else "crashed", str(problem))
+        except Exception as error:  # noqa: BLE001 -- the student's object failed to be handed over
+            return _verdict(test, "error", messages.ERROR.format(error=_student_words(error)))
+    return None
+
+
+def _verdict(test: TestCell, status: str, message: str) -> TestResult:
+    return TestResult(test.grade_id, status, 0.0, test.points, message)
+
+
+def _run_part(code, test: TestCell, namespace: dict, student: StudentCode, settings: Settings,
+              hidden: bool) -> TestResult | None:
+    """Run one part of a test here, with the student's names as proxies; a verdict if it fails, else None.
+
+    In a hidden part, nothing that came from the student's code reaches the message (an exception's text
+    could carry the hidden inputs it was given): only the kind of exception and the test's own words.
+    """
+    session = student.session
+    if student.out_of_time():
+        return _verdict(test, "timeout", messages.OUT_OF_BUDGET.format(seconds=settings.budget))
+    session.deadline = min(student.deadline, time.monotonic() + wall_backstop(settings.test_timeout,
+                                                                              settings.wall_grace))
+    session.test_cpu = (session.cpu_seconds(), settings.test_timeout)
+    try:
+        # A check's printed verdict is not parsed, only its result; layers are screened along random directions
+        # first (each evaluation is a round trip to the sandbox), element by element only to diagnose an error.
+        with contextlib.redirect_stdout(io.StringIO()), screening():
+            exec(code, namespace)  # noqa: S102 -- the master's
+            session.flush()  # a parameter write still owed its answer: its error counts too
+    except CheckFailed as failed:
+        return _verdict(test, failed.result.status, failed.result.message)
+    except SandboxTimeout as timeout:
+        student.restart()
+        return _verdict(test, "timeout", str(timeout))
+    except SandboxCrashed as crash:
+        student.restart()
+        return _verdict(test, "error" if isinstance(crash, ProtocolError) else "crashed", str(crash))
+    except NotImplementedError:
+        return _verdict(test, "not attempted", messages.NOT_ATTEMPTED)
+    except (NotPlainData, ChangedArgument) as misuse:  # the grader's own words
+        return _verdict(test, "failed", str(misuse))
+    except AssertionError as failure:
+        if getattr(failure, "from_student", False):  # the student's code raised it: not the test's words
+            return _verdict(test, "error", _raised(failure, hidden))
+        text = str(failure).strip()
+        # a bare assert of a hidden test says nothing; its source is never shown
+        return _verdict(test, "failed", text if text else messages.HIDDEN_FAILED)
+    except Exception as error:  # noqa: BLE001 -- any other error of the student's code is a verdict
+        if getattr(error, "from_student", False):
+            return _verdict(test, "error", _raised(error, hidden))
+        if hidden:  # raised here, by the test, on what the student's code returned
+            return _verdict(test, "error", messages.HIDDEN_FAILED_AT.format(error=type(error).__name__))
+        return _verdict(test, "error", messages.ERROR.format(error=f"{type(error).__name__}: {str(error)[:500]}"))
+    finally:
+        session.deadline, session.test_cpu = student.deadline, None
+    return None
+
+
+def _raised(error: BaseException, hidden: bool) -> str:
+    """The message for an exception the student's code raised: in full for a visible case, by kind for a hidden
+    one (a built-in exception by its name, any other as "an exception of your own")."""
+    if hidden:
+        kind = f"`{type(error).__name__}`" if not isinstance(error, StudentError) else "an exception of your own"
+        return messages.HIDDEN_RAISED.format(kind=kind)
+    message = messages.ERROR.format(error=_student_words(error))
+    line = getattr(error, "student_line", None)
+    return message + (f" (at: {line})" if line else "")
+
+
+def _student_words(error: BaseException) -> str:
+    if isinstance(error, StudentError) and error.args:
+        return str(error.args[0])[:500]
+    return f"{type(error).__name__}: {str(error)[:500]}"
+
+
+def grade_tests(master: Master, setup: dict, student: StudentCode, settings: Settings) -> list[TestResult]:
+    """Every test of ``master``: first the visible part of each, then the hidden parts of those still passing."""
+    namespaces, verdicts, generations = {}, {}, {}
+    for test in master.tests:
+        visible, _ = test.compiled_parts()
+        namespace = dict(setup)
+        verdict = _fetch_names(test, setup, student, namespace)
+        generations[test.grade_id] = student.generation
+        if verdict is None:
+            verdict = _run_part(visible, test, namespace, student, settings, hidden=False)
+        namespaces[test.grade_id], verdicts[test.grade_id] = namespace, verdict
+    for test in master.tests:
+        if verdicts[test.grade_id] is not None or not test.parts()[1].strip():
+            continue
+        namespace = namespaces[test.grade_id]
+        if generations[test.grade_id] != student.generation:  # a new worker since: its objects, not the old ones
+            verdicts[test.grade_id] = _fetch_names(test, setup, student, namespace)
+            if verdicts[test.grade_id] is not None:
+                continue
+        verdicts[test.grade_id] = _run_part(test.compiled_parts()[1], test, namespace, student, settings, hidden=True)
+    return [verdicts[test.grade_id] or TestResult(test.grade_id, "passed", test.points, test.points, messages.PASSED)
+            for test in master.tests]
