@@ -38,15 +38,20 @@ def _fetch_names(test: TestCell, setup: dict, student: StudentCode, namespace: d
             namespace[name] = student.session.get(name, _rules(setup, name))
         except NameError as missing:
             return _verdict(test, "error", str(missing))
-        except SandboxTimeout as problem:
-            student.restart()
-            return _verdict(test, "timeout", str(problem))
-        except SandboxCrashed as problem:
-            student.restart()
-            return _verdict(test, "error" if isinstance(problem, ProtocolError) else "crashed", str(problem))
+        except (SandboxTimeout, SandboxCrashed) as problem:
+            return _worker_lost(test, student, problem)
         except Exception as error:  # noqa: BLE001 -- the student's object failed to be handed over
             return _verdict(test, "error", messages.ERROR.format(error=_student_words(error)))
     return None
+
+
+def _worker_lost(test: TestCell, student: StudentCode, problem: BaseException) -> TestResult:
+    """The verdict when the worker was killed during the test (time up, a crash, a message the grader cannot
+    read); a new worker, with the student's cells replayed, serves the next tests."""
+    student.restart()
+    status = "timeout" if isinstance(problem, SandboxTimeout) else \
+        "error" if isinstance(problem, ProtocolError) else "crashed"
+    return _verdict(test, status, str(problem))
 
 
 def _verdict(test: TestCell, status: str, message: str) -> TestResult:
@@ -74,12 +79,8 @@ def _run_part(code, test: TestCell, namespace: dict, student: StudentCode, setti
             session.flush()  # a parameter write still owed its answer: its error counts too
     except CheckFailed as failed:
         return _verdict(test, failed.result.status, failed.result.message)
-    except SandboxTimeout as timeout:
-        student.restart()
-        return _verdict(test, "timeout", str(timeout))
-    except SandboxCrashed as crash:
-        student.restart()
-        return _verdict(test, "error" if isinstance(crash, ProtocolError) else "crashed", str(crash))
+    except (SandboxTimeout, SandboxCrashed) as problem:
+        return _worker_lost(test, student, problem)
     except NotImplementedError:
         return _verdict(test, "not attempted", messages.NOT_ATTEMPTED)
     except (NotPlainData, ChangedArgument) as misuse:  # the grader's own words
