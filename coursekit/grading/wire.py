@@ -194,7 +194,7 @@ def parse_sympy(text: str):
     """Rebuild a SymPy expression from its srepr, calling only SymPy's own constructors, within SYMPY_* bounds.
 
     The text is parsed (ast), never evaluated: every call must name a constructor of SYMPY_NAMES, every argument
-    must be a small literal or such a call. Built unevaluated, so that even the bounds cost nothing to check.
+    must be a small literal or such a call.
     """
     import sympy
 
@@ -240,8 +240,7 @@ def parse_sympy(text: str):
         raise WireError(f"not a SymPy srepr: {type(node).__name__}")
 
     try:
-        with sympy.evaluate(False):
-            return build(tree, 1)
+        return build(tree, 1)  # evaluated as SymPy builds it: within the bounds above, that stays cheap
     except RecursionError as error:
         raise WireError("expression nested too deeply") from error
     except (TypeError, ValueError, AttributeError) as error:
