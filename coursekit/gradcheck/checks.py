@@ -177,8 +177,8 @@ class _DirectionalProbe:
         terms = self.flat_grad[start:stop] * weights[start:stop]
         analytic = float(np.sum(terms))
         for shrink in shrinks:
-            up = float(self.f((self.flat_x + shrink * h * v).reshape(self.x.shape)))
-            down = float(self.f((self.flat_x - shrink * h * v).reshape(self.x.shape)))
+            up, down = (float(value) for value in self.f.many([(self.flat_x + shrink * h * v).reshape(self.x.shape),
+                                                                (self.flat_x - shrink * h * v).reshape(self.x.shape)]))
             numerical = (up - down) / (2 * shrink * h)
             # A random-weight sum of the terms is typically as large as their 2-norm: compare to that.
             size = max(abs(analytic), abs(numerical), float(np.linalg.norm(terms)))
@@ -343,6 +343,11 @@ def check_layer(layer, x, *, seed: int = 0, rtol: float = 1e-5, atol: float = 1e
 
     def loss_of_input(x_new: np.ndarray) -> float:
         return float(np.sum(layer.forward(x_new.copy()) * dout))
+
+    forward_many = getattr(layer.forward, "many", None)  # a learner's layer in the grader's sandbox
+    if callable(forward_many):  # its evaluations in one round trip instead of one each
+        loss_of_input.many = lambda points: [float(np.sum(np.asarray(out, dtype=np.float64) * dout))
+                                             for out in forward_many([(point.copy(),) for point in points])]
 
     if _SCREENING.get() and not notes:
         screened = _screen_jointly(layer, x, dout, dx, params, grads, rtol=rtol, atol=atol, seed=seed)

@@ -58,6 +58,7 @@ OUTPUT_LIMIT = 20_000  # characters of a cell's stdout and stderr kept
 # ---------------------------------------------------------------- what the sandbox may send back
 MAX_MESSAGE = 64 * MiB  # bytes of one message: a larger one is refused, not read
 MAX_DEPTH = 32  # nesting of the data in a message
+MAX_CALLS = 64  # calls in one batched request (a gradient check's evaluations)
 # A SymPy expression, so that nothing the grader does with it (simplify, diff, lambdify) can run away: integers of
 # at most a million, numeric exponents of at most 64 whose product along any path stays at most 1,024
 # (x**64**64 would expand to a polynomial of degree 4,096), at most 2,000 nodes in 100,000 characters.

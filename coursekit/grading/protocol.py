@@ -15,24 +15,24 @@ ERRSTATE = "errstate"      # the grader's NumPy error settings, applied around a
 KEY = "key"
 OTHER = "other"            # the second operand of a forwarded arithmetic operation
 CLASS = "cls"
-IDS = "ids"                # handles released
 CALLBACK_ID = "id"
 
 # ---------------------------------------------------------------- operations (grader -> worker)
 RUN = "run"                # run a cell
 GET = "get"                # a student name: VALUE, or MISSING
-RELEASE = "release"        # forget handles
 PING = "ping"              # collects the answers owed to posted requests
 CALL = "call"
 CALLMETHOD = "callmethod"  # target.name(*args): one round trip instead of a getattr and a call
+CALLMANY = "callmany"      # target.name(*args) for each args of CALLS, in one round trip: REPLIES, one per call
+CALLS = "calls"
 GETATTR, SETATTR = "getattr", "setattr"
 GETITEM, SETITEM = "getitem", "setitem"
 BINOP, UNOP = "binop", "unop"
 LEN, ITEMS = "len", "items"
 ISINSTANCE = "isinstance"
 WRITE_PARAM = "write_param"  # params[name][...] = value in a student layer (a gradient check's perturbation)
-OPERATIONS = frozenset({RUN, GET, RELEASE, PING, CALL, CALLMETHOD, GETATTR, SETATTR, GETITEM, SETITEM, BINOP, UNOP,
-                        LEN, ITEMS, ISINSTANCE, WRITE_PARAM})
+OPERATIONS = frozenset({RUN, GET, PING, CALL, CALLMETHOD, CALLMANY, GETATTR, SETATTR, GETITEM, SETITEM,
+                        BINOP, UNOP, LEN, ITEMS, ISINSTANCE, WRITE_PARAM})
 
 # ---------------------------------------------------------------- worker -> grader
 CALLBACK = "callback"                # the worker calls a grader function it was given
@@ -47,6 +47,7 @@ CHANGED_ARGS = "changed_args"    # CALL: arguments the student's code changed in
 REBOUND_KEYS = "rebound_keys"    # CALL: dict entries it replaced rather than changed
 SYNCED_PARAMS = "synced_params"  # CALL: the parameters of grader models it was given, after the call
 WARNINGS = "warnings"
+REPLIES = "replies"        # CALLMANY: what each call answered, as CALL would have
 OK, ERROR, STDOUT = "ok", "error", "stdout"  # RUN
 READY, PROTECTIONS = "ready", "protections"  # the worker's first message
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from coursekit.feedback.exercise import NameRules
 from coursekit.grading import messages, protocol
+from coursekit.grading.limits import MAX_CALLS
 
 if TYPE_CHECKING:
     from coursekit.grading.session import Session
@@ -161,6 +162,30 @@ class _Method(_Refusing):
         return _call(object.__getattribute__(owner, "_session"), args, kwargs, NameRules(rules.name, rules.arithmetic),
                      f"`{self._name}`", op=protocol.CALLMETHOD, target=object.__getattribute__(owner, "_id"),
                      name=self._name)
+
+    def many(self, calls: list[tuple]) -> list:
+        """The method called with each tuple of arguments in ``calls``, in as few round trips as MAX_CALLS allows
+        (a gradient check's evaluations); what each call changes in its arguments is handled as for one call."""
+        owner = self._owner
+        session, rules = object.__getattribute__(owner, "_session"), object.__getattribute__(owner, "_rules")
+        results = []
+        for start in range(0, len(calls), MAX_CALLS):
+            chunk = calls[start:start + MAX_CALLS]
+            request = {protocol.OP: protocol.CALLMANY, protocol.TARGET: object.__getattribute__(owner, "_id"),
+                       protocol.NAME: self._name, protocol.CALLS: [session.encode(list(args)) for args in chunk],
+                       protocol.ERRSTATE: np.geterr()}
+            reply = session.request(request, session.call_timeout * len(chunk))
+            replies = reply.get(protocol.REPLIES) if protocol.RAISED not in reply else None
+            if replies is None:
+                session.value_of(reply)  # the student's exception, raised here
+            if not isinstance(replies, list) or len(replies) != len(chunk):
+                raise NotPlainData(messages.NOT_PLAIN_DATA.format(kind="malformed answer"))
+            for args, answer in zip(chunk, replies, strict=True):
+                if not isinstance(answer, dict):
+                    raise NotPlainData(messages.NOT_PLAIN_DATA.format(kind="malformed answer"))
+                results.append(session.value_of(answer, NameRules(rules.name, rules.arithmetic)))
+                _write_back(session, args, answer, NameRules(rules.name, rules.arithmetic), f"`{self._name}`")
+        return results
 
     def __repr__(self) -> str:
         return f"<student method {self._name}>"

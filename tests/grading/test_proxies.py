@@ -104,3 +104,25 @@ def test_an_attribute_of_the_object_that_hides_a_method_of_its_class_reads_as_th
     assert session.run_cell("class Odd(Doubler):\n    def grads(self):\n        return 'a method'\n"
                             "odd = Odd()\nodd.grads = {'w': np.zeros(1)}", 5.0)["ok"]
     np.testing.assert_array_equal(session.get("odd").grads["w"], [0.0])
+
+
+def test_a_method_called_on_many_inputs_answers_each_as_one_call_would_in_one_round_trip(session, monkeypatch):
+    layer = session.get("layer")
+    inputs = [(np.full(2, float(k)),) for k in range(70)]  # more than one batch (64 calls each)
+    one_by_one = [layer.forward(*args) for args in inputs]
+    requests = []
+    original = type(session).request
+    monkeypatch.setattr(type(session), "request", lambda self, *a, **k: requests.append(a) or original(self, *a, **k))
+    together = layer.forward.many(inputs)
+    assert len(requests) == 2 and all(np.array_equal(a, b) for a, b in zip(together, one_by_one, strict=True))
+
+
+def test_a_batched_call_that_writes_into_its_argument_fails_like_a_single_one(server):
+    session = server.session(5.0)
+    try:
+        assert session.run_cell("class Zeroing:\n    def forward(self, x):\n        x[...] = 0\n        return x\n"
+                                "zeroing = Zeroing()", 5.0)["ok"]
+        with pytest.raises(AssertionError, match="changed its argument 1 in place"):
+            session.get("zeroing").forward.many([(np.ones(3),), (np.ones(3),)])
+    finally:
+        session.kill()
