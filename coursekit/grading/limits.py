@@ -66,7 +66,7 @@ SYMPY_MAX_TEXT, SYMPY_MAX_NODES, SYMPY_MAX_INTEGER = 100_000, 2_000, 10**6
 SYMPY_MAX_EXPONENT, SYMPY_MAX_DEGREE = 64, 1_024
 
 # ---------------------------------------------------------------- time
-DEFAULT_CELL_TIMEOUT = 1.0  # CPU seconds; a cell of the course's masters runs in 1-50 ms
+DEFAULT_CELL_TIMEOUT = 0.5  # CPU seconds: 10 times the heaviest cell of the course's masters (1-50 ms)
 DEFAULT_BUDGET = 30.0  # wall-clock seconds for grading one submission; an honest one takes 0.03-0.5 s
 # A request's CPU budget is what it may compute; its wall-clock deadline, only a backstop for code that sleeps or
 # waits, is generous, because waiting for a core while other submissions compute must not cost a student.
