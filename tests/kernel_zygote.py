@@ -81,7 +81,10 @@ def _become_kernel(connection: socket.socket, request: dict, stdio: list[int]) -
     os.environ.clear()
     os.environ.update(request["env"])
     os.chdir(request["cwd"])
-    sys.argv = ["ipykernel_launcher", "-f", request["connection_file"]]
+    # As jupyter_client would start it: with its parent's pid (here the launcher's), which also keeps ipykernel
+    # from printing its "use --existing" banner for a kernel started by hand.
+    sys.argv = ["ipykernel_launcher", "-f", request["connection_file"],
+                f"--IPKernelApp.parent_handle={int(request['launcher'])}"]
 
     def end_with_the_launcher() -> None:
         try:
@@ -122,7 +125,8 @@ def launch(connection_file: str) -> int:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.02)
-    request = {"connection_file": os.path.abspath(connection_file), "cwd": os.getcwd(), "env": dict(os.environ)}
+    request = {"connection_file": os.path.abspath(connection_file), "cwd": os.getcwd(), "env": dict(os.environ),
+               "launcher": os.getpid()}
     socket.send_fds(connection, [(json.dumps(request) + "\n").encode()], [0, 1, 2])
     kernel = int(_read_line(connection))
 
