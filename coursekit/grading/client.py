@@ -53,12 +53,13 @@ class WarmServer:
         self.control.settimeout(None)
         self.ready = True
 
-    def session(self, call_timeout: float) -> Session:
-        """A fresh worker, forked from the warm server."""
+    def session(self, call_timeout: float, deadline: float | None = None) -> Session:
+        """A fresh worker, forked from the warm server, started before ``deadline`` (time.monotonic) if given."""
         if not self.ready:
             self._wait_until_ready()
         mine, theirs = socket.socketpair()
         try:
+            self.control.settimeout(READY_TIMEOUT)  # a server that stops answering must not hold the grader
             socket.send_fds(self.control, [b"F"], [theirs.fileno()])
             pid = int.from_bytes(_read(self.control, 8), "big")
         except (OSError, SandboxCrashed) as error:
@@ -66,7 +67,7 @@ class WarmServer:
             raise ServerGone("the sandbox server stopped") from error
         finally:
             theirs.close()
-        return Session(mine, pid, call_timeout)
+        return Session(mine, pid, call_timeout, deadline)
 
     def close(self) -> None:
         """Stop a private server, or leave a shared one (it holds no state; sessions end their own workers)."""

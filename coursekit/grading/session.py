@@ -52,17 +52,17 @@ class StudentError(RuntimeError):
 class Session:
     """One worker: run cells, fetch names as proxies, forward operations; killed on timeout."""
 
-    def __init__(self, sock: socket.socket, pid: int, call_timeout: float):
+    def __init__(self, sock: socket.socket, pid: int, call_timeout: float, deadline: float | None = None):
         self.sock, self.pid, self.call_timeout = sock, pid, call_timeout
         self.callbacks: dict[int, object] = {}
         self.pending = 0  # answers owed to posted requests (see ``post``)
         self.alive = True
-        self.deadline: float | None = None  # the test's or the submission's wall-clock deadline (time.monotonic)
+        self.deadline = deadline  # the test's or the submission's wall-clock deadline (time.monotonic), if any
         self.test_cpu: tuple[float, float] | None = None  # (the worker's CPU time at the test's start, its budget)
         self.wall_grace = WALL_GRACE  # seconds a request may wait beyond its CPU budget's share (see wall_backstop)
-        self.sock.settimeout(READY_TIMEOUT)
+        ready_by = time.monotonic() + READY_TIMEOUT
         try:
-            hello = wire.receive(self.sock, time.monotonic() + READY_TIMEOUT)
+            hello = wire.receive(self.sock, ready_by if deadline is None else min(ready_by, deadline))
         except (TimeoutError, EOFError, OSError, wire.WireError) as error:
             self.kill()
             raise SandboxCrashed(f"the worker did not start: {error}") from error

@@ -58,8 +58,8 @@ class StudentCode:
         return time.monotonic() >= self.deadline
 
     def _start(self) -> Session:
-        session = self.server.session(self.settings.call_timeout)
-        session.deadline, session.wall_grace = self.deadline, self.settings.wall_grace
+        session = self.server.session(self.settings.call_timeout, self.deadline)
+        session.wall_grace = self.settings.wall_grace
         self.grade.protections = session.protections
         self.generation += 1
         return session
@@ -90,7 +90,12 @@ class StudentCode:
         and the replay starts over without it. Nothing is started once the budget is spent."""
         self.session.kill()
         while not self.out_of_time():
-            self.session = self._start()
+            try:
+                self.session = self._start()
+            except SandboxCrashed:
+                if self.out_of_time():  # the budget ran out while the worker started: nothing more runs
+                    return
+                raise
             for code in list(self.good):
                 try:
                     self.session.run_cell(code, self.settings.cell_timeout)
