@@ -16,6 +16,8 @@ KEY = "key"
 OTHER = "other"            # the second operand of a forwarded arithmetic operation
 CLASS = "cls"
 CALLBACK_ID = "id"
+QUIET = "quiet"            # a request answered only through the next one: on success nothing, on failure its error
+RESULT_ID = "result"       # where a quiet arithmetic operation keeps its result: a handle the grader chose (< 0)
 
 # ---------------------------------------------------------------- operations (grader -> worker)
 RUN = "run"                # run a cell

@@ -131,9 +131,19 @@ class _Proxy(_Refusing):
         return f"<student {object.__getattribute__(self, '_type')} object>"
 
     def _arithmetic(self, op: str, name: str, **fields):
-        if not object.__getattribute__(self, "_rules").arithmetic:
+        """Forwarded without waiting: the result is a handle the grader names, so a chain of operations (a graph of
+        1,500 multiplications) costs no round trip until something is read; an error comes with the next read."""
+        rules = object.__getattribute__(self, "_rules")
+        if not rules.arithmetic:
             self._refuse()
-        return self._op(op, name=name, **fields)
+        session = object.__getattribute__(self, "_session")
+        result = session.new_result_id()
+        session.post({protocol.OP: op, protocol.TARGET: object.__getattribute__(self, "_id"), protocol.NAME: name,
+                      protocol.RESULT_ID: result, **fields})
+        # Of the operand's class, as far as the grader can tell without asking: method calls are looked up in the
+        # sandbox anyway.
+        return _Proxy(session, result, object.__getattribute__(self, "_type"),
+                      object.__getattribute__(self, "_methods"), rules)
 
     def __neg__(self):
         return self._arithmetic(protocol.UNOP, "__neg__")

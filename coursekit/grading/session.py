@@ -55,7 +55,8 @@ class Session:
     def __init__(self, sock: socket.socket, pid: int, call_timeout: float, deadline: float | None = None):
         self.sock, self.pid, self.call_timeout = sock, pid, call_timeout
         self.callbacks: dict[int, object] = {}
-        self.pending = 0  # answers owed to posted requests (see ``post``)
+        self.unconfirmed = False  # quiet requests were sent since the last answer (see ``post``)
+        self.last_result_id = 0  # the handles of quiet results are the grader's to choose: -1, -2, ...
         self.alive = True
         self.deadline = deadline  # the test's or the submission's wall-clock deadline (time.monotonic), if any
         self.test_cpu: tuple[float, float] | None = None  # (the worker's CPU time at the test's start, its budget)
@@ -93,20 +94,29 @@ class Session:
         self.sock.close()
 
     def post(self, message: dict) -> None:
-        """Send a request whose answer can wait (a parameter write before a forward pass): the next request
-        collects it, and raises its error if it had one, so that the two cost one round trip."""
+        """Send a request without waiting for it (a parameter write, a step of arithmetic): the worker answers it
+        only through the next request, whose reply is its error if it failed. Nothing waits, nothing is owed."""
         if not self.alive:
             raise SandboxCrashed("the worker is no longer running")
         try:
-            wire.send(self.sock, message, time.monotonic() + wall_backstop(self.call_timeout, self.wall_grace))
+            wire.send(self.sock, {**message, protocol.QUIET: True},
+                      time.monotonic() + wall_backstop(self.call_timeout, self.wall_grace))
+        except TimeoutError as error:  # the worker has not read what was sent before: it is busy past its limits
+            self.kill()
+            raise SandboxTimeout(messages.WALL_TIMEOUT.format(seconds=self.call_timeout)) from error
         except OSError as error:
             self.kill()
             raise SandboxCrashed(messages.CRASHED) from error
-        self.pending += 1
+        self.unconfirmed = True
+
+    def new_result_id(self) -> int:
+        """A handle for the result of a posted operation (negative: the worker's own are positive)."""
+        self.last_result_id -= 1
+        return self.last_result_id
 
     def flush(self) -> None:
-        """Collect the answers of posted requests (raising the first error among them)."""
-        if self.pending:
+        """Wait until the posted requests have run, raising the error of the first that failed."""
+        if self.unconfirmed:
             self.value_of(self.request({protocol.OP: protocol.PING}))
 
     def cpu_seconds(self) -> float:
@@ -138,14 +148,9 @@ class Session:
         budget = _CpuBudget(self, start, limit)
         try:
             wire.send(self.sock, message, deadline)
-            owed, self.pending = self.pending, 0
-            failed = None
-            for _ in range(owed):  # the posted requests' answers come first, in order
-                answer = self._answer(start, deadline, budget)
-                if protocol.RAISED in answer and failed is None:
-                    failed = answer
             reply = self._answer(start, deadline, budget)
-            return reply if failed is None else failed
+            self.unconfirmed = False  # a posted request's error would have come as this reply
+            return reply
         except TimeoutError as error:  # a message that did not come (or go) whole before the deadline
             self.kill()
             raise SandboxTimeout(messages.WALL_TIMEOUT.format(seconds=round(time.monotonic() - start, 1))) from error

@@ -109,6 +109,7 @@ class Worker:
         self.shell = _new_shell()
         self.objects: dict[int, object] = {}
         self.next_id = 1
+        self.deferred: dict | None = None  # the error of a quiet request, owed to the next reply
         # A process that student code forks must never answer the grader, nor run: it closes its copy of the
         # socket and stops itself, keeping its place under the process limit until the session kills the
         # group. A fork bomb thus fills the limit and fails at once, instead of churning until the timeout.
@@ -160,9 +161,22 @@ class Worker:
         while True:
             try:
                 request = wire.receive(self.sock)
-                wire.send(self.sock, self.handle(request))
+                reply = self.answer(request)
+                if reply is not None:
+                    wire.send(self.sock, reply)
             except (EOFError, OSError, wire.WireError):
                 return
+
+    def answer(self, request: dict) -> dict | None:
+        """The reply to ``request``: None for a quiet one (its error, if any, replaces the next reply instead)."""
+        reply = self.handle(request)
+        if request.get(protocol.QUIET):
+            if protocol.RAISED in reply and self.deferred is None:
+                self.deferred = reply[protocol.RAISED]
+            return None
+        if self.deferred is not None:
+            reply, self.deferred = {protocol.RAISED: self.deferred}, None
+        return reply
 
     def handle(self, request: dict) -> dict:
         op = request.get(protocol.OP)
@@ -252,6 +266,12 @@ class Worker:
             with _captured():
                 value = getattr(target, name)(*operands)
             # Always a handle, even for a number: what a student's operator returns is never taken as a value.
+            if protocol.RESULT_ID in request:  # quiet: kept where the grader said, which it already uses
+                result_id = int(request[protocol.RESULT_ID])
+                if result_id >= 0:
+                    raise ValueError("a result the grader names must have a negative id")
+                self.objects[result_id] = value
+                return {protocol.VALUE: None}
             return {protocol.VALUE: self._reference(value)}
         if op == protocol.LEN:
             return {protocol.VALUE: len(target)}
@@ -347,7 +367,9 @@ class _Callback:
         while True:
             message = wire.receive(self.worker.sock)
             if protocol.OP in message and message[protocol.OP] != protocol.CALLBACK_RESULT:
-                wire.send(self.worker.sock, self.worker.handle(message))  # the grader asks us while we wait
+                reply = self.worker.answer(message)  # the grader asks us while we wait
+                if reply is not None:
+                    wire.send(self.worker.sock, reply)
                 continue
             if protocol.RAISED in message:
                 raised = message[protocol.RAISED]

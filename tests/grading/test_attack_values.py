@@ -111,3 +111,47 @@ def test_an_argument_declared_as_changed_comes_back_and_others_stay_the_callers(
     with pytest.raises(AssertionError, match="`step` changed its argument 2 in place"):
         declared(params, grads)
     assert np.array_equal(params["w"], [0.5, 0.5]) and list(grads) == ["w"]  # the declared one changed, not grads
+
+
+VALUE_CLASS = ("class V:\n    def __init__(self, d): self.data = d\n"
+               "    def __mul__(self, o):\n"
+               "        if o == 13: raise ValueError('unlucky')\n"
+               "        if o == 17:\n            while True: pass\n"
+               "        return V(self.data * (o.data if isinstance(o, V) else o))\n")
+
+
+def test_a_chain_of_declared_arithmetic_costs_no_round_trip_until_it_is_read(session_for, monkeypatch):
+    from coursekit.feedback import NameRules
+
+    session = session_for(VALUE_CLASS)
+    V = session.get("V", NameRules("V", arithmetic=True))
+    y = V(1.0)
+    answered = []
+    original = type(session).request
+    monkeypatch.setattr(type(session), "request", lambda self, *a, **k: answered.append(a) or original(self, *a, **k))
+    for _ in range(1500):  # deeper than any recursion limit: lesson 02's backward test builds such a chain
+        y = y * 1.001
+    assert answered == []
+    assert abs(y.data - 1.001**1500) < 1e-9 * 1.001**1500 and len(answered) == 1
+
+
+def test_an_error_in_posted_arithmetic_comes_with_the_next_read(session_for):
+    from coursekit.feedback import NameRules
+
+    session = session_for(VALUE_CLASS)
+    V = session.get("V", NameRules("V", arithmetic=True))
+    broken = V(2.0) * 13  # nothing raised yet: the operation was only posted
+    with pytest.raises(ValueError, match="unlucky"):
+        broken.data  # noqa: B018 -- reading is what collects the error
+    assert (V(2.0) * 3).data == 6.0  # and the session goes on
+
+
+def test_posted_arithmetic_that_loops_is_stopped_at_the_next_read(session_for):
+    from coursekit.feedback import NameRules
+    from coursekit.grading.session import SandboxTimeout
+
+    session = session_for(VALUE_CLASS, cpu_limit=0.3)
+    V = session.get("V", NameRules("V", arithmetic=True))
+    looping = V(2.0) * 17
+    with pytest.raises(SandboxTimeout):
+        looping.data  # noqa: B018
