@@ -17,7 +17,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(not sys.platform.startswith("
 
 @pytest.fixture()
 def warm_kernel_name(tmp_path, monkeypatch):
-    """A kernelspec that launches kernels from a zygote of this test's own."""
+    """A kernelspec that launches kernels from a warm zygote: this test process's own when the suite started one
+    (tests/warm_kernels.py), else one started for the test."""
+    from tests.warm_kernels import KERNEL_NAME
+
+    if os.environ.get("COURSEKIT_KERNEL_ZYGOTE") and os.environ.get("JUPYTER_PATH"):
+        yield KERNEL_NAME
+        return
     spec = tmp_path / "kernels" / "warm-test"
     spec.mkdir(parents=True)
     (spec / "kernel.json").write_text(json.dumps({

@@ -131,7 +131,7 @@ def test_a_workers_folder_is_removed_when_it_ends_and_the_servers_when_it_stops(
 
     from coursekit.grading.client import WarmServer
 
-    server = WarmServer()
+    server = WarmServer(preload=[])  # nothing to import: it serves a cell of plain Python
     session = server.session(5.0)
     assert session.run_cell("open('scratch.txt', 'w').write('x' * 1000)\nimport os\nos.mkdir('more')", 5.0)["ok"]
     (folder,) = Path(tempfile.gettempdir()).glob(f"coursekit-sandbox-{server.process.pid}-*")

@@ -1,5 +1,7 @@
 """A corpus of hostile submissions: the grader survives, the hostile part scores 0, the honest parts score normally."""
 
+from dataclasses import replace
+
 import nbformat
 import pytest
 
@@ -72,7 +74,9 @@ def test_a_hostile_function_costs_only_its_own_test(server, body, status):
 def test_a_function_slow_on_one_hidden_case_times_out_that_test_only(server):
     body = ("import time\n    if n_params == 3:\n        time.sleep(10)\n"
             "    return 2 * n_params if method == 'central' else n_params + 1")
-    graded = grade(server, replacing(LESSON, "numerical_passes", NUMERICAL.format(body=body)), LESSON, LIMITED)
+    # A sleep uses no CPU: the call's wall-clock backstop stops it (4 x 0.1 s + 0.3 s here).
+    graded = grade(server, replacing(LESSON, "numerical_passes", NUMERICAL.format(body=body)), LESSON,
+                   replace(LIMITED, call_timeout=0.1, wall_grace=0.3))
     assert_only(graded, {"numerical_passes_test": "timeout"})
 
 
@@ -118,7 +122,7 @@ def test_the_gradebook_and_output_folder_cannot_be_written(server, tmp_path):
 
 def test_the_graders_environment_does_not_reach_the_sandbox(monkeypatch):
     monkeypatch.setenv("GRADER_API_TOKEN", "s3cr3t-token")  # e.g. a Gradescope or cloud credential
-    with WarmServer() as private:
+    with WarmServer(preload=[]) as private:  # a server of its own, started with the token in its environment
         session = private.session(5.0)
         try:
             assert session.run_cell("import os\nseen = dict(os.environ)", 5.0)["ok"]
