@@ -3,6 +3,7 @@
 NOT_DEFINED = "`{name}` is not defined"
 TIMEOUT = "stopped after {seconds:g} s of computing (an infinite loop, or code far too slow)"
 WALL_TIMEOUT = "stopped after waiting {seconds:g} s for an answer (code that sleeps, waits or loops)"
+DEADLINE_PASSED = "not run: the time for this test, or for the whole submission, had run out"
 OUT_OF_BUDGET = "not run: the submission used up its time budget of {seconds:g} s"
 PROTOCOL_ERROR = "your code sent the grader something it cannot read ({problem}); it was stopped"
 NOT_PLAIN_DATA = ("your code gave a {kind} where a plain value (a number, an array, a tuple of those) is "

@@ -51,8 +51,8 @@ class _Refusing:
 def _call(session: Session, args: tuple, kwargs: dict, rules: NameRules, what: str, **fields):
     """Call student code in the sandbox (``fields`` say what: op, target, name); its value. ``rules`` say which
     arguments it may change: those come back into the grader's originals, a change to any other fails."""
-    reply = session.request({**fields, "args": session.encode(list(args)), "kwargs": session.encode(dict(kwargs)),
-                             "errstate": np.geterr()})
+    reply = session.request({**fields, protocol.ARGS: session.encode(list(args)),
+                             protocol.KWARGS: session.encode(dict(kwargs)), protocol.ERRSTATE: np.geterr()})
     value = session.value_of(reply, NameRules(rules.name, rules.arithmetic))  # results inherit arithmetic only
     _write_back(session, args, reply, rules, what)
     return value
@@ -76,9 +76,10 @@ class _Proxy(_Refusing):
     def _kind(self) -> str:
         return f"`{object.__getattribute__(self, '_type')}` object"
 
-    def _op(self, op: str, **fields):
+    def _op(self, op: str, fields: dict | None = None):
         session = object.__getattribute__(self, "_session")
-        reply = session.request({protocol.OP: op, protocol.TARGET: object.__getattribute__(self, "_id"), **fields})
+        reply = session.request({protocol.OP: op, protocol.TARGET: object.__getattribute__(self, "_id"),
+                                 **(fields or {})})
         return session.value_of(reply, object.__getattribute__(self, "_rules"))
 
     def __call__(self, *args, **kwargs):
@@ -103,15 +104,15 @@ class _Proxy(_Refusing):
     def __setattr__(self, name: str, value) -> None:
         session = object.__getattribute__(self, "_session")
         object.__getattribute__(self, "_methods").discard(name)
-        self._op(protocol.SETATTR, name=name, value=session.encode(value))
+        self._op(protocol.SETATTR, {protocol.NAME: name, protocol.VALUE: session.encode(value)})
 
     def __getitem__(self, key):
         session = object.__getattribute__(self, "_session")
-        return self._op(protocol.GETITEM, key=session.encode(key))
+        return self._op(protocol.GETITEM, {protocol.KEY: session.encode(key)})
 
     def __setitem__(self, key, value) -> None:
         session = object.__getattribute__(self, "_session")
-        self._op(protocol.SETITEM, key=session.encode(key), value=session.encode(value))
+        self._op(protocol.SETITEM, {protocol.KEY: session.encode(key), protocol.VALUE: session.encode(value)})
 
     def __len__(self) -> int:
         length = self._op(protocol.LEN)
@@ -125,12 +126,12 @@ class _Proxy(_Refusing):
     def _coursekit_write_param(self, name: str, value) -> None:
         session = object.__getattribute__(self, "_session")
         session.post({protocol.OP: protocol.WRITE_PARAM, protocol.TARGET: object.__getattribute__(self, "_id"),
-                      protocol.NAME: name, "value": session.encode(value)})
+                      protocol.NAME: name, protocol.VALUE: session.encode(value)})
 
     def __repr__(self) -> str:
         return f"<student {object.__getattribute__(self, '_type')} object>"
 
-    def _arithmetic(self, op: str, name: str, **fields):
+    def _arithmetic(self, op: str, name: str, fields: dict | None = None):
         """Forwarded without waiting: the result is a handle the grader names, so a chain of operations (a graph of
         1,500 multiplications) costs no round trip until something is read; an error comes with the next read."""
         rules = object.__getattribute__(self, "_rules")
@@ -139,7 +140,7 @@ class _Proxy(_Refusing):
         session = object.__getattribute__(self, "_session")
         result = session.new_result_id()
         session.post({protocol.OP: op, protocol.TARGET: object.__getattribute__(self, "_id"), protocol.NAME: name,
-                      protocol.RESULT_ID: result, **fields})
+                      protocol.RESULT_ID: result, **(fields or {})})
         # Of the operand's class, as far as the grader can tell without asking: method calls are looked up in the
         # sandbox anyway.
         return _Proxy(session, result, object.__getattribute__(self, "_type"),
@@ -210,7 +211,7 @@ class _Method(_Refusing):
 def _binop(name: str):
     def method(self, other):
         session = object.__getattribute__(self, "_session")
-        return self._arithmetic(protocol.BINOP, name, other=session.encode(other))
+        return self._arithmetic(protocol.BINOP, name, {protocol.OTHER: session.encode(other)})
     method.__name__ = name
     return method
 
@@ -285,7 +286,7 @@ class _ClassProxy(type):
 
     def __setattr__(cls, name: str, value) -> None:
         cls._session.value_of(cls._session.request({protocol.OP: protocol.SETATTR, protocol.TARGET: cls._id,
-                                                    protocol.NAME: name, "value": cls._session.encode(value)}))
+                                                    protocol.NAME: name, protocol.VALUE: cls._session.encode(value)}))
 
     def __repr__(cls) -> str:
         return f"<student class {cls.__name__}>"
@@ -295,5 +296,5 @@ class _ClassProxy(type):
             return False
         session = cls._session
         reply = session.request({protocol.OP: protocol.ISINSTANCE, protocol.TARGET: object.__getattribute__(obj, "_id"),
-                                 "cls": cls._id})
+                                 protocol.CLASS: cls._id})
         return session.value_of(reply) is True

@@ -144,7 +144,7 @@ class Session:
             deadline = min(deadline, self.deadline)
         if deadline <= start:
             self.kill()
-            raise SandboxTimeout(messages.TIMEOUT.format(seconds=limit))
+            raise SandboxTimeout(messages.DEADLINE_PASSED)
         budget = _CpuBudget(self, start, limit)
         try:
             wire.send(self.sock, message, deadline)
