@@ -58,3 +58,9 @@ BINOPS = tuple(f"__{name}__" for name in ("add", "sub", "mul", "truediv", "floor
                                            "radd", "rsub", "rmul", "rtruediv", "rfloordiv", "rpow", "rmatmul",
                                            "rmod"))
 UNOPS = ("__neg__", "__pos__", "__abs__")
+
+# ---------------------------------------------------------------- references (what is not data)
+HANDLE = "__handle__"      # a sandbox object, by the worker's number (or a negative one the grader chose)
+CALLBACK_REF = "__callback__"  # a grader function the student's code may call back
+PICKLED = "__pickled__"    # a grader object sent by value: only ever from the grader to the sandbox
+REF_TYPE, REF_NAME, REF_IS_CLASS, REF_METHODS = "type", "name", "is_class", "methods"  # what a handle tells of it

@@ -208,17 +208,17 @@ class Session:
             if isinstance(obj, _Method):  # passed on as the bound method itself, which then needs a handle
                 obj = obj.bound()
             if isinstance(obj, _Proxy):
-                return {"__handle__": object.__getattribute__(obj, "_id")}
+                return {protocol.HANDLE: object.__getattribute__(obj, "_id")}
             if isinstance(obj, type) and isinstance(obj, _ClassProxy):
-                return {"__handle__": obj._id}
+                return {protocol.HANDLE: obj._id}
             if callable(obj) and not (hasattr(obj, "params") and hasattr(obj, "forward")):
                 ident = len(self.callbacks) + 1
                 self.callbacks[ident] = obj
-                return {"__callback__": ident}
+                return {protocol.CALLBACK_REF: ident}
             # Any other grader object (a model, a random generator) goes by value: pickled HERE, unpickled in
             # the sandbox, never the other way round. A model's parameters come back after the call.
             try:
-                return {"__pickled__": base64.b64encode(pickle.dumps(obj)).decode("ascii")}
+                return {protocol.PICKLED: base64.b64encode(pickle.dumps(obj)).decode("ascii")}
             except Exception as error:
                 raise wire.WireError(f"a {type(obj).__name__} cannot be sent to the student's code") from error
         return wire.encode(value, reference)
@@ -226,20 +226,22 @@ class Session:
     def decode(self, data, rules: NameRules = NO_RULES):
         """Data from the worker; its objects as proxies that follow ``rules`` (those of the name they came from)."""
         def resolve(ref):
-            if "__pickled__" in ref:
+            if protocol.PICKLED in ref:
                 raise wire.WireError("the sandbox may not send objects by value")
-            if "__callback__" in ref:
-                if int(ref["__callback__"]) not in self.callbacks:
+            if protocol.CALLBACK_REF in ref:
+                if int(ref[protocol.CALLBACK_REF]) not in self.callbacks:
                     raise wire.WireError("a callback the grader never gave")
-                return self.callbacks[int(ref["__callback__"])]
-            name = str(ref.get("name") or "StudentClass")[:100]
-            if ref.get("is_class"):
-                return _ClassProxy.make(self, int(ref["__handle__"]), name if name.isidentifier() else "StudentClass",
+                return self.callbacks[int(ref[protocol.CALLBACK_REF])]
+            name = str(ref.get(protocol.REF_NAME) or "StudentClass")[:100]
+            if ref.get(protocol.REF_IS_CLASS):
+                return _ClassProxy.make(self, int(ref[protocol.HANDLE]),
+                                        name if name.isidentifier() else "StudentClass",
                                         rules)
-            methods = ref.get("methods")
+            methods = ref.get(protocol.REF_METHODS)
             methods = {name for name in methods if isinstance(name, str) and name.isidentifier()
                        and not name.startswith("__")} if isinstance(methods, list) else set()
-            return _Proxy(self, int(ref["__handle__"]), str(ref.get("type", "object"))[:100], methods, rules)
+            kind = str(ref.get(protocol.REF_TYPE, "object"))[:100]
+            return _Proxy(self, int(ref[protocol.HANDLE]), kind, methods, rules)
         return wire.decode(data, resolve)
 
     def value_of(self, reply: dict, rules: NameRules = NO_RULES):

@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from coursekit.grading import protocol
 from coursekit.grading.limits import (
     MAX_DEPTH,
     MAX_MESSAGE,
@@ -143,7 +144,7 @@ def decode(data, resolve: Callable[[dict], object], depth: int = 0):
         return int(str(data["__bigint__"]), 10)
     if "__sympy__" in data:
         return parse_sympy(str(data["__sympy__"]))
-    if "__handle__" in data or "__callback__" in data or "__pickled__" in data:
+    if protocol.HANDLE in data or protocol.CALLBACK_REF in data or protocol.PICKLED in data:
         return resolve(data)  # the receiving side decides what it accepts
     raise WireError(f"unknown data tag {sorted(data)[:3]}")
 

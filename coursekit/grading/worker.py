@@ -126,29 +126,30 @@ class Worker:
     # -- references
     def _reference(self, obj) -> dict:
         if isinstance(obj, _Callback):
-            return {"__callback__": obj.ident}
+            return {protocol.CALLBACK_REF: obj.ident}
         ident = self.next_id
         self.next_id += 1
         self.objects[ident] = obj
         is_class = isinstance(obj, type)
-        reference = {"__handle__": ident, "type": type(obj).__name__[:100], "is_class": is_class,
-                     "name": str(getattr(obj, "__name__", ""))[:100] if is_class or callable(obj) else ""}
+        reference = {protocol.HANDLE: ident, protocol.REF_TYPE: type(obj).__name__[:100],
+                     protocol.REF_IS_CLASS: is_class,
+                     protocol.REF_NAME: str(getattr(obj, "__name__", ""))[:100] if is_class or callable(obj) else ""}
         if not is_class and not callable(obj):  # so that the grader calls them in one round trip each
             try:
                 own = set(object.__getattribute__(obj, "__dict__"))  # an attribute of its own hides a method
             except (AttributeError, TypeError):
                 own = set()
-            reference["methods"] = [name for name in _methods_of(type(obj)) if name not in own]
+            reference[protocol.REF_METHODS] = [name for name in _methods_of(type(obj)) if name not in own]
         return reference
 
     def _resolve(self, data: dict):
-        if "__handle__" in data:
-            return self.objects[int(data["__handle__"])]
-        if "__pickled__" in data:  # a grader object sent by value (data from the trusted side)
+        if protocol.HANDLE in data:
+            return self.objects[int(data[protocol.HANDLE])]
+        if protocol.PICKLED in data:  # a grader object sent by value (data from the trusted side)
             import base64
             import pickle
-            return pickle.loads(base64.b64decode(data["__pickled__"]))  # noqa: S301 -- sent by the grader
-        return _Callback(self, int(data["__callback__"]))
+            return pickle.loads(base64.b64decode(data[protocol.PICKLED]))  # noqa: S301 -- sent by the grader
+        return _Callback(self, int(data[protocol.CALLBACK_REF]))
 
     def encode(self, value):
         return wire.encode(value, self._reference)
