@@ -199,6 +199,8 @@ _DENIED = {
 # process group (0, or minus its number) or the worker itself.
 _SIGNALS = {"x86_64": {"kill": 62, "tkill": 200, "tgkill": 234, "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297},
             "aarch64": {"kill": 129, "tkill": 130, "tgkill": 131, "rt_sigqueueinfo": 138, "rt_tgsigqueueinfo": 240}}
+_SOCKET = {"x86_64": 41, "aarch64": 198}
+_AF_UNIX = 1
 _BPF_LD_W_ABS, _BPF_JEQ, _BPF_JGE, _BPF_RET = 0x20, 0x15, 0x35, 0x06
 _RET_ALLOW, _RET_KILL_PROCESS = 0x7FFF0000, 0x80000000
 _RET_EPERM = 0x00050000 | 1
@@ -214,25 +216,48 @@ class _SockFprog(ctypes.Structure):
 
 
 def seccomp_program(machine: str, worker: int) -> list[tuple[int, int, int, int]]:
-    """The filter, as BPF instructions (code, jt, jf, k), for a worker of process id ``worker``."""
-    arch, denied, signals = _AUDIT_ARCH[machine], _DENIED[machine], _SIGNALS[machine]
+    """The filter, as BPF instructions (code, jt, jf, k), for a worker of process id ``worker``.
+
+    Written with labels, then assembled: each conditional jump names where it goes when the test holds.
+    """
+    arch, denied = _AUDIT_ARCH[machine], _DENIED[machine]
     allowed_targets = (0, worker, (-worker) & 0xFFFFFFFF)  # its group (0 or -pgid: the worker leads it), itself
-    program = [(_BPF_LD_W_ABS, 0, 0, _ARCH), (_BPF_JEQ, 1, 0, arch), (_BPF_RET, 0, 0, _RET_KILL_PROCESS),
-               (_BPF_LD_W_ABS, 0, 0, _NR)]
+    code: list[tuple] = [("ld", _ARCH), ("jeq", arch, "check"), ("ret", _RET_KILL_PROCESS),
+                         ("label", "check"), ("ld", _NR)]
     if machine == "x86_64":  # the x32 numbering reaches the same calls under other numbers
-        program += [(_BPF_JGE, 0, 1, _X32_SYSCALL_BIT), (_BPF_RET, 0, 0, _RET_EPERM)]
-    for number in sorted(denied.values()):
-        program += [(_BPF_JEQ, 0, 1, number), (_BPF_RET, 0, 0, _RET_EPERM)]
-    # A signalling call: jump to the target check, else on to the next number.
-    checks = sorted(signals.values())
-    for position, number in enumerate(checks):
-        program.append((_BPF_JEQ, len(checks) - position, 0, number))
-    program.append((_BPF_RET, 0, 0, _RET_ALLOW))
-    program.append((_BPF_LD_W_ABS, 0, 0, _ARG0))
-    for position, target in enumerate(allowed_targets):
-        program.append((_BPF_JEQ, len(allowed_targets) - position, 0, target))
-    program.append((_BPF_RET, 0, 0, _RET_EPERM))
-    program.append((_BPF_RET, 0, 0, _RET_ALLOW))
+        code += [("jge", _X32_SYSCALL_BIT, "deny")]
+    code += [("jeq", number, "deny") for number in sorted(denied.values())]
+    code += [("jeq", number, "signal") for number in sorted(_SIGNALS[machine].values())]
+    code += [("jeq", _SOCKET[machine], "socket"), ("ret", _RET_ALLOW)]
+    # A signal only to the worker's own processes; a socket only of the Unix family (no UDP or raw ones).
+    code += [("label", "signal"), ("ld", _ARG0), *[("jeq", target, "allow") for target in allowed_targets],
+             ("ret", _RET_EPERM)]
+    code += [("label", "socket"), ("ld", _ARG0), ("jeq", _AF_UNIX, "allow"), ("ret", _RET_EPERM)]
+    code += [("label", "deny"), ("ret", _RET_EPERM), ("label", "allow"), ("ret", _RET_ALLOW)]
+    return _assemble(code)
+
+
+def _assemble(code: list[tuple]) -> list[tuple[int, int, int, int]]:
+    """BPF instructions from (ld, offset), (jeq|jge, value, label), (ret, value) and (label, name)."""
+    where, position = {}, 0
+    for line in code:
+        if line[0] == "label":
+            where[line[1]] = position
+        else:
+            position += 1
+    program = []
+    for line in code:
+        if line[0] == "label":
+            continue
+        if line[0] == "ld":
+            program.append((_BPF_LD_W_ABS, 0, 0, line[1]))
+        elif line[0] == "ret":
+            program.append((_BPF_RET, 0, 0, line[1]))
+        else:  # a jump relative to the next instruction; when the test fails, on to the next one
+            jump = where[line[2]] - len(program) - 1
+            if not 0 <= jump < 256:
+                raise ValueError("a seccomp jump out of range")
+            program.append((_BPF_JEQ if line[0] == "jeq" else _BPF_JGE, jump, 0, line[1]))
     return program
 
 
@@ -248,8 +273,8 @@ def seccomp(worker: int) -> str | None:
         return None
     if _libc.prctl(_PR_SET_SECCOMP, 2, ctypes.byref(program), 0, 0) != 0:  # 2: SECCOMP_MODE_FILTER
         return None
-    return ("seccomp: no chmod, chown, utime, xattr, exec, ptrace, mount or namespaces; signals only to its own "
-            "processes")
+    return ("seccomp: no chmod, chown, utime, xattr, exec, ptrace, mount or namespaces; no network socket; "
+            "signals only to its own processes")
 
 
 # ---------------------------------------------------------------- an unprivileged user

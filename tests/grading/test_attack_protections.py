@@ -87,6 +87,15 @@ def test_no_tcp_connection_can_be_made(session_for):
         assert attempt(session_for, code) == "PermissionError"
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="seccomp filters are Linux's")
+def test_no_network_socket_can_be_made_to_send_what_a_test_gave_it(session_for):
+    # UDP is not Landlock's to refuse: a datagram could carry a hidden input to a server of the student's.
+    for family, kind in (("AF_INET", "SOCK_DGRAM"), ("AF_INET6", "SOCK_DGRAM"), ("AF_PACKET", "SOCK_RAW")):
+        code = failure(f"import socket\nsocket.socket(socket.{family}, socket.{kind})")
+        assert attempt(session_for, code) == "PermissionError", family
+    assert attempt(session_for, failure("import socket\nsocket.socketpair()")) == "done"  # Unix ones stay
+
+
 @pytest.mark.skipif(not ROOT, reason="the grader is not root: there is no privilege to drop")
 def test_as_root_every_id_is_dropped_and_secrets_stay_unreadable(session_for):
     ids = attempt(session_for, "import os\noutcome = [os.getresuid(), os.getresgid(), os.getgroups(),\n"
