@@ -233,7 +233,7 @@ class Worker:
             return self._call(method, request)
         if op == protocol.CALLMANY:  # a gradient check's evaluations of one method, in one round trip
             with _captured():
-                method = getattr(target, name)
+                method = getattr(target, name) if name else target
             common = {protocol.KWARGS: request.get(protocol.KWARGS, {"__dict__": []}),
                       protocol.ERRSTATE: request.get(protocol.ERRSTATE)}
             calls = list(request.get(protocol.CALLS) or [])[:MAX_CALLS]

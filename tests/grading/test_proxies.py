@@ -126,3 +126,26 @@ def test_a_batched_call_that_writes_into_its_argument_fails_like_a_single_one(se
             session.get("zeroing").forward.many([(np.ones(3),), (np.ones(3),)])
     finally:
         session.kill()
+
+
+def test_a_checks_cases_reach_a_student_function_in_one_round_trip_and_a_failure_still_names_its_case(
+        server, monkeypatch):
+    from coursekit.feedback import Exercise, ExerciseSet
+
+    exercises = ExerciseSet("demo")
+    exercises.add(Exercise("double", cases=[(1.0,), (2.0,), (3.0,)], expected=lambda x: 2 * x))
+    session = server.session(5.0)
+    try:
+        assert session.run_cell("def double(x):\n    return 2 * x\n"
+                                "def wrong(x):\n    if x == 2.0:\n        raise ValueError('two')\n"
+                                "    return 2 * x", 5.0)["ok"]
+        requests = []
+        original = type(session).request
+        monkeypatch.setattr(type(session), "request",
+                            lambda self, *a, **k: requests.append(a) or original(self, *a, **k))
+        assert exercises.evaluate("double", session.get("double")).status == "passed"
+        assert len(requests) == 2  # the name, then all three cases at once
+        result = exercises.evaluate("double", session.get("wrong"))
+        assert result.status == "error" and "on case (2)" in result.message and "two" in result.message
+    finally:
+        session.kill()
