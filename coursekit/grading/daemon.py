@@ -147,6 +147,11 @@ def stop(timeout: float = 10.0) -> list[int]:
     for path, _ in stopped:
         while path.exists() and time.monotonic() < deadline:  # it removes its socket on the way out
             time.sleep(0.01)
-    for process in _STARTED:
-        process.poll()  # reap the ones this process started
+    ended = {pid for _, pid in stopped}
+    for process in list(_STARTED):  # reap the ones this process started, so that none is left a zombie
+        if process.pid in ended:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(max(0.0, deadline - time.monotonic()))
+        if process.poll() is not None:
+            _STARTED.remove(process)
     return [pid for _, pid in stopped]

@@ -70,7 +70,7 @@ def test_batches_are_idempotent_resumable_and_record_rejections(tmp_path):
         count = book.db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
         grade_paths([inbox], ROOT / "solutions", book, jobs=1, settings=FAST, regrade=True)
         assert book.db.execute("SELECT COUNT(*) FROM results").fetchone()[0] == count  # replaced, not doubled
-        rows = list(csv.reader(book.export_csv(tmp_path / "grades.csv").open()))
+        rows = list(csv.reader(book.export_csv(tmp_path / "grades.csv").read_text(encoding="utf-8").splitlines()))
     assert rows[0][0] == "student" and rows[0][-1] == "total"
     both = MASTERS[LESSON].max_points + MASTERS["03_activations"].max_points
     assert rows[1][0] == "ada" and float(rows[1][-1]) == both
