@@ -141,6 +141,8 @@ class Workers:
                 _kill_group(pid)
 
     def close(self) -> None:
+        """Kill every worker still running, reap them, and remove the server's folder."""
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a stop that arrives now must not cut the cleaning short
         for pid in list(self.running):
             _kill_group(pid)
         for pid in list(self.running):
