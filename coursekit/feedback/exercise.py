@@ -43,6 +43,10 @@ class NameRules:
     arithmetic: bool = False
     mutates: tuple[int, ...] = ()
 
+    def of_results(self) -> NameRules:
+        """The rules for what a call returns: arithmetic carries over, argument changes belong to the call."""
+        return NameRules(self.name, self.arithmetic)
+
 
 @dataclass
 class Exercise:

@@ -341,13 +341,15 @@ def check_layer(layer, x, *, seed: int = 0, rtol: float = 1e-5, atol: float = 1e
     missing = [key for key in params if key not in grads]
     notes += [messages.GRAD_MISSING.format(key=key) for key in missing]
 
+    def loss_of(out) -> float:
+        return float(np.sum(out * dout))
+
     def loss_of_input(x_new: np.ndarray) -> float:
-        return float(np.sum(layer.forward(x_new.copy()) * dout))
+        return loss_of(layer.forward(x_new.copy()))
 
     forward_many = getattr(layer.forward, "many", None)  # a learner's layer in the grader's sandbox
     if callable(forward_many):  # its evaluations in one round trip instead of one each
-        loss_of_input.many = lambda points: [float(np.sum(np.asarray(out, dtype=np.float64) * dout))
-                                             for out in forward_many([(point.copy(),) for point in points])]
+        loss_of_input.many = lambda points: [loss_of(out) for out in forward_many([(p.copy(),) for p in points])]
 
     if _SCREENING.get() and not notes:
         screened = _screen_jointly(layer, x, dout, dx, params, grads, rtol=rtol, atol=atol, seed=seed)
@@ -361,7 +363,7 @@ def check_layer(layer, x, *, seed: int = 0, rtol: float = 1e-5, atol: float = 1e
 
         def loss_of_param(p: np.ndarray, key=key) -> float:
             set_parameter(layer, key, p)
-            return float(np.sum(layer.forward(x.copy()) * dout))
+            return loss_of(layer.forward(x.copy()))
 
         try:
             reports[key] = _check_any_size(loss_of_param, lambda _, key=key: grads[key], original,

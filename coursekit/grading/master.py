@@ -22,31 +22,32 @@ class TestCell:
         """Names the test reads but neither defines nor gets from the trusted setup: the student's names."""
         return list(_names_used(self.source, frozenset(provided)))
 
-    def code(self):
-        """The test, compiled (once per process)."""
-        return _compiled(self.source, f"<test {self.grade_id}>")
-
     def parts(self) -> tuple[str, str]:
         """(visible, hidden): the lines a learner sees in the exercise, and those between the hidden-test markers.
 
         The grader runs every test's visible part before any hidden part, so that nothing a hidden part sends to
         the student's code can come back in the message of a visible one.
         """
-        visible, hidden, inside = [], [], False
-        for line in self.source.splitlines():
-            marker = line.strip().upper()
-            if marker == HIDDEN_BEGIN:
-                inside = True
-            elif marker == HIDDEN_END:
-                inside = False
-            else:
-                (hidden if inside else visible).append(line)
-        return "\n".join(visible), "\n".join(hidden)
+        return _parts(self.source)
 
     def compiled_parts(self) -> tuple:
         """The two parts, compiled (once per process)."""
         visible, hidden = self.parts()
         return _compiled(visible, f"<test {self.grade_id}>"), _compiled(hidden, f"<hidden test {self.grade_id}>")
+
+
+@functools.lru_cache(maxsize=512)
+def _parts(source: str) -> tuple[str, str]:
+    visible, hidden, inside = [], [], False
+    for line in source.splitlines():
+        marker = line.strip().upper()
+        if marker == HIDDEN_BEGIN:
+            inside = True
+        elif marker == HIDDEN_END:
+            inside = False
+        else:
+            (hidden if inside else visible).append(line)
+    return "\n".join(visible), "\n".join(hidden)
 
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"

@@ -33,8 +33,7 @@ BINOP, UNOP = "binop", "unop"
 LEN, ITEMS = "len", "items"
 ISINSTANCE = "isinstance"
 WRITE_PARAM = "write_param"  # params[name][...] = value in a student layer (a gradient check's perturbation)
-OPERATIONS = frozenset({RUN, GET, PING, CALL, CALLMETHOD, CALLMANY, GETATTR, SETATTR, GETITEM, SETITEM,
-                        BINOP, UNOP, LEN, ITEMS, ISINSTANCE, WRITE_PARAM})
+
 
 # ---------------------------------------------------------------- worker -> grader
 CALLBACK = "callback"                # the worker calls a grader function it was given

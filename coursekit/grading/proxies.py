@@ -53,7 +53,7 @@ def _call(session: Session, args: tuple, kwargs: dict, rules: NameRules, what: s
     arguments it may change: those come back into the grader's originals, a change to any other fails."""
     reply = session.request({**fields, protocol.ARGS: session.encode(list(args)),
                              protocol.KWARGS: session.encode(dict(kwargs)), protocol.ERRSTATE: np.geterr()})
-    value = session.value_of(reply, NameRules(rules.name, rules.arithmetic))  # results inherit arithmetic only
+    value = session.value_of(reply, rules.of_results())
     _write_back(session, args, reply, rules, what)
     return value
 
@@ -76,7 +76,7 @@ def _call_many(session: Session, target: int, name: str, rules: NameRules, calls
         for args, answer in zip(chunk, replies, strict=True):
             if not isinstance(answer, dict):
                 raise NotPlainData(messages.NOT_PLAIN_DATA.format(kind="malformed answer"))
-            results.append(session.value_of(answer, NameRules(rules.name, rules.arithmetic)))
+            results.append(session.value_of(answer, rules.of_results()))
             _write_back(session, args, answer, rules, what)
     return results
 
@@ -200,7 +200,7 @@ class _Method(_Refusing):
     def __call__(self, *args, **kwargs):
         owner = self._owner
         rules = object.__getattribute__(owner, "_rules")
-        return _call(object.__getattribute__(owner, "_session"), args, kwargs, NameRules(rules.name, rules.arithmetic),
+        return _call(object.__getattribute__(owner, "_session"), args, kwargs, rules.of_results(),
                      f"`{self._name}`", op=protocol.CALLMETHOD, target=object.__getattribute__(owner, "_id"),
                      name=self._name)
 
@@ -209,7 +209,7 @@ class _Method(_Refusing):
         evaluations); what each call changes in its arguments is handled as for one call."""
         owner = self._owner
         return _call_many(object.__getattribute__(owner, "_session"), object.__getattribute__(owner, "_id"),
-                          self._name, object.__getattribute__(owner, "_rules"), calls, f"`{self._name}`")
+                          self._name, object.__getattribute__(owner, "_rules").of_results(), calls, f"`{self._name}`")
 
     def __repr__(self) -> str:
         return f"<student method {self._name}>"
