@@ -19,9 +19,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(not sys.platform.startswith("
 def warm_kernel_name(tmp_path, monkeypatch):
     """A kernelspec that launches kernels from a warm zygote: this test process's own when the suite started one
     (tests/warm_kernels.py), else one started for the test."""
+    from tests.kernel_zygote import SOCKET_ENV
     from tests.warm_kernels import KERNEL_NAME
 
-    if os.environ.get("COURSEKIT_KERNEL_ZYGOTE") and os.environ.get("JUPYTER_PATH"):
+    if os.environ.get(SOCKET_ENV) and os.environ.get("JUPYTER_PATH"):
         yield KERNEL_NAME
         return
     spec = tmp_path / "kernels" / "warm-test"
@@ -30,7 +31,7 @@ def warm_kernel_name(tmp_path, monkeypatch):
         "argv": [sys.executable, str(ZYGOTE), "launch", "{connection_file}"], "display_name": "warm",
         "language": "python", "interrupt_mode": "signal"}))
     socket_path = tmp_path / "zygote.sock"
-    monkeypatch.setenv("COURSEKIT_KERNEL_ZYGOTE", str(socket_path))
+    monkeypatch.setenv(SOCKET_ENV, str(socket_path))
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
     zygote = subprocess.Popen([sys.executable, str(ZYGOTE), "serve", str(socket_path)], stdin=subprocess.DEVNULL)
     yield "warm-test"
