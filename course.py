@@ -29,7 +29,7 @@ NBVAL = ["--nbval", "--nbval-current-env", "--nbval-sanitize-with", "tests/nbval
 # One test process more than there are cores: a notebook's tests wait on its kernel (start-up handshakes, messages)
 # and a grading test on its sandbox, and the extra process keeps the cores busy meanwhile (34 -> 32 s on 2 cores).
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-PARALLEL = ["-n", str(CORES + 1), "--dist", "loadscope"]
+PARALLEL = ["-n", str(CORES + 1), "--dist", "loadscope", "--no-loadscope-reorder"]  # order: tests/slow_first.py
 STARTUP = ["-p", "tests.startup"]  # first of all plugins: spares every test process a second of imports
 
 

@@ -1,6 +1,6 @@
 """A pytest plugin, loaded by the root conftest.py: nbval's kernels come from a warm zygote (tests/kernel_zygote.py).
 
-Where processes can fork (Linux), each test process starts one zygote, and nbval starts the kernel that a
+Where processes can fork (Linux), the test run starts one zygote, and nbval starts the kernel that a
 kernelspec of our own names instead of a cold ``python -m ipykernel_launcher``: the same kernel, without a second
 of imports. Elsewhere, or with ``COURSEKIT_WARM_KERNELS=off``, nbval starts cold kernels as it always does.
 """
@@ -24,29 +24,38 @@ ZYGOTE = Path(__file__).with_name("kernel_zygote.py")
 def _wanted(config) -> bool:
     if os.environ.get("COURSEKIT_WARM_KERNELS") == "off" or not sys.platform.startswith("linux"):
         return False
-    if not getattr(config.option, "nbval", False) or not getattr(config.option, "nbval_current_env", False):
-        return False  # nbval off, or asked for the notebooks' own kernels
-    # pytest-xdist's controller runs no test; its workers each get a zygote.
-    return not (getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"))
+    # nbval on, and not asked for the notebooks' own kernels
+    return bool(getattr(config.option, "nbval", False) and getattr(config.option, "nbval_current_env", False))
+
+
+def _started_by_a_parent() -> bool:
+    """Whether a process above this one (pytest-xdist's controller, or the run that started a nested pytest) has
+    a zygote serving already: its test processes inherit its address and kernelspec through the environment."""
+    socket_path = os.environ.get(SOCKET_ENV)  # the zygote may still be binding it: its kernelspec is there first
+    return bool(socket_path) and (Path(socket_path).parent / "kernels" / KERNEL_NAME / "kernel.json").is_file()
 
 
 @pytest.hookimpl(trylast=True)  # after nbval has read its own options
 def pytest_configure(config):
-    """Start this process's zygote and point nbval at the kernelspec that launches kernels from it."""
+    """Start a zygote, unless a parent process has, and point nbval at the kernelspec that launches kernels from it.
+
+    Under pytest-xdist the controller, which runs no test, starts the one zygote that all its test processes share:
+    one process of imports instead of one per test process."""
     if not _wanted(config):
         return
-    folder = Path(tempfile.mkdtemp(prefix="coursekit-kernels-"))
-    spec = folder / "kernels" / KERNEL_NAME
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, str(ZYGOTE), "launch", "{connection_file}"],
-        "display_name": "Python 3 (forked from a warm process)", "language": "python",
-        "interrupt_mode": "signal"}))
-    os.environ[SOCKET_ENV] = str(folder / "zygote.sock")
-    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(folder), os.environ.get("JUPYTER_PATH")]))
-    process = subprocess.Popen([sys.executable, str(ZYGOTE), "serve", os.environ[SOCKET_ENV]],
-                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-    config.coursekit_zygote = (process, folder)
+    if not _started_by_a_parent():
+        folder = Path(tempfile.mkdtemp(prefix="coursekit-kernels-"))
+        spec = folder / "kernels" / KERNEL_NAME
+        spec.mkdir(parents=True)
+        (spec / "kernel.json").write_text(json.dumps({
+            "argv": [sys.executable, str(ZYGOTE), "launch", "{connection_file}"],
+            "display_name": "Python 3 (forked from a warm process)", "language": "python",
+            "interrupt_mode": "signal"}))
+        os.environ[SOCKET_ENV] = str(folder / "zygote.sock")
+        os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(folder), os.environ.get("JUPYTER_PATH")]))
+        process = subprocess.Popen([sys.executable, str(ZYGOTE), "serve", os.environ[SOCKET_ENV]],
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        config.coursekit_zygote = (process, folder)
     config.option.nbval_current_env = False
     config.option.nbval_kernel_name = KERNEL_NAME
 

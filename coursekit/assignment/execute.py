@@ -43,6 +43,9 @@ def run_notebook(nb: NotebookNode, folder: Path | str, *, timeout: int = 120,
         kernel_name="python3",
         allow_errors=allow_errors,
         record_timing=False,  # timestamps would make every run a diff
+        # The kernel holds nothing worth keeping once the last cell has run; a graceful shutdown sometimes waited
+        # out its seconds of grace for a reply that never came.
+        shutdown_kernel="immediate",
         resources={"metadata": {"path": str(Path(folder).resolve())}},
     )
     with headless_environment():

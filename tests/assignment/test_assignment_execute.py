@@ -3,9 +3,11 @@
 import pytest
 from nbformat.v4 import new_code_cell
 
-from conftest import master, read
 from coursekit.assignment.execute import execute_in_place
 from coursekit.assignment.notebooks import NotebookError, write_notebook
+from master_builders import master, read
+
+pytestmark = pytest.mark.slow  # each test starts a kernel
 
 
 def test_execute_in_place_stores_fresh_outputs_without_timestamps(tmp_path):

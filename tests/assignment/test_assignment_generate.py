@@ -5,11 +5,11 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from conftest import read, solution_cell
 from coursekit.assignment.course import Course
 from coursekit.assignment.generate import generate, out_of_sync
 from coursekit.assignment.notebooks import NotebookError, read_notebook, write_notebook
 from coursekit.cli import main
+from master_builders import read, solution_cell
 
 
 def run(*args):

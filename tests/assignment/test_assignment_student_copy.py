@@ -4,9 +4,9 @@ import copy
 
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
-from conftest import graded_cell, master, solution_cell, square_master
 from coursekit.assignment import student_copy as sc
 from coursekit.assignment.notebooks import notebook_text
+from master_builders import graded_cell, master, solution_cell, square_master
 
 
 def tagged(cell):

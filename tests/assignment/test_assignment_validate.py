@@ -3,8 +3,8 @@
 import pytest
 from nbformat.v4 import new_code_cell
 
-from conftest import graded_cell, master, nbgrader_meta, solution_cell, square_master
 from coursekit.assignment.validate import InvalidMaster, master_problems, validate_master
+from master_builders import graded_cell, master, nbgrader_meta, solution_cell, square_master
 
 
 def only_problem(nb):

@@ -2,8 +2,8 @@
 
 import pytest
 
-from conftest import by_id, grade, replacing
 from coursekit.lessons.l07_efficiency import exercises as lesson07
+from graded_submissions import by_id, grade, replacing
 
 pytestmark = pytest.mark.slow  # grades through a sandbox server
 

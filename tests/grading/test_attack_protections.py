@@ -158,7 +158,7 @@ def test_a_workers_folder_is_removed_when_it_ends_and_the_servers_when_it_stops(
 
 
 def test_an_interrupted_grade_leaves_no_folder_and_no_process(tmp_path):
-    from conftest import ROOT as COURSE
+    from graded_submissions import ROOT as COURSE
 
     loop = tmp_path / "07_efficiency--looper.ipynb"
     nb = (COURSE / "solutions" / "07_efficiency.ipynb").read_text()

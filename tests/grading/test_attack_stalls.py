@@ -6,9 +6,9 @@ import time
 import nbformat
 import pytest
 
-from conftest import MASTERS, by_id, grade, replacing, solution
 from coursekit.grading.limits import Settings
 from coursekit.grading.session import SandboxTimeout
+from graded_submissions import MASTERS, by_id, grade, replacing, solution
 
 pytestmark = pytest.mark.slow  # grades through a sandbox server, and waits on time limits
 

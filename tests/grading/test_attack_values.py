@@ -3,8 +3,8 @@ the test wants gets nothing, and code that writes into the arguments a test pass
 
 import pytest
 
-from conftest import LIMITED, by_id, grade, replacing
 from coursekit.lessons.l02_computation_graphs import exercises as lesson02
+from graded_submissions import LIMITED, by_id, grade, replacing
 
 pytestmark = pytest.mark.slow  # grades through a sandbox server
 
@@ -87,7 +87,7 @@ def forward(params, x, hidden, output):
 
 
 def test_code_that_zeroes_the_tests_arguments_cannot_make_the_expected_value_match(server):
-    from conftest import solution
+    from graded_submissions import solution
 
     honest = next(cell.source for cell in solution("05_delta_recursion").cells
                   if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "forward")

@@ -7,15 +7,27 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from conftest import MASTERS, ROOT
 from coursekit.cli import main
 from coursekit.grading import daemon
 from coursekit.grading.client import WarmServer
 from coursekit.grading.limits import Limits
+from graded_submissions import MASTERS, ROOT
 
 pytestmark = pytest.mark.slow  # starts, kills and stops sandbox servers
 
 LESSON = "07_efficiency"
+
+
+@pytest.fixture(autouse=True)
+def servers_that_import_only_lesson_07s_modules(monkeypatch):
+    """A shared server imports every lesson's modules before it forks (a second of CPU); these tests start eight of
+    them to check their lifecycle, and grade lesson 07 only, which needs a quarter of that."""
+    start = daemon.start
+
+    def start_light(path, limits=None, idle=daemon.IDLE, preload=None):
+        return start(path, limits, idle, MASTERS[LESSON].modules() if preload is None else preload)
+
+    monkeypatch.setattr(daemon, "start", start_light)
 
 
 def _wait_until(condition, seconds: float = 20.0) -> bool:

@@ -16,13 +16,13 @@ import zipfile
 import pytest
 from click.testing import CliRunner
 
-from conftest import ROOT
 from coursekit.cli import main
 from coursekit.grading import batch
 from coursekit.grading.batch import grade_paths
 from coursekit.grading.gradebook import Gradebook, IdenticalSubmissions
 from coursekit.grading.verdicts import Grade
 from coursekit.grading.verdicts import TestResult as Result  # not collected as a test class
+from graded_submissions import ROOT
 
 LESSON = "07_efficiency"
 SOLUTIONS = ROOT / "solutions"

@@ -8,10 +8,10 @@ import zipfile
 
 import pytest
 
-from conftest import ROOT
 from coursekit.grading import batch, gradebook_schema
 from coursekit.grading.batch import grade_paths
 from coursekit.grading.gradebook import Gradebook
+from graded_submissions import ROOT
 
 LESSON = "07_efficiency"
 EXERCISE = (ROOT / "exercises" / f"{LESSON}.ipynb").read_bytes()

@@ -2,10 +2,10 @@
 
 import pytest
 
-from conftest import MASTERS, ROOT, grade
 from coursekit.assignment.notebooks import read_notebook, write_notebook
 from coursekit.grading.limits import DEFAULT_CELL_TIMEOUT, Settings
 from coursekit.grading.master import load_master
+from graded_submissions import MASTERS, ROOT, grade
 
 pytestmark = pytest.mark.slow  # grades through a sandbox server
 

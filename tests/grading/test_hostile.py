@@ -5,11 +5,11 @@ from dataclasses import replace
 import nbformat
 import pytest
 
-from conftest import LIMITED, MASTERS, ROOT, by_id, grade, replacing, solution, with_cell
 from coursekit.assignment.notebooks import write_notebook
 from coursekit.grading.batch import grade_paths
 from coursekit.grading.client import WarmServer
 from coursekit.grading.gradebook import Gradebook
+from graded_submissions import LIMITED, MASTERS, ROOT, by_id, grade, replacing, solution, with_cell
 
 pytestmark = pytest.mark.slow  # a sandbox server, and submissions that run into time limits
 

@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT
 from coursekit.grading import intake, limits
 from coursekit.grading.intake import Rejected, Submission, read_bytes, read_submissions
 from coursekit.grading.notebook_json import NotASubmission, check_json_size, parse_notebook
 from coursekit.grading.student_code import student_cells
+from graded_submissions import ROOT
 
 LESSON = "07_efficiency"
 EXERCISE = (ROOT / "exercises" / f"{LESSON}.ipynb").read_bytes()

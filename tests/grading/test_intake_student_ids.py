@@ -9,11 +9,11 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import ROOT
 from coursekit.cli import main
 from coursekit.grading.intake import Rejected, Submission, read_submissions
 from coursekit.grading.student_ids import InvalidStudentId, is_valid_student_id, normalize_student_id
 from coursekit.grading.submission import NotASubmission, pack
+from graded_submissions import ROOT
 
 LESSON = "07_efficiency"
 EXERCISES = ROOT / "exercises" / f"{LESSON}.ipynb"

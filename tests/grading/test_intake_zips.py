@@ -21,10 +21,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT
 from coursekit.grading import limits
 from coursekit.grading.intake import Rejected, Submission, read_bytes, read_submissions
 from coursekit.grading.limits import MiB
+from graded_submissions import ROOT
 
 LESSON = "07_efficiency"
 EXERCISE = (ROOT / "exercises" / f"{LESSON}.ipynb").read_bytes()

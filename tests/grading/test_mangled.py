@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import MASTERS, grade, solution
+from graded_submissions import MASTERS, grade, solution
 
 pytestmark = pytest.mark.slow  # grades through a sandbox server
 

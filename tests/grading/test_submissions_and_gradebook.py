@@ -7,13 +7,13 @@ import zipfile
 import pytest
 from click.testing import CliRunner
 
-from conftest import FAST, MASTERS, ROOT, solution
 from coursekit.assignment.notebooks import write_notebook
 from coursekit.cli import main
 from coursekit.grading.batch import grade_paths
 from coursekit.grading.gradebook import Gradebook
 from coursekit.grading.intake import Rejected, Submission, read_submissions
 from coursekit.grading.submission import pack
+from graded_submissions import FAST, MASTERS, ROOT, solution
 
 LESSON = "07_efficiency"
 EXERCISES = ROOT / "exercises" / f"{LESSON}.ipynb"
