@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-from coursekit.gradcheck import messages
+from coursekit.gradcheck import messages, reading
 from coursekit.gradcheck.diagnosis import diagnose
 from coursekit.gradcheck.numerical import EPS, Counted, as_float64, central_differences, step
 from coursekit.gradcheck.report import ElementError, GradientReport, LayerReport
@@ -67,8 +67,13 @@ def _prepare(grad_f, x, name):
 
 
 def _compare(f: Callable, analytic: np.ndarray, x: np.ndarray, name: str, flat: np.ndarray, *,
-             rtol: float, atol: float, counted: Counted, data_shape: tuple | None = None) -> GradientReport:
-    """Compare ``analytic`` with central differences at the flat indices ``flat`` (kink-aware)."""
+             rtol: float, atol: float, counted: Counted, data_shape: tuple | None = None,
+             explain: Mapping[str, np.ndarray] | None = None) -> GradientReport:
+    """Compare ``analytic`` with central differences at the flat indices ``flat`` (kink-aware).
+
+    ``explain`` names arrays of x's shape whose values at the wrong elements the report shows and relates them
+    to (see ``reading``).
+    """
     diffs = central_differences(counted, x, flat)
     a, n = analytic.reshape(-1)[flat], diffs.slopes
     noise = _rounding_noise(diffs.up, diffs.down, diffs.steps)
@@ -82,25 +87,34 @@ def _compare(f: Callable, analytic: np.ndarray, x: np.ndarray, name: str, flat: 
         kinked = bad & gap & (a >= lo - slack) & (a <= hi + slack)
     wrong = bad & ~kinked
     rel = _relative_error(a, n)
+    context = {label: np.asarray(values, dtype=np.float64).reshape(-1)[flat]
+               for label, values in (explain or {}).items() if np.shape(values) == x.shape}
 
     def rows_for(mask: np.ndarray) -> list[ElementError]:
         positions = np.flatnonzero(mask)
         positions = positions[np.argsort(-rel[positions], kind="stable")][:WORST]
         return [ElementError(name, _index(int(flat[p]), x.shape), float(a[p]), float(n[p]), float(rel[p]),
-                             (float(left[p]), float(right[p])) if kinked[p] else None) for p in positions]
+                             (float(left[p]), float(right[p])) if kinked[p] else None,
+                             tuple((label, float(values[p])) for label, values in context.items()))
+                for p in positions]
 
-    rows = rows_for(wrong) + rows_for(kinked)
     notes = []
+    kink_where = reading.kink_region(kinked, context)
     if wrong.any():
         whole = flat.size == x.size and np.array_equal(flat, np.arange(x.size)) and not kinked.any()
         shape = x.shape if data_shape is None else data_shape
         found = (diagnose(analytic, n.reshape(x.shape), shape=shape) if whole
                  else diagnose(a[~kinked], n[~kinked], shape=shape))
         notes = [found] if found else []
-        summary = messages.FAILED.format(name=name, bad=int(wrong.sum()), checked=flat.size)
+        summary, explained = reading.read(name, a, n, wrong, kinked, size=x.size, context=context)
+        if not explained:  # values of x and dout that explain nothing would only crowd the table
+            context = {}
     else:
         summary = messages.PASSED.format(name=name, checked=flat.size, size=x.size, evaluations=counted.calls)
-    return GradientReport(name, not wrong.any(), summary, rows=rows, notes=notes, evaluations=counted.calls)
+    rows = rows_for(wrong) + rows_for(kinked)
+    return GradientReport(name, not wrong.any(), summary, rows=rows, notes=notes, evaluations=counted.calls,
+                          wrong=int(wrong.sum()), kinks=int(kinked.sum()),
+                          kink_where=kink_where)
 
 
 def _index(flat_index: int, shape: tuple) -> tuple[int, ...]:
@@ -109,13 +123,16 @@ def _index(flat_index: int, shape: tuple) -> tuple[int, ...]:
 
 def check_gradient(f: Callable[[np.ndarray], float], grad_f: Callable[[np.ndarray], np.ndarray], x, *,
                    name: str = "x", rtol: float = 1e-5, atol: float = 1e-8,
-                   data_shape: tuple | None = None) -> GradientReport:
+                   data_shape: tuple | None = None,
+                   explain: Mapping[str, np.ndarray] | None = None) -> GradientReport:
     """Check every element of ``grad_f(x)`` against central differences of the scalar ``f``.
 
     Shape-strict, kink-aware and guarded against writes into ``x``; costs 2 evaluations of f
     per element. Returns a report; ``.assert_ok()`` raises AssertionError with it unless passed.
     ``data_shape`` (default: x's shape) is the data whose axis lengths may explain a wrong factor
-    (a sum over the batch where the lesson takes the mean).
+    (a sum over the batch where the lesson takes the mean). ``explain`` (default: x itself, under ``name``)
+    names arrays of x's shape that a failure report relates the wrong elements to ("all where x < 0") and
+    shows beside them.
     """
     x, grad, early = _prepare(grad_f, x, name)
     if early is not None:
@@ -125,7 +142,7 @@ def check_gradient(f: Callable[[np.ndarray], float], grad_f: Callable[[np.ndarra
         if quick.passed:
             return quick
     return _compare(f, grad, x, name, np.arange(x.size), rtol=rtol, atol=atol, counted=Counted(f),
-                    data_shape=data_shape)
+                    data_shape=data_shape, explain={name: x} if explain is None else explain)
 
 
 def check_gradient_sampled(f, grad_f, x, *, k: int = 20, seed: int = 0, name: str = "x",
@@ -135,7 +152,7 @@ def check_gradient_sampled(f, grad_f, x, *, k: int = 20, seed: int = 0, name: st
     if early is not None:
         return early
     flat = np.sort(np.random.default_rng(seed).choice(x.size, size=min(k, x.size), replace=False))
-    return _compare(f, grad, x, name, flat, rtol=rtol, atol=atol, counted=Counted(f))
+    return _compare(f, grad, x, name, flat, rtol=rtol, atol=atol, counted=Counted(f), explain={name: x})
 
 
 @dataclass(frozen=True)
@@ -314,10 +331,11 @@ def _screen(f, grad_f, x, *, name, rtol, atol, seed) -> GradientReport:
                                       locate=False, directions=SCREEN_DIRECTIONS)
 
 
-def _check_any_size(f, grad_f, x, *, name, rtol, atol, seed, data_shape) -> GradientReport:
+def _check_any_size(f, grad_f, x, *, name, rtol, atol, seed, data_shape, explain) -> GradientReport:
     """Element by element for small arrays, by random directions (then bisection) for large ones."""
     if np.size(x) <= FULL_CHECK_LIMIT:
-        return check_gradient(f, grad_f, x, name=name, rtol=rtol, atol=atol, data_shape=data_shape)
+        return check_gradient(f, grad_f, x, name=name, rtol=rtol, atol=atol, data_shape=data_shape,
+                              explain=explain)
     return check_gradient_directional(f, grad_f, x, name=name, rtol=rtol, atol=atol, seed=seed)
 
 
@@ -355,8 +373,9 @@ def check_layer(layer, x, *, seed: int = 0, rtol: float = 1e-5, atol: float = 1e
         screened = _screen_jointly(layer, x, dout, dx, params, grads, rtol=rtol, atol=atol, seed=seed)
         if screened is not None:
             return LayerReport(screened)
+    # dx is explained by the signs of x and of dout (a ReLU mask, taken from the right array or not).
     reports = {"x": _check_any_size(loss_of_input, lambda _: dx, x, name="dx", rtol=rtol, atol=atol, seed=seed,
-                                   data_shape=x.shape)}
+                                   data_shape=x.shape, explain={"x": x, "dout": dout})}
     for key, original in params.items():
         if key in missing:
             continue
@@ -367,7 +386,8 @@ def check_layer(layer, x, *, seed: int = 0, rtol: float = 1e-5, atol: float = 1e
 
         try:
             reports[key] = _check_any_size(loss_of_param, lambda _, key=key: grads[key], original,
-                                           name=f"d{key}", rtol=rtol, atol=atol, seed=seed, data_shape=x.shape)
+                                           name=f"d{key}", rtol=rtol, atol=atol, seed=seed, data_shape=x.shape,
+                                           explain={})
         finally:
             set_parameter(layer, key, original)
     failing = [key for key, report in reports.items() if not report.passed]

@@ -9,9 +9,29 @@ SHAPE = "{name}: your gradient has shape {got}, but {name} has shape {expected};
 SHAPE_TRANSPOSED = " It has the transposed shape: a missing transpose?"
 NOT_FINITE = "{name}: your gradient contains NaN or infinity at {index}."
 MUTATED = "{what} was changed in place by your code; it must not write into its arguments (work on a copy)."
-ROW = "  {name}{index}: analytic {analytic: .6g}  numerical {numerical: .6g}  ratio {ratio}  rel. error {rel:.1e}"
-KINK = ("  {name}{index}: kink crossed (left slope {left:.6g}, right slope {right:.6g}); "
-        "your {analytic:.6g} lies between them, accepted.")
+FAILED_READING = "{name}: gradient check FAILED: {bad} of {checked} elements {verb} wrong"
+FAILED_ALL = "{name}: gradient check FAILED: all {bad} elements are wrong"
+CHECKED_OF = "{checked} checked (of {size})"
+EXACTLY_WHERE = ", exactly those where {region}"
+ALL_WHERE = ", all where {region}"
+OPPOSITE_SIGNS = "{a} and {b} have opposite signs"
+SAME_SIGN = "{a} and {b} have the same sign"
+MASK_FROM = ("Your gradient is 0 where {mine}, the true one where {truth}: it looks like the mask is built from "
+             "{used} instead of {meant}.")
+MASK_TURNED = ("Your gradient is 0 where {mine}, the true one where {truth}: it looks like the mask is the wrong "
+               "way round.")
+MASK_MISSING = "The true gradient is 0 where {truth} and yours is not: it looks like a mask is missing."
+ZERO_WHERE = "Your gradient is 0 where {mine} and the true one is not: it looks like a mask that should not be there."
+DOUT_IGNORED = ("Your gradient is {value} at each of them whatever dout is there: it looks like dout is not "
+                "multiplied in.")
+COLUMNS = ("element", "analytic", "numerical", "ratio", "rel. error")
+NO_RATIO = "—"
+SHOWN = "(the {shown} largest of {bad} wrong elements are shown)"
+KINK_ONE = ("{index}: kink crossed (left slope {left:.6g}, right slope {right:.6g}); your {analytic:.6g} lies "
+            "between them, accepted.")
+KINKS = ("{count} elements with a kink crossed ({indices}){where}: the slope jumps there, and your values lie "
+         "between the left and right slopes, accepted.")
+KINK_WHERE = ", all where {region}"
 DIAG_ZERO = "Diagnosis: your gradient is zero where it should not be: a missing term?"
 DIAG_ZERO_WHERE = ("Diagnosis: your gradient is zero wherever the true one is not: a missing term, "
                    "or a mask that is the wrong way round?")
