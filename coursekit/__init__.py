@@ -3,7 +3,7 @@
 Roles, one subpackage each:
 
 - ``coursekit.gradcheck``  numerical derivatives and gradient checks that locate the bug
-- ``coursekit.feedback``   ``check()`` and ``hint()`` for exercise cells
+- ``coursekit.feedback``   ``check()``, ``hint()`` and ``progress()`` for exercise cells
 - ``coursekit.assignment`` solutions -> exercises, sync checks, re-execution
 - ``coursekit.grading``    the autograder: sandbox, proxies, gradebook, submissions
 - ``coursekit.viz``        figures and widgets shared by the lessons

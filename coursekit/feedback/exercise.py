@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import sys
 import sysconfig
 import traceback
 from collections.abc import Callable, Sequence
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from coursekit.feedback import messages
+from coursekit.feedback import display, messages, progress
 from coursekit.feedback.compare import difference
 from coursekit.feedback.result import CheckFailed, CheckResult
 
@@ -282,16 +281,20 @@ class ExerciseSet:
                                    hint=mistake.hint, mistake=mistake.name)
         return CheckResult(exercise.name, "failed", text)
 
-    def check(self, name: str, obj) -> CheckResult:
-        """Check ``obj`` against exercise ``name``: show the verdict; raise CheckFailed unless passed."""
+    def check(self, name: str, obj) -> None:
+        """Check ``obj`` against exercise ``name``: show the verdict once; raise CheckFailed unless passed.
+
+        Returns nothing, so that Jupyter shows no ``Out[n]`` beside the verdict (``evaluate`` returns it).
+        """
+        __tracebackhide__ = True  # pytest: the test's own line, not this one
         result = self.evaluate(name, obj)
+        progress.record(self, result)
         _show(result)
         if not result.passed:
             raise CheckFailed(result)
-        return result
 
-    def hint(self, name: str) -> str:
-        """The next tier of help for exercise ``name`` (the last tier repeats)."""
+    def hint(self, name: str) -> None:
+        """Show the next tier of help for exercise ``name`` (the last tier repeats); returns nothing."""
         exercise = self[name]
         if not exercise.hints:
             text = messages.NO_HINTS.format(name=name)
@@ -299,22 +302,13 @@ class ExerciseSet:
             tier = min(exercise._hints_shown, len(exercise.hints) - 1)
             exercise._hints_shown += 1
             text = messages.HINT.format(tier=tier + 1, tiers=len(exercise.hints), name=name, hint=exercise.hints[tier])
-        print(text)
-        return text
+        _show(display.Hint(text))
+
+    def progress(self) -> None:
+        """Show each exercise's state in this kernel: the last verdict check() gave, or "not checked yet"."""
+        _show(progress.progress_of(self))
 
 
-def _show(result: CheckResult) -> None:
-    """Display ``result``: rich HTML in Jupyter, plain text elsewhere."""
-    if "IPython" not in sys.modules:  # not in a kernel or shell: importing IPython would only cost time
-        print(result)
-        return
-    try:
-        from IPython import get_ipython
-        from IPython.display import display
-    except ImportError:
-        print(result)
-        return
-    if get_ipython() is None:
-        print(result)
-    else:
-        display(result)
+def _show(view) -> None:
+    """Display ``view`` once: rich HTML in Jupyter, plain text elsewhere."""
+    display.show(view)

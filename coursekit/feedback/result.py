@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
+
+from coursekit.feedback import messages
+from coursekit.feedback.display import lines_html
 
 STATES = ("passed", "failed", "not attempted", "error")
 _COLOURS = {"passed": "#1a7f37", "failed": "#cf222e", "not attempted": "#9a6700", "error": "#cf222e"}
@@ -31,13 +33,21 @@ class CheckResult:
 
     def _repr_html_(self) -> str:
         colour = _COLOURS[self.status]
-        lines = html.escape(self.message).replace("\n", "<br>")
-        return f'<div style="border-left:4px solid {colour};padding:2px 8px">{lines}</div>'
+        return f'<div style="border-left:4px solid {colour};padding:2px 8px">{lines_html(self.message)}</div>'
 
 
 class CheckFailed(AssertionError):
-    """Raised by a check that did not pass, so a test cell fails as nbgrader expects."""
+    """Raised by a check that did not pass, so a test cell fails as nbgrader expects, and "Run all" stops there.
+
+    The verdict has been shown already: in IPython, the error shows one line that points to it, not the message
+    again under a traceback into coursekit (``_render_traceback_`` is IPython's hook for an exception's own
+    rendering; the error's ``evalue`` still carries the whole message, for nbval and nbgrader).
+    """
 
     def __init__(self, result: CheckResult):
         super().__init__(result.message)
         self.result = result
+
+    def _render_traceback_(self) -> list[str]:
+        line = messages.STOPPED.format(name=self.result.exercise, status=self.result.status)
+        return [f"\x1b[0;31m{line}\x1b[0m"]

@@ -23,8 +23,11 @@ def verdict(ex, func, name="square"):
     return err.value.result
 
 
-def test_a_right_answer_passes_and_returns_the_result():
-    result = square_set().check("square", lambda a: a**2)
+def test_a_right_answer_passes_and_check_returns_nothing_to_display(capsys):
+    ex = square_set()
+    assert ex.check("square", lambda a: a**2) is None
+    assert capsys.readouterr().out == "square: passed (2 cases).\n"
+    result = ex.evaluate("square", lambda a: a**2)
     assert result.status == "passed" and "passed" in str(result)
 
 
@@ -84,8 +87,9 @@ def test_an_unknown_mistake_gets_no_hint():
 
 def test_hints_come_in_tiers_and_the_last_repeats(capsys):
     ex = square_set()
-    assert [ex.hint("square") for _ in range(3)] == ["Hint 1/2 for 'square': multiply",
-                                                      "Hint 2/2 for 'square': a * a", "Hint 2/2 for 'square': a * a"]
+    assert [ex.hint("square") for _ in range(3)] == [None, None, None]
+    assert capsys.readouterr().out.splitlines() == ["Hint 1/2 for 'square': multiply",
+                                                    "Hint 2/2 for 'square': a * a", "Hint 2/2 for 'square': a * a"]
 
 
 def test_test_based_exercise_uses_probe_to_recognise_mistakes():
@@ -95,7 +99,7 @@ def test_test_based_exercise_uses_probe_to_recognise_mistakes():
                     mistakes=[Mistake("three", type("Three", (), {"value": lambda self: 3})(), "off by one")]))
     good = type("Four", (), {"value": lambda self: 4})()
     bad = type("AlsoThree", (), {"value": lambda self: 3})()
-    assert ex.check("obj", good).passed
+    assert ex.evaluate("obj", good).passed
     result = verdict(ex, bad, "obj")
     assert result.mistake == "three" and "value 3 is not 4" in result.message
 
@@ -120,7 +124,7 @@ def layer_set():
 
 def test_a_layer_exercise_passes_on_a_right_layer_even_though_its_report_is_an_object():
     ex, nn = layer_set()
-    assert ex.check("tanh_layer", nn.Tanh).status == "passed"
+    assert ex.evaluate("tanh_layer", nn.Tanh).status == "passed"
 
 
 def test_a_layer_exercise_fails_with_the_gradient_report():
