@@ -99,7 +99,7 @@ class GradientReport:
         shown = len(self.wrong_rows)
         if shown and self.wrong > shown:
             lines.append(messages.SHOWN.format(shown=shown, bad=self.wrong))
-        kinked = [row for row in self.rows if row.kink is not None]
+        kinked = sorted((row for row in self.rows if row.kink is not None), key=lambda row: row.index)
         if len(kinked) == 1 and self.kinks <= 1:
             row = kinked[0]
             lines.append(messages.KINK_ONE.format(index=row.label, left=row.kink[0], right=row.kink[1],
