@@ -13,6 +13,7 @@ import numpy as np
 
 from coursekit import nn
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
+from coursekit.feedback.relations import Diagnosis
 from coursekit.gradcheck import check_layer
 
 exercises = ExerciseSet("03 Activation derivatives")
@@ -87,6 +88,10 @@ exercises.add(Exercise(
     cases=GRAD_CASES,
     expected=lambda x: nn.sigmoid(x) * (1 - nn.sigmoid(x)),
     rtol=1e-10, atol=1e-14,
+    diagnosis=Diagnosis(points={
+        "sigmoid' was applied to the output y = sigmoid(x): y * (1 - y) uses y itself, with no second sigmoid":
+            lambda x: nn.sigmoid(nn.sigmoid(x)) * (1 - nn.sigmoid(nn.sigmoid(x))),
+    }),
     mistakes=[
         Mistake("x(1-x)", lambda x: x * (1 - x),
                 "y(1 - y) holds for the OUTPUT y = sigmoid(x). Compute y first, then y * (1 - y)."),
@@ -217,8 +222,10 @@ LAYER_HINTS = {
 IN_PLACE = ("backward wrote into dout. The caller may still need that array (another branch of the graph reads "
             "it), so build a new array: dout * slope, or np.where(mask, dout, 0.0).")
 
+LAYER_PARTS = ("the output of your forward", "the dx of your backward", "dout after your backward")
 exercises.add(Exercise(
     "Sigmoid", test=_layer_test(nn.sigmoid), probe=_layer_probe, hints=LAYER_HINTS["Sigmoid"],
+    diagnosis=Diagnosis(reference=nn.Sigmoid, parts=LAYER_PARTS),
     mistakes=[
         Mistake("x(1-x)", _SigmoidOfInput,
                 "the slope y(1 - y) uses the OUTPUT y = sigmoid(x) saved by forward, not the input x."),
@@ -232,6 +239,7 @@ exercises.add(Exercise(
 ))
 exercises.add(Exercise(
     "ReLU", test=_layer_test(lambda x: np.maximum(x, 0.0), relu=True), probe=_layer_probe, hints=LAYER_HINTS["ReLU"],
+    diagnosis=Diagnosis(reference=nn.ReLU, parts=LAYER_PARTS),
     mistakes=[
         Mistake("in place", _variant(nn.ReLU, _relu_in_place), IN_PLACE),
         Mistake(">= at 0", _ReluGreaterEqual,
@@ -243,6 +251,7 @@ exercises.add(Exercise(
 ))
 exercises.add(Exercise(
     "Tanh", test=_layer_test(np.tanh), probe=_layer_probe, hints=LAYER_HINTS["Tanh"],
+    diagnosis=Diagnosis(reference=nn.Tanh, parts=LAYER_PARTS),
     mistakes=[
         Mistake("1 - x^2", _TanhOfInput,
                 "tanh'(x) = 1 - tanh(x)**2: square the OUTPUT y saved by forward, not the input x."),
