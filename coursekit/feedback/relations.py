@@ -119,9 +119,9 @@ def _parts(got: list, expected: list, n, args, diagnosis: Diagnosis, labels: lis
     if not wrong:
         return None
     count = len(expected)
-    if count >= 2 and all(close(got[i], expected[count - 1 - i]) for i in range(count)):
+    if count >= 3 and all(close(got[i], expected[count - 1 - i]) for i in range(count)):
         return messages.REVERSED
-    if count >= 2 and (all(close(got[i], expected[i + 1]) for i in range(count - 1))
+    if count >= 3 and (all(close(got[i], expected[i + 1]) for i in range(count - 1))
                        or all(close(got[i + 1], expected[i]) for i in range(count - 1))):
         return messages.ONE_OFF
     for i in wrong:  # a part holding another part's value: dW where dx is wanted
@@ -130,10 +130,15 @@ def _parts(got: list, expected: list, n, args, diagnosis: Diagnosis, labels: lis
                 return messages.SIBLING.format(where=labels[i], sibling=f"the expected {_plain(labels[j])}")
     if len(wrong) >= 2:
         factors = {_named_factor(_factor(got[i], expected[i]), n) for i in wrong}
-        if len(factors) == 1 and None not in factors:
+        if len(factors) == 1 and None not in factors and not any(_low_precision(got[i]) for i in wrong):
             return messages.EVERY_PART.format(what=factors.pop())
     first = wrong[0]
     return _structure(got[first], expected[first], n, args, NOTHING, [], labels[first])
+
+
+def _low_precision(value) -> bool:
+    dtype = getattr(value, "dtype", None)
+    return dtype is not None and dtype.kind == "f" and dtype.itemsize < 8
 
 
 def _plain(label: str) -> str:
@@ -177,14 +182,18 @@ def _leaf(got, expected, n, args, where: str) -> str | None:
 
 
 def _same_shape(raw, g: np.ndarray, e: np.ndarray, n, args, where: str) -> str | None:
-    dtype = getattr(raw, "dtype", None)
-    if dtype is not None and dtype.kind == "f" and dtype.itemsize < 8 and close(g, e, rtol=_FLOAT32_RTOL):
-        return messages.FLOAT32.format(where=where, dtype=dtype)
+    if _low_precision(raw) and close(g, e, rtol=_FLOAT32_RTOL):
+        return messages.FLOAT32.format(where=where, dtype=raw.dtype)
     if not np.any(g) and np.any(e):
         return messages.ZEROS.format(where=where)
-    named = _named_factor(_factor(g, e), n)
+    # One number is always some multiple of another: only a simple factor names a cause there.
+    named = _named_factor(_factor(g, e), n, generic=g.size >= 3 and np.ptp(e) > 0)
     if named:
         return messages.FACTOR.format(where=where, what=named)
+    if np.all(e >= 0) and close(g, e**2):
+        return messages.SQUARED.format(where=where)
+    if np.all(g >= 0) and close(g**2, e):
+        return messages.SQUARE_ROOT.format(where=where)
     if e.ndim == 2 and e.shape[0] == e.shape[1] > 1 and close(g, e.T):
         return messages.TRANSPOSED.format(where=where)
     for index, arg in enumerate(args):
@@ -195,9 +204,27 @@ def _same_shape(raw, g: np.ndarray, e: np.ndarray, n, args, where: str) -> str |
         if wrong.any() and not wrong.all():
             if not np.any(g[wrong]):
                 return messages.SOME_ZERO.format(where=where, count=int(wrong.sum()), size=g.size)
-            named = _named_factor(_factor(g[wrong], e[wrong]), n, generic=False)
+            named = _named_factor(_factor(g[wrong], e[wrong]), n, generic=False) or _compounded(g[wrong], e[wrong], n)
             if named:
                 return messages.SOME_FACTOR.format(where=where, count=int(wrong.sum()), size=g.size, what=named)
+    return None
+
+
+def _compounded(got: np.ndarray, expected: np.ndarray, n) -> str | None:
+    """A simple factor that every wrong element carries once or more (a doubled local slope doubles again along
+    a chain of products), named with that note; None when there is none."""
+    if not np.all(expected):
+        return None
+    ratios = got / expected
+    for base in (2.0, 0.5, -1.0, *((float(n), 1.0 / n) if n and n > 2 else ())):
+        powers = np.log(np.abs(ratios)) / np.log(abs(base)) if abs(base) != 1 else np.zeros_like(ratios)
+        whole = np.round(powers)
+        if abs(base) == 1:
+            if np.allclose(ratios, -1.0, rtol=_RTOL):
+                return _named_factor(-1.0, n)
+            continue
+        if (np.allclose(powers, whole, atol=1e-6) and np.all(whole >= 1) and np.all(ratios > 0)):
+            return _named_factor(base, n) + messages.COMPOUNDED
     return None
 
 
@@ -225,7 +252,7 @@ def _named_factor(c: float | None, n: int | None, generic: bool = True) -> str |
     for value, cause in causes:
         if math.isclose(size, value, rel_tol=1e-6):
             if sign > 0:
-                return cause
+                return cause or None  # the expected value itself: no factor to name
             return messages.NEGATED + (messages.AND + cause if cause else "")
     if generic:
         return messages.FACTOR_OTHER.format(c=c)
