@@ -127,6 +127,13 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 # name -> (f, f') as functions of the pre-activation z, elementwise
+# Each derivative written in terms of the activation's OUTPUT a = f(z): f'(z) = OUTPUT_SLOPES[name](f(z)).
+OUTPUT_SLOPES = {
+    "sigmoid": lambda a: a * (1 - a),
+    "tanh": lambda a: 1 - a**2,
+    "relu": lambda a: (np.asarray(a) > 0).astype(float),
+    "identity": lambda a: np.ones_like(a),
+}
 ACTIVATIONS = {
     "sigmoid": (sigmoid, lambda z: sigmoid(z) * (1 - sigmoid(z))),
     "tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2),

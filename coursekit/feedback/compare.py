@@ -1,29 +1,65 @@
-"""Shape-strict, NaN-aware comparison of a learner's result with the expected one."""
+"""Shape-strict, NaN-aware comparison of a learner's result with the expected one, reported NumPy's way."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
 from coursekit.feedback import messages
+
+# Any of these holds a sequence of results (a pair of partial derivatives, (loss, grad)), unless an exercise
+# teaches the type and says so: then it passes its own ``sequences``.
+ANY_SEQUENCE: tuple[type, ...] = (tuple, list, np.ndarray)
+# How many float64 roundings of the array's largest value an element may be off by. An element far below the
+# array's scale (sigmoid(-50) next to values near 1) is computed from numbers of that scale, so its absolute
+# error is a few eps * scale, however small the element: its relative error says nothing.
+_FLOOR_ULPS = 8
+_SHOWN = 3  # indices listed in a mismatch report, as NumPy's assert_allclose lists a few
 
 
 def _fmt(value) -> str:
     return np.array2string(np.asarray(value), precision=6, threshold=8) if np.ndim(value) else f"{value:.6g}"
 
 
-def difference(got, expected, *, rtol: float, atol: float, where: str = "result") -> str | None:
+def floor(expected: np.ndarray) -> float:
+    """The absolute tolerance that the rounding of ``expected``'s own scale (its largest finite value) demands."""
+    finite = np.abs(expected[np.isfinite(expected)])
+    return float(_FLOOR_ULPS * np.finfo(np.float64).eps * finite.max()) if finite.size else 0.0
+
+
+def tolerance(expected: np.ndarray, *, rtol: float, atol: float) -> np.ndarray:
+    """Per element: ``atol + rtol * |expected|``, raised to the floor of the array's scale."""
+    return np.maximum(atol + rtol * np.abs(expected), floor(expected))
+
+
+def as_sequence(got, sequences: Sequence[type]):
+    """``got`` as a list when it is one of the accepted sequence types (a 1-D or deeper array by its rows)."""
+    if isinstance(got, np.ndarray):
+        return list(got) if np.ndarray in sequences and got.ndim >= 1 else None
+    if isinstance(got, (tuple, list)) and isinstance(got, tuple(t for t in sequences if t is not np.ndarray)):
+        return list(got)
+    return None
+
+
+def difference(got, expected, *, rtol: float, atol: float, where: str = "result",
+               sequences: Sequence[type] = ANY_SEQUENCE) -> str | None:
     """Plain-words description of how ``got`` differs from ``expected``; None when they agree.
 
-    Containers must match in type and length, arrays in shape (no broadcasting hides a wrong
-    shape), numbers within ``atol + rtol * |expected|``.
+    A tuple or list is matched by any of ``sequences`` of the same length; arrays must match in shape (no
+    broadcasting hides a wrong shape), numbers within ``tolerance``. A mismatch is reported NumPy's way: how
+    many elements differ of how many, a few of them with both values, the largest absolute and relative
+    difference.
     """
     if isinstance(expected, (tuple, list)):
-        if not isinstance(got, (tuple, list)):
-            return messages.WRONG_TYPE.format(got=type(got).__name__, expected=type(expected).__name__)
-        if len(got) != len(expected):
-            return messages.WRONG_LENGTH.format(got=len(got), expected=len(expected))
-        for index, (g, e) in enumerate(zip(got, expected, strict=True)):
-            found = difference(g, e, rtol=rtol, atol=atol, where=f"{where}[{index}]")
+        parts = as_sequence(got, sequences)
+        if parts is None:
+            wanted = " or ".join(t.__name__.replace("ndarray", "1-D array") for t in sequences)
+            return messages.WRONG_TYPE.format(got=type(got).__name__, expected=wanted)
+        if len(parts) != len(expected):
+            return messages.WRONG_LENGTH.format(got=len(parts), expected=len(expected))
+        for index, (g, e) in enumerate(zip(parts, expected, strict=True)):
+            found = difference(g, e, rtol=rtol, atol=atol, where=f"{where}[{index}]", sequences=sequences)
             if found:
                 return found
         return None
@@ -32,13 +68,14 @@ def difference(got, expected, *, rtol: float, atol: float, where: str = "result"
             keys = sorted(got) if isinstance(got, dict) else type(got).__name__
             return messages.WRONG_TYPE.format(got=f"{keys}", expected=f"dict with keys {sorted(expected)}")
         for key in expected:
-            found = difference(got[key], expected[key], rtol=rtol, atol=atol, where=f"{where}[{key!r}]")
+            found = difference(got[key], expected[key], rtol=rtol, atol=atol, where=f"{where}[{key!r}]",
+                               sequences=sequences)
             if found:
                 return found
         return None
     if isinstance(expected, (str, bool)) or expected is None:
-        return None if got == expected else messages.MISMATCH.format(
-            where=where, expected=repr(expected), got=repr(got), diff=float("nan"), tol=0.0)
+        return None if got == expected else messages.MISMATCH_VALUE.format(
+            where=where, expected=repr(expected), got=repr(got))
     try:
         got_array = np.asarray(got, dtype=np.float64)
     except (TypeError, ValueError):
@@ -50,12 +87,31 @@ def difference(got, expected, *, rtol: float, atol: float, where: str = "result"
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         return messages.NOT_FINITE.format(where=f"{where}{list(index) if index else ''}")
-    tolerance = atol + rtol * np.abs(expected_array)
-    excess = np.abs(got_array - expected_array) - tolerance
-    if not (excess > 0).any():
+    return _report(got_array, expected_array, tolerance(expected_array, rtol=rtol, atol=atol), where)
+
+
+def _report(got: np.ndarray, expected: np.ndarray, tol: np.ndarray, where: str) -> str | None:
+    """The NumPy-style report of the elements of ``got`` further than ``tol`` from ``expected``; None if none."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        absolute = np.abs(got - expected)
+        wrong = (absolute > tol) | (np.isnan(got) != np.isnan(expected))
+        wrong &= ~(np.isinf(expected) & (got == expected))
+    if not wrong.any():
         return None
-    index = np.unravel_index(int(np.argmax(excess)), excess.shape) if excess.ndim else ()
-    pos = f"{where}{list(map(int, index))}" if index else where
-    return messages.MISMATCH.format(where=pos, expected=_fmt(expected_array[index]), got=_fmt(got_array[index]),
-                                    diff=float(abs(got_array[index] - expected_array[index])),
-                                    tol=float(tolerance[index]))
+    if not got.ndim:
+        return messages.MISMATCH.format(where=where, expected=_fmt(expected), got=_fmt(got),
+                                        diff=float(absolute), tol=float(tol))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        relative = np.where(expected != 0, absolute / np.abs(expected), np.inf)
+    indices = [tuple(int(i) for i in index) for index in np.argwhere(wrong)]
+    shown = "\n".join(messages.MISMATCH_ELEMENT.format(where=f"{where}{list(index)}", expected=_fmt(expected[index]),
+                                                       got=_fmt(got[index])) for index in indices[:_SHOWN])
+    more = messages.MISMATCH_MORE.format(count=len(indices) - _SHOWN) if len(indices) > _SHOWN else ""
+    largest = np.where(wrong, absolute, -np.inf)
+    at_abs = np.unravel_index(int(np.argmax(largest)), got.shape)
+    at_rel = np.unravel_index(int(np.argmax(np.where(wrong, np.nan_to_num(relative, nan=np.inf), -np.inf))),
+                              got.shape)
+    return messages.MISMATCH_ARRAY.format(
+        where=where, count=len(indices), size=got.size, shown=shown, more=more,
+        max_abs=float(absolute[at_abs]), at_abs=list(map(int, at_abs)),
+        max_rel=float(relative[at_rel]), at_rel=list(map(int, at_rel)))

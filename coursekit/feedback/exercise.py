@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from coursekit.feedback import display, messages, progress
-from coursekit.feedback.compare import difference
+from coursekit.feedback.compare import ANY_SEQUENCE, difference
+from coursekit.feedback.relations import NOTHING, Diagnosis, diagnose_case, diagnose_probe
 from coursekit.feedback.result import CheckFailed, CheckResult
 
 _COURSEKIT = str(Path(__file__).resolve().parents[1])
@@ -53,7 +54,9 @@ class Exercise:
 
     ``expected`` is an oracle called with each case's arguments, or a list of literal results.
     ``test(obj)`` raises AssertionError or returns a message when ``obj`` is wrong; ``probe(obj)``
-    (optional) returns data that is compared with each Mistake's to recognise it.
+    (optional) returns data that is compared with each Mistake's to recognise it. ``diagnosis`` tells the
+    generic diagnoses (for mistakes no Mistake describes) about the exercise; ``sequences`` are the types a
+    tuple or list result may come as (any sequence, unless the exercise teaches the type and says so).
     """
 
     name: str
@@ -65,6 +68,8 @@ class Exercise:
     hints: Sequence[str] = ()
     rtol: float = 1e-6
     atol: float = 1e-9
+    diagnosis: Diagnosis = NOTHING
+    sequences: tuple[type, ...] = ANY_SEQUENCE
     _hints_shown: int = field(default=0, repr=False)
 
     def expected_for(self, index: int):
@@ -212,11 +217,16 @@ class ExerciseSet:
                     raised.mistake = self._mistake_raising_alike(exercise, args, raised.error)
                     raise
         for index, got in enumerate(outputs):
-            found = difference(got, exercise.expected_for(index), rtol=exercise.rtol, atol=exercise.atol)
+            expected = exercise.expected_for(index)
+            found = difference(got, expected, rtol=exercise.rtol, atol=exercise.atol, sequences=exercise.sequences)
             if found:
                 case = _short(exercise.cases[index])
+                oracle = exercise.diagnosis.reference or (exercise.expected if callable(exercise.expected) else None)
                 return self._failure(exercise, messages.FAILED.format(name=exercise.name, case=case) + "\n" + found,
-                                     lambda variant: self._same_outputs(exercise, variant, outputs))
+                                     lambda variant: self._same_outputs(exercise, variant, outputs),
+                                     lambda index=index, got=got, expected=expected, oracle=oracle: diagnose_case(
+                                         lambda args: _call(func, args), exercise.cases, index, got, expected,
+                                         oracle, exercise.diagnosis, func))
         return CheckResult(exercise.name, "passed", messages.PASSED.format(name=exercise.name, cases=len(outputs)))
 
     @staticmethod
@@ -259,7 +269,17 @@ class ExerciseSet:
             except _Raised:
                 return False
 
-        return self._failure(exercise, messages.TEST_FAILED.format(name=exercise.name, message=problem), matches)
+        def diagnose() -> str | None:
+            if exercise.probe is None or exercise.diagnosis.reference is None:
+                return None
+            try:
+                mine, theirs = exercise.probe(obj), exercise.probe(exercise.diagnosis.reference)
+            except Exception:  # noqa: BLE001 -- the test's own message stands alone
+                return None
+            return diagnose_probe(mine, theirs, exercise.diagnosis)
+
+        return self._failure(exercise, messages.TEST_FAILED.format(name=exercise.name, message=problem), matches,
+                             diagnose)
 
     @staticmethod
     def _run_test(exercise: Exercise, obj) -> str | None:
@@ -273,13 +293,16 @@ class ExerciseSet:
         return outcome if isinstance(outcome, str) and outcome else None
 
     @staticmethod
-    def _failure(exercise: Exercise, text: str, matches: Callable[[Callable], bool]) -> CheckResult:
+    def _failure(exercise: Exercise, text: str, matches: Callable[[Callable], bool],
+                 diagnose: Callable[[], str | None] | None = None) -> CheckResult:
+        """The failed verdict: with a registered mistake's hint when one matches, else with a generic diagnosis."""
         for mistake in exercise.mistakes:
             if matches(mistake.variant):
                 likely = messages.LIKELY_MISTAKE.format(hint=mistake.hint)
                 return CheckResult(exercise.name, "failed", f"{text}\n{likely}",
                                    hint=mistake.hint, mistake=mistake.name)
-        return CheckResult(exercise.name, "failed", text)
+        found = diagnose() if diagnose is not None else None
+        return CheckResult(exercise.name, "failed", f"{text}\n{found}" if found else text)
 
     def check(self, name: str, obj) -> None:
         """Check ``obj`` against exercise ``name``: show the verdict once; raise CheckFailed unless passed.

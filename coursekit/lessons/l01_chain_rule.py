@@ -10,6 +10,7 @@ import numpy as np
 import sympy as sp
 
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
+from coursekit.feedback.relations import Diagnosis
 from coursekit.gradcheck import check_symbolic
 
 exercises = ExerciseSet("01 The chain rule")
@@ -39,6 +40,7 @@ exercises.add(Exercise(
     cases=[(np.sin, 1.0), (np.exp, 0.5), (cube, 2.0), (np.cos, -2.5)],
     expected=[np.cos(1.0), np.exp(0.5), 12.0, -np.sin(-2.5)],
     rtol=1e-8, atol=1e-10,
+    diagnosis=Diagnosis(reference=lambda f, x, h=H: (f(x + h) - f(x - h)) / (2 * h), arguments=("f", "x", "h")),
     mistakes=[
         Mistake("forward difference", lambda f, x, h=H: (f(x + h) - f(x)) / h,
                 "this is the forward difference (f(x+h) - f(x)) / h; its error shrinks only like h. "
@@ -68,6 +70,14 @@ def _square_sin_slope(x):
     return 2 * np.sin(x) * np.cos(x)
 
 
+def _chain(functions, derivatives, x):
+    slope, value = 1.0, x
+    for f, d in zip(functions, derivatives, strict=True):
+        slope *= d(value)
+        value = f(value)
+    return float(slope)
+
+
 def _at_input(functions, derivatives, x):
     return float(np.prod([d(x) for d in derivatives]))
 
@@ -91,6 +101,8 @@ exercises.add(Exercise(
     "chain_rule",
     cases=[(*LAYERS, 0.7), (*LAYERS, -1.3), (*SHORT, 0.4), ([np.exp], [np.exp], 1.1)],
     expected=[_exp_sin_square_slope(0.7), _exp_sin_square_slope(-1.3), _square_sin_slope(0.4), np.exp(1.1)],
+    diagnosis=Diagnosis(reference=_chain,
+                        arguments=("functions", "derivatives", "x")),
     mistakes=[
         Mistake("derivatives at x", _at_input,
                 "every derivative was evaluated at x. Each one belongs at the input of its own function: "
@@ -137,6 +149,7 @@ exercises.add(Exercise(
     "branch_gradient",
     cases=BRANCH_POINTS,
     expected=[_f_partials(x, y) for x, y in BRANCH_POINTS],
+    diagnosis=Diagnosis(reference=_f_partials, arguments=("x", "y"), parts=("your df/dx", "your df/dy")),
     mistakes=[
         Mistake("u branch only", _u_branch_only,
                 "only the path through u is there. x and y also reach f through v = x + y**2: add that path."),
@@ -203,6 +216,7 @@ exercises.add(Exercise(
     "hand_derivative",
     test=_is_derivative_of_x_sin_x2,
     probe=_values,
+    diagnosis=Diagnosis(reference=lambda v: sp.sin(v**2) + 2 * v**2 * sp.cos(v**2)),
     mistakes=[
         Mistake("inner derivative missing", lambda v: sp.sin(v**2) + v * sp.cos(v**2),
                 "the derivative of sin(x**2) is cos(x**2) times the derivative of x**2, which is 2x."),

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
+from coursekit.feedback.relations import Diagnosis
 from coursekit.gradcheck import numerical_gradient
 
 exercises = ExerciseSet("02 Computation graphs")
@@ -26,6 +27,8 @@ exercises.add(Exercise(
     "graph_gradients",
     cases=POINTS,
     expected=[(2 * x, -2 * y) for x, y in POINTS],
+    diagnosis=Diagnosis(reference=lambda x, y: (2 * x, -2 * y), arguments=("x", "y"),
+                        parts=("your df/dx", "your df/dy")),
     mistakes=[
         Mistake("one path only", lambda x, y: (x - y, x - y),
                 "only the path through a = x + y is there. x and y also reach f through b = x - y: "
@@ -293,7 +296,8 @@ def _engine_exercise(name: str, scenarios: list[Scenario], mistakes: list[Mistak
                             f"{key} is {mine!r}, expected {value:.6g}")
         return None
 
-    return Exercise(name, test=test, probe=probe, mistakes=mistakes, hints=hints)
+    return Exercise(name, test=test, probe=probe, mistakes=mistakes, hints=hints,
+                    diagnosis=Diagnosis(reference=_Value))
 
 
 _sum_and_product.__doc__ = "d = a*b + 10 with a = 2, b = -3"
@@ -585,6 +589,7 @@ exercises.add(Exercise(
     cases=NEURON_CASES,
     expected=_numerical_neuron,
     rtol=1e-6, atol=1e-8,
+    diagnosis=Diagnosis(parts=("your output", "your weight gradients", "your bias gradient")),
     mistakes=[
         Mistake("bias missing", _neuron_without_bias, "the bias b is missing from the sum w · x + b."),
         Mistake("relu", _neuron_relu, "this neuron's activation is tanh, not ReLU."),

@@ -13,12 +13,16 @@ import numpy as np
 
 from coursekit import nn
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
+from coursekit.feedback.relations import Diagnosis
 from coursekit.gradcheck import check_layer
 
 exercises = ExerciseSet("03 Activation derivatives")
 
 # ---------------------------------------------------------------- 1. a stable sigmoid
 SIGMOID_POINTS = np.array([-1000.0, -50.0, -3.0, -0.5, 0.0, 0.25, 2.0, 40.0, 1000.0])
+# The sigmoid's scale is 1: a correct formula such as 0.5 * (1 + tanh(x / 2)) computes sigmoid(-50) = 1.9e-22 as
+# 1 - 1 = 0, off by far less than one rounding of 1. A few of those roundings is the absolute tolerance.
+SIGMOID_FLOOR = 4 * np.finfo(np.float64).eps
 
 
 def _sigmoid_test(func) -> str | None:
@@ -33,7 +37,7 @@ def _sigmoid_test(func) -> str | None:
                 expected = nn.sigmoid(np.array([x]))
                 if got.shape != (1,):
                     return f"for an array of shape (1,) the result has shape {got.shape}"
-                if not np.allclose(got, expected, rtol=1e-12, atol=1e-300):
+                if not np.allclose(got, expected, rtol=1e-12, atol=SIGMOID_FLOOR):
                     return f"at x = {x:g} your sigmoid gives {got[0]:.6g}, expected {expected[0]:.6g}"
     grid = np.linspace(-8, 8, 12).reshape(3, 4)
     if np.shape(func(grid)) != grid.shape:
@@ -84,6 +88,10 @@ exercises.add(Exercise(
     cases=GRAD_CASES,
     expected=lambda x: nn.sigmoid(x) * (1 - nn.sigmoid(x)),
     rtol=1e-10, atol=1e-14,
+    diagnosis=Diagnosis(points={
+        "sigmoid' was applied to the output y = sigmoid(x): y * (1 - y) uses y itself, with no second sigmoid":
+            lambda x: nn.sigmoid(nn.sigmoid(x)) * (1 - nn.sigmoid(nn.sigmoid(x))),
+    }),
     mistakes=[
         Mistake("x(1-x)", lambda x: x * (1 - x),
                 "y(1 - y) holds for the OUTPUT y = sigmoid(x). Compute y first, then y * (1 - y)."),
@@ -214,8 +222,10 @@ LAYER_HINTS = {
 IN_PLACE = ("backward wrote into dout. The caller may still need that array (another branch of the graph reads "
             "it), so build a new array: dout * slope, or np.where(mask, dout, 0.0).")
 
+LAYER_PARTS = ("the output of your forward", "the dx of your backward", "dout after your backward")
 exercises.add(Exercise(
     "Sigmoid", test=_layer_test(nn.sigmoid), probe=_layer_probe, hints=LAYER_HINTS["Sigmoid"],
+    diagnosis=Diagnosis(reference=nn.Sigmoid, parts=LAYER_PARTS),
     mistakes=[
         Mistake("x(1-x)", _SigmoidOfInput,
                 "the slope y(1 - y) uses the OUTPUT y = sigmoid(x) saved by forward, not the input x."),
@@ -229,6 +239,7 @@ exercises.add(Exercise(
 ))
 exercises.add(Exercise(
     "ReLU", test=_layer_test(lambda x: np.maximum(x, 0.0), relu=True), probe=_layer_probe, hints=LAYER_HINTS["ReLU"],
+    diagnosis=Diagnosis(reference=nn.ReLU, parts=LAYER_PARTS),
     mistakes=[
         Mistake("in place", _variant(nn.ReLU, _relu_in_place), IN_PLACE),
         Mistake(">= at 0", _ReluGreaterEqual,
@@ -240,6 +251,7 @@ exercises.add(Exercise(
 ))
 exercises.add(Exercise(
     "Tanh", test=_layer_test(np.tanh), probe=_layer_probe, hints=LAYER_HINTS["Tanh"],
+    diagnosis=Diagnosis(reference=nn.Tanh, parts=LAYER_PARTS),
     mistakes=[
         Mistake("1 - x^2", _TanhOfInput,
                 "tanh'(x) = 1 - tanh(x)**2: square the OUTPUT y saved by forward, not the input x."),

@@ -11,6 +11,7 @@ import numpy as np
 
 from coursekit import nn
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
+from coursekit.feedback.relations import Diagnosis
 from coursekit.gradcheck import check_layer
 
 exercises = ExerciseSet("04 The linear layer and losses")
@@ -89,6 +90,9 @@ exercises.add(Exercise(
     "Linear",
     test=_linear_test,
     probe=_linear_probe,
+    diagnosis=Diagnosis(reference=nn.Linear, batch=BATCH,
+                        parts=("the output of your forward", "the dx of your backward", "your grads['W']",
+                               "your grads['b']")),
     mistakes=[
         Mistake("dW not transposed", _linear_variant("DwUntransposed", _dw_untransposed),
                 "dW has the shape of W, (n_out, n_in): it is dout.T @ x (delta x^T per example), not x.T @ dout."),
@@ -118,6 +122,7 @@ exercises.add(Exercise(
     cases=MSE_CASES,
     expected=lambda y, t: nn.mse_loss(y, t),
     rtol=1e-9, atol=1e-12,
+    diagnosis=Diagnosis(arguments=("y", "t"), parts=("your loss", "your dy")),
     mistakes=[
         Mistake("sum over the batch", lambda y, t: (float(0.5 * np.sum((y - t) ** 2)), y - t),
                 "the loss is the MEAN over the N examples of the batch, so both it and its gradient carry a 1/N."),
@@ -155,6 +160,7 @@ exercises.add(Exercise(
     cases=BCE_CASES,
     expected=lambda z, t: nn.bce_with_logits(z, t),
     rtol=1e-9, atol=1e-12,
+    diagnosis=Diagnosis(arguments=("z", "t"), parts=("your loss", "your dz")),
     mistakes=[
         Mistake("log of a sigmoid", _bce_naive,
                 "for large |z| the sigmoid rounds to exactly 0 or 1 and its log is -inf. Write the loss in z: "
@@ -207,6 +213,7 @@ exercises.add(Exercise(
     cases=SOFTMAX_CASES,
     expected=lambda z, labels: nn.softmax_cross_entropy(z, labels),
     rtol=1e-9, atol=1e-12,
+    diagnosis=Diagnosis(arguments=("z", "labels"), parts=("your loss", "your dz")),
     mistakes=[
         Mistake("no shift", _softmax_unshifted,
                 "exp(1e4) overflows to inf. Subtract each row's maximum before exp: softmax does not change, "

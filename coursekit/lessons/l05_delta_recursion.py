@@ -11,6 +11,7 @@ import numpy as np
 
 from coursekit import nn
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
+from coursekit.feedback.relations import Diagnosis
 from coursekit.gradcheck import check_gradient_directional, check_layer, set_parameter
 
 exercises = ExerciseSet("05 The delta recursion")
@@ -119,6 +120,7 @@ exercises.add(Exercise(
     cases=FORWARD_CASES,
     expected=_forward,
     rtol=1e-10, atol=1e-12,
+    diagnosis=Diagnosis(arguments=("params", "x", "hidden", "output"), parts=("your output", "your cache")),
     mistakes=[
         Mistake("output activation missing", _forward_without_last_activation,
                 "the last layer applies the OUTPUT activation (identity, sigmoid or softmax), not nothing."),
@@ -167,6 +169,12 @@ exercises.add(Exercise(
     cases=DELTA_CASES,
     expected=_output_delta,
     rtol=1e-10, atol=1e-12,
+    diagnosis=Diagnosis(arguments=("z_L", "a_L", "t", "output", "loss"), points={
+        "f' was evaluated at the output a^L: the output activation's slope belongs at z^L, f'(z^L)":
+            lambda z_L, a_L, t, output, loss: nn.ACTIVATIONS[output][1](a_L) * (a_L - t) / len(z_L),
+        "the slope's output form (a(1 - a) for the sigmoid) was evaluated at z^L: in that form it takes a^L":
+            lambda z_L, a_L, t, output, loss: nn.OUTPUT_SLOPES[output](z_L) * (a_L - t) / len(z_L),
+    }),
     mistakes=[
         Mistake("f'(z^L) missing", _delta_without_slope,
                 "with a sigmoid output and squared error, delta^L = f'(z^L) * (a^L - t) / N: the output "
@@ -209,6 +217,13 @@ exercises.add(Exercise(
     cases=STEP_CASES,
     expected=_backward_step,
     rtol=1e-10, atol=1e-12,
+    diagnosis=Diagnosis(arguments=("delta", "W", "z_prev", "hidden"), points={
+        "the slope's output form (1 - a**2 for tanh, a(1 - a) for the sigmoid) was evaluated at z_prev: z_prev is "
+        "the pre-activation, so either use f'(z_prev) or first compute a = f(z_prev)":
+            lambda delta, W, z_prev, hidden: nn.OUTPUT_SLOPES[hidden](z_prev) * (delta @ W),
+        "f' was evaluated at f(z_prev), the activation's output: the slope belongs at z_prev itself":
+            lambda delta, W, z_prev, hidden: nn.ACTIVATIONS[hidden][1](nn.ACTIVATIONS[hidden][0](z_prev)) * (delta @ W),
+    }),
     mistakes=[
         Mistake("f' missing", _step_without_slope,
                 "multiply elementwise by f'(z^(l-1)): delta^(l-1) = f'(z^(l-1)) * (W^l)^T delta^l."),
@@ -296,6 +311,7 @@ exercises.add(Exercise(
     "backward",
     test=_backward_test,
     probe=_backward_probe,
+    diagnosis=Diagnosis(reference=_backward, parts=tuple(f"your (dW, db) of layer {i}" for i in range(1, 5))),
     mistakes=[
         Mistake("f' missing", _backward_without_slope,
                 "each step back multiplies by f'(z^(l-1)): delta^(l-1) = f'(z^(l-1)) * (delta^l @ W^l)."),
@@ -372,10 +388,18 @@ class _MlpLinearOnlyBackward(nn.Sequential):
         return dout
 
 
+class _ReferenceMlp(nn.Sequential):
+    def __init__(self, sizes, activation, rng):
+        kind = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}[activation]
+        super().__init__(nn.mlp(sizes, kind, rng).layers)
+
+
 exercises.add(Exercise(
     "MLP",
     test=_mlp_test,
     probe=_mlp_probe,
+    diagnosis=Diagnosis(reference=_ReferenceMlp,
+                        parts=("the output of your forward", "the dx of your backward", "your grads")),
     mistakes=[
         Mistake("activation after the last layer", _MlpActivationAfterLast,
                 "the last Linear layer has no activation after it: the output layer's activation belongs to the loss."),

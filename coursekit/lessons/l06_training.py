@@ -11,6 +11,7 @@ import numpy as np
 
 from coursekit import datasets, nn, training
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
+from coursekit.feedback.relations import Diagnosis
 
 exercises = ExerciseSet("06 Training")
 # The step changes the parameters it is given, and train the model: the grader's tests look at them after.
@@ -72,6 +73,7 @@ exercises.add(Exercise(
     "sgd_step",
     test=_sgd_test,
     probe=_after_one_step,
+    diagnosis=Diagnosis(reference=training.sgd_step),
     mistakes=[
         Mistake("ascent", _ascent, "subtract the gradient: it points uphill, and we want the loss to go down."),
         Mistake("rebinding", _rebinding,
@@ -161,6 +163,7 @@ exercises.add(Exercise(
     "train",
     test=_train_test,
     probe=_small_history,
+    diagnosis=Diagnosis(reference=training.fit),
     mistakes=[
         Mistake("no shuffling", _fit_without_shuffling,
                 "shuffle every epoch: order = rng.permutation(len(x)), then take the batches in that order."),
@@ -215,6 +218,7 @@ exercises.add(Exercise(
     "layer_gradient_norms",
     test=_norms_test,
     probe=_norms_probe,
+    diagnosis=Diagnosis(reference=training.gradient_norms),
     mistakes=[
         Mistake("norms of the weights", _norms_of_weights,
                 "measure the GRADIENTS: run forward, the loss and backward, then take the norms of grads, not params."),

@@ -10,6 +10,7 @@ import numpy as np
 
 from coursekit import nn
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
+from coursekit.feedback.relations import Diagnosis
 from coursekit.viz.efficiency import chain_costs
 
 exercises = ExerciseSet("07 Why backprop is efficient")
@@ -26,6 +27,7 @@ exercises.add(Exercise(
     "numerical_passes",
     cases=PASS_CASES,
     expected=_passes,
+    diagnosis=Diagnosis(arguments=("n_params", "method")),
     mistakes=[
         Mistake("one per parameter", lambda n, method: n,
                 "a central difference evaluates f at x + h and at x - h for EVERY parameter: 2 per parameter; "
@@ -69,6 +71,7 @@ exercises.add(Exercise(
     "chain_multiplications",
     cases=CHAIN_CASES,
     expected=_chain,
+    diagnosis=Diagnosis(arguments=("dims", "order")),
     mistakes=[
         Mistake("orders swapped", _chain_swapped,
                 "forward mode starts from the INPUT side, J_2 @ J_1 first, so it carries d0 columns; reverse mode "
@@ -97,8 +100,9 @@ def _network(sizes, seed):
             for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True)]
 
 
-def _jvp(params, tangents, x, hidden):
+def _jvp(params, tangents, x, hidden, slope=None):
     f, df = nn.ACTIVATIONS[hidden]
+    df = df if slope is None else slope
     a, da = x, np.zeros_like(x)
     for index, ((W, b), (dW, db)) in enumerate(zip(params, tangents, strict=True)):
         z = a @ W.T + b
@@ -148,6 +152,14 @@ exercises.add(Exercise(
     cases=JVP_CASES,
     expected=_jvp,
     rtol=1e-10, atol=1e-12,
+    diagnosis=Diagnosis(arguments=("params", "tangents", "x", "hidden"), parts=("your output", "your tangent"), points={
+        "the slope's output form (1 - a**2 for tanh, a(1 - a) for the sigmoid) was evaluated at z: in that form it "
+        "takes a = f(z)":
+            lambda params, tangents, x, hidden: _jvp(params, tangents, x, hidden, nn.OUTPUT_SLOPES[hidden]),
+        "f' was evaluated at a = f(z), the activation's output: the slope belongs at z":
+            lambda params, tangents, x, hidden: _jvp(params, tangents, x, hidden,
+                                                     lambda z: nn.ACTIVATIONS[hidden][1](nn.ACTIVATIONS[hidden][0](z))),
+    }),
     mistakes=[
         Mistake("f' missing", _jvp_without_slope,
                 "through an activation the tangent is multiplied by its slope: da = f'(z) * dz."),

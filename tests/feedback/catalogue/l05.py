@@ -1,0 +1,139 @@
+"""Lesson 05: forward with a cache, the output delta, one step back, the backward pass, an MLP of layers."""
+
+import numpy as np
+
+from coursekit import nn
+from tests.feedback.catalogue import correct, wrong
+
+L = "l05_delta_recursion"
+F = nn.ACTIVATIONS
+
+
+def _forward(params, x, hidden, output, hidden_of=None):
+    zs, acts = [], [x]
+    for i, (W, b) in enumerate(params):
+        z = acts[-1] @ W.T + b
+        if i < len(params) - 1:
+            a = F[hidden_of or hidden][0](z)
+        else:
+            a = nn.softmax(z) if output == "softmax" else F[output][0](z)
+        zs.append(z)
+        acts.append(a)
+    return acts[-1], {"z": zs, "a": acts}
+
+
+def _forward_z_is_a(params, x, hidden, output):
+    out, cache = _forward(params, x, hidden, output)
+    return out, {"z": cache["a"][1:], "a": cache["a"]}
+
+
+def _delta(z_L, a_L, t, output, loss):
+    n = len(z_L)
+    if loss == "ce":
+        t = np.eye(z_L.shape[1])[t]
+    slope = F[output][1](z_L) if loss == "mse" else 1.0
+    return slope * (a_L - t) / n
+
+
+def _step(delta, W, z_prev, hidden):
+    return (delta @ W) * F[hidden][1](z_prev)
+
+
+def _backward(params, cache, delta_L, hidden, dW_of=None, db_of=None, step=_step):
+    grads, delta = [], delta_L
+    for i in range(len(params) - 1, -1, -1):
+        a_prev = cache["a"][i]
+        dW = dW_of(delta, a_prev) if dW_of else delta.T @ a_prev
+        db = db_of(delta) if db_of else delta.sum(axis=0)
+        grads.insert(0, (dW, db))
+        if i:
+            delta = step(delta, params[i][0], cache["z"][i - 1], hidden)
+    return grads
+
+
+class Mlp:
+    """Layers in a list, Deep Learning from Scratch's MultiLayerNet in spirit (an OrderedDict there)."""
+
+    def __init__(self, sizes, activation, rng, last=False):
+        kind = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}[activation]
+        self.layers = []
+        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=False)):
+            self.layers.append(nn.Linear(n_in, n_out, rng))
+            if i < len(sizes) - 2 or last:
+                self.layers.append(kind())
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, dout):
+        for layer in self.layers[::-1]:
+            dout = layer.backward(dout)
+        return dout
+
+    @property
+    def params(self):
+        return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.params.items()}
+
+    @property
+    def grads(self):
+        return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.grads.items()}
+
+
+class MlpDoubledBackward(Mlp):
+    def backward(self, dout):
+        return super().backward(2 * dout)
+
+
+class MlpNoActivations(Mlp):
+    def __init__(self, sizes, activation, rng):
+        super().__init__(sizes, activation, rng)
+        self.layers = [layer for layer in self.layers if layer.params]
+
+
+WRONG = [
+    wrong(L, "forward", "relu hidden whatever `hidden` says",
+          lambda p, x, hidden, output: _forward(p, x, hidden, output, hidden_of="relu"),
+          names=("ignores its argument `hidden`",)),
+    wrong(L, "forward", "cache['z'] holds the activations", _forward_z_is_a),
+    wrong(L, "forward", "no output activation", lambda p, x, hidden, output: _forward(p, x, hidden, "identity"),
+          registered="output activation missing"),
+    wrong(L, "output_delta", "f' at a^L", lambda z, a, t, out, loss: _delta(a, a, t, out, loss),
+          names=("evaluated at the output",)),
+    wrong(L, "output_delta", "t - a", lambda z, a, t, out, loss: -_delta(z, a, t, out, loss), registered="sign"),
+    wrong(L, "output_delta", "summed over the batch", lambda z, a, t, out, loss: _delta(z, a, t, out, loss) * len(z),
+          registered="sum instead of mean"),
+    wrong(L, "output_delta", "one-hot shifted by one class", lambda z, a, t, out, loss: _delta(z, a, t, out, loss)
+          if loss != "ce" else (a - np.eye(z.shape[1])[(t + 1) % z.shape[1]]) / len(z)),
+    wrong(L, "backward_step", "output form of f' at z",
+          lambda d, W, z, h: (d @ W) * nn.OUTPUT_SLOPES[h](z), names=("output form",)),
+    wrong(L, "backward_step", "tanh' whatever `hidden` says", lambda d, W, z, h: (d @ W) * (1 - np.tanh(z) ** 2),
+          names=("ignores its argument `hidden`",)),
+    wrong(L, "backward_step", "slope forgotten", lambda d, W, z, h: np.dot(d, W), registered="f' missing"),
+    wrong(L, "backward_step", "negated", lambda d, W, z, h: -_step(d, W, z, h), names=("negated",)),
+    wrong(L, "backward", "dW transposed", lambda p, c, d, h: _backward(p, c, d, h, dW_of=lambda dl, a: a.T @ dl),
+          names=("transpose",)),
+    wrong(L, "backward", "dW doubled", lambda p, c, d, h: _backward(p, c, d, h, dW_of=lambda dl, a: 2 * dl.T @ a),
+          names=("twice",)),
+    wrong(L, "backward", "db averaged", lambda p, c, d, h: _backward(p, c, d, h, db_of=lambda dl: dl.mean(axis=0)),
+          registered="bias gradient a mean"),
+    wrong(L, "backward", "db over the wrong axis",
+          lambda p, c, d, h: _backward(p, c, d, h, db_of=lambda dl: dl.sum(axis=1)), names=("wrong axis",)),
+    wrong(L, "MLP", "activation after the output layer", lambda sizes, act, rng: Mlp(sizes, act, rng, last=True),
+          registered="activation after the last layer"),
+    wrong(L, "MLP", "backward doubles dout", MlpDoubledBackward, names=("twice",)),
+    wrong(L, "MLP", "no activations at all", MlpNoActivations),
+]
+# check() wants the class itself: the MLP entry above with last=True is a function, so give it a class.
+WRONG[-3] = wrong(L, "MLP", "activation after the output layer",
+                  type("MlpLast", (Mlp,), {"__init__": lambda self, s, a, r: Mlp.__init__(self, s, a, r, last=True)}),
+                  registered="activation after the last layer")
+
+CORRECT = [
+    correct(L, "forward", "a loop with an if for the last layer", _forward),
+    correct(L, "output_delta", "slope 1 for the matched pairs", _delta),
+    correct(L, "backward_step", "slope after the product", _step),
+    correct(L, "backward", "grads built from the first layer", _backward),
+    correct(L, "MLP", "a list of layers", Mlp),
+]

@@ -1,0 +1,72 @@
+"""Lesson 06: an SGD step, the training loop, gradient norms per layer."""
+
+import numpy as np
+
+from coursekit import nn, training
+from tests.feedback.catalogue import correct, wrong
+
+L = "l06_training"
+
+
+def _sgd(params, grads, lr):
+    for key in params:
+        params[key] -= lr * grads[key]
+
+
+def _sgd_step_twice(params, grads, lr):
+    for key in params:
+        params[key] -= 2 * lr * grads[key]
+
+
+def _sgd_lr_squared(params, grads, lr):
+    for key in params:
+        params[key] -= lr**2 * grads[key]
+
+
+def _sgd_ascent(params, grads, lr):
+    for key, value in params.items():
+        np.add(value, lr * grads[key], out=value)
+
+
+def _fit(model, x, y, epochs, lr, batch_size=32, seed=0, summed=False, first=False):
+    rng = np.random.default_rng(seed)
+    history = []
+    for _ in range(epochs):
+        order = rng.permutation(len(x))
+        losses = []
+        for start in range(0, len(x), batch_size):
+            idx = order[start:start + batch_size]
+            loss, dz = nn.softmax_cross_entropy(model.forward(x[idx]), y[idx])
+            model.backward(dz)
+            _sgd(model.params, model.grads, lr)
+            losses.append(loss)
+        history.append(float(losses[0] if first else (np.sum(losses) if summed else np.mean(losses))))
+    return history
+
+
+def _norms(model, x, y, power=1.0):
+    _, dz = nn.softmax_cross_entropy(model.forward(x), y)
+    model.backward(dz)
+    return [float(np.linalg.norm(g)) ** power for k, g in model.grads.items() if k.endswith("W")]
+
+
+WRONG = [
+    wrong(L, "sgd_step", "twice the learning rate", _sgd_step_twice),
+    wrong(L, "sgd_step", "learning rate squared", _sgd_lr_squared),
+    wrong(L, "sgd_step", "a step uphill", _sgd_ascent, registered="ascent"),
+    wrong(L, "train", "epoch loss summed", lambda *a, **k: _fit(*a, **k, summed=True), names=("times the expected",)),
+    wrong(L, "train", "first batch's loss", lambda *a, **k: _fit(*a, **k, first=True)),
+    wrong(L, "layer_gradient_norms", "squared norms", lambda m, x, y: _norms(m, x, y, 2.0), names=("square",)),
+    wrong(L, "layer_gradient_norms", "output layer first", lambda m, x, y: _norms(m, x, y)[::-1],
+          registered="last layer first"),
+]
+
+CORRECT = [
+    correct(L, "sgd_step", "an optimizer's update, in place", _sgd),
+    correct(L, "train", "the reference protocol, written out", _fit),
+    correct(L, "layer_gradient_norms", "sqrt of the sum of squares",
+            lambda m, x, y: [float(np.sqrt((g**2).sum())) for g in
+                             [m.grads[k] for k in (m.backward(nn.softmax_cross_entropy(m.forward(x), y)[1]),
+                                                   m.grads)[1] if k.endswith("W")]]),
+]
+_ = training

@@ -1,0 +1,61 @@
+"""Generic diagnoses (coursekit.feedback.relations) and NumPy-style mismatch reports (coursekit.feedback.compare)."""
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from coursekit.feedback.compare import difference
+from coursekit.feedback.relations import Diagnosis, relate
+
+ARRAYS = st.lists(st.floats(-10, 10), min_size=3, max_size=12).map(np.array).filter(lambda a: np.ptp(a) > 0.1)
+
+
+@given(ARRAYS, st.sampled_from([(-1.0, "negated"), (2.0, "twice"), (0.5, "half")]))
+def test_a_simple_factor_is_named_for_any_array(expected, factor_and_words):
+    factor, words = factor_and_words
+    assert words in relate(factor * expected, expected)
+
+
+@given(ARRAYS)
+def test_a_sum_over_the_batch_is_named_with_the_batch_size(expected):
+    batch = np.zeros((len(expected), 2))
+    assert f"N = {len(expected)} times" in relate(len(expected) * expected, expected, args=(batch,))
+
+
+def test_transposed_keepdims_not_summed_and_float32_are_named():
+    e = np.arange(6.0).reshape(2, 3) + 1
+    assert "transpose" in relate(e.T, e)
+    assert "keepdims" in relate(e.sum(0, keepdims=True), e.sum(0))
+    assert "not summed over axis 0" in relate(e, e.sum(0))
+    assert "float32" in relate(e.astype(np.float32) * (1 + 1e-7), e)
+
+
+def test_swapped_parts_name_the_sibling_they_hold():
+    found = relate((2.0, 1.0), (1.0, 2.0), diagnosis=Diagnosis(parts=("your a", "your b")))
+    assert "your a holds the value of the expected b" in found
+
+
+def test_two_single_numbers_get_no_invented_factor():
+    assert relate(4.33058, 1.97766) is None
+
+
+def test_a_mismatch_report_counts_lists_and_measures_like_numpy():
+    e = np.arange(10.0)
+    g = e.copy()
+    g[[2, 5, 7, 9]] += [0.5, 1.0, -2.0, 0.25]
+    report = difference(g, e, rtol=1e-9, atol=1e-12)
+    assert "4 of 10 elements differ" in report and "result[2]: expected 2, got 2.5" in report
+    assert "... and 1 more" in report and "Largest absolute difference: 2 at [7]" in report
+    assert "largest relative difference: 0.286 at [7]" in report
+
+
+def test_any_sequence_holds_a_pair_unless_the_exercise_teaches_the_type():
+    assert difference(np.array([1.0, 2.0]), (1.0, 2.0), rtol=1e-9, atol=0) is None
+    assert difference([1.0, 2.0], (1.0, 2.0), rtol=1e-9, atol=0) is None
+    assert "expected a tuple" in difference([1.0, 2.0], (1.0, 2.0), rtol=1e-9, atol=0, sequences=(tuple,))
+
+
+def test_an_element_far_below_the_arrays_scale_has_an_absolute_floor():
+    expected = np.array([1.9287e-22, 0.5, 1.0])
+    assert difference(np.array([0.0, 0.5, 1.0]), expected, rtol=1e-12, atol=0) is None
+    assert difference(np.array([1e-12, 0.5, 1.0]), expected, rtol=1e-12, atol=0) is not None
