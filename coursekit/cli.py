@@ -126,6 +126,9 @@ def grade(paths, jobs, gradebook, root, regrade, csv_path, feedback, feedback_fo
             if o.grade is not None:
                 points = f"{o.grade.points:g} / {o.grade.max_points:g}"
                 status = ", ".join(sorted({t.status for t in o.grade.tests}))
+                if o.grade.cell_problems:  # what the feedback explains: say here that there is something to read
+                    count = len(o.grade.cell_problems)
+                    status += f" ({count} {'cell' if count == 1 else 'cells'} did not run to the end)"
             # Names, ids and reasons come from the inputs: shown as plain text, never read as markup or escapes.
             table.add_row(*(_plain(text) for text in (o.source, o.student, o.lesson, points, status)))
         console.print(table)

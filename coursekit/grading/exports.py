@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import html
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from coursekit.grading import feedback_page
 
 if TYPE_CHECKING:
     from coursekit.grading.gradebook import Gradebook
@@ -51,8 +52,10 @@ def _safe_part(text: str, plain: re.Pattern, unsafe: str) -> str:
 
 
 def export_csv(book: Gradebook, path: Path | str) -> Path:
-    """One row per student, one column per question (lesson:grade_id) and a total."""
+    """One row per student: one column per question (lesson:grade_id), the cells of theirs that did not run to their
+    end (lesson, cell number and status: the feedback tells why), and a total."""
     rows: dict[str, dict[str, float]] = {}
+    cells: dict[str, list[str]] = {}
     columns: list[str] = []
     for student, lesson, key in book.latest():
         for grade_id, _, points, _, _ in book.results(key):
@@ -60,13 +63,20 @@ def export_csv(book: Gradebook, path: Path | str) -> Path:
             if column not in columns:
                 columns.append(column)
             rows.setdefault(student, {})[column] = points
+        rows.setdefault(student, {})
+        cells.setdefault(student, []).extend(f"{lesson} cell {problem.cell}: {problem.status}"
+                                             for problem in book.cell_problems(key))
     path = Path(path)
     with path.open("w", newline="", encoding="utf-8", errors="backslashreplace") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student", *columns, "total"])
+        writer.writerow(["student", *columns, CELL_PROBLEMS_COLUMN, "total"])
         for student, scores in sorted(rows.items()):
-            writer.writerow([_not_a_formula(student), *(scores.get(c, 0.0) for c in columns), sum(scores.values())])
+            writer.writerow([_not_a_formula(student), *(scores.get(c, 0.0) for c in columns),
+                             _not_a_formula("; ".join(cells[student])), sum(scores.values())])
     return path
+
+
+CELL_PROBLEMS_COLUMN = "cells not run to their end"
 
 
 def _not_a_formula(text: str) -> str:
@@ -76,17 +86,16 @@ def _not_a_formula(text: str) -> str:
 
 
 def feedback(book: Gradebook, key: str, fmt: str = "md") -> str:
-    """A student's feedback for one submission, in Markdown or HTML: points, status and message per question."""
+    """A student's feedback for one submission, in Markdown (``md``) or as a standalone HTML page rendered from it
+    (``html``): points, a status per question, the cells that did not run to their end, each question's message."""
     student, lesson, points, max_points = book.graded(key)
-    lines = [f"# {lesson}: {points:g} / {max_points:g} points", "", f"Student: {student}", "",
-             "| question | status | points | feedback |", "|---|---|---|---|"]
-    for grade_id, status, got, full, message in book.results(key):
-        text = (message or "").replace("\n", "<br>").replace("|", "\\|")
-        lines.append(f"| {grade_id} | {status} | {got:g} / {full:g} | {text} |")
-    markdown = "\n".join(lines) + "\n"
+    text = feedback_page.markdown(lesson, student, points, max_points, book.results(key), book.cell_problems(key))
     if fmt == "md":
-        return markdown
-    return "<!doctype html><meta charset=utf-8><pre>" + html.escape(markdown) + "</pre>"
+        return text
+    if fmt == "html":
+        return feedback_page.html_page(text, feedback_page.TITLE.format(lesson=lesson, points=points,
+                                                                        max_points=max_points))
+    raise ValueError(f"no feedback format {fmt!r}: md or html")
 
 
 def export_feedback(book: Gradebook, folder: Path | str, fmt: str = "md") -> FeedbackExport:
@@ -113,8 +122,15 @@ def export_feedback(book: Gradebook, folder: Path | str, fmt: str = "md") -> Fee
 
 
 def gradescope(book: Gradebook, key: str) -> dict:
-    """Gradescope's results.json for one submission."""
+    """Gradescope's results.json for one submission: a test per question, and on top, the cells that did not run
+    to their end. Everything is plain text (``output_format``): a student's text is never read as HTML there."""
     tests = [{"name": grade_id, "score": got, "max_score": full, "status": "passed" if status == "passed"
               else "failed", "output": f"{status}: {message}"}
              for grade_id, status, got, full, message in book.results(key)]
-    return {"score": sum(t["score"] for t in tests), "tests": tests}
+    results = {"score": sum(t["score"] for t in tests), "output_format": "text", "test_output_format": "text",
+               "tests": tests}
+    problems = book.cell_problems(key)
+    if problems:
+        results["output"] = "\n".join([feedback_page.CELLS_HEADING + ":", *(
+            "- " + feedback_page.cell_sentence(problem, as_markdown=False) for problem in problems)])
+    return results

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from coursekit.grading import exports
 from coursekit.grading.gradebook_schema import now, prepare, rejection_key, submission_key
-from coursekit.grading.verdicts import Grade
+from coursekit.grading.verdicts import CellProblem, Grade
 
 if TYPE_CHECKING:
     from coursekit.grading.intake import Rejected, Submission
@@ -61,6 +61,15 @@ class IdenticalSubmissions:
     students: tuple[str, ...]
 
 
+def _names(text: str | None) -> list[str]:
+    """The names a cell defines, as stored (a JSON list); none when the stored text is not one."""
+    try:
+        names = json.loads(text or "[]")
+    except ValueError:
+        return []
+    return [str(name) for name in names] if isinstance(names, list) else []
+
+
 class Gradebook:
     """An SQLite file of submissions and results."""
 
@@ -99,6 +108,9 @@ class Gradebook:
                               grade.seconds)
             self.db.executemany("INSERT INTO results VALUES (?, ?, ?, ?, ?, ?)",
                                 [(row, t.grade_id, t.status, t.points, t.max_points, t.message) for t in grade.tests])
+            self.db.executemany("INSERT INTO cell_problems VALUES (?, ?, ?, ?, ?, ?)",
+                                [(row, p.cell, p.status, p.cause, p.start, json.dumps(list(p.names)))
+                                 for p in grade.cell_problems])
             self.db.execute("DELETE FROM submissions WHERE state = 'rejected' AND source = ? AND hash = ? AND id != ?",
                             (entry.source, entry.content_hash, row))
 
@@ -121,6 +133,7 @@ class Gradebook:
              seconds))
         row = self.db.execute("SELECT id FROM submissions WHERE key = ?", (entry.key,)).fetchone()[0]
         self.db.execute("DELETE FROM results WHERE submission = ?", (row,))
+        self.db.execute("DELETE FROM cell_problems WHERE submission = ?", (row,))
         return row
 
     def rejected(self) -> list[tuple[str, str]]:
@@ -133,6 +146,15 @@ class Gradebook:
         return self.db.execute("SELECT grade_id, status, r.points, r.max_points, message FROM results r "
                                "JOIN submissions s ON s.id = r.submission WHERE s.key = ? ORDER BY r.rowid",
                                (key,)).fetchall()
+
+    def cell_problems(self, key: str) -> list[CellProblem]:
+        """The student cells of one submission that did not run to their end, in cell order (none for a
+        submission graded before they were kept)."""
+        rows = self.db.execute("SELECT cell, c.status, cause, start, names FROM cell_problems c "
+                               "JOIN submissions s ON s.id = c.submission WHERE s.key = ? ORDER BY cell, c.rowid",
+                               (key,)).fetchall()
+        return [CellProblem(cell, status, cause, start, tuple(_names(names))) for cell, status, cause, start, names
+                in rows]
 
     def graded(self, key: str) -> tuple[str, str, float, float]:
         """(student, lesson, points, max_points) of one graded submission; KeyError when there is none."""

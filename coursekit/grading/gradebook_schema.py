@@ -7,6 +7,9 @@ be known is keyed by where it came from and its bytes.
 
 The first schema keyed a submission by its content hash alone (``submissions.hash`` the primary
 key). Opening such a gradebook converts it, in one transaction, keeping every row and result.
+Version 2 (the keys above) had no ``cell_problems`` table: opening it adds the table, in one
+transaction with the new version number, and its rows stay as they are (they have no cell problems
+recorded: they were graded before cell problems were kept).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import hashlib
 import json
 import sqlite3
 
-SCHEMA_VERSION = 2  # PRAGMA user_version of a gradebook with these tables
+SCHEMA_VERSION = 3  # PRAGMA user_version of a gradebook with these tables
 
 TABLES = (
     """CREATE TABLE IF NOT EXISTS submissions (
@@ -37,6 +40,13 @@ TABLES = (
         submission INTEGER NOT NULL REFERENCES submissions (id), grade_id TEXT NOT NULL, status TEXT NOT NULL,
         points REAL NOT NULL, max_points REAL NOT NULL, message TEXT, PRIMARY KEY (submission, grade_id)
     )""",
+    # Since version 3: the student cells that did not run to their end (verdicts.CellProblem), in cell order.
+    """CREATE TABLE IF NOT EXISTS cell_problems (
+        submission INTEGER NOT NULL REFERENCES submissions (id), cell INTEGER NOT NULL, status TEXT NOT NULL,
+        cause TEXT NOT NULL, start TEXT NOT NULL,
+        names TEXT NOT NULL            -- JSON list of the names the cell defines
+    )""",
+    "CREATE INDEX IF NOT EXISTS cell_problems_by_submission ON cell_problems (submission, cell)",
 )
 
 
@@ -60,13 +70,18 @@ def now() -> str:
 
 
 def prepare(db: sqlite3.Connection) -> None:
-    """Make ``db`` a gradebook of the current schema: create its tables, or upgrade a first-schema gradebook."""
+    """Make ``db`` a gradebook of the current schema: create its tables, or upgrade one of an earlier schema."""
     if _is_first_schema(db):
         _upgrade_first_schema(db)
-    with db:
-        for statement in TABLES:
+    db.execute("BEGIN IMMEDIATE")  # one transaction: the tables added and the version, or nothing
+    try:
+        for statement in TABLES:  # each creates only what is missing: a version-2 gradebook gets cell_problems
             db.execute(statement)
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except BaseException:
+        db.rollback()
+        raise
+    db.commit()
 
 
 def _is_first_schema(db: sqlite3.Connection) -> bool:

@@ -36,8 +36,9 @@ def _fetch_names(test: TestCell, setup: dict, student: StudentCode, namespace: d
     for name in test.names_used(set(setup)):
         try:
             namespace[name] = student.session.get(name, _rules(setup, name))
-        except NameError as missing:
-            return _verdict(test, "error", str(missing))
+        except NameError as missing:  # and when a cell that defines it failed, that is why
+            status, message = student.why_missing(name) or ("error", str(missing))
+            return _verdict(test, status, message)
         except (SandboxTimeout, SandboxCrashed) as problem:
             return _worker_lost(test, student, problem)
         except Exception as error:  # noqa: BLE001 -- the student's object failed to be handed over

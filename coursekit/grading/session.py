@@ -33,6 +33,10 @@ class SandboxTimeout(BaseException):
     """
 
 
+class CpuTimeout(SandboxTimeout):
+    """The student's code used up its CPU budget (rather than waiting past a wall-clock deadline)."""
+
+
 class SandboxCrashed(BaseException):
     """The worker died (os._exit, a signal, a limit); a BaseException for the same reason."""
 
@@ -294,7 +298,7 @@ class _CpuBudget:
         if over:
             self.session.kill()
             limit = self.limit if used > self.limit else test[1]
-            raise SandboxTimeout(messages.TIMEOUT.format(seconds=round(limit, 2)))
+            raise CpuTimeout(messages.TIMEOUT.format(seconds=round(limit, 2)))
 
 
 def _rebuilt(raised: dict) -> BaseException:

@@ -1,19 +1,22 @@
 """Step 1 of grading: the student's cells, run in a sandbox session that is replaced (and replayed) when it dies.
 
 Every code cell of the submission runs, in order, except its copies of the test cells; a cell that
-raises is simply recorded, one that loops or kills its process is skipped (and the worker replaced),
-and once the submission's time budget is spent nothing more runs.
+raises is run again after the others (it may need a name defined further down), one that loops or
+kills its process is skipped (and the worker replaced), and once the submission's time budget is
+spent nothing more runs. Each cell that did not run to its end is noted in the grade, with the names
+it defines, so that a test needing one of them can say why it is missing.
 """
 
 from __future__ import annotations
 
+import ast
 import time
 
 from coursekit.grading import messages, protocol
 from coursekit.grading.client import WarmServer
 from coursekit.grading.limits import Settings
-from coursekit.grading.session import SandboxCrashed, SandboxTimeout, Session
-from coursekit.grading.verdicts import Grade
+from coursekit.grading.session import CpuTimeout, SandboxCrashed, SandboxTimeout, Session
+from coursekit.grading.verdicts import CellProblem, Grade
 
 
 def student_cells(nb: dict) -> list[str]:
@@ -36,12 +39,17 @@ def student_cells(nb: dict) -> list[str]:
 
 
 class StudentCode:
-    """The student's code, running in a sandbox session that is replaced (and replayed) when it dies."""
+    """The student's code, running in a sandbox session that is replaced (and replayed) when it dies.
+
+    What went wrong with a cell is kept in ``grade.cell_problems`` (at most one problem per cell, the latest), so
+    that a test needing a name the cell would have defined can say why it is missing (``why_missing``).
+    """
 
     def __init__(self, server: WarmServer, cells: list[str], settings: Settings, grade: Grade):
         self.server, self.cells, self.settings, self.grade = server, cells, settings, grade
         self.deadline = time.monotonic() + settings.budget  # the whole submission's, which nothing extends
-        self.good: list[str] = []
+        self.good: list[tuple[int, str]] = []  # (number, code) of the cells that ran, to replay in a new worker
+        self.problems: dict[int, CellProblem] = {}
         self.generation = 0  # how many workers this submission has had (names fetched from an older one are stale)
         self.session = self._start()
         failed = [(index, code) for index, code in enumerate(cells, start=1) if not self._run(code, index)]
@@ -57,6 +65,21 @@ class StudentCode:
         """True once the submission's budget is spent."""
         return time.monotonic() >= self.deadline
 
+    def why_missing(self, name: str) -> tuple[str, str] | None:
+        """(status, message) of a test that needs the student's ``name`` and cannot have it, when a cell that
+        defines it had a problem: "not attempted" when that cell is not done yet, else "error"; else None."""
+        for problem in reversed(self.grade.cell_problems):
+            if name in problem.names:
+                status = "not attempted" if problem.status == "not attempted" else "error"
+                return status, messages.NOT_DEFINED_BECAUSE.format(name=name, cause=problem.cause)
+        return None
+
+    def _note(self, index: int, status: str, cause: str) -> None:
+        """Keep what happened to cell ``index`` (replacing what happened to it before)."""
+        code = self.cells[index - 1]
+        self.problems[index] = CellProblem(index, status, cause, first_line(code), names_defined(code))
+        self.grade.cell_problems = [self.problems[i] for i in sorted(self.problems)]
+
     def _start(self) -> Session:
         session = self.server.session(self.settings.call_timeout, self.deadline)
         session.wall_grace = self.settings.wall_grace
@@ -68,26 +91,41 @@ class StudentCode:
         """Run one cell; True when it ran without raising. Loops and crashes are skipped for good."""
         if self.out_of_time():
             if not again:
-                self.grade.cell_problems.append(f"cell {index}: " + messages.OUT_OF_BUDGET.format(
-                    seconds=self.settings.budget))
+                self._note(index, "not run", messages.CELL_NOT_RUN.format(seconds=self.settings.budget))
             return True
         try:
             outcome = self.session.run_cell(code, self.settings.cell_timeout)
         except SandboxTimeout as timeout:
-            self.grade.cell_problems.append(f"cell {index}: " + messages.CELL_TIMEOUT.format(
-                seconds=self.settings.cell_timeout) + f" ({timeout})")
+            self._note(index, "timeout", self._timeout_cause(timeout))
             self.restart()
             return True
         except SandboxCrashed:
-            self.grade.cell_problems.append(f"cell {index}: " + messages.CELL_CRASHED)
+            self._note(index, "crashed", messages.CELL_CRASHED)
             self.restart()
             return True
-        self.good.append(code)
-        return bool(outcome.get(protocol.OK))
+        self.good.append((index, code))
+        if outcome.get(protocol.OK):
+            if index in self.problems:  # it raised before, and ran once run again
+                del self.problems[index]
+                self.grade.cell_problems = [self.problems[i] for i in sorted(self.problems)]
+            return True
+        error = outcome.get(protocol.ERROR)
+        if isinstance(error, dict) and error.get("type") == "NotImplementedError":  # the exercise's stub: not done
+            self._note(index, "not attempted", messages.CELL_NOT_ATTEMPTED)
+        else:
+            self._note(index, "error", _raised(error))
+        return False
+
+    def _timeout_cause(self, timeout: SandboxTimeout) -> str:
+        if isinstance(timeout, CpuTimeout):
+            return messages.CELL_TIMEOUT.format(seconds=self.settings.cell_timeout)
+        if self.out_of_time():
+            return messages.CELL_STOPPED_BY_BUDGET.format(seconds=self.settings.budget)
+        return messages.CELL_WAITED.format(problem=timeout)
 
     def restart(self) -> None:
         """A fresh worker with the cells that ran before replayed; a cell that now loops or crashes is dropped
-        and the replay starts over without it. Nothing is started once the budget is spent."""
+        (and noted) and the replay starts over without it. Nothing is started once the budget is spent."""
         self.session.kill()
         while not self.out_of_time():
             try:
@@ -96,15 +134,76 @@ class StudentCode:
                 if self.out_of_time():  # the budget ran out while the worker started: nothing more runs
                     return
                 raise
-            for code in list(self.good):
+            for index, code in list(self.good):
                 try:
                     self.session.run_cell(code, self.settings.cell_timeout)
-                except (SandboxTimeout, SandboxCrashed):
-                    self.good.remove(code)
+                except (SandboxTimeout, SandboxCrashed) as problem:
+                    self.good.remove((index, code))
                     self.session.kill()
+                    if isinstance(problem, SandboxTimeout):
+                        self._note(index, "timeout", messages.CELL_REPLAYED.format(cause=self._timeout_cause(problem)))
+                    else:
+                        self._note(index, "crashed", messages.CELL_REPLAYED.format(cause=messages.CELL_CRASHED))
                     break
             else:
                 return
 
     def close(self) -> None:
         self.session.kill()
+
+
+def _raised(error) -> str:
+    """What a cell raised, in the learner's words: its type, message and line (all the student's own: no hidden
+    value has been sent to the sandbox when cells run). The worker's report is untrusted data: only text is kept,
+    shortened."""
+    error = error if isinstance(error, dict) else {}
+    kind = str(error.get("type") or "an exception")[:100]
+    text = str(error.get("message") or "")[:_ERROR_CHARS]
+    described = f"{kind}: {text}" if text else kind
+    line = error.get("line")
+    if isinstance(line, str) and line.strip():
+        return messages.CELL_RAISED_AT.format(error=described, line=line.strip()[:_LINE_CHARS])
+    return messages.CELL_RAISED.format(error=described)
+
+
+_ERROR_CHARS, _LINE_CHARS = 300, 120
+_MAX_PARSED = 200_000  # characters of a cell that are parsed for the names it defines (a longer cell: none known)
+
+
+def first_line(code: str) -> str:
+    """The cell's first line of code (comments and blank lines skipped), shortened: how a learner finds it."""
+    for line in code.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            return stripped if len(stripped) <= _LINE_CHARS else stripped[:_LINE_CHARS - 3] + "..."
+    return ""
+
+
+def names_defined(code: str) -> tuple[str, ...]:
+    """The names a cell binds at its top level (functions, classes, imports, assignments, loop variables), in the
+    order they appear; () when it cannot be parsed. Names bound inside functions and classes are theirs, not the
+    cell's. The code is the student's, so it is only parsed, never run, and never past ``_MAX_PARSED`` characters."""
+    if len(code) > _MAX_PARSED:
+        return ()
+    from IPython.core.inputtransformer2 import TransformerManager  # only when a cell had a problem
+
+    try:
+        tree = ast.parse(TransformerManager().transform_cell(code))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return ()
+    names: dict[str, None] = {}
+    todo = list(reversed(tree.body))
+    while todo:  # a loop, not recursion: a cell may nest deeply
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names[node.name] = None
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((alias.asname or alias.name.split(".")[0], None) for alias in node.names if alias.name != "*")
+            continue
+        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            continue  # their variables are their own
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names[node.id] = None
+        todo.extend(reversed(list(ast.iter_child_nodes(node))))
+    return tuple(names)

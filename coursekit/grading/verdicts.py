@@ -18,6 +18,31 @@ class TestResult:
     message: str = ""
 
 
+CELL_STATUSES = ("timeout", "crashed", "error", "not attempted", "not run")  # what CellProblem.status may be
+
+
+@dataclass(frozen=True)
+class CellProblem:
+    """A student cell that did not run to its end in the grader: it ran past its limit, ended its process, raised
+    (NotImplementedError: "not attempted", the exercise's stub), or was not run at all (the submission's time was
+    up).
+
+    ``cause`` completes "the cell ...", in the learner's words ("ran past its 0.5 s CPU limit"); ``start`` is the
+    cell's first line of code, so that the learner can find it; ``names`` are the names the cell defines, which a
+    test that needs one of them explains by this problem. All of it is the learner's own code and errors: no
+    hidden test has run when a cell runs.
+    """
+
+    cell: int  # the cell's number among the submission's code cells that the grader ran (1 is the first)
+    status: str
+    cause: str
+    start: str = ""
+    names: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return f"cell {self.cell}: {self.cause}"
+
+
 @dataclass
 class Grade:
     """Everything the grader found for one submission."""
@@ -25,7 +50,7 @@ class Grade:
     lesson: str
     tests: list[TestResult] = field(default_factory=list)
     protections: list[str] = field(default_factory=list)
-    cell_problems: list[str] = field(default_factory=list)
+    cell_problems: list[CellProblem] = field(default_factory=list)
     seconds: float = 0.0
 
     @property

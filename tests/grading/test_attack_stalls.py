@@ -54,7 +54,7 @@ def test_a_submission_that_sleeps_in_every_cell_ends_within_its_budget(server):
         nb.cells.insert(at, nbformat.v4.new_code_cell("import time\ntime.sleep(0.3)", id=f"sleep-{at}"))
     graded = grade(server, nb, LESSON, Settings(cell_timeout=0.5, budget=1.5, wall_grace=0.5))
     assert graded.seconds < 1.5 + 1.0, graded.seconds
-    assert any("time budget of 1.5 s" in problem for problem in graded.cell_problems), graded.cell_problems
+    assert any("time budget of 1.5 s" in str(problem) for problem in graded.cell_problems), graded.cell_problems
     assert {t.status for t in graded.tests} == {"timeout"} and graded.points == 0
 
 

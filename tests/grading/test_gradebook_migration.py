@@ -10,7 +10,7 @@ import pytest
 
 from coursekit.grading import batch, gradebook_schema
 from coursekit.grading.batch import grade_paths
-from coursekit.grading.gradebook import Gradebook
+from coursekit.grading.gradebook import Entry, Gradebook
 from graded_submissions import ROOT
 
 LESSON = "07_efficiency"
@@ -114,3 +114,69 @@ def test_an_upgrade_that_fails_half_way_changes_nothing(tmp_path, monkeypatch):
     monkeypatch.undo()
     with Gradebook(tmp_path / "book.sqlite") as book:  # and the next open upgrades it
         assert book.db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 4
+
+
+# The second schema (user_version 2), as coursekit wrote it before cell problems were kept.
+SECOND_SCHEMA = """
+CREATE TABLE submissions (
+    id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, hash TEXT NOT NULL, notebook_hash TEXT,
+    source TEXT NOT NULL, student TEXT, lesson TEXT, submitted_at TEXT, arrival INTEGER NOT NULL,
+    received_at TEXT NOT NULL, content BLOB, state TEXT NOT NULL, reason TEXT,
+    points REAL, max_points REAL, protections TEXT, seconds REAL
+);
+CREATE INDEX submissions_by_student ON submissions (student, lesson);
+CREATE INDEX submissions_by_notebook ON submissions (notebook_hash);
+CREATE TABLE results (
+    submission INTEGER NOT NULL REFERENCES submissions (id), grade_id TEXT NOT NULL, status TEXT NOT NULL,
+    points REAL NOT NULL, max_points REAL NOT NULL, message TEXT, PRIMARY KEY (submission, grade_id)
+);
+PRAGMA user_version = 2;
+"""
+
+
+def second_schema_gradebook(path):
+    """A version-2 gradebook: ada and bob graded (2 results each), and a rejected input."""
+    db = sqlite3.connect(path)
+    db.executescript(SECOND_SCHEMA)
+    with db:
+        for number, (student, state, points) in enumerate([("ada", "graded", 3.0), ("bob", "graded", 1.0),
+                                                           (None, "rejected", None)], start=1):
+            key = gradebook_schema.submission_key(student, LESSON, "0" * 64, "2025-01-01T00:00:00.000000+00:00") \
+                if student else gradebook_schema.rejection_key("in/junk.ipynb", "f" * 64)
+            db.execute("INSERT INTO submissions (id, key, hash, notebook_hash, source, student, lesson, submitted_at, "
+                       "arrival, received_at, content, state, reason, points, max_points, protections, seconds) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', 0.1)",
+                       (number, key, "f" * 64, "0" * 64 if student else None, f"in/{student or 'junk'}.ipynb",
+                        student, LESSON if student else None, "2025-01-01T00:00:00.000000+00:00", number,
+                        "2025-01-02T00:00:00.000000+00:00", b"{}", state, None if student else "invalid JSON",
+                        points, 3.0 if student else None))
+            if student:
+                db.executemany("INSERT INTO results VALUES (?, ?, 'passed', ?, ?, 'well done')",
+                               [(number, "first", points, 2.0), (number, "second", 0.0, 1.0)])
+    db.close()
+
+
+def test_a_second_schema_gradebook_gains_the_cell_problems_table_keeping_every_row(tmp_path):
+    from coursekit.grading.verdicts import CellProblem, Grade
+    from coursekit.grading.verdicts import TestResult as Result
+
+    second_schema_gradebook(tmp_path / "book.sqlite")
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        assert book.db.execute("PRAGMA user_version").fetchone()[0] == gradebook_schema.SCHEMA_VERSION == 3
+        assert book.db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 3
+        assert book.db.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 4
+        assert book.rejected() == [("in/junk.ipynb", "invalid JSON")]
+        keys = {student: key for student, _, key in book.latest()}
+        assert {student: book.graded(key)[2] for student, key in keys.items()} == {"ada": 3.0, "bob": 1.0}
+        assert book.cell_problems(keys["ada"]) == []  # graded before cell problems were kept: none recorded
+        feedback = book.feedback(keys["ada"])
+        assert "## Cells that did not run" not in feedback and "well done" in feedback
+        # and the upgraded gradebook keeps the problems of what is graded next
+        problem = CellProblem(2, "timeout", "ran past its 0.5 s CPU limit", "while True:", ("x",))
+        entry = Entry(keys["bob"], "in/bob.ipynb", b"{}", "f" * 64, "0" * 64, "bob", LESSON,
+                            "2025-01-01T00:00:00.000000+00:00", 2)
+        book.record(entry, Grade(LESSON, [Result("first", "error", 0.0, 2.0, "x")], cell_problems=[problem]))
+        assert book.cell_problems(keys["bob"]) == [problem]
+    with Gradebook(tmp_path / "book.sqlite") as book:  # opening again changes nothing
+        assert book.db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 3
+        assert book.db.execute("SELECT COUNT(*) FROM cell_problems").fetchone()[0] == 1

@@ -54,10 +54,11 @@ def test_a_hostile_cell_is_contained_and_the_honest_answers_still_count(server, 
     assert_only(graded, {})
 
 
-@pytest.mark.parametrize("attack", ["infinite loop in a cell", "os._exit()"])
-def test_a_cell_that_loops_or_dies_is_reported(server, attack):
+@pytest.mark.parametrize(("attack", "status"), [("infinite loop in a cell", "timeout"), ("os._exit()", "crashed")])
+def test_a_cell_that_loops_or_dies_is_reported(server, attack, status):
     graded = grade(server, with_cell(LESSON, CELL_ATTACKS[attack], at=2), LESSON, LIMITED)
-    assert graded.cell_problems and "cell" in graded.cell_problems[0]
+    (problem,) = graded.cell_problems
+    assert problem.status == status and problem.start == CELL_ATTACKS[attack].splitlines()[0], problem
 
 
 @pytest.mark.parametrize(("body", "status"), [

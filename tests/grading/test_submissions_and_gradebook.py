@@ -88,6 +88,14 @@ def test_the_cli_grades_and_writes_feedback_csv_and_gradescope_results(tmp_path)
     assert results["score"] == MASTERS[LESSON].max_points and len(results["tests"]) == len(MASTERS[LESSON].tests)
     feedback = (tmp_path / "fb" / f"{LESSON}--ada.md").read_text()
     assert "| numerical_passes_test | passed |" in feedback and "assert" not in feedback
+    # the same gradebook again (nothing left to grade), its feedback as HTML pages
+    again = runner.invoke(main, ["grade", str(submission), "--root", str(ROOT), "--no-keep-warm", "--gradebook",
+                                 str(tmp_path / "book.sqlite"), "--feedback", str(tmp_path / "fb"),
+                                 "--feedback-format", "html"])
+    assert again.exit_code == 0 and "0 graded, 1 already graded" in again.output, again.output
+    page = (tmp_path / "fb" / f"{LESSON}--ada.html").read_text()
+    assert page.startswith("<!doctype html>") and "<td>numerical_passes_test</td>\n<td>passed</td>" in page
+    assert "<pre>" not in page and "<br>" not in page
 
 
 def test_the_cli_packs_a_submission(tmp_path):

@@ -1,0 +1,141 @@
+"""A student cell that loops, dies or raises in the grader is named in the grade, the gradebook, the feedback (Markdown
+and HTML), the CSV and Gradescope's results; a test that needs a name such a cell defines says why it is missing."""
+
+import csv
+import json
+
+import pytest
+
+from coursekit.grading.gradebook import Entry, Gradebook
+from coursekit.grading.gradebook_schema import submission_key
+from coursekit.grading.student_code import first_line, names_defined
+from graded_submissions import LIMITED, by_id, grade, replacing, with_cell
+
+LESSON = "07_efficiency"
+SOLUTION = ("def numerical_passes(n_params, method):\n"
+            "    return 2 * n_params if method == 'central' else n_params + 1\n")
+LOOPS = "while True:\n    pass\n" + SOLUTION  # the cell dies before its def runs, so the name is never defined
+HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(1)>"
+RAISES = f"raise ValueError({HOSTILE!r})\n" + SOLUTION
+
+
+def recorded(book: Gradebook, graded, student: str = "ada") -> str:
+    """Record ``graded`` as ``student``'s submission; its key."""
+    key = submission_key(student, LESSON, "0" * 64, "2025-01-01T00:00:00.000000+00:00")
+    book.record(Entry(key, f"in/{student}", b"{}", "0" * 64, "0" * 64, student, LESSON,
+                      "2025-01-01T00:00:00.000000+00:00", 1), graded)
+    return key
+
+
+@pytest.fixture(scope="module")
+def looping(server):
+    """The solution with the cell of numerical_passes looping before its def (graded once for these tests)."""
+    return grade(server, replacing(LESSON, "numerical_passes", LOOPS), LESSON, LIMITED)
+
+
+@pytest.mark.slow  # grades through a sandbox server, into a loop that costs 0.4 s
+def test_a_looping_cell_is_named_with_its_limit_and_the_names_it_defines(looping):
+    (problem,) = looping.cell_problems
+    assert problem.status == "timeout" and problem.start == "while True:"
+    assert problem.cause == "ran past its 0.4 s CPU limit" and problem.names == ("numerical_passes",)
+
+
+@pytest.mark.slow
+def test_the_test_that_needs_the_name_says_the_cell_that_defines_it_ran_past_its_limit(looping):
+    result = by_id(looping)["numerical_passes_test"]
+    assert result.status == "error" and result.points == 0
+    assert result.message == ("`numerical_passes` is not defined: the cell that defines it ran past its 0.4 s CPU "
+                              "limit")
+    others = [t for t in looping.tests if t.grade_id != "numerical_passes_test"]
+    assert others and all(t.status == "passed" for t in others), others  # the other answers still count
+
+
+@pytest.mark.slow
+def test_the_cell_problem_reaches_the_gradebook_feedback_csv_and_gradescope(looping, tmp_path):
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        key = recorded(book, looping)
+        assert book.cell_problems(key) == looping.cell_problems
+        cell = looping.cell_problems[0].cell
+        markdown = book.feedback(key)
+        page = book.feedback(key, "html")
+        results = book.gradescope(key)
+        rows = list(csv.reader(book.export_csv(tmp_path / "grades.csv").open(encoding="utf-8")))
+    assert "## Cells that did not run to their end" in markdown
+    assert (f"- Cell {cell} (starting `while True:`) ran past its 0.4 s CPU limit. It defines `numerical_passes`."
+            in markdown)
+    assert "`numerical_passes` is not defined: the cell that defines it ran past its 0.4 s CPU limit" in markdown
+    assert f"<li>Cell {cell} (starting <code>while True:</code>) ran past its 0.4 s CPU limit." in page
+    assert f"Cell {cell} (starting while True:) ran past its 0.4 s CPU limit" in results["output"]
+    assert results["output_format"] == results["test_output_format"] == "text"
+    test = next(t for t in results["tests"] if t["name"] == "numerical_passes_test")
+    assert "the cell that defines it ran past its 0.4 s CPU limit" in test["output"]
+    header, ada = rows
+    assert header[-2:] == ["cells not run to their end", "total"]
+    assert ada[-2] == f"{LESSON} cell {cell}: timeout"
+
+
+@pytest.mark.slow
+def test_a_cell_that_raises_is_named_with_the_students_own_error_shown_as_text(server, tmp_path):
+    graded = grade(server, replacing(LESSON, "numerical_passes", RAISES), LESSON, LIMITED)
+    (problem,) = graded.cell_problems
+    assert problem.status == "error" and problem.names == ("numerical_passes",)
+    assert problem.cause == f"raised ValueError: {HOSTILE} (at: raise ValueError({HOSTILE!r}))"
+    message = by_id(graded)["numerical_passes_test"].message
+    assert message.startswith("`numerical_passes` is not defined: the cell that defines it raised ValueError: <script>")
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        page = book.feedback(recorded(book, graded), "html")
+    assert "<script" not in page and "<img" not in page and "onerror=alert(1)&gt;" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+@pytest.mark.slow
+def test_a_stub_cell_makes_its_test_not_attempted_and_says_so(server):
+    stub = "raise NotImplementedError()\n" + SOLUTION
+    graded = grade(server, replacing(LESSON, "numerical_passes", stub), LESSON, LIMITED)
+    (problem,) = graded.cell_problems
+    assert problem.status == "not attempted"
+    result = by_id(graded)["numerical_passes_test"]
+    assert result.status == "not attempted"
+    assert result.message == ("`numerical_passes` is not defined: the cell that defines it is not done yet (it raised "
+                              "NotImplementedError)")
+
+
+@pytest.mark.slow
+def test_a_cell_that_needs_a_name_defined_further_down_is_run_again_and_is_no_problem(server):
+    graded = grade(server, with_cell(LESSON, "TWICE = numerical_passes(1, 'central')", at=2), LESSON, LIMITED)
+    assert graded.cell_problems == [] and all(t.status == "passed" for t in graded.tests)
+
+
+def test_the_names_a_cell_defines_are_those_it_binds_at_its_top_level():
+    code = ("%matplotlib inline\nimport numpy as np, os.path\nfrom math import *\nfrom math import tau as turn\n"
+            "def branch_gradient(x, y):\n    inner = 1\n    return x\n"
+            "class Layer:\n    size = 2\n"
+            "for i in range(3):\n    total = i\n"
+            "a, (b, c) = 1, (2, 3)\nsquares = [k * k for k in range(3)]\nif True:\n    late = 1\n")
+    assert names_defined(code) == ("np", "os", "turn", "branch_gradient", "Layer", "i", "total", "a", "b", "c",
+                                   "squares", "late")
+
+
+@pytest.mark.parametrize("code", ["def f(:", "(" * 100_000, "x = 1\n" * 50_000])  # the last is past the size cap
+def test_a_cell_that_cannot_be_parsed_defines_no_known_name(code):
+    assert names_defined(code) == ()
+
+
+def test_a_cell_is_shown_by_its_first_line_of_code():
+    assert first_line("# my answer\n\n   def f(x):\n") == "def f(x):"
+    assert first_line("# only a comment") == ""
+    assert len(first_line("x = " + "1" * 500)) == 120
+
+
+def test_a_regraded_submission_replaces_its_cell_problems(tmp_path):
+    from coursekit.grading.verdicts import CellProblem, Grade
+    from coursekit.grading.verdicts import TestResult as Result
+
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        problem = CellProblem(3, "crashed", "ended its own process", "import os", ("os",))
+        key = recorded(book, Grade(LESSON, [Result("q", "error", 0, 1, "x")], cell_problems=[problem]))
+        recorded(book, Grade(LESSON, [Result("q", "error", 0, 1, "x")], cell_problems=[problem]))
+        assert book.cell_problems(key) == [problem]
+        recorded(book, Grade(LESSON, [Result("q", "passed", 1, 1, "passed")]))
+        assert book.cell_problems(key) == []
+        assert json.loads(json.dumps(book.gradescope(key))).get("output") is None
