@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from coursekit.feedback import messages
+from coursekit.feedback import properties as property_checks
 from coursekit.feedback.compare import difference
 from coursekit.feedback.result import CheckFailed, CheckResult
 
@@ -54,7 +55,8 @@ class Exercise:
 
     ``expected`` is an oracle called with each case's arguments, or a list of literal results.
     ``test(obj)`` raises AssertionError or returns a message when ``obj`` is wrong; ``probe(obj)``
-    (optional) returns data that is compared with each Mistake's to recognise it.
+    (optional) returns data that is compared with each Mistake's to recognise it. ``properties`` hold for any
+    correct ``obj`` whatever the values (coursekit.feedback.properties): checked once the values are right.
     """
 
     name: str
@@ -66,6 +68,7 @@ class Exercise:
     hints: Sequence[str] = ()
     rtol: float = 1e-6
     atol: float = 1e-9
+    properties: Sequence[property_checks.Property] = ()
     _hints_shown: int = field(default=0, repr=False)
 
     def expected_for(self, index: int):
@@ -182,9 +185,10 @@ class ExerciseSet:
         """The verdict on ``obj`` for exercise ``name``, without printing or raising."""
         exercise = self[name]
         try:
-            if exercise.test is not None:
-                return self._evaluate_test(exercise, obj)
-            return self._evaluate_cases(exercise, obj)
+            result = self._evaluate_test(exercise, obj) if exercise.test is not None else \
+                self._evaluate_cases(exercise, obj)
+            # the properties every correct answer has, on visible inputs, once its values are right
+            return (result.passed and property_checks.verdict(name, exercise.properties, obj)) or result
         except _Raised as raised:
             error = raised.error
             if isinstance(error, NotImplementedError):

@@ -10,6 +10,7 @@ import numpy as np
 import sympy as sp
 
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
+from coursekit.feedback.properties import honours, inputs_kept, repeatable
 from coursekit.gradcheck import check_symbolic
 
 exercises = ExerciseSet("01 The chain rule")
@@ -39,6 +40,8 @@ exercises.add(Exercise(
     cases=[(np.sin, 1.0), (np.exp, 0.5), (cube, 2.0), (np.cos, -2.5)],
     expected=[np.cos(1.0), np.exp(0.5), 12.0, -np.sin(-2.5)],
     rtol=1e-8, atol=1e-10,
+    # a step as large as 0.5 changes the estimate of a curved function: an h that is used shows it
+    properties=[honours("h", 2, 0.5, (np.sin, 1.0, 1e-3), (cube, 2.0, 1e-4))],
     mistakes=[
         Mistake("forward difference", lambda f, x, h=H: (f(x + h) - f(x)) / h,
                 "this is the forward difference (f(x+h) - f(x)) / h; its error shrinks only like h. "
@@ -91,6 +94,7 @@ exercises.add(Exercise(
     "chain_rule",
     cases=[(*LAYERS, 0.7), (*LAYERS, -1.3), (*SHORT, 0.4), ([np.exp], [np.exp], 1.1)],
     expected=[_exp_sin_square_slope(0.7), _exp_sin_square_slope(-1.3), _square_sin_slope(0.4), np.exp(1.1)],
+    properties=[inputs_kept((*LAYERS, 0.7)), repeatable((*LAYERS, 0.7), (*SHORT, 0.4))],
     mistakes=[
         Mistake("derivatives at x", _at_input,
                 "every derivative was evaluated at x. Each one belongs at the input of its own function: "

@@ -10,6 +10,7 @@ import numpy as np
 
 from coursekit import nn
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
+from coursekit.feedback.properties import dtype_kept, inputs_kept, row_wise
 from coursekit.viz.efficiency import chain_costs
 
 exercises = ExerciseSet("07 Why backprop is efficient")
@@ -69,6 +70,7 @@ exercises.add(Exercise(
     "chain_multiplications",
     cases=CHAIN_CASES,
     expected=_chain,
+    properties=[inputs_kept(([6, 2, 9, 3, 5], "reverse"), ([6, 2, 9, 3, 5], "forward"))],  # dims.reverse()?
     mistakes=[
         Mistake("orders swapped", _chain_swapped,
                 "forward mode starts from the INPUT side, J_2 @ J_1 first, so it carries d0 columns; reverse mode "
@@ -143,11 +145,18 @@ def _jvp_no_bias(params, tangents, x, hidden):
     return _jvp(params, [(dW, np.zeros_like(db)) for dW, db in tangents], x, hidden)
 
 
+def _rows_of_pairs(rows: list, count: int) -> tuple:
+    """(a, da) of a batch from those of each row alone, stacked by rows."""
+    return tuple(np.concatenate([np.asarray(row[k]) for row in rows]) for k in (0, 1))
+
+
 exercises.add(Exercise(
     "mlp_jvp",
     cases=JVP_CASES,
     expected=_jvp,
     rtol=1e-10, atol=1e-12,
+    properties=[inputs_kept(JVP_CASES[0]), row_wise(_rows_of_pairs, JVP_CASES[3], batched=(2,)),
+                dtype_kept(JVP_CASES[0])],
     mistakes=[
         Mistake("f' missing", _jvp_without_slope,
                 "through an activation the tangent is multiplied by its slope: da = f'(z) * dz."),
