@@ -76,8 +76,9 @@ class Property:
 
 
 def _args(case) -> tuple:
-    """The arguments of one case: a tuple, or a function that makes fresh ones (a model that a call trains)."""
-    return tuple(case()) if callable(case) else tuple(case)
+    """Fresh arguments of one case (a tuple, or a function that makes them: a model that a call trains); a copy, so
+    that code that writes into them never changes the declared inputs."""
+    return tuple(case()) if callable(case) else copy.deepcopy(tuple(case))
 
 
 def _short(args: tuple) -> str:
@@ -109,7 +110,9 @@ def _same(before, after) -> bool:
                                                                                   for k in before)
     if isinstance(before, (int, float, str, bool, complex)) or before is None:
         return type(before) is type(after) and (before == after or before != before)
-    return True  # a function, a model: not the caller's data
+    if callable(before):  # a function given in a list: the same one must still be there
+        return before is after
+    return True  # a model, a generator: not data whose change this compares
 
 
 def _agree(first, second) -> bool:
