@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from coursekit.feedback import display, messages, progress
+from coursekit.feedback import properties as property_checks
 from coursekit.feedback.compare import ANY_SEQUENCE, difference
 from coursekit.feedback.relations import NOTHING, Diagnosis, diagnose_case, diagnose_probe
 from coursekit.feedback.result import CheckFailed, CheckResult
@@ -57,6 +58,8 @@ class Exercise:
     (optional) returns data that is compared with each Mistake's to recognise it. ``diagnosis`` tells the
     generic diagnoses (for mistakes no Mistake describes) about the exercise; ``sequences`` are the types a
     tuple or list result may come as (any sequence, unless the exercise teaches the type and says so).
+    ``properties`` hold for any correct ``obj`` whatever the values (coursekit.feedback.properties): checked
+    once the values are right.
     """
 
     name: str
@@ -70,6 +73,7 @@ class Exercise:
     atol: float = 1e-9
     diagnosis: Diagnosis = NOTHING
     sequences: tuple[type, ...] = ANY_SEQUENCE
+    properties: Sequence[property_checks.Property] = ()
     _hints_shown: int = field(default=0, repr=False)
 
     def expected_for(self, index: int):
@@ -186,9 +190,10 @@ class ExerciseSet:
         """The verdict on ``obj`` for exercise ``name``, without printing or raising."""
         exercise = self[name]
         try:
-            if exercise.test is not None:
-                return self._evaluate_test(exercise, obj)
-            return self._evaluate_cases(exercise, obj)
+            result = self._evaluate_test(exercise, obj) if exercise.test is not None else \
+                self._evaluate_cases(exercise, obj)
+            # the properties every correct answer has, on visible inputs, once its values are right
+            return (result.passed and property_checks.verdict(name, exercise.properties, obj)) or result
         except _Raised as raised:
             error = raised.error
             if isinstance(error, NotImplementedError):

@@ -10,6 +10,7 @@ import numpy as np
 import sympy as sp
 
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
+from coursekit.feedback.properties import honours, inputs_kept, repeatable
 from coursekit.feedback.relations import Diagnosis
 from coursekit.gradcheck import check_symbolic
 
@@ -41,6 +42,8 @@ exercises.add(Exercise(
     expected=[np.cos(1.0), np.exp(0.5), 12.0, -np.sin(-2.5)],
     rtol=1e-8, atol=1e-10,
     diagnosis=Diagnosis(reference=lambda f, x, h=H: (f(x + h) - f(x - h)) / (2 * h), arguments=("f", "x", "h")),
+    # a step as large as 0.5 changes the estimate of a curved function: an h that is used shows it
+    properties=[honours("h", 2, 0.5, (np.sin, 1.0, 1e-3), (cube, 2.0, 1e-4))],
     mistakes=[
         Mistake("forward difference", lambda f, x, h=H: (f(x + h) - f(x)) / h,
                 "this is the forward difference (f(x+h) - f(x)) / h; its error shrinks only like h. "
@@ -103,6 +106,7 @@ exercises.add(Exercise(
     expected=[_exp_sin_square_slope(0.7), _exp_sin_square_slope(-1.3), _square_sin_slope(0.4), np.exp(1.1)],
     diagnosis=Diagnosis(reference=_chain,
                         arguments=("functions", "derivatives", "x")),
+    properties=[inputs_kept((*LAYERS, 0.7)), repeatable((*LAYERS, 0.7), (*SHORT, 0.4))],
     mistakes=[
         Mistake("derivatives at x", _at_input,
                 "every derivative was evaluated at x. Each one belongs at the input of its own function: "

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
+from coursekit.feedback.properties import Property
 from coursekit.feedback.relations import Diagnosis
 from coursekit.gradcheck import numerical_gradient
 
@@ -278,7 +279,8 @@ def _neuron_like(V):
     return {"out.data": out.data, "w.grad": w.grad, "x.grad": x.grad, "b.grad": b.grad}
 
 
-def _engine_exercise(name: str, scenarios: list[Scenario], mistakes: list[Mistake], hints: list[str]) -> Exercise:
+def _engine_exercise(name: str, scenarios: list[Scenario], mistakes: list[Mistake], hints: list[str],
+                     properties: list = ()) -> Exercise:
     """An exercise checked by running each scenario with the learner's class and the reference one."""
 
     def probe(cls) -> np.ndarray:
@@ -298,6 +300,7 @@ def _engine_exercise(name: str, scenarios: list[Scenario], mistakes: list[Mistak
 
     return Exercise(name, test=test, probe=probe, mistakes=mistakes, hints=hints,
                     diagnosis=Diagnosis(reference=_Value))
+    return Exercise(name, test=test, probe=probe, mistakes=mistakes, hints=hints, properties=properties)
 
 
 _sum_and_product.__doc__ = "d = a*b + 10 with a = 2, b = -3"
@@ -434,6 +437,50 @@ def _backward_every_path(self):
     visit(self)
 
 
+# ---------------------------------------------------------------- properties of backward(), whatever the values
+DEEP = 1500  # operations in a chain: deeper than Python's recursion limit (1,000); each costs the grader a message
+DEEP_GRAPH = "backward() fails on a graph deeper than Python's recursion limit"
+DEEP_GRAPH_DETAIL = ("on a chain of {depth} operations, x.grad is {got!r}, expected {expected:.6g}. Build the "
+                     "topological order without recursion: an explicit stack and a set of seen nodes.")
+DEEP_GRAPH_RAISED = ("backward() on a chain of {depth} operations raised RecursionError: a recursive walk goes one "
+                     "call deeper per node. Build the order with an explicit stack of (node, children_done) pairs.")
+FRESH_GRAPHS = "a second backward() changed the gradients of an earlier graph: is something kept between calls?"
+FRESH_GRAPHS_DETAIL = ("after y1 = x1*x1*x1 and y1.backward(), then the same for a fresh x2, x1.grad went from "
+                       "{before!r} to {after!r} and x2.grad is {second!r} (both should be 12). Keep the order and "
+                       "the seen set inside backward(), built afresh at each call, never at module level.")
+
+
+def _deep_chain(cls, depth: int = DEEP) -> str | None:
+    x = cls(1.0)
+    y = x
+    for _ in range(depth):
+        y = y * 1.0001
+    try:
+        y.backward()
+    except RecursionError:
+        return DEEP_GRAPH_RAISED.format(depth=depth)
+    expected, got = 1.0001**depth, x.grad
+    if not (isinstance(got, (int, float)) and math.isclose(got, expected, rel_tol=1e-9)):
+        return DEEP_GRAPH_DETAIL.format(depth=depth, got=got, expected=expected)
+    return None
+
+
+def _graphs_independent(cls) -> str | None:
+    x1 = cls(2.0)
+    y1 = x1 * x1 * x1
+    y1.backward()
+    before = x1.grad
+    x2 = cls(2.0)
+    y2 = x2 * x2 * x2
+    y2.backward()
+    if not (x1.grad == before == x2.grad == 12.0):
+        return FRESH_GRAPHS_DETAIL.format(before=before, after=x1.grad, second=x2.grad)
+    return None
+
+
+BACKWARD_PROPERTIES = [Property(DEEP_GRAPH, _deep_chain), Property(FRESH_GRAPHS, _graphs_independent)]
+
+
 exercises.add(_engine_exercise(
     "backward",
     [_difference_of_squares, _diamond, _a_plus_a, _fresh_graphs, _long_chain],
@@ -456,6 +503,7 @@ exercises.add(_engine_exercise(
         "Build the order without recursion (a chain of 5,000 nodes would exceed Python's recursion limit): "
         "an explicit stack of (node, children_done) pairs and a set of seen nodes.",
     ],
+    properties=BACKWARD_PROPERTIES,
 ))
 
 

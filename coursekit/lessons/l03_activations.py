@@ -13,6 +13,7 @@ import numpy as np
 
 from coursekit import nn
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
+from coursekit.feedback.properties import dtype_kept, inputs_kept, layer_properties, row_wise
 from coursekit.feedback.relations import Diagnosis
 from coursekit.gradcheck import check_layer
 
@@ -58,9 +59,20 @@ def _exp_over_one_plus_exp(x):
     return np.exp(x) / (1 + np.exp(x))
 
 
+def _stacked(rows: list, count: int) -> np.ndarray:
+    """The results of each row alone, stacked back into one batch (an elementwise function's result)."""
+    return np.concatenate([np.asarray(row) for row in rows])
+
+
+# an array where a huge value sits next to ordinary ones: each element must be computed on its own
+MIXED = np.array([-1000.0, -3.0, 0.0, 0.5, 40.0, 1000.0])
+GRID = np.array([[10.0, -10.0], [1.0, 2.0]])
+ELEMENTWISE = [inputs_kept((MIXED,), (GRID,)), row_wise(_stacked, (MIXED,)), dtype_kept((MIXED,), (GRID,))]
+
 exercises.add(Exercise(
     "stable_sigmoid",
     test=_sigmoid_test,
+    properties=ELEMENTWISE,
     mistakes=[
         Mistake("naive", _naive_sigmoid,
                 "1 / (1 + exp(-x)) overflows for x = -1000: exp(1000) is too large for a float. Use exp(-|x|), "
@@ -92,6 +104,7 @@ exercises.add(Exercise(
         "sigmoid' was applied to the output y = sigmoid(x): y * (1 - y) uses y itself, with no second sigmoid":
             lambda x: nn.sigmoid(nn.sigmoid(x)) * (1 - nn.sigmoid(nn.sigmoid(x))),
     }),
+    properties=ELEMENTWISE,
     mistakes=[
         Mistake("x(1-x)", lambda x: x * (1 - x),
                 "y(1 - y) holds for the OUTPUT y = sigmoid(x). Compute y first, then y * (1 - y)."),
@@ -219,6 +232,8 @@ LAYER_HINTS = {
         "return dout * (1 - self.y**2)",
     ],
 }
+# forward(x) and backward(dout) leave their arrays alone, a second pass agrees with the first, float64 stays
+LAYER_PROPERTIES = layer_properties(lambda cls: cls(), X, DOUT)
 IN_PLACE = ("backward wrote into dout. The caller may still need that array (another branch of the graph reads "
             "it), so build a new array: dout * slope, or np.where(mask, dout, 0.0).")
 
@@ -226,6 +241,7 @@ LAYER_PARTS = ("the output of your forward", "the dx of your backward", "dout af
 exercises.add(Exercise(
     "Sigmoid", test=_layer_test(nn.sigmoid), probe=_layer_probe, hints=LAYER_HINTS["Sigmoid"],
     diagnosis=Diagnosis(reference=nn.Sigmoid, parts=LAYER_PARTS),
+    properties=LAYER_PROPERTIES,
     mistakes=[
         Mistake("x(1-x)", _SigmoidOfInput,
                 "the slope y(1 - y) uses the OUTPUT y = sigmoid(x) saved by forward, not the input x."),
@@ -240,6 +256,7 @@ exercises.add(Exercise(
 exercises.add(Exercise(
     "ReLU", test=_layer_test(lambda x: np.maximum(x, 0.0), relu=True), probe=_layer_probe, hints=LAYER_HINTS["ReLU"],
     diagnosis=Diagnosis(reference=nn.ReLU, parts=LAYER_PARTS),
+    properties=LAYER_PROPERTIES,
     mistakes=[
         Mistake("in place", _variant(nn.ReLU, _relu_in_place), IN_PLACE),
         Mistake(">= at 0", _ReluGreaterEqual,
@@ -252,6 +269,7 @@ exercises.add(Exercise(
 exercises.add(Exercise(
     "Tanh", test=_layer_test(np.tanh), probe=_layer_probe, hints=LAYER_HINTS["Tanh"],
     diagnosis=Diagnosis(reference=nn.Tanh, parts=LAYER_PARTS),
+    properties=LAYER_PROPERTIES,
     mistakes=[
         Mistake("1 - x^2", _TanhOfInput,
                 "tanh'(x) = 1 - tanh(x)**2: square the OUTPUT y saved by forward, not the input x."),

@@ -11,6 +11,7 @@ import numpy as np
 
 from coursekit import nn
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
+from coursekit.feedback.properties import dtype_kept, inputs_kept, layer_properties, row_wise
 from coursekit.feedback.relations import Diagnosis
 from coursekit.gradcheck import check_layer
 
@@ -93,6 +94,7 @@ exercises.add(Exercise(
     diagnosis=Diagnosis(reference=nn.Linear, batch=BATCH,
                         parts=("the output of your forward", "the dx of your backward", "your grads['W']",
                                "your grads['b']")),
+    properties=layer_properties(_make, X, DOUT),
     mistakes=[
         Mistake("dW not transposed", _linear_variant("DwUntransposed", _dw_untransposed),
                 "dW has the shape of W, (n_out, n_in): it is dout.T @ x (delta x^T per example), not x.T @ dout."),
@@ -112,6 +114,18 @@ exercises.add(Exercise(
     ],
 ))
 
+# ---------------------------------------------------------------- the losses' properties
+def _mean_of_rows(rows: list, count: int) -> tuple:
+    """(loss, gradient) of a batch from those of each row alone: the mean loss, each row's gradient over N."""
+    return (float(np.mean([loss for loss, _ in rows])),
+            np.concatenate([np.asarray(grad) for _, grad in rows]) / count)
+
+
+def _loss_properties(*cases) -> list:
+    """Arguments kept, the batch as the mean of its rows (each row alone), float64 kept."""
+    return [inputs_kept(*cases), row_wise(_mean_of_rows, *cases, batched=(0, 1)), dtype_kept(*cases)]
+
+
 # ---------------------------------------------------------------- 2. squared error
 Y = _RNG.standard_normal((BATCH, 2))
 T = _RNG.standard_normal((BATCH, 2))
@@ -123,6 +137,7 @@ exercises.add(Exercise(
     expected=lambda y, t: nn.mse_loss(y, t),
     rtol=1e-9, atol=1e-12,
     diagnosis=Diagnosis(arguments=("y", "t"), parts=("your loss", "your dy")),
+    properties=_loss_properties((Y, T)),
     mistakes=[
         Mistake("sum over the batch", lambda y, t: (float(0.5 * np.sum((y - t) ** 2)), y - t),
                 "the loss is the MEAN over the N examples of the batch, so both it and its gradient carry a 1/N."),
@@ -161,6 +176,7 @@ exercises.add(Exercise(
     expected=lambda z, t: nn.bce_with_logits(z, t),
     rtol=1e-9, atol=1e-12,
     diagnosis=Diagnosis(arguments=("z", "t"), parts=("your loss", "your dz")),
+    properties=_loss_properties((np.concatenate([Z_BIN, Z_BIG]), np.concatenate([T_BIN, T_BIG]))),
     mistakes=[
         Mistake("log of a sigmoid", _bce_naive,
                 "for large |z| the sigmoid rounds to exactly 0 or 1 and its log is -inf. Write the loss in z: "
@@ -186,6 +202,9 @@ LABELS = np.array([0, 2, 1, 1, 0])
 Z_HUGE = np.array([[1e4, 0.0, -1e4], [0.0, 1e4, 1e4 - 5]])
 LABELS_HUGE = np.array([0, 2])
 SOFTMAX_CASES = [(Z_CLS, LABELS), (Z_HUGE, LABELS_HUGE), (Z_CLS[:1], LABELS[:1])]
+# a row of huge logits above ordinary rows: a shift by the batch's maximum, not each row's, loses the others
+Z_MIXED = np.vstack([Z_HUGE[:1], Z_CLS[:3]])
+LABELS_MIXED = np.array([0, 2, 1, 1])
 
 
 def _softmax_unshifted(z, labels):
@@ -214,6 +233,7 @@ exercises.add(Exercise(
     expected=lambda z, labels: nn.softmax_cross_entropy(z, labels),
     rtol=1e-9, atol=1e-12,
     diagnosis=Diagnosis(arguments=("z", "labels"), parts=("your loss", "your dz")),
+    properties=_loss_properties((Z_MIXED, LABELS_MIXED)),
     mistakes=[
         Mistake("no shift", _softmax_unshifted,
                 "exp(1e4) overflows to inf. Subtract each row's maximum before exp: softmax does not change, "

@@ -11,6 +11,7 @@ import numpy as np
 
 from coursekit import nn
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
+from coursekit.feedback.properties import dtype_kept, inputs_kept, layer_properties, row_wise
 from coursekit.feedback.relations import Diagnosis
 from coursekit.gradcheck import check_gradient_directional, check_layer, set_parameter
 
@@ -115,12 +116,28 @@ def _forward_cache_without_input(params, x, hidden, output):
     return out, {"z": cache["z"], "a": cache["a"][1:]}
 
 
+def _rows_of_forward(rows: list, count: int) -> tuple:
+    """(output, cache) of a batch from those of each row alone: every array stacked back by rows."""
+    def stack(arrays):
+        return np.concatenate([np.asarray(a) for a in arrays])
+    caches = [cache for _, cache in rows]
+    return (stack([out for out, _ in rows]),
+            {key: [stack([c[key][i] for c in caches]) for i in range(len(caches[0][key]))] for key in ("z", "a")})
+
+
+# a softmax output where one row's logits are huge: each row must be shifted by its own maximum
+BIG_ROW = np.vstack([np.full((1, 2), 3000.0), np.random.default_rng(8).standard_normal((2, 2))])
+FORWARD_MIXED = (random_network([2, 3, 3], 9), BIG_ROW, "relu", "softmax")
+FORWARD_PROPERTIES = [inputs_kept(FORWARD_CASES[0]), row_wise(_rows_of_forward, FORWARD_MIXED, batched=(1,)),
+                      dtype_kept(FORWARD_CASES[1])]
+
 exercises.add(Exercise(
     "forward",
     cases=FORWARD_CASES,
     expected=_forward,
     rtol=1e-10, atol=1e-12,
     diagnosis=Diagnosis(arguments=("params", "x", "hidden", "output"), parts=("your output", "your cache")),
+    properties=FORWARD_PROPERTIES,
     mistakes=[
         Mistake("output activation missing", _forward_without_last_activation,
                 "the last layer applies the OUTPUT activation (identity, sigmoid or softmax), not nothing."),
@@ -164,6 +181,11 @@ def _delta_sign(z_L, a_L, t, output, loss):
     return -_output_delta(z_L, a_L, t, output, loss)
 
 
+def _rows_over_n(rows: list, count: int) -> np.ndarray:
+    """A batch's delta from each row's alone: each row's (computed with N = 1) over the batch's N."""
+    return np.concatenate([np.asarray(row) for row in rows]) / count
+
+
 exercises.add(Exercise(
     "output_delta",
     cases=DELTA_CASES,
@@ -175,6 +197,8 @@ exercises.add(Exercise(
         "the slope's output form (a(1 - a) for the sigmoid) was evaluated at z^L: in that form it takes a^L":
             lambda z_L, a_L, t, output, loss: nn.OUTPUT_SLOPES[output](z_L) * (a_L - t) / len(z_L),
     }),
+    properties=[inputs_kept(*DELTA_CASES), row_wise(_rows_over_n, *DELTA_CASES, batched=(0, 1, 2)),
+                dtype_kept(DELTA_CASES[0])],
     mistakes=[
         Mistake("f'(z^L) missing", _delta_without_slope,
                 "with a sigmoid output and squared error, delta^L = f'(z^L) * (a^L - t) / N: the output "
@@ -212,6 +236,10 @@ def _step_activation_not_slope(delta, W, z_prev, hidden):
     return nn.ACTIVATIONS[hidden][0](z_prev) * (delta @ W)
 
 
+def _rows_stacked(rows: list, count: int) -> np.ndarray:
+    return np.concatenate([np.asarray(row) for row in rows])
+
+
 exercises.add(Exercise(
     "backward_step",
     cases=STEP_CASES,
@@ -224,6 +252,8 @@ exercises.add(Exercise(
         "f' was evaluated at f(z_prev), the activation's output: the slope belongs at z_prev itself":
             lambda delta, W, z_prev, hidden: nn.ACTIVATIONS[hidden][1](nn.ACTIVATIONS[hidden][0](z_prev)) * (delta @ W),
     }),
+    properties=[inputs_kept(STEP_CASES[0]), row_wise(_rows_stacked, STEP_CASES[0], batched=(0, 2)),
+                dtype_kept(STEP_CASES[0])],
     mistakes=[
         Mistake("f' missing", _step_without_slope,
                 "multiply elementwise by f'(z^(l-1)): delta^(l-1) = f'(z^(l-1)) * (W^l)^T delta^l."),
@@ -307,11 +337,21 @@ def _backward_last_layer_only(params, cache, delta_L, hidden):
             (np.zeros_like(W), np.zeros_like(b)) for index, (W, b) in enumerate(params)]
 
 
+def _backward_case(index: int = 3) -> tuple:
+    """(params, cache, delta_L, hidden) for one of NETWORKS, made afresh (the cache's lists are the caller's)."""
+    sizes, hidden, output, loss, seed = NETWORKS[index]
+    params, x, t = make_problem(sizes, hidden, output, loss, seed)
+    a_L, cache = _forward(params, x, hidden, output)
+    return params, cache, _output_delta(cache["z"][-1], a_L, t, output, loss), hidden
+
+
 exercises.add(Exercise(
     "backward",
     test=_backward_test,
     probe=_backward_probe,
     diagnosis=Diagnosis(reference=_backward, parts=tuple(f"your (dW, db) of layer {i}" for i in range(1, 5))),
+    # the cache that forward made must still be there after backward: nothing popped, nothing written into
+    properties=[inputs_kept(_backward_case), dtype_kept(_backward_case)],
     mistakes=[
         Mistake("f' missing", _backward_without_slope,
                 "each step back multiplies by f'(z^(l-1)): delta^(l-1) = f'(z^(l-1)) * (delta^l @ W^l)."),
@@ -393,6 +433,8 @@ class _ReferenceMlp(nn.Sequential):
         kind = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}[activation]
         super().__init__(nn.mlp(sizes, kind, rng).layers)
 
+MLP_X = np.random.default_rng(7).standard_normal((3, 3))
+MLP_DOUT = np.random.default_rng(8).standard_normal((3, 2))
 
 exercises.add(Exercise(
     "MLP",
@@ -400,6 +442,7 @@ exercises.add(Exercise(
     probe=_mlp_probe,
     diagnosis=Diagnosis(reference=_ReferenceMlp,
                         parts=("the output of your forward", "the dx of your backward", "your grads")),
+    properties=layer_properties(lambda cls: cls([3, 4, 2], "tanh", np.random.default_rng(3)), MLP_X, MLP_DOUT),
     mistakes=[
         Mistake("activation after the last layer", _MlpActivationAfterLast,
                 "the last Linear layer has no activation after it: the output layer's activation belongs to the loss."),

@@ -11,6 +11,7 @@ import numpy as np
 
 from coursekit import datasets, nn, training
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
+from coursekit.feedback.properties import inputs_kept, repeatable
 from coursekit.feedback.relations import Diagnosis
 
 exercises = ExerciseSet("06 Training")
@@ -69,11 +70,20 @@ def _no_learning_rate(params, grads, lr):
         params[key] -= grads[key]
 
 
+def _step_case() -> tuple:
+    """(params, grads, lr) of a fresh model after one backward pass."""
+    model = _model()
+    _, dz = nn.softmax_cross_entropy(model.forward(_X), _Y)
+    model.backward(dz)
+    return model.params, model.grads, LR
+
+
 exercises.add(Exercise(
     "sgd_step",
     test=_sgd_test,
     probe=_after_one_step,
     diagnosis=Diagnosis(reference=training.sgd_step),
+    properties=[inputs_kept(_step_case, positions=(1,))],  # the parameters change; the gradients must not
     mistakes=[
         Mistake("ascent", _ascent, "subtract the gradient: it points uphill, and we want the loss to go down."),
         Mistake("rebinding", _rebinding,
@@ -159,11 +169,19 @@ def _fit_generator_per_epoch(model, x, y, epochs, lr, batch_size=32, seed=0):
     return history
 
 
+def _train_case() -> tuple:
+    """A fresh small model and data, and the same budget each time (so that two calls must agree)."""
+    x, y = SMALL
+    return nn.mlp([2, 8, 2], nn.ReLU, np.random.default_rng(0)), x.copy(), y.copy(), 3, 0.3, 16, 0
+
+
 exercises.add(Exercise(
     "train",
     test=_train_test,
     probe=_small_history,
     diagnosis=Diagnosis(reference=training.fit),
+    # reproducible from its seed (a generator made once per call), and the data left in its order
+    properties=[repeatable(_train_case), inputs_kept(_train_case, positions=(1, 2))],
     mistakes=[
         Mistake("no shuffling", _fit_without_shuffling,
                 "shuffle every epoch: order = rng.permutation(len(x)), then take the batches in that order."),
@@ -219,6 +237,7 @@ exercises.add(Exercise(
     test=_norms_test,
     probe=_norms_probe,
     diagnosis=Diagnosis(reference=training.gradient_norms),
+    properties=[inputs_kept(lambda: (NORM_CASES[1][0](), *NORM_CASES[1][1:]), positions=(1, 2))],
     mistakes=[
         Mistake("norms of the weights", _norms_of_weights,
                 "measure the GRADIENTS: run forward, the loss and backward, then take the norms of grads, not params."),

@@ -10,6 +10,7 @@ import numpy as np
 
 from coursekit import nn
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
+from coursekit.feedback.properties import dtype_kept, inputs_kept, row_wise
 from coursekit.feedback.relations import Diagnosis
 from coursekit.viz.efficiency import chain_costs
 
@@ -72,6 +73,7 @@ exercises.add(Exercise(
     cases=CHAIN_CASES,
     expected=_chain,
     diagnosis=Diagnosis(arguments=("dims", "order")),
+    properties=[inputs_kept(([6, 2, 9, 3, 5], "reverse"), ([6, 2, 9, 3, 5], "forward"))],  # dims.reverse()?
     mistakes=[
         Mistake("orders swapped", _chain_swapped,
                 "forward mode starts from the INPUT side, J_2 @ J_1 first, so it carries d0 columns; reverse mode "
@@ -147,6 +149,11 @@ def _jvp_no_bias(params, tangents, x, hidden):
     return _jvp(params, [(dW, np.zeros_like(db)) for dW, db in tangents], x, hidden)
 
 
+def _rows_of_pairs(rows: list, count: int) -> tuple:
+    """(a, da) of a batch from those of each row alone, stacked by rows."""
+    return tuple(np.concatenate([np.asarray(row[k]) for row in rows]) for k in (0, 1))
+
+
 exercises.add(Exercise(
     "mlp_jvp",
     cases=JVP_CASES,
@@ -160,6 +167,8 @@ exercises.add(Exercise(
             lambda params, tangents, x, hidden: _jvp(params, tangents, x, hidden,
                                                      lambda z: nn.ACTIVATIONS[hidden][1](nn.ACTIVATIONS[hidden][0](z))),
     }),
+    properties=[inputs_kept(JVP_CASES[0]), row_wise(_rows_of_pairs, JVP_CASES[3], batched=(2,)),
+                dtype_kept(JVP_CASES[0])],
     mistakes=[
         Mistake("f' missing", _jvp_without_slope,
                 "through an activation the tangent is multiplied by its slope: da = f'(z) * dz."),
