@@ -299,8 +299,7 @@ def _engine_exercise(name: str, scenarios: list[Scenario], mistakes: list[Mistak
         return None
 
     return Exercise(name, test=test, probe=probe, mistakes=mistakes, hints=hints,
-                    diagnosis=Diagnosis(reference=_Value))
-    return Exercise(name, test=test, probe=probe, mistakes=mistakes, hints=hints, properties=properties)
+                    diagnosis=Diagnosis(reference=_Value), properties=properties)
 
 
 _sum_and_product.__doc__ = "d = a*b + 10 with a = 2, b = -3"
