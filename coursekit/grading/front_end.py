@@ -3,11 +3,13 @@
 Saving goes through ipylab (a maintained JupyterLab extension with a Python side, in the ``lab`` extra): it runs
 JupyterLab's own ``docmanager:save`` command, the one Ctrl+S runs, so what is saved is what the learner sees,
 unsaved edits included. The kernel cannot be told when the front end is done, so it watches the file: the save
-has reached the disk when the file's modification time has changed and the file reads as a whole notebook.
+has reached the disk when the file's modification time or content has changed (a coarse clock may not tick between
+two quick saves; a save of a running notebook changes its content) and the file reads as a whole notebook.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from pathlib import Path
@@ -69,19 +71,27 @@ def save_notebook(path: Path, timeout: float = SAVE_TIMEOUT, run_command=None) -
         return NO_FRONT_END
     if not path.is_file():
         return NOT_WRITTEN.format(path=path)
-    before = path.stat().st_mtime_ns
+    before = _fingerprint(path)
     try:
         (run_command or _run_command)(SAVE_COMMAND)
     except ImportError:
         return NO_IPYLAB
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        # Jupyter Server writes a notebook to a temporary file and renames it, so a changed time means a whole new
-        # file; parsing it as well guards against a server configured to write in place.
-        if path.is_file() and path.stat().st_mtime_ns != before and _reads_as_a_notebook(path):
+        # Jupyter Server writes a notebook to a temporary file and renames it, so a change means a whole new file;
+        # parsing it as well guards against a server configured to write in place.
+        if _fingerprint(path) not in (before, None) and _reads_as_a_notebook(path):
             return None
         time.sleep(0.05)
     return NO_ANSWER.format(seconds=timeout)
+
+
+def _fingerprint(path: Path) -> tuple[int, str] | None:
+    """The file's modification time and content hash; None while it is missing (between two steps of a save)."""
+    try:
+        return path.stat().st_mtime_ns, hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def _reads_as_a_notebook(path: Path) -> bool:

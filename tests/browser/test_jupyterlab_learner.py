@@ -19,7 +19,9 @@ from coursekit.feedback import messages
 from coursekit.grading import learner_submit
 from jupyterlab_driver import Lab, NotebookPage, launch_chromium, missing
 
-pytestmark = pytest.mark.slow
+# Each test waits on the page and its kernel: counted as five slow tests, so that the module starts early in a
+# parallel run (tests/slow_first.py) rather than last, when it would keep the run waiting alone.
+pytestmark = pytest.mark.slow(units=5)
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSON = "01_chain_rule"
