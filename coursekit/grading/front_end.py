@@ -20,8 +20,8 @@ SAVE_TIMEOUT = 10.0  # seconds; a save takes well under one, but a loaded machin
 # Why a save could not be made, in plain words: each completes "Could not save the notebook from here: ...".
 NO_FRONT_END = "there is no JupyterLab page attached to this Python (plain Python, or a notebook run headless)"
 NO_IPYLAB = "ipylab is not installed (pip install ipylab, then reload the JupyterLab page)"
-NO_ANSWER = ("JupyterLab did not save it within {seconds:g} s (is this notebook the one in front, and is its page "
-             "still open?)")
+NO_ANSWER = ("JupyterLab did not save it within {seconds:g} s (is this notebook's page open, and the one in front? "
+             "has that JupyterLab the ipylab extension?)")
 NOT_WRITTEN = "the notebook file {path} is missing"
 
 

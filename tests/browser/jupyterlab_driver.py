@@ -22,9 +22,9 @@ from pathlib import Path
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-HOW_TO_ENABLE = ("the browser tests need Debian's chromium and Playwright for Python: as root, `apt-get install -y "
-                 "chromium`, and `pip install -e '.[test]'` (which brings playwright; `playwright install` is not "
-                 "needed, the tests drive /usr/bin/chromium). `.ci/run` installs both.")
+HOW_TO_ENABLE = ("to run the browser tests, install Debian's chromium as root (`apt-get install -y chromium`; "
+                 "`.ci/run` does) and the `test` extra, which brings Playwright for Python (`python3 course.py test` "
+                 "installs it). No `playwright install`: the tests drive /usr/bin/chromium.")
 START_TIMEOUT = 60.0  # seconds for JupyterLab to answer; it takes about 3 on an idle machine
 CELL_TIMEOUT_MS = 60_000  # a cell's run, waiting on a kernel that may share two cores with a whole test suite
 
