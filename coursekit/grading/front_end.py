@@ -39,11 +39,19 @@ def has_front_end() -> bool:
 
 
 def current_notebook() -> Path | None:
-    """The notebook this kernel belongs to, where the front end tells (Jupyter Server sets JPY_SESSION_NAME,
-    VS Code ``__vsc_ipynb_file__``); None elsewhere."""
-    for variable in ("JPY_SESSION_NAME", "__vsc_ipynb_file__"):
-        value = os.environ.get(variable)
-        if value and value.endswith(".ipynb") and Path(value).is_file():
+    """The notebook this kernel belongs to, where the front end tells: Jupyter Server sets $JPY_SESSION_NAME (its
+    path when the kernel started), VS Code the variable ``__vsc_ipynb_file__``; None elsewhere."""
+    candidates = [os.environ.get("JPY_SESSION_NAME")]
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        if shell is not None:
+            candidates.append(shell.user_ns.get("__vsc_ipynb_file__"))
+    except ImportError:
+        pass
+    for value in candidates:
+        if isinstance(value, str) and value.endswith(".ipynb") and Path(value).is_file():
             return Path(value)
     return None
 

@@ -135,7 +135,6 @@ def test_in_jupyter_a_problem_is_shown_in_plain_words_not_raised(course, monkeyp
     _, shown = course
     monkeypatch.setattr(front_end, "has_front_end", lambda: True)
     monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
-    monkeypatch.delenv("__vsc_ipynb_file__", raising=False)
     assert coursekit.submit(student="ada") is None
     (problem,) = shown
     assert isinstance(problem, Problem) and "Which notebook?" in str(problem)
