@@ -14,8 +14,9 @@ Roles, one subpackage each:
 __version__ = "0.1.0"
 
 
-def submit(notebook: str | None = None, student: str | None = None, outbox: str = "outbox"):
-    """Save this exercise notebook, run its visible checks, and write its submission file (see coursekit.grading)."""
-    from coursekit.grading.submission import submit as _submit
+def submit(notebook: str | None = None, student: str | None = None, outbox: str = "outbox") -> None:
+    """Save this exercise notebook (in JupyterLab, as you see it), run its visible checks, and write its submission
+    file; asks for your student id the first time. See coursekit.grading.learner_submit."""
+    from coursekit.grading.learner_submit import submit as _submit
 
-    return _submit(notebook, student, outbox)
+    _submit(notebook, student, outbox)

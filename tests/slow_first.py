@@ -4,7 +4,8 @@ pytest-xdist hands out whole files (``--dist loadscope``) in collection order (c
 reordering, which puts the files with the most tests first, however quick). A file that waits on kernels or
 time limits, handed out last, would leave the other processes idle until it ends. So collection orders files
 by an estimate of their length: one unit per slow test (marked ``slow``, or a notebook cell, whose file
-starts a kernel), a twentieth for any other. Every process computes the same order from the same items, as
+starts a kernel), a twentieth for any other; a test marked ``slow(units=N)`` counts N (the browser tests, each of
+which waits on a JupyterLab page). Every process computes the same order from the same items, as
 pytest-xdist requires.
 """
 
@@ -18,8 +19,11 @@ def _file_of(item) -> str:
     return item.nodeid.split("::", 1)[0]
 
 
-def _is_slow(item) -> bool:
-    return item.get_closest_marker("slow") is not None or item.nodeid.split("::", 1)[0].endswith(".ipynb")
+def _units(item) -> float:
+    marker = item.get_closest_marker("slow")
+    if marker is not None:
+        return float(marker.kwargs.get("units", SLOW))
+    return SLOW if item.nodeid.split("::", 1)[0].endswith(".ipynb") else QUICK
 
 
 @pytest.hookimpl(trylast=True)  # after every plugin that drops or adds items
@@ -27,5 +31,5 @@ def pytest_collection_modifyitems(items):
     """Stable-sort the items by the estimated length of their file, longest first."""
     weight: dict[str, float] = {}
     for item in items:
-        weight[_file_of(item)] = weight.get(_file_of(item), 0.0) + (SLOW if _is_slow(item) else QUICK)
+        weight[_file_of(item)] = weight.get(_file_of(item), 0.0) + _units(item)
     items.sort(key=lambda item: -weight[_file_of(item)])

@@ -1,4 +1,5 @@
-"""Submission files, as the learner makes them: ``submit()`` in a notebook, or ``coursekit submit``.
+"""Submission files, as the learner makes them (``submit()`` in a notebook, see ``learner_submit``, or
+``coursekit submit``), and the learner's student id.
 
 A submission file is a zip holding ``manifest.json`` (lesson, student, UTC time, the notebook's
 content hash, coursekit version) and ``notebook.ipynb``. The grader reads them back (with bare
@@ -13,7 +14,6 @@ import hashlib
 import json
 import os
 import re
-import time
 import zipfile
 from pathlib import Path
 
@@ -22,12 +22,16 @@ from coursekit.grading.notebook_json import NotASubmission, parse_notebook
 from coursekit.grading.student_ids import normalize_student_id
 
 __all__ = ["MANIFEST", "NOTEBOOK", "SUFFIX", "NotASubmission", "names_in_file_name", "pack", "parse_notebook",
-           "student_id", "submit", "visible_checks"]
+           "remember_student_id", "student_id", "visible_checks"]
 
 MANIFEST, NOTEBOOK = "manifest.json", "notebook.ipynb"
 SUFFIX = ".submission.zip"
 STUDENT_ENV = "COURSEKIT_STUDENT"
 STUDENT_FILE = Path.home() / ".config" / "coursekit" / "student"
+NO_STUDENT_ID = ("No student id is set, so this submission would have no owner. Give yours in one of these ways: "
+                 "coursekit.submit(student=\"your-id\") in a notebook, --student your-id after `coursekit submit`, "
+                 "the environment variable {variable}=your-id, or a file {file} holding it.")
+NOT_RUN = "not run yet"
 
 
 # ---------------------------------------------------------------- packing (the learner's side)
@@ -40,8 +44,16 @@ def student_id(explicit: str | None = None) -> str:
         return normalize_student_id(os.environ[STUDENT_ENV])
     if STUDENT_FILE.exists():
         return normalize_student_id(STUDENT_FILE.read_text(encoding="utf-8").strip())
-    raise NotASubmission(f"who is submitting? pass student='your id', set ${STUDENT_ENV}, or write it to "
-                         f"{STUDENT_FILE}")
+    raise NotASubmission(NO_STUDENT_ID.format(variable=STUDENT_ENV, file=STUDENT_FILE))
+
+
+def remember_student_id(text: str) -> str:
+    """Check ``text`` as a student id and store it where ``student_id`` looks (~/.config/coursekit/student), so that
+    later submissions need not ask; returns the id (InvalidStudentId, saying what is wrong, if it is not valid)."""
+    who = normalize_student_id(text.strip())
+    STUDENT_FILE.parent.mkdir(parents=True, exist_ok=True)
+    STUDENT_FILE.write_text(who + "\n", encoding="utf-8")
+    return who
 
 
 def names_in_file_name(name: str) -> tuple[str | None, str]:
@@ -78,7 +90,8 @@ def pack(notebook: Path | str, student: str, outbox: Path | str = "outbox") -> P
 
 
 def visible_checks(notebook: dict, namespace: dict) -> list[tuple[str, str]]:
-    """(exercise, status) for every ``exercises.check(name, obj)`` line of the notebook, evaluated in ``namespace``."""
+    """(exercise, status) for every ``exercises.check(name, obj)`` line of the notebook, evaluated in ``namespace``:
+    a check's state (passed, failed, not attempted, error), NOT_RUN when what it checks is not defined there."""
     results = []
     exercises = namespace.get("exercises")
     if exercises is None:
@@ -89,67 +102,14 @@ def visible_checks(notebook: dict, namespace: dict) -> list[tuple[str, str]]:
         for line in str(cell.get("source", "")).splitlines():
             if not line.startswith("exercises.check("):
                 continue
+            label = line.strip()[:60]
             try:
                 call = ast.parse(line.strip(), mode="eval").body
-                name = ast.literal_eval(call.args[0])
+                label = name = ast.literal_eval(call.args[0])
                 obj = eval(compile(ast.Expression(call.args[1]), "<check>", "eval"), namespace)  # noqa: S307
                 results.append((name, exercises.evaluate(name, obj).status))
+            except NameError:  # the cell that defines it has not run since the kernel started
+                results.append((str(label), NOT_RUN))
             except Exception as error:  # noqa: BLE001 -- a learner's notebook in the learner's own kernel
-                results.append((line.strip()[:60], f"error: {type(error).__name__}"))
+                results.append((str(label), f"error: {type(error).__name__}"))
     return results
-
-
-def _save_in_the_front_end(path: Path, wait: float = 3.0) -> bool:
-    """Ask JupyterLab (or the classic notebook) to save, and wait for the file to change on disk."""
-    try:
-        from IPython import get_ipython
-        from IPython.display import Javascript, display
-    except ImportError:
-        return False
-    if get_ipython() is None or not hasattr(get_ipython(), "kernel"):
-        return False  # no front end to ask
-    before = path.stat().st_mtime if path.exists() else 0.0
-    display(Javascript("if (window.jupyterapp) { window.jupyterapp.commands.execute('docmanager:save'); }"
-                       " else if (window.Jupyter && Jupyter.notebook) { Jupyter.notebook.save_checkpoint(); }"))
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        if path.exists() and path.stat().st_mtime > before:
-            return True
-        time.sleep(0.1)
-    return False
-
-
-def _current_notebook() -> Path | None:
-    """The notebook this kernel belongs to, where the front end tells (JupyterLab sets JPY_SESSION_NAME)."""
-    for variable in ("JPY_SESSION_NAME", "__vsc_ipynb_file__"):
-        value = os.environ.get(variable)
-        if value and value.endswith(".ipynb") and Path(value).exists():
-            return Path(value)
-    return None
-
-
-def submit(notebook: str | None = None, student: str | None = None, outbox: str = "outbox") -> Path:
-    """Save this notebook, run its visible checks, and write the submission file into ``outbox``.
-
-    Call it in the last cell of an exercise notebook: ``import coursekit; coursekit.submit()``.
-    """
-    path = Path(notebook) if notebook else _current_notebook()
-    if path is None:
-        raise NotASubmission("which notebook? call submit('exercises/01_chain_rule.ipynb')")
-    who = student_id(student)  # before anything else: an invalid id is the learner's to fix first
-    saved = _save_in_the_front_end(path)
-    try:
-        from IPython import get_ipython
-        shell = get_ipython()
-        namespace = shell.user_ns if shell is not None else {}
-    except ImportError:
-        namespace = {}
-    checks = visible_checks(parse_notebook(path.read_bytes()), namespace)
-    target = pack(path, who, Path(path).parent.parent / outbox if notebook is None else outbox)
-    lines = [f"Submission for {who}: {target}"]
-    if not saved:
-        lines.append("Could not save the notebook from here: the LAST SAVED version was packed. Save (Ctrl+S) and "
-                     "run submit() again if you changed something since.")
-    lines += [f"  {name}: {status}" for name, status in checks]
-    print("\n".join(lines))
-    return target

@@ -103,21 +103,3 @@ def test_the_cli_packs_a_submission(tmp_path):
     assert result.exit_code == 0 and (tmp_path / f"{LESSON}--bob.submission.zip").exists()
 
 
-def test_submit_packs_the_saved_notebook_and_reports_its_visible_checks(tmp_path, monkeypatch, capsys):
-    import coursekit
-
-    monkeypatch.setenv("COURSEKIT_STUDENT", "grace")
-    target = coursekit.submit(str(EXERCISES), outbox=str(tmp_path))
-    assert target == tmp_path / f"{LESSON}--grace.submission.zip"
-    printed = capsys.readouterr().out
-    assert "grace" in printed and "LAST SAVED" in printed  # no front end here: the saved file is what went in
-
-
-def test_submit_without_a_student_id_says_how_to_give_one(tmp_path, monkeypatch):
-    import coursekit
-    from coursekit.grading import submission
-
-    monkeypatch.delenv("COURSEKIT_STUDENT", raising=False)
-    monkeypatch.setattr(submission, "STUDENT_FILE", tmp_path / "none")
-    with pytest.raises(submission.NotASubmission, match="who is submitting"):
-        coursekit.submit(str(EXERCISES), outbox=str(tmp_path))
