@@ -118,6 +118,40 @@ class Engine:
         return other * self**-1
 
 
+def _backward_recursive(self):
+    """micrograd's own build_topo: one Python call per node of the chain."""
+    topo, visited = [], set()
+
+    def build_topo(v):
+        if v not in visited:
+            visited.add(v)
+            for child in v._prev:
+                build_topo(child)
+            topo.append(v)
+    build_topo(self)
+    self.grad = 1.0
+    for v in reversed(topo):
+        v._backward()
+
+
+_ORDER, _SEEN = [], set()  # a topological order kept at module level, never reset
+
+
+def _backward_module_order(self):
+    stack = [(self, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            _ORDER.append(node)
+        elif node not in _SEEN:
+            _SEEN.add(node)
+            stack.append((node, True))
+            stack.extend((child, False) for child in node._prev)
+    self.grad = 1.0
+    for v in reversed(_ORDER):
+        v._backward()
+
+
 def engine(name, **methods):
     return type(name, (Engine,), methods)
 
@@ -228,6 +262,10 @@ WRONG = [
     wrong(L, "value_add_mul", "product gradient negated", engine("Negated", __mul__=_mul(-1.0), __rmul__=_mul(-1.0)),
           names=("negated",)),
     wrong(L, "backward", "seeded with 2", engine("SeedTwo", backward=_backward_seeded_twice), names=("twice",)),
+    wrong(L, "backward", "micrograd's recursive build_topo", engine("Recursive", backward=_backward_recursive),
+          names=("RecursionError", "recursion limit")),
+    wrong(L, "backward", "a module-level order, never reset", engine("ModuleOrder", backward=_backward_module_order),
+          names=("kept between calls",)),
     wrong(L, "backward", "inputs first", engine("InputsFirst", backward=_backward_in_topological_order),
           registered="order not reversed"),
     wrong(L, "more_operations", "exp's slope doubled", engine("ExpTwice", exp=_exp_slope_doubled), names=("twice",)),
@@ -239,7 +277,8 @@ WRONG = [
           engine("DivBack", __truediv__=lambda self, other: other * self**-1), registered="div swapped"),
     wrong(L, "neuron", "sigmoid neuron", neuron_gradients(_neuron_sigmoid, Engine)),
     wrong(L, "neuron", "output negated", neuron_gradients(_neuron_negated, Engine), names=("negated",)),
-    wrong(L, "neuron", "bias left out of the graph", neuron_gradients(lambda xs, ws, b: _neuron(xs, ws, 0.0), Engine)),
+    wrong(L, "neuron", "bias left out of the graph", neuron_gradients(lambda xs, ws, b: _neuron(xs, ws, 0.0), Engine),
+          names=("ignores its argument `b`",)),
 ]
 
 CORRECT = [

@@ -93,16 +93,39 @@ class TanhFloat32(nn.Tanh):
         return self.y
 
 
+class ReluInPlace(DlfsRelu):
+    """Deep Learning from Scratch's Relu without its copy: the caller's x is zeroed."""
+
+    def forward(self, x):
+        self.mask = x <= 0
+        x[self.mask] = 0
+        return x
+
+
+class SigmoidFloat32(nn.Sigmoid):
+    def forward(self, x):
+        self.y = nn.sigmoid(x).astype(np.float32)
+        return self.y
+
+
+def _sigmoid_into_input(x):
+    e = np.exp(-np.abs(x))
+    x[...] = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    return x
+
+
 class ReluMaskFromDout(nn.ReLU):
     def backward(self, dout):
         return np.where(dout > 0, dout, 0.0)
 
 
 WRONG = [
-    wrong(L, "stable_sigmoid", "exp(-|x|) without the branch", lambda x: 1 / (1 + np.exp(-np.abs(x)))),
+    wrong(L, "stable_sigmoid", "exp(-|x|) without the branch", lambda x: 1 / (1 + np.exp(-np.abs(x))),
+          names=("sigmoid(|x|)",)),
     wrong(L, "stable_sigmoid", "np.where computes both branches", _sigmoid_both_branches, names=("overflow",)),
     wrong(L, "stable_sigmoid", "the plain formula", lambda x: 1.0 / (1.0 + np.exp(-x)), registered="naive"),
-    wrong(L, "stable_sigmoid", "tanh instead", lambda x: np.tanh(x)),
+    wrong(L, "stable_sigmoid", "tanh instead", lambda x: np.tanh(x), names=("tanh(x)",)),
+    wrong(L, "stable_sigmoid", "written into its input", _sigmoid_into_input, names=("changed an argument",)),
     wrong(L, "sigmoid_grad", "sigmoid' of the output",
           lambda x: nn.sigmoid(nn.sigmoid(x)) * (1 - nn.sigmoid(nn.sigmoid(x))), names=("applied to the output",)),
     wrong(L, "sigmoid_grad", "the slope of the input", lambda x: x * (1.0 - x), registered="x(1-x)"),
@@ -115,7 +138,9 @@ WRONG = [
           names=("twice",)),
     wrong(L, "Sigmoid", "dout left out", layer(nn.Sigmoid, backward=lambda self, d: self.y - self.y**2),
           registered="dout forgotten"),
-    wrong(L, "ReLU", "mask taken from dout", ReluMaskFromDout),
+    wrong(L, "ReLU", "mask taken from dout", ReluMaskFromDout, names=("built from dout",)),
+    wrong(L, "ReLU", "forward zeroes the caller's x in place", ReluInPlace, names=("wrote into x",)),
+    wrong(L, "Sigmoid", "float32 cache", SigmoidFloat32, names=("float32",)),
     wrong(L, "ReLU", "gradient passed everywhere", layer(nn.ReLU, backward=lambda self, d: d.copy()),
           names=("holds the value of the expected dout",)),
     wrong(L, "ReLU", "mask with >=", type("Geq", (DlfsRelu,), {"forward": lambda self, x: (

@@ -73,6 +73,23 @@ def _db_mean(self, dout):
     return dout @ self.params["W"]
 
 
+def _accumulating(self, dout):
+    for key, grad in (("W", dout.T @ self.x), ("b", dout.sum(axis=0))):
+        if self.grads[key] is None:
+            self.grads[key] = np.zeros_like(self.params[key])
+        self.grads[key] += grad
+    return dout @ self.params["W"]
+
+
+def _softmax_ce_global_max(z, labels):
+    shifted = z - z.max()
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    batch = len(z)
+    dz = np.exp(log_p)
+    dz[np.arange(batch), labels] -= 1
+    return float(-log_p[np.arange(batch), labels].mean()), dz / batch
+
+
 def _float32_forward(self, x):
     self.x = x.astype(np.float32)
     return (self.x @ self.params["W"].T.astype(np.float32) + self.params["b"].astype(np.float32))
@@ -99,6 +116,10 @@ WRONG = [
     wrong(L, "Linear", "dW over N", affine("DwOverN", _dw_over_n), names=("1/N",)),
     wrong(L, "Linear", "dx negated", affine("DxNeg", _dx_negated), names=("negated", "opposite sign")),
     wrong(L, "Linear", "db averaged", affine("DbMean", _db_mean), registered="db mean"),
+    wrong(L, "Linear", "grads accumulated with +=, never reset", affine("Accumulating", _accumulating),
+          names=("kept between calls",)),
+    wrong(L, "softmax_cross_entropy", "shifted by the global max", _softmax_ce_global_max,
+          names=("each row of a batch",)),
     wrong(L, "Linear", "float32 forward", affine("F32", forward=_float32_forward), names=("float32",)),
     wrong(L, "mse_loss", "gradient 2(y - t)/N", lambda y, t: (_mse(y, t)[0], 2 * (y - t) / len(y)),
           names=("twice",)),

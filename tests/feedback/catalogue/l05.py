@@ -86,6 +86,12 @@ class MlpDoubledBackward(Mlp):
         return super().backward(2 * dout)
 
 
+class MlpParamsCopies(Mlp):
+    @property
+    def params(self):
+        return {f"{i}.{k}": v.copy() for i, layer in enumerate(self.layers) for k, v in layer.params.items()}
+
+
 class MlpNoActivations(Mlp):
     def __init__(self, sizes, activation, rng):
         super().__init__(sizes, activation, rng)
@@ -96,7 +102,8 @@ WRONG = [
     wrong(L, "forward", "relu hidden whatever `hidden` says",
           lambda p, x, hidden, output: _forward(p, x, hidden, output, hidden_of="relu"),
           names=("ignores its argument `hidden`",)),
-    wrong(L, "forward", "cache['z'] holds the activations", _forward_z_is_a),
+    wrong(L, "forward", "cache['z'] holds the activations", _forward_z_is_a,
+          names=("holds the value of the expected cache['a']",)),
     wrong(L, "forward", "no output activation", lambda p, x, hidden, output: _forward(p, x, hidden, "identity"),
           registered="output activation missing"),
     wrong(L, "output_delta", "f' at a^L", lambda z, a, t, out, loss: _delta(a, a, t, out, loss),
@@ -124,9 +131,10 @@ WRONG = [
           registered="activation after the last layer"),
     wrong(L, "MLP", "backward doubles dout", MlpDoubledBackward, names=("twice",)),
     wrong(L, "MLP", "no activations at all", MlpNoActivations),
+    wrong(L, "MLP", "params returns copies", MlpParamsCopies, names=("copies",)),
 ]
 # check() wants the class itself: the MLP entry above with last=True is a function, so give it a class.
-WRONG[-3] = wrong(L, "MLP", "activation after the output layer",
+WRONG[-4] = wrong(L, "MLP", "activation after the output layer",
                   type("MlpLast", (Mlp,), {"__init__": lambda self, s, a, r: Mlp.__init__(self, s, a, r, last=True)}),
                   registered="activation after the last layer")
 

@@ -51,8 +51,8 @@ def _norms(model, x, y, power=1.0):
 
 
 WRONG = [
-    wrong(L, "sgd_step", "twice the learning rate", _sgd_step_twice),
-    wrong(L, "sgd_step", "learning rate squared", _sgd_lr_squared),
+    wrong(L, "sgd_step", "twice the learning rate", _sgd_step_twice, names=("twice",)),
+    wrong(L, "sgd_step", "learning rate squared", _sgd_lr_squared, names=("learning rate applied twice",)),
     wrong(L, "sgd_step", "a step uphill", _sgd_ascent, registered="ascent"),
     wrong(L, "train", "epoch loss summed", lambda *a, **k: _fit(*a, **k, summed=True), names=("times the expected",)),
     wrong(L, "train", "first batch's loss", lambda *a, **k: _fit(*a, **k, first=True)),
