@@ -42,6 +42,21 @@ def _chain_reduce(functions, derivatives, x):
     return float(np.prod([d(v) for d, v in zip(derivatives, values, strict=False)]))
 
 
+def _chain_forward_mode(functions, derivatives, x):
+    """Forward mode with dual numbers (value, slope), as autodiff tutorials write it."""
+    value, slope = x, 1.0
+    for f, d in zip(functions, derivatives, strict=False):
+        value, slope = f(value), d(value) * slope
+    return slope
+
+
+def _partials_by_graph(x, y):
+    """A backward pass over u = x*y, v = x + y**2, f = sin(u) * v, node by node (cs231n's staged style)."""
+    u, v = x * y, x + y**2
+    df_du, df_dv = np.cos(u) * v, np.sin(u)
+    return df_du * y + df_dv * 1.0, df_du * x + df_dv * 2 * y
+
+
 s = sp.Symbol("s")
 WRONG = [
     wrong(L, "central_difference", "forward step written with a temporary",
@@ -98,4 +113,14 @@ CORRECT = [
     correct(L, "verify_derivative", "SymPy's equals", lambda e, c, v: bool(sp.diff(e, v).equals(c))),
     correct(L, "hand_derivative", "product and chain rule, unsimplified",
             lambda v: 1 * sp.sin(v**2) + v * sp.cos(v**2) * 2 * v),
+    correct(L, "central_difference", "a symmetric quotient around x, written with x_plus and x_minus",
+            lambda f, x, h=1e-5: (lambda x_plus, x_minus: (f(x_plus) - f(x_minus)) / (x_plus - x_minus))(x + h, x - h)),
+    correct(L, "chain_rule", "forward mode, dual numbers", _chain_forward_mode),
+    correct(L, "branch_gradient", "a backward pass, staged", _partials_by_graph),
+    correct(L, "verify_derivative", "simplify the difference to 0",
+            lambda e, c, v: sp.simplify(sp.diff(e, v) - c) == 0),
+    correct(L, "verify_derivative", "SymPy's equals on the derivative of the claim's antiderivative",
+            lambda e, c, v: bool(sp.Eq(sp.diff(e, v), c).simplify() is sp.true)),
+    correct(L, "hand_derivative", "SymPy's own diff", lambda v: sp.diff(v * sp.sin(v**2), v)),
+    correct(L, "hand_derivative", "factored", lambda v: sp.sin(v**2) + 2 * v**2 * sp.cos(v**2)),
 ]
