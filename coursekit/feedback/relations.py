@@ -361,14 +361,20 @@ def _other_values(cases: Sequence[tuple], index: int, position: int, value) -> l
     return others[:2]
 
 
+def _only_zeros(value) -> bool:
+    leaves = [_as_float(leaf) for _, leaf in _leaves(value, "")]
+    return all(leaf is not None and not np.any(leaf) for leaf in leaves)
+
+
 def diagnose_case(call: Callable[[tuple], object], cases: Sequence[tuple], index: int, got, expected,
                   oracle: Callable | None, diagnosis: Diagnosis, func: Callable) -> str | None:
     """The diagnosis of a wrong result ``got`` on case ``index``: a relation to ``expected``, else an ignored
     argument (found by calling the learner's function through ``call`` and the right one, ``oracle``)."""
     args = cases[index]
     found = relate(got, expected, args=args, diagnosis=diagnosis)
-    # "all zeros" says what the result looks like, an ignored argument why: the second names the mistake better
-    if oracle is None or (found and not found.endswith(_ALL_ZEROS)):
+    # A part that is all zeros says what it looks like, an ignored argument why: the second names the mistake
+    # better. A result that is nothing but zeros ignores every argument, trivially: "all zeros" stays.
+    if oracle is None or (found and (not found.endswith(_ALL_ZEROS) or _only_zeros(got))):
         return found
     try:
         position = ignored_argument(call, cases, index, got, lambda trial: oracle(*copy.deepcopy(trial)))

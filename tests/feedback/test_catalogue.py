@@ -14,8 +14,8 @@ CORRECT = [entry for module in MODULES for entry in module.CORRECT]
 # Measured on this catalogue when the generic diagnoses went in (see the figures this module prints); a floor, so
 # that a change that names fewer mistakes fails.
 NAMED_REGISTERED_FLOOR = 1.0      # measured: 100% (31 of 31)
-NAMED_UNREGISTERED_FLOOR = 0.83   # measured: 83.3% (70 of 84); the registered ones' words are the course's own
-NAMED_ALL_FLOOR = 0.87            # measured: 87.8% (101 of 115)
+NAMED_UNREGISTERED_FLOOR = 0.84   # measured: 84.5% (71 of 84); the registered ones' words are the course's own
+NAMED_ALL_FLOOR = 0.88            # measured: 88.7% (102 of 115)
 CORRECT_PER_EXERCISE = 3          # correct entries of every exercise, in the styles of other courses
 
 

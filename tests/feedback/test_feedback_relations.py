@@ -79,12 +79,12 @@ def test_an_ignored_argument_is_preferred_to_all_zeros():
     from coursekit.feedback.relations import diagnose_case
 
     def mine(w, b):
-        return np.zeros(2)  # b never reaches the result, and here w gives 0 too
+        return (np.zeros(2), w)  # b never reaches the result
 
     def right(w, b):
-        return w + b
+        return (w + b, w)
 
-    cases = [(np.zeros(2), np.array([1.0, 2.0])), (np.ones(2), np.array([3.0, -1.0]))]
+    cases = [(np.array([0.5, 0.0]), np.array([1.0, 2.0])), (np.ones(2), np.array([3.0, -1.0]))]
     found = diagnose_case(lambda args: mine(*args), cases, 0, mine(*cases[0]), right(*cases[0]), right,
                           Diagnosis(arguments=("w", "b")), mine)
     assert "ignores its argument" in found
