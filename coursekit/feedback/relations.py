@@ -22,6 +22,7 @@ from coursekit.feedback.compare import ANY_SEQUENCE, as_sequence, difference
 # tolerance (the learner computed the wrong thing in their own order of operations), far tighter than chance.
 _RTOL, _ATOL = 1e-6, 1e-9
 _FLOAT32_RTOL = 1e-4  # float32 keeps about 7 digits; sums of a few hundred terms lose some of them
+_ALL_ZEROS = messages.ZEROS.format(where="") + messages.LOOKS_LIKE.split("{what}")[1]  # how "all zeros" ends
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class Diagnosis:
     evaluated at the wrong point, description -> function of the case's arguments (for a probe: of none).
     ``siblings``: quantities the result may be confused with, name -> function like a point. ``batch``: the
     batch size N, a number or a function of the case's arguments (by default the length of the first array).
+    ``factors``: constant factors that have a known cause in this exercise, factor -> cause in words (the
+    learning rate where a step is applied with lr twice).
     """
 
     reference: Callable | None = None
@@ -42,6 +45,7 @@ class Diagnosis:
     points: Mapping[str, Callable] = field(default_factory=dict)
     siblings: Mapping[str, Callable] = field(default_factory=dict)
     batch: int | Callable | None = None
+    factors: Mapping[float, str] = field(default_factory=dict)
 
 
 NOTHING = Diagnosis()
@@ -68,8 +72,49 @@ def _relate(got, expected, args: tuple, diagnosis: Diagnosis) -> str | None:
     for description, point in diagnosis.points.items():
         if _matches(point, args, got):
             return messages.AT_WRONG_POINT.format(what=description)
-    n = _batch_size(diagnosis, args)
-    return _structure(got, expected, n, args, diagnosis, list(diagnosis.parts), "your result")
+    n = _Scale(_batch_size(diagnosis, args), dict(diagnosis.factors))
+    return (_structure(got, expected, n, args, diagnosis, list(diagnosis.parts), "your result")
+            or _elsewhere(got, expected, list(diagnosis.parts)))
+
+
+class _Scale(int):
+    """The batch size N (0: unknown), carrying the exercise's named ``factors`` along to _named_factor."""
+
+    def __new__(cls, n, factors):
+        self = super().__new__(cls, n or 0)
+        self.factors = factors
+        return self
+
+
+def _leaves(value, label: str) -> list[tuple[str, object]]:
+    """Every number or array inside ``value`` (tuples, lists, dicts), with where it sits."""
+    if isinstance(value, dict):
+        return [leaf for key, part in value.items() for leaf in _leaves(part, f"{label}[{key!r}]")]
+    if isinstance(value, (tuple, list)):
+        return [leaf for i, part in enumerate(value) for leaf in _leaves(part, f"{label}[{i}]")]
+    return [(label, value)]
+
+
+def _elsewhere(got, expected, names: list[str]) -> str | None:
+    """The first wrong piece of ``got`` that holds the value of another piece of the expected result (a cache's
+    z holding the activations): a sibling anywhere in the structure, not only among one level's parts."""
+    if isinstance(expected, (tuple, list)):
+        parts = as_sequence(got, ANY_SEQUENCE)
+        if parts is None or len(parts) != len(expected):
+            return None
+        labels = [_plain(names[i]) if i < len(names) else f"result[{i}]" for i in range(len(expected))]
+        mine = dict(leaf for label, part in zip(labels, parts, strict=True) for leaf in _leaves(part, label))
+        theirs = [leaf for label, part in zip(labels, expected, strict=True) for leaf in _leaves(part, label)]
+    else:
+        mine, theirs = dict(_leaves(got, "result")), _leaves(expected, "result")
+    for where, value in theirs:
+        if where not in mine or close(mine[where], value, rtol=1e-12, atol=0):
+            continue
+        for other, candidate in theirs:
+            if other != where and not close(candidate, value) and close(mine[where], candidate):
+                return messages.SIBLING.format(where=f"your {where}", sibling=f"the expected {other}")
+        return None  # only the first wrong piece: the others often follow from it
+    return None
 
 
 def _matches(quantity: Callable, args: tuple, got) -> bool:
@@ -249,6 +294,7 @@ def _named_factor(c: float | None, n: int | None, generic: bool = True) -> str |
     if n and n > 2:
         causes += [(n, messages.FACTOR_N.format(n=n)), (1 / n, messages.FACTOR_ONE_OVER_N.format(n=n))]
     causes += [(1.0, ""), (2.0, messages.FACTOR_2), (0.5, messages.FACTOR_HALF)]
+    causes += [(abs(value), cause) for value, cause in getattr(n, "factors", {}).items()]
     for value, cause in causes:
         if math.isclose(size, value, rel_tol=1e-6):
             if sign > 0:
@@ -315,20 +361,27 @@ def _other_values(cases: Sequence[tuple], index: int, position: int, value) -> l
     return others[:2]
 
 
+def _only_zeros(value) -> bool:
+    leaves = [_as_float(leaf) for _, leaf in _leaves(value, "")]
+    return all(leaf is not None and not np.any(leaf) for leaf in leaves)
+
+
 def diagnose_case(call: Callable[[tuple], object], cases: Sequence[tuple], index: int, got, expected,
                   oracle: Callable | None, diagnosis: Diagnosis, func: Callable) -> str | None:
     """The diagnosis of a wrong result ``got`` on case ``index``: a relation to ``expected``, else an ignored
     argument (found by calling the learner's function through ``call`` and the right one, ``oracle``)."""
     args = cases[index]
     found = relate(got, expected, args=args, diagnosis=diagnosis)
-    if found or oracle is None:
+    # A part that is all zeros says what it looks like, an ignored argument why: the second names the mistake
+    # better. A result that is nothing but zeros ignores every argument, trivially: "all zeros" stays.
+    if oracle is None or (found and (not found.endswith(_ALL_ZEROS) or _only_zeros(got))):
         return found
     try:
         position = ignored_argument(call, cases, index, got, lambda trial: oracle(*copy.deepcopy(trial)))
     except Exception:  # noqa: BLE001 -- as in relate: a bonus, never a crash
-        return None
+        return found
     if position is None:
-        return None
+        return found
     return messages.ARGUMENT_IGNORED.format(name=name_of_argument(diagnosis, func, position))
 
 

@@ -41,7 +41,8 @@ exercises.add(Exercise(
     cases=[(np.sin, 1.0), (np.exp, 0.5), (cube, 2.0), (np.cos, -2.5)],
     expected=[np.cos(1.0), np.exp(0.5), 12.0, -np.sin(-2.5)],
     rtol=1e-8, atol=1e-10,
-    diagnosis=Diagnosis(reference=lambda f, x, h=H: (f(x + h) - f(x - h)) / (2 * h), arguments=("f", "x", "h")),
+    diagnosis=Diagnosis(reference=lambda f, x, h=H: (f(x + h) - f(x - h)) / (2 * h), arguments=("f", "x", "h"),
+                        siblings={"f(x) itself: the function's value, not its slope": lambda f, x, h=H: f(x)}),
     # a step as large as 0.5 changes the estimate of a curved function: an h that is used shows it
     properties=[honours("h", 2, 0.5, (np.sin, 1.0, 1e-3), (cube, 2.0, 1e-4))],
     mistakes=[
@@ -104,8 +105,9 @@ exercises.add(Exercise(
     "chain_rule",
     cases=[(*LAYERS, 0.7), (*LAYERS, -1.3), (*SHORT, 0.4), ([np.exp], [np.exp], 1.1)],
     expected=[_exp_sin_square_slope(0.7), _exp_sin_square_slope(-1.3), _square_sin_slope(0.4), np.exp(1.1)],
-    diagnosis=Diagnosis(reference=_chain,
-                        arguments=("functions", "derivatives", "x")),
+    diagnosis=Diagnosis(reference=_chain, arguments=("functions", "derivatives", "x"), points={
+        "the functions were taken in reverse order: functions[0] is the innermost, applied to x first":
+            lambda functions, derivatives, x: _chain(functions[::-1], derivatives[::-1], x)}),
     properties=[inputs_kept((*LAYERS, 0.7)), repeatable((*LAYERS, 0.7), (*SHORT, 0.4))],
     mistakes=[
         Mistake("derivatives at x", _at_input,

@@ -279,9 +279,53 @@ def _neuron_like(V):
     return {"out.data": out.data, "w.grad": w.grad, "x.grad": x.grad, "b.grad": b.grad}
 
 
+# ---------------------------------------------------------------- generic diagnoses of an operation
+# A slope off by a simple factor in one operation's _backward compounds unevenly across the scenarios (once per
+# use of the operation on a path), so no single factor relates the results: the reference engine with that one
+# slope scaled does. Likewise for an operation built from others that returns the wrong sign.
+SLOPE_FACTORS = {2.0: "twice the right one (a factor 2 too many)", 0.5: "half the right one (a factor 2 missing)",
+                 -1.0: "negated (its sign is flipped)"}
+SLOPE_OFF = "the local derivative in the _backward of `{op}` is {how}"
+SIGN_OFF = "`{op}` returns the negated result: a minus sign lost or added"
+
+
+def _slope_scaled(method: Callable, factor: float) -> Callable:
+    """``method`` (an operation of the reference engine) whose _backward passes back ``factor`` times the slope."""
+    def operation(self, *args):
+        out = method(self, *args)
+        inner = out._backward
+
+        def _backward():
+            upstream = out.grad
+            out.grad = factor * upstream
+            inner()
+            out.grad = upstream
+        out._backward = _backward
+        return out
+    return operation
+
+
+def _sign_flipped(method: Callable) -> Callable:
+    return lambda self, *args: method(self, *args) * -1
+
+
+def _operation_points(probe: Callable, slopes: dict, signs: dict) -> dict:
+    """Diagnosis points: description -> the probe of the reference engine with one operation off."""
+    points = {}
+    for op, methods in slopes.items():
+        for factor, how in SLOPE_FACTORS.items():
+            variant = _variant("Scaled", **{m: _slope_scaled(getattr(_Value, m), factor) for m in methods})
+            points[SLOPE_OFF.format(op=op, how=how)] = lambda variant=variant: probe(variant)
+    for op, methods in signs.items():
+        variant = _variant("Flipped", **{m: _sign_flipped(getattr(_Value, m)) for m in methods})
+        points[SIGN_OFF.format(op=op)] = lambda variant=variant: probe(variant)
+    return points
+
+
 def _engine_exercise(name: str, scenarios: list[Scenario], mistakes: list[Mistake], hints: list[str],
-                     properties: list = ()) -> Exercise:
-    """An exercise checked by running each scenario with the learner's class and the reference one."""
+                     properties: list = (), slopes: dict | None = None, signs: dict | None = None) -> Exercise:
+    """An exercise checked by running each scenario with the learner's class and the reference one; ``slopes``
+    and ``signs`` name the operations it teaches (name -> the methods), for the diagnoses of one operation off."""
 
     def probe(cls) -> np.ndarray:
         return np.array([value for scenario in scenarios for value in scenario(cls).values()])
@@ -298,8 +342,9 @@ def _engine_exercise(name: str, scenarios: list[Scenario], mistakes: list[Mistak
                             f"{key} is {mine!r}, expected {value:.6g}")
         return None
 
+    points = _operation_points(probe, slopes or {}, signs or {})
     return Exercise(name, test=test, probe=probe, mistakes=mistakes, hints=hints,
-                    diagnosis=Diagnosis(reference=_Value), properties=properties)
+                    diagnosis=Diagnosis(reference=_Value, points=points), properties=properties)
 
 
 _sum_and_product.__doc__ = "d = a*b + 10 with a = 2, b = -3"
@@ -399,6 +444,7 @@ exercises.add(_engine_exercise(
         "Addition: each input's local derivative is 1. Multiplication: each input's is the other input's value.",
         "Inside __mul__: def _backward(): self.grad += other.data * out.grad; other.grad += self.data * out.grad",
     ],
+    slopes={"*": ("__mul__", "__rmul__"), "+": ("__add__", "__radd__")},
 ))
 
 
@@ -547,6 +593,7 @@ exercises.add(_engine_exercise(
         "relu -> 1 if x > 0 else 0.",
         "Use math.exp and math.tanh on self.data for the forward values.",
     ],
+    slopes={"**": ("__pow__",), "exp": ("exp",), "tanh": ("tanh",), "relu": ("relu",)},
 ))
 
 
@@ -580,6 +627,7 @@ exercises.add(_engine_exercise(
         "The r-versions get the plain number as `other`: 2 - y is y.__rsub__(2) = 2 + (-y), and 1 / x is "
         "x.__rtruediv__(1) = 1 * x**-1.",
     ],
+    signs={"-x": ("__neg__",), "x - y": ("__sub__", "__rsub__"), "x / y": ("__truediv__", "__rtruediv__")},
 ))
 
 

@@ -69,9 +69,25 @@ MIXED = np.array([-1000.0, -3.0, 0.0, 0.5, 40.0, 1000.0])
 GRID = np.array([[10.0, -10.0], [1.0, 2.0]])
 ELEMENTWISE = [inputs_kept((MIXED,), (GRID,)), row_wise(_stacked, (MIXED,)), dtype_kept((MIXED,), (GRID,))]
 
+def _sigmoid_probe(func) -> np.ndarray:
+    """The learner's sigmoid at every test point, overflows let through (a mistake is recognised by its values)."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.asarray(func(SIGMOID_POINTS.copy()), dtype=float)
+
+
 exercises.add(Exercise(
     "stable_sigmoid",
     test=_sigmoid_test,
+    probe=_sigmoid_probe,
+    # functions the sigmoid is mistaken for, on the test points
+    diagnosis=Diagnosis(reference=nn.sigmoid, siblings={
+        "tanh(x): another S-shaped function, from -1 to 1 (the sigmoid goes from 0 to 1)":
+            lambda: np.tanh(SIGMOID_POINTS),
+    }, points={
+        "the formula for x >= 0 was used for every x: you computed sigmoid(|x|)":
+            lambda: nn.sigmoid(np.abs(SIGMOID_POINTS)),
+    }),
     properties=ELEMENTWISE,
     mistakes=[
         Mistake("naive", _naive_sigmoid,

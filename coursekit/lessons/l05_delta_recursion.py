@@ -374,6 +374,11 @@ exercises.add(Exercise(
 MLP_CASES = [([3, 4, 2], "tanh"), ([2, 3, 3, 3, 1], "relu"), ([5, 1], "sigmoid")]
 
 
+PARAMS_COPIES = ("writing into model.params[{key!r}] did not change the model: params looks like it hands out "
+                 "copies of the weights, so an SGD step on them would never reach the layers. Return the layers' own "
+                 "arrays (a dict of them, built afresh if you like), not .copy() of them.")
+
+
 def _mlp_test(cls) -> str | None:
     if not isinstance(cls, type):
         return f"pass your class itself, MLP, not {type(cls).__name__}"
@@ -386,8 +391,13 @@ def _mlp_test(cls) -> str | None:
         x = np.random.default_rng(7).standard_normal((3, sizes[0]))
         network = random_network(sizes, 1)
         for i, (W, b) in enumerate(network):  # known weights, written into the model's own arrays
-            set_parameter(model, f"{2 * i}.W", W)
-            set_parameter(model, f"{2 * i}.b", b)
+            for key, value in ((f"{2 * i}.W", W), (f"{2 * i}.b", b)):
+                try:
+                    set_parameter(model, key, value)
+                except AttributeError:  # a read-only params that hands out copies: named just below
+                    pass
+                if not np.array_equal(np.asarray(model.params[key], dtype=np.float64), value):
+                    return PARAMS_COPIES.format(key=key)
         expected = _forward(network, x, activation, "identity")[0]
         out = np.asarray(model.forward(x.copy()))
         if out.shape != expected.shape or not np.allclose(out, expected, rtol=1e-10, atol=1e-12):

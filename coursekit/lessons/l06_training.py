@@ -31,11 +31,13 @@ LR = 0.1
 
 
 def _after_one_step(step) -> list[np.ndarray]:
+    """The change one step made to each parameter (a step of the wrong size then shows as a factor)."""
     model = _model()
     _, dz = nn.softmax_cross_entropy(model.forward(_X), _Y)
     model.backward(dz)
+    before = {key: np.array(value, dtype=np.float64) for key, value in model.params.items()}
     step(model.params, model.grads, LR)
-    return [model.params[key].copy() for key in sorted(model.params)]
+    return [np.asarray(model.params[key], dtype=np.float64) - before[key] for key in sorted(model.params)]
 
 
 def _sgd_test(step) -> str | None:
@@ -82,7 +84,8 @@ exercises.add(Exercise(
     "sgd_step",
     test=_sgd_test,
     probe=_after_one_step,
-    diagnosis=Diagnosis(reference=training.sgd_step),
+    diagnosis=Diagnosis(reference=training.sgd_step, factors={
+        LR: "lr times the expected step: the learning rate applied twice (lr ** 2 where lr is meant?)"}),
     properties=[inputs_kept(_step_case, positions=(1,))],  # the parameters change; the gradients must not
     mistakes=[
         Mistake("ascent", _ascent, "subtract the gradient: it points uphill, and we want the loss to go down."),

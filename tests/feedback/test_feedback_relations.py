@@ -59,3 +59,32 @@ def test_an_element_far_below_the_arrays_scale_has_an_absolute_floor():
     expected = np.array([1.9287e-22, 0.5, 1.0])
     assert difference(np.array([0.0, 0.5, 1.0]), expected, rtol=1e-12, atol=0) is None
     assert difference(np.array([1e-12, 0.5, 1.0]), expected, rtol=1e-12, atol=0) is not None
+
+
+def test_a_piece_holding_another_piece_anywhere_in_a_nested_result_is_named():
+    z = [np.array([[0.5, -1.0]]), np.array([[0.3, 0.2]])]
+    a = [np.array([[1.0, 2.0]]), np.array([[0.46, -0.76]]), np.array([[0.29, 0.2]])]
+    got = (a[-1], {"z": [a[1], z[1]], "a": a})
+    found = relate(got, (a[-1], {"z": z, "a": a}), diagnosis=Diagnosis(parts=("your output", "your cache")))
+    assert "your cache['z'][0] holds the value of the expected cache['a'][1]" in found
+
+
+@given(ARRAYS)
+def test_a_factor_the_exercise_declares_is_named_with_its_cause(expected):
+    found = relate(0.1 * expected, expected, diagnosis=Diagnosis(factors={0.1: "the learning rate applied twice"}))
+    assert "the learning rate applied twice" in found
+
+
+def test_an_ignored_argument_is_preferred_to_all_zeros():
+    from coursekit.feedback.relations import diagnose_case
+
+    def mine(w, b):
+        return (np.zeros(2), w)  # b never reaches the result
+
+    def right(w, b):
+        return (w + b, w)
+
+    cases = [(np.array([0.5, 0.0]), np.array([1.0, 2.0])), (np.ones(2), np.array([3.0, -1.0]))]
+    found = diagnose_case(lambda args: mine(*args), cases, 0, mine(*cases[0]), right(*cases[0]), right,
+                          Diagnosis(arguments=("w", "b")), mine)
+    assert "ignores its argument" in found

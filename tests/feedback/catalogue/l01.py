@@ -42,6 +42,21 @@ def _chain_reduce(functions, derivatives, x):
     return float(np.prod([d(v) for d, v in zip(derivatives, values, strict=False)]))
 
 
+def _chain_forward_mode(functions, derivatives, x):
+    """Forward mode with dual numbers (value, slope), as autodiff tutorials write it."""
+    value, slope = x, 1.0
+    for f, d in zip(functions, derivatives, strict=False):
+        value, slope = f(value), d(value) * slope
+    return slope
+
+
+def _partials_by_graph(x, y):
+    """A backward pass over u = x*y, v = x + y**2, f = sin(u) * v, node by node (cs231n's staged style)."""
+    u, v = x * y, x + y**2
+    df_du, df_dv = np.cos(u) * v, np.sin(u)
+    return df_du * y + df_dv * 1.0, df_du * x + df_dv * 2 * y
+
+
 s = sp.Symbol("s")
 WRONG = [
     wrong(L, "central_difference", "forward step written with a temporary",
@@ -54,14 +69,18 @@ WRONG = [
           names=("half",)),
     wrong(L, "central_difference", "steps of 2h over 2h",
           lambda f, x, h=1e-5: (f(x + 2 * h) - f(x - 2 * h)) / (2 * h), names=("twice",)),
-    wrong(L, "central_difference", "the value, not the slope", lambda f, x, h=1e-5: f(x)),
+    wrong(L, "central_difference", "the value, not the slope", lambda f, x, h=1e-5: f(x),
+          names=("value of f(x)",)),
+    wrong(L, "central_difference", "h ignored: a fixed step", lambda f, x, h=1e-5: (f(x + 1e-5) - f(x - 1e-5)) / 2e-5,
+          names=("h is not used",)),
     wrong(L, "chain_rule", "every slope at x, by a comprehension",
           lambda functions, derivatives, x: float(np.prod([d(x) for d in derivatives])), registered="derivatives at x"),
     wrong(L, "chain_rule", "slopes summed",
           lambda fs, ds, x: sum(d(v) for d, v in zip(ds, functools.reduce(lambda a, f: [*a, f(a[-1])], fs, [x]),
                                                      strict=False)),
           registered="added"),
-    wrong(L, "chain_rule", "functions taken from the outside in", _chain_reversed),
+    wrong(L, "chain_rule", "functions taken from the outside in", _chain_reversed,
+          names=("reverse order",)),
     wrong(L, "chain_rule", "slope started at 0", _chain_from_zero, names=("zeros",)),
     wrong(L, "chain_rule", "sign flipped", lambda fs, ds, x: -_chain_recursive(fs, ds, x), names=("negated",)),
     wrong(L, "branch_gradient", "path through u only, in one line",
@@ -94,4 +113,14 @@ CORRECT = [
     correct(L, "verify_derivative", "SymPy's equals", lambda e, c, v: bool(sp.diff(e, v).equals(c))),
     correct(L, "hand_derivative", "product and chain rule, unsimplified",
             lambda v: 1 * sp.sin(v**2) + v * sp.cos(v**2) * 2 * v),
+    correct(L, "central_difference", "a symmetric quotient around x, written with x_plus and x_minus",
+            lambda f, x, h=1e-5: (lambda x_plus, x_minus: (f(x_plus) - f(x_minus)) / (x_plus - x_minus))(x + h, x - h)),
+    correct(L, "chain_rule", "forward mode, dual numbers", _chain_forward_mode),
+    correct(L, "branch_gradient", "a backward pass, staged", _partials_by_graph),
+    correct(L, "verify_derivative", "simplify the difference to 0",
+            lambda e, c, v: sp.simplify(sp.diff(e, v) - c) == 0),
+    correct(L, "verify_derivative", "SymPy's equals on the derivative of the claim's antiderivative",
+            lambda e, c, v: bool(sp.Eq(sp.diff(e, v), c).simplify() is sp.true)),
+    correct(L, "hand_derivative", "SymPy's own diff", lambda v: sp.diff(v * sp.sin(v**2), v)),
+    correct(L, "hand_derivative", "factored", lambda v: sp.sin(v**2) + 2 * v**2 * sp.cos(v**2)),
 ]

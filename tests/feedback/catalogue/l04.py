@@ -73,6 +73,23 @@ def _db_mean(self, dout):
     return dout @ self.params["W"]
 
 
+def _accumulating(self, dout):
+    for key, grad in (("W", dout.T @ self.x), ("b", dout.sum(axis=0))):
+        if self.grads[key] is None:
+            self.grads[key] = np.zeros_like(self.params[key])
+        self.grads[key] += grad
+    return dout @ self.params["W"]
+
+
+def _softmax_ce_global_max(z, labels):
+    shifted = z - z.max()
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    batch = len(z)
+    dz = np.exp(log_p)
+    dz[np.arange(batch), labels] -= 1
+    return float(-log_p[np.arange(batch), labels].mean()), dz / batch
+
+
 def _float32_forward(self, x):
     self.x = x.astype(np.float32)
     return (self.x @ self.params["W"].T.astype(np.float32) + self.params["b"].astype(np.float32))
@@ -94,11 +111,52 @@ def _mse(y, t):
     return float(0.5 * np.sum((y - t) ** 2) / n), (y - t) / n
 
 
+class EinsumLinear(Affine):
+    """Written with np.einsum, as some courses teach the index notation."""
+
+    def forward(self, x):
+        self.x = x
+        return np.einsum("ni,oi->no", x, self.params["W"]) + self.params["b"]
+
+    def backward(self, dout):
+        self.grads["W"] = np.einsum("no,ni->oi", dout, self.x)
+        self.grads["b"] = np.einsum("no->o", dout)
+        return np.einsum("no,oi->ni", dout, self.params["W"])
+
+
+def _mse_mean_form(y, t):
+    diff = y - t
+    return float(np.mean(np.sum(diff**2, axis=1)) / 2), diff / len(y)
+
+
+def _bce_dlfs(z, t):
+    """Deep Learning from Scratch's SigmoidWithLoss, made stable: log sigmoid by logaddexp."""
+    y = np.exp(-np.logaddexp(0.0, -z))
+    loss = np.mean(t * np.logaddexp(0.0, -z) + (1 - t) * np.logaddexp(0.0, z))
+    return float(loss), (y - t) / z.shape[0]
+
+
+def _softmax_ce_cs231n(z, labels):
+    """cs231n's softmax_loss: log-probabilities, then the gradient from probs."""
+    shifted = z - np.max(z, axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    n = z.shape[0]
+    labels = np.asarray(labels, dtype=int)
+    loss = -np.sum(log_probs[np.arange(n), labels]) / n
+    dx = np.exp(log_probs)
+    dx[np.arange(n), labels] -= 1
+    return float(loss), dx / n
+
+
 WRONG = [
     wrong(L, "Linear", "db with keepdims", affine("Keep", _keepdims_db), names=("keepdims",)),
     wrong(L, "Linear", "dW over N", affine("DwOverN", _dw_over_n), names=("1/N",)),
     wrong(L, "Linear", "dx negated", affine("DxNeg", _dx_negated), names=("negated", "opposite sign")),
     wrong(L, "Linear", "db averaged", affine("DbMean", _db_mean), registered="db mean"),
+    wrong(L, "Linear", "grads accumulated with +=, never reset", affine("Accumulating", _accumulating),
+          names=("kept between calls",)),
+    wrong(L, "softmax_cross_entropy", "shifted by the global max", _softmax_ce_global_max,
+          names=("each row of a batch",)),
     wrong(L, "Linear", "float32 forward", affine("F32", forward=_float32_forward), names=("float32",)),
     wrong(L, "mse_loss", "gradient 2(y - t)/N", lambda y, t: (_mse(y, t)[0], 2 * (y - t) / len(y)),
           names=("twice",)),
@@ -130,4 +188,18 @@ CORRECT = [
             lambda z, t: (float(np.mean(-t * -np.logaddexp(0, -z) - (1 - t) * -np.logaddexp(0, z))),
                           (np.exp(-np.logaddexp(0, -z)) - t) / len(z))),
     correct(L, "softmax_cross_entropy", "Deep Learning from Scratch's SoftmaxWithLoss", _softmax_ce),
+    correct(L, "Linear", "np.einsum", EinsumLinear),
+    correct(L, "mse_loss", "mean of the row sums", _mse_mean_form),
+    correct(L, "mse_loss", "np.einsum for the squares",
+            lambda y, t: (float(np.einsum("ij,ij->", y - t, y - t) / (2 * len(y))), (y - t) / len(y))),
+    correct(L, "bce_with_logits", "Deep Learning from Scratch's SigmoidWithLoss, stable", _bce_dlfs),
+    correct(L, "bce_with_logits", "max(z, 0) - z t + log(1 + exp(-|z|)), TensorFlow's form",
+            lambda z, t: (float(np.mean(np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z))))),
+                          (np.exp(-np.logaddexp(0.0, -z)) - t) / len(z))),
+    correct(L, "softmax_cross_entropy", "cs231n's softmax_loss", _softmax_ce_cs231n),
+    correct(L, "softmax_cross_entropy", "one-hot matrix and a log-softmax", lambda z, y: (
+        lambda log_p, onehot: (float(-np.sum(onehot * log_p) / len(z)), (np.exp(log_p) - onehot) / len(z)))(
+            z - np.max(z, axis=1, keepdims=True) - np.log(np.sum(np.exp(z - np.max(z, axis=1, keepdims=True)),
+                                                                 axis=1, keepdims=True)),
+            np.eye(z.shape[1])[np.asarray(y, dtype=int)])),
 ]

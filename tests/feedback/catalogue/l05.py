@@ -86,17 +86,81 @@ class MlpDoubledBackward(Mlp):
         return super().backward(2 * dout)
 
 
+class MlpParamsCopies(Mlp):
+    @property
+    def params(self):
+        return {f"{i}.{k}": v.copy() for i, layer in enumerate(self.layers) for k, v in layer.params.items()}
+
+
 class MlpNoActivations(Mlp):
     def __init__(self, sizes, activation, rng):
         super().__init__(sizes, activation, rng)
         self.layers = [layer for layer in self.layers if layer.params]
 
 
+def _forward_cs231n(params, x, hidden, output):
+    """cs231n's style: a cache per layer, then the course's cache assembled from it."""
+    caches, out = [], x
+    for i, (W, b) in enumerate(params):
+        z = out.dot(W.T) + b
+        last = i == len(params) - 1
+        if last:
+            a = nn.softmax(z) if output == "softmax" else F[output][0](z)
+        else:
+            a = F[hidden][0](z)
+        caches.append((out, z))
+        out = a
+    return out, {"z": [z for _, z in caches], "a": [a for a, _ in caches] + [out]}
+
+
+def _delta_one_hot(z_L, a_L, t, output, loss):
+    """Targets turned into one-hot rows first, whatever the loss (Nielsen's vectorized_result)."""
+    if loss == "ce":
+        targets = np.zeros_like(a_L)
+        targets[np.arange(len(t)), np.asarray(t, dtype=int)] = 1.0
+        return (a_L - targets) / len(z_L)
+    if loss == "bce":  # sigmoid with binary cross-entropy: the slope cancels too
+        return (a_L - t) / len(z_L)
+    return F[output][1](z_L) * (a_L - t) / len(z_L)
+
+
+def _backward_nielsen(params, cache, delta_L, hidden):
+    """Nielsen's backprop: nabla lists filled from the end, with negative indices."""
+    n = len(params)
+    nabla = [None] * n
+    delta = delta_L
+    nabla[-1] = (delta.T @ cache["a"][-2], delta.sum(axis=0))
+    for back in range(2, n + 1):
+        delta = (delta @ params[-back + 1][0]) * F[hidden][1](cache["z"][-back])
+        nabla[-back] = (delta.T @ cache["a"][-back - 1], delta.sum(axis=0))
+    return nabla
+
+
+class MlpOrderedDict(Mlp):
+    """Deep Learning from Scratch's MultiLayerNet: layers in an OrderedDict, named Affine1, Activation1, ..."""
+
+    def __init__(self, sizes, activation, rng):
+        from collections import OrderedDict
+        super().__init__(sizes, activation, rng)
+        self.named = OrderedDict((f"{type(layer).__name__}{i}", layer) for i, layer in enumerate(self.layers))
+
+    def forward(self, x):
+        for layer in self.named.values():
+            x = layer.forward(x)
+        return x
+
+    def backward(self, dout):
+        for layer in reversed(list(self.named.values())):
+            dout = layer.backward(dout)
+        return dout
+
+
 WRONG = [
     wrong(L, "forward", "relu hidden whatever `hidden` says",
           lambda p, x, hidden, output: _forward(p, x, hidden, output, hidden_of="relu"),
           names=("ignores its argument `hidden`",)),
-    wrong(L, "forward", "cache['z'] holds the activations", _forward_z_is_a),
+    wrong(L, "forward", "cache['z'] holds the activations", _forward_z_is_a,
+          names=("holds the value of the expected cache['a']",)),
     wrong(L, "forward", "no output activation", lambda p, x, hidden, output: _forward(p, x, hidden, "identity"),
           registered="output activation missing"),
     wrong(L, "output_delta", "f' at a^L", lambda z, a, t, out, loss: _delta(a, a, t, out, loss),
@@ -124,9 +188,10 @@ WRONG = [
           registered="activation after the last layer"),
     wrong(L, "MLP", "backward doubles dout", MlpDoubledBackward, names=("twice",)),
     wrong(L, "MLP", "no activations at all", MlpNoActivations),
+    wrong(L, "MLP", "params returns copies", MlpParamsCopies, names=("copies",)),
 ]
 # check() wants the class itself: the MLP entry above with last=True is a function, so give it a class.
-WRONG[-3] = wrong(L, "MLP", "activation after the output layer",
+WRONG[-4] = wrong(L, "MLP", "activation after the output layer",
                   type("MlpLast", (Mlp,), {"__init__": lambda self, s, a, r: Mlp.__init__(self, s, a, r, last=True)}),
                   registered="activation after the last layer")
 
@@ -136,4 +201,20 @@ CORRECT = [
     correct(L, "backward_step", "slope after the product", _step),
     correct(L, "backward", "grads built from the first layer", _backward),
     correct(L, "MLP", "a list of layers", Mlp),
+    correct(L, "forward", "cs231n's caches per layer", _forward_cs231n),
+    correct(L, "forward", "a list comprehension of layers is not needed: a while loop",
+            lambda p, x, hidden, output: _forward(p, x, hidden, output)),
+    correct(L, "output_delta", "Nielsen's one-hot targets", _delta_one_hot),
+    correct(L, "output_delta", "matched pairs by name", lambda z, a, t, out, loss: (
+        (a - np.eye(z.shape[1])[np.asarray(t, dtype=int)]) / len(z) if loss == "ce" else
+        (a - t) / len(z) if loss == "bce" else nn.ACTIVATIONS[out][1](z) * (a - t) / len(z))),
+    correct(L, "backward_step", "np.dot and np.multiply", lambda d, W, z, h: np.multiply(np.dot(d, W), F[h][1](z))),
+    correct(L, "backward_step", "Nielsen's form, transposed twice", lambda d, W, z, h: ((W.T @ d.T) * F[h][1](z).T).T),
+    correct(L, "backward", "Nielsen's nabla lists", _backward_nielsen),
+    correct(L, "backward", "db as ones @ delta", lambda p, c, d, h: _backward(
+        p, c, d, h, db_of=lambda dl: np.ones(len(dl)) @ dl)),
+    correct(L, "MLP", "Deep Learning from Scratch's OrderedDict of layers", MlpOrderedDict),
+    correct(L, "MLP", "nn.Sequential underneath", type("SeqMlp", (nn.Sequential,), {
+        "__init__": lambda self, sizes, act, rng: nn.Sequential.__init__(
+            self, nn.mlp(sizes, {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}[act], rng).layers)})),
 ]

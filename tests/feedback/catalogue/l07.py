@@ -26,6 +26,25 @@ def _jvp(params, tangents, x, hidden, slope=None, tangent_sign=1.0):
     return a, tangent_sign * da
 
 
+def _products(dims, order):
+    """Multiply the Jacobians one at a time, keeping the shape of the running product (cs231n's shape bookkeeping)."""
+    shapes = [(dims[k], dims[k - 1]) for k in range(1, len(dims))]  # J_k maps layer k-1 to layer k
+    count = 0
+    if not shapes:  # no layer: nothing to multiply
+        return 0
+    if order == "forward":
+        rows, cols = shapes[0]
+        for r, c in shapes[1:]:
+            count += r * c * cols
+            rows = r
+    else:
+        rows, cols = shapes[-1]
+        for r, c in shapes[-2::-1]:
+            count += rows * r * c
+            cols = c
+    return count
+
+
 WRONG = [
     wrong(L, "numerical_passes", "n + 1 for both", lambda n, method: n + 1, names=("ignores its argument `method`",)),
     wrong(L, "numerical_passes", "n per method", lambda n, method: n, registered="one per parameter"),
@@ -48,4 +67,18 @@ CORRECT = [
     correct(L, "numerical_passes", "a table", lambda n, method: {"central": 2 * n, "forward": n + 1}[method]),
     correct(L, "chain_multiplications", "by shapes, multiplied out", _chain),
     correct(L, "mlp_jvp", "dual numbers by hand", _jvp),
+    correct(L, "numerical_passes", "an if", lambda n, method: 2 * n if method == "central" else n + 1),
+    correct(L, "numerical_passes", "one base pass plus one or two per parameter",
+            lambda n, method: (0 if method == "central" else 1) + n * (2 if method == "central" else 1)),
+    correct(L, "chain_multiplications", "a running product of shapes, left to right or right to left",
+            lambda dims, order: sum((dims[0] if order == "forward" else dims[-1]) * dims[k - 1] * dims[k]
+                                    for k in (range(2, len(dims)) if order == "forward" else range(1, len(dims) - 1)))),
+    correct(L, "mlp_jvp", "dual numbers, slope from the activation's output",
+            lambda p, t, x, h: _jvp(p, t, x, h, slope={"tanh": lambda z: 1 - np.tanh(z) ** 2,
+                                                      "sigmoid": lambda z: nn.sigmoid(z) * (1 - nn.sigmoid(z)),
+                                                      "relu": lambda z: (z > 0).astype(float)}[h])),
+    correct(L, "mlp_jvp", "jax.jvp's shape of answer: (primal, tangent) as a list",
+            lambda p, t, x, h: list(_jvp(p, t, x, h))),
+    correct(L, "chain_multiplications", "one (rows x inner x cols) count per matrix product, accumulated",
+            lambda dims, order: _products(dims, order)),
 ]
