@@ -48,7 +48,7 @@ exercises.add(Exercise(
 # ---------------------------------------------------------------- 2. multiplying a chain of Jacobians
 CHAIN_CASES = [([5, 3, 1], "forward"), ([5, 3, 1], "reverse"), ([100, 50, 50, 1], "forward"),
                ([100, 50, 50, 1], "reverse"), ([1, 50, 50, 100], "forward"), ([1, 50, 50, 100], "reverse"),
-               ([4, 4], "forward"), ([6, 2, 9, 3, 5], "reverse")]
+               ([4, 4], "forward"), ([3], "reverse"), ([6, 2, 9, 3, 5], "reverse")]  # [3]: no layer at all
 
 
 def _chain(dims, order):
