@@ -25,7 +25,7 @@ import tempfile
 from coursekit.grading import protocol, wire
 from coursekit.grading.limits import Limits
 from coursekit.grading.protections import apply_limits, drop_privileges, landlock, readable_roots, seccomp
-from coursekit.grading.worker import Worker, _new_shell, _stub_lessons
+from coursekit.grading.worker import Worker, _new_shell, _stub_lessons, _stub_submit
 
 _PR_SET_DUMPABLE = 4
 
@@ -47,6 +47,7 @@ def warm_up(modules: tuple[str, ...] = PRELOAD) -> None:
             except ImportError:
                 pass  # a module the student imports but the machine lacks fails in the student's cell instead
     _stub_lessons()
+    _stub_submit()
     lessons = [name for name in modules if name.startswith("coursekit.lessons.")]
     if modules == PRELOAD:  # every lesson's stub, found by file name (nothing of the real lessons is imported)
         import coursekit
