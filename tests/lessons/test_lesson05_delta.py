@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from coursekit import nn
 from coursekit.gradcheck import check_gradient_directional
 from coursekit.lessons.l05_delta_recursion import LOSSES, _backward, _forward, _output_delta, make_problem
-from coursekit.viz.deltas import SIZES, delta_figure, demo_deltas
+from coursekit.viz.deltas import SIZES, delta_factors, delta_figure, demo_deltas, demo_network
 
 
 def same(p, q):
@@ -49,6 +49,38 @@ def test_output_delta_keeps_the_sigmoid_slope_with_squared_error_and_loses_it_wi
     s = 1 / (1 + sp.exp(-z))
     assert same(sp.diff((s - t) ** 2 / 2, z), s * (1 - s) * (s - t))
     assert same(sp.diff(-t * sp.log(s) - (1 - t) * sp.log(1 - s), z), s - t)
+    a = sp.Symbol("a")                                          # the lesson's two factors, before they cancel
+    grad_a = sp.diff(-t * sp.log(a) - (1 - t) * sp.log(1 - a), a)
+    assert same(grad_a, (a - t) / (a * (1 - a)))
+    assert same(grad_a * a * (1 - a), a - t)
+
+
+def test_the_gradient_column_transposed_is_the_derivative_row():
+    W, delta = sp.Matrix(2, 3, sp.symbols("w0:6")), sp.Matrix(2, 1, sp.symbols("d0:2"))
+    assert (W.T * delta).T == delta.T * W                       # (W^T delta)^T = delta^T W
+
+
+def test_softmax_jacobian_is_full_and_collapses_to_p_minus_t_with_cross_entropy():
+    z = sp.Matrix(sp.symbols("z0:3"))
+    t0, t1 = sp.symbols("t0 t1")
+    t = sp.Matrix([t0, t1, 1 - t0 - t1])                        # any target that sums to 1, not only one-hot
+    p = z.applyfunc(sp.exp) / sum(sp.exp(v) for v in z)
+    jacobian = p.jacobian(z)
+    assert sp.simplify(jacobian - (sp.diag(*p) - p * p.T)) == sp.zeros(3, 3)   # dp/dz = diag(p) - p p^T
+    assert sp.simplify(jacobian[0, 1]) != 0                                   # not diagonal
+    assert sp.simplify(jacobian - jacobian.T) == sp.zeros(3, 3)               # symmetric
+    q = sp.symbols("q0:3", positive=True)                                     # cross-entropy as a function of p
+    grad_p = sp.Matrix([sp.diff(-sum(t[i] * sp.log(q[i]) for i in range(3)), qi) for qi in q])
+    assert sp.simplify(grad_p - sp.Matrix([-t[i] / q[i] for i in range(3)])) == sp.zeros(3, 1)   # -t / p
+    grad_p = grad_p.subs(dict(zip(q, p, strict=True)))
+    cost = -sum(t[i] * sp.log(p[i]) for i in range(3))
+    delta = jacobian.T * grad_p
+    assert sp.simplify(delta - (p - t)) == sp.zeros(3, 1)                     # the collapse
+    assert sp.simplify(delta - sp.Matrix([sp.diff(cost, v) for v in z])) == sp.zeros(3, 1)
+    logits, target = np.array([2.0, -1.0, 0.5]), np.array([0.0, 0.0, 1.0])   # the lesson's numbers
+    probs = np.exp(logits) / np.exp(logits).sum()
+    np.testing.assert_allclose((np.diag(probs) - np.outer(probs, probs)).T @ (-target / probs), probs - target,
+                               atol=1e-15)
 
 
 @settings(max_examples=15, deadline=None)
@@ -84,6 +116,34 @@ def test_demo_deltas_follow_the_recursion_and_fade_through_sigmoids():
     assert norms == sorted(norms)                      # smaller and smaller toward the input
     relu_norms = [np.linalg.norm(d) for d in demo_deltas("relu")]
     assert relu_norms[0] / relu_norms[-1] > 10 * norms[0] / norms[-1]
+
+
+def test_each_step_back_is_a_w_factor_times_an_f_prime_factor():
+    steps = {activation: delta_factors(activation) for activation in ("sigmoid", "tanh", "relu")}
+    for activation, factors in steps.items():
+        weights, _, deltas = demo_network(activation)
+        norms = [np.linalg.norm(d) for d in deltas]
+        assert [layer for layer, _, _ in factors] == [4, 3, 2]
+        for layer, w_factor, f_factor in factors:
+            assert w_factor * f_factor == pytest.approx(norms[layer - 2] / norms[layer - 1], rel=1e-12)
+            assert w_factor <= np.linalg.norm(weights[layer - 1], 2) + 1e-12     # at most the largest singular value
+            assert 0.5 <= w_factor <= 1.1                                     # "0.5 to 1.1"
+        if activation != "sigmoid":
+            assert all(0.6 <= round(f, 2) <= 0.9 for _, _, f in factors)     # "0.6 to 0.9 for tanh and ReLU"
+    sigmoid = {layer: (w, f) for layer, w, f in steps["sigmoid"]}
+    assert all(f <= 0.25 for _, f in sigmoid.values())                       # the slope is at most 1/4
+    assert np.prod([f for _, f in sigmoid.values()]) <= 1 / 64              # three steps: at least 4^3
+    w, f = sigmoid[3]                                                         # delta^3 -> delta^2, as the lesson says
+    assert w > 1 and round(w, 2) == 1.08 and round(f, 3) == 0.244 and round(w * f, 3) == 0.263 and w * f > 0.25
+    norms = [np.linalg.norm(d) for d in demo_deltas("sigmoid")]
+    assert (round(norms[1], 4), round(norms[2], 4)) == (0.0230, 0.0875)
+
+
+def test_the_demonstration_network_applies_its_activation_and_the_recursion():
+    weights, zs, deltas = demo_network("tanh")
+    assert [W.shape for W in weights] == [(n_out, n_in) for n_in, n_out in zip(SIZES[:-1], SIZES[1:], strict=True)]
+    np.testing.assert_allclose(zs[1], np.tanh(zs[0]) @ weights[1].T)
+    np.testing.assert_allclose(deltas[0], (1 - np.tanh(zs[0]) ** 2) * (deltas[1] @ weights[1]))
 
 
 @pytest.mark.parametrize("reached", [1, 4])
