@@ -202,14 +202,16 @@ exercises.add(Exercise(
     mistakes=[
         Mistake("f'(z^L) missing", _delta_without_slope,
                 "with a sigmoid output and squared error, delta^L = f'(z^L) * (a^L - t) / N: the output "
-                "activation's slope is part of delta. (It cancels only for sigmoid + BCE and softmax + CE.)"),
+                "activation's slope is part of delta. (It cancels only for sigmoid + BCE; for softmax + CE the whole "
+                "softmax Jacobian collapses the same way, to a^L - t.)"),
         Mistake("sum instead of mean", _delta_summed,
                 "the cost is the mean over the batch: divide by N = z_L.shape[0]."),
         Mistake("sign", _delta_sign, "delta^L points from the target to the prediction: a^L - t, not t - a^L."),
     ],
     hints=[
         "delta^L = f'(z^L) * grad_a C, elementwise. For the mean squared error grad_a C = (a^L - t) / N.",
-        "For sigmoid + BCE and softmax + CE the slope cancels: delta^L = (a^L - t) / N, with t one-hot for CE.",
+        "For sigmoid + BCE the slope cancels; for softmax + CE the Jacobian diag(p) - p p^T collapses the same "
+        "way (lesson 05, section 2): delta^L = (a^L - t) / N, with t one-hot for CE.",
         "For softmax + CE build the one-hot rows with np.eye(C)[t].",
     ],
 ))
