@@ -104,3 +104,58 @@ def test_saturation_figure_draws_the_scaled_function_and_its_slope(monkeypatch):
 @pytest.mark.parametrize("layer", [nn.Sigmoid, nn.Tanh, nn.ReLU])
 def test_reference_activation_layers_pass_check_layer(layer):
     assert check_layer(layer(), np.random.default_rng(5).standard_normal((3, 4))).passed
+
+
+def _sigmoid_stack_gradient_ratio(weights, biases, a0, upstream):
+    """|dL/dz^1| / |dL/dz^L| through a stack of sigmoid layers z^l = W^l a^(l-1) + b^l, a^l = sigmoid(z^l)."""
+    slopes, a = [], a0
+    for W, b in zip(weights, biases, strict=True):
+        a = nn.sigmoid(W @ a + b)
+        slopes.append(a * (1 - a))
+    delta = slopes[-1] * upstream
+    for W, slope in zip(weights[:0:-1], slopes[-2::-1], strict=True):
+        delta = slope * (W.T @ delta)          # f' factor times the (W^l)^T factor
+    return np.linalg.norm(delta) / np.linalg.norm(upstream)
+
+
+def test_the_quarter_bounds_the_f_prime_factors_not_the_gradient():
+    # The f' factors alone, at best, over 10 sigmoid layers (what c8 and c9 state).
+    assert f"{0.25**10:.2e}" == "9.54e-07" and round(np.log10(0.25**10)) == -6   # (1/4)^10 ~ 10^-6
+    ones = np.ones(3)
+    # Weights can stretch: every z = 0 (slope 1/4) and W = 8 I, so each layer doubles the gradient.
+    stretched = _sigmoid_stack_gradient_ratio([8 * np.eye(3)] * 10, [-4 * ones] * 10, np.full(3, 0.5), ones)
+    assert np.isclose(stretched, 0.25**10 * 8.0**9) and stretched > 100   # 10 slopes of 1/4, 9 factors of 8
+    # ...or shrink further: W = I/2 at z = 0 scales by 1/8 per layer.
+    shrunk = _sigmoid_stack_gradient_ratio([0.5 * np.eye(3)] * 10, [-0.25 * ones] * 10, np.full(3, 0.5), ones)
+    assert np.isclose(shrunk, 0.25**10 * 0.5**9) and shrunk < 0.25**10
+    # With weights of the usual starting size (std 1/sqrt(n)), the gradient all but vanishes.
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        weights = [rng.standard_normal((64, 64)) / 8 for _ in range(10)]
+        ratio = _sigmoid_stack_gradient_ratio(weights, [np.zeros(64)] * 10, rng.standard_normal(64),
+                                              rng.standard_normal(64))
+        assert ratio < 1e-5
+
+
+def test_an_add_node_hands_one_dout_to_both_paths_and_an_in_place_relu_corrupts_the_skip_path():
+    x0 = np.array([[0.5, -1.0, -2.0]])
+    dout = np.array([[1.0, -2.0, 3.0]])
+
+    def loss(v):                                  # L = dout . (x + ReLU(x)), so dL/dy = dout
+        return float(np.sum(dout * (v + np.maximum(v, 0.0))))
+
+    correct = dout + dout * (x0 > 0)
+    np.testing.assert_array_equal(correct, [[2.0, -2.0, 3.0]])
+    assert check_gradient(loss, lambda v: correct, x0).passed
+    relu = nn.ReLU()
+    relu.forward(x0)
+    np.testing.assert_array_equal(relu.backward(dout) + dout, correct)
+
+    class LeakyMaskReLU(nn.ReLU):
+        def backward(self, dout):
+            dout[~self.positive] = 0
+            return dout
+
+    leaky, shared = LeakyMaskReLU(), dout.copy()
+    leaky.forward(x0)
+    np.testing.assert_array_equal(leaky.backward(shared) + shared, [[2.0, 0.0, 0.0]])

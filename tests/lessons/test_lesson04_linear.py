@@ -141,3 +141,54 @@ def test_the_widget_draws_a_static_figure_headless(monkeypatch):
                                        d1=ipywidgets.FloatSlider(value=0.5))
     np.testing.assert_allclose(shown.axes[2].images[0].get_array(), [[0.5, 1.0]])
     plt.close(shown)
+
+
+def test_each_example_contributes_its_own_term_and_the_batch_gradients_are_their_sums():
+    rng = np.random.default_rng(14)
+    W, b = rng.standard_normal((2, 3)), rng.standard_normal(2)
+    X, Delta = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+
+    def loss_of_example(k, Wv=W, bv=b, xk=None):   # L_k = delta^(k) . z^(k): depends on example k alone
+        return float(Delta[k] @ (Wv @ (X[k] if xk is None else xk) + bv))
+
+    for k in range(4):
+        assert check_gradient(lambda v, k=k: loss_of_example(k, Wv=v), lambda v, k=k: np.outer(Delta[k], X[k]),
+                              W).passed
+        assert check_gradient(lambda v, k=k: loss_of_example(k, bv=v), lambda v, k=k: Delta[k], b).passed
+        assert check_gradient(lambda v, k=k: loss_of_example(k, xk=v), lambda v, k=k: W.T @ Delta[k], X[k]).passed
+    np.testing.assert_allclose(sum(np.outer(Delta[k], X[k]) for k in range(4)), Delta.T @ X)
+    np.testing.assert_allclose(sum(Delta), Delta.sum(axis=0))
+    np.testing.assert_allclose(np.stack([W.T @ Delta[k] for k in range(4)]), Delta @ W)
+
+
+def test_a_layer_assigns_so_nothing_needs_clearing_and_accumulating_would_need_zero_grad():
+    rng = np.random.default_rng(15)
+    layer, x, dout = nn.Linear(3, 2, rng), rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+    layer.forward(x)
+    layer.backward(dout)
+    first = layer.grads["W"].copy()
+    layer.forward(x)
+    layer.backward(dout)                          # a second step: the gradient is replaced, not doubled
+    np.testing.assert_array_equal(layer.grads["W"], first)
+    accumulated = np.zeros_like(first)
+    for _ in range(2):                            # a framework's .grad += without zero_grad: the steps pile up
+        accumulated += dout.T @ x
+    np.testing.assert_allclose(accumulated, 2 * first)
+
+
+def test_a_shared_weight_collects_the_sum_of_its_uses_and_a_layer_called_twice_keeps_only_the_last():
+    rng = np.random.default_rng(16)
+    layer, x, c = nn.Linear(3, 3, rng), rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
+    W0 = layer.params["W"].copy()
+
+    def loss(Wv):                                 # the same W used twice: L = c . (W (W x))
+        return float(np.sum(c * ((x @ Wv.T) @ Wv.T)))
+
+    h = x @ W0.T
+    share_outer, share_inner = c.T @ h, (c @ W0).T @ x
+    assert check_gradient(loss, lambda _: share_outer + share_inner, W0).passed   # += of both shares
+    layer.forward(layer.forward(x))               # one layer object called twice in one forward pass
+    np.testing.assert_array_equal(layer.x, h)     # it keeps only its last input
+    layer.backward(layer.backward(c))
+    assert not np.allclose(layer.grads["W"], share_outer + share_inner)          # and only its last gradient
+    np.testing.assert_allclose(layer.grads["W"], (c @ W0).T @ h)

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coursekit import nn
+from coursekit.gradcheck import check_gradient
 from coursekit.gradcheck import jvp as numerical_jvp
 from coursekit.lessons.l07_efficiency import _jvp, _network
 from coursekit.viz.efficiency import GradientCosts, chain_costs, chain_costs_figure, measure_gradient_costs
@@ -107,3 +108,44 @@ def test_chain_costs_figure_draws_both_modes():
     assert list(forward_line.get_ydata()) == [chain_costs([n, 8, 8, 1])[0] for n in (1, 10)]
     assert list(reverse_line.get_ydata()) == [chain_costs([n, 8, 8, 1])[1] for n in (1, 10)]
     plt.close(figure)
+
+
+def multiply_adds_per_example(sizes):
+    """(forward, backward) multiply-adds of an MLP per example: Z = X W^T; dW = dZ^T X; dX = dZ W except layer 1."""
+    products = [n_in * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True)]
+    return sum(products), sum(products) + sum(products[1:])
+
+
+def test_the_timed_network_backward_costs_only_a_quarter_more_than_its_forward():
+    forward, backward = multiply_adds_per_example([784, 256, 256, 10])
+    assert forward == 784 * 256 + 256 * 256 + 256 * 10 == 268_800
+    assert backward == 268_800 + 256 * 256 + 256 * 10 == 336_896
+    assert round(backward / forward, 2) == 1.25
+    rng = np.random.default_rng(0)                # the count is the one the layers actually do
+    model = nn.mlp([784, 256, 256, 10], nn.ReLU, rng)
+    linears = [layer for layer in model.layers if isinstance(layer, nn.Linear)]
+    assert sum(layer.params["W"].size for layer in linears) == forward
+
+
+def test_backprop_costs_three_forward_passes_so_the_ratio_to_numerical_is_two_thirds_of_p():
+    p, t = sp.symbols("P t", positive=True)       # t: the time of one forward pass
+    ratio = (2 * p * t) / (t + 2 * t)
+    assert sp.simplify(ratio - 2 * p / 3) == 0
+    assert round(float(ratio.subs(p, 10**6)), -4) == 670_000
+    for width in (128, 256, 512):                 # the largest networks of the timed table: backward ~ 2 forward
+        forward, backward = multiply_adds_per_example([8, width, width, 4])
+        assert 1.9 < backward / forward < 2
+
+
+def test_the_row_delta_transposed_is_lesson_05s_column_delta():
+    rng = np.random.default_rng(7)
+    W, z_prev, b = rng.standard_normal((3, 4)), rng.standard_normal(4), rng.standard_normal(3)
+    delta_col = rng.standard_normal(3)
+    slope = 1 - np.tanh(z_prev) ** 2
+    row_step = delta_col[None, :] @ W @ np.diag(slope)          # row times the two Jacobians
+    column_step = slope * (W.T @ delta_col)                     # f' o (W^l)^T delta^l
+    assert row_step.shape == (1, 4)
+    np.testing.assert_allclose(row_step.T[:, 0], column_step)
+    np.testing.assert_allclose(np.diag(slope) @ W.T @ delta_col, column_step)   # diag(f') v = f' o v
+    report = check_gradient(lambda v: float(delta_col @ (W @ np.tanh(v) + b)), lambda v: column_step, z_prev)
+    assert report.passed                          # both are dC/dz^(l-1) for C with dC/dz^l = delta^l
