@@ -15,7 +15,7 @@ class Linear:
     """z = W x + b for each row x of the batch: Z = X W^T + b, with W of shape (n_out, n_in)."""
 
     def __init__(self, n_in: int, n_out: int, rng: np.random.Generator):
-        # Scaled so that the outputs' variance matches the inputs' (He/Glorot-style).
+        # LeCun's std 1/sqrt(n_in): the linear step keeps the mean square of the signal (lesson 06, section 6).
         self.params = {"W": rng.standard_normal((n_out, n_in)) / np.sqrt(n_in), "b": np.zeros(n_out)}
         self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
 

@@ -69,12 +69,147 @@ def test_a_deep_sigmoid_network_fails_where_relu_and_tanh_succeed():
     assert 0.6 < history[-1] < 0.69 and training.accuracy(model, x, y) < 0.8  # near ln 2: it barely moved
 
 
-def test_sigmoid_gradients_shrink_by_at_least_the_slope_bound_per_layer():
+def deep(layer, width=32, factor=1.0):
+    """The lesson's 10-hidden-layer network (seed 0), with every weight matrix multiplied by ``factor``."""
+    model = nn.mlp([2] + [width] * 10 + [2], layer, np.random.default_rng(0))
+    for key, value in model.params.items():
+        if key.endswith("W"):
+            value *= factor
+    return model
+
+
+def test_sigmoid_weight_gradients_vanish_toward_the_input_and_relus_do_not():
+    """The lesson prints last / first layer gradient norm 5.14e+06 (sigmoid) and 0.86 (relu)."""
     x, y = datasets.spirals(seed=1)
-    norms = training.gradient_norms(nn.mlp([2] + [32] * 10 + [2], nn.Sigmoid, np.random.default_rng(0)), x, y)
-    assert norms[0] / norms[-1] < 1e-5
-    relu = training.gradient_norms(nn.mlp([2] + [32] * 10 + [2], nn.ReLU, np.random.default_rng(0)), x, y)
-    assert 0.1 < relu[0] / relu[-1] < 10
+    norms = training.gradient_norms(deep(nn.Sigmoid), x, y)
+    assert norms[0] / norms[-1] < 1e-5 and 5.1e6 < norms[-1] / norms[0] < 5.2e6
+    relu = training.gradient_norms(deep(nn.ReLU), x, y)
+    assert 0.1 < relu[0] / relu[-1] < 10 and 0.855 < relu[-1] / relu[0] < 0.865
+
+
+def test_layer_norms_measures_the_recursion_and_splits_each_step_into_its_two_factors():
+    x, y = datasets.moons(n=30, seed=4)
+    model = nn.mlp([2, 5, 4, 3, 2], nn.Tanh, np.random.default_rng(9))
+    norms = training.layer_norms(model, x, y)
+    # by hand: forward keeping z^l, then delta^l = f'(z^l) * (W^(l+1))^T delta^(l+1), batched as rows
+    weights = [model.params[f"{2 * i}.W"] for i in range(4)]
+    biases = [model.params[f"{2 * i}.b"] for i in range(4)]
+    zs, a = [], x
+    for i, (w, b) in enumerate(zip(weights, biases, strict=True)):
+        zs.append(a @ w.T + b)
+        a = np.tanh(zs[-1]) if i < 3 else zs[-1]
+    _, delta = nn.softmax_cross_entropy(zs[-1], y)
+    deltas, back = [delta], []
+    for i in (3, 2, 1):
+        back.insert(0, deltas[0] @ weights[i])
+        deltas.insert(0, (1 - np.tanh(zs[i - 1]) ** 2) * back[0])
+    inputs = [x] + [np.tanh(z) for z in zs[:3]]
+    np.testing.assert_allclose(norms["z_rms"], [np.sqrt(np.mean(z**2)) for z in zs], rtol=1e-12)
+    np.testing.assert_allclose(norms["delta"], [np.linalg.norm(d) for d in deltas], rtol=1e-12)
+    np.testing.assert_allclose(norms["grad_W"], [np.linalg.norm(d.T @ a) for d, a in zip(deltas, inputs, strict=True)],
+                               rtol=1e-12)
+    np.testing.assert_allclose(norms["grad_W"], training.gradient_norms(model, x, y), rtol=1e-12)
+    np.testing.assert_allclose(norms["W_factor"], [np.linalg.norm(g) / np.linalg.norm(d)
+                                                   for g, d in zip(back, deltas[1:], strict=True)], rtol=1e-12)
+    # the two factors make up the step: ||delta^(l+1)|| / ||delta^l|| = 1 / (W factor * f' factor)
+    np.testing.assert_allclose(np.divide(norms["delta"][:-1], norms["delta"][1:]),
+                               np.multiply(norms["W_factor"], norms["slope_factor"]), rtol=1e-12)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_sigmoids_slope_factor_is_at_most_a_quarter_whatever_the_weights(seed):
+    x, y = datasets.spirals(n=50, seed=seed)
+    model = nn.mlp([2] + [16] * 5 + [2], nn.Sigmoid, np.random.default_rng(seed))
+    for key, value in model.params.items():
+        value += 3.0 * (key.endswith("b"))      # shifted units, far from z = 0 where the slope is 1/4
+    norms = training.layer_norms(model, x, y)
+    assert max(norms["slope_factor"]) <= 0.25
+    z = sp.symbols("z", real=True)
+    s = 1 / (1 + sp.exp(-z))
+    slope = sp.diff(s, z)
+    assert sp.simplify(slope - s * (1 - s)) == 0 and slope.subs(z, 0) == sp.Rational(1, 4)
+    assert sp.solve(sp.diff(slope, z), z) == [0]  # the only stationary point: the maximum 1/4
+
+
+def test_the_bound_holds_for_the_slope_factor_not_for_the_step():
+    """The lesson prints: sigmoid f' 0.22 to 0.24, W 0.71 to 1.16, delta shrinks 3.6 to 6.2; tanh f' 0.75 to 0.94,
+    W 0.70 to 1.16, 0.9 to 1.7; relu f' 0.60 to 0.78, W 0.91 to 1.12, 1.3 to 1.8; and says W > 1 at four steps."""
+    x, y = datasets.spirals(seed=1)
+    printed = {"sigmoid": (nn.Sigmoid, 0.22, 0.24, 0.71, 1.16, 3.6, 6.2),
+               "tanh": (nn.Tanh, 0.75, 0.94, 0.70, 1.16, 0.9, 1.7),
+               "relu": (nn.ReLU, 0.60, 0.78, 0.91, 1.12, 1.3, 1.8)}
+    for name, (layer, *expected) in printed.items():
+        norms = training.layer_norms(deep(layer), x, y)
+        shrink = np.divide(norms["delta"][1:], norms["delta"][:-1])
+        measured = [min(norms["slope_factor"]), max(norms["slope_factor"]), min(norms["W_factor"]),
+                    max(norms["W_factor"]), shrink.min(), shrink.max()]
+        np.testing.assert_allclose(measured, expected, atol=0.051, err_msg=name)
+        if name == "sigmoid":
+            assert max(norms["slope_factor"]) <= 0.25
+            assert sum(w > 1 for w in norms["W_factor"]) == 4      # the W factor stretches at four of ten steps
+            assert sum(s < 4 for s in shrink) >= 1                 # so some steps shrink delta by less than 4
+            assert norms["delta"][0] / norms["delta"][-1] < 1e-6   # and still, over ten steps, it vanishes
+        if name == "relu":                                         # about half the units off: near 1/sqrt 2
+            assert abs(np.mean(norms["slope_factor"]) - 1 / np.sqrt(2)) < 0.05
+
+
+def test_lecun_keeps_the_mean_square_through_the_linear_step_and_relu_halves_it():
+    n = sp.symbols("n", positive=True)
+    assert sp.simplify(sp.sqrt(2 / (n + n)) - 1 / sp.sqrt(n)) == 0          # Xavier = LeCun for equal widths
+    z = sp.symbols("z", real=True)
+    density = sp.exp(-z**2 / 2) / sp.sqrt(2 * sp.pi)
+    assert sp.integrate(z**2 * density, (z, 0, sp.oo)) == sp.Rational(1, 2)  # E[relu(z)^2] = E[z^2] / 2
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal(64) * np.linspace(0.1, 2, 64)
+    z_values = rng.standard_normal((20000, 64)) / np.sqrt(64) @ a        # 20000 draws of one unit's z
+    assert abs(np.mean(z_values**2) / np.mean(a**2) - 1) < 0.05
+
+
+def test_root_mean_square_per_layer_with_lecun_and_he_scales():
+    """The lesson prints (256 units): tanh 1.02 ... 0.26; relu 1.02 0.71 ... 0.04; relu x sqrt 2 within 1.26 to 1.44."""
+    x, y = datasets.spirals(seed=1)
+    tanh = training.layer_norms(deep(nn.Tanh, 256), x, y)["z_rms"][:-1]
+    relu = training.layer_norms(deep(nn.ReLU, 256), x, y)["z_rms"][:-1]
+    he = training.layer_norms(deep(nn.ReLU, 256, np.sqrt(2)), x, y)["z_rms"][:-1]
+    assert abs(tanh[0] - 1.02) < 0.006 and abs(tanh[-1] - 0.26) < 0.006 and all(np.diff(tanh) < 0)
+    assert abs(relu[-1] - 0.04) < 0.006 and all(0.6 < r < 0.8 for r in np.divide(relu[1:], relu[:-1]))
+    assert abs(relu[0] * 2**-4.5 - 0.045) < 0.001                             # 1.02 (1/sqrt 2)^9
+    assert 1.255 < min(he) and max(he) < 1.445 and abs(he[0] / relu[0] - np.sqrt(2)) < 1e-12
+    assert abs(np.mean(np.log(np.divide(he[1:], he[:-1])))) < 0.01           # no trend: kept, layer after layer
+
+
+def test_a_bad_scale_moves_the_deltas_with_depth_and_every_layers_weight_gradient_alike():
+    """The lesson's table (||delta^1|| / ||delta^L||, ||dL/dW^1||, ||dL/dW^L||, largest / smallest) and its prose."""
+    x, y = datasets.spirals(seed=1)
+    printed = {("tanh", 0.5): (4.5e-4, 1.0e-4, 6.4e-4, 8), ("tanh", 1): (2.0e-1, 3.3e-2, 1.8e-1, 7),
+               ("tanh", 2): (6.0, 1.1, 1.5, 3), ("relu", 0.5): (2.6e-5, 2.8e-6, 2.4e-6, 5),
+               ("relu", 1): (2.6e-2, 2.9e-3, 2.5e-3, 5), ("relu", 2): (28, 7.3, 18, 4)}
+    grads, deltas = {}, {}
+    for (name, factor), expected in printed.items():
+        norms = training.layer_norms(deep({"tanh": nn.Tanh, "relu": nn.ReLU}[name], factor=factor), x, y)
+        delta, grad = norms["delta"], np.array(norms["grad_W"])
+        grads[name, factor], deltas[name, factor] = grad, delta[0] / delta[-1]
+        measured = [delta[0] / delta[-1], grad[0], grad[-1], grad.max() / grad.min()]
+        np.testing.assert_allclose(measured[:3], expected[:3], rtol=0.051, err_msg=f"{name} x {factor}")  # 2 digits
+        assert round(measured[3]) == expected[3] and measured[3] < 10
+    assert 1800 < 1 / deltas["tanh", 0.5] < 2500 and 30000 < 1 / deltas["relu", 0.5] < 45000  # "2,000 to 40,000"
+    tanh_half = grads["tanh", 0.5] / grads["tanh", 1]
+    assert all(1 / 320 < r < 1 / 230 for r in tanh_half)                     # "230 to 320 times smaller"
+    assert 250 < 1 / tanh_half[0] < 350 and 250 < 1 / tanh_half[-1] < 350    # first and last: "both about 300"
+    relu_half = grads["relu", 0.5] / grads["relu", 1]
+    np.testing.assert_allclose(relu_half, 2.0**-10, rtol=0.03)              # every layer: 2^10 times smaller
+    relu_double = grads["relu", 2] / grads["relu", 1]
+    assert all(2000 < r < 7500 for r in relu_double) and min(relu_double) > 2**10
+    tanh_double = grads["tanh", 2] / grads["tanh", 1]
+    assert all(8 < r < 34 for r in tanh_double)
+
+
+def test_relu_passes_a_scale_of_the_weights_straight_through_the_forward_pass():
+    x, y = datasets.spirals(seed=1)
+    plain = training.layer_norms(deep(nn.ReLU), x, y)["z_rms"]
+    for factor in (0.5, 2.0):
+        scaled = training.layer_norms(deep(nn.ReLU, factor=factor), x, y)["z_rms"]
+        np.testing.assert_allclose(scaled, [factor ** (i + 1) * z for i, z in enumerate(plain)], rtol=1e-12)
 
 
 def test_sgd_step_updates_the_models_own_arrays():
