@@ -1,7 +1,12 @@
 """What lesson 07 states about costs, checked exactly (counts, not timings), and its figures through their data."""
 
+import json
+import re
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
+import pytest
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -10,6 +15,7 @@ from coursekit import nn
 from coursekit.gradcheck import check_gradient
 from coursekit.gradcheck import jvp as numerical_jvp
 from coursekit.lessons.l07_efficiency import _jvp, _network
+from coursekit.training import sgd_step
 from coursekit.viz.efficiency import GradientCosts, chain_costs, chain_costs_figure, measure_gradient_costs
 
 
@@ -149,3 +155,114 @@ def test_the_row_delta_transposed_is_lesson_05s_column_delta():
     np.testing.assert_allclose(np.diag(slope) @ W.T @ delta_col, column_step)   # diag(f') v = f' o v
     report = check_gradient(lambda v: float(delta_col @ (W @ np.tanh(v) + b)), lambda v: column_step, z_prev)
     assert report.passed                          # both are dC/dz^(l-1) for C with dC/dz^l = delta^l
+
+
+# ---------------------------------------------------------------- section 4: symbolic differentiation
+LESSON = Path(__file__).resolve().parents[2] / "notebooks" / "07_efficiency.ipynb"
+SYMBOLIC_TABLE = {   # depth: (ops in h_L, in dh_L/dw_1, in all L partials, after cse, reverse mode 7 L), as printed
+    1: (2, 5, 5, 5, 7), 2: (4, 13, 22, 12, 14), 4: (8, 35, 108, 26, 28), 8: (16, 103, 600, 54, 56),
+    16: (32, 335, 3760, 110, 112),
+}
+x_sym = sp.Symbol("x")
+
+
+def tanh_chain(depth):
+    """h_0 = x, h_k = tanh(w_k h_(k-1)): the lesson's one-unit-per-layer network, and its weights."""
+    weights = sp.symbols(f"w1:{depth + 1}")
+    out = x_sym
+    for weight in weights:
+        out = sp.tanh(weight * out)
+    return out, weights
+
+
+def symbolic_counts(depth):
+    out, weights = tanh_chain(depth)
+    partials = [sp.diff(out, weight) for weight in weights]
+    definitions, shared = sp.cse(partials)
+    cse_ops = sum(sp.count_ops(d) for _, d in definitions) + sum(sp.count_ops(p) for p in shared)
+    return sp.count_ops(out), sp.count_ops(partials[0]), sum(sp.count_ops(p) for p in partials), cse_ops
+
+
+def test_the_reverse_mode_steps_of_one_layer_cost_seven_operations():
+    a, z, h, w, g, g_z = sp.symbols("a z h w g g_z")
+    assert [sp.count_ops(step) for step in (w * a, sp.tanh(z), g * (1 - h**2), g_z * a, g_z * w)] == [1, 1, 3, 1, 1]
+
+
+def test_symbolic_derivatives_swell_as_the_lesson_prints_and_follow_the_stated_formulas():
+    for depth, row in SYMBOLIC_TABLE.items():
+        assert symbolic_counts(depth) + (7 * depth,) == row
+    for depth in range(1, 9):                      # the closed forms of the markdown cell after the table
+        h_ops, first, every, shared = symbolic_counts(depth)
+        assert (h_ops, first, shared) == (2 * depth, depth**2 + 5 * depth - 1, 7 * depth - 2)
+        assert 3 * every == depth * (2 * depth**2 + 12 * depth + 1)
+
+
+def test_the_lessons_stored_table_is_the_computed_one():
+    notebook = json.loads(LESSON.read_text(encoding="utf-8"))
+    [cell] = [c for c in notebook["cells"] if c["cell_type"] == "code" and "sp.cse" in "".join(c["source"])]
+    text = "".join("".join(o["text"]) for o in cell["outputs"] if o["output_type"] == "stream")
+    assert "dh_2/dw_1 = w2*x*(1 - tanh(w1*x)**2)*(1 - tanh(w2*tanh(w1*x))**2)" in text
+    assert "reverse mode: 7 operations per layer" in text
+    rows = [tuple(int(n) for n in line.split()) for line in text.splitlines() if re.fullmatch(r"[\d ]+", line.strip())
+            and line.strip()]
+    assert rows == [(depth, *row) for depth, row in SYMBOLIC_TABLE.items()]
+
+
+def test_the_printed_two_layer_derivative_is_the_chain_rule():
+    w1, w2 = sp.symbols("w1 w2")
+    by_hand = w2 * x_sym * (1 - sp.tanh(w1 * x_sym) ** 2) * (1 - sp.tanh(w2 * sp.tanh(w1 * x_sym)) ** 2)
+    assert sp.simplify(sp.diff(sp.tanh(w2 * sp.tanh(w1 * x_sym)), w1) - by_hand) == 0
+    out, weights = tanh_chain(4)                  # the general x (1 - h_1^2) w_2 (1 - h_2^2) ... w_L (1 - h_L^2)
+    layers, h = [], x_sym
+    for weight in weights:
+        h = sp.tanh(weight * h)
+        layers.append(h)
+    factors = [w * (1 - h**2) for w, h in zip(weights[1:], layers[1:], strict=True)]
+    product = x_sym * (1 - layers[0] ** 2) * sp.Mul(*factors)
+    assert sp.expand(sp.diff(out, weights[0]) - product) == 0
+
+
+def reverse_mode(x, weights):
+    """The lesson's five steps per layer: z = w a, h = tanh z; g_z = g (1 - h^2), dC/dw = g_z a, dC/da = g_z w."""
+    inputs, outputs, a = [], [], x
+    for w in weights:
+        inputs.append(a)
+        a = np.tanh(w * a)
+        outputs.append(a)
+    grads, g = [0.0] * len(weights), 1.0
+    for k in reversed(range(len(weights))):
+        g_z = g * (1 - outputs[k] ** 2)
+        grads[k], g = g_z * inputs[k], g_z * weights[k]
+    return a, np.array(grads)
+
+
+@pytest.mark.parametrize("depth", [1, 2, 4, 8])
+def test_the_symbolic_gradient_is_right_numerically_and_equals_reverse_mode_and_its_cse_form(depth):
+    out, weights = tanh_chain(depth)
+    partials = [sp.diff(out, weight) for weight in weights]
+    point, x0 = np.random.default_rng(14 + depth).uniform(-1.5, 1.5, depth), 0.7
+    f = sp.lambdify((x_sym, *weights), out, "numpy")
+    gradient = sp.lambdify((x_sym, *weights), partials, "numpy")
+    symbolic = np.array(gradient(x0, *point), dtype=float)
+    report = check_gradient(lambda v: float(f(x0, *v)), lambda v: np.array(gradient(x0, *v), dtype=float), point)
+    assert report.passed                          # central differences agree with the symbolic derivative
+    value, backprop = reverse_mode(x0, point)
+    assert np.isclose(value, f(x0, *point))
+    np.testing.assert_allclose(backprop, symbolic, rtol=1e-12, atol=1e-15)
+    definitions, shared = sp.cse(partials)
+    expanded = [p.subs(list(reversed(definitions))) for p in shared]
+    np.testing.assert_allclose(np.array(sp.lambdify((x_sym, *weights), expanded, "numpy")(x0, *point), dtype=float),
+                               symbolic, rtol=1e-12, atol=1e-15)
+
+
+def test_an_sgd_step_is_one_multiply_add_per_parameter_about_one_examples_forward_pass():
+    rng = np.random.default_rng(0)
+    model = nn.mlp([784, 256, 256, 10], nn.ReLU, rng)
+    params = sum(value.size for value in model.params.values())
+    forward, _ = multiply_adds_per_example([784, 256, 256, 10])
+    assert params == forward + 256 + 256 + 10 and params / forward < 1.002   # weights + biases
+    before = {key: value.copy() for key, value in model.params.items()}
+    grads = {key: rng.standard_normal(value.shape) for key, value in model.params.items()}
+    sgd_step(model.params, grads, 0.1)            # each parameter: one multiply (lr * g) and one subtraction
+    for key, value in model.params.items():
+        np.testing.assert_array_equal(value, before[key] - 0.1 * grads[key])
