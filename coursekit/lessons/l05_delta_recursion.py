@@ -1,4 +1,5 @@
-"""Lesson 05's exercise set: an L-layer MLP's forward pass, the output delta, the recursion, and an MLP class.
+"""Lesson 05's exercise set: the deltas of the lesson's 2-2-1 network by hand, an L-layer MLP's forward pass, the
+output delta, the recursion, and an MLP class.
 
 Networks are lists of (W, b) with W of shape (n_l, n_(l-1)); a batch is rows. The cache of a
 forward pass holds z = [Z1, ..., ZL] and a = [A0 = X, A1, ..., AL]. Gradients are checked
@@ -83,6 +84,95 @@ def make_problem(sizes, hidden, output, loss, seed):
     else:
         t = rng.standard_normal((n, sizes[-1]))
     return params, x, t
+
+
+# ---------------------------------------------------------------- 0. the deltas of a 2-2-1 network, by hand
+def _hand_deltas(W1, b1, W2, b2, x, t):
+    """delta_out = dE/dz^2 and delta_hidden = dE/dz^1 of a 2-2-1 sigmoid network, E = 1/2 ||a^2 - t||^2, one
+    example as 1-D arrays."""
+    a1 = nn.sigmoid(W1 @ x + b1)
+    a2 = nn.sigmoid(W2 @ a1 + b2)
+    delta_out = (a2 - t) * a2 * (1 - a2)
+    return delta_out, (W2.T @ delta_out) * a1 * (1 - a1)
+
+
+def _hand_case(seed: int, scale: float = 1.0) -> tuple:
+    rng = np.random.default_rng(seed)
+    return (scale * rng.standard_normal((2, 2)), rng.standard_normal(2), scale * rng.standard_normal((1, 2)),
+            rng.standard_normal(1), rng.standard_normal(2), rng.random(1))
+
+
+HAND_CASES = [_hand_case(21), _hand_case(22, 2.0), _hand_case(23, 0.5)]
+
+
+def _hand_output_slope_missing(W1, b1, W2, b2, x, t):
+    a1 = nn.sigmoid(W1 @ x + b1)
+    delta_out = nn.sigmoid(W2 @ a1 + b2) - t
+    return delta_out, (W2.T @ delta_out) * a1 * (1 - a1)
+
+
+def _hand_hidden_slope_missing(W1, b1, W2, b2, x, t):
+    delta_out, _ = _hand_deltas(W1, b1, W2, b2, x, t)
+    return delta_out, W2.T @ delta_out
+
+
+def _hand_delta_o_sent_back(W1, b1, W2, b2, x, t):
+    a1 = nn.sigmoid(W1 @ x + b1)
+    a2 = nn.sigmoid(W2 @ a1 + b2)
+    return (a2 - t) * a2 * (1 - a2), (W2.T @ (a2 - t)) * a1 * (1 - a1)
+
+
+HAND_OUTPUT_FORM_AT_Z = ("the slope's output form a(1 - a) was evaluated at the sum z: it takes the unit's output "
+                         "a = sigmoid(z); or use sigmoid'(z) itself")
+
+
+def _hand_slope_at_z(hidden_only: bool):
+    def wrong(W1, b1, W2, b2, x, t):
+        z1 = W1 @ x + b1
+        a1 = nn.sigmoid(z1)
+        z2 = W2 @ a1 + b2
+        a2 = nn.sigmoid(z2)
+        delta_out = (a2 - t) * (a2 * (1 - a2) if hidden_only else z2 * (1 - z2))
+        return delta_out, (W2.T @ delta_out) * z1 * (1 - z1)
+    return wrong
+
+
+def _hand_sign(W1, b1, W2, b2, x, t):
+    delta_out, delta_hidden = _hand_deltas(W1, b1, W2, b2, x, t)
+    return -delta_out, -delta_hidden
+
+
+exercises.add(Exercise(
+    "hand_deltas",
+    cases=HAND_CASES,
+    expected=_hand_deltas,
+    rtol=1e-10, atol=1e-12,
+    diagnosis=Diagnosis(arguments=("W1", "b1", "W2", "b2", "x", "t"), parts=("your delta_out", "your delta_hidden"),
+                        points={HAND_OUTPUT_FORM_AT_Z: _hand_slope_at_z(hidden_only=True),
+                                HAND_OUTPUT_FORM_AT_Z + " (in both layers)": _hand_slope_at_z(hidden_only=False)}),
+    properties=[inputs_kept(*HAND_CASES), dtype_kept(HAND_CASES[0])],
+    mistakes=[
+        Mistake("f' missing at the output", _hand_output_slope_missing,
+                "a^2 - t is dE/da^2, the lecture notes' delta^o. delta_out is dE/dz^2: the output unit's sigmoid "
+                "lies between z^2 and a^2, so its slope belongs in it too."),
+        Mistake("f' missing in the hidden layer", _hand_hidden_slope_missing,
+                "W2.T @ delta_out is dE/da^1 (delta^o of the hidden units). delta_hidden is dE/dz^1: one more factor, "
+                "the hidden units' own slope."),
+        Mistake("delta^o sent back instead of delta^u", _hand_delta_o_sent_back,
+                "your delta_out is right, but the hidden step used a^2 - t: what travels back through W2 is "
+                "dE/dz^2 = delta_out, the error after the output unit's slope."),
+        Mistake("sign", _hand_sign, "the error is prediction minus target: dE/da^2 = a^2 - t = -(t - a^2)."),
+    ],
+    hints=[
+        "Compute the forward pass first and keep each unit's sum z and output a. Then walk the lesson's drawing "
+        "from E backward, one edge at a time, multiplying by each edge's local derivative.",
+        "Each layer takes two steps, as in the lecture notes' delta^o and delta^u: first dE/da (at the output, "
+        "from the squared error; at a hidden unit, through the weights it feeds), then times the sigmoid's slope "
+        "at that unit, a(1 - a).",
+        "delta_hidden needs one entry per hidden unit: the transpose W2.T takes delta_out back to the two hidden "
+        "units.",
+    ],
+))
 
 
 # ---------------------------------------------------------------- 1. forward with a cache

@@ -215,6 +215,7 @@ BROKEN = [
     (l04_linear_losses, "softmax_cross_entropy", _softmax_global_shift, properties.ROWS),
     (l04_linear_losses, "softmax_cross_entropy", _writing_into_its_input(nn.softmax_cross_entropy),
      properties.INPUT_CHANGED),
+    (l05, "hand_deltas", _writing_into_its_input(l05._hand_deltas), properties.INPUT_CHANGED),
     (l05, "forward", _forward_global_softmax, properties.ROWS),
     (l05, "forward", _writing_into_its_input(l05._forward), properties.INPUT_CHANGED),
     (l05, "output_delta", _writing_into_its_input(l05._output_delta), properties.INPUT_CHANGED),

@@ -161,3 +161,132 @@ def test_the_lesson_output_pairs_are_consistent_with_coursekit_nn():
     z, labels = rng.standard_normal((4, 3)), np.array([0, 2, 1, 1])
     np.testing.assert_allclose(_output_delta(z, nn.softmax(z), labels, "softmax", "ce"),
                                nn.softmax_cross_entropy(z, labels)[1])
+
+
+# ---------------------------------------------------------------- section 5: the 2-2-1 network worked by hand
+HAND_X, HAND_T = np.array([1.0, 0.5]), np.array([1.0])
+HAND_W1, HAND_B1 = np.array([[0.5, -0.3], [0.2, 0.8]]), np.array([0.1, -0.2])
+HAND_W2, HAND_B2 = np.array([[0.7, -0.4]]), np.array([0.05])
+HAND_ETA = 0.5
+# every number the lesson prints, with the digits it prints them with
+HAND_PRINTED = {
+    "z1": ([0.4500, 0.4000], 4), "a1": ([0.6106, 0.5987], 4), "z2": ([0.2380], 4), "a2": ([0.5592], 4),
+    "E": ([0.0971], 4), "dE/da2": ([-0.44079], 5), "delta2": ([-0.10865], 5),
+    "dE/da1": ([-0.07606, 0.04346], 5), "delta1": ([-0.01808, 0.01044], 5),
+    "dE/dW2": ([-0.06635, -0.06505], 5), "dE/db2": ([-0.10865], 5),
+    "dE/dW1": ([-0.01808, -0.00904, 0.01044, 0.00522], 5), "dE/db1": ([-0.01808, 0.01044], 5),
+    "path product": ([-0.00904], 5), "W1 new": ([0.5090, -0.2955, 0.1948, 0.7974], 4),
+    "W2 new": ([0.7332, -0.3675], 4), "a2 new": ([0.5834], 4), "E new": ([0.0868], 4),
+}
+
+
+def hand_cost(W1, b1, W2, b2):
+    return 0.5 * np.sum((nn.sigmoid(W2 @ nn.sigmoid(W1 @ HAND_X + b1) + b2) - HAND_T) ** 2)
+
+
+def hand_numbers() -> dict[str, np.ndarray]:
+    """The lesson's computation, step by step as section 5 does it."""
+    z1 = HAND_W1 @ HAND_X + HAND_B1
+    a1 = nn.sigmoid(z1)
+    z2 = HAND_W2 @ a1 + HAND_B2
+    a2 = nn.sigmoid(z2)
+    d_a2 = a2 - HAND_T
+    delta2 = d_a2 * a2 * (1 - a2)
+    d_a1 = HAND_W2.T @ delta2
+    delta1 = d_a1 * a1 * (1 - a1)
+    dW2, dW1 = np.outer(delta2, a1), np.outer(delta1, HAND_X)
+    new = (HAND_W1 - HAND_ETA * dW1, HAND_B1 - HAND_ETA * delta1, HAND_W2 - HAND_ETA * dW2, HAND_B2 - HAND_ETA * delta2)
+    path = d_a2 * a2 * (1 - a2) * HAND_W2[0, 0] * a1[0] * (1 - a1[0]) * HAND_X[1]
+    return {"z1": z1, "a1": a1, "z2": z2, "a2": a2, "E": hand_cost(HAND_W1, HAND_B1, HAND_W2, HAND_B2),
+            "dE/da2": d_a2, "delta2": delta2, "dE/da1": d_a1, "delta1": delta1, "dE/dW2": dW2, "dE/db2": delta2,
+            "dE/dW1": dW1, "dE/db1": delta1, "path product": path, "W1 new": new[0], "W2 new": new[2],
+            "a2 new": nn.sigmoid(new[2] @ nn.sigmoid(new[0] @ HAND_X + new[1]) + new[3]), "E new": hand_cost(*new)}
+
+
+def test_every_number_of_the_hand_network_is_what_the_lesson_prints_and_safe_from_rounding():
+    numbers = hand_numbers()
+    assert set(numbers) == set(HAND_PRINTED)
+    for name, (printed, digits) in HAND_PRINTED.items():
+        values = np.ravel(numbers[name])
+        assert [round(float(v), digits) for v in values] == printed, name
+        scaled = np.abs(values) * 10**digits                  # no value within 1e-6 of a rounding boundary
+        assert np.all(np.abs(scaled - np.floor(scaled) - 0.5) > 1e-6), name
+
+
+def test_the_hand_deltas_and_gradients_match_coursekit_nn_and_numerical_differentiation():
+    numbers = hand_numbers()
+    linear1, linear2 = nn.Linear(2, 2, np.random.default_rng(0)), nn.Linear(2, 1, np.random.default_rng(0))
+    linear1.params.update(W=HAND_W1.copy(), b=HAND_B1.copy())
+    linear2.params.update(W=HAND_W2.copy(), b=HAND_B2.copy())
+    model = nn.Sequential([linear1, nn.Sigmoid(), linear2, nn.Sigmoid()])
+    loss, dy = nn.mse_loss(model.forward(HAND_X[None, :]), HAND_T[None, :])     # a batch of one: mean = the sum
+    assert loss == pytest.approx(float(numbers["E"]), rel=1e-14)
+    model.backward(dy)
+    for key, name in (("0.W", "dE/dW1"), ("0.b", "dE/db1"), ("2.W", "dE/dW2"), ("2.b", "dE/db2")):
+        np.testing.assert_allclose(model.grads[key], numbers[name], rtol=1e-12)
+    delta2 = model.layers[3].backward(dy)                  # the dout each Linear layer's backward receives
+    delta1 = model.layers[1].backward(model.layers[2].backward(delta2))
+    np.testing.assert_allclose(delta2[0], numbers["delta2"], rtol=1e-12)
+    np.testing.assert_allclose(delta1[0], numbers["delta1"], rtol=1e-12)
+    args = [HAND_W1, HAND_B1, HAND_W2, HAND_B2]
+    for index, name in enumerate(("dE/dW1", "dE/db1", "dE/dW2", "dE/db2")):
+        def cost(value, index=index):
+            return hand_cost(*[value if k == index else a for k, a in enumerate(args)])
+        numeric = np.zeros_like(args[index])
+        for position in np.ndindex(args[index].shape):
+            step = np.zeros_like(args[index])
+            step[position] = 1e-6
+            numeric[position] = (cost(args[index] + step) - cost(args[index] - step)) / 2e-6
+        np.testing.assert_allclose(numbers[name], numeric, rtol=1e-7, atol=1e-11)
+    assert numbers["path product"][0] == pytest.approx(numbers["dE/dW1"][0, 1], rel=1e-14)   # W^1_12 = delta^1_1 x_2
+    assert numbers["E new"] < numbers["E"] and numbers["a2 new"][0] > numbers["a2"][0]
+
+
+def test_the_exercise_oracle_gives_the_lesson_deltas():
+    from coursekit.lessons.l05_delta_recursion import _hand_deltas
+    numbers = hand_numbers()
+    delta_out, delta_hidden = _hand_deltas(HAND_W1, HAND_B1, HAND_W2, HAND_B2, HAND_X, HAND_T)
+    np.testing.assert_allclose(delta_out, numbers["delta2"], rtol=1e-14)
+    np.testing.assert_allclose(delta_hidden, numbers["delta1"], rtol=1e-14)
+    np.testing.assert_allclose(delta_out, [-0.10865100], atol=1e-8)             # the master's hidden test
+    np.testing.assert_allclose(delta_hidden, [-0.01808292, 0.01044183], atol=1e-8)
+
+
+def test_the_notation_table_converts_between_layouts():
+    """Seed 001 and Deep Learning from Scratch store W^T (in, out); Wikipedia's w_ij goes from i to j."""
+    numbers = hand_numbers()
+    W_seed, o1 = HAND_W1.T, HAND_X                                   # the lecture notes' W^1 and o^1 = x
+    np.testing.assert_allclose(W_seed.T @ o1 + HAND_B1, numbers["z1"])          # u^2 = (W^1)^T o^1 + b^1 is our z^1
+    assert W_seed[1, 0] == HAND_W1[0, 1] == -0.3                     # W^1_12 is their entry (2, 1), DLfS W1[1, 0]
+    delta_u2 = numbers["delta2"]                                     # delta^{u^3} of the notes: our delta^2
+    np.testing.assert_allclose(HAND_W2.T @ delta_u2, numbers["dE/da1"])  # their W^2 delta^u: our (W^2)^T delta^2
+    np.testing.assert_allclose(delta_u2 @ HAND_W2.T.T, numbers["dE/da1"])     # DLfS: dout @ W.T with W = W^2 (in, out)
+    np.testing.assert_allclose(np.outer(o1, numbers["delta1"]), numbers["dE/dW1"].T)   # their o^k delta^u: our dW^T
+    w = HAND_W1.T                                                    # Wikipedia: w[i, j] from input i to hidden j
+    for i in range(2):
+        for j in range(2):
+            assert w[i, j] == HAND_W1[j, i]
+            assert HAND_X[i] * numbers["delta1"][j] == pytest.approx(numbers["dE/dW1"][j, i])   # o_i delta_j
+
+
+def test_the_network_drawing_highlights_every_path_from_the_weight_to_the_loss():
+    from coursekit.viz.network import PATH_COLOR, edges_of, weight_paths
+    from coursekit.viz.network import draw_network as draw
+    assert weight_paths([2, 2, 1], 1, 1, 2) == [["z1_1", "a1_1", "z2_1", "a2_1", "E"]]
+    assert weight_paths([2, 2, 2], 1, 1, 2) == [["z1_1", "a1_1", "z2_1", "a2_1", "E"],
+                                                ["z1_1", "a1_1", "z2_2", "a2_2", "E"]]
+    assert len(weight_paths([3, 4, 5, 2], 1, 2, 3)) == 5 * 2                     # paths multiply layer by layer
+    assert len(edges_of([2, 2, 1])) == 4 + 2 + 2 + 1 + 1
+    for W2, paths in ((HAND_W2, 1), (np.array([[0.7, -0.4], [0.3, 0.9]]), 2)):
+        figure = draw([HAND_W1, W2], highlight=(1, 1, 2), values={"z1_1": 0.45})
+        ax = figure.axes[0]
+        lines = {line.get_gid(): line.get_color() for line in ax.lines}
+        assert set(lines) == {f"{s}->{t}" for s, t in edges_of([2, 2, W2.shape[0]])}
+        lit = {gid for gid, color in lines.items() if color == PATH_COLOR}
+        expected = {"x2->z1_1"} | {f"{s}->{t}" for path in weight_paths([2, 2, W2.shape[0]], 1, 1, 2)
+                                    for s, t in zip(path[:-1], path[1:], strict=False)}
+        assert lit == expected and len(lit) == 2 + 3 * paths      # the weight edge, z1_1 -> a1_1, three edges a path
+        labels = {text.get_gid(): text.get_text() for text in ax.texts if text.get_gid()}
+        assert labels["W1_12"] == "-0.30" and labels["W2_11"] == "0.70" and labels["W1_21"] == "0.20"
+        assert "0.4500" in [text.get_text() for text in ax.texts]
+        plt.close(figure)

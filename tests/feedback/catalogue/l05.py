@@ -98,6 +98,40 @@ class MlpNoActivations(Mlp):
         self.layers = [layer for layer in self.layers if layer.params]
 
 
+def _hand(W1, b1, W2, b2, x, t, out_slope=True, hidden_slope=True):
+    a1 = 1 / (1 + np.exp(-(W1 @ x + b1)))
+    a2 = 1 / (1 + np.exp(-(W2 @ a1 + b2)))
+    delta_out = (a2 - t) * (a2 * (1 - a2) if out_slope else 1.0)
+    return delta_out, (W2.T @ delta_out) * (a1 * (1 - a1) if hidden_slope else 1.0)
+
+
+def _hand_by_units(W1, b1, W2, b2, x, t):
+    """Unit by unit with loops, the way a hand calculation is written down."""
+    a1 = [1 / (1 + np.exp(-(W1[i, 0] * x[0] + W1[i, 1] * x[1] + b1[i]))) for i in range(2)]
+    a2 = 1 / (1 + np.exp(-(W2[0, 0] * a1[0] + W2[0, 1] * a1[1] + b2[0])))
+    d_out = (a2 - t[0]) * a2 * (1 - a2)
+    return np.array([d_out]), np.array([W2[0, i] * d_out * a1[i] * (1 - a1[i]) for i in range(2)])
+
+
+def _hand_columns(W1, b1, W2, b2, x, t):
+    """Column vectors throughout (the lesson's math), flattened at the end; the slope as sigmoid'(z)."""
+    col = lambda v: np.reshape(v, (-1, 1))  # noqa: E731
+    z1 = W1 @ col(x) + col(b1)
+    z2 = W2 @ nn.sigmoid(z1) + col(b2)
+    slope = nn.ACTIVATIONS["sigmoid"][1]
+    delta_out = slope(z2) * (nn.sigmoid(z2) - col(t))
+    return delta_out.ravel(), (slope(z1) * (W2.T @ delta_out)).ravel()
+
+
+def _hand_dlfs(W1, b1, W2, b2, x, t):
+    """Deep Learning from Scratch's layout: weights (in, out), a row times W, backward dout @ W.T."""
+    Wa, Wb = W1.T, W2.T
+    h = nn.sigmoid(x[None, :] @ Wa + b1)
+    y = nn.sigmoid(h @ Wb + b2)
+    dout = (y - t) * y * (1 - y)
+    return dout[0], ((dout @ Wb.T) * h * (1 - h))[0]
+
+
 def _forward_cs231n(params, x, hidden, output):
     """cs231n's style: a cache per layer, then the course's cache assembled from it."""
     caches, out = [], x
@@ -156,6 +190,15 @@ class MlpOrderedDict(Mlp):
 
 
 WRONG = [
+    wrong(L, "hand_deltas", "a^2 - t as delta_out", lambda *a: _hand(*a, out_slope=False),
+          registered="f' missing at the output"),
+    wrong(L, "hand_deltas", "no slope in the hidden layer", lambda *a: _hand(*a, hidden_slope=False),
+          registered="f' missing in the hidden layer"),
+    wrong(L, "hand_deltas", "t - a", lambda *a: tuple(-d for d in _hand(*a)), registered="sign"),
+    wrong(L, "hand_deltas", "the hidden slope as z(1 - z)", lambda W1, b1, W2, b2, x, t: (
+        _hand(W1, b1, W2, b2, x, t)[0],
+        (W2.T @ _hand(W1, b1, W2, b2, x, t)[0]) * (W1 @ x + b1) * (1 - (W1 @ x + b1))),
+          names=("evaluated at the sum z",)),
     wrong(L, "forward", "relu hidden whatever `hidden` says",
           lambda p, x, hidden, output: _forward(p, x, hidden, output, hidden_of="relu"),
           names=("ignores its argument `hidden`",)),
@@ -196,6 +239,9 @@ WRONG[-4] = wrong(L, "MLP", "activation after the output layer",
                   registered="activation after the last layer")
 
 CORRECT = [
+    correct(L, "hand_deltas", "unit by unit, with loops", _hand_by_units),
+    correct(L, "hand_deltas", "column vectors, sigmoid'(z)", _hand_columns),
+    correct(L, "hand_deltas", "Deep Learning from Scratch's (in, out) weights", _hand_dlfs),
     correct(L, "forward", "a loop with an if for the last layer", _forward),
     correct(L, "output_delta", "slope 1 for the matched pairs", _delta),
     correct(L, "backward_step", "slope after the product", _step),
