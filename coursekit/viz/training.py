@@ -1,4 +1,4 @@
-"""Figures for lesson 06: datasets, decision boundaries, loss curves, and gradient norms per layer."""
+"""Figures for lesson 06: datasets, decision boundaries, loss curves, and gradient and delta norms per layer."""
 
 from __future__ import annotations
 
@@ -81,5 +81,49 @@ def gradient_norms_figure(depth: int, x: np.ndarray, y: np.ndarray, width: int =
     ax.set_xlabel("layer (1 = next to the input)")
     ax.set_ylabel(r"$\|\partial L / \partial W^l\|$")
     ax.legend()
+    figure.tight_layout()
+    return figure
+
+
+def delta_and_gradient_figure(x: np.ndarray, y: np.ndarray, factors=(0.5, 1.0, 2.0), depth: int = 10,
+                              width: int = 32, seed: int = 0) -> plt.Figure:
+    """||delta^l|| (left) beside ||dL/dW^l|| (right) per layer, for tanh (dashed) and ReLU (solid) networks whose
+    initial weights are multiplied by each of ``factors`` (one colour per factor, log scale)."""
+    figure, (ax_delta, ax_grad) = plt.subplots(1, 2, figsize=(10, 3.8))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for name, style in (("tanh", "--"), ("relu", "-")):
+        for factor, colour in zip(factors, colours, strict=False):
+            model = nn.mlp([x.shape[1]] + [width] * depth + [2], LAYER_CLASSES[name], np.random.default_rng(seed))
+            for key, value in model.params.items():
+                if key.endswith("W"):
+                    value *= factor
+            norms = training.layer_norms(model, x, y)
+            layers = np.arange(1, len(norms["delta"]) + 1)
+            label = f"{name}, W x {factor:g}"
+            ax_delta.semilogy(layers, norms["delta"], style, marker="o", ms=3, color=colour, label=label)
+            ax_grad.semilogy(layers, norms["grad_W"], style, marker="o", ms=3, color=colour, label=label)
+    ax_delta.set_ylabel(r"$\|\delta^l\|$")
+    ax_grad.set_ylabel(r"$\|\partial L / \partial W^l\|$")
+    for ax in (ax_delta, ax_grad):
+        ax.set_xlabel("layer (1 = next to the input)")
+    ax_delta.legend(fontsize=7, ncol=2, loc="lower right", handlelength=3)
+    figure.tight_layout()
+    return figure
+
+
+def boundaries_figure(models: list, x: np.ndarray, y: np.ndarray, labels: list[str]) -> plt.Figure:
+    """The data and the decision boundary (probability 1/2) of each model, one colour per model."""
+    xx, yy, grid = boundary_grid(x)
+    figure, ax = plt.subplots(figsize=(5, 4.6))
+    ax.scatter(x[:, 0], x[:, 1], c=y, cmap="coolwarm", s=8, edgecolors="k", linewidths=0.2)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for model, label, colour in zip(models, labels, colours, strict=False):
+        probability = nn.softmax(model.forward(grid))[:, 1].reshape(xx.shape)
+        ax.contour(xx, yy, probability, levels=[0.5], colors=[colour], linewidths=1.2)
+        ax.plot([], [], color=colour, label=label)  # a legend entry for the contour
+    ax.set_aspect("equal")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.legend(fontsize=8, loc="upper right")
     figure.tight_layout()
     return figure

@@ -1,4 +1,7 @@
-"""What lesson 06 states about training, checked: the update rule, the datasets, the protocol, vanishing gradients."""
+"""What lesson 06 states about training, checked: the update rule, the datasets, the protocol, vanishing
+gradients, symmetry and seeds, non-convexity, input normalisation."""
+
+import copy
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -6,7 +9,14 @@ import pytest
 import sympy as sp
 
 from coursekit import datasets, nn, training
-from coursekit.viz.training import boundary_and_loss_figure, gradient_norms_figure, train_spirals
+from coursekit.viz.training import (
+    boundaries_figure,
+    boundary_and_loss_figure,
+    boundary_grid,
+    delta_and_gradient_figure,
+    gradient_norms_figure,
+    train_spirals,
+)
 
 
 def test_gradient_descent_on_w_squared_multiplies_w_by_one_minus_two_lr():
@@ -229,3 +239,115 @@ def test_figures_hold_the_loss_curve_and_one_line_per_activation():
     assert [line.get_label() for line in figure.axes[0].lines] == ["sigmoid", "tanh", "relu"]
     assert all(len(line.get_ydata()) == 4 for line in figure.axes[0].lines)
     plt.close(figure)
+
+
+def test_the_delta_and_gradient_figure_draws_layer_norms_for_each_activation_and_scale():
+    x, y = datasets.spirals(seed=1)
+    figure = delta_and_gradient_figure(x, y)
+    ax_delta, ax_grad = figure.axes
+    assert len(ax_delta.lines) == len(ax_grad.lines) == 6
+    for line_delta, line_grad in zip(ax_delta.lines, ax_grad.lines, strict=True):
+        name, factor = line_delta.get_label().split(", W x ")
+        norms = training.layer_norms(deep({"tanh": nn.Tanh, "relu": nn.ReLU}[name], factor=float(factor)), x, y)
+        np.testing.assert_allclose(line_delta.get_ydata(), norms["delta"])
+        np.testing.assert_allclose(line_grad.get_ydata(), norms["grad_W"])
+    plt.close(figure)
+
+
+def trained_from(start):
+    """The lesson's section 7: the 2-4-2 tanh network trained 30 epochs on XOR from weights ``start``."""
+    x, y = datasets.xor(seed=0)
+    model = nn.mlp([2, 4, 2], nn.Tanh, np.random.default_rng(0))
+    if start != "random":
+        for key, value in model.params.items():
+            if key.endswith("W"):
+                value[...] = start
+    return model, training.fit(model, x, y, 30, 0.5), training.accuracy(model, x, y)
+
+
+def test_equal_initial_weights_keep_the_hidden_units_identical_and_random_ones_break_the_symmetry():
+    """The lesson prints 0.69/49%/identical, 0.47/78%/identical, 0.00/100%/different."""
+    model, history, accuracy = trained_from(0.0)
+    assert all(not value.any() for key, value in model.params.items() if key.endswith("W"))  # no weight moved
+    assert not model.params["0.b"].any() and model.params["2.b"].any()  # only the output biases moved
+    assert abs(history[-1] - np.log(2)) < 0.003 and 0.485 <= accuracy < 0.495
+    model, history, accuracy = trained_from(0.5)
+    rows, columns = model.params["0.W"], model.params["2.W"]
+    assert np.abs(rows - rows[0]).max() < 1e-9 and np.abs(columns - columns[:, :1]).max() < 1e-9
+    assert 0.465 <= history[-1] < 0.475 and 0.775 <= accuracy < 0.785
+    model, history, accuracy = trained_from("random")
+    rows = model.params["0.W"]
+    assert history[-1] < 0.005 and accuracy == 1.0
+    assert min(np.abs(rows[i] - rows[j]).max() for i in range(4) for j in range(i)) > 0.1  # every pair differs
+
+
+def test_equal_rows_and_columns_get_equal_gradients_so_one_step_keeps_them_equal():
+    """The argument of section 7 on one batch: equal rows of W1 and columns of W2 give equal gradient rows/columns."""
+    x, y = datasets.xor(seed=0)
+    model = nn.mlp([2, 4, 2], nn.Tanh, np.random.default_rng(0))
+    model.params["0.W"][...] = [0.3, -0.7]
+    model.params["2.W"][...] = np.array([[0.2], [-0.5]])
+    _, dz = nn.softmax_cross_entropy(model.forward(x), y)
+    model.backward(dz)
+    grad_rows, grad_columns = model.grads["0.W"], model.grads["2.W"]
+    assert np.abs(grad_rows).max() > 1e-3 and np.abs(grad_rows - grad_rows[0]).max() < 1e-12
+    assert np.abs(grad_columns - grad_columns[:, :1]).max() < 1e-12
+
+
+def test_four_seeds_fit_the_spirals_alike_and_draw_different_boundaries():
+    """The lesson prints, for seeds 0-3, "below 0.01, 100%" and disagreement with seed 0 of 0%, 2%, 2%, 2%."""
+    runs = [train_spirals(lr=0.3, width=32, depth=2, activation="relu", seed=seed) for seed in range(4)]
+    x, y = runs[0][1], runs[0][2]
+    _, _, grid = boundary_grid(x)
+    first = runs[0][0].forward(grid).argmax(axis=1)
+    for seed, (model, _, _, history) in enumerate(runs):
+        assert history[-1] < 0.01 / 2 and training.accuracy(model, x, y) == 1.0, seed
+        disagree = np.mean(model.forward(grid).argmax(axis=1) != first)
+        assert disagree == 0 if seed == 0 else 0.016 < disagree < 0.024, seed
+    figure = boundaries_figure([run[0] for run in runs], x, y, [f"seed {seed}" for seed in range(4)])
+    assert [line.get_label() for line in figure.axes[0].lines] == [f"seed {seed}" for seed in range(4)]
+    plt.close(figure)
+
+
+def halfway(a, b):
+    middle = copy.deepcopy(a)
+    for key, value in middle.params.items():
+        value[...] = (a.params[key] + b.params[key]) / 2
+    return middle
+
+
+def test_a_permuted_network_has_the_same_loss_and_the_loss_halfway_is_higher_so_it_is_not_convex():
+    """The lesson prints "below 0.01" for both, then 0.5 halfway to the permutation and 1.0 halfway to seed 1."""
+    trained, x, y, _ = train_spirals(lr=0.3, width=32, depth=2, activation="relu", seed=0)
+    other = train_spirals(lr=0.3, width=32, depth=2, activation="relu", seed=1)[0]
+    order = np.random.default_rng(1).permutation(32)
+    permuted = copy.deepcopy(trained)
+    permuted.params["0.W"][...] = trained.params["0.W"][order]
+    permuted.params["0.b"][...] = trained.params["0.b"][order]
+    permuted.params["2.W"][...] = trained.params["2.W"][:, order]
+
+    def loss_of(model):
+        return nn.softmax_cross_entropy(model.forward(x), y)[0]
+
+    assert not np.array_equal(order, np.arange(32))
+    assert loss_of(trained) < 0.01 / 2 and abs(loss_of(permuted) - loss_of(trained)) < 1e-13
+    np.testing.assert_allclose(permuted.forward(x), trained.forward(x), rtol=0, atol=1e-12)  # the same function
+    assert 0.46 < loss_of(halfway(trained, permuted)) < 0.54
+    assert np.log(2) < 0.96 < loss_of(halfway(trained, other)) < 1.04  # worse than a coin toss
+
+
+def test_standardised_inputs_train_faster_than_raw_ones_with_a_coordinate_in_a_smaller_unit():
+    """The lesson prints 0.56 (raw) and 0.13 (standardised) after 20 epochs, std about 50, four in five |z| > 2."""
+    x, y = datasets.moons(seed=0)
+    raw = x * [1, 100]
+    standardised = (raw - raw.mean(axis=0)) / raw.std(axis=0)
+    np.testing.assert_allclose(standardised.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(standardised.std(axis=0), 1)
+    losses = [training.fit(nn.mlp([2, 16, 2], nn.Tanh, np.random.default_rng(0)), inputs, y, 20, 0.3)[-1]
+              for inputs in (raw, standardised)]
+    assert 0.555 <= losses[0] < 0.565 and 0.125 <= losses[1] < 0.135
+    assert losses[0] < np.log(2) - 0.1 and 0.2 < losses[1] / losses[0] < 0.3  # learns something; about a quarter
+    assert 45 < raw[:, 1].std() < 55
+    start = nn.mlp([2, 16, 2], nn.Tanh, np.random.default_rng(0))
+    assert 0.75 < np.mean(np.abs(start.layers[0].forward(raw)) > 2) < 0.85
+    assert np.mean(np.abs(start.layers[0].forward(standardised)) > 2) < 0.1
