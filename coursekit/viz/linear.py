@@ -1,4 +1,5 @@
-"""Figures for lesson 04: the weight gradient as an outer product, and losses with their gradients."""
+"""Figures for lesson 04: the weight gradient as an outer product, losses with their gradients, and the error
+surface of a linear neuron with one training case."""
 
 from __future__ import annotations
 
@@ -53,5 +54,41 @@ def loss_curves_figure(z: np.ndarray | None = None) -> plt.Figure:
     ax_grad.axhline(0, color="0.7", lw=0.8)
     for ax in (ax_loss, ax_grad):
         ax.legend()
+    figure.tight_layout()
+    return figure
+
+
+def trough_descent(start, lr: float = 0.25, steps: int = 30, case=(1.0, 1.0, 0.0)) -> np.ndarray:
+    """Gradient descent on E(w) = 1/2 (t - w . x)^2 for one training case (x1, x2, t): the path, shape (steps + 1, 2).
+
+    For the case (1, 1, 0), E = 1/2 (w1 + w2)^2 and its gradient is (w1 + w2) (1, 1): every step keeps w1 - w2 and
+    multiplies w1 + w2 by 1 - 2 lr, so the path runs straight across the trough to the nearest point of w1 = -w2.
+    """
+    x, t = np.array(case[:2], dtype=float), float(case[2])
+    path = [np.asarray(start, dtype=float)]
+    for _ in range(steps):
+        w = path[-1]
+        path.append(w - lr * (w @ x - t) * x)
+    return np.array(path)
+
+
+def error_surface_figure(starts, lr: float = 0.25, steps: int = 30, limit: float = 2.0) -> plt.Figure:
+    """Contours of E = 1/2 (w1 + w2)^2 over the weights, the line of minima w1 = -w2 (dashed, the first line) and a
+    gradient-descent path from each start (the following lines, in the order of `starts`), its end marked."""
+    grid = np.linspace(-limit, limit, 161)
+    w1, w2 = np.meshgrid(grid, grid)
+    figure, ax = plt.subplots(figsize=(4.6, 4.2))
+    filled = ax.contourf(w1, w2, 0.5 * (w1 + w2) ** 2, levels=16, cmap="Blues")
+    figure.colorbar(filled, ax=ax, label="E")
+    ax.plot(grid, -grid, color="k", ls="--", lw=1.2)
+    for k, start in enumerate(starts):
+        path = trough_descent(start, lr, steps)
+        ax.plot(path[:, 0], path[:, 1], color=f"C{k + 1}", marker=".", ms=4, lw=1.2)
+        ax.scatter(*path[-1], color=f"C{k + 1}", s=50, zorder=3, edgecolor="k")
+    ax.set_xlim(-limit, limit)
+    ax.set_ylim(-limit, limit)
+    ax.set_aspect("equal")
+    ax.set_xlabel("$w_1$")
+    ax.set_ylabel("$w_2$")
     figure.tight_layout()
     return figure

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from coursekit import nn
 from coursekit.gradcheck import check_gradient, check_layer
 from coursekit.viz import widgets
-from coursekit.viz.linear import loss_curves_figure, outer_product_figure
+from coursekit.viz.linear import error_surface_figure, loss_curves_figure, outer_product_figure, trough_descent
 
 M, N_IN = 2, 3
 
@@ -192,3 +192,100 @@ def test_a_shared_weight_collects_the_sum_of_its_uses_and_a_layer_called_twice_k
     layer.backward(layer.backward(c))
     assert not np.allclose(layer.grads["W"], share_outer + share_inner)          # and only its last gradient
     np.testing.assert_allclose(layer.grads["W"], (c @ W0).T @ h)
+
+
+def test_the_bias_is_a_weight_on_a_constant_input_of_one():
+    W, x, b, delta, loss = components()
+    x1, W1 = x.col_join(sp.Matrix([[1]])), W.row_join(b)            # [x; 1] and [W b]
+    assert sp.simplify(W1 * x1 - (W * x + b)) == sp.zeros(M, 1)
+    rng = np.random.default_rng(17)
+    W, b = rng.standard_normal((2, 3)), rng.standard_normal(2)
+    X, Delta = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+    X1, W1 = np.hstack([X, np.ones((4, 1))]), np.hstack([W, b[:, None]])
+    np.testing.assert_allclose(X1 @ W1.T, X @ W.T + b)
+    dW1 = Delta.T @ X1                                                # the augmented layer's weight gradient
+    assert check_gradient(lambda v: float(np.sum(Delta * (X1 @ v.T))), lambda v: dW1, W1).passed
+    np.testing.assert_allclose(dW1[:, -1], Delta.sum(axis=0))        # Delta^T 1: the bias gradient
+    np.testing.assert_allclose(dW1[:, :-1], Delta.T @ X)
+
+
+def test_the_batch_gradient_is_the_mean_of_per_example_gradients():
+    rng = np.random.default_rng(18)
+    W, b = rng.standard_normal((2, 3)), rng.standard_normal(2)
+    X, T = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+
+    def batch_loss(Wv):
+        return float(0.5 * np.sum((X @ Wv.T + b - T) ** 2) / 4)
+
+    per_example = [np.outer(W @ X[k] + b - T[k], X[k]) for k in range(4)]
+    for k in range(4):                                # each is the gradient of example k's loss alone
+        assert check_gradient(lambda v, k=k: float(0.5 * np.sum((v @ X[k] + b - T[k]) ** 2)),
+                              lambda v, k=k: per_example[k], W).passed
+    assert check_gradient(batch_loss, lambda v: np.mean(per_example, axis=0), W).passed
+    # a function of the outputs: the weight gradient is dL/dY (from the loss alone) passed through the layer
+    dY = (X @ W.T + b - T) / 4
+    np.testing.assert_allclose(dY.T @ X, np.mean(per_example, axis=0))
+
+
+def neuron():
+    w1, w2 = sp.symbols("w1 w2", real=True)
+    x1, x2, t = 1, 1, 0                                # the training case (1, 1, 0)
+    seed_error = (t - (x1 * w1 + x2 * w2)) ** 2        # Wikipedia's E, without the 1/2
+    return w1, w2, seed_error, seed_error / 2
+
+
+def test_the_linear_neuron_error_surface_is_a_trough_with_minima_on_w1_equal_minus_w2():
+    w1, w2, seed_error, E = neuron()
+    assert same(seed_error, (w1 + w2) ** 2) and same(E, (w1 + w2) ** 2 / 2) and same(seed_error, 2 * E)
+    gradient = [sp.diff(E, w) for w in (w1, w2)]
+    assert all(same(g, w1 + w2) for g in gradient)                    # (w1 + w2) (1, 1)
+    assert all(same(sp.diff(seed_error, w), 2 * (w1 + w2)) for w in (w1, w2))
+    assert sp.solve(gradient, [w1, w2], dict=True) == [{w1: -w2}]     # zero exactly on the line
+    assert same(E.subs(w1, -w2), 0)                                   # where E = 0, its least value (a square)
+    hessian = sp.hessian(E, (w1, w2))
+    assert hessian.eigenvals() == {2: 1, 0: 1}
+    r = sp.Symbol("r")
+    across = E.subs({w1: r / sp.sqrt(2), w2: r / sp.sqrt(2)})
+    along = E.subs({w1: r / sp.sqrt(2), w2: -r / sp.sqrt(2)})
+    assert same(sp.diff(across, r, 2), 2) and same(sp.diff(along, r, 2), 0)
+    assert sorted(hessian.eigenvals(), reverse=True) == [2, 0]
+
+
+@pytest.mark.parametrize("start, end", [((1.5, 1.0), (0.25, -0.25)), ((-1.5, 0.5), (-1.0, 1.0)),
+                                        ((0.5, -1.5), (1.0, -1.0)), ((-1.0, -1.8), (0.4, -0.4))])
+def test_descent_keeps_w1_minus_w2_and_reaches_the_nearest_point_of_the_line(start, end):
+    lr = 0.25
+    path = trough_descent(start, lr=lr, steps=30)
+    assert path.shape == (31, 2)
+    np.testing.assert_allclose(path[:, 0] - path[:, 1], start[0] - start[1], atol=1e-12)
+    sums = path.sum(axis=1)
+    np.testing.assert_allclose(sums[1:], (1 - 2 * lr) * sums[:-1], atol=1e-15)
+    w1, w2, _, E = neuron()
+    step = np.array([float(sp.diff(E, w).subs({w1: start[0], w2: start[1]})) for w in (w1, w2)])
+    np.testing.assert_allclose(path[1], np.array(start) - lr * step)     # the first step is the SymPy gradient's
+    d = start[0] - start[1]
+    np.testing.assert_allclose(path[-1], [d / 2, -d / 2], atol=1e-8)      # the projection onto w1 = -w2
+    np.testing.assert_allclose(path[-1], end, atol=1e-8)                  # the minimum the lesson prints
+    np.testing.assert_allclose(path[-1].round(3), end)
+
+
+def test_each_start_reaches_a_different_minimum_in_the_figure():
+    starts = [(1.5, 1.0), (-1.5, 0.5), (0.5, -1.5), (-1.0, -1.8)]
+    figure = error_surface_figure(starts, lr=0.25, steps=30)
+    ax = figure.axes[0]
+    line = ax.lines[0]
+    np.testing.assert_allclose(line.get_ydata(), -line.get_xdata())       # the line of minima
+    ends = []
+    for k, start in enumerate(starts):
+        path = trough_descent(start, lr=0.25, steps=30)
+        np.testing.assert_allclose(ax.lines[k + 1].get_xydata(), path)
+        np.testing.assert_allclose(ax.collections[-len(starts) + k].get_offsets()[0], path[-1])
+        ends.append(path[-1])
+    assert len({tuple(np.round(e, 6)) for e in ends}) == len(starts)
+    plt.close(figure)
+
+
+def test_our_linear_starts_its_bias_at_zero_and_its_weights_random():
+    layer = nn.Linear(3, 2, np.random.default_rng(19))
+    np.testing.assert_array_equal(layer.params["b"], np.zeros(2))
+    assert np.all(layer.params["W"] != 0)
