@@ -186,10 +186,15 @@ def draw_graph(t: Tape, highlight: str | None = None, ax: plt.Axes | None = None
         ax.add_patch(FancyBboxPatch((x - 0.4, y - 0.3), 0.8, 0.6, boxstyle="round,pad=0.02",
                                     facecolor=face, edgecolor="0.2"))
         ax.text(x, y, _label(node), ha="center", va="center", fontsize=8, family="monospace")
+    return fit_to_nodes(ax, positions, across=0.55, below=0.45, above=0.45)
+
+
+def fit_to_nodes(ax: plt.Axes, positions: dict, across: float, below: float, above: float) -> plt.Figure:
+    """Frame the nodes at ``positions`` (margins in data units), with equal scales and no axes; the figure."""
     xs = [p[0] for p in positions.values()]
     ys = [p[1] for p in positions.values()]
-    ax.set_xlim(min(xs) - 0.55, max(xs) + 0.55)
-    ax.set_ylim(min(ys) - 0.45, max(ys) + 0.45)
+    ax.set_xlim(min(xs) - across, max(xs) + across)
+    ax.set_ylim(min(ys) - below, max(ys) + above)
     ax.set_aspect("equal")
     ax.axis("off")
     ax.figure.tight_layout()

@@ -12,6 +12,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import FancyBboxPatch
 
+from coursekit.viz.graphs import fit_to_nodes
+
 PATH_COLOR = "#e8710a"   # orange, as in seed 000's pictures
 EDGE_COLOR = "0.65"
 
@@ -103,11 +105,4 @@ def draw_network(weights: list[np.ndarray], highlight: tuple[int, int, int] | No
         if values and name in values:
             ax.text(x, y - 0.3, f"{values[name]:.4f}", ha="center", va="top", fontsize=8, zorder=4,
                     family="monospace")
-    xs = [p[0] for p in positions.values()]
-    ys = [p[1] for p in positions.values()]
-    ax.set_xlim(min(xs) - 0.4, max(xs) + 0.4)
-    ax.set_ylim(min(ys) - 0.6, max(ys) + 0.45)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    ax.figure.tight_layout()
-    return ax.figure
+    return fit_to_nodes(ax, positions, across=0.4, below=0.6, above=0.45)  # room for the values under the nodes
