@@ -107,6 +107,18 @@ class Lab:
         self.stop()
         raise RuntimeError(f"JupyterLab did not answer in {START_TIMEOUT:g} s:\n{self.log.read_text()[-3000:]}")
 
+    def wait_for_idle_kernel(self, relative: str, deadline: float) -> None:
+        """Wait until the server has a session for the notebook ``relative`` whose kernel is idle."""
+        while True:
+            with urllib.request.urlopen(f"{self.url}/api/sessions?token={self.token}", timeout=5) as answer:
+                sessions = json.load(answer)
+            if any(session.get("path") == relative and (session.get("kernel") or {}).get("execution_state") == "idle"
+                   for session in sessions):
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no idle kernel for {relative}; the server's sessions: {sessions}")
+            time.sleep(0.1)
+
     def notebook_url(self, relative: str) -> str:
         """The address that opens ``relative`` (a path under the root) in JupyterLab, logged in, fresh layout."""
         return f"{self.url}/lab/tree/{relative}?reset&token={self.token}"
@@ -144,7 +156,11 @@ class NotebookPage:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the page shows {self.cells.count()} of the notebook's {cells_in_file} cells")
             time.sleep(0.05)
-        # The kernel has started and is idle once the toolbar's indicator says so.
+        # The toolbar's indicator says "idle" before the page has a kernel at all (its first state), and a cell run
+        # then opens JupyterLab's kernel dialog. Wait until the server has a session for this notebook whose kernel
+        # is idle, and the toolbar names that kernel.
+        lab.wait_for_idle_kernel(relative, deadline)
+        page.locator(".jp-Toolbar-kernelName", has_text="Python").wait_for()
         page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for()
 
     def run(self, code: str):
@@ -156,6 +172,7 @@ class NotebookPage:
         cell = self.cells.nth(index)
         if not self._started(cell, within=5.0):
             # A run asked for while the page was still connecting to its kernel can be dropped: ask again, in place.
+            self._fail_on_dialog()
             cell.locator(".jp-InputPrompt").click()
             self.page.keyboard.press("Escape")
             self.page.keyboard.press("Control+Enter")
@@ -172,10 +189,13 @@ class NotebookPage:
             time.sleep(0.05)
         return True
 
-    def _new_cell_at_end(self) -> int:
+    def _fail_on_dialog(self) -> None:
         dialog = self.page.locator(".jp-Dialog")
         if dialog.count():
             raise AssertionError(f"JupyterLab shows a dialog: {dialog.first.inner_text()}")
+
+    def _new_cell_at_end(self) -> int:
+        self._fail_on_dialog()
         count = self.cells.count()
         last = self.cells.nth(count - 1)
         last.locator(".jp-InputPrompt").click()  # selects the cell
