@@ -310,10 +310,14 @@ def test_the_softmax_jacobian_is_full_and_collapses_to_p_minus_t():
     z = sp.symbols("z0:3", real=True)
     total = sum(sp.exp(zk) for zk in z)
     p = [sp.exp(zk) / total for zk in z]
-    for i in range(3):
+    for i, k in ((0, 0), (0, 1)):                                     # the quotient rule, on and off the diagonal
+        quotient = ((1 if i == k else 0) * sp.exp(z[i]) * total - sp.exp(z[i]) * sp.exp(z[k])) / total**2
+        assert same(sp.diff(p[i], z[k]), quotient) and same(quotient, p[i] * ((1 if i == k else 0) - p[k]))
+    point = {zk: v for zk, v in zip(z, (0.3, -1.1, 0.7), strict=True)}
+    for i in range(3):                                                # every entry: p_i ([i = k] - p_k)
         for k in range(3):
-            quotient = ((1 if i == k else 0) * sp.exp(z[i]) * total - sp.exp(z[i]) * sp.exp(z[k])) / total**2
-            assert same(sp.diff(p[i], z[k]), quotient) and same(quotient, p[i] * ((1 if i == k else 0) - p[k]))
+            stated = p[i] * ((1 if i == k else 0) - p[k])
+            assert abs(float((sp.diff(p[i], z[k]) - stated).subs(point))) < 1e-15
     z3 = np.array([1.0, 2.0, 0.5])
     p3 = nn.softmax(z3[None, :])[0]
     J = np.diag(p3) - np.outer(p3, p3)
