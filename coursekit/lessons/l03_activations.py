@@ -104,7 +104,8 @@ exercises.add(Exercise(
         "For x >= 0, 1 / (1 + exp(-x)) is safe: exp(-x) <= 1. For x < 0 multiply top and bottom by exp(x).",
         "Compute e = np.exp(-np.abs(x)), which never overflows; then sigmoid is 1/(1+e) for x >= 0 "
         "and e/(1+e) otherwise.",
-        "return np.where(x >= 0, 1 / (1 + e), e / (1 + e))",
+        "One line does it: np.where with the condition x >= 0 picks, element by element, between the two forms "
+        "of hint 2, both written with the same e.",
     ],
 ))
 
@@ -130,9 +131,9 @@ exercises.add(Exercise(
                 "both factors use the output: y * (1 - y), with y = sigmoid(x)."),
     ],
     hints=[
-        "The lesson derived sigmoid'(x) = sigmoid(x) * (1 - sigmoid(x)).",
-        "Compute y = sigmoid(x) once (a stable one), then combine.",
-        "y = stable_sigmoid(x); return y * (1 - y)",
+        "Lesson 03, section 1: the derivative can be written with the sigmoid's own output y = sigmoid(x).",
+        "sigmoid'(x) = y (1 - y) with y = sigmoid(x). Compute y once, with your stable_sigmoid.",
+        "Two lines: y from exercise 1, then the product of hint 2 (y itself, not x, in both factors).",
     ],
 ))
 
@@ -235,17 +236,19 @@ LAYER_HINTS = {
     "Sigmoid": [
         "forward keeps y = sigmoid(x); backward multiplies dout by the local slope, elementwise.",
         "The local slope is y * (1 - y), with the y saved by forward.",
-        "return dout * self.y * (1 - self.y)  (a new array: never write into dout)",
+        "backward is one line: dout times the slope of exercise 2, written with self.y. Build a new array; "
+        "never write into dout.",
     ],
     "ReLU": [
         "forward keeps the mask x > 0; backward lets dout through where the mask is True and gives 0 elsewhere.",
         "Use the strict x > 0: at exactly 0 this course takes the slope to be 0.",
-        "return np.where(self.mask, dout, 0.0)  (a new array: never write into dout)",
+        "backward is one line that builds a new array from dout and self.mask (np.where, or a product); never "
+        "write into dout.",
     ],
     "Tanh": [
         "forward keeps y = tanh(x); backward multiplies dout by the local slope.",
         "The local slope is 1 - y**2, with the y saved by forward.",
-        "return dout * (1 - self.y**2)",
+        "backward is one line: dout times the slope of hint 2. Build a new array.",
     ],
 }
 # forward(x) and backward(dout) leave their arrays alone, a second pass agrees with the first, float64 stays

@@ -11,7 +11,7 @@ import numpy as np
 
 from coursekit import nn
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
-from coursekit.feedback.properties import dtype_kept, inputs_kept, layer_properties, row_wise
+from coursekit.feedback.properties import dtype_kept, honours, inputs_kept, layer_properties, row_wise
 from coursekit.feedback.relations import Diagnosis
 from coursekit.gradcheck import check_layer
 
@@ -108,9 +108,11 @@ exercises.add(Exercise(
                 "dW must add the contributions delta x^T of EVERY example of the batch: dout.T @ x does that."),
     ],
     hints=[
-        "Per example: dW = delta x^T, db = delta, dx = W^T delta. In a batch, each example is a row.",
+        "forward is the batched form of lesson 04, section 3: Z = X W^T + b. Per example, backward gives "
+        "dW = delta x^T, db = delta, dx = W^T delta; in a batch, each example is a row.",
         "Write the shapes: dout is (N, n_out), x is (N, n_in), W is (n_out, n_in). Which product has W's shape?",
-        "self.grads['W'] = dout.T @ self.x; self.grads['b'] = dout.sum(axis=0); return dout @ self.params['W']",
+        "forward: one product with W.T plus b, and keep x. backward: three lines, each one product or sum of dout "
+        "with the kept x or with W; check each result's shape against W, b and x.",
     ],
 ))
 
@@ -149,9 +151,11 @@ exercises.add(Exercise(
                 "divide by the number of examples N = y.shape[0], not by the number of entries y.size."),
     ],
     hints=[
-        "Return a tuple (loss, dy). The loss is a float, dy has the shape of y.",
-        "Per example E = 1/2 sum_k (y_k - t_k)^2 and dE/dy = y - t. The batch loss averages over N = y.shape[0].",
-        "n = y.shape[0]; return 0.5 * np.sum((y - t)**2) / n, (y - t) / n",
+        "Return a tuple (loss, dy). The loss is the mean over the N rows of E = 1/2 ||y - t||^2, a float; dy has "
+        "the shape of y.",
+        "Per example, differentiate E = 1/2 sum_k (y_k - t_k)^2 with respect to y_k. The batch loss averages over "
+        "N = y.shape[0]: what does that do to each row's gradient?",
+        "Two expressions, both divided by N: the half sum of squares, and the per-example gradient of hint 2.",
     ],
 ))
 
@@ -192,7 +196,8 @@ exercises.add(Exercise(
     hints=[
         "Return (loss, dz). y_hat = sigmoid(z); the loss per example is -t log y_hat - (1 - t) log(1 - y_hat).",
         "Rewrite that in z: log(1 + e^z) - t z, and use np.logaddexp(0, z) for log(1 + e^z): it never overflows.",
-        "dz = (sigmoid(z) - t) / N with a sigmoid that does not overflow either (exp of -|z| only).",
+        "dz is the per-example gradient of lesson 04, section 5 (the factor y_hat (1 - y_hat) cancels), over N, "
+        "with a sigmoid that does not overflow either (exp of -|z| only).",
     ],
 ))
 
@@ -246,6 +251,284 @@ exercises.add(Exercise(
     hints=[
         "Return (loss, dz). p = softmax(z) row by row; the loss per row is -log p[label].",
         "Shift each row by its maximum, then log p = shifted - log(sum(exp(shifted))) (log-sum-exp): no overflow.",
-        "dz = p with 1 subtracted at [row, label], all divided by N = z.shape[0].",
+        "dz starts from p: what changes at each row's true class (lesson 04, section 6)? Then divide by N.",
+    ],
+))
+
+# ---------------------------------------------------------------- 5. an array gradient checker
+# The checker perturbs x, so the grader lets changes to x come back to the test (which then sees whether x was put
+# back exactly: the inputs_kept property below); a change to grad still fails at once.
+exercises.declare("gradient_check", mutates=(1,))
+TINY = np.finfo(np.float64).tiny
+CHECK_STEP = 1e-5  # the exercise's default h
+
+
+def cubed_sum(v):
+    """(sum of v)**3: every element's slope depends on all the others, 3 (sum v)**2."""
+    return float(np.sum(v) ** 3)
+
+
+def cubed_sum_gradient(v):
+    return np.full(np.shape(v), 3 * np.sum(v) ** 2)
+
+
+def log_sum_exp(v):
+    """log sum exp(v) over all elements; its gradient is the softmax of v (of the same shape)."""
+    return float(np.log(np.sum(np.exp(v))))
+
+
+def log_sum_exp_gradient(v):
+    return np.exp(v) / np.sum(np.exp(v))
+
+
+def squares_times_sum(v):
+    """(sum of v**2) * (sum of v), gradient 2 v (sum v) + sum v**2."""
+    return float(np.sum(v**2) * np.sum(v))
+
+
+def squares_times_sum_gradient(v):
+    return 2 * v * np.sum(v) + np.sum(v**2)
+
+
+def relative_errors(a, b):
+    """|a - b| / max(|a|, |b|, tiny), element by element."""
+    return np.abs(a - b) / np.maximum(np.maximum(np.abs(a), np.abs(b)), TINY)
+
+
+def _reference_check(f, x, grad, h=CHECK_STEP):
+    numerical = np.zeros_like(x, dtype=np.float64)
+    for index in np.ndindex(x.shape):
+        up, down = x.copy(), x.copy()
+        up[index] += h
+        down[index] -= h
+        numerical[index] = (f(up) - f(down)) / (2 * h)
+    return numerical, float(np.max(relative_errors(grad, numerical)))
+
+
+_V = np.array([0.4, -0.3, 0.9, 0.5])
+_M = np.array([[0.3, -1.2, 0.8], [1.5, 0.1, -0.6]])
+# (f, its exact gradient, x, the gradient handed to the checker): right ones and wrong ones (a factor, a sign,
+# one element)
+CHECK_CASES = [
+    (cubed_sum, cubed_sum_gradient, _V, cubed_sum_gradient(_V)),
+    (log_sum_exp, log_sum_exp_gradient, _M, log_sum_exp_gradient(_M)),
+    (squares_times_sum, squares_times_sum_gradient, _M, 0.5 * squares_times_sum_gradient(_M)),
+    (log_sum_exp, log_sum_exp_gradient, _V, -log_sum_exp_gradient(_V)),
+    # one element wrong among right ones: the largest error is that element's, not an average
+    (squares_times_sum, squares_times_sum_gradient, _M, squares_times_sum_gradient(_M) + 0.1 * (_M == _M[0, 1])),
+]
+CHECK_RTOL, CHECK_ATOL = 1e-7, 1e-8  # central differences with h = 1e-5 land within about 1e-10 of these
+
+
+def _checker_outputs(func) -> list:
+    return [func(f, x.copy(), grad.copy()) for f, _, x, grad in CHECK_CASES]
+
+
+def _checker_test(func) -> str | None:
+    for (f, exact, x, grad), out in zip(CHECK_CASES, _checker_outputs(func), strict=True):
+        case = f"f = {f.__name__}, x of shape {x.shape}"
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            return f"for {case}: return a pair (numerical gradient, largest relative error), not {type(out).__name__}"
+        numerical, error = np.asarray(out[0], dtype=float), out[1]
+        if numerical.shape != x.shape:
+            return f"for {case}: the numerical gradient has shape {numerical.shape}, not x's shape {x.shape}"
+        if not np.allclose(numerical, exact(x), rtol=CHECK_RTOL, atol=CHECK_ATOL):
+            worst = np.unravel_index(np.argmax(np.abs(numerical - exact(x))), x.shape)
+            return (f"for {case}: your numerical gradient at {tuple(int(i) for i in worst)} is "
+                    f"{numerical[worst]:.10g}, the true slope is {exact(x)[worst]:.10g}")
+        if np.ndim(error) != 0:
+            return f"for {case}: the relative error should be one number (the largest), not an array"
+        right = float(np.max(relative_errors(grad, exact(x))))
+        if not np.isclose(float(error), right, rtol=1e-6, atol=CHECK_ATOL):
+            return f"for {case}: your largest relative error is {float(error):.6g}, expected {right:.6g}"
+    return None
+
+
+def _checker_probe(func) -> list:
+    return [tuple(np.asarray(part, dtype=float) for part in out) for out in _checker_outputs(func)]
+
+
+def _one_sided(f, x, grad, h=CHECK_STEP):
+    numerical = np.zeros_like(x, dtype=np.float64)
+    base = f(x)
+    for index in np.ndindex(x.shape):
+        up = x.copy()
+        up[index] += h
+        numerical[index] = (f(up) - base) / h
+    return numerical, float(np.max(relative_errors(grad, numerical)))
+
+
+def _not_restored(f, x, grad, h=CHECK_STEP):
+    x = x.copy()  # the caller's x kept, so that only the values show the slip
+    numerical = np.zeros_like(x, dtype=np.float64)
+    for index in np.ndindex(x.shape):
+        x[index] += h
+        up = f(x)
+        x[index] -= 2 * h
+        numerical[index] = (up - f(x)) / (2 * h)  # x[index] is left at x - h for the elements after it
+    return numerical, float(np.max(relative_errors(grad, numerical)))
+
+
+def _absolute_error(f, x, grad, h=CHECK_STEP):
+    numerical, _ = _reference_check(f, x, grad, h)
+    return numerical, float(np.max(np.abs(grad - numerical)))
+
+
+def _divided_by_grad(f, x, grad, h=CHECK_STEP):
+    numerical, _ = _reference_check(f, x, grad, h)
+    return numerical, float(np.max(np.abs(grad - numerical) / np.maximum(np.abs(grad), TINY)))
+
+
+_CHECK_PROPERTY_CASE = (squares_times_sum, _M, squares_times_sum_gradient(_M))
+exercises.add(Exercise(
+    "gradient_check",
+    test=_checker_test,
+    probe=_checker_probe,
+    # no generic diagnosis: the test's message names the case, the element and both values, and a relation between
+    # a near-zero error and its expected 0 would only mislead
+    # x put back exactly, grad untouched; an h that is used changes the estimate of a curved function; float64 kept
+    properties=[inputs_kept(_CHECK_PROPERTY_CASE, positions=(1, 2)),
+                honours("h", 3, 0.3, (*_CHECK_PROPERTY_CASE, 1e-5)),
+                dtype_kept(_CHECK_PROPERTY_CASE)],
+    mistakes=[
+        Mistake("one-sided difference", _one_sided,
+                "your slopes are one-sided, (f(x + h) - f(x)) / h: their error shrinks only like h (about 1e-5 "
+                "here). Step to both sides of each element, x[i] + h and x[i] - h, and divide by 2h."),
+        Mistake("not restored", _not_restored,
+                "after perturbing x[i] you did not put it back: every later element is then measured at a point "
+                "that is off by h in the earlier ones. Save the old value and restore it before moving on."),
+        Mistake("absolute error", _absolute_error,
+                "that is the absolute error |a - b|; the relative error divides it by max(|a|, |b|, tiny), so that "
+                "large and small gradients are judged alike."),
+        Mistake("divided by grad only", _divided_by_grad,
+                "divide |a - b| by the larger of |a| and |b| (and tiny), not by |grad| alone: the error must not "
+                "depend on which of the two you call right."),
+    ],
+    hints=[
+        "Loop over every index of x (np.ndindex(x.shape) gives them all, for any shape). For each, the slope is "
+        "estimated from two values of f: one with that element moved up by h, one with it moved down.",
+        "The central difference for element i is (f(x with x[i] + h) - f(x with x[i] - h)) / (2h). Work on copies, "
+        "or save x[i] and put it back before the next element. Then compare element by element: "
+        "|a - b| / max(|a|, |b|, tiny), and return the largest.",
+        "Two lines carry the checker: the slope of element i (the central difference above) and the error "
+        "(np.maximum twice, then .max()). Return them as a pair, the slope array first.",
+    ],
+))
+
+
+# ---------------------------------------------------------------- 6. layer normalisation, a backward that mixes a row
+LN_EPS = 1e-5
+_LN_RNG = np.random.default_rng(41)
+# rows of different scales and offsets: the normalisation must take each on its own
+X_LN = _LN_RNG.standard_normal((4, 5)) * np.array([[1.0], [3.0], [0.5], [2.0]]) \
+    + np.array([[0.0], [2.0], [-1.0], [5.0]])
+DOUT_LN = _LN_RNG.standard_normal((4, 5))
+
+
+def _ln_forward(x, eps=LN_EPS, axis=1):
+    mean = x.mean(axis=axis, keepdims=True)
+    std = np.sqrt(x.var(axis=axis, keepdims=True) + eps)
+    return (x - mean) / std, std
+
+
+class _LayerNorm:
+    """The reference: y = (x - mean) / sqrt(var + eps) per row; dx = (dy - mean(dy) - y mean(dy y)) / std."""
+
+    eps = LN_EPS
+
+    def __init__(self):
+        self.params, self.grads = {}, {}
+
+    def forward(self, x):
+        self.y, self.std = _ln_forward(x, self.eps)
+        return self.y
+
+    def backward(self, dout):
+        y = self.y
+        return (dout - dout.mean(axis=1, keepdims=True) - y * (dout * y).mean(axis=1, keepdims=True)) / self.std
+
+
+def _ln_variant(name: str, backward=None, forward=None) -> type:
+    methods = {key: value for key, value in (("backward", backward), ("forward", forward)) if value is not None}
+    return type(name, (_LayerNorm,), methods)
+
+
+def _ln_elementwise(self, dout):
+    return dout / self.std
+
+
+def _ln_mean_held(self, dout):
+    return (dout - self.y * (dout * self.y).mean(axis=1, keepdims=True)) / self.std
+
+
+def _ln_variance_held(self, dout):
+    return (dout - dout.mean(axis=1, keepdims=True)) / self.std
+
+
+def _ln_over_batch_forward(self, x):
+    self.y, self.std = _ln_forward(x, self.eps, axis=0)
+    return self.y
+
+
+def _ln_over_batch_backward(self, dout):
+    y = self.y
+    return (dout - dout.mean(axis=0, keepdims=True) - y * (dout * y).mean(axis=0, keepdims=True)) / self.std
+
+
+def _ln_probe(cls):
+    layer = cls()
+    out = layer.forward(X_LN.copy())
+    dout = DOUT_LN.copy()
+    dx = layer.backward(dout)
+    return (out, dx, dout)
+
+
+def _ln_test(cls) -> str | None:
+    if not isinstance(cls, type):
+        return f"pass your class itself, LayerNorm, not {type(cls).__name__}"
+    layer = cls()
+    if dict(layer.params) or dict(layer.grads):
+        return "this layer norm has no learned scale or shift: params and grads must be empty dicts"
+    out = np.asarray(layer.forward(X_LN.copy()))
+    expected, _ = _ln_forward(X_LN)
+    if out.shape != X_LN.shape:
+        return f"forward returned shape {out.shape}; for x of shape {X_LN.shape} it should be the same shape"
+    if not np.allclose(out, expected, rtol=1e-9, atol=1e-12):
+        if np.allclose(out, _ln_forward(X_LN, axis=0)[0], rtol=1e-9, atol=1e-12):
+            return "forward normalised each column over the batch; layer normalisation takes each row on its own"
+        return "forward is not (x - mean) / sqrt(var + eps) with the mean and variance of each row"
+    report = check_layer(cls(), X_LN)
+    return None if report.passed else str(report)
+
+
+exercises.add(Exercise(
+    "LayerNorm",
+    test=_ln_test,
+    probe=_ln_probe,
+    diagnosis=Diagnosis(reference=_LayerNorm,
+                        parts=("the output of your forward", "the dx of your backward", "dout after your backward")),
+    properties=layer_properties(lambda cls: cls(), X_LN, DOUT_LN),
+    mistakes=[
+        Mistake("element-wise", _ln_variant("ElementWise", _ln_elementwise),
+                "you treated y_i as a function of x_i alone, dx = dy / sqrt(var + eps). But the mean and the "
+                "variance of the row depend on every x_j, so each y_i does too: two more terms come from them."),
+        Mistake("mean held constant", _ln_variant("MeanHeld", _ln_mean_held),
+                "a term is missing: the one from the mean. The mean moves by 1/n when any x_j moves, and that "
+                "shifts every y_i of the row; its share of dx is the mean of dy over the row, subtracted."),
+        Mistake("variance held constant", _ln_variant("VarianceHeld", _ln_variance_held),
+                "a term is missing: the one from the variance. It depends on every x_j too (through x_j - mean); "
+                "differentiate 1/sqrt(var + eps) as well."),
+        Mistake("over the batch", _ln_variant("OverBatch", _ln_over_batch_backward, _ln_over_batch_forward),
+                "you normalised each column over the batch (axis 0): that is batch normalisation. Layer "
+                "normalisation takes the mean and variance of each row: axis=1, keepdims=True."),
+    ],
+    hints=[
+        "Forward: per row, mean and variance (axis=1, keepdims=True); keep y and sqrt(var + eps) for backward. "
+        "Backward: write dy_i/dx_j first. Every y_i of a row depends on every x_j through the mean and the "
+        "variance, so dx_j = sum_i dy_i dy_i/dx_j has more than one term.",
+        "With s = sqrt(var + eps): d(mean)/dx_j = 1/n and d(var)/dx_j = 2 (x_j - mean) / n, which give "
+        "dy_i/dx_j = ([i = j] - 1/n - y_i y_j / n) / s.",
+        "Summing over i gives three terms per row, all over s: dout itself, minus its row mean, minus y times the "
+        "row mean of dout * y. One return line with two .mean(axis=1, keepdims=True).",
     ],
 ))

@@ -226,6 +226,13 @@ BROKEN = [
     (l06, "train", _fit_shuffling_data, properties.INPUT_CHANGED),
     (l06, "layer_gradient_norms", _norms_shuffling, properties.INPUT_CHANGED),
     (l07, "mlp_jvp", _writing_into_its_input(l07._jvp), properties.INPUT_CHANGED),
+    (l04_linear_losses, "gradient_check", _writing_into_its_input(l04_linear_losses._reference_check),
+     properties.INPUT_CHANGED),
+    (l04_linear_losses, "gradient_check", lambda f, x, grad, h=1e-5: l04_linear_losses._reference_check(f, x, grad),
+     "your h is not used"),
+    (l04_linear_losses, "LayerNorm", _layer_forward_in_place(l04_linear_losses._LayerNorm),
+     "changed the array you passed in"),
+    (l04_linear_losses, "LayerNorm", _layer_cache_consumed(l04_linear_losses._LayerNorm), properties.LAYER_REPEAT),
 ] + [(l03_activations, name, broken(getattr(nn, name)), words)
      for name in ("Sigmoid", "ReLU", "Tanh")
      for broken, words in ((_layer_forward_in_place, "changed the array you passed in"),
@@ -280,6 +287,8 @@ def test_the_reference_of_every_exercise_keeps_every_property():
     for lesson, name, obj in [(l03_activations, "stable_sigmoid", nn.sigmoid), (l03_activations, "ReLU", nn.ReLU),
                               (l04_linear_losses, "Linear", nn.Linear),
                               (l04_linear_losses, "softmax_cross_entropy", nn.softmax_cross_entropy),
+                              (l04_linear_losses, "gradient_check", l04_linear_losses._reference_check),
+                              (l04_linear_losses, "LayerNorm", l04_linear_losses._LayerNorm),
                               (l05, "forward", l05._forward), (l05, "MLP", _Mlp), (l06, "train", training.fit),
                               (l07, "mlp_jvp", l07._jvp), (l07, "chain_multiplications", l07._chain)]:
         assert properties.verdict(name, lesson.exercises[name].properties, obj) is None, name

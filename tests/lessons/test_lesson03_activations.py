@@ -159,3 +159,48 @@ def test_an_add_node_hands_one_dout_to_both_paths_and_an_in_place_relu_corrupts_
     leaky, shared = LeakyMaskReLU(), dout.copy()
     leaky.forward(x0)
     np.testing.assert_array_equal(leaky.backward(shared) + shared, [[2.0, 0.0, 0.0]])
+
+
+def test_swish_derivative_and_shape_as_the_lesson_states():
+    swish = x * SIGMA
+    stated = SIGMA + x * SIGMA * (1 - SIGMA)
+    assert same(sp.diff(swish, x), stated) and same(stated, SIGMA * (1 + x * (1 - SIGMA)))
+    assert sp.diff(swish, x).subs(x, 0) == sp.Rational(1, 2)
+    points = np.array([-2.0, -0.5, 0.0, 1.0, 3.0])
+    formula = nn.sigmoid(points) * (1 + points * (1 - nn.sigmoid(points)))
+    central = ((points + 1e-5) * nn.sigmoid(points + 1e-5) - (points - 1e-5) * nn.sigmoid(points - 1e-5)) / 2e-5
+    np.testing.assert_allclose(formula, central, rtol=0, atol=1e-9)
+    shown = [-0.090784, 0.260039, 0.5, 0.927671, 1.088104]            # what the lesson prints, 6 decimals
+    np.testing.assert_array_equal(formula.round(6), shown)
+    assert np.all(np.abs(formula * 1e6 % 1 - 0.5) > 0.01)              # no printed digit sits on a rounding edge
+    far = np.array([-40.0, 40.0])
+    for f in (lambda v: v * nn.sigmoid(v), lambda v: v * np.tanh(np.logaddexp(0.0, v))):   # swish, mish
+        np.testing.assert_allclose(f(far), [0.0, 40.0], atol=1e-12)   # ReLU with its corner rounded off
+        negative = np.linspace(-5, -0.1, 50)
+        assert np.all(f(negative) < 0) and f(np.array([1.0]))[0] > 0  # below 0 for negative x, unlike ReLU
+
+
+def test_the_max_gate_routes_the_gradient_and_a_tie_is_a_kink():
+    a_, b_ = sp.symbols("a b", real=True)
+    gate = sp.Max(a_, b_)
+    assert sp.diff(gate, a_).subs({a_: 3, b_: 1}) == 1 and sp.diff(gate, b_).subs({a_: 3, b_: 1}) == 0
+    assert sp.diff(gate, a_).subs({a_: -1, b_: 0.5}) == 0 and sp.diff(gate, b_).subs({a_: -1, b_: 0.5}) == 1
+    u_ = sp.Symbol("u", positive=True)                                # at a tie: one-sided slopes 1 and 0
+    assert sp.limit((gate.subs({a_: 2 + u_, b_: 2}) - 2) / u_, u_, 0) == 1
+    assert sp.limit((gate.subs({a_: 2 - u_, b_: 2}) - 2) / -u_, u_, 0) == 0
+    a, b = np.array([3.0, -1.0, 2.0]), np.array([1.0, 0.5, 2.0])
+    a_wins = a > b
+    da, db = np.where(a_wins, 2.0, 0.0), np.where(a_wins, 0.0, 2.0)
+    np.testing.assert_array_equal(np.maximum(a, b), [3.0, 0.5, 2.0])
+    np.testing.assert_array_equal(da, [2.0, 0.0, 0.0])
+    np.testing.assert_array_equal(db, [0.0, 2.0, 2.0])
+    np.testing.assert_array_equal(da + db, [2.0, 2.0, 2.0])           # the whole gradient goes one way
+    report = check_gradient(lambda v: float(np.sum(2.0 * np.maximum(v, b))), lambda v: da, a, name="a")
+    assert report.passed and "a[2]: kink crossed (left slope 0, right slope 2)" in str(report)
+    for share in (0.0, 0.5, 1.0):                                     # any split at the tie is accepted
+        assert check_gradient(lambda v: float(np.sum(2.0 * np.maximum(v, b))),
+                              lambda v, s=share: np.array([2.0, 0.0, 2.0 * s]), a).passed
+    # ReLU = max(x, 0) with the tie sent to the constant: this course's ReLU'(0) = 0
+    relu = nn.ReLU()
+    relu.forward(np.array([[0.0, 1.0]]))
+    np.testing.assert_array_equal(relu.backward(np.ones((1, 2))), np.where(np.array([[0.0, 1.0]]) > 0, 1.0, 0.0))

@@ -289,3 +289,117 @@ def test_our_linear_starts_its_bias_at_zero_and_its_weights_random():
     layer = nn.Linear(3, 2, np.random.default_rng(19))
     np.testing.assert_array_equal(layer.params["b"], np.zeros(2))
     assert np.all(layer.params["W"] != 0)
+
+
+def test_linear_regression_by_hand():
+    w, b, n = sp.symbols("w b N", real=True)
+    xi, yi = sp.symbols("x_i y_i", real=True)
+    term = (yi - (w * xi + b)) ** 2                                   # one point of L = 1/N sum (...)^2
+    assert same(sp.diff(term, w), -2 * (yi - (w * xi + b)) * xi)
+    assert same(sp.diff(term, b), -2 * (yi - (w * xi + b)))
+    xs, ys = np.array([0.0, 1.0, 2.0, 3.0]), np.array([1.0, 2.9, 5.1, 7.0])
+    residual = ys - (1.5 * xs + 0.5)
+    gradient = np.array([-2 * np.mean(residual * xs), -2 * np.mean(residual)])
+    np.testing.assert_allclose(gradient, [-5.05, -2.5], rtol=1e-14)
+    assert "dL/dw = {:.4f}, dL/db = {:.4f}".format(*gradient) == "dL/dw = -5.0500, dL/db = -2.5000"
+    assert check_gradient(lambda p: float(np.mean((ys - (p[0] * xs + p[1])) ** 2)), lambda p: gradient,
+                          np.array([1.5, 0.5])).passed
+
+
+def test_the_softmax_jacobian_is_full_and_collapses_to_p_minus_t():
+    z = sp.symbols("z0:3", real=True)
+    total = sum(sp.exp(zk) for zk in z)
+    p = [sp.exp(zk) / total for zk in z]
+    for i, k in ((0, 0), (0, 1)):                                     # the quotient rule, on and off the diagonal
+        quotient = ((1 if i == k else 0) * sp.exp(z[i]) * total - sp.exp(z[i]) * sp.exp(z[k])) / total**2
+        assert same(sp.diff(p[i], z[k]), quotient) and same(quotient, p[i] * ((1 if i == k else 0) - p[k]))
+    point = {zk: v for zk, v in zip(z, (0.3, -1.1, 0.7), strict=True)}
+    for i in range(3):                                                # every entry: p_i ([i = k] - p_k)
+        for k in range(3):
+            stated = p[i] * ((1 if i == k else 0) - p[k])
+            assert abs(float((sp.diff(p[i], z[k]) - stated).subs(point))) < 1e-15
+    z3 = np.array([1.0, 2.0, 0.5])
+    p3 = nn.softmax(z3[None, :])[0]
+    J = np.diag(p3) - np.outer(p3, p3)
+    numerical = np.column_stack([(nn.softmax((z3 + s)[None, :])[0] - nn.softmax((z3 - s)[None, :])[0]) / 2e-6
+                                 for s in 1e-6 * np.eye(3)])
+    np.testing.assert_allclose(J, numerical, rtol=0, atol=1e-9)
+    assert np.all(J[~np.eye(3, dtype=bool)] < 0) and np.all(np.diag(J) > 0)     # not diagonal: all negative off it
+    np.testing.assert_allclose(J, J.T)
+    np.testing.assert_allclose(J.sum(axis=0), 0.0, atol=1e-15)
+    np.testing.assert_allclose(J.sum(axis=1), 0.0, atol=1e-15)
+    np.testing.assert_array_equal(p3.round(4), [0.2312, 0.6285, 0.1402])           # what the lesson prints
+    np.testing.assert_array_equal(J.round(4), [[0.1778, -0.1453, -0.0324], [-0.1453, 0.2335, -0.0881],
+                                               [-0.0324, -0.0881, 0.1206]])
+    t = np.array([0.0, 0.0, 1.0])
+    collapsed = J.T @ (-t / p3)
+    np.testing.assert_allclose(collapsed, p3 - t, atol=1e-15)
+    np.testing.assert_array_equal((p3 - t).round(4), [0.2312, 0.6285, -0.8598])
+    for shown in (p3, J, p3 - t):                                     # no printed digit sits on a rounding edge
+        assert np.all(np.abs(np.abs(shown) * 1e4 % 1 - 0.5) > 0.01)
+    _, dz = nn.softmax_cross_entropy(z3[None, :], np.array([2]))
+    np.testing.assert_allclose(dz[0], collapsed, atol=1e-15)           # and it is what log-sum-exp gave
+
+
+def test_every_loss_of_the_lesson_sends_back_the_error_itself():
+    rng = np.random.default_rng(20)
+    y, t = rng.standard_normal((3, 2)), rng.standard_normal((3, 2))
+    np.testing.assert_allclose(nn.mse_loss(y, t)[1] * 3, y - t)                  # squared error: y - t
+    z, labels = rng.standard_normal(4), np.array([1.0, 0.0, 0.0, 1.0])
+    np.testing.assert_allclose(nn.bce_with_logits(z, labels)[1] * 4, nn.sigmoid(z) - labels)   # y_hat - y
+    Z, classes = rng.standard_normal((4, 3)), np.array([0, 2, 1, 1])
+    np.testing.assert_allclose(nn.softmax_cross_entropy(Z, classes)[1] * 4, nn.softmax(Z) - np.eye(3)[classes])
+
+
+# ---------------------------------------------------------------- the exercises added by issue 14
+def test_the_layer_norm_backward_is_the_sum_over_its_full_jacobian():
+    n = 3
+    xs = sp.symbols(f"x0:{n}", real=True)
+    eps = sp.Rational(1, 10**5)
+    mean = sum(xs) / n
+    var = sum((xj - mean) ** 2 for xj in xs) / n
+    s = sp.sqrt(var + eps)
+    y = [(xj - mean) / s for xj in xs]
+    point = {xs[0]: sp.Rational(3, 10), xs[1]: sp.Rational(-12, 10), xs[2]: sp.Rational(8, 10)}
+    yv = [yi.subs(point) for yi in y]
+    sv = s.subs(point)
+    for i in range(n):                                                # dy_i/dx_j = ([i = j] - 1/n - y_i y_j / n) / s
+        for j in range(n):
+            derived = sp.diff(y[i], xs[j]).subs(point)
+            stated = ((1 if i == j else 0) - sp.Rational(1, n) - yv[i] * yv[j] / n) / sv
+            assert abs(float(derived - stated)) < 1e-12
+    from coursekit.lessons.l04_linear_losses import _LayerNorm
+    rng = np.random.default_rng(21)
+    x_, dout = rng.standard_normal((5, 4)) * 3 + 2, rng.standard_normal((5, 4))
+    layer = _LayerNorm()
+    out = layer.forward(x_)
+    np.testing.assert_allclose(out.mean(axis=1), 0.0, atol=1e-12)
+    np.testing.assert_allclose(out.var(axis=1), x_.var(axis=1) / (x_.var(axis=1) + 1e-5))
+    dx = layer.backward(dout)
+    for row in range(5):                                              # dx = dout J, with J the full row Jacobian
+        yr, sr = out[row], np.sqrt(x_[row].var() + 1e-5)
+        jac = (np.eye(4) - 1 / 4 - np.outer(yr, yr) / 4) / sr
+        np.testing.assert_allclose(dx[row], dout[row] @ jac, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(dx.sum(axis=1), 0.0, atol=1e-12)      # the written question's answer
+    shifted = _LayerNorm()
+    np.testing.assert_allclose(shifted.forward(x_ + 7.0), out, atol=1e-12)
+    assert check_layer(_LayerNorm(), x_).passed
+
+
+def test_the_gradient_checker_reference_on_known_functions():
+    from coursekit.lessons import l04_linear_losses as l04
+
+    for f, exact, x_, grad in l04.CHECK_CASES:
+        assert check_gradient(f, exact, x_).passed                    # the known gradients are right
+        numerical, error = l04._reference_check(f, x_, grad)
+        np.testing.assert_allclose(numerical, exact(x_), rtol=1e-9, atol=1e-10)
+        assert np.isclose(error, float(np.max(l04.relative_errors(grad, exact(x_)))), rtol=1e-8, atol=1e-9)
+    assert [round(float(np.max(l04.relative_errors(g, e(x_)))), 12) for _, e, x_, g in l04.CHECK_CASES] == \
+        [0.0, 0.0, 0.5, 2.0, round(0.1 / (l04.squares_times_sum_gradient(l04._M)[0, 1] + 0.1), 12)]
+    assert l04.relative_errors(np.array([0.0]), np.array([0.0]))[0] == 0.0   # tiny keeps 0/0 away
+    # the slips it registers are caught by the tolerances: a one-sided step is off by about h
+    f, exact, x_, grad = l04.CHECK_CASES[0]
+    one_sided, _ = l04._one_sided(f, x_, grad)
+    assert not np.allclose(one_sided, exact(x_), rtol=l04.CHECK_RTOL, atol=l04.CHECK_ATOL)
+    not_restored, _ = l04._not_restored(f, x_, grad)
+    assert not np.allclose(not_restored, exact(x_), rtol=l04.CHECK_RTOL, atol=l04.CHECK_ATOL)

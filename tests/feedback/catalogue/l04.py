@@ -203,3 +203,210 @@ CORRECT = [
                                                                  axis=1, keepdims=True)),
             np.eye(z.shape[1])[np.asarray(y, dtype=int)])),
 ]
+
+
+# ---------------------------------------------------------------- exercise 5: a gradient checker
+def _eval_numerical_gradient(f, x, grad, h=1e-5):
+    """cs231n's eval_numerical_gradient (np.nditer, the old value put back), with the relative error after it."""
+    numerical = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
+    while not it.finished:
+        ix = it.multi_index
+        oldval = x[ix]
+        x[ix] = oldval + h
+        fxph = f(x)
+        x[ix] = oldval - h
+        fxmh = f(x)
+        x[ix] = oldval
+        numerical[ix] = (fxph - fxmh) / (2 * h)
+        it.iternext()
+    rel = np.abs(numerical - grad) / np.maximum(np.maximum(np.abs(numerical), np.abs(grad)), np.finfo(float).tiny)
+    return numerical, float(rel.max())
+
+
+def _checker_on_copies(f, x, grad, h=1e-5):
+    """Flat indices and fresh copies: x is never touched."""
+    numerical = np.empty(x.size)
+    for i in range(x.size):
+        step = np.zeros(x.size)
+        step[i] = h
+        step = step.reshape(x.shape)
+        numerical[i] = (f(x + step) - f(x - step)) / (2 * h)
+    numerical = numerical.reshape(x.shape)
+    largest = np.maximum(np.abs(grad), np.abs(numerical))
+    return numerical, float(np.max(np.abs(grad - numerical) / np.where(largest > 0, largest, np.finfo(float).tiny)))
+
+
+def _checker_as_list(f, x, grad, h=1e-5):
+    """A list back, the relative errors from np.max over a stack."""
+    numerical = np.zeros(x.shape)
+    for index in np.ndindex(*x.shape):
+        up, down = x.copy(), x.copy()
+        up[index] += h
+        down[index] -= h
+        numerical[index] = (f(up) - f(down)) / (2 * h)
+    scale = np.max(np.stack([np.abs(grad), np.abs(numerical), np.full(x.shape, np.finfo(float).tiny)]), axis=0)
+    return [numerical, float(np.max(np.abs(grad - numerical) / scale))]
+
+
+def _checker_forward_in_place(f, x, grad, h=1e-5):
+    numerical = np.zeros(x.shape)
+    base = f(x)
+    for index in np.ndindex(x.shape):
+        saved = x[index]
+        x[index] = saved + h
+        numerical[index] = (f(x) - base) / h
+        x[index] = saved
+    scale = np.maximum(np.maximum(np.abs(grad), np.abs(numerical)), np.finfo(float).tiny)
+    return numerical, float(np.max(np.abs(grad - numerical) / scale))
+
+
+def _checker_never_restored(f, x, grad, h=1e-5):
+    numerical = np.zeros(x.shape)
+    for index in np.ndindex(x.shape):
+        x[index] += h
+        up = f(x)
+        x[index] -= 2 * h
+        numerical[index] = (up - f(x)) / (2 * h)
+    scale = np.maximum(np.maximum(np.abs(grad), np.abs(numerical)), np.finfo(float).tiny)
+    return numerical, float(np.max(np.abs(grad - numerical) / scale))
+
+
+def _checker_mean_error(f, x, grad, h=1e-5):
+    numerical, _ = _checker_as_list(f, x, grad, h)
+    scale = np.maximum(np.maximum(np.abs(grad), np.abs(numerical)), np.finfo(float).tiny)
+    return numerical, float(np.mean(np.abs(grad - numerical) / scale))
+
+
+def _checker_first_row_only(f, x, grad, h=1e-5):
+    numerical, _ = _checker_as_list(f, x, grad, h)
+    flat = numerical.reshape(-1)
+    flat[x.shape[-1]:] = 0.0  # stopped after the first row
+    numerical = flat.reshape(x.shape)
+    scale = np.maximum(np.maximum(np.abs(grad), np.abs(numerical)), np.finfo(float).tiny)
+    return numerical, float(np.max(np.abs(grad - numerical) / scale))
+
+
+# ---------------------------------------------------------------- exercise 6: layer normalisation
+class LayerNormCached:
+    """cs231n's layernorm_forward/backward style without gamma and beta: the backward through the graph, step by
+    step (xmu, var, ivar), summing the contributions of the mean and the variance."""
+
+    eps = 1e-5
+
+    def __init__(self):
+        self.params, self.grads = {}, {}
+
+    def forward(self, x):
+        mu = x.mean(axis=1, keepdims=True)
+        xmu = x - mu
+        var = (xmu**2).mean(axis=1, keepdims=True)
+        ivar = 1 / np.sqrt(var + self.eps)
+        self.cache = (xmu, var, ivar)
+        return xmu * ivar
+
+    def backward(self, dout):
+        xmu, var, ivar = self.cache
+        n = xmu.shape[1]
+        dxmu1 = dout * ivar
+        divar = np.sum(dout * xmu, axis=1, keepdims=True)
+        dvar = divar * -0.5 * (var + self.eps) ** -1.5
+        dxmu2 = 2 * xmu * dvar / n
+        dx1 = dxmu1 + dxmu2
+        dmu = -np.sum(dx1, axis=1, keepdims=True)
+        return dx1 + dmu / n
+
+
+class LayerNormJacobian:
+    """Each row's full Jacobian, built and multiplied: slow but plain."""
+
+    eps = 1e-5
+
+    def __init__(self):
+        self.params, self.grads = {}, {}
+
+    def forward(self, x):
+        self.std = np.sqrt(np.var(x, axis=1, keepdims=True) + self.eps)
+        self.out = (x - np.mean(x, axis=1, keepdims=True)) / self.std
+        return self.out
+
+    def backward(self, dout):
+        n = dout.shape[1]
+        dx = np.empty_like(dout)
+        for row in range(dout.shape[0]):
+            y = self.out[row]
+            jac = (np.eye(n) - 1.0 / n - np.outer(y, y) / n) / self.std[row, 0]
+            dx[row] = jac.T @ dout[row]
+        return dx
+
+
+class LayerNormSums:
+    """The same formula with sums over the row instead of means: dx = (n dy - sum dy - y sum(dy y)) / (n s)."""
+
+    eps = 1e-5
+
+    def __init__(self):
+        self.params, self.grads = {}, {}
+
+    def forward(self, x):
+        centred = x - x.sum(axis=1, keepdims=True) / x.shape[1]
+        self.s = np.sqrt((centred**2).sum(axis=1, keepdims=True) / x.shape[1] + self.eps)
+        self.y = centred / self.s
+        return self.y
+
+    def backward(self, dout):
+        n = dout.shape[1]
+        return (n * dout - dout.sum(axis=1, keepdims=True)
+                - self.y * (dout * self.y).sum(axis=1, keepdims=True)) / (n * self.s)
+
+
+def layer_norm(name, backward=None, forward=None):
+    methods = {k: v for k, v in (("backward", backward), ("forward", forward)) if v is not None}
+    return type(name, (LayerNormJacobian,), methods)
+
+
+def _ln_only_dout_over_std(self, dout):
+    return dout / self.std
+
+
+def _ln_no_mean_term(self, dout):
+    return (dout - self.out * np.mean(dout * self.out, axis=1, keepdims=True)) / self.std
+
+
+def _ln_eps_outside(self, x):
+    self.std = np.sqrt(np.var(x, axis=1, keepdims=True)) + self.eps
+    self.out = (x - np.mean(x, axis=1, keepdims=True)) / self.std
+    return self.out
+
+
+def _ln_in_place(self, dout):
+    dout -= np.mean(dout, axis=1, keepdims=True)
+    dout -= self.out * np.mean(dout * self.out, axis=1, keepdims=True)
+    dout /= self.std
+    return dout
+
+
+WRONG += [
+    wrong(L, "gradient_check", "forward difference, restored in place", _checker_forward_in_place,
+          registered="one-sided difference"),
+    wrong(L, "gradient_check", "x never restored", _checker_never_restored, registered="not restored"),
+    wrong(L, "gradient_check", "mean relative error instead of the largest", _checker_mean_error,
+          names=("relative error",)),
+    wrong(L, "gradient_check", "stops after the first row", _checker_first_row_only, names=("numerical gradient",)),
+    wrong(L, "LayerNorm", "dout / std: treated as elementwise", layer_norm("Elementwise", _ln_only_dout_over_std),
+          registered="element-wise"),
+    wrong(L, "LayerNorm", "the mean's term missing", layer_norm("NoMeanTerm", _ln_no_mean_term),
+          registered="mean held constant"),
+    wrong(L, "LayerNorm", "eps outside the square root", layer_norm("EpsOutside", forward=_ln_eps_outside),
+          names=("forward is not",)),
+    wrong(L, "LayerNorm", "backward written into dout", layer_norm("InPlace", _ln_in_place),
+          names=("dout was changed in place", "changed the array you passed in")),
+]
+CORRECT += [
+    correct(L, "gradient_check", "cs231n's eval_numerical_gradient with np.nditer", _eval_numerical_gradient),
+    correct(L, "gradient_check", "flat steps on copies", _checker_on_copies),
+    correct(L, "gradient_check", "a list back, errors over a stack", _checker_as_list),
+    correct(L, "LayerNorm", "cs231n-style staged backward", LayerNormCached),
+    correct(L, "LayerNorm", "each row's full Jacobian", LayerNormJacobian),
+    correct(L, "LayerNorm", "sums instead of means", LayerNormSums),
+]
