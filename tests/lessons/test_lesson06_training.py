@@ -427,7 +427,7 @@ def test_newton_lands_on_the_minimum_of_a_quadratic_in_one_step_and_gradient_des
     gradient = sp.Matrix([sp.diff(loss, v) for v in (w1, w2)])
     assert sp.hessian(loss, (w1, w2)) == hessian and gradient == hessian * w
     assert sp.simplify(w - hessian.inv() * gradient) == sp.zeros(2, 1)              # any start, one step
-    step = w - lr * gradient                                                         # each axis times 1 - eta * curvature
+    step = w - lr * gradient                                           # each axis times 1 - eta * curvature
     assert sp.simplify(step - sp.Matrix([(1 - lr * a) * w1, (1 - lr * b) * w2])) == sp.zeros(2, 1)
     assert 1 - 0.09 * 20 == pytest.approx(-0.8) and 0.09 < 2 / 20                    # a sign flip each step, stable
     path, v = {}, np.array([1.0, 1.0])
