@@ -355,9 +355,12 @@ exercises.add(Exercise(
                 "multiply by the activation's DERIVATIVE f'(z^(l-1)), not by the activation f(z^(l-1)) itself."),
     ],
     hints=[
-        "Per example: delta^(l-1) = f'(z^(l-1)) ∘ (W^l)^T delta^l.",
-        "Batch rows: (W^l)^T delta^l for every row is delta @ W, shape (N, n_(l-1)).",
-        "return f_prime(z_prev) * (delta @ W), with f_prime the derivative of the hidden activation.",
+        "Two factors take delta^l back one layer: the weights (transposed, since the error goes backward) and the "
+        "hidden activation's slope at the cached z^(l-1), entry by entry (lesson 05, section 3).",
+        "Per example: delta^(l-1) = f'(z^(l-1)) ∘ (W^l)^T delta^l. With examples as rows, (W^l)^T delta^l for every "
+        "row at once is delta @ W, of shape (N, n_(l-1)).",
+        "It is one line: activation(hidden) gives (f, f'), and f' at z_prev multiplies, elementwise, the product "
+        "of hint 2.",
     ],
 ))
 
@@ -555,6 +558,7 @@ exercises.add(Exercise(
     hints=[
         "Build a list: Linear, activation, Linear, activation, ..., Linear (no activation after the last).",
         "forward feeds x through the list; backward feeds dout through the reversed list.",
-        "params: {f'{i}.{key}': value for i, layer in enumerate(self.layers) for key, value in layer.params.items()}",
+        "params (and grads) is one dict built over enumerate(self.layers): for every layer, each of its own "
+        "entries under the key f'{i}.{key}', the layer's array itself, not a copy.",
     ],
 ))

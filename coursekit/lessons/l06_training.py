@@ -97,7 +97,8 @@ exercises.add(Exercise(
     hints=[
         "For every key: w <- w - lr * dL/dw.",
         "Change the arrays themselves (in place) so that the layers see the change.",
-        "for key in params: params[key] -= lr * grads[key]",
+        "It is one line in a loop over the keys: an in-place subtraction (-=) on params[key], of the gradient "
+        "scaled by lr.",
     ],
 ))
 
@@ -251,6 +252,7 @@ exercises.add(Exercise(
     hints=[
         "Forward the batch, take the softmax cross-entropy, and call backward so that model.grads is filled.",
         "model.grads has keys like '0.W', '0.b', '2.W': keep the ones ending in 'W', in order.",
-        "return [float(np.linalg.norm(g)) for key, g in model.grads.items() if key.endswith('W')]",
+        "The result is one list comprehension over model.grads.items(): keep the keys ending in 'W' and take "
+        "np.linalg.norm of each, as a float.",
     ],
 ))

@@ -41,7 +41,8 @@ exercises.add(Exercise(
     hints=[
         "Count the evaluations of f: which points does each formula need, per parameter?",
         "Central: f(x + h e_i) and f(x - h e_i) for each i. Forward: f(x + h e_i) for each i, and f(x).",
-        "central -> 2 * n_params, forward -> n_params + 1",
+        "It is one line: a count in n_params chosen by method, from hint 2's list (the forward difference's extra "
+        "pass is f(x) itself).",
     ],
 ))
 

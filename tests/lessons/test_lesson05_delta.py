@@ -290,3 +290,78 @@ def test_the_network_drawing_highlights_every_path_from_the_weight_to_the_loss()
         assert labels["W1_12"] == "-0.30" and labels["W2_11"] == "0.70" and labels["W1_21"] == "0.20"
         assert "0.4500" in [text.get_text() for text in ax.texts]
         plt.close(figure)
+
+
+# ---------------------------------------------------------------- issue 14: the nested formula, Wikipedia's o_i delta_j
+def rounding_safe(value, digits):
+    """No value within 1e-6 (in units of the last printed digit) of a rounding boundary."""
+    scaled = abs(value) * 10**digits
+    return abs(scaled - np.floor(scaled) - 0.5) > 1e-6
+
+
+def test_the_three_layer_loss_as_one_nested_formula_is_the_layer_by_layer_cost_the_lesson_prints():
+    """Section 1 writes L = loss(f(W3 f(W2 f(W1 x + b1) + b2) + b3), y); section 6 evaluates it (rng seeded 5)."""
+    rng = np.random.default_rng(5)                       # the lesson's rng, first used in section 6
+    sizes = [3, 4, 4, 2]
+    Ws = [rng.standard_normal((n_out, n_in)) for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True)]
+    bs = [rng.standard_normal(n_out) for n_out in sizes[1:]]
+    x, t = rng.standard_normal(3), rng.standard_normal(2)
+    nested = 0.5 * np.sum((Ws[2] @ nn.sigmoid(Ws[1] @ nn.sigmoid(Ws[0] @ x + bs[0]) + bs[1]) + bs[2] - t) ** 2)
+    a = x
+    for i, (W, b) in enumerate(zip(Ws, bs, strict=True)):
+        a = nn.sigmoid(W @ a + b) if i < 2 else W @ a + b
+    assert nested == pytest.approx(0.5 * np.sum((a - t) ** 2), rel=1e-14)
+    assert round(nested, 6) == 2.024087 and rounding_safe(nested, 6)
+    # the deltas unroll the same formula: d nested / d W^1 by the chain rule through every bracket
+    f = sp.Function("f")
+    w1, w2, w3, b1, b2, b3, xs, ys = sp.symbols("w1 w2 w3 b1 b2 b3 x y")
+    z1 = w1 * xs + b1
+    z2 = w2 * f(z1) + b2
+    z3 = w3 * f(z2) + b3
+    loss = (f(z3) - ys) ** 2 / 2
+    u = sp.Symbol("u")
+
+    def slope(z):
+        return sp.diff(f(u), u).subs(u, z)
+
+    delta3 = (f(z3) - ys) * slope(z3)
+    delta2 = slope(z2) * w3 * delta3
+    delta1 = slope(z1) * w2 * delta2
+    assert same(sp.diff(loss, w1), delta1 * xs)
+    assert same(sp.diff(loss, w2), delta2 * f(z1)) and same(sp.diff(loss, b3), delta3)
+
+
+def test_wikipedias_o_i_delta_j_follows_from_net_j_o_j_and_the_chain_rule():
+    """dE/dw_ij = dE/do_j do_j/dnet_j dnet_j/dw_ij = o_i delta_j, with net_j = sum_i w_ij o_i (w_ij from i to j)."""
+    phi, E = sp.Function("phi"), sp.Function("E")
+    o = sp.symbols("o0:3")                                   # the outputs of the units feeding layer j
+    w = sp.Matrix(3, 2, lambda i, j: sp.Symbol(f"w{i}{j}"))  # w[i, j]: from unit i to unit j
+    net = [sum(w[i, j] * o[i] for i in range(3)) for j in range(2)]
+    error = E(phi(net[0]), phi(net[1]))                       # E depends on w only through the o_j = phi(net_j)
+    n = sp.symbols("n0:2")
+    delta = [sp.diff(E(phi(n[0]), phi(n[1])), n[j]).subs({n[0]: net[0], n[1]: net[1]}) for j in range(2)]
+    for i in range(3):
+        for j in range(2):
+            assert same(sp.diff(net[j], w[i, j]), o[i])                            # step 2
+            assert same(sp.diff(error, w[i, j]), o[i] * delta[j])                  # step 4
+    # the index swap: the course's W (rows: the unit a weight goes to) is w transposed, and dE/dW = delta o^T
+    W = w.T
+    gradient = sp.Matrix(2, 3, lambda j, i: sp.diff(error, W[j, i]))
+    assert (gradient - sp.Matrix(delta) * sp.Matrix([o])).applyfunc(sp.simplify) == sp.zeros(2, 3)
+
+
+def test_the_wikipedia_cell_prints_the_hand_networks_numbers():
+    numbers = hand_numbers()
+    w_wiki = HAND_W1.T
+    assert w_wiki[1, 0] == HAND_W1[0, 1] == -0.3                       # w_21 is our W^1_12
+    value = HAND_X[1] * numbers["delta1"][0]                             # o_2 delta_1
+    assert round(value, 5) == -0.00904 and rounding_safe(value, 5)
+    assert value == numbers["dE/dW1"][0, 1]
+    assert np.array_equal(np.outer(HAND_X, numbers["delta1"]).T, numbers["dE/dW1"])   # the printed True
+
+
+def test_the_written_questions_model_answer_bounds_a_sigmoid_step_by_a_quarter_of_the_largest_singular_value():
+    weights, _, deltas = demo_network("sigmoid")
+    norms = [np.linalg.norm(d) for d in deltas]
+    for layer in range(len(deltas), 1, -1):                  # ||delta^(l-1)|| <= 1/4 sigma_max(W^l) ||delta^l||
+        assert norms[layer - 2] <= 0.25 * np.linalg.norm(weights[layer - 1], 2) * norms[layer - 1]

@@ -2,6 +2,8 @@
 gradients, symmetry and seeds, non-convexity, input normalisation."""
 
 import copy
+import json
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -71,11 +73,12 @@ def test_two_relu_layers_learn_the_spirals_to_a_loss_below_a_hundredth():
 
 
 def test_a_deep_sigmoid_network_fails_where_relu_and_tanh_succeed():
-    """The lesson prints relu and tanh "below 0.01, 100%" and sigmoid "0.64, 63%": with margins that machines keep."""
+    """After 100 epochs the lesson prints relu and tanh "below 0.01, 100%" and sigmoid "0.65, 61%": with margins
+    that machines keep."""
     for activation in ("relu", "tanh"):
-        model, x, y, history = train_spirals(lr=0.3, width=32, depth=4, activation=activation)
+        model, x, y, history = train_spirals(lr=0.3, width=32, depth=4, activation=activation, epochs=100)
         assert history[-1] < 0.01 / 5 and training.accuracy(model, x, y) == 1.0, activation
-    model, x, y, history = train_spirals(lr=0.3, width=32, depth=4, activation="sigmoid")
+    model, x, y, history = train_spirals(lr=0.3, width=32, depth=4, activation="sigmoid", epochs=100)
     assert 0.6 < history[-1] < 0.69 and training.accuracy(model, x, y) < 0.8  # near ln 2: it barely moved
 
 
@@ -351,3 +354,116 @@ def test_standardised_inputs_train_faster_than_raw_ones_with_a_coordinate_in_a_s
     start = nn.mlp([2, 16, 2], nn.Tanh, np.random.default_rng(0))
     assert 0.75 < np.mean(np.abs(start.layers[0].forward(raw)) > 2) < 0.85
     assert np.mean(np.abs(start.layers[0].forward(standardised)) > 2) < 0.1
+
+
+# ---------------------------------------------------------------- issue 14: approximation, saddles, second order
+LESSON = Path(__file__).resolve().parents[2] / "notebooks" / "06_training.ipynb"
+SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions" / "06_training.ipynb"
+
+
+def stored_output(start: str, path: Path = LESSON) -> str:
+    """The stored text output of the one code cell of the notebook whose source starts with ``start``."""
+    cells = [cell for cell in json.loads(path.read_text())["cells"]
+             if cell["cell_type"] == "code" and "".join(cell["source"]).startswith(start)]
+    assert len(cells) == 1, start
+    return "".join("".join(out.get("text", "")) for out in cells[0]["outputs"] if out["output_type"] == "stream")
+
+
+def rounding_safe(value: float, digits: int) -> bool:
+    """No value within 1e-6 (in units of the last printed digit) of a rounding boundary."""
+    scaled = abs(value) * 10**digits
+    return abs(scaled - np.floor(scaled) - 0.5) > 1e-6
+
+
+def test_more_random_tanh_units_fit_the_sine_better_by_least_squares():
+    """Section 4's universal-approximation cell: the printed errors, never worse with more units, 6-11x per doubling."""
+    grid = np.linspace(-np.pi, np.pi, 200)
+    slopes, centres = np.random.default_rng(0).normal(0, 2, 16), np.random.default_rng(1).uniform(-np.pi, np.pi, 16)
+    hidden = np.tanh(slopes * (grid[:, None] - centres))
+    errors = {}
+    for units in (1, 2, 4, 8, 16):
+        features = np.column_stack([hidden[:, :units], np.ones_like(grid)])
+        weights = np.linalg.lstsq(features, np.sin(grid), rcond=None)[0]
+        errors[units] = float(np.sqrt(np.mean((features @ weights - np.sin(grid)) ** 2)))
+        # the least-squares optimum: the residual is orthogonal to every feature
+        assert np.abs(features.T @ (features @ weights - np.sin(grid))).max() < 1e-8
+    printed = [f"{units:2d} hidden units: error {error:.1e}" for units, error in errors.items()]
+    assert stored_output("grid = np.linspace(-np.pi, np.pi, 200)").splitlines() == printed
+    assert [f"{e:.1e}" for e in errors.values()] == ["4.2e-01", "4.1e-01", "5.4e-02", "9.0e-03", "8.0e-04"]
+    for error in errors.values():                              # two significant digits, safely away from a boundary
+        assert rounding_safe(error / 10 ** np.floor(np.log10(error)), 1)
+    values = list(errors.values())
+    assert values == sorted(values, reverse=True)             # more units never fit worse
+    ratios = [errors[u] / errors[2 * u] for u in (2, 4, 8)]
+    assert [round(r) for r in ratios] == [8, 6, 11] and errors[16] < 1e-3 and errors[2] > 0.4
+
+
+def test_random_symmetric_curvatures_are_nearly_all_saddles_in_a_few_directions():
+    """Section 8's toy model of the blessing of dimensionality: the printed counts and the stated percentages."""
+    rng = np.random.default_rng(0)
+    counts = {}
+    for n in (1, 2, 3, 4, 6):
+        draws = rng.standard_normal((5_000, n, n))
+        eigenvalues = np.linalg.eigvalsh((draws + draws.transpose(0, 2, 1)) / 2)
+        assert np.abs(eigenvalues).min() > 1e-9                  # no sign a last-bit difference could flip
+        counts[n] = (int(np.sum(eigenvalues.min(axis=1) > 0)), int(np.sum(eigenvalues.max(axis=1) < 0)))
+    printed = [f"n = {n}: {up:5,} minima, {down:5,} maxima, {5_000 - up - down:5,} saddles"
+               for n, (up, down) in counts.items()]
+    assert stored_output("rng = np.random.default_rng(0)\nfor n in (1, 2, 3, 4, 6):").splitlines() == printed
+    assert sum(counts[1]) == 5_000 and 0.45 < counts[1][0] / 5_000 < 0.55       # "about half and half", no saddle
+    assert [f"{counts[n][0] / 5_000:.1%}" for n in (2, 3, 4)] == ["15.2%", "2.5%", "0.4%"] and counts[6] == (0, 0)
+    # a symmetric matrix with every eigenvalue positive curves upward in every direction: v^T S v > 0
+    s = np.array([[2.0, 1.0], [1.0, 3.0]])
+    assert np.linalg.eigvalsh(s).min() > 0
+    v = np.random.default_rng(1).standard_normal((100, 2))
+    assert np.all(np.einsum("ij,jk,ik->i", v, s, v) > 0)
+
+
+def test_newton_lands_on_the_minimum_of_a_quadratic_in_one_step_and_gradient_descent_zigzags():
+    w1, w2, a, b, lr = sp.symbols("w1 w2 a b eta", positive=True)
+    w = sp.Matrix([w1, w2])
+    hessian = sp.diag(a, b)
+    loss = (w.T * hessian * w)[0] / 2
+    gradient = sp.Matrix([sp.diff(loss, v) for v in (w1, w2)])
+    assert sp.hessian(loss, (w1, w2)) == hessian and gradient == hessian * w
+    assert sp.simplify(w - hessian.inv() * gradient) == sp.zeros(2, 1)              # any start, one step
+    step = w - lr * gradient                                           # each axis times 1 - eta * curvature
+    assert sp.simplify(step - sp.Matrix([(1 - lr * a) * w1, (1 - lr * b) * w2])) == sp.zeros(2, 1)
+    assert 1 - 0.09 * 20 == pytest.approx(-0.8) and 0.09 < 2 / 20                    # a sign flip each step, stable
+    path, v = {}, np.array([1.0, 1.0])
+    for k in range(1, 51):
+        v = v - 0.09 * (np.diag([1.0, 20.0]) @ v)
+        path[k] = v
+    np.testing.assert_allclose(path[50], [0.91**50, 0.8**50], rtol=1e-12)
+    assert [np.sign(path[k][1]) for k in (1, 2, 3)] == [-1, 1, -1]
+    printed = [f"gradient descent, step {k:2d}: w = ({path[k][0]:+.3f}, {path[k][1]:+.3f})" for k in (1, 2, 3, 50)]
+    parameters = sum(value.size for value in nn.mlp([2, 32, 32, 2], nn.ReLU, np.random.default_rng(0)).params.values())
+    assert parameters == (2 * 32 + 32) + (32 * 32 + 32) + (32 * 2 + 2) == 1218
+    assert parameters**2 == 1_483_524 and round(parameters**2 / 1e6, 1) == 1.5       # "about 1.5 million"
+    assert (10**6) ** 2 * 8 == 8 * 10**12                                              # 8 terabytes in float64
+    printed += ["Newton, step 1:            w = (+0.000, +0.000)",
+                "section 4's network: P = 1,218 parameters, a Hessian of P^2 = 1,483,524 entries"]
+    assert stored_output("H = np.diag([1.0, 20.0])").splitlines() == printed
+
+
+def test_newtons_step_heads_for_a_saddle_when_the_curvature_is_negative():
+    """The model answer: on L = 1/2 (w1^2 - w2^2), Newton goes to the saddle (0, 0), gradient descent away from it."""
+    hessian, w = np.diag([1.0, -1.0]), np.array([0.5, 0.1])
+    assert np.array_equal(w - np.linalg.solve(hessian, hessian @ w), [0.0, 0.0])
+    descent = w - 0.1 * (hessian @ w)
+    assert abs(descent[1]) > abs(w[1])                                              # moves away along w2
+
+
+def test_the_written_answer_reads_the_exercise_table_right():
+    """solutions/06: first/last gradient norm about 1/100, 1/5,600, 1/5 million for sigmoid; ReLU within 4."""
+    x, y = datasets.spirals(seed=1)
+    ratios = {}
+    for depth in (2, 6, 10):
+        for name, layer in (("sigmoid", nn.Sigmoid), ("relu", nn.ReLU)):
+            norms = training.gradient_norms(nn.mlp([2] + [32] * depth + [2], layer, np.random.default_rng(0)), x, y)
+            ratios[depth, name] = norms[-1] / norms[0]
+    assert [round(ratios[d, "sigmoid"], -p) for d, p in ((2, 1), (6, 2), (10, 5))] == [100, 5600, 5_100_000]
+    assert all(1 / 4 < ratios[d, "relu"] < 4 for d in (2, 6, 10))
+    answer = "".join(next(c["source"] for c in json.loads(SOLUTIONS.read_text())["cells"]
+                          if "what does the table above show" in "".join(c["source"])))
+    assert "about 100 at depth 2, 5,600 at depth 6 and 5 million at depth 10" in answer.replace("\n", " ")

@@ -11,7 +11,7 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coursekit import nn
+from coursekit import datasets, nn, training
 from coursekit.gradcheck import check_gradient
 from coursekit.gradcheck import jvp as numerical_jvp
 from coursekit.lessons.l07_efficiency import _jvp, _network
@@ -266,3 +266,76 @@ def test_an_sgd_step_is_one_multiply_add_per_parameter_about_one_examples_forwar
     sgd_step(model.params, grads, 0.1)            # each parameter: one multiply (lr * g) and one subtraction
     for key, value in model.params.items():
         np.testing.assert_array_equal(value, before[key] - 0.1 * grads[key])
+
+
+# ---------------------------------------------------------------- issue 14: numerical-gradient training (seed 002)
+SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions" / "07_efficiency.ipynb"
+
+
+def counted_training(numerical: bool, steps: int = 20, lr: float = 1.5, h: float = 1e-5):
+    """The lesson's 2-3-2 tanh network on 40 XOR points: (start loss, model, forward passes, backward passes)."""
+    x, y = datasets.xor(n=10, seed=0)
+    counts = {"forward": 0, "backward": 0}
+
+    def loss_of(model):
+        counts["forward"] += 1
+        return nn.softmax_cross_entropy(model.forward(x), y)[0]
+
+    model = nn.mlp([2, 3, 2], nn.Tanh, np.random.default_rng(0))
+    start = nn.softmax_cross_entropy(model.forward(x), y)[0]
+    for _ in range(steps):
+        if numerical:
+            grads = {}
+            for key, value in model.params.items():
+                grads[key] = np.zeros_like(value)
+                for index in np.ndindex(value.shape):
+                    saved = value[index]
+                    value[index] = saved + h
+                    up = loss_of(model)
+                    value[index] = saved - h
+                    grads[key][index] = (up - loss_of(model)) / (2 * h)
+                    value[index] = saved
+        else:
+            counts["forward"] += 1
+            model.backward(nn.softmax_cross_entropy(model.forward(x), y)[1])
+            counts["backward"] += 1
+            grads = model.grads
+        training.sgd_step(model.params, grads, lr)
+    return start, model, counts["forward"], counts["backward"], (x, y)
+
+
+def test_numerical_gradient_descent_learns_the_same_weights_as_backprop_at_2p_forward_passes_a_step():
+    runs = {name: counted_training(name == "numerical") for name in ("numerical", "backprop")}
+    parameters = sum(v.size for v in runs["backprop"][1].params.values())
+    assert parameters == 2 * 3 + 3 + 3 * 2 + 2 == 17
+    assert runs["numerical"][2:4] == (20 * 2 * parameters, 0) == (680, 0) and runs["backprop"][2:4] == (20, 20)
+    lines = []
+    for name, (start, model, forward, backward, (x, y)) in runs.items():
+        final = nn.softmax_cross_entropy(model.forward(x), y)[0]
+        assert rounding_safe(start, 4) and rounding_safe(final, 4)
+        assert training.accuracy(model, x, y) == 1.0 and final < start / 4                   # it learned
+        lines.append(f"{name + ':':10s} loss {start:.4f} -> {final:.4f}, accuracy 100%, {forward:,} forward passes"
+                     + (f", {backward} backward passes" if backward else ""))
+    difference = max(np.abs(runs["numerical"][1].params[k] - runs["backprop"][1].params[k]).max()
+                     for k in runs["backprop"][1].params)
+    assert difference < 1e-8 / 10                                          # "below 1e-8", with room for any machine
+    lines.append("largest difference between the two sets of weights: below 1e-8")
+    notebook = json.loads(LESSON.read_text(encoding="utf-8"))
+    [cell] = [c for c in notebook["cells"]
+              if c["cell_type"] == "code" and "numerical_gradients" in "".join(c["source"])]
+    assert "".join("".join(o["text"]) for o in cell["outputs"] if o["output_type"] == "stream").splitlines() == lines
+
+
+def rounding_safe(value: float, digits: int) -> bool:
+    scaled = abs(value) * 10**digits
+    return abs(scaled - np.floor(scaled) - 0.5) > 1e-6
+
+
+def test_the_written_answer_prices_a_million_parameters():
+    p = 10**6
+    assert 2 * p == 2_000_000 and round(2 * p / 3, -4) == 670_000
+    hours = 2 * p / 3                                      # one hour of backprop training, numerically
+    assert round(hours / (24 * 365.25)) == 76
+    answer = next("".join(c["source"]) for c in json.loads(SOLUTIONS.read_text())["cells"]
+                  if "written_why_backprop" == c["metadata"].get("nbgrader", {}).get("grade_id"))
+    assert "670{,}000" in answer and "about 76 years" in answer
