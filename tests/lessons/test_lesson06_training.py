@@ -2,6 +2,7 @@
 gradients, symmetry and seeds, non-convexity, input normalisation."""
 
 import copy
+import functools
 import json
 from pathlib import Path
 
@@ -91,6 +92,14 @@ def deep(layer, width=32, factor=1.0):
     return model
 
 
+@functools.cache
+def deep_norms(layer, width=32, factor=1.0):
+    """``training.layer_norms`` of ``deep(layer, width, factor)`` on the lesson's spirals (seed 1), computed once
+    for the module: several tests read the same network's norms."""
+    x, y = datasets.spirals(seed=1)
+    return training.layer_norms(deep(layer, width, factor), x, y)
+
+
 def test_sigmoid_weight_gradients_vanish_toward_the_input_and_relus_do_not():
     """The lesson prints last / first layer gradient norm 5.14e+06 (sigmoid) and 0.86 (relu)."""
     x, y = datasets.spirals(seed=1)
@@ -147,12 +156,11 @@ def test_the_sigmoids_slope_factor_is_at_most_a_quarter_whatever_the_weights(see
 def test_the_bound_holds_for_the_slope_factor_not_for_the_step():
     """The lesson prints: sigmoid f' 0.22 to 0.24, W 0.71 to 1.16, delta shrinks 3.6 to 6.2; tanh f' 0.75 to 0.94,
     W 0.70 to 1.16, 0.9 to 1.7; relu f' 0.60 to 0.78, W 0.91 to 1.12, 1.3 to 1.8; and says W > 1 at four steps."""
-    x, y = datasets.spirals(seed=1)
     printed = {"sigmoid": (nn.Sigmoid, 0.22, 0.24, 0.71, 1.16, 3.6, 6.2),
                "tanh": (nn.Tanh, 0.75, 0.94, 0.70, 1.16, 0.9, 1.7),
                "relu": (nn.ReLU, 0.60, 0.78, 0.91, 1.12, 1.3, 1.8)}
     for name, (layer, *expected) in printed.items():
-        norms = training.layer_norms(deep(layer), x, y)
+        norms = deep_norms(layer)
         shrink = np.divide(norms["delta"][1:], norms["delta"][:-1])
         measured = [min(norms["slope_factor"]), max(norms["slope_factor"]), min(norms["W_factor"]),
                     max(norms["W_factor"]), shrink.min(), shrink.max()]
@@ -180,10 +188,9 @@ def test_lecun_keeps_the_mean_square_through_the_linear_step_and_relu_halves_it(
 
 def test_root_mean_square_per_layer_with_lecun_and_he_scales():
     """The lesson prints (256 units): tanh 1.02 ... 0.26; relu 1.02 0.71 ... 0.04; relu x sqrt 2 within 1.26 to 1.44."""
-    x, y = datasets.spirals(seed=1)
-    tanh = training.layer_norms(deep(nn.Tanh, 256), x, y)["z_rms"][:-1]
-    relu = training.layer_norms(deep(nn.ReLU, 256), x, y)["z_rms"][:-1]
-    he = training.layer_norms(deep(nn.ReLU, 256, np.sqrt(2)), x, y)["z_rms"][:-1]
+    tanh = deep_norms(nn.Tanh, 256)["z_rms"][:-1]
+    relu = deep_norms(nn.ReLU, 256)["z_rms"][:-1]
+    he = deep_norms(nn.ReLU, 256, np.sqrt(2))["z_rms"][:-1]
     assert abs(tanh[0] - 1.02) < 0.006 and abs(tanh[-1] - 0.26) < 0.006 and all(np.diff(tanh) < 0)
     assert abs(relu[-1] - 0.04) < 0.006 and all(0.6 < r < 0.8 for r in np.divide(relu[1:], relu[:-1]))
     assert abs(relu[0] * 2**-4.5 - 0.045) < 0.001                             # 1.02 (1/sqrt 2)^9
@@ -193,13 +200,12 @@ def test_root_mean_square_per_layer_with_lecun_and_he_scales():
 
 def test_a_bad_scale_moves_the_deltas_with_depth_and_every_layers_weight_gradient_alike():
     """The lesson's table (||delta^1|| / ||delta^L||, ||dL/dW^1||, ||dL/dW^L||, largest / smallest) and its prose."""
-    x, y = datasets.spirals(seed=1)
     printed = {("tanh", 0.5): (4.5e-4, 1.0e-4, 6.4e-4, 8), ("tanh", 1): (2.0e-1, 3.3e-2, 1.8e-1, 7),
                ("tanh", 2): (6.0, 1.1, 1.5, 3), ("relu", 0.5): (2.6e-5, 2.8e-6, 2.4e-6, 5),
                ("relu", 1): (2.6e-2, 2.9e-3, 2.5e-3, 5), ("relu", 2): (28, 7.3, 18, 4)}
     grads, deltas = {}, {}
     for (name, factor), expected in printed.items():
-        norms = training.layer_norms(deep({"tanh": nn.Tanh, "relu": nn.ReLU}[name], factor=factor), x, y)
+        norms = deep_norms({"tanh": nn.Tanh, "relu": nn.ReLU}[name], factor=factor)
         delta, grad = norms["delta"], np.array(norms["grad_W"])
         grads[name, factor], deltas[name, factor] = grad, delta[0] / delta[-1]
         measured = [delta[0] / delta[-1], grad[0], grad[-1], grad.max() / grad.min()]
@@ -218,10 +224,9 @@ def test_a_bad_scale_moves_the_deltas_with_depth_and_every_layers_weight_gradien
 
 
 def test_relu_passes_a_scale_of_the_weights_straight_through_the_forward_pass():
-    x, y = datasets.spirals(seed=1)
-    plain = training.layer_norms(deep(nn.ReLU), x, y)["z_rms"]
+    plain = deep_norms(nn.ReLU)["z_rms"]
     for factor in (0.5, 2.0):
-        scaled = training.layer_norms(deep(nn.ReLU, factor=factor), x, y)["z_rms"]
+        scaled = deep_norms(nn.ReLU, factor=factor)["z_rms"]
         np.testing.assert_allclose(scaled, [factor ** (i + 1) * z for i, z in enumerate(plain)], rtol=1e-12)
 
 
@@ -251,7 +256,7 @@ def test_the_delta_and_gradient_figure_draws_layer_norms_for_each_activation_and
     assert len(ax_delta.lines) == len(ax_grad.lines) == 6
     for line_delta, line_grad in zip(ax_delta.lines, ax_grad.lines, strict=True):
         name, factor = line_delta.get_label().split(", W x ")
-        norms = training.layer_norms(deep({"tanh": nn.Tanh, "relu": nn.ReLU}[name], factor=float(factor)), x, y)
+        norms = deep_norms({"tanh": nn.Tanh, "relu": nn.ReLU}[name], factor=float(factor))
         np.testing.assert_allclose(line_delta.get_ydata(), norms["delta"])
         np.testing.assert_allclose(line_grad.get_ydata(), norms["grad_W"])
     plt.close(figure)
