@@ -40,6 +40,15 @@ def master_problems(nb: NotebookNode, path: Path | str) -> list[NotebookError]:
         if HIDDEN_TESTS in kinds and not meta.get("grade"):
             problem(index, "has a '### BEGIN HIDDEN TESTS' region but is not a graded test cell "
                            "(set metadata nbgrader.grade to true and give it points)")
+        if cell.get("cell_type") == "markdown" and (meta.get("solution") or meta.get("grade")):
+            # nbgrader's rule, so that a master stays an nbgrader source: a written answer is a solution cell and
+            # a grade cell (graded by hand) at once; points 0 leave it ungraded.
+            if not (meta.get("solution") and meta.get("grade")):
+                problem(index, "is a markdown answer cell that is not both a solution and a grade cell (set "
+                               "metadata nbgrader.solution and nbgrader.grade to true; points 0 leave it ungraded)")
+            value = meta.get("points")
+            if value is None or isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                problem(index, f"is a markdown answer cell with points {value!r}; give it points 0 or more")
         if not meta.get("solution") and not meta.get("grade"):
             continue
         grade_id = meta.get("grade_id")

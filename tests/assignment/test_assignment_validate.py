@@ -1,7 +1,7 @@
 """A broken master gets an error naming the notebook and the cell, in plain words."""
 
 import pytest
-from nbformat.v4 import new_code_cell
+from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from coursekit.assignment.validate import InvalidMaster, master_problems, validate_master
 from master_builders import graded_cell, master, nbgrader_meta, solution_cell, square_master
@@ -54,3 +54,34 @@ def test_every_problem_is_reported_at_once():
     with pytest.raises(InvalidMaster) as err:
         validate_master(nb, "m.ipynb")
     assert len(err.value.problems) == 3  # unbalanced, duplicate id, no points
+
+
+def written_answer(**meta):
+    return new_markdown_cell("Why?\n\n### BEGIN SOLUTION\nBecause.\n### END SOLUTION",
+                             metadata=nbgrader_meta("why", **meta))
+
+
+def test_a_written_answer_worth_no_points_is_a_good_ungraded_question():
+    assert master_problems(master(written_answer(solution=True, grade=True, points=0)), "m.ipynb") == []
+
+
+@pytest.mark.parametrize("meta", [{"solution": True, "points": 0}, {"grade": True, "points": 0}],
+                         ids=["solution only", "grade only"])
+def test_a_written_answer_must_be_a_solution_and_a_grade_cell_as_nbgrader_requires(meta):
+    problems = [str(p) for p in master_problems(master(written_answer(**meta)), "m.ipynb")]
+    assert any("not both a solution and a grade cell" in p for p in problems), problems
+
+
+@pytest.mark.parametrize("points", [None, -1, "none"])
+def test_a_written_answer_needs_points_of_zero_or_more(points):
+    message = only_problem(master(written_answer(solution=True, grade=True, points=points)))
+    assert "give it points 0 or more" in message
+
+
+def test_every_master_of_the_course_validates():
+    from pathlib import Path
+
+    import nbformat
+
+    for path in sorted((Path(__file__).resolve().parents[2] / "solutions").glob("*.ipynb")):
+        assert master_problems(nbformat.read(path, as_version=4), path) == [], path.name
