@@ -57,7 +57,8 @@ exercises.add(Exercise(
     hints=[
         "The slope of the line through two points is (rise) / (run).",
         "Take the two points x - h and x + h, one on each side of x.",
-        "Divide f(x + h) - f(x - h) by the distance between the two points, 2h.",
+        "Its slope is the difference of the two function values divided by the distance between the two points, "
+        "which is not h.",
     ],
 ))
 
@@ -196,7 +197,8 @@ exercises.add(Exercise(
     hints=[
         "sp.diff(expr, var) is SymPy's derivative of expr.",
         "Two expressions are equal when their difference simplifies to 0.",
-        "Return bool(sp.simplify(sp.diff(expr, var) - claimed) == 0).",
+        "One line does it: differentiate, subtract the claim, simplify, and compare the result with 0 "
+        "(as a Python bool).",
     ],
 ))
 

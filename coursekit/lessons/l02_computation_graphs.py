@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from coursekit.engine import Value, topological_order
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
 from coursekit.feedback.properties import Property
 from coursekit.feedback.relations import Diagnosis
@@ -43,107 +44,17 @@ exercises.add(Exercise(
         "Name the intermediate values: a = x + y, b = x - y, f = a * b.",
         "Multiplication swaps its inputs: df/da = b and df/db = a. Addition and subtraction pass the "
         "gradient on with local derivatives +1 (and -1 for the subtracted input).",
-        "df/dx = df/da * 1 + df/db * 1, and df/dy = df/da * 1 + df/db * (-1).",
+        "df/dx collects one term from a and one from b: each is the gradient of that node times its local "
+        "derivative with respect to x. The same for y, with the sign of b = x - y.",
     ],
 ))
 
 
 # ---------------------------------------------------------------- the reference engine
-def _topological(root) -> list:
-    """Every node reachable from root, each after all of its children (iteratively: no recursion limit)."""
-    order, seen, stack = [], set(), [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-        elif id(node) not in seen:
-            seen.add(id(node))
-            stack.append((node, True))
-            stack.extend((child, False) for child in node._prev)
-    return order
-
-
-class _Value:
-    """The reference scalar engine the scenarios compare against."""
-
-    def __init__(self, data, _children=(), _op=""):
-        self.data = float(data)
-        self.grad = 0.0
-        self._backward = lambda: None
-        self._prev = tuple(_children)
-        self._op = _op
-
-    def _wrap(self, other):
-        return other if isinstance(other, type(self)) else type(self)(other)
-
-    def __add__(self, other):
-        other = self._wrap(other)
-        out = type(self)(self.data + other.data, (self, other), "+")
-
-        def _backward():
-            self.grad += out.grad
-            other.grad += out.grad
-        out._backward = _backward
-        return out
-
-    def __mul__(self, other):
-        other = self._wrap(other)
-        out = type(self)(self.data * other.data, (self, other), "*")
-
-        def _backward():
-            self.grad += other.data * out.grad
-            other.grad += self.data * out.grad
-        out._backward = _backward
-        return out
-
-    __radd__ = __add__
-    __rmul__ = __mul__
-
-    def backward(self):
-        order = _topological(self)
-        self.grad = 1.0
-        for node in reversed(order):
-            node._backward()
-
-    def __pow__(self, k):
-        out = type(self)(self.data**k, (self,), f"**{k}")
-
-        def _backward():
-            self.grad += k * self.data ** (k - 1) * out.grad
-        out._backward = _backward
-        return out
-
-    def _unary(self, value, slope, op):
-        out = type(self)(value, (self,), op)
-
-        def _backward():
-            self.grad += slope(out) * out.grad
-        out._backward = _backward
-        return out
-
-    def exp(self):
-        return self._unary(math.exp(self.data), lambda out: out.data, "exp")
-
-    def tanh(self):
-        return self._unary(math.tanh(self.data), lambda out: 1 - out.data**2, "tanh")
-
-    def relu(self):
-        return self._unary(max(self.data, 0.0), lambda out: float(self.data > 0), "relu")
-
-    def __neg__(self):
-        return self * -1
-
-    def __sub__(self, other):
-        return self + (-self._wrap(other))
-
-    def __rsub__(self, other):
-        return self._wrap(other) + (-self)
-
-    def __truediv__(self, other):
-        return self * self._wrap(other) ** -1
-
-    def __rtruediv__(self, other):
-        return self._wrap(other) * self**-1
+# coursekit.engine.Value is the finished engine (the lesson trains a network with it); the scenarios compare the
+# learner's class with it, and the known mistakes are variants of it.
+_Value = Value
+_topological = topological_order
 
 
 def _variant(name: str, **methods) -> type:
@@ -440,9 +351,11 @@ exercises.add(_engine_exercise(
                 "the local derivative must be multiplied by the gradient arriving from above, out.grad."),
     ],
     hints=[
-        "_backward runs after out.grad is known; it adds out.grad times the local derivative into each input's grad.",
+        "_backward runs after out.grad is known; it adds out.grad times the local derivative into each input's grad. "
+        "A node used twice gets two contributions, and the chain rule adds them: accumulate with +=, never assign.",
         "Addition: each input's local derivative is 1. Multiplication: each input's is the other input's value.",
-        "Inside __mul__: def _backward(): self.grad += other.data * out.grad; other.grad += self.data * out.grad",
+        "Each closure is two lines, one per input, each of the form input.grad += (local derivative) * out.grad; "
+        "in __mul__, self's line uses other.data.",
     ],
     slopes={"*": ("__mul__", "__rmul__"), "+": ("__add__", "__radd__")},
 ))
@@ -591,7 +504,8 @@ exercises.add(_engine_exercise(
         "Each new operation has one input, so its _backward adds one term: self.grad += (local slope) * out.grad.",
         "Local slopes: x**k -> k*x**(k-1); exp -> exp(x) = out.data; tanh -> 1 - out.data**2; "
         "relu -> 1 if x > 0 else 0.",
-        "Use math.exp and math.tanh on self.data for the forward values.",
+        "Each method builds out = Value(forward value, (self,), name) with math.exp or math.tanh of self.data, sets "
+        "out._backward to a one-line closure with the slope of hint 2, and returns out.",
     ],
     slopes={"**": ("__pow__",), "exp": ("exp",), "tanh": ("tanh",), "relu": ("relu",)},
 ))
@@ -693,6 +607,7 @@ exercises.add(Exercise(
     hints=[
         "Start from the bias and add one product w_i * x_i per input.",
         "Then apply .tanh() to the sum and return the result.",
-        "out = b; for w, x in zip(ws, xs): out = out + w * x; return out.tanh()",
+        "Keep everything a Value: combine the Values themselves with + and *, never their .data, so that the graph "
+        "records every step and backward() can reach ws and b.",
     ],
 ))

@@ -119,3 +119,28 @@ def test_interactive_figure_draws_the_defaults_when_headless(monkeypatch):
                                         b=ipywidgets.Dropdown(options=["p", "q"]))
     assert seen == {"a": 0.25, "b": "p"}
     assert len(figure.axes) == 3
+
+
+def test_prediction_answer_flat_tangents_of_sin_x_squared_on_the_sliders_range():
+    slope = sp.diff(sp.sin(x**2), x)
+    assert same(slope, 2 * x * sp.cos(x**2))
+    for root in (0, sp.sqrt(sp.pi / 2), -sp.sqrt(sp.pi / 2)):
+        assert same(slope.subs(x, root), 0)
+    grid = np.linspace(-2, 2, 4000)                   # the slider's range; no other sign change on it
+    values = 2 * grid * np.cos(grid**2)
+    crossings = grid[:-1][np.sign(values[:-1]) != np.sign(values[1:])]
+    assert crossings == pytest.approx([-np.sqrt(np.pi / 2), 0.0, np.sqrt(np.pi / 2)], abs=2e-3)
+    assert f"{np.sqrt(np.pi / 2):.2f}" == "1.25" and np.sqrt(3 * np.pi / 2) > 2     # the next zero is off the range
+
+
+def test_written_answer_a_chain_gives_the_same_product_from_either_end():
+    functions, derivatives = [np.square, np.sin, np.exp], [lambda t: 2 * t, np.cos, np.exp]
+    inputs = [0.7]
+    for f in functions:
+        inputs.append(f(inputs[-1]))                  # forward, keeping every intermediate value
+    forward_order = derivatives[0](inputs[0]) * derivatives[1](inputs[1]) * derivatives[2](inputs[2])
+    backward_order = 1.0
+    for k in reversed(range(3)):
+        backward_order *= derivatives[k](inputs[k])
+    assert backward_order == pytest.approx(forward_order, rel=1e-15)
+    assert backward_order == pytest.approx(float(sp.diff(sp.exp(sp.sin(x**2)), x).subs(x, 0.7)), rel=1e-12)

@@ -183,3 +183,204 @@ def test_from_value_draws_an_engine_graph():
     assert [node.name for node in drawn.nodes][-1] == "v3" and drawn["p"].grad == p.grad
     assert drawn["v3"].op == "value:tanh" and drawn["v3"].inputs == ("v2",)
     plt.close(draw_graph(drawn))
+
+
+# ---------------------------------------------------------------- section 7: from the scalar engine to a framework
+XOR_POINTS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+XOR_TARGETS = np.array([0.0, 1.0, 1.0, 0.0])
+
+
+def _xor_init(seed=0):
+    rng = np.random.default_rng(seed)
+    W1 = rng.standard_normal((4, 2))
+    return {"W1": W1, "b1": np.zeros(4), "W2": 0.5 * rng.standard_normal(4), "b2": 0.0}
+
+
+def _xor_loss_and_grads(p):
+    """The 2-4-1 tanh network of section 7 in NumPy, its gradients by hand (independent of the engine)."""
+    H = np.tanh(XOR_POINTS @ p["W1"].T + p["b1"])
+    Y = H @ p["W2"] + p["b2"]
+    dY = 2 * (Y - XOR_TARGETS) / len(XOR_TARGETS)
+    dZ = np.outer(dY, p["W2"]) * (1 - H**2)
+    grads = {"W1": dZ.T @ XOR_POINTS, "b1": dZ.sum(axis=0), "W2": H.T @ dY, "b2": dY.sum()}
+    return float(np.mean((Y - XOR_TARGETS) ** 2)), grads, Y, H, dY
+
+
+def _xor_train(p, steps=100, lr=0.3):
+    p = {k: np.copy(v) for k, v in p.items()}
+    losses = []
+    for _ in range(steps):
+        loss, grads, *_ = _xor_loss_and_grads(p)
+        losses.append(loss)
+        for k in p:
+            p[k] = p[k] - lr * grads[k]
+    return losses, _xor_loss_and_grads(p)[2]
+
+
+@pytest.fixture(scope="module")
+def xor_run():
+    return _xor_train(_xor_init())
+
+
+def _engine_xor(seed=0):
+    from coursekit.engine import Value
+
+    init = _xor_init(seed)
+    W1 = [[Value(w) for w in row] for row in init["W1"]]
+    b1 = [Value(0.0) for _ in range(4)]
+    W2 = [Value(w) for w in init["W2"]]
+    b2 = Value(0.0)
+    params = [w for row in W1 for w in row] + b1 + W2 + [b2]
+
+    def net(point):
+        hidden = [(row[0] * point[0] + row[1] * point[1] + bias).tanh() for row, bias in zip(W1, b1, strict=True)]
+        return sum((w * h for w, h in zip(W2, hidden, strict=True)), b2)
+
+    def loss():
+        return sum(((net(p) - t) ** 2 for p, t in zip(XOR_POINTS.tolist(), XOR_TARGETS, strict=True)),
+                   Value(0.0)) * (1 / 4)
+
+    return params, loss
+
+
+def test_xor_network_has_17_parameters_and_the_engine_gradients_match_numpy_and_central_differences():
+    assert 2 * 4 + 4 + 4 + 1 == 17
+    params, loss = _engine_xor()
+    assert len(params) == 17
+    L = loss()
+    L.backward()
+    value, grads, *_ = _xor_loss_and_grads(_xor_init())
+    flat = np.concatenate([grads["W1"].ravel(), grads["b1"], grads["W2"], [grads["b2"]]])
+    assert L.data == pytest.approx(value, rel=1e-12)
+    np.testing.assert_allclose([p.grad for p in params], flat, rtol=1e-10, atol=1e-14)
+    init = _xor_init()
+    h = 1e-6
+    for key, index in (("W1", (2, 1)), ("W2", 3), ("b1", 0)):
+        up, down = ({k: np.copy(v) for k, v in init.items()} for _ in range(2))
+        up[key][index] += h
+        down[key][index] -= h
+        numeric = (_xor_loss_and_grads(up)[0] - _xor_loss_and_grads(down)[0]) / (2 * h)
+        assert grads[key][index] == pytest.approx(numeric, rel=1e-7)
+
+
+def test_the_shares_of_the_last_output_weight_add_up_to_its_gradient_and_a_second_backward_doubles_it():
+    _, grads, _, H, dY = _xor_loss_and_grads(_xor_init())
+    shares = H[:, 3] * dY
+    assert shares[0] == 0.0                         # at (0, 0) the untrained net already outputs its target 0
+    assert [round(s, 4) for s in shares] == [0.0, -0.4108, -0.5311, -0.1584]
+    assert f"{shares.sum():.6f}" == f"{grads['W2'][3]:.6f}" == "-1.100345"
+    params, loss = _engine_xor()
+    w = params[15]                                   # W2[3]: 8 weights and 4 biases of layer 1, then W2
+    loss().backward()
+    first = w.grad
+    loss().backward()
+    assert w.grad == 2 * first and f"{w.grad:.6f}" == "-2.200690"
+
+
+def test_without_zero_grad_step_two_uses_the_old_plus_the_new_gradient_nearly_twice_when_steps_are_small():
+    params, loss = _engine_xor()
+    w = params[15]
+    p, g = _xor_init(), []
+    for _ in range(2):                                # the engine's loop with its reset forgotten
+        loss().backward()
+        for q in params:
+            q.data -= 0.3 * q.grad
+        _, grads, *_ = _xor_loss_and_grads(p)
+        g.append(grads["W2"][3])
+        p = {k: v - 0.3 * (grads[k] if not g[1:] else 0) for k, v in p.items()}
+    assert w.grad == pytest.approx(g[0] + g[1], rel=1e-10)
+    for lr in (0.01, 0.001):                          # small steps: the gradient hardly changes
+        p, g = _xor_init(), []
+        for _ in range(3):
+            _, grads, *_ = _xor_loss_and_grads(p)
+            g.append(grads["W2"][3])
+            p = {k: v - lr * grads[k] for k, v in p.items()}
+        assert 1.9 < (g[0] + g[1]) / g[0] < 2.1 and 2.8 < sum(g) / g[0] < 3.2
+
+
+def test_xor_training_prints_these_losses_and_outputs(xor_run):
+    losses, outputs = xor_run
+    assert [f"{losses[s]:.4f}" for s in (0, 25, 50, 75, 99)] == ["0.7147", "0.1246", "0.0398", "0.0064", "0.0007"]
+    assert np.all(np.diff(losses) < 0)
+    assert [round(float(o), 2) for o in outputs] == [0.01, 0.97, 0.98, 0.03]
+
+
+def test_xor_printed_digits_survive_rounding_noise_in_the_initial_weights(xor_run):
+    losses, outputs = xor_run
+    rng = np.random.default_rng(7)
+    for _ in range(3):
+        init = {k: v * (1 + 4e-16 * rng.standard_normal(np.shape(v))) for k, v in _xor_init().items()}
+        other, other_outputs = _xor_train(init)
+        assert [f"{other[s]:.4f}" for s in (0, 25, 50, 75, 99)] == [f"{losses[s]:.4f}" for s in (0, 25, 50, 75, 99)]
+        assert np.array_equal(np.round(other_outputs, 2), np.round(outputs, 2))
+    for s in (0, 25, 50, 75, 99):                    # away from a rounding boundary of the 4th decimal
+        assert abs(losses[s] * 1e4 - np.floor(losses[s] * 1e4) - 0.5) > 0.01
+
+
+def test_the_engine_loss_graph_has_188_nodes_and_central_differences_need_34_passes():
+    from coursekit.engine import topological_order
+
+    params, loss = _engine_xor()
+    L = loss()
+    # per point: 4 hidden units of (2 wrapped coordinates, 2 mul, 2 add, tanh) = 28; 4 mul and 4 add at the output;
+    # "- t" is + (-t), with t and the -1 wrapped, a mul and an add = 4; the square; the add into the sum: 42.
+    # Times 4 points, plus the 17 parameters, the starting Value(0.0), and "* (1 / 4)" (a wrapped 0.25 and a mul).
+    assert 4 * (28 + 8 + 4 + 1 + 1) + 17 + 1 + 2 == len(topological_order(L)) == 188
+    assert 2 * len(params) == 34
+
+
+def test_convolution_as_a_dense_layer_with_zeros_and_shared_weights():
+    from coursekit.engine import Value
+
+    x = np.array([1.0, 2.0, -1.0, 3.0])
+    t = np.array([1.0, 3.0, -4.0])
+
+    def conv_loss(k):
+        y = np.array([k[0] * x[i] + k[1] * x[i + 1] for i in range(3)])
+        return 0.5 * np.sum((y - t) ** 2), y
+
+    k0, k1 = Value(2.0), Value(-1.0)
+    ys = [k0 * x[i] + k1 * x[i + 1] for i in range(3)]
+    L = sum(((y_i - t_i) ** 2 for y_i, t_i in zip(ys, t, strict=True)), Value(0.0)) * 0.5
+    L.backward()
+    assert [y_i.data for y_i in ys] == [0.0, 5.0, -5.0] and (k0.grad, k1.grad) == (4.0, -7.0)
+    h = 1e-6
+    for i, expected in ((0, 4.0), (1, -7.0)):
+        up, down = np.array([2.0, -1.0]), np.array([2.0, -1.0])
+        up[i] += h
+        down[i] -= h
+        assert (conv_loss(up)[0] - conv_loss(down)[0]) / (2 * h) == pytest.approx(expected, rel=1e-8)
+    W = np.array([[2.0, -1, 0, 0], [0, 2, -1, 0], [0, 0, 2, -1]])
+    _, y = conv_loss([2.0, -1.0])
+    np.testing.assert_array_equal(W @ x, y)
+    delta = y - t
+    np.testing.assert_array_equal(delta, [-1.0, 2.0, -1.0])
+    dW = np.outer(delta, x)
+    np.testing.assert_array_equal(dW, [[-1, -2, 1, -3], [2, 4, -2, 6], [-1, -2, 1, -3]])
+    dense_numeric = np.zeros_like(W)                  # dL/dW of the dense layer, entry by entry
+    for i in range(3):
+        for j in range(4):
+            up, down = W.copy(), W.copy()
+            up[i, j] += h
+            down[i, j] -= h
+            dense_numeric[i, j] = (0.5 * np.sum((up @ x - t) ** 2) - 0.5 * np.sum((down @ x - t) ** 2)) / (2 * h)
+    np.testing.assert_allclose(dense_numeric, dW, rtol=1e-7, atol=1e-7)
+    assert np.trace(dW) == 4.0 and np.trace(dW, offset=1) == -7.0   # a shared weight: the sum over its positions
+
+
+def test_seed_003_autograd_example_and_newtons_square_root():
+    from coursekit.engine import Value
+
+    assert same(sp.diff(x**2 + 3, x).subs(x, 2), 4) and (x**2 + 3).subs(x, 2) == 7
+    v = Value(2.0)
+    out = v**2 + 3
+    out.backward()
+    assert (out.data, v.grad) == (7.0, 4.0)
+    a = Value(2.0)
+    r = a
+    for _ in range(6):
+        r = (r + a / r) * 0.5
+    r.backward()
+    assert f"{r.data:.8f}" == f"{math.sqrt(2):.8f}" == "1.41421356"
+    assert a.grad == pytest.approx(1 / (2 * math.sqrt(2)), rel=1e-12)
+    assert f"{a.grad:.8f}" == "0.35355339" and same(sp.diff(sp.sqrt(x), x).subs(x, 2), 1 / (2 * sp.sqrt(2)))
