@@ -119,14 +119,27 @@ def _agree(first, second) -> bool:
     return difference(second, first, rtol=1e-12, atol=1e-300) is None if not isinstance(first, str) else first == second
 
 
+def _each(func, calls: list[tuple]) -> list:
+    """``func(*args)`` for each ``args`` of ``calls``, in order. A learner's function in the grader's sandbox gets them
+    all in one round trip (``_coursekit_many``, which writes back argument changes as a single call does); should one
+    raise, they run again one by one, so that its exception is raised as a single call raises it."""
+    many = getattr(type(func), "_coursekit_many", None)
+    if many is not None:
+        try:
+            return list(many(func, calls))
+        except Exception:  # noqa: BLE001 -- found again below, one call at a time
+            pass
+    return [func(*args) for args in calls]
+
+
 # ---------------------------------------------------------------- functions: generic properties on cases
 def inputs_kept(*cases, positions: Sequence[int] | None = None) -> Property:
     """The function leaves its arguments (those at ``positions``, default all) as they were, nested arrays too."""
     def rule(func, *cases):
-        for case in cases:
-            args = _args(case)
-            kept = copy.deepcopy(args)
-            func(*args)
+        calls = [_args(case) for case in cases]
+        originals = copy.deepcopy(calls)
+        _each(func, calls)
+        for args, kept in zip(calls, originals, strict=True):
             for index, (before, after) in enumerate(zip(kept, args, strict=True)):
                 if (positions is None or index in positions) and not _same(before, after):
                     return ON_CASE.format(case=_short(kept), detail=INPUT_CHANGED_DETAIL.format(index=index + 1))
@@ -139,8 +152,8 @@ def repeatable(*cases) -> Property:
     def rule(func, *cases):
         if not cases:
             return None
-        first = [func(*_args(case)) for case in cases]
-        again = [func(*_args(case)) for case in reversed(cases)][::-1]
+        results = _each(func, [_args(case) for case in cases] + [_args(case) for case in reversed(cases)])
+        first, again = results[:len(cases)], results[len(cases):][::-1]
         for case, one, two in zip(cases, first, again, strict=True):
             if not _agree(one, two):
                 return ON_CASE.format(case=_short(_args(case)), detail=REPEAT_DETAIL)
@@ -154,7 +167,7 @@ def honours(argument: str, position: int, other, *cases) -> Property:
         for case in cases:
             args = _args(case)
             changed = args[:position] + (other,) + args[position + 1:]
-            if _agree(func(*copy.deepcopy(args)), func(*changed)):
+            if _agree(*_each(func, [copy.deepcopy(args), changed])):
                 return ON_CASE.format(case=_short(args), detail=UNUSED_DETAIL.format(
                     argument=argument, before=_short((args[position],))[1:-1], after=_short((other,))[1:-1]))
         return None
@@ -168,9 +181,9 @@ def row_wise(join: Callable[[list, int], object], *cases, batched: Sequence[int]
         for case in cases:
             args = _args(case)
             rows = len(args[batched[0]])
-            alone = [func(*(arg[i:i + 1] if index in batched else copy.deepcopy(arg)
-                            for index, arg in enumerate(args))) for i in range(rows)]
-            found = difference(func(*args), join(alone, rows), rtol=1e-9, atol=1e-12)
+            *alone, whole = _each(func, [tuple(arg[i:i + 1] if index in batched else copy.deepcopy(arg)
+                                               for index, arg in enumerate(args)) for i in range(rows)] + [args])
+            found = difference(whole, join(alone, rows), rtol=1e-9, atol=1e-12)
             if found:
                 return ON_CASE.format(case=_short(args), detail=ROWS_DETAIL.format(difference=found))
         return None
