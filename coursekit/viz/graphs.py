@@ -13,6 +13,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import FancyBboxPatch
 
+from coursekit.engine import topological_order
+
 # Each operation: how to compute it, and the local derivative with respect to each input.
 OPERATIONS = {
     "add": (lambda a, b: a + b, lambda a, b: (1.0, 1.0)),
@@ -128,15 +130,7 @@ def from_value(root, names: dict | None = None) -> Tape:
     ``names`` maps nodes to labels (by identity, e.g. {id(x): "x"}); the others are numbered.
     """
     names = dict(names or {})
-    order, seen, stack = [], set(), [(root, False)]
-    while stack:  # each node after its children, without recursion
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-        elif id(node) not in seen:
-            seen.add(id(node))
-            stack.append((node, True))
-            stack.extend((child, False) for child in node._prev)
+    order = topological_order(root)
     for index, node in enumerate(order):
         names.setdefault(id(node), f"v{index}")
     nodes = [Node(names[id(node)], f"value:{node._op}" if node._prev else "input",
