@@ -74,12 +74,12 @@ def test_two_relu_layers_learn_the_spirals_to_a_loss_below_a_hundredth():
 
 
 def test_a_deep_sigmoid_network_fails_where_relu_and_tanh_succeed():
-    """After 100 epochs the lesson prints relu and tanh "below 0.01, 100%" and sigmoid "0.65, 61%": with margins
+    """After 150 epochs the lesson prints relu and tanh "below 0.01, 100%" and sigmoid "0.64, 63%": with margins
     that machines keep."""
     for activation in ("relu", "tanh"):
-        model, x, y, history = train_spirals(lr=0.3, width=32, depth=4, activation=activation, epochs=100)
+        model, x, y, history = train_spirals(lr=0.3, width=32, depth=4, activation=activation, epochs=150)
         assert history[-1] < 0.01 / 5 and training.accuracy(model, x, y) == 1.0, activation
-    model, x, y, history = train_spirals(lr=0.3, width=32, depth=4, activation="sigmoid", epochs=100)
+    model, x, y, history = train_spirals(lr=0.3, width=32, depth=4, activation="sigmoid", epochs=150)
     assert 0.6 < history[-1] < 0.69 and training.accuracy(model, x, y) < 0.8  # near ln 2: it barely moved
 
 
