@@ -79,7 +79,7 @@ class Lab:
                # a learner's kernel: a front end is attached (not headless), and no student id is set
                if key not in ("COURSEKIT_HEADLESS", "COURSEKIT_STUDENT", "JPY_SESSION_NAME")}
         repository = str(Path(__file__).resolve().parents[2])
-        env.update(HOME=str(self.home), JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTER_NO_CONFIG="1",
+        env.update(HOME=str(self.home), JUPYTERLAB_SETTINGS_DIR=str(settings),
                    JUPYTERLAB_WORKSPACES_DIR=str(private / "workspaces"), JUPYTER_CONFIG_DIR=str(private / "config"),
                    JUPYTER_RUNTIME_DIR=str(private / "runtime"), MPLBACKEND="Agg",
                    PYTHONPATH=os.pathsep.join(filter(None, [repository, os.environ.get("PYTHONPATH")])))
