@@ -13,6 +13,7 @@ import numpy as np
 
 from coursekit.feedback import display, messages, progress
 from coursekit.feedback import properties as property_checks
+from coursekit.feedback.batched import in_one_trip
 from coursekit.feedback.compare import ANY_SEQUENCE, difference
 from coursekit.feedback.relations import NOTHING, Diagnosis, diagnose_case, diagnose_probe
 from coursekit.feedback.result import CheckFailed, CheckResult
@@ -106,19 +107,6 @@ def _call(func: Callable, args: tuple):
     return out
 
 
-def _all_at_once(func: Callable, cases: Sequence[tuple]) -> list | None:
-    """The outputs of every case in one go, when ``func`` is a learner's function in the grader's sandbox (one round
-    trip, ``_coursekit_many``); None otherwise, or when a case failed (they then run one by one, and the message
-    names the case)."""
-    many = getattr(type(func), "_coursekit_many", None)
-    if many is None:
-        return None
-    try:
-        return list(many(func, [copy.deepcopy(args) for args in cases]))
-    except Exception:  # noqa: BLE001 -- found again, and reported with its case, one by one
-        return None
-
-
 def _is_library(filename: str) -> bool:
     return filename.startswith((_COURSEKIT, _STDLIB)) or "site-packages" in filename
 
@@ -209,7 +197,7 @@ class ExerciseSet:
             return CheckResult(name, "error", text)
 
     def _evaluate_cases(self, exercise: Exercise, func) -> CheckResult:
-        outputs = _all_at_once(func, exercise.cases)
+        outputs = in_one_trip(func, [copy.deepcopy(args) for args in exercise.cases])
         if outputs is None:
             outputs = []
             for args in exercise.cases:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from coursekit.feedback.batched import in_one_trip
 from coursekit.feedback.compare import difference
 from coursekit.feedback.result import CheckResult
 
@@ -120,16 +121,11 @@ def _agree(first, second) -> bool:
 
 
 def _each(func, calls: list[tuple]) -> list:
-    """``func(*args)`` for each ``args`` of ``calls``, in order. A learner's function in the grader's sandbox gets them
-    all in one round trip (``_coursekit_many``, which writes back argument changes as a single call does); should one
-    raise, they run again one by one, so that its exception is raised as a single call raises it."""
-    many = getattr(type(func), "_coursekit_many", None)
-    if many is not None:
-        try:
-            return list(many(func, calls))
-        except Exception:  # noqa: BLE001 -- found again below, one call at a time
-            pass
-    return [func(*args) for args in calls]
+    """``func(*args)`` for each ``args`` of ``calls``, in order: in one round trip where the grader's sandbox offers it
+    (argument changes come back as a single call's do), one by one otherwise or should one raise, so that its
+    exception is raised as a single call raises it."""
+    results = in_one_trip(func, calls)
+    return results if results is not None else [func(*args) for args in calls]
 
 
 # ---------------------------------------------------------------- functions: generic properties on cases
