@@ -1,5 +1,8 @@
 """A broken master gets an error naming the notebook and the cell, in plain words."""
 
+from pathlib import Path
+
+import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
@@ -79,9 +82,5 @@ def test_a_written_answer_needs_points_of_zero_or_more(points):
 
 
 def test_every_master_of_the_course_validates():
-    from pathlib import Path
-
-    import nbformat
-
     for path in sorted((Path(__file__).resolve().parents[2] / "solutions").glob("*.ipynb")):
         assert master_problems(nbformat.read(path, as_version=4), path) == [], path.name
