@@ -102,33 +102,43 @@ def grade_paths(paths: Iterable[Path | str], solutions: Path | str, gradebook: G
 
     ``sandbox``: the socket of a running sandbox server to use (default: start one for this call).
     """
+    # read_submissions never raises: an unreadable input comes back as Rejected
+    items = (item for path in paths for item in read_submissions(path))
+    return grade_items(items, load_masters(solutions), gradebook, jobs=jobs, settings=settings, regrade=regrade,
+                       progress=progress, sandbox=sandbox)
+
+
+def grade_items(items: Iterable[Submission | Rejected], masters: dict, gradebook: Gradebook, *,
+                jobs: int | None = None, settings: Settings | None = None, regrade: bool = False,
+                progress: Callable[[Outcome], None] | None = None,
+                sandbox: Path | str | None = None) -> list[Outcome]:
+    """Grade submissions already read (``intake.read_submissions`` or ``intake.read_bytes``) against ``masters``
+    (``master.load_masters``); record each in ``gradebook``; return what happened to each, as ``grade_paths``."""
     settings = settings or Settings()
-    masters = load_masters(solutions)
     lessons = {name: {t.grade_id for t in master.tests} for name, master in masters.items()}
     outcomes, todo = [], []
     arrival = gradebook.next_arrival()
     in_this_batch: set[str] = set()
-    for path in paths:
-        for item in read_submissions(path):  # never raises: an unreadable input comes back as Rejected
-            item.arrival = arrival  # the order inputs are read in breaks ties between equal submitted times
-            arrival += 1
-            if isinstance(item, Rejected):
-                entry, reason = Entry.of_rejected(item), item.reason
+    for item in items:
+        item.arrival = arrival  # the order inputs are read in breaks ties between equal submitted times
+        arrival += 1
+        if isinstance(item, Rejected):
+            entry, reason = Entry.of_rejected(item), item.reason
+        else:
+            lesson = identify_lesson(item, lessons)
+            entry = Entry.of_submission(item, lesson)
+            if lesson is None:
+                reason = messages.UNKNOWN_LESSON.format(lesson=item.lesson)
+            elif entry.key in in_this_batch or (gradebook.known(entry.key) and not regrade):
+                outcomes.append(_report(_outcome(entry, skipped=True), progress))
+                continue
             else:
-                lesson = identify_lesson(item, lessons)
-                entry = Entry.of_submission(item, lesson)
-                if lesson is None:
-                    reason = messages.UNKNOWN_LESSON.format(lesson=item.lesson)
-                elif entry.key in in_this_batch or (gradebook.known(entry.key) and not regrade):
-                    outcomes.append(_report(_outcome(entry, skipped=True), progress))
-                    continue
-                else:
-                    in_this_batch.add(entry.key)
-                    todo.append((item, lesson))
-                    continue
-            if regrade or not gradebook.known(entry.key):
-                gradebook.reject(entry, reason)
-            outcomes.append(_report(_outcome(entry, reason=reason), progress))
+                in_this_batch.add(entry.key)
+                todo.append((item, lesson))
+                continue
+        if regrade or not gradebook.known(entry.key):
+            gradebook.reject(entry, reason)
+        outcomes.append(_report(_outcome(entry, reason=reason), progress))
     if not todo:
         return outcomes
     needed = sorted({lesson for _, lesson in todo})
