@@ -22,6 +22,13 @@ def is_test_cell(cell: NotebookNode) -> bool:
     return bool(nbgrader(cell).get("grade")) and not is_solution_cell(cell)
 
 
+def is_demonstration_cell(cell: NotebookNode) -> bool:
+    """A cell of the master that only shows the learner something (a training run, a figure): metadata
+    ``coursekit.demonstration``. No test needs what it does, so the grader skips it where a submission holds it
+    unchanged."""
+    return bool((cell.get("metadata", {}).get("coursekit") or {}).get("demonstration"))
+
+
 def grade_id(cell: NotebookNode) -> str | None:
     """The cell's grade_id, if it has one."""
     return nbgrader(cell).get("grade_id")

@@ -49,6 +49,10 @@ def master_problems(nb: NotebookNode, path: Path | str) -> list[NotebookError]:
             value = meta.get("points")
             if value is None or isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 problem(index, f"is a markdown answer cell with points {value!r}; give it points 0 or more")
+        if cells.is_demonstration_cell(cell) and (cell.get("cell_type") != "code" or meta.get("solution")
+                                                   or meta.get("grade")):
+            problem(index, "is marked coursekit.demonstration but is not a plain code cell (a demonstration is the "
+                           "master's own code, neither a solution nor a test)")
         if not meta.get("solution") and not meta.get("grade"):
             continue
         grade_id = meta.get("grade_id")

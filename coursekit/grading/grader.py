@@ -23,15 +23,30 @@ def trusted_setup(master: Master) -> dict:
 
 def grade_notebook(nb: dict, master: Master, server: WarmServer,
                    settings: Settings | None = None, setup: dict | None = None) -> Grade:
-    """Grade one student notebook against ``master``."""
+    """Grade one student notebook against ``master``.
+
+    The master's demonstration cells are skipped where the notebook holds them unchanged. Should a cell or a test
+    then raise NameError (the student's code may use a name a demonstration defines), the notebook is graded again
+    with every cell, by the same deadline.
+    """
     start = time.perf_counter()
     settings = (settings or Settings()).for_master(master)
-    grade = Grade(master.lesson)
     setup = trusted_setup(master) if setup is None else setup
-    student = StudentCode(server, student_cells(nb), settings, grade)
+    cells = student_cells(nb)
+    deadline = time.monotonic() + settings.budget
+    grade, student = _graded(cells, master, server, settings, setup, master.demonstrations, deadline)
+    if student.may_have_needed_a_skipped_cell() and not student.out_of_time():
+        grade, _ = _graded(cells, master, server, settings, setup, frozenset(), deadline)
+    grade.seconds = time.perf_counter() - start
+    return grade
+
+
+def _graded(cells: list[str], master: Master, server: WarmServer, settings: Settings, setup: dict,
+            skip: frozenset[str], deadline: float) -> tuple[Grade, StudentCode]:
+    grade = Grade(master.lesson)
+    student = StudentCode(server, cells, settings, grade, skip, deadline)
     try:
         grade.tests = grade_tests(master, setup, student, settings)
     finally:
         student.close()
-    grade.seconds = time.perf_counter() - start
-    return grade
+    return grade, student

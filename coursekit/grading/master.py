@@ -94,6 +94,7 @@ class Master:
     tests: tuple[TestCell, ...]
     cell_timeout: float | None = None  # CPU seconds a student cell may use, when the master says (metadata)
     budget: float | None = None  # wall-clock seconds the whole grading of a submission may take, when it says
+    demonstrations: frozenset[str] = frozenset()  # the demonstration cells' code (see same_code): skipped unchanged
 
     @property
     def max_points(self) -> float:
@@ -115,13 +116,15 @@ def load_master(path: Path | str) -> Master:
     """The trusted setup (the code cells before the first exercise that are neither solution nor test) and the tests."""
     path = Path(path)
     nb = json.loads(path.read_text(encoding="utf-8"))  # a master the instructor wrote: plain JSON is enough
-    setup, tests, started = [], [], False
+    setup, tests, started, demonstrations = [], [], False, set()
     for cell in nb["cells"]:
         if cell.get("cell_type") != "code":
             continue
         source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
         meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade"):
+        if (cell.get("metadata", {}).get("coursekit") or {}).get("demonstration"):
+            demonstrations.add(same_code(source))  # shown to the learner, needed by no test: not in the setup
+        elif meta.get("grade"):
             tests.append(TestCell(str(meta["grade_id"]), float(meta.get("points", 0)), source))
             started = True
         elif meta.get("solution"):
@@ -130,7 +133,12 @@ def load_master(path: Path | str) -> Master:
             setup.append(source)
     declared = nb.get("metadata", {}).get("coursekit", {})
     return Master(path.stem, "\n\n".join(setup), tuple(tests), _seconds(declared.get("cell_timeout")),
-                  _seconds(declared.get("submission_budget")))
+                  _seconds(declared.get("submission_budget")), frozenset(demonstrations))
+
+
+def same_code(source: str) -> str:
+    """A cell's code as compared with a demonstration's: line endings and trailing blanks do not count."""
+    return "\n".join(line.rstrip() for line in source.replace("\r\n", "\n").strip().split("\n"))
 
 
 def _seconds(value) -> float | None:

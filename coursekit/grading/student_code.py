@@ -1,6 +1,7 @@
 """Step 1 of grading: the student's cells, run in a sandbox session that is replaced (and replayed) when it dies.
 
-Every code cell of the submission runs, in order, except its copies of the test cells; a cell that
+Every code cell of the submission runs, in order, except its copies of the test cells and, where it
+holds them unchanged, the master's demonstration cells (a training run shown to the learner); a cell that
 raises is run again after the others (it may need a name defined further down), one that loops or
 kills its process is skipped (and the worker replaced), and once the submission's time budget is
 spent nothing more runs. Each cell that did not run to its end is noted in the grade, with the names
@@ -15,6 +16,7 @@ import time
 from coursekit.grading import messages, protocol
 from coursekit.grading.client import WarmServer
 from coursekit.grading.limits import Settings
+from coursekit.grading.master import same_code
 from coursekit.grading.session import CpuTimeout, SandboxCrashed, SandboxTimeout, Session
 from coursekit.grading.verdicts import CellProblem, Grade
 
@@ -45,14 +47,21 @@ class StudentCode:
     that a test needing a name the cell would have defined can say why it is missing (``why_missing``).
     """
 
-    def __init__(self, server: WarmServer, cells: list[str], settings: Settings, grade: Grade):
+    def __init__(self, server: WarmServer, cells: list[str], settings: Settings, grade: Grade,
+                 skip: frozenset[str] = frozenset(), deadline: float | None = None):
+        """Run ``cells`` (numbered from 1), except those whose code is in ``skip`` (see ``master.same_code``),
+        by ``deadline`` (``time.monotonic()``; default: the submission's budget from now)."""
         self.server, self.cells, self.settings, self.grade = server, cells, settings, grade
-        self.deadline = time.monotonic() + settings.budget  # the whole submission's, which nothing extends
+        # the whole submission's, which nothing extends
+        self.deadline = deadline if deadline is not None else time.monotonic() + settings.budget
+        skipped = {index for index, code in enumerate(cells, start=1) if skip and same_code(code) in skip}
+        self.skipped = len(skipped)
         self.good: list[tuple[int, str]] = []  # (number, code) of the cells that ran, to replay in a new worker
         self.problems: dict[int, CellProblem] = {}
         self.generation = 0  # how many workers this submission has had (names fetched from an older one are stale)
         self.session = self._start()
-        failed = [(index, code) for index, code in enumerate(cells, start=1) if not self._run(code, index)]
+        failed = [(index, code) for index, code in enumerate(cells, start=1)
+                  if index not in skipped and not self._run(code, index)]
         # Cells may come in any order (moved, shuffled): a cell that failed, e.g. on a name defined further
         # down, runs again after the others, as long as that helps.
         while failed and not self.out_of_time():
@@ -60,6 +69,13 @@ class StudentCode:
             if len(still) == len(failed):
                 break
             failed = still
+
+    def may_have_needed_a_skipped_cell(self) -> bool:
+        """True when cells were skipped and a cell or test then raised NameError: the submission's code may use
+        what a demonstration defines (its grader then runs every cell, see ``grader.grade_notebook``)."""
+        return self.skipped > 0 and (any("NameError" in problem.cause for problem in self.grade.cell_problems)
+                                     or any(test.status == "error" and "NameError" in test.message
+                                            for test in self.grade.tests))
 
     def out_of_time(self) -> bool:
         """True once the submission's budget is spent."""

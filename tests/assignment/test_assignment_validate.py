@@ -84,3 +84,12 @@ def test_a_written_answer_needs_points_of_zero_or_more(points):
 def test_every_master_of_the_course_validates():
     for path in sorted((Path(__file__).resolve().parents[2] / "solutions").glob("*.ipynb")):
         assert master_problems(nbformat.read(path, as_version=4), path) == [], path.name
+
+
+def test_a_demonstration_must_be_a_plain_code_cell():
+    marked = solution_cell("### BEGIN SOLUTION\nx = 1\n### END SOLUTION", "sol")
+    marked.metadata["coursekit"] = {"demonstration": True}
+    message = only_problem(master(marked))
+    assert "cell 1" in message and "demonstration" in message and "neither a solution nor a test" in message
+    plain = new_code_cell("print(1)", metadata={"coursekit": {"demonstration": True}})
+    assert master_problems(master(plain), "m.ipynb") == []

@@ -20,8 +20,8 @@ def test_the_solutions_get_full_marks_within_their_own_cell_time_limits(server, 
 
 def test_a_master_may_declare_a_longer_cell_time_limit_and_settings_may_override_it():
     training, other = MASTERS["06_training"], MASTERS["07_efficiency"]
-    assert training.cell_timeout == 10 and other.cell_timeout is None  # solutions/06 metadata: coursekit.cell_timeout
-    assert Settings().for_master(training).cell_timeout == 10
+    assert training.cell_timeout == 2 and other.cell_timeout is None  # solutions/06 metadata: coursekit.cell_timeout
+    assert Settings().for_master(training).cell_timeout == 2
     assert Settings().for_master(other).cell_timeout == DEFAULT_CELL_TIMEOUT
     assert Settings(cell_timeout=2.5).for_master(training).cell_timeout == 2.5
 
