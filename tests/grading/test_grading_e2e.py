@@ -18,12 +18,15 @@ def test_the_solutions_get_full_marks_within_their_own_cell_time_limits(server, 
     assert graded.cell_problems == []
 
 
-def test_a_master_may_declare_a_longer_cell_time_limit_and_settings_may_override_it():
-    training, other = MASTERS["06_training"], MASTERS["07_efficiency"]
-    assert training.cell_timeout == 2 and other.cell_timeout is None  # solutions/06 metadata: coursekit.cell_timeout
-    assert Settings().for_master(training).cell_timeout == 2
+def test_a_master_may_declare_a_longer_cell_time_limit_and_settings_may_override_it(tmp_path):
+    nb = read_notebook(ROOT / "solutions" / "07_efficiency.ipynb")
+    nb.metadata["coursekit"] = {"cell_timeout": 10}
+    write_notebook(nb, tmp_path / "07_efficiency.ipynb")
+    declared, other = load_master(tmp_path / "07_efficiency.ipynb"), MASTERS["07_efficiency"]
+    assert declared.cell_timeout == 10 and other.cell_timeout is None
+    assert Settings().for_master(declared).cell_timeout == 10
     assert Settings().for_master(other).cell_timeout == DEFAULT_CELL_TIMEOUT
-    assert Settings(cell_timeout=2.5).for_master(training).cell_timeout == 2.5
+    assert Settings(cell_timeout=2.5).for_master(declared).cell_timeout == 2.5
 
 
 def test_a_declared_cell_time_limit_is_read_from_the_masters_metadata(tmp_path):
