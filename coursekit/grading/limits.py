@@ -59,6 +59,9 @@ OUTPUT_LIMIT = 20_000  # characters of a cell's stdout and stderr kept
 MAX_MESSAGE = 64 * MiB  # bytes of one message: a larger one is refused, not read
 MAX_DEPTH = 32  # nesting of the data in a message
 MAX_CALLS = 64  # calls in one batched request (a gradient check's evaluations)
+# Quiet requests kept to go in one write (see Session.post): few enough to fit a socket's buffer whatever the worker
+# is doing meanwhile.
+POSTED_AT_ONCE, POSTED_BYTES = 256, 64 * 1024
 # A SymPy expression, so that nothing the grader does with it (simplify, diff, lambdify) can run away: integers of
 # at most a million, numeric exponents of at most 64 whose product along any path stays at most 1,024
 # (x**64**64 would expand to a polynomial of degree 4,096), at most 2,000 nodes in 100,000 characters.

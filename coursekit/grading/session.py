@@ -19,7 +19,15 @@ import warnings
 
 from coursekit.feedback.exercise import NameRules
 from coursekit.grading import messages, protocol, wire
-from coursekit.grading.limits import POLL, READY_TIMEOUT, SLOW, WALL_GRACE, wall_backstop
+from coursekit.grading.limits import (
+    POLL,
+    POSTED_AT_ONCE,
+    POSTED_BYTES,
+    READY_TIMEOUT,
+    SLOW,
+    WALL_GRACE,
+    wall_backstop,
+)
 from coursekit.grading.proxies import NO_RULES, _ClassProxy, _Method, _Proxy
 
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -60,6 +68,8 @@ class Session:
         self.sock, self.pid, self.call_timeout = sock, pid, call_timeout
         self.callbacks: dict[int, object] = {}
         self.unconfirmed = False  # quiet requests were sent since the last answer (see ``post``)
+        self.posted: list[bytes] = []  # quiet requests not sent yet: they go with the next request, in one write
+        self.posted_bytes = 0
         self.last_result_id = 0  # the handles of quiet results are the grader's to choose: -1, -2, ...
         self.alive = True
         self.deadline = deadline  # the test's or the submission's wall-clock deadline (time.monotonic), if any
@@ -102,16 +112,23 @@ class Session:
         only through the next request, whose reply is its error if it failed. Nothing waits, nothing is owed."""
         if not self.alive:
             raise SandboxCrashed("the worker is no longer running")
+        # Kept until the next request (a chain of 1,000 additions is one write, not 1,000), or sent once many wait.
+        self.posted.append(wire.frame({**message, protocol.QUIET: True}))
+        self.posted_bytes += len(self.posted[-1])
+        self.unconfirmed = True
+        if len(self.posted) >= POSTED_AT_ONCE or self.posted_bytes >= POSTED_BYTES:
+            self._send_posted()
+
+    def _send_posted(self) -> None:
+        data, self.posted, self.posted_bytes = b"".join(self.posted), [], 0
         try:
-            wire.send(self.sock, {**message, protocol.QUIET: True},
-                      time.monotonic() + wall_backstop(self.call_timeout, self.wall_grace))
+            wire.send_framed(self.sock, data, time.monotonic() + wall_backstop(self.call_timeout, self.wall_grace))
         except TimeoutError as error:  # the worker has not read what was sent before: it is busy past its limits
             self.kill()
             raise SandboxTimeout(messages.WALL_TIMEOUT.format(seconds=self.call_timeout)) from error
         except OSError as error:
             self.kill()
             raise SandboxCrashed(messages.CRASHED) from error
-        self.unconfirmed = True
 
     def new_result_id(self) -> int:
         """A handle for the result of a posted operation (negative: the worker's own are positive)."""
@@ -151,7 +168,9 @@ class Session:
             raise SandboxTimeout(messages.DEADLINE_PASSED)
         budget = _CpuBudget(self, start, limit)
         try:
-            wire.send(self.sock, message, deadline)
+            data = b"".join(self.posted) + wire.frame(message)  # the quiet requests first, in the same write
+            self.posted, self.posted_bytes = [], 0
+            wire.send_framed(self.sock, data, deadline)
             reply = self._answer(start, deadline, budget)
             self.unconfirmed = False  # a posted request's error would have come as this reply
             return reply

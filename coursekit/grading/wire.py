@@ -42,10 +42,22 @@ class WireError(Exception):
 def send(sock: socket.socket, message: dict, deadline: float | None = None) -> None:
     """Send one message (a JSON object) with a 4-byte length prefix; TimeoutError past ``deadline``
     (time.monotonic), which no progress extends."""
-    data = json.dumps(message, allow_nan=True, separators=(",", ":")).encode("utf-8")
+    send_framed(sock, frame(message), deadline)
+
+
+def frame(message: dict) -> bytes:
+    """One message as it goes on the wire: a 4-byte length prefix, then the JSON object."""
+    data = _ENCODER.encode(message).encode("utf-8")
     if len(data) > MAX_MESSAGE:
         raise WireError(f"message of {len(data):,} bytes exceeds the limit of {MAX_MESSAGE:,}")
-    data = struct.pack("!I", len(data)) + data
+    return struct.pack("!I", len(data)) + data
+
+
+_ENCODER = json.JSONEncoder(allow_nan=True, separators=(",", ":"))  # made once: json.dumps would make one per call
+
+
+def send_framed(sock: socket.socket, data: bytes, deadline: float | None = None) -> None:
+    """Send messages already framed (``frame``), one after another; TimeoutError past ``deadline``."""
     if deadline is None:
         sock.settimeout(None)
         sock.sendall(data)
