@@ -25,7 +25,7 @@ from distributed.scheduler import KilledWorker
 
 from coursekit.grading import daemon
 from coursekit.grading.batch import Grader
-from coursekit.grading.client import WarmServer, end_server
+from coursekit.grading.client import end_server
 from coursekit.grading.limits import Settings
 from coursekit.grading.master import Master
 from coursekit.grading.session import SandboxCrashed
@@ -40,7 +40,7 @@ KILLED = ("grading it stopped the cluster's workers {times} times (Dask's allowe
 NO_SANDBOX = "this Dask worker has no coursekit sandbox (the plugin {name!r} is not set up on it)"
 
 PLUGIN_NAME = "coursekit-sandbox"
-ORPHAN_IDLE = 5.0  # seconds a worker's sandbox server outlives its Dask worker, should that worker be killed
+ORPHAN_IDLE = 2.0  # seconds a worker's sandbox server outlives its Dask worker, should that worker be killed
 CONNECT_TIMEOUT = "10s"
 
 
@@ -61,8 +61,8 @@ class SandboxPlugin(WorkerPlugin):
 
     The server listens in the worker's private runtime folder (``daemon.runtime_dir``); the plugin holds a
     connection to it for as long as the worker lives, so that it ends ORPHAN_IDLE seconds after a worker that was
-    killed, and at once at the worker's teardown. ``preload``: the modules it imports before forking (default: all
-    a lesson may use).
+    killed, and at once at the worker's teardown; should it die, the next task starts another. ``preload``: the
+    modules it imports before forking (default: all a lesson may use).
     """
 
     idempotent = True  # registered again by every batch: set up once per worker
@@ -71,12 +71,19 @@ class SandboxPlugin(WorkerPlugin):
         self.preload, self.idle = preload, idle
 
     def setup(self, worker) -> None:
-        """Start the worker's sandbox server (it warms up while the worker waits for tasks)."""
-        self.path = str(daemon.runtime_dir() / f"dask-worker-{os.getpid()}-{uuid.uuid4().hex[:8]}.sock")
-        self.process = daemon.start(self.path, idle=self.idle, preload=self.preload)
-        self.keepalive: WarmServer | None = None
+        """Start the worker's sandbox server and connect to it (a second or so, once per worker)."""
         self.lock = threading.Lock()
         self.graders: dict[tuple[int, str, Settings], Grader] = {}
+        self.process, self.keepalive = None, None
+        self._start_server()
+
+    def _start_server(self) -> None:
+        self.path = str(daemon.runtime_dir() / f"dask-worker-{os.getpid()}-{uuid.uuid4().hex[:8]}.sock")
+        self.process = daemon.start(self.path, idle=self.idle, preload=self.preload)
+        try:
+            self.keepalive = daemon.attach(self.path, self.process)
+        except (FileNotFoundError, ConnectionRefusedError) as error:
+            raise SandboxCrashed(f"the worker's sandbox server did not start ({error})") from error
 
     def grade(self, masters_key: str, masters: dict[str, Master], settings: Settings, lesson: str,
               raw_notebook: bytes) -> Grade:
@@ -85,11 +92,9 @@ class SandboxPlugin(WorkerPlugin):
 
     def _grader(self, masters_key: str, masters: dict, settings: Settings) -> Grader:
         with self.lock:
-            if self.keepalive is None:  # the first task waits until the server listens
-                try:
-                    self.keepalive = daemon.attach(self.path, self.process)
-                except (FileNotFoundError, ConnectionRefusedError) as error:
-                    raise SandboxCrashed(f"the worker's sandbox server did not start ({error})") from error
+            if self.process.poll() is not None:  # the server died (killed from outside): a new one, new graders
+                self._stop_server()
+                self._start_server()
             thread = threading.get_ident()
             for key in [key for key in self.graders if key[0] == thread and key[1:] != (masters_key, settings)]:
                 self.graders.pop(key).close()  # one batch's Grader per thread: its setups are a batch's
@@ -98,6 +103,18 @@ class SandboxPlugin(WorkerPlugin):
                 self.graders[key] = Grader(masters, {}, settings, self.path)
             return self.graders[key]
 
+    def _stop_server(self) -> None:
+        for grader in self.graders.values():
+            grader.close()
+        self.graders.clear()
+        if self.keepalive is not None:
+            self.keepalive.close()
+            self.keepalive = None
+        if self.process is not None:
+            end_server(self.process)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)  # the server removes it as it ends; not when it was killed
+
     def server_pid(self) -> int:
         """The process id of this worker's sandbox server."""
         return self.process.pid
@@ -105,14 +122,7 @@ class SandboxPlugin(WorkerPlugin):
     def teardown(self, worker) -> None:
         """Stop the worker's sandbox server (it kills its workers and removes their folders)."""
         with self.lock:
-            for grader in self.graders.values():
-                grader.close()
-            self.graders.clear()
-            if self.keepalive is not None:
-                self.keepalive.close()
-        end_server(self.process)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)  # the server removes it as it ends; not when it was killed
+            self._stop_server()
 
 
 def _grade_on_worker(masters_key: str, masters: dict[str, Master], settings: Settings, lesson: str,
