@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -13,6 +14,9 @@ from coursekit.assignment.course import Course, select
 console = Console(highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
+NEEDS_CLUSTER_EXTRA = ("--cluster sends grading to a Dask cluster, which needs the `distributed` package ({missing}). "
+                       "Install it with: pip install 'coursekit[cluster]', or from the course's folder: "
+                       "pip install '.[cluster]'")
 NEEDS_LAB_EXTRA = ("--execute runs notebooks in a Jupyter kernel, which this installation lacks ({missing}). "
                    "Install it with: pip install 'coursekit[lab]', or from the course's folder: pip install '.[lab]'")
 
@@ -95,7 +99,11 @@ def _report_sync(course: Course) -> None:
 @click.option("--keep-warm/--no-keep-warm", default=True, show_default=True, envvar="COURSEKIT_KEEP_WARM",
               help="Use (and start if needed) a sandbox server that stays up between commands, so the next one "
                    "starts at once; it stops after 10 idle minutes, or with `coursekit sandbox stop`.")
-def grade(paths, jobs, gradebook, root, regrade, csv_path, feedback, feedback_format, gradescope, keep_warm) -> None:
+@click.option("--cluster", metavar="ADDRESS", envvar="COURSEKIT_CLUSTER",
+              help="Grade on the workers of this Dask scheduler (tcp://host:8786) instead of this machine "
+                   "(each worker keeps a sandbox of its own; see the README, Beyond one machine).")
+def grade(paths, jobs, gradebook, root, regrade, csv_path, feedback, feedback_format, gradescope, keep_warm,
+          cluster) -> None:
     """Grade submissions: files, folders, or zips of many.
 
     Student code runs in a sandbox; the tests of the masters in solutions/ run in this process.
@@ -111,13 +119,16 @@ def grade(paths, jobs, gradebook, root, regrade, csv_path, feedback, feedback_fo
     except FileNotFoundError as err:
         errors.print(f"[bold red]error:[/] {err}", markup=True)
         sys.exit(1)
-    sandbox = _warm_sandbox() if keep_warm else None
+    if cluster:
+        _check_cluster_extra()
+    sandbox = _warm_sandbox() if keep_warm and not cluster else None
     outcomes = []
     with Gradebook(gradebook) as book, Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(),
                                                TimeElapsedColumn(), console=console, transient=True) as bar:
         task = bar.add_task("grading", total=None)
-        outcomes = grade_paths(paths, course.solutions, book, jobs=jobs, regrade=regrade, sandbox=sandbox,
-                               progress=lambda outcome: bar.advance(task))
+        with _cluster_errors(cluster):
+            outcomes = grade_paths(paths, course.solutions, book, jobs=jobs, regrade=regrade, sandbox=sandbox,
+                                   progress=lambda outcome: bar.advance(task), cluster=cluster)
         table = Table(title="grading summary")
         for column in ("submission", "student", "lesson", "points", "status"):
             table.add_column(column)
@@ -150,6 +161,31 @@ def grade(paths, jobs, gradebook, root, regrade, csv_path, feedback, feedback_fo
 
             gradescope.write_text(json.dumps(book.gradescope(graded[0].key), indent=1), encoding="utf-8")
             console.print(_plain(f"Gradescope results: {gradescope}"))
+
+
+def _check_cluster_extra() -> None:
+    """Exit with the install command when distributed is missing."""
+    try:
+        import distributed  # noqa: F401 -- only whether it imports
+    except ImportError as missing:
+        errors.print(_plain(NEEDS_CLUSTER_EXTRA.format(missing=missing), limit=1000))
+        sys.exit(1)
+
+
+@contextlib.contextmanager
+def _cluster_errors(cluster: str | None):
+    """A cluster that cannot be reached, or is lost mid-batch, ends the command with its reason (what was graded
+    is in the gradebook; the next run grades the rest)."""
+    if not cluster:  # local grading does not import distributed
+        yield
+        return
+    from coursekit.grading.cluster import ClusterLost, ClusterUnreachable
+
+    try:
+        yield
+    except (ClusterUnreachable, ClusterLost) as problem:
+        errors.print(_plain(f"error: {problem}", limit=1000))
+        sys.exit(1)
 
 
 def _plain(text: str | None, limit: int = 300):
@@ -236,3 +272,31 @@ def submit(notebook: Path, student: str | None, outbox: Path) -> None:
         errors.print(f"[bold red]error:[/] {escape(str(err))}", markup=True)
         sys.exit(1)
     console.print(_plain(f"submission written: {target}"))
+
+
+@main.group()
+def gradescope() -> None:
+    """Gradescope's autograder for a lesson."""
+
+
+@gradescope.command("build")
+@click.argument("lesson")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="The zip to write (default: LESSON-autograder.zip here).")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=".",
+              help="The course folder whose solutions/ hold the master.")
+def gradescope_build(lesson: str, output: Path | None, root: Path) -> None:
+    """Write the autograder zip of LESSON (e.g. ``03`` or ``03_activations``) to upload to Gradescope.
+
+    It holds the lesson's master (hidden tests included: Gradescope never shows the zip to students), a wheel of
+    this coursekit, setup.sh and run_autograder.
+    """
+    from coursekit.grading.gradescope_build import build
+
+    try:
+        target = build(lesson, output, root)
+    except (FileNotFoundError, ValueError) as err:
+        errors.print(_plain(f"error: {err}", limit=1000))
+        sys.exit(1)
+    console.print(_plain(f"Gradescope autograder: {target} (upload it as the assignment's autograder; "
+                         f"see the README, Gradescope)", limit=1000))

@@ -1,8 +1,9 @@
 """Grade many submissions in parallel: two grading processes per core, all sharing one warm sandbox server.
 
 The parent reads the inputs, skips what the gradebook already holds, hands the rest to the
-grading processes (or grades them itself, one process), and writes every result to the gradebook
-as it arrives (one transaction each). Every grading process uses the same Grader, and the same
+grading processes (or grades them itself, one process; or, given ``cluster``, to the workers of a
+Dask cluster, see ``cluster``), and writes every result to the gradebook as it arrives (one
+transaction each). Every grading process uses the same Grader, and the same
 sandbox server: the caller's (``sandbox``: the socket of a running one, see ``daemon``) or one
 started for this batch and stopped after it.
 """
@@ -97,23 +98,29 @@ class Outcome:
 
 def grade_paths(paths: Iterable[Path | str], solutions: Path | str, gradebook: Gradebook, *, jobs: int | None = None,
                 settings: Settings | None = None, regrade: bool = False,
-                progress: Callable[[Outcome], None] | None = None, sandbox: Path | str | None = None) -> list[Outcome]:
+                progress: Callable[[Outcome], None] | None = None, sandbox: Path | str | None = None,
+                cluster: str | None = None) -> list[Outcome]:
     """Grade every submission under ``paths``; record each in ``gradebook``; return what happened to each.
 
     ``sandbox``: the socket of a running sandbox server to use (default: start one for this call).
+    ``cluster``: the address of a Dask scheduler (``tcp://host:8786``) whose workers grade instead of this
+    machine's processes (``jobs`` and ``sandbox`` then do not apply).
     """
     # read_submissions never raises: an unreadable input comes back as Rejected
     items = (item for path in paths for item in read_submissions(path))
     return grade_items(items, load_masters(solutions), gradebook, jobs=jobs, settings=settings, regrade=regrade,
-                       progress=progress, sandbox=sandbox)
+                       progress=progress, sandbox=sandbox, cluster=cluster)
 
 
 def grade_items(items: Iterable[Submission | Rejected], masters: dict, gradebook: Gradebook, *,
                 jobs: int | None = None, settings: Settings | None = None, regrade: bool = False,
                 progress: Callable[[Outcome], None] | None = None,
-                sandbox: Path | str | None = None) -> list[Outcome]:
+                sandbox: Path | str | None = None, cluster: str | None = None) -> list[Outcome]:
     """Grade submissions already read (``intake.read_submissions`` or ``intake.read_bytes``) against ``masters``
-    (``master.load_masters``); record each in ``gradebook``; return what happened to each, as ``grade_paths``."""
+    (``master.load_masters``); record each in ``gradebook``; return what happened to each, as ``grade_paths``.
+
+    With ``cluster``, ``cluster.ClusterUnreachable`` when no scheduler answers there (nothing graded is lost: the
+    inputs not yet recorded are graded by the next call), ``cluster.ClusterLost`` when it goes away mid-batch."""
     settings = settings or Settings()
     lessons = {name: {t.grade_id for t in master.tests} for name, master in masters.items()}
     outcomes, todo = [], []
@@ -140,6 +147,12 @@ def grade_items(items: Iterable[Submission | Rejected], masters: dict, gradebook
             gradebook.reject(entry, reason)
         outcomes.append(_report(_outcome(entry, reason=reason), progress))
     if not todo:
+        return outcomes
+    if cluster is not None:  # the cluster's workers grade; this process records each result as it arrives
+        from coursekit.grading.cluster import grade_on_cluster  # needs distributed, the `cluster` extra
+
+        for item, lesson, result in grade_on_cluster(cluster, todo, masters, settings):
+            _finish(item, lesson, result, gradebook, outcomes, progress)
         return outcomes
     needed = sorted({lesson for _, lesson in todo})
     # Built once here: a pool's workers inherit them through the fork, rather than build them each.
