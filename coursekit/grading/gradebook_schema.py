@@ -179,4 +179,5 @@ def _copy_first_schema_row(db: sqlite3.Connection, row: tuple, arrival: int) -> 
         (key, content_hash, notebook_hash, source or "", student, lesson, submitted_at, arrival, received_at or now(),
          content, state, *rest))
     db.execute("INSERT INTO results (submission, grade_id, status, points, max_points, message) "
-               "SELECT ?, grade_id, status, points, max_points, message FROM results_first_schema WHERE hash = ?", (cursor.lastrowid, content_hash))
+               "SELECT ?, grade_id, status, points, max_points, message FROM results_first_schema WHERE hash = ?",
+               (cursor.lastrowid, content_hash))

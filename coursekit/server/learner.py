@@ -31,7 +31,7 @@ class Refused(Exception):
 def feedback_html(book, key: str) -> str:
     """The feedback of one graded submission as HTML: the Markdown of ``feedback_page`` rendered by its renderer,
     which has raw HTML and links off, so whatever the student wrote is shown as text."""
-    return feedback_page._RENDERER.render(exports.feedback(book, key, "md"))  # noqa: SLF001 -- the same renderer
+    return feedback_page._RENDERER.render(exports.feedback(book, key, "md"))  # the same renderer
 
 
 async def accept_upload(site: Site, student: str, lesson: str, raw: bytes) -> tuple[int, bool]:
@@ -187,7 +187,8 @@ def routes(site: Site) -> list[Route]:
                   "reason": found.reason}
         if found.state == "graded" and found.key:
             def details(book):
-                return (book.results(found.key), exports.feedback(book, found.key, "md"), feedback_html(book, found.key))
+                return (book.results(found.key), exports.feedback(book, found.key, "md"),
+                        feedback_html(book, found.key))
             results, markdown, html = await site.with_book(details)
             answer.update(tests=[{"name": grade_id, "status": status, "points": points, "max_points": full}
                                  for grade_id, status, points, full, _ in results],

@@ -60,7 +60,8 @@ MISTAKES_HEADING = "The mistakes the class made (registered mistakes recognised 
 MISTAKE_LINE = "{share:.0%} {mistake}"
 MISTAKE_COLUMNS = ("exercise", "mistake", "students", "share of those graded")
 NO_MISTAKES = "No registered mistake recognised yet."
-IDENTICAL_HEADING = "Identical notebooks from different students (the untouched exercise notebook is one; a copy is another)"
+IDENTICAL_HEADING = ("Identical notebooks from different students (the untouched exercise notebook is one; a copy "
+                     "is another)")
 NO_IDENTICAL = "None."
 EXPORT_CSV = "Download the gradebook (CSV)"
 STUDENT_HEADING = "{student}: every submission"

@@ -121,3 +121,11 @@ def counts(db: sqlite3.Connection) -> dict[str, int]:
 def ahead_of(db: sqlite3.Connection, queue_id: int) -> int:
     """Rows waiting before this one."""
     return db.execute("SELECT COUNT(*) FROM queue WHERE state != ? AND id < ?", (DONE, queue_id)).fetchone()[0]
+
+
+def release(db: sqlite3.Connection, job: Job) -> None:
+    """Put a claimed row back in the queue (its grading failed in a way nothing recorded); MAX_ATTEMPTS bounds how
+    often."""
+    with db:
+        db.execute("UPDATE queue SET state = ?, claim = NULL WHERE id = ? AND claim = ? AND state = ?",
+                   (QUEUED, job.id, job.claim, GRADING))

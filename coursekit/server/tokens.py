@@ -12,8 +12,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import secrets
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,9 +99,13 @@ def read_roster(raw: bytes) -> list[tuple[str, str, str]]:
     return students
 
 
-def import_roster(db: sqlite3.Connection, raw: bytes, reissue: bool = False) -> list[Issued]:
+def import_roster(db: sqlite3.Connection, raw: bytes, reissue: bool = False,
+                  deliver: Callable[[list[Issued]], object] | None = None) -> list[Issued]:
     """Add the students of a roster CSV (see ``read_roster``), in one transaction; a token for each new student
-    (and, with ``reissue``, a new one for every student of the roster, the old one revoked). The tokens issued."""
+    (and, with ``reissue``, a new one for every student of the roster, the old one revoked). The tokens issued.
+
+    ``deliver(issued)`` runs inside the transaction (the CLI writes the CSV to mail out there): should it fail,
+    nothing is imported, so that no token exists whose only copy was lost."""
     students = read_roster(raw)
     issued = []
     with db:
@@ -109,6 +115,8 @@ def import_roster(db: sqlite3.Connection, raw: bytes, reissue: bool = False) -> 
                        "DO UPDATE SET name = excluded.name, email = excluded.email", (student, name, email, now()))
             if not known or reissue:
                 issued.append(Issued(student, name, email, _issue(db, STUDENT, student)))
+        if deliver is not None and issued:
+            deliver(issued)
     return issued
 
 
@@ -163,15 +171,13 @@ def write_tokens_csv(issued: list[Issued], path: Path | str) -> Path:
     writer.writerow(["id", "name", "email", "token"])
     for one in issued:
         writer.writerow([_cell(one.student), _cell(one.name), _cell(one.email), one.token])
-    descriptor = path.open("w", encoding="utf-8", newline="", opener=lambda name, flags: _private(name, flags))
-    with descriptor as handle:
+    with open(path, "w", encoding="utf-8", newline="", opener=_private) as handle:
+        os.fchmod(handle.fileno(), 0o600)  # an existing file keeps its mode through open(): make it private
         handle.write(buffer.getvalue())
     return path
 
 
 def _private(name: str, flags: int) -> int:
-    import os
-
     return os.open(name, flags, 0o600)
 
 

@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import signal
 import sqlite3
+import sys
 import threading
 
 from coursekit.grading.batch import Grader
@@ -80,9 +81,15 @@ def work(config: ServerConfig, stop: threading.Event, *, masters: dict | None = 
                     break
                 stop.wait(config.poll_seconds)
                 continue
-            with contextlib.suppress(queue.ClaimLost):
+            try:
                 grade_job(job, grader, book)
                 recorded += 1
+            except queue.ClaimLost:
+                pass  # another worker has it now
+            except Exception as error:  # noqa: BLE001 -- the worker goes on; the row goes back (MAX_ATTEMPTS ends it)
+                print(f"coursekit grading worker: upload {job.id}: {type(error).__name__}: {error}", file=sys.stderr)
+                with contextlib.suppress(sqlite3.Error):
+                    queue.release(book.db, job)
     finally:
         grader.close()
         book.close()
