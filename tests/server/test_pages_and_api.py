@@ -7,11 +7,11 @@ import io
 import warnings
 
 import pytest
+from server_helpers import FAST, LESSON, MASTERS, MISTAKEN, ROOT, ROSTER, SOLVED, UNTOUCHED, csrf_of, sign_in
 
 from coursekit.server import tokens, worker
 from coursekit.server.app import create_app
 from coursekit.server.config import ServerConfig
-from conftest import FAST, LESSON, MASTERS, MISTAKEN, ROOT, ROSTER, SOLVED, UNTOUCHED, csrf_of, sign_in
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # Starlette prefers httpx2 now; httpx is what the test extra installs
