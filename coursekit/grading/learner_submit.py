@@ -41,8 +41,8 @@ ASK_AGAIN = "The student id set on this computer is not valid: {problem}"
 ID_LABEL, ID_PLACEHOLDER, SUBMIT_LABEL = "Student id", "your student id", "Submit"
 NOT_SUBMITTED = "Not submitted: {problem}"
 SENT_SAVED = "Saved the notebook as you see it in JupyterLab (edits not yet saved included), then sent it."
-SENT_NOT_SAVED = ("Could not save the notebook from here: {reason}. Sent the notebook as it was last saved ({when}); if "
-                  "you changed something since, save it (Ctrl+S) and run submit() again.")
+SENT_NOT_SAVED = ("Could not save the notebook from here: {reason}. Sent the notebook as it was last saved ({when}); "
+                  "if you changed something since, save it (Ctrl+S) and run submit() again.")
 SERVER_FALLBACK = "Not sent to the course server: {problem}. The submission file is written instead."
 _COLOURS = {"passed": "#1a7f37", "failed": "#cf222e", "error": "#cf222e", "not attempted": "#9a6700"}
 
