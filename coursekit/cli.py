@@ -300,3 +300,135 @@ def gradescope_build(lesson: str, output: Path | None, root: Path) -> None:
         sys.exit(1)
     console.print(_plain(f"Gradescope autograder: {target} (upload it as the assignment's autograder; "
                          f"see the README, Gradescope)", limit=1000))
+
+
+# ---------------------------------------------------------------- the course server (issue 15)
+NEEDS_SERVER_EXTRA = ("the course server needs Starlette and uvicorn ({missing}). Install them with: "
+                      "pip install 'coursekit[server]', or from the course's folder: pip install '.[server]'")
+
+
+def _fail(message: str) -> None:
+    from rich.markup import escape
+
+    errors.print(f"[bold red]error:[/] {escape(message)}", markup=True)
+    sys.exit(1)
+
+
+@main.command()
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A TOML file of settings ([server] and [deadlines]); options given here win.")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), help="The course folder (default: here).")
+@click.option("--gradebook", type=click.Path(dir_okay=False, path_type=Path),
+              help="The SQLite gradebook (default: grading/gradebook.sqlite).")
+@click.option("--host", help="The address to listen on (default: 127.0.0.1; put a reverse proxy in front for HTTPS).")
+@click.option("--port", type=int, help="The port (default: 8000).")
+@click.option("--workers", type=int, help="Grading processes (default: 1).")
+@click.option("--public-url", help="The address learners use, e.g. https://course.example.org behind a proxy.")
+@click.option("--deadline", "deadlines", multiple=True, metavar="LESSON=TIME",
+              help="A lesson's deadline, e.g. 01_chain_rule=2026-10-09T23:59+09:00 (repeatable; UTC without offset).")
+def serve(config_file, root, gradebook, host, port, workers, public_url, deadlines) -> None:
+    """Run the class's course server: learners submit, workers grade in the background, the instructor watches."""
+    try:
+        from coursekit.server import config as server_config
+        from coursekit.server.run import serve as run_server
+    except ImportError as missing:
+        _fail(NEEDS_SERVER_EXTRA.format(missing=missing))
+    try:
+        config = server_config.load(config_file, root=root, gradebook=gradebook, host=host, port=port,
+                                    workers=workers, public_url=public_url,
+                                    deadlines=server_config.deadline_options(deadlines))
+        run_server(config, announce=lambda line: console.print(_plain(line), soft_wrap=True))
+    except server_config.ConfigError as problem:
+        _fail(str(problem))
+
+
+@main.command()
+@click.argument("url")
+@click.option("--token-stdin", is_flag=True, help="Read the token from standard input rather than asking for it.")
+def login(url: str, token_stdin: bool) -> None:
+    """Sign in to the class's course server at URL, once: coursekit.submit() then sends your notebooks there."""
+    from coursekit.grading import course_server
+
+    token = sys.stdin.readline() if token_stdin else click.prompt(
+        course_server.LOGIN_ASK.format(url=url), hide_input=True)
+    try:
+        saved = course_server.log_in(url, token)
+    except course_server.ServerProblem as problem:
+        _fail(str(problem))
+    console.print(_plain(course_server.LOGGED_IN.format(url=saved.url, student=saved.student,
+                                                        file=course_server.LOGIN_FILE)))
+
+
+@main.group()
+def roster() -> None:
+    """The class's roster and its tokens, in the gradebook the course server uses."""
+
+
+_GRADEBOOK_OPTION = click.option("--gradebook", type=click.Path(dir_okay=False, path_type=Path),
+                                 default=Path("grading/gradebook.sqlite"), show_default=True)
+
+
+@roster.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_GRADEBOOK_OPTION
+@click.option("--tokens", "tokens_file", type=click.Path(dir_okay=False, path_type=Path), default=Path("tokens.csv"),
+              show_default=True, help="Where to write the new tokens (id, name, email, token), to mail out.")
+@click.option("--reissue", is_flag=True, help="New tokens for every student of the roster (the old ones stop working).")
+def roster_import(csv_file: Path, gradebook: Path, tokens_file: Path, reissue: bool) -> None:
+    """Add the students of a roster CSV (id,name,email) and give each new one a token."""
+    from coursekit.grading.gradebook import Gradebook
+    from coursekit.server import tokens
+
+    try:
+        with Gradebook(gradebook) as book:
+            issued = tokens.import_roster(book.db, csv_file.read_bytes(), reissue=reissue,
+                                          deliver=lambda issued: tokens.write_tokens_csv(issued, tokens_file))
+    except tokens.RosterError as problem:
+        _fail(f"{csv_file}: {problem} (nothing was imported)")
+    except OSError as problem:
+        _fail(f"{tokens_file} cannot be written ({problem}): nothing was imported")
+    if issued:
+        console.print(_plain(f"{len(issued)} tokens written to {tokens_file} (readable by you only): send each "
+                             f"student their line. Only hashes are kept: this file is the only copy."))
+    else:
+        console.print("no new students: no token issued (--reissue makes new ones for everyone)")
+
+
+@roster.command("token")
+@click.argument("student")
+@_GRADEBOOK_OPTION
+def roster_token(student: str, gradebook: Path) -> None:
+    """A new token for one student (a lost one; the old one stops working), printed once."""
+    from coursekit.grading.gradebook import Gradebook
+    from coursekit.server import tokens
+
+    with Gradebook(gradebook) as book:
+        try:
+            issued = tokens.reissue(book.db, student)
+        except KeyError as problem:
+            _fail(str(problem.args[0]))
+    console.print(_plain(f"{issued.student}: {issued.token}"))
+
+
+@roster.command("instructor")
+@_GRADEBOOK_OPTION
+def roster_instructor(gradebook: Path) -> None:
+    """A new instructor token (the dashboard's sign-in; an earlier one stops working), printed once."""
+    from coursekit.grading.gradebook import Gradebook
+    from coursekit.server import tokens
+
+    with Gradebook(gradebook) as book:
+        token = tokens.issue_instructor_token(book.db)
+    console.print(_plain(f"instructor token: {token}"))
+
+
+@roster.command("list")
+@_GRADEBOOK_OPTION
+def roster_list(gradebook: Path) -> None:
+    """The students on the roster."""
+    from coursekit.grading.gradebook import Gradebook
+    from coursekit.server import tokens
+
+    with Gradebook(gradebook) as book:
+        for student, name, email in tokens.roster(book.db):
+            console.print(_plain(f"{student}\t{name}\t{email}"))

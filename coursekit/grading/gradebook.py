@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,19 +38,20 @@ class Entry:
     lesson: str | None
     submitted_at: str | None
     arrival: int
+    late: bool = False  # received after its lesson's deadline (known only for what the course server received)
 
     @classmethod
-    def of_submission(cls, item: Submission, lesson: str | None) -> Entry:
+    def of_submission(cls, item: Submission, lesson: str | None, late: bool = False) -> Entry:
         """The entry of a submission that was read, for ``lesson`` (the one identified, None when none was)."""
         return cls(submission_key(item.student, lesson, item.notebook_hash, item.submitted_at), item.source,
                    item.raw, item.content_hash, item.notebook_hash, item.student, lesson, item.submitted_at,
-                   item.arrival)
+                   item.arrival, late)
 
     @classmethod
-    def of_rejected(cls, item: Rejected) -> Entry:
+    def of_rejected(cls, item: Rejected, late: bool = False) -> Entry:
         """The entry of an input that could not be read."""
         return cls(rejection_key(item.source, item.content_hash), item.source, item.raw, item.content_hash, None,
-                   item.student, item.lesson, None, item.arrival)
+                   item.student, item.lesson, None, item.arrival, late)
 
 
 @dataclass(frozen=True)
@@ -73,10 +75,13 @@ def _names(text: str | None) -> list[str]:
 class Gradebook:
     """An SQLite file of submissions and results."""
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, *, shared: bool = False, timeout: float = 5.0):
+        """Open (creating or upgrading) the gradebook at ``path``. ``shared``: the connection may be used from
+        several threads, one at a time (the course server guards it with a lock); ``timeout``: seconds to wait
+        for another process's write."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path)
+        self.db = sqlite3.connect(self.path, timeout=timeout, check_same_thread=not shared)
         try:
             prepare(self.db)
         except BaseException:
@@ -100,37 +105,48 @@ class Gradebook:
         """The arrival number after every one recorded: a batch numbers the inputs it reads from here."""
         return self.db.execute("SELECT COALESCE(MAX(arrival), 0) + 1 FROM submissions").fetchone()[0]
 
-    def record(self, entry: Entry, grade: Grade) -> None:
+    def record(self, entry: Entry, grade: Grade, then: Callable[[sqlite3.Connection, Entry], None] | None = None
+               ) -> None:
         """Store a graded submission and its results, atomically (replacing an earlier grading of it, and earlier
-        rejections of the same bytes from the same place)."""
+        rejections of the same bytes from the same place). ``then(db, entry)`` runs in the same transaction (the
+        server's queue marks its row done there); should it raise, nothing is stored."""
         with self.db:
             row = self._write(entry, "graded", None, grade.points, grade.max_points, json.dumps(grade.protections),
                               grade.seconds)
-            self.db.executemany("INSERT INTO results VALUES (?, ?, ?, ?, ?, ?)",
-                                [(row, t.grade_id, t.status, t.points, t.max_points, t.message) for t in grade.tests])
+            self.db.executemany("INSERT INTO results (submission, grade_id, status, points, max_points, message, "
+                                "mistake) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                [(row, t.grade_id, t.status, t.points, t.max_points, t.message, t.mistake)
+                                 for t in grade.tests])
             self.db.executemany("INSERT INTO cell_problems VALUES (?, ?, ?, ?, ?, ?)",
                                 [(row, p.cell, p.status, p.cause, p.start, json.dumps(list(p.names)))
                                  for p in grade.cell_problems])
             self.db.execute("DELETE FROM submissions WHERE state = 'rejected' AND source = ? AND hash = ? AND id != ?",
                             (entry.source, entry.content_hash, row))
+            if then is not None:
+                then(self.db, entry)
 
-    def reject(self, entry: Entry, reason: str) -> None:
-        """Store an input that could not be graded, with its reason (replacing an earlier row of the same key)."""
+    def reject(self, entry: Entry, reason: str, then: Callable[[sqlite3.Connection, Entry], None] | None = None
+               ) -> None:
+        """Store an input that could not be graded, with its reason (replacing an earlier row of the same key);
+        ``then`` as for ``record``."""
         with self.db:
             self._write(entry, "rejected", reason, None, None, None, None)
+            if then is not None:
+                then(self.db, entry)
 
     def _write(self, entry: Entry, state: str, reason: str | None, points, max_points, protections, seconds) -> int:
         """Insert or update the row of ``entry`` (keeping its first arrival) and clear its results; its id."""
         self.db.execute(
             "INSERT INTO submissions (key, hash, notebook_hash, source, student, lesson, submitted_at, arrival, "
-            "received_at, content, state, reason, points, max_points, protections, seconds) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+            "received_at, content, state, reason, points, max_points, protections, seconds, late) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
             "source = excluded.source, received_at = excluded.received_at, content = excluded.content, "
             "state = excluded.state, reason = excluded.reason, points = excluded.points, "
-            "max_points = excluded.max_points, protections = excluded.protections, seconds = excluded.seconds",
+            "max_points = excluded.max_points, protections = excluded.protections, seconds = excluded.seconds, "
+            "late = excluded.late",
             (entry.key, entry.content_hash, entry.notebook_hash, entry.source, entry.student, entry.lesson,
              entry.submitted_at, entry.arrival, now(), entry.raw, state, reason, points, max_points, protections,
-             seconds))
+             seconds, int(entry.late)))
         row = self.db.execute("SELECT id FROM submissions WHERE key = ?", (entry.key,)).fetchone()[0]
         self.db.execute("DELETE FROM results WHERE submission = ?", (row,))
         self.db.execute("DELETE FROM cell_problems WHERE submission = ?", (row,))
@@ -146,6 +162,11 @@ class Gradebook:
         return self.db.execute("SELECT grade_id, status, r.points, r.max_points, message FROM results r "
                                "JOIN submissions s ON s.id = r.submission WHERE s.key = ? ORDER BY r.rowid",
                                (key,)).fetchall()
+
+    def mistakes(self, key: str) -> dict[str, str]:
+        """grade_id -> the registered mistake its check recognised, for the tests of one submission that have one."""
+        return dict(self.db.execute("SELECT grade_id, mistake FROM results r JOIN submissions s ON s.id = r.submission "
+                                    "WHERE s.key = ? AND mistake IS NOT NULL", (key,)).fetchall())
 
     def cell_problems(self, key: str) -> list[CellProblem]:
         """The student cells of one submission that did not run to their end, in cell order (none for a

@@ -9,7 +9,11 @@ The first schema keyed a submission by its content hash alone (``submissions.has
 key). Opening such a gradebook converts it, in one transaction, keeping every row and result.
 Version 2 (the keys above) had no ``cell_problems`` table: opening it adds the table, in one
 transaction with the new version number, and its rows stay as they are (they have no cell problems
-recorded: they were graded before cell problems were kept).
+recorded: they were graded before cell problems were kept). Version 3 had no course server: opening it
+adds the server's tables (the queue of uploads, the roster, the tokens) and two columns,
+``results.mistake`` (the registered mistake a failed check recognised) and ``submissions.late``
+(handed in after its lesson's deadline), empty and 0 on the rows it holds, in one transaction with
+the new version number.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import hashlib
 import json
 import sqlite3
 
-SCHEMA_VERSION = 3  # PRAGMA user_version of a gradebook with these tables
+SCHEMA_VERSION = 4  # PRAGMA user_version of a gradebook with these tables
 
 TABLES = (
     """CREATE TABLE IF NOT EXISTS submissions (
@@ -32,13 +36,16 @@ TABLES = (
         arrival INTEGER NOT NULL,      -- the order the grader read inputs in, across batches: ties on time
         received_at TEXT NOT NULL,     -- when this row was last written
         content BLOB, state TEXT NOT NULL, reason TEXT,
-        points REAL, max_points REAL, protections TEXT, seconds REAL
+        points REAL, max_points REAL, protections TEXT, seconds REAL,
+        late INTEGER NOT NULL DEFAULT 0  -- since version 4: received after its lesson's deadline (the server's)
     )""",
     "CREATE INDEX IF NOT EXISTS submissions_by_student ON submissions (student, lesson)",
     "CREATE INDEX IF NOT EXISTS submissions_by_notebook ON submissions (notebook_hash)",
     """CREATE TABLE IF NOT EXISTS results (
         submission INTEGER NOT NULL REFERENCES submissions (id), grade_id TEXT NOT NULL, status TEXT NOT NULL,
-        points REAL NOT NULL, max_points REAL NOT NULL, message TEXT, PRIMARY KEY (submission, grade_id)
+        points REAL NOT NULL, max_points REAL NOT NULL, message TEXT,
+        mistake TEXT,                  -- since version 4: the registered mistake the check recognised, if any
+        PRIMARY KEY (submission, grade_id)
     )""",
     # Since version 3: the student cells that did not run to their end (verdicts.CellProblem), in cell order.
     """CREATE TABLE IF NOT EXISTS cell_problems (
@@ -47,6 +54,36 @@ TABLES = (
         names TEXT NOT NULL            -- JSON list of the names the cell defines
     )""",
     "CREATE INDEX IF NOT EXISTS cell_problems_by_submission ON cell_problems (submission, cell)",
+    # Since version 4, the course server's tables. The queue: every upload as received, until a worker has
+    # recorded its result in the same transaction that marks it done (see coursekit/server/queue.py).
+    """CREATE TABLE IF NOT EXISTS queue (
+        id INTEGER PRIMARY KEY,
+        student TEXT NOT NULL, lesson TEXT NOT NULL,
+        name TEXT NOT NULL,            -- the upload's file name as the intake reads it (lesson--student.ipynb)
+        content BLOB,                  -- the bytes as received; cleared once done (the gradebook keeps them)
+        received_at TEXT NOT NULL,     -- the server's clock (ISO 8601, UTC): the submitted time, and lateness
+        late INTEGER NOT NULL DEFAULT 0,
+        state TEXT NOT NULL DEFAULT 'queued',  -- queued, grading, done
+        claim TEXT, claimed_at TEXT,   -- the worker's claim on a row being graded (a random token)
+        attempts INTEGER NOT NULL DEFAULT 0,   -- claims so far: a row that stops its worker again and again ends
+        recorded INTEGER NOT NULL DEFAULT 0,   -- results recorded for it: 1 once done, never more
+        submission_key TEXT, done_at TEXT
+    )""",
+    "CREATE INDEX IF NOT EXISTS queue_by_state ON queue (state, id)",
+    "CREATE INDEX IF NOT EXISTS queue_by_student ON queue (student, id)",
+    """CREATE TABLE IF NOT EXISTS roster (
+        student TEXT PRIMARY KEY, name TEXT NOT NULL, email TEXT NOT NULL, added_at TEXT NOT NULL
+    )""",
+    # Tokens are kept as SHA-256 hashes only (see coursekit/server/tokens.py); role: student or instructor.
+    """CREATE TABLE IF NOT EXISTS tokens (
+        hash TEXT PRIMARY KEY, role TEXT NOT NULL, student TEXT, issued_at TEXT NOT NULL, revoked_at TEXT
+    )""",
+    "CREATE INDEX IF NOT EXISTS tokens_by_student ON tokens (student)",
+)
+# Columns added to a table that an earlier version created: (table, column, its definition).
+ADDED_COLUMNS = (
+    ("results", "mistake", "TEXT"),
+    ("submissions", "late", "INTEGER NOT NULL DEFAULT 0"),
 )
 
 
@@ -77,6 +114,9 @@ def prepare(db: sqlite3.Connection) -> None:
     try:
         for statement in TABLES:  # each creates only what is missing: a version-2 gradebook gets cell_problems
             db.execute(statement)
+        for table, column, definition in ADDED_COLUMNS:  # a version-3 gradebook gets the columns of version 4
+            if column not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     except BaseException:
         db.rollback()
@@ -138,5 +178,6 @@ def _copy_first_schema_row(db: sqlite3.Connection, row: tuple, arrival: int) -> 
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (key, content_hash, notebook_hash, source or "", student, lesson, submitted_at, arrival, received_at or now(),
          content, state, *rest))
-    db.execute("INSERT INTO results SELECT ?, grade_id, status, points, max_points, message FROM results_first_schema "
-               "WHERE hash = ?", (cursor.lastrowid, content_hash))
+    db.execute("INSERT INTO results (submission, grade_id, status, points, max_points, message) "
+               "SELECT ?, grade_id, status, points, max_points, message FROM results_first_schema WHERE hash = ?",
+               (cursor.lastrowid, content_hash))

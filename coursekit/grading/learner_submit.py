@@ -1,5 +1,9 @@
 """``coursekit.submit()``: the learner's last cell. Save what the learner sees, pack it, and say what was done.
 
+When the learner has signed in to the class's course server (``coursekit login URL``, see ``course_server``), the
+saved notebook is sent there instead and the grade and feedback are shown in the notebook as soon as the server's
+grader has them (seconds); should the server be unreachable, the file is packed as below, and the summary says so.
+
 In JupyterLab the notebook is first saved through the page (``front_end``), so edits not yet saved are in the
 submission; elsewhere (plain Python, a headless run) the file as last saved is packed, and the summary says so.
 With no student id configured, a notebook asks for it in a small form and remembers it (``remember_student_id``);
@@ -16,10 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from coursekit.grading import front_end
+from coursekit.grading import course_server, front_end
 from coursekit.grading.notebook_json import NotASubmission, parse_notebook
 from coursekit.grading.student_ids import InvalidStudentId
-from coursekit.grading.submission import pack, remember_student_id, student_id, visible_checks
+from coursekit.grading.submission import names_in_file_name, pack, remember_student_id, student_id, visible_checks
 
 # Every sentence the learner reads here, in one place for translation.
 SAVED = "Saved the notebook as you see it in JupyterLab (edits not yet saved included), then packed it."
@@ -36,6 +40,10 @@ ASK = ("Who is submitting? No student id is set on this computer yet. Type yours
 ASK_AGAIN = "The student id set on this computer is not valid: {problem}"
 ID_LABEL, ID_PLACEHOLDER, SUBMIT_LABEL = "Student id", "your student id", "Submit"
 NOT_SUBMITTED = "Not submitted: {problem}"
+SENT_SAVED = "Saved the notebook as you see it in JupyterLab (edits not yet saved included), then sent it."
+SENT_NOT_SAVED = ("Could not save the notebook from here: {reason}. Sent the notebook as it was last saved ({when}); "
+                  "if you changed something since, save it (Ctrl+S) and run submit() again.")
+SERVER_FALLBACK = "Not sent to the course server: {problem}. The submission file is written instead."
 _COLOURS = {"passed": "#1a7f37", "failed": "#cf222e", "error": "#cf222e", "not attempted": "#9a6700"}
 
 
@@ -102,10 +110,20 @@ def submit(notebook: str | Path | None = None, student: str | None = None, outbo
     NotASubmission saying how to set it. Returns None.
     """
     interactive = front_end.has_front_end()
+    login = course_server.saved_login()
     try:
         path = Path(notebook) if notebook else front_end.current_notebook()
         if path is None:
             raise NotASubmission(WHICH_NOTEBOOK)
+        if login is not None:
+            progress = _show(course_server.SENDING.format(lesson=path.stem, url=login.url), updatable=True)
+            try:
+                sent = send_to_server(path, login, on_wait=_updater(progress))
+            except course_server.ServerProblem as problem:
+                _replace(progress, SERVER_FALLBACK.format(problem=problem))
+            else:
+                _replace(progress, sent)
+                return None
         where = Path(outbox) if notebook or Path(outbox).is_absolute() else _course_root(path) / outbox
         try:
             who = student_id(student)
@@ -126,6 +144,67 @@ def submit(notebook: str | Path | None = None, student: str | None = None, outbo
             raise
         _show(Problem(str(problem)))
     return None
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A notebook sent to the course server: whether the front end saved it first, and what the server said."""
+
+    outcome: course_server.Outcome
+    not_saved: str | None
+    last_saved: dt.datetime
+
+    def saved_line(self) -> str:
+        if self.not_saved is None:
+            return SENT_SAVED
+        return SENT_NOT_SAVED.format(reason=self.not_saved, when=self.last_saved.strftime("%Y-%m-%d %H:%M:%S"))
+
+    def __str__(self) -> str:
+        return f"{self.outcome}\n{self.saved_line()}"
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(str(self))
+
+    def _repr_html_(self) -> str:
+        return f"{self.outcome._repr_html_()}<div>{html.escape(self.saved_line())}</div>"
+
+
+def send_to_server(path: Path, login: course_server.Login, save: Callable[[Path], str | None] | None = None,
+                   on_wait: Callable | None = None) -> Sent:
+    """Save ``path`` through the front end where there is one, send it to the course server of ``login``, and wait
+    for its grade (see ``course_server.send``). NotASubmission when the notebook cannot be read; ServerProblem
+    when the server cannot be reached or refuses."""
+    not_saved = (save or front_end.save_notebook)(path)
+    raw = path.read_bytes() if path.is_file() else None
+    if raw is None:
+        raise NotASubmission(front_end.NOT_WRITTEN.format(path=path))
+    parse_notebook(raw)  # what the grader would reject is not sent
+    lesson = names_in_file_name(path.name)[0] or path.stem
+    outcome = course_server.send(login, lesson, raw, on_wait=on_wait)
+    return Sent(outcome, not_saved, dt.datetime.fromtimestamp(path.stat().st_mtime))
+
+
+def _updater(progress) -> Callable | None:
+    """What shows the wait for a grade (the queue ahead) in place of the progress line, when it can be replaced."""
+    if progress is None:
+        return None
+    return lambda outcome: progress.update(_pretty(course_server.WAITING.format(ahead=outcome.ahead)))
+
+
+def _replace(progress, obj) -> None:
+    """Show ``obj`` in place of the progress line, or below when there is none to replace."""
+    if progress is None:
+        _show(obj)
+    else:
+        progress.update(_pretty(obj) if isinstance(obj, str) else obj)
+
+
+def _pretty(text: str):
+    try:
+        from IPython.display import Pretty
+    except ImportError:
+        return text
+    return Pretty(text)
 
 
 def make_submission(path: Path, student: str, outbox: Path,

@@ -55,8 +55,8 @@ def _worker_lost(test: TestCell, student: StudentCode, problem: BaseException) -
     return _verdict(test, status, str(problem))
 
 
-def _verdict(test: TestCell, status: str, message: str) -> TestResult:
-    return TestResult(test.grade_id, status, 0.0, test.points, message)
+def _verdict(test: TestCell, status: str, message: str, mistake: str | None = None) -> TestResult:
+    return TestResult(test.grade_id, status, 0.0, test.points, message, mistake)
 
 
 def _run_part(code, test: TestCell, namespace: dict, student: StudentCode, settings: Settings,
@@ -79,7 +79,8 @@ def _run_part(code, test: TestCell, namespace: dict, student: StudentCode, setti
             exec(code, namespace)  # noqa: S102 -- the master's
             session.flush()  # a parameter write still owed its answer: its error counts too
     except CheckFailed as failed:
-        return _verdict(test, failed.result.status, failed.result.message)
+        # the registered mistake the check recognised: its name only (the lesson's own words, never a hidden value)
+        return _verdict(test, failed.result.status, failed.result.message, failed.result.mistake)
     except (SandboxTimeout, SandboxCrashed) as problem:
         return _worker_lost(test, student, problem)
     except NotImplementedError:

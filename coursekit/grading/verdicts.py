@@ -9,13 +9,15 @@ STATUSES = ("passed", "failed", "not attempted", "error", "timeout", "crashed") 
 
 @dataclass(frozen=True)
 class TestResult:
-    """The verdict on one test cell."""
+    """The verdict on one test cell. ``mistake``: the name of the registered mistake (a lesson's ``Mistake``) that
+    the test's check recognised in the student's results, if any (the instructor's dashboard counts them)."""
 
     grade_id: str
     status: str
     points: float
     max_points: float
     message: str = ""
+    mistake: str | None = None
 
 
 CELL_STATUSES = ("timeout", "crashed", "error", "not attempted", "not run")  # what CellProblem.status may be

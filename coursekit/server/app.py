@@ -1,0 +1,112 @@
+"""The Starlette application: the learner's pages and API, the instructor's dashboard, over one gradebook.
+
+The web process holds one connection to the gradebook, used by one thread at a time (a lock), from
+Starlette's thread pool so that no query holds up the event loop. It never grades: uploads go to the
+queue (``queue.enqueue``), and workers (``worker``) grade them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import threading
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from coursekit.grading.gradebook import Gradebook
+from coursekit.grading.master import load_masters
+from coursekit.server import auth, messages
+from coursekit.server.config import ServerConfig
+from coursekit.server.guards import Guards, TooLarge
+from coursekit.server.tokens import who_has
+
+TEMPLATES = Path(__file__).parent / "templates"
+STYLE = (TEMPLATES / "style.css").read_text(encoding="utf-8")
+
+
+class Site:
+    """What every request handler needs: settings, the gradebook, sessions, limits, templates."""
+
+    def __init__(self, config: ServerConfig, masters: dict | None = None):
+        self.config = config
+        self.lessons = sorted(masters if masters is not None else load_masters(config.solutions))
+        self.book = Gradebook(config.gradebook, shared=True, timeout=30)
+        self.book.db.execute("PRAGMA journal_mode=WAL")  # readers never wait for the workers' writes
+        self.lock = threading.Lock()
+        self.sessions = auth.Sessions(config.session_hours)
+        self.uploads = auth.RateLimit(config.submissions_per_minute)
+        self.logins = auth.RateLimit(config.logins_per_minute)
+        self.templates = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                                     trim_blocks=True, lstrip_blocks=True)
+        self.templates.globals.update(m=messages, url=config.url, utc=dt.UTC)
+
+    async def read(self, function, *args):
+        """``function(db, *args)`` on the gradebook's connection, in the thread pool, one at a time."""
+        return await run_in_threadpool(self._locked, function, *args)
+
+    def _locked(self, function, *args):
+        with self.lock:
+            return function(self.book.db, *args)
+
+    async def with_book(self, function, *args):
+        """``function(book, *args)`` with the Gradebook object (exports, feedback), as ``read``."""
+        def call(_db):
+            return function(self.book, *args)
+        return await self.read(call)
+
+    def render(self, request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
+        session = self.session(request)
+        html = self.templates.get_template(template).render(session=session, path=request.url.path, **context)
+        return HTMLResponse(html, status_code=status)
+
+    def session(self, request: Request) -> auth.Session | None:
+        return self.sessions.get(request.cookies.get(auth.SESSION_COOKIE))
+
+    def person_of_bearer(self, request: Request):
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        with self.lock:
+            return who_has(self.book.db, token.strip())
+
+    def close(self) -> None:
+        self.book.close()
+
+
+def refusal(site: Site, request: Request, status: int, message: str) -> Response:
+    """A refusal in the asker's terms: JSON for the API, a page for a browser."""
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": message}, status_code=status)
+    return site.render(request, "message.html", status=status, message=message)
+
+
+def create_app(config: ServerConfig, masters: dict | None = None) -> Starlette:
+    """The application for ``config`` (``masters``: the lessons' masters, when the caller has them loaded)."""
+    from coursekit.server import instructor, learner
+
+    site = Site(config, masters)
+
+    async def too_large(request: Request, _error: Exception) -> Response:
+        text = messages.TOO_LARGE.format(limit=config.max_upload_bytes // (1024 * 1024))
+        return refusal(site, request, 413, text)
+
+    async def style(_request: Request) -> Response:
+        return PlainTextResponse(STYLE, media_type="text/css", headers={"cache-control": "max-age=3600"})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        yield
+        site.close()
+
+    routes = [Route("/style.css", style), *learner.routes(site), *instructor.routes(site)]
+    app = Starlette(routes=routes, exception_handlers={TooLarge: too_large}, lifespan=lifespan)
+    guarded = Guards(app, config.max_upload_bytes)
+    guarded.site = site  # for the tests and the runner
+    return guarded

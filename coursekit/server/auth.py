@@ -1,0 +1,106 @@
+"""Who is asking: sessions (a cookie naming a random session id, kept in this process), CSRF tokens, rate limits.
+
+Pages use the session cookie (HttpOnly, SameSite=Lax, Secure behind HTTPS). Every form carries a CSRF token:
+the session's own (compared in constant time), or, on the sign-in form before any session exists, one
+that the form and a cookie must both carry. A new session id is made at each sign-in, so a session id
+planted before it is worth nothing. The API that ``coursekit.submit()`` calls takes the token in an
+``Authorization: Bearer`` header and sends no cookie, so no other site can make a browser use it (no CSRF).
+Sessions live in memory: a restarted server asks everyone to sign in again, which costs them one paste.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+
+from coursekit.server.tokens import Person
+
+SESSION_COOKIE = "coursekit_session"
+LOGIN_CSRF_COOKIE = "coursekit_login_csrf"
+MAX_SESSIONS = 100_000  # a bound on memory: past it, the oldest sessions end
+
+
+@dataclass
+class Session:
+    """A signed-in person, their CSRF token, and when the session ends (monotonic seconds)."""
+
+    person: Person
+    csrf: str
+    expires: float
+
+
+class Sessions:
+    """The sessions of this server process, by id."""
+
+    def __init__(self, hours: float):
+        self.seconds = hours * 3600
+        self._by_id: dict[str, Session] = {}
+        self._lock = threading.Lock()
+
+    def start(self, person: Person) -> str:
+        """A new session for ``person``; its id (the cookie's value)."""
+        session_id = secrets.token_urlsafe(32)
+        with self._lock:
+            if len(self._by_id) >= MAX_SESSIONS:
+                self._prune()
+            self._by_id[session_id] = Session(person, secrets.token_urlsafe(32), time.monotonic() + self.seconds)
+        return session_id
+
+    def get(self, session_id: str | None) -> Session | None:
+        """The live session of that id, or None."""
+        if not session_id:
+            return None
+        with self._lock:
+            session = self._by_id.get(session_id)
+            if session is not None and session.expires < time.monotonic():
+                del self._by_id[session_id]
+                return None
+            return session
+
+    def end(self, session_id: str | None) -> None:
+        with self._lock:
+            self._by_id.pop(session_id or "", None)
+
+    def _prune(self) -> None:
+        now = time.monotonic()
+        for key in [key for key, session in self._by_id.items() if session.expires < now]:
+            del self._by_id[key]
+        while len(self._by_id) >= MAX_SESSIONS:  # still full: the oldest go (dicts keep insertion order)
+            del self._by_id[next(iter(self._by_id))]
+
+
+def same_token(given: object, expected: str | None) -> bool:
+    """True when a form's CSRF token is the expected one (constant time; any missing one is False)."""
+    return isinstance(given, str) and bool(expected) and secrets.compare_digest(given.encode(), expected.encode())
+
+
+class RateLimit:
+    """At most ``count`` events per key in any ``window`` seconds (a sliding window of the events' times)."""
+
+    def __init__(self, count: int, window: float = 60.0):
+        self.count, self.window = count, window
+        self._events: dict[str, deque] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> float:
+        """Record an event for ``key`` and return 0 when it is allowed; else the seconds until one is (and nothing
+        is recorded)."""
+        now = time.monotonic()
+        with self._lock:
+            if len(self._events) > 100_000:  # forget keys with nothing recent, so that memory stays bounded
+                self._events = {k: v for k, v in self._events.items() if v and v[-1] > now - self.window}
+            events = self._events.setdefault(key, deque())
+            while events and events[0] <= now - self.window:
+                events.popleft()
+            if len(events) >= self.count:
+                return events[0] + self.window - now
+            events.append(now)
+            return 0.0
+
+
+def new_login_csrf() -> str:
+    """A token for the sign-in form, which the form and a cookie both carry (there is no session yet)."""
+    return secrets.token_urlsafe(32)

@@ -1,0 +1,131 @@
+"""The persistent queue of uploads, a table of the gradebook (see ``gradebook_schema``).
+
+An upload is one row, inserted in one transaction by the request that received it. A worker claims
+the oldest queued row (marking it ``grading`` with a random claim of its own, in one transaction),
+grades it, and records the result in the gradebook in the *same* transaction that marks the row done
+and counts the recording (``finish``); should the claim no longer be its own (the row was handed to
+another worker after a restart), nothing is recorded. So every row is recorded exactly once:
+
+- a server killed while a row is ``grading``: its result was never committed, and the next server puts
+  the row back in the queue at start (``recover``);
+- a worker that outlived its server and finishes late: its claim was replaced, so it records nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from coursekit.grading.gradebook import Entry
+from coursekit.grading.gradebook_schema import now
+
+QUEUED, GRADING, DONE = "queued", "grading", "done"
+MAX_ATTEMPTS = 3  # claims of one row: a row whose grading stopped its worker three times is rejected, not retried
+
+
+class ClaimLost(RuntimeError):
+    """The row is no longer this worker's to record (it was put back in the queue and claimed again)."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """A claimed row: what to grade, and the claim that lets this worker record it."""
+
+    id: int
+    student: str
+    lesson: str
+    name: str
+    content: bytes
+    received_at: str
+    late: bool
+    claim: str
+    attempts: int
+
+
+def enqueue(db: sqlite3.Connection, student: str, lesson: str, name: str, content: bytes,
+            received: dt.datetime, late: bool) -> int:
+    """Store an upload as received, in one transaction; its queue id."""
+    with db:
+        cursor = db.execute("INSERT INTO queue (student, lesson, name, content, received_at, late) "
+                            "VALUES (?, ?, ?, ?, ?, ?)",
+                            (student, lesson, name, content, received.astimezone(dt.UTC).isoformat(
+                                timespec="microseconds"), int(late)))
+        return cursor.lastrowid
+
+
+def enqueue_regrade(db: sqlite3.Connection, key: str) -> int | None:
+    """Queue a graded or rejected submission again (its bytes, student, lesson, time and late mark as stored, so
+    that its result replaces the earlier one); its queue id, or None when the gradebook has no such row."""
+    with db:
+        row = db.execute("SELECT student, lesson, content, submitted_at, late, source FROM submissions WHERE key = ?",
+                         (key,)).fetchone()
+        if row is None or row[0] is None or row[1] is None or row[2] is None:
+            return None
+        student, lesson, content, submitted_at, late, source = row
+        name = f"{lesson}--{student}" + (".submission.zip" if content[:2] == b"PK" else ".ipynb")
+        cursor = db.execute("INSERT INTO queue (student, lesson, name, content, received_at, late) "
+                            "VALUES (?, ?, ?, ?, ?, ?)", (student, lesson, name, content,
+                                                          submitted_at or now(), late))
+        return cursor.lastrowid
+
+
+def claim(db: sqlite3.Connection) -> Job | None:
+    """Claim the oldest queued row for this worker (one transaction: no two workers get the same); None when the
+    queue is empty."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        row = db.execute("SELECT id FROM queue WHERE state = ? ORDER BY id LIMIT 1", (QUEUED,)).fetchone()
+        if row is None:
+            db.rollback()
+            return None
+        token = secrets.token_hex(16)
+        db.execute("UPDATE queue SET state = ?, claim = ?, claimed_at = ?, attempts = attempts + 1 WHERE id = ?",
+                   (GRADING, token, now(), row[0]))
+        job = db.execute("SELECT id, student, lesson, name, content, received_at, late, claim, attempts FROM queue "
+                         "WHERE id = ?", (row[0],)).fetchone()
+    except BaseException:
+        db.rollback()
+        raise
+    db.commit()
+    return Job(job[0], job[1], job[2], job[3], job[4] or b"", job[5], bool(job[6]), job[7], job[8])
+
+
+def finish(job: Job) -> Callable[[sqlite3.Connection, Entry], None]:
+    """What the gradebook runs inside the transaction that records ``job``'s result: mark the row done and count the
+    recording, or raise ClaimLost (and so record nothing) when the row is no longer this claim's."""
+    def mark_done(db: sqlite3.Connection, entry: Entry) -> None:
+        cursor = db.execute("UPDATE queue SET state = ?, recorded = recorded + 1, submission_key = ?, done_at = ?, "
+                            "content = NULL WHERE id = ? AND claim = ? AND state = ?",
+                            (DONE, entry.key, now(), job.id, job.claim, GRADING))
+        if cursor.rowcount != 1:
+            raise ClaimLost(f"queue row {job.id} is no longer claimed by this worker")
+    return mark_done
+
+
+def recover(db: sqlite3.Connection) -> int:
+    """Put back in the queue every row a stopped server left ``grading`` (run at start, before any worker); how
+    many."""
+    with db:
+        return db.execute("UPDATE queue SET state = ?, claim = NULL WHERE state = ?", (QUEUED, GRADING)).rowcount
+
+
+def counts(db: sqlite3.Connection) -> dict[str, int]:
+    """Rows per state (queued, grading, done)."""
+    found = dict(db.execute("SELECT state, COUNT(*) FROM queue GROUP BY state").fetchall())
+    return {state: found.get(state, 0) for state in (QUEUED, GRADING, DONE)}
+
+
+def ahead_of(db: sqlite3.Connection, queue_id: int) -> int:
+    """Rows waiting before this one."""
+    return db.execute("SELECT COUNT(*) FROM queue WHERE state != ? AND id < ?", (DONE, queue_id)).fetchone()[0]
+
+
+def release(db: sqlite3.Connection, job: Job) -> None:
+    """Put a claimed row back in the queue (its grading failed in a way nothing recorded); MAX_ATTEMPTS bounds how
+    often."""
+    with db:
+        db.execute("UPDATE queue SET state = ?, claim = NULL WHERE id = ? AND claim = ? AND state = ?",
+                   (QUEUED, job.id, job.claim, GRADING))

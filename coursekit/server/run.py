@@ -1,0 +1,80 @@
+"""``coursekit serve``: one server per gradebook, its grading workers, and uvicorn.
+
+At start, rows a stopped server left being graded go back to the queue (``queue.recover``); then the
+workers are forked (before uvicorn starts any thread), then the web server runs until stopped. A second
+server on the same gradebook is refused: two would hand the same rows out twice at their starts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+
+from coursekit.grading.gradebook import Gradebook
+from coursekit.grading.master import load_masters
+from coursekit.server import queue, worker
+from coursekit.server.config import ConfigError, ServerConfig
+
+ALREADY_SERVING = "another course server is running on {gradebook} (one server per gradebook)"
+
+
+@contextlib.contextmanager
+def only_server(config: ServerConfig) -> Iterator[None]:
+    """Hold the gradebook's server lock (a file beside it) while the server runs; ConfigError when another holds
+    it."""
+    config.gradebook.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{config.gradebook}.server-lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as error:
+            raise ConfigError(ALREADY_SERVING.format(gradebook=config.gradebook)) from error
+        yield
+
+
+def prepare(config: ServerConfig) -> int:
+    """Create or upgrade the gradebook, switch it to WAL (the web process reads while workers write), and put back
+    in the queue what a stopped server left being graded; how many rows that was."""
+    with Gradebook(config.gradebook, timeout=30) as book:
+        book.db.execute("PRAGMA journal_mode=WAL")
+        return queue.recover(book.db)
+
+
+def warm_sandbox(config: ServerConfig) -> ServerConfig:
+    """``config`` with the socket of the shared warm sandbox server (started if needed), unless one was given; the
+    workers share it. Without one (it cannot run here), each worker starts its own."""
+    if config.sandbox:
+        return config
+    from coursekit.grading import daemon
+    from coursekit.grading.session import SandboxCrashed
+
+    try:
+        return replace(config, sandbox=str(daemon.ensure()))
+    except (daemon.RuntimeFolderError, SandboxCrashed, OSError):
+        return config
+
+
+def serve(config: ServerConfig, announce: Callable[[str], None] = print) -> None:
+    """Run the server for ``config`` until it is stopped (Ctrl+C, SIGTERM)."""
+    import uvicorn
+
+    from coursekit.server.app import create_app
+
+    with only_server(config):
+        recovered = prepare(config)
+        config = warm_sandbox(config)
+        masters = load_masters(config.solutions)
+        processes, stop = worker.start_processes(config, config.workers, masters) if config.workers > 0 else ([], None)
+        try:
+            app = create_app(config, masters)
+            announce(f"course server for {config.root.resolve()} at {config.url} "
+                     f"(gradebook {config.gradebook}, {len(processes)} grading processes"
+                     + (f", {recovered} uploads put back in the queue" if recovered else "") + ")")
+            # Behind a reverse proxy on this machine, its X-Forwarded-For gives the client's address (rate limits).
+            uvicorn.run(app, host=config.host, port=config.port, log_level="warning", proxy_headers=True,
+                        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"))
+        finally:
+            if stop is not None:
+                worker.stop_processes(processes, stop)

@@ -1,0 +1,104 @@
+"""Schema version 4: a version-3 gradebook gains the server's tables and columns, keeping its rows; a mistake is
+recorded per result; the queue records each upload once, even when a worker outlives its server's restart; tokens
+are stored hashed."""
+
+import datetime as dt
+import sqlite3
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from server_helpers import LESSON, ROSTER
+
+from coursekit.grading import gradebook_schema
+from coursekit.grading.gradebook import Entry, Gradebook
+from coursekit.grading.verdicts import Grade
+from coursekit.grading.verdicts import TestResult as Result
+from coursekit.server import queue, tokens
+
+THIRD_SCHEMA = """
+CREATE TABLE submissions (
+    id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, hash TEXT NOT NULL, notebook_hash TEXT,
+    source TEXT NOT NULL, student TEXT, lesson TEXT, submitted_at TEXT, arrival INTEGER NOT NULL,
+    received_at TEXT NOT NULL, content BLOB, state TEXT NOT NULL, reason TEXT,
+    points REAL, max_points REAL, protections TEXT, seconds REAL);
+CREATE TABLE results (
+    submission INTEGER NOT NULL REFERENCES submissions (id), grade_id TEXT NOT NULL, status TEXT NOT NULL,
+    points REAL NOT NULL, max_points REAL NOT NULL, message TEXT, PRIMARY KEY (submission, grade_id));
+CREATE TABLE cell_problems (
+    submission INTEGER NOT NULL REFERENCES submissions (id), cell INTEGER NOT NULL, status TEXT NOT NULL,
+    cause TEXT NOT NULL, start TEXT NOT NULL, names TEXT NOT NULL);
+INSERT INTO submissions VALUES (1, 'k', 'h', 'n', 'in/ada.ipynb', 'ada', '07_efficiency', '2025-01-01', 1,
+    '2025-01-02', x'7b7d', 'graded', NULL, 2.0, 3.0, '[]', 0.1);
+INSERT INTO results VALUES (1, 'first', 'passed', 2.0, 2.0, 'well done'), (1, 'second', 'failed', 0.0, 1.0, 'no');
+PRAGMA user_version = 3;
+"""
+
+
+def entry(key: str) -> Entry:
+    return Entry(key, "upload", b"{}", "h2", "n2", "bob", LESSON, "2025-02-01T00:00:00.000000+00:00", 2)
+
+
+def test_a_version_3_gradebook_gains_the_server_tables_and_columns_keeping_its_rows(tmp_path):
+    db = sqlite3.connect(tmp_path / "book.sqlite")
+    db.executescript(THIRD_SCHEMA)
+    db.close()
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        assert book.db.execute("PRAGMA user_version").fetchone()[0] == gradebook_schema.SCHEMA_VERSION == 4
+        assert book.results("k") == [("first", "passed", 2.0, 2.0, "well done"), ("second", "failed", 0.0, 1.0, "no")]
+        assert book.mistakes("k") == {} and book.db.execute("SELECT late FROM submissions").fetchone() == (0,)
+        tables = {name for (name,) in book.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert {"queue", "roster", "tokens"} <= tables
+        book.record(entry("k2"), Grade(LESSON, [Result("first", "failed", 0.0, 2.0, "x", "same for both")]))
+        assert book.mistakes("k2") == {"first": "same for both"}
+    with Gradebook(tmp_path / "book.sqlite") as book:  # opening again changes nothing
+        assert book.db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 2
+
+
+def test_a_worker_whose_row_was_handed_to_another_after_a_restart_records_nothing(tmp_path):
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        queue.enqueue(book.db, "ada", LESSON, f"{LESSON}--ada.ipynb", b"{}", dt.datetime.now(dt.UTC), False)
+        stale = queue.claim(book.db)
+        assert queue.recover(book.db) == 1  # the server restarted while the row was being graded
+        fresh = queue.claim(book.db)
+        assert fresh.id == stale.id and fresh.claim != stale.claim and queue.claim(book.db) is None
+        grade = Grade(LESSON, [Result("first", "passed", 1.0, 1.0)])
+        with pytest.raises(queue.ClaimLost):
+            book.record(entry("late"), grade, then=queue.finish(stale))
+        assert not book.known("late")  # rolled back with the claim's check
+        book.record(entry("k"), grade, then=queue.finish(fresh))
+        assert book.db.execute("SELECT state, recorded, content FROM queue").fetchone() == ("done", 1, None)
+
+
+def test_tokens_are_stored_hashed_and_a_reissued_one_replaces_the_old(tmp_path):
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        issued = {one.student: one.token for one in tokens.import_roster(book.db, ROSTER)}
+        stored = "".join(str(row) for row in book.db.execute("SELECT * FROM tokens"))
+        assert all(token not in stored for token in issued.values())
+        assert tokens.who_has(book.db, issued["ada"]) == tokens.Person("student", "ada")
+        new = tokens.reissue(book.db, "ada")
+        assert tokens.who_has(book.db, issued["ada"]) is None
+        assert tokens.who_has(book.db, new.token) == tokens.Person("student", "ada")
+        assert tokens.import_roster(book.db, ROSTER) == []  # no new student: no token
+
+
+def test_a_roster_whose_tokens_cannot_be_delivered_is_not_imported(tmp_path):
+    def lost(_issued):
+        raise OSError("disk full")
+
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        with pytest.raises(OSError):
+            tokens.import_roster(book.db, ROSTER, deliver=lost)
+        assert tokens.roster(book.db) == [] and book.db.execute("SELECT COUNT(*) FROM tokens").fetchone()[0] == 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters='",\r\n'), min_size=1, max_size=30))
+def test_a_roster_with_an_invalid_id_is_refused_naming_its_line(text):
+    from coursekit.grading.student_ids import is_valid_student_id
+
+    raw = f"id,name,email\nada,Ada,a@x\n{text},X,x@x\n".encode()
+    line = text.strip()
+    if line and not is_valid_student_id(line):
+        with pytest.raises(tokens.RosterError, match="line 3"):
+            tokens.read_roster(raw)
