@@ -146,14 +146,14 @@ def test_run_autograder_gives_the_solution_full_marks(source, tmp_path):
     assert len(results["tests"]) == len(MASTERS[LESSON].tests)
 
 
-def test_the_untouched_exercise_scores_zero_and_says_which_cells_are_not_done(source, sandbox, tmp_path):
+def test_the_untouched_exercise_scores_zero_and_says_each_exercise_is_not_attempted(source, sandbox, tmp_path):
     root = lay_out(tmp_path, source, {"my work/03_activations.ipynb":
                                       (ROOT / "exercises" / f"{LESSON}.ipynb").read_bytes()})
     results = gradescope_run.run(root, LESSON, sandbox=sandbox, settings=FAST)
     assert results == results_of(root)
     assert results["score"] == 0 and results["tests"]
     assert {t["status"] for t in results["tests"]} == {"failed"}
-    assert "not done yet" in results["output"]
+    assert all("not attempted yet" in t["output"] for t in results["tests"]), results["tests"]
 
 
 def test_a_submission_file_from_coursekit_submit_is_graded_from_its_manifest(source, sandbox, tmp_path):
