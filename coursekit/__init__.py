@@ -7,6 +7,7 @@ Roles, one subpackage each:
 - ``coursekit.assignment`` solutions -> exercises, sync checks, re-execution
 - ``coursekit.grading``    the autograder: sandbox, proxies, gradebook, submissions
 - ``coursekit.viz``        figures and widgets shared by the lessons
+- ``coursekit.i18n``       the language it speaks to a learner (English, Japanese)
 - ``coursekit.lessons``    each lesson's exercise set (cases, known mistakes, hints)
 - ``coursekit.cli``        the ``coursekit`` command, thin on top of the above
 """
@@ -20,3 +21,10 @@ def submit(notebook: str | None = None, student: str | None = None, outbox: str 
     from coursekit.grading.learner_submit import submit as _submit
 
     _submit(notebook, student, outbox)
+
+
+def use_language(language: str) -> None:
+    """Speak ``language`` ("en" or "ja") in this notebook: checks, hints, reports and figure labels."""
+    from coursekit.i18n import use
+
+    use(language)
