@@ -20,7 +20,7 @@ from coursekit.server import queue, run, supervisor
 
 pytestmark = pytest.mark.slow
 
-SLEEP = 0.8  # seconds the slow upload's extra cell sleeps: the window in which its worker is killed
+SLEEP = 0.5  # seconds the slow upload's extra cell sleeps: the window in which its worker is killed
 
 
 def slow_notebook() -> bytes:
