@@ -326,8 +326,13 @@ def _fail(message: str) -> None:
 @click.option("--public-url", help="The address learners use, e.g. https://course.example.org behind a proxy.")
 @click.option("--deadline", "deadlines", multiple=True, metavar="LESSON=TIME",
               help="A lesson's deadline, e.g. 01_chain_rule=2026-10-09T23:59+09:00 (repeatable; UTC without offset).")
-def serve(config_file, root, gradebook, host, port, workers, public_url, deadlines) -> None:
+@click.option("--cluster", metavar="ADDRESS", envvar="COURSEKIT_CLUSTER",
+              help="Grade on the workers of this Dask scheduler (tcp://host:8786) instead of this machine; give as "
+                   "many --workers as the cluster has worker threads (see the README, Beyond one machine).")
+def serve(config_file, root, gradebook, host, port, workers, public_url, deadlines, cluster) -> None:
     """Run the class's course server: learners submit, workers grade in the background, the instructor watches."""
+    if cluster:
+        _check_cluster_extra()
     try:
         from coursekit.server import config as server_config
         from coursekit.server.run import serve as run_server
@@ -335,7 +340,7 @@ def serve(config_file, root, gradebook, host, port, workers, public_url, deadlin
         _fail(NEEDS_SERVER_EXTRA.format(missing=missing))
     try:
         config = server_config.load(config_file, root=root, gradebook=gradebook, host=host, port=port,
-                                    workers=workers, public_url=public_url,
+                                    workers=workers, public_url=public_url, cluster=cluster,
                                     deadlines=server_config.deadline_options(deadlines))
         run_server(config, announce=lambda line: console.print(_plain(line), soft_wrap=True))
     except server_config.ConfigError as problem:

@@ -1,9 +1,9 @@
 """The learner's side of the class's course server: the saved login, and sending a notebook there for its grade.
 
 Standard library only (urllib): a learner's kernel needs no package beyond coursekit. ``coursekit login URL``
-(or ``login_form(URL)`` in a notebook) checks the token with the server and saves the URL and token in
-``~/.config/coursekit/server.json``, readable by the learner only. ``submit()`` then posts the notebook with
-the token in an ``Authorization`` header and polls for the grade.
+(or ``coursekit.login(URL)`` in a notebook, which shows ``login_form(URL)``) checks the token with the server and
+saves the URL and token in ``~/.config/coursekit/server.json``, readable by the learner only. ``submit()`` then
+posts the notebook with the token in an ``Authorization`` header and polls for the grade.
 """
 
 from __future__ import annotations
@@ -171,6 +171,22 @@ def send(login: Login, lesson: str, raw: bytes, on_wait=None, wait: float = WAIT
         if on_wait is not None:
             on_wait(outcome)
         time.sleep(poll)
+
+
+def login(url: str) -> None:
+    """Sign in to the course server at ``url``: in a notebook, show ``login_form(url)``; elsewhere (a terminal's
+    Python) ask for the token here, check it and save it, as ``coursekit login URL`` does."""
+    from coursekit.grading import front_end
+
+    if front_end.has_front_end():
+        from IPython.display import display
+
+        display(login_form(url))
+        return
+    import getpass
+
+    saved = log_in(url, getpass.getpass(LOGIN_ASK.format(url=normal_url(url)) + " "))
+    print(LOGGED_IN.format(url=saved.url, student=saved.student, file=LOGIN_FILE))
 
 
 def login_form(url: str):

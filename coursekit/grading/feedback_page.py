@@ -72,9 +72,15 @@ def markdown(lesson: str, student: str, points: float, max_points: float,
     return "\n".join(lines) + "\n"
 
 
+def html_body(markdown_text: str) -> str:
+    """``markdown_text`` (made by ``markdown``) as HTML to put inside a page: rendered with raw HTML, links and
+    images off, so that whatever a student wrote in it shows as text."""
+    return _RENDERER.render(markdown_text)
+
+
 def html_page(markdown_text: str, title: str) -> str:
     """A standalone HTML document of ``markdown_text`` (made by ``markdown``), titled ``title`` (plain text)."""
-    body = _RENDERER.render(markdown_text)
+    body = html_body(markdown_text)
     return ("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             f"<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n<main>\n{body}</main>\n"

@@ -6,6 +6,8 @@ One module per role:
 - ``tokens``      the roster and its tokens (stored hashed), the instructor's token
 - ``queue``       the persistent queue of uploads, in the gradebook: enqueue, claim, mark done exactly once
 - ``worker``      the background grader: claims queued uploads and grades them with ``batch.Grader``
+- ``supervisor``  the process that keeps the grading workers running, and puts back what a dead one held
+- ``cluster_grading`` grading a worker's uploads on a Dask cluster instead (``serve --cluster``)
 - ``auth``        who is asking: sessions, CSRF tokens, per-student rate limits
 - ``guards``      what every request gets: a cap on its body, security headers
 - ``views``       the data the pages show, read from the gradebook (a learner's own, the class's)

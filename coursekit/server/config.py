@@ -8,6 +8,7 @@
     port = 8000
     workers = 2                               # grading processes
     public_url = "https://course.example.org" # what learners type, when a reverse proxy serves HTTPS
+    cluster = "tcp://scheduler:8786"          # grade on this Dask cluster (default: on this machine)
 
     [deadlines]                               # per lesson; a time without an offset is UTC
     "01_chain_rule" = 2026-10-09T23:59:00+09:00
@@ -48,6 +49,7 @@ class ServerConfig:
     session_hours: float = 12.0
     grading: Settings = field(default_factory=Settings)
     sandbox: str | None = None  # the socket of a running sandbox server for the workers (default: the shared one)
+    cluster: str | None = None  # a Dask scheduler's address: the workers grade there (default: on this machine)
     poll_seconds: float = 0.05  # how often an idle worker looks at the queue
 
     @property
@@ -109,6 +111,9 @@ def load(path: Path | str | None = None, **options) -> ServerConfig:
     for key in ("port", "workers"):
         if key in values and not isinstance(values[key], int):
             raise ConfigError(f"{key} must be a whole number, not {values[key]!r}")
+    if "cluster" in values and not (isinstance(values["cluster"], str) and "://" in values["cluster"]):
+        raise ConfigError(f"cluster must be a Dask scheduler's address, as tcp://scheduler:8786, not "
+                          f"{values['cluster']!r}")
     config = replace(ServerConfig(), **values, deadlines=deadlines)
     if not config.solutions.is_dir():
         raise ConfigError(f"{config.root} is not a course folder: it has no solutions/ (give --root)")
@@ -118,7 +123,7 @@ def load(path: Path | str | None = None, **options) -> ServerConfig:
 
 
 _FIELDS = {"root", "gradebook", "host", "port", "workers", "public_url", "max_upload_bytes", "submissions_per_minute",
-           "logins_per_minute", "session_hours", "sandbox"}
+           "logins_per_minute", "session_hours", "sandbox", "cluster"}
 
 
 def _deadlines(table: object, where: str) -> dict[str, dt.datetime]:

@@ -29,9 +29,9 @@ class Refused(Exception):
 
 
 def feedback_html(book, key: str) -> str:
-    """The feedback of one graded submission as HTML: the Markdown of ``feedback_page`` rendered by its renderer,
-    which has raw HTML and links off, so whatever the student wrote is shown as text."""
-    return feedback_page._RENDERER.render(exports.feedback(book, key, "md"))  # the same renderer
+    """The feedback of one graded submission as HTML: the Markdown of ``feedback_page`` rendered as its pages are
+    (raw HTML and links off), so whatever the student wrote is shown as text."""
+    return feedback_page.html_body(exports.feedback(book, key, "md"))
 
 
 async def accept_upload(site: Site, student: str, lesson: str, raw: bytes) -> tuple[int, bool]:

@@ -8,6 +8,8 @@ another worker after a restart), nothing is recorded. So every row is recorded e
 
 - a server killed while a row is ``grading``: its result was never committed, and the next server puts
   the row back in the queue at start (``recover``);
+- a worker process that dies while the server runs: its supervisor puts back the row its claim holds
+  (``release_claim``), only while that row is still ``grading`` under that claim, then starts a new worker;
 - a worker that outlived its server and finishes late: its claim was replaced, so it records nothing.
 """
 
@@ -72,16 +74,22 @@ def enqueue_regrade(db: sqlite3.Connection, key: str) -> int | None:
         return cursor.lastrowid
 
 
-def claim(db: sqlite3.Connection) -> Job | None:
-    """Claim the oldest queued row for this worker (one transaction: no two workers get the same); None when the
-    queue is empty."""
+def new_claim() -> str:
+    """A claim token: 32 hexadecimal digits (``claim`` takes one made in advance, so that a supervisor can know it
+    before the claim is committed)."""
+    return secrets.token_hex(16)
+
+
+def claim(db: sqlite3.Connection, token: str | None = None) -> Job | None:
+    """Claim the oldest queued row for this worker (one transaction: no two workers get the same), with ``token``
+    (default: a new one); None when the queue is empty."""
+    token = token or new_claim()
     db.execute("BEGIN IMMEDIATE")
     try:
         row = db.execute("SELECT id FROM queue WHERE state = ? ORDER BY id LIMIT 1", (QUEUED,)).fetchone()
         if row is None:
             db.rollback()
             return None
-        token = secrets.token_hex(16)
         db.execute("UPDATE queue SET state = ?, claim = ?, claimed_at = ?, attempts = attempts + 1 WHERE id = ?",
                    (GRADING, token, now(), row[0]))
         job = db.execute("SELECT id, student, lesson, name, content, received_at, late, claim, attempts FROM queue "
@@ -123,9 +131,20 @@ def ahead_of(db: sqlite3.Connection, queue_id: int) -> int:
     return db.execute("SELECT COUNT(*) FROM queue WHERE state != ? AND id < ?", (DONE, queue_id)).fetchone()[0]
 
 
-def release(db: sqlite3.Connection, job: Job) -> None:
+def release(db: sqlite3.Connection, job: Job, counted: bool = True) -> None:
     """Put a claimed row back in the queue (its grading failed in a way nothing recorded); MAX_ATTEMPTS bounds how
-    often."""
+    often. ``counted=False``: the claim does not count as an attempt (grading could not start: the Dask cluster was
+    unreachable, which says nothing about the upload)."""
     with db:
-        db.execute("UPDATE queue SET state = ?, claim = NULL WHERE id = ? AND claim = ? AND state = ?",
-                   (QUEUED, job.id, job.claim, GRADING))
+        db.execute("UPDATE queue SET state = ?, claim = NULL, attempts = attempts - ? "
+                   "WHERE id = ? AND claim = ? AND state = ?", (QUEUED, 0 if counted else 1, job.id, job.claim,
+                                                                GRADING))
+
+
+def release_claim(db: sqlite3.Connection, token: str) -> int:
+    """Put back in the queue the row that claim ``token`` holds, if it is still being graded under it (run once its
+    worker is known to be dead, so it can no longer record); how many rows (0 or 1). The claim counts as an
+    attempt: a row whose grading killed its worker MAX_ATTEMPTS times is rejected, not retried forever."""
+    with db:
+        return db.execute("UPDATE queue SET state = ?, claim = NULL WHERE claim = ? AND state = ?",
+                          (QUEUED, token, GRADING)).rowcount

@@ -1,8 +1,9 @@
 """``coursekit serve``: one server per gradebook, its grading workers, and uvicorn.
 
-At start, rows a stopped server left being graded go back to the queue (``queue.recover``); then the
-workers are forked (before uvicorn starts any thread), then the web server runs until stopped. A second
-server on the same gradebook is refused: two would hand the same rows out twice at their starts.
+At start, rows a stopped server left being graded go back to the queue (``queue.recover``); with a Dask
+cluster, the server checks that its scheduler answers; then the workers' supervisor is forked (before uvicorn
+starts any thread), then the web server runs until stopped. A second server on the same gradebook is refused:
+two would hand the same rows out twice at their starts.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from dataclasses import replace
 
 from coursekit.grading.gradebook import Gradebook
 from coursekit.grading.master import load_masters
-from coursekit.server import queue, worker
+from coursekit.server import queue, supervisor
 from coursekit.server.config import ConfigError, ServerConfig
 
 ALREADY_SERVING = "another course server is running on {gradebook} (one server per gradebook)"
+NEEDS_CLUSTER_EXTRA = ("grading on a Dask cluster needs the `distributed` package ({missing}): "
+                       "pip install 'coursekit[cluster]'")
 
 
 @contextlib.contextmanager
@@ -43,9 +46,10 @@ def prepare(config: ServerConfig) -> int:
 
 
 def warm_sandbox(config: ServerConfig) -> ServerConfig:
-    """``config`` with the socket of the shared warm sandbox server (started if needed), unless one was given; the
-    workers share it. Without one (it cannot run here), each worker starts its own."""
-    if config.sandbox:
+    """``config`` with the socket of the shared warm sandbox server (started if needed), unless one was given or the
+    workers grade on a Dask cluster; the workers share it. Without one (it cannot run here), each worker starts its
+    own."""
+    if config.sandbox or config.cluster:
         return config
     from coursekit.grading import daemon
     from coursekit.grading.session import SandboxCrashed
@@ -56,6 +60,16 @@ def warm_sandbox(config: ServerConfig) -> ServerConfig:
         return config
 
 
+def check_cluster(config: ServerConfig) -> None:
+    """ConfigError, in plain words, when the server has a Dask cluster whose scheduler does not answer."""
+    if config.cluster:
+        try:
+            from coursekit.server.cluster_grading import check_reachable
+        except ImportError as missing:
+            raise ConfigError(NEEDS_CLUSTER_EXTRA.format(missing=missing)) from missing
+        check_reachable(config.cluster)
+
+
 def serve(config: ServerConfig, announce: Callable[[str], None] = print) -> None:
     """Run the server for ``config`` until it is stopped (Ctrl+C, SIGTERM)."""
     import uvicorn
@@ -63,18 +77,20 @@ def serve(config: ServerConfig, announce: Callable[[str], None] = print) -> None
     from coursekit.server.app import create_app
 
     with only_server(config):
+        check_cluster(config)
         recovered = prepare(config)
         config = warm_sandbox(config)
         masters = load_masters(config.solutions)
-        processes, stop = worker.start_processes(config, config.workers, masters) if config.workers > 0 else ([], None)
+        graders = supervisor.start(config, config.workers, masters) if config.workers > 0 else None
         try:
             app = create_app(config, masters)
+            where = f" on the Dask cluster at {config.cluster}" if config.cluster else ""
             announce(f"course server for {config.root.resolve()} at {config.url} "
-                     f"(gradebook {config.gradebook}, {len(processes)} grading processes"
+                     f"(gradebook {config.gradebook}, {config.workers if graders else 0} grading processes{where}"
                      + (f", {recovered} uploads put back in the queue" if recovered else "") + ")")
             # Behind a reverse proxy on this machine, its X-Forwarded-For gives the client's address (rate limits).
             uvicorn.run(app, host=config.host, port=config.port, log_level="warning", proxy_headers=True,
                         forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"))
         finally:
-            if stop is not None:
-                worker.stop_processes(processes, stop)
+            if graders is not None:
+                graders.stop()

@@ -1,9 +1,11 @@
 """The background grader: claims queued uploads, grades them with the batch machinery, records each exactly once.
 
-``coursekit serve`` starts worker processes (forked before the web server starts, so that grading's
-Python work never competes with the pages for one interpreter's lock); a test may run one in a
-thread, or ``drain`` the queue in its own thread. Each worker keeps one ``batch.Grader`` (the masters,
-their trusted setups, a connection to a warm sandbox server) for its whole life.
+``coursekit serve`` runs worker processes under a supervisor (``supervisor``: forked before the web server
+starts, so that grading's Python work never competes with the pages for one interpreter's lock, and a worker
+that dies is replaced); a test may run one in a thread, or ``drain`` the queue in its own thread. Each worker
+keeps one grader for its whole life: a ``batch.Grader`` (the masters, their trusted setups, a connection to a
+warm sandbox server), or, when the server has a Dask cluster (``config.cluster``), a
+``cluster_grading.ClusterGrader`` that sends each upload there and records its result here all the same.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import dataclasses
-import multiprocessing
 import os
 import signal
 import sqlite3
@@ -29,12 +30,31 @@ from coursekit.server.config import ServerConfig
 
 GAVE_UP = "grading it stopped the grader {attempts} times; it was not graded again (ask the instructor)"
 GRADER_FAILED = "the grader failed on it: {error}"
+UNAVAILABLE = "coursekit grading worker: {problem}; upload {id} is back in the queue, next try in {pause:g} s"
+FAILED = "coursekit grading worker: upload {id}: {error}"
+RETRY_PAUSE, MAX_RETRY_PAUSE = 1.0, 30.0  # seconds before a claim after grading could not start; doubles each time
 
 
-def grade_job(job: queue.Job, grader: Grader, book: Gradebook) -> None:
-    """Grade one claimed upload and record its result (or why it has none) with the row marked done, in one
-    transaction. The student, lesson and time are the server's (who signed in, what they chose, when it arrived),
-    never what the file says. ``queue.ClaimLost`` when the row is no longer this worker's."""
+class GradingUnavailable(Exception):
+    """Grading could not start (the Dask cluster is unreachable, or was lost): nothing was graded or recorded. The
+    worker puts the row back in the queue, the claim uncounted, and pauses before its next claim."""
+
+
+def make_grader(config: ServerConfig, masters: dict):
+    """What a worker grades with: a Grader over the sandbox server, or a ClusterGrader when the server has a
+    cluster (``distributed`` is imported then only)."""
+    if config.cluster:
+        from coursekit.server.cluster_grading import ClusterGrader
+
+        return ClusterGrader(config.cluster, masters, config.grading)
+    return Grader(masters, {}, config.grading, config.sandbox)
+
+
+def grade_job(job: queue.Job, grader, book: Gradebook) -> None:
+    """Grade one claimed upload with ``grader`` (``make_grader``'s) and record its result (or why it has none) with
+    the row marked done, in one transaction. The student, lesson and time are the server's (who signed in, what
+    they chose, when it arrived), never what the file says. ``queue.ClaimLost`` when the row is no longer this
+    worker's; GradingUnavailable, with nothing recorded, when grading could not start."""
     done = queue.finish(job)
     source = f"upload: {job.name} at {job.received_at}"
     item = read_bytes(source, job.content, job.name, job.received_at)  # never raises
@@ -53,6 +73,8 @@ def grade_job(job: queue.Job, grader: Grader, book: Gradebook) -> None:
     entry = Entry.of_submission(item, job.lesson, job.late)
     try:
         grade = grader.grade(job.lesson, item.notebook_raw)
+    except GradingUnavailable:
+        raise  # nothing was graded: the worker puts the row back
     except (Exception, SandboxCrashed, SandboxTimeout) as error:  # noqa: BLE001 -- recorded, never dropped
         book.reject(entry, GRADER_FAILED.format(error=f"{type(error).__name__}: {str(error)[:300]}"), then=done)
         return
@@ -60,19 +82,24 @@ def grade_job(job: queue.Job, grader: Grader, book: Gradebook) -> None:
 
 
 def work(config: ServerConfig, stop: threading.Event, *, masters: dict | None = None, until_empty: bool = False,
-         parent: int | None = None) -> int:
+         parent: int | None = None, holding=None) -> int:
     """Claim and grade queued uploads until ``stop`` is set (or, ``until_empty``, the queue is empty, or the process
-    ``parent`` is gone); how many were recorded."""
+    ``parent`` is gone); how many were recorded. ``holding``: a shared array of characters into which each claim's
+    token is written before the claim is made, for the supervisor to put the row back should this process die.
+    ``until_empty`` and grading unavailable: GradingUnavailable, once the row is back in the queue."""
     masters = masters if masters is not None else load_masters(config.solutions)
-    grader = Grader(masters, {}, config.grading, config.sandbox)
+    grader = make_grader(config, masters)
     book = Gradebook(config.gradebook, timeout=60)
-    recorded = 0
+    recorded, pause = 0, RETRY_PAUSE
     try:
         while not stop.is_set():
             if parent is not None and os.getppid() != parent:
                 break  # the server is gone: a new one will hand out what is left
+            token = queue.new_claim()
+            if holding is not None:
+                holding.value = token.encode()  # before the claim commits: the supervisor always knows it
             try:
-                job = queue.claim(book.db)
+                job = queue.claim(book.db, token)
             except sqlite3.OperationalError:  # the gradebook is busy past the timeout: look again
                 stop.wait(config.poll_seconds)
                 continue
@@ -84,10 +111,19 @@ def work(config: ServerConfig, stop: threading.Event, *, masters: dict | None = 
             try:
                 grade_job(job, grader, book)
                 recorded += 1
+                pause = RETRY_PAUSE
             except queue.ClaimLost:
                 pass  # another worker has it now
+            except GradingUnavailable as problem:  # not the upload's doing: back in the queue, uncounted
+                print(UNAVAILABLE.format(problem=problem, id=job.id, pause=pause), file=sys.stderr)
+                with contextlib.suppress(sqlite3.Error):
+                    queue.release(book.db, job, counted=False)
+                if until_empty:
+                    raise
+                stop.wait(pause)
+                pause = min(pause * 2, MAX_RETRY_PAUSE)
             except Exception as error:  # noqa: BLE001 -- the worker goes on; the row goes back (MAX_ATTEMPTS ends it)
-                print(f"coursekit grading worker: upload {job.id}: {type(error).__name__}: {error}", file=sys.stderr)
+                print(FAILED.format(id=job.id, error=f"{type(error).__name__}: {error}"), file=sys.stderr)
                 with contextlib.suppress(sqlite3.Error):
                     queue.release(book.db, job)
     finally:
@@ -110,38 +146,18 @@ def start_thread(config: ServerConfig, masters: dict | None = None) -> tuple[thr
     return thread, stop
 
 
-def start_processes(config: ServerConfig, count: int, masters: dict) -> tuple[list, object]:
-    """``count`` worker processes, forked from this one (which must not have started threads yet: call it before
-    the web server starts); they inherit ``masters``. Returns them and the event that stops them."""
-    context = multiprocessing.get_context("fork")
-    stop = context.Event()
-    processes = [context.Process(target=_process_main, args=(config, stop, masters, os.getpid()), daemon=True,
-                                 name=f"coursekit-grading-{number}") for number in range(count)]
-    for process in processes:
-        process.start()
-    return processes, stop
-
-
-def _process_main(config: ServerConfig, stop, masters: dict, parent: int) -> None:
-    _die_with_parent()
+def process_main(config: ServerConfig, stop, masters: dict, parent: int, holding=None) -> None:
+    """A worker process's life (forked by the supervisor ``parent``): it dies with it, and leaves Ctrl+C to the
+    server."""
+    die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in the terminal is the server's to handle: it stops us
-    work(config, stop, masters=masters, parent=parent)
+    work(config, stop, masters=masters, parent=parent, holding=holding)
 
 
-def _die_with_parent() -> None:
-    """On Linux, have the kernel kill this process when the server's process ends, however it ends (SIGKILL
-    included); elsewhere the loop notices the parent is gone before its next claim."""
+def die_with_parent() -> None:
+    """On Linux, have the kernel kill this process when its parent process ends, however it ends (SIGKILL
+    included); elsewhere the loops notice the parent is gone."""
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(None, use_errno=True)
         pr_set_pdeathsig = 1
         libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
-
-
-def stop_processes(processes: list, stop, timeout: float = 10.0) -> None:
-    """Ask the workers to stop after their current upload, then end those that do not."""
-    stop.set()
-    for process in processes:
-        process.join(timeout)
-        if process.is_alive():
-            process.terminate()
-            process.join(2)

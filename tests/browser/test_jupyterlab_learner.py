@@ -1,14 +1,17 @@
 """What a learner sees in JupyterLab 4, in a real Chromium: submit() packs edits not yet saved and asks for a
-missing student id; check(), hint() and progress() show each thing once, with no traceback into coursekit.
+missing student id; check(), hint() and progress() show each thing once, with no traceback into coursekit; signed
+in to a course server, submit() shows the grade and the feedback the server sends back.
 
 One JupyterLab, one browser and one notebook (a copy of exercise set 01) serve the whole module; each test types
-and runs its own cells at the end of it. The check, hint and progress tests describe what issue 13 asks for.
+and runs its own cells at the end of it. The check, hint and progress tests describe what issue 13 asks for; the
+course server's test (issue 15) comes last, since a saved login sends every submit() to the server.
 """
 
 from __future__ import annotations
 
 import secrets
 import shutil
+import sys
 import zipfile
 from pathlib import Path
 
@@ -162,3 +165,40 @@ def test_progress_shows_a_table_of_every_exercise(notebook):
     table = tables.first.inner_text()
     assert all(name in table for name in exercises.names()), table
     assert "not checked yet" in table, table  # verify_derivative and others were never checked in this kernel
+
+
+
+# ---------------------------------------------------------------- submit() to the class's course server (issue 15)
+def test_submit_signed_in_to_a_course_server_shows_the_grade_and_feedback_it_sends_back(lab, notebook, monkeypatch,
+                                                                                       tmp_path_factory):
+    sys.path.insert(0, str(ROOT / "tests" / "server"))
+    from server_helpers import ROSTER, ServerThread, lesson_sandbox, server_config
+
+    from coursekit.grading import course_server
+    from coursekit.grading.gradebook import Gradebook
+    from coursekit.server import tokens
+
+    login_file = lab.home / ".config" / "coursekit" / "server.json"  # the kernel's: the Lab sets its HOME
+    with lesson_sandbox(tmp_path_factory.mktemp("sandbox"), LESSON) as sandbox:
+        config = server_config(tmp_path_factory.mktemp("course-server") / "gradebook.sqlite", sandbox)
+        with Gradebook(config.gradebook) as book:
+            token = {one.student: one.token for one in tokens.import_roster(book.db, ROSTER)}["ada"]
+        server = ServerThread(config)
+        try:
+            monkeypatch.setattr(course_server, "LOGIN_FILE", login_file)
+            course_server.log_in(server.url, token)  # as `coursekit login URL` does, for the Lab's learner
+            cell = notebook.run("coursekit.submit()")
+        finally:
+            server.close()
+            login_file.unlink(missing_ok=True)  # the module's other tests submit to the outbox
+    with Gradebook(config.gradebook) as book:
+        [(points, max_points)] = book.db.execute("SELECT points, max_points FROM submissions WHERE student = 'ada' "
+                                                 "AND state = 'graded'").fetchall()
+    shown = text_of(cell)
+    assert course_server.GRADED.format(lesson=LESSON, points=points, max_points=max_points, late="",
+                                       url=server.url) in shown, shown
+    grade = cell.locator(".coursekit-server-grade")
+    assert grade.count() == 1, shown
+    assert grade.locator("table").count() == 1, shown  # the feedback's table of questions, rendered from Markdown
+    assert "Feedback per question" in grade.inner_text(), shown
+    assert learner_submit.SENT_SAVED in shown and "Not sent" not in shown

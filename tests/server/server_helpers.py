@@ -47,6 +47,23 @@ def private_sandbox(folder: Path):
             os.environ["COURSEKIT_RUNTIME_DIR"] = previous
 
 
+@contextlib.contextmanager
+def lesson_sandbox(folder: Path, lesson: str):
+    """The socket of a sandbox server in ``folder`` that preloads only ``lesson``'s modules (half the start of the
+    shared one, which preloads every lesson's), stopped at the end."""
+    from coursekit.grading import daemon
+    from coursekit.grading.client import end_server
+
+    folder.chmod(0o700)
+    path = folder / "sandbox.sock"
+    process = daemon.start(path, preload=sorted(MASTERS[lesson].modules()))
+    try:
+        daemon.attach(path, process).close()  # once it listens
+        yield str(path)
+    finally:
+        end_server(process)
+
+
 def server_config(gradebook: Path, sandbox: str, **settings) -> ServerConfig:
     """Settings for a server on ``gradebook`` with the tests' fast grading settings."""
     return ServerConfig(root=ROOT, gradebook=gradebook, grading=FAST, sandbox=sandbox, poll_seconds=0.02, **settings)

@@ -1,0 +1,63 @@
+"""What a learner's notebook reaches of the course server without the server: ``coursekit.login(url)`` at the
+top of the package (the sign-in form in a notebook, a question in a terminal), and the feedback's HTML body that the
+server's pages show (``feedback_page.html_body``)."""
+
+import subprocess
+import sys
+
+import pytest
+from server_helpers import ROOT
+
+import coursekit
+from coursekit.grading import course_server, feedback_page, front_end
+
+
+def test_html_body_shows_a_students_markup_as_text_and_is_what_the_page_holds():
+    markdown = "# 07: 1 / 2 points\n\nwrote <script>alert(1)</script> and [a link](https://example.org)\n"
+    body = feedback_page.html_body(markdown)
+    assert "<h1>07: 1 / 2 points</h1>" in body
+    assert "<script>" not in body and "&lt;script&gt;" in body
+    assert "<a " not in body  # links are off: none can come from a student's text
+    assert body in feedback_page.html_page(markdown, "feedback")
+
+
+def test_coursekit_login_in_a_notebook_shows_the_sign_in_form(monkeypatch):
+    pytest.importorskip("ipywidgets")
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(front_end, "has_front_end", lambda: True)
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    assert coursekit.login("http://127.0.0.1:8000/") is None
+    [form] = shown
+    ask, row, status = form.children
+    token, button = row.children
+    assert "http://127.0.0.1:8000:" in ask.value
+    assert type(token).__name__ == "Password" and button.description == course_server.LOGIN_LABEL
+
+
+def test_coursekit_login_elsewhere_asks_for_the_token_checks_it_and_says_where_it_is_saved(monkeypatch, capsys):
+    import getpass
+
+    asked, checked = [], []
+    monkeypatch.setattr(front_end, "has_front_end", lambda: False)
+    monkeypatch.setattr(getpass, "getpass", lambda prompt: asked.append(prompt) or " tok ")
+    monkeypatch.setattr(course_server, "log_in", lambda url, token: checked.append((url, token))
+                        or course_server.Login(url, token.strip(), "ada"))
+    coursekit.login("https://course.example.org")
+    assert asked == [course_server.LOGIN_ASK.format(url="https://course.example.org") + " "]
+    assert checked == [("https://course.example.org", " tok ")]
+    assert "Signed in to https://course.example.org as ada" in capsys.readouterr().out
+
+
+def test_coursekit_login_refuses_an_address_that_is_not_a_web_address(monkeypatch):
+    monkeypatch.setattr(front_end, "has_front_end", lambda: True)
+    with pytest.raises(course_server.ServerProblem, match="is not a web address"):
+        coursekit.login("course.example.org")
+
+
+def test_import_coursekit_leaves_the_course_server_client_unimported():
+    code = "import sys, coursekit; print('coursekit.grading.course_server' in sys.modules, callable(coursekit.login))"
+    shown = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                           env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}).stdout
+    assert shown.split() == ["False", "True"]
