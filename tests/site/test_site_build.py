@@ -10,6 +10,7 @@ import pytest
 import sitecheck
 from sitecheck import EDITIONS, ROOT
 
+pytestmark = pytest.mark.slow  # the module builds the whole site once: 5 to 10 s on two cores
 LAB_URL = "http://lab.invalid/lab/tree/"  # where the site's JupyterLab links go; checked to be followed
 
 

@@ -12,7 +12,8 @@ import nbformat
 import pytest
 import sitecheck
 
-LAB_URL = "https://hub.example.org/user-redirect/lab/tree/"
+pytestmark = pytest.mark.slow(units=0.5)  # the module builds a small site once: about 4 s
+LAB_URL = "https://hub.example.org/hub/user-redirect/lab/tree/"
 HIDDEN = "assert abs(secret_function(0.123456) - 0.987654) < 1e-12  # a hidden value"
 SOLUTION = "return (f(x + h) - f(x - h)) / (2 * h)  # the answer itself"
 
