@@ -239,23 +239,33 @@ def build(root: Path, out: Path, lab_url: str, quiet: bool = False) -> dict:
         runs = {}
         for edition in EDITIONS:
             source, home = stage(root, edition, pages, lab_url, staging)
+            # Each edition's Sphinx writes into a folder of its own in the staging area: MyST-NB keeps the outputs
+            # it extracts (figures) beside the output folder, in ../jupyter_execute, which must be neither shared
+            # by the two runs nor published.
+            html = staging / f"html-{edition}" / "site"
             warnings = staging / f"warnings-{edition}.txt"
             command = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-c", str(HERE),
                        "-D", f"language={edition}", "-D", f"root_doc={home}", "-w", str(warnings),
-                       "-d", str(staging / f"doctrees-{edition}"), str(source), str(out / edition)]
-            log = (staging / f"sphinx-{edition}.log").open("wb")
-            runs[edition] = (subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=root,
-                                              env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}), log, warnings, home)
-        found = {}
-        for edition, (process, log, warnings, home) in runs.items():
-            code = process.wait()
-            log.close()
-            text = Path(log.name).read_text(errors="replace")
-            if code:
-                sys.exit(f"Sphinx failed on the {edition} edition (exit {code}):\n{text[-5000:]}")
-            found[edition] = [line for line in warnings.read_text(errors="replace").splitlines() if line.strip()]
+                       "-d", str(staging / f"doctrees-{edition}"), str(source), str(html)]
+            with (staging / f"sphinx-{edition}.log").open("wb") as log:
+                process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=root)
+            runs[edition] = (process, html, warnings, home)
+        failed, found = [], {}
+        for edition, (process, html, warnings, home) in runs.items():
+            if process.wait():
+                log = (staging / f"sphinx-{edition}.log").read_text(errors="replace")
+                failed.append(f"Sphinx failed on the {edition} edition (exit {process.returncode}):\n{log[-5000:]}")
+                continue
+            # "/tmp/course-site-…/ja/notebooks/01_chain_rule.ipynb:12: WARNING: …" names the notebook as the
+            # repository does: ja/notebooks/01_chain_rule.ipynb (the English one: notebooks/01_chain_rule.ipynb).
+            staged = str(staging / edition) + os.sep
+            found[edition] = [line.replace(staged, EDITIONS[edition]["prefix"]) for line in
+                              warnings.read_text(errors="replace").splitlines() if line.strip()]
+            shutil.move(html, out / edition)
             if home != "index":
                 (out / edition / "index.html").write_text(redirect_page(f"{home}.html"), encoding="utf-8")
+        if failed:
+            sys.exit("\n\n".join(failed))
     (out / "index.html").write_text(landing_page(), encoding="utf-8")
     (out / ".nojekyll").write_text("")
     summary = {"pages": {edition: sorted(pages[edition]) for edition in EDITIONS},
