@@ -8,7 +8,7 @@ copied from a PyPI package that bundles it, so that the site works offline and l
 
 What it makes, in DIR (default build/site):
 
-    index.html              picks an edition by the browser's language, and links to both
+    index.html              goes to an edition by the browser's language (index.html?choose: links to both)
     en/, ja/                one Sphinx site per edition: the lessons (notebooks/, ja/notebooks/) and the exercise
                             sets (exercises/, ja/exercises/), never the masters (solutions/), which hold solutions
                             and hidden tests
@@ -127,10 +127,10 @@ def toctree(caption: str, entries: list[str]) -> str:
 
 
 def stage(root: Path, edition: str, every_page: dict[str, dict[str, str]], lab_url: str,
-          staging: Path) -> tuple[Path, str]:
+          staging: Path) -> tuple[Path, str, str]:
     """Copy an edition's notebooks into ``staging``/edition (links to the other edition made into links between the
     site's folders), with the navigation and the settings its Sphinx run reads (course_site.json); return the
-    source folder and its root page."""
+    source folder, its root page and its title."""
     words, pages = EDITIONS[edition], every_page[edition]
     other = next(name for name in EDITIONS if name != edition)
     other_pages = sorted(every_page[other])
@@ -166,7 +166,7 @@ def stage(root: Path, edition: str, every_page: dict[str, dict[str, str]], lab_u
                 "notebooks": pages, "other_pages": other_pages,
                 "other_home": START if START in other_pages else "index"}
     (source / "course_site.json").write_text(json.dumps(settings, ensure_ascii=False, indent=1), encoding="utf-8")
-    return source, home
+    return source, home, title
 
 
 def copy_mathjax(staging: Path) -> Path:
@@ -182,26 +182,30 @@ def copy_mathjax(staging: Path) -> Path:
     return static
 
 
-def landing_page() -> str:
-    """The site's index.html: to the reader's edition by the browser's language, with a link to each."""
-    links = "\n".join(f'  <li><a href="{name}/index.html" hreflang="{name}" lang="{name}">'
-                      f'{html.escape(words["name"])}</a></li>' for name, words in EDITIONS.items())
+def landing_page(homes: dict[str, tuple[str, str]]) -> str:
+    """The site's index.html: to the home page of the reader's edition by the browser's language, with a link to
+    each (``homes``: edition -> its home page, its title)."""
+    links = "\n".join(f'  <li><a href="{name}/{homes[name][0]}.html" hreflang="{name}" lang="{name}">'
+                      f'{html.escape(words["name"])}: {html.escape(homes[name][1])}</a></li>'
+                      for name, words in EDITIONS.items())
+    targets = json.dumps({name: f"{name}/{home}.html" for name, (home, _title) in homes.items()})
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Backpropagation, from the chain rule up · 誤差逆伝播法</title>
+<title>{html.escape(" · ".join(title for _home, title in homes.values()))}</title>
 <script>
   // The edition in the reader's language, unless they came here to choose (index.html?choose).
   if (!location.search.includes("choose")) {{
+    const homes = {targets};
     const japanese = (navigator.languages || [navigator.language]).some(l => /^ja\\b/i.test(l || ""));
-    location.replace((japanese ? "ja" : "en") + "/index.html");
+    location.replace(japanese ? homes.ja : homes.en);
   }}
 </script>
 </head>
 <body>
-<h1>Backpropagation, from the chain rule up</h1>
+<h1>{html.escape(homes["en"][1])}</h1>
 <ul>
 {links}
 </ul>
@@ -236,9 +240,10 @@ def build(root: Path, out: Path, lab_url: str, quiet: bool = False) -> dict:
     with tempfile.TemporaryDirectory(prefix="course-site-") as scratch:
         staging = Path(scratch)
         copy_mathjax(staging)
-        runs = {}
+        runs, homes = {}, {}
         for edition in EDITIONS:
-            source, home = stage(root, edition, pages, lab_url, staging)
+            source, home, title = stage(root, edition, pages, lab_url, staging)
+            homes[edition] = (home, title)
             # Each edition's Sphinx writes into a folder of its own in the staging area: MyST-NB keeps the outputs
             # it extracts (figures) beside the output folder, in ../jupyter_execute, which must be neither shared
             # by the two runs nor published.
@@ -266,7 +271,7 @@ def build(root: Path, out: Path, lab_url: str, quiet: bool = False) -> dict:
                 (out / edition / "index.html").write_text(redirect_page(f"{home}.html"), encoding="utf-8")
         if failed:
             sys.exit("\n\n".join(failed))
-    (out / "index.html").write_text(landing_page(), encoding="utf-8")
+    (out / "index.html").write_text(landing_page(homes), encoding="utf-8")
     (out / ".nojekyll").write_text("")
     summary = {"pages": {edition: sorted(pages[edition]) for edition in EDITIONS},
                "seconds": round(time.monotonic() - started, 1), "warnings": found}

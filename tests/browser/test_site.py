@@ -118,3 +118,13 @@ def test_a_lesson_page_shows_typeset_math_and_a_figure_and_switches_language(sit
         ("ja/" if other == "ja" else "") + LESSON.replace(".html", ".ipynb"))
 
     assert page.elsewhere == [], f"the site asked for something elsewhere (it must work offline): {page.elsewhere}"
+
+
+def test_the_landing_page_sends_the_reader_to_the_edition_of_their_language(site, page):
+    """Chromium here speaks English (en-US): the site's address leads to the English start page, and
+    index.html?choose stays to offer both editions."""
+    page.goto(site)
+    page.wait_for_url(site + "en/notebooks/00_start_here.html")
+    page.goto(site + "index.html?choose")
+    assert page.locator("a[hreflang]").count() == 2 and page.url.endswith("?choose")
+    assert page.elsewhere == []

@@ -107,7 +107,8 @@ def test_the_build_warns_of_nothing(site):
 def test_the_landing_page_and_github_pages(site):
     out = site["out"]
     landing = sitecheck.read_page(out / "index.html")
-    assert {url for _tag, _attribute, url in landing.links} >= {"en/index.html", "ja/index.html"}
+    assert {url for _tag, _attribute, url in landing.links} == {"en/notebooks/00_start_here.html",
+                                                                "ja/notebooks/00_start_here.html"}
     assert (out / ".nojekyll").exists(), "without .nojekyll GitHub Pages would hide _static and _images"
     # nothing else is published: no build leftovers (MyST-NB's jupyter_execute stays in the staging area)
     published = {path.name for path in out.iterdir()}
