@@ -57,6 +57,13 @@ FOLDERS = ("notebooks", "exercises")  # never solutions/: the masters hold solut
 MATHJAX_PARTS = ["tex-chtml.js", "input/tex/extensions", "output/chtml/fonts/woff-v2", "a11y", "ui"]
 
 
+# Sphinx's command, less a second of CPU: jsonschema (which nbformat, and so MyST-NB, imports) imports
+# rfc3987_syntax when it is installed (JupyterLab's dependencies install it), and that module builds a grammar at
+# import; reading notebooks never checks the formats it serves (tests/startup.py does the same for the tests).
+SPHINX = ("import sys; sys.modules.setdefault('rfc3987_syntax', None); "
+          "from sphinx.cmd.build import main; sys.exit(main(sys.argv[1:]))")
+
+
 def mathjax_source() -> Path:
     """MathJax's es5 folder, from the django-static-mathjax package (the `site` extra): MathJax's own
     distribution files, packaged on PyPI; nothing Django-specific is used."""
@@ -249,7 +256,7 @@ def build(root: Path, out: Path, lab_url: str, quiet: bool = False) -> dict:
             # by the two runs nor published.
             html = staging / f"html-{edition}" / "site"
             warnings = staging / f"warnings-{edition}.txt"
-            command = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-c", str(HERE),
+            command = [sys.executable, "-c", SPHINX, "-b", "html", "-q", "-c", str(HERE),
                        "-D", f"language={edition}", "-D", f"root_doc={home}", "-w", str(warnings),
                        "-d", str(staging / f"doctrees-{edition}"), str(source), str(html)]
             with (staging / f"sphinx-{edition}.log").open("wb") as log:
