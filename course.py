@@ -3,6 +3,8 @@
 
     python3 course.py lab    create/update .venv, then open the course in JupyterLab
     python3 course.py test   create/update .venv, then run the whole test suite (extra args go to pytest)
+    python3 course.py site   create/update .venv, then build the course's website, both editions, into build/site
+                             from the notebooks' stored outputs (extra args go to site/build.py: --out, --lab-url)
 
 The environment is rebuilt only when pyproject.toml changes. Standard library only, on purpose:
 this script runs before anything is installed.
@@ -49,30 +51,35 @@ def ensure_environment(extra: str) -> Path:
         venv.create(VENV, with_pip=True)
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     installed = STAMP.read_text().split() if STAMP.exists() else []
-    # The test extra includes the lab extra, so an environment set up for tests also opens the course.
-    satisfied = installed[:1] == [digest] and (extra in installed[1:] or "test" in installed[1:])
+    extras = set(installed[1:]) if installed[:1] == [digest] else set()  # the extras installed for this pyproject
+    # The test extra includes the lab and site extras, so an environment set up for tests also opens the course
+    # and builds its website.
+    satisfied = extra in extras or "test" in extras
     if not satisfied:
         print("Installing the course and its packages (the first time takes a few minutes) ...", flush=True)
         pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
         subprocess.run([*pip, "--upgrade", "pip"], check=True)
         subprocess.run([*pip, "--editable", f"{ROOT}[{extra}]"], check=True)
-        STAMP.write_text(f"{digest} {extra}\n")
+        STAMP.write_text(f"{digest} {' '.join(sorted(extras | {extra}))}\n")
     return python
 
 
 def main(argv: list[str]) -> int:
     """Run the command named in ``argv``; return its exit code."""
-    commands = ("lab", "test")
+    commands = ("lab", "test", "site")
     if not argv or argv[0] not in commands:
         print(__doc__.strip())
         return 2
-    python = ensure_environment(extra=argv[0])  # each command has an extra of its name; "test" includes "lab"
+    python = ensure_environment(extra=argv[0])  # each command has an extra of its name; "test" includes the others
     if argv[0] == "lab":
         # Containers often run as root, where JupyterLab refuses to start unless told it may.
         as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
         # Serve the whole course (lessons and exercises) and open the start page in it.
         where = [f"--ServerApp.root_dir={ROOT}", f"--LabApp.default_url=/lab/tree/{START_PAGE}"]
         return subprocess.call([str(venv_executable("jupyter")), "lab", *where, *as_root, *argv[1:]], cwd=ROOT)
+    if argv[0] == "site":
+        # Sphinx, MyST-NB and MathJax are in the environment; the build reads the stored outputs, runs no notebook.
+        return subprocess.call([str(python), str(ROOT / "site" / "build.py"), *argv[1:]], cwd=ROOT)
     return subprocess.call([str(python), "-m", "pytest", *STARTUP, *NBVAL, *PARALLEL, *argv[1:]], cwd=ROOT,
                            env=test_environment())
 
