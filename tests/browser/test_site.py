@@ -32,8 +32,7 @@ def site(tmp_path_factory):
     reason = missing()
     if reason:
         pytest.skip(reason)
-    out = tmp_path_factory.mktemp("site") / "course"
-    sitecheck.build(out)
+    out, _ = sitecheck.course_site(tmp_path_factory)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(out)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

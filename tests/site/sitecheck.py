@@ -30,6 +30,24 @@ def build(out: Path, root: Path = ROOT, *extra: str) -> dict:
     return json.loads((out / "build.json").read_text(encoding="utf-8"))
 
 
+LAB_URL = "http://lab.invalid/lab/tree/"  # where the course's built site sends "Open in JupyterLab" in the tests
+
+
+def course_site(tmp_path_factory) -> tuple[Path, dict]:
+    """The course's own site (built with LAB_URL) and its summary: built once per test run, whichever test process
+    asks first, and read by the others (the build is the same: 5 to 10 s of CPU each time saved)."""
+    import fcntl
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if base.name.startswith("popen-gw") else base  # pytest-xdist: one folder per process
+    out = shared / "course-site"
+    with open(shared / "course-site.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the others wait here while the first builds
+        if not (out / "build.json").exists():
+            build(out, ROOT, "--lab-url", LAB_URL)
+    return out, json.loads((out / "build.json").read_text(encoding="utf-8"))
+
+
 def sources(root: Path, edition: str) -> list[str]:
     """The page names (e.g. notebooks/01_chain_rule) of an edition's notebooks in the repository ``root``."""
     return sorted(f"{folder}/{path.stem}" for folder in FOLDERS

@@ -8,16 +8,14 @@ import urllib.parse
 
 import pytest
 import sitecheck
-from sitecheck import EDITIONS, ROOT
+from sitecheck import EDITIONS, LAB_URL, ROOT
 
-pytestmark = pytest.mark.slow  # the module builds the whole site once: 5 to 10 s on two cores
-LAB_URL = "http://lab.invalid/lab/tree/"  # where the site's JupyterLab links go; checked to be followed
+pytestmark = pytest.mark.slow  # reads the course's site, built once per run (5 to 10 s on two cores)
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    out = tmp_path_factory.mktemp("site") / "course"
-    summary = sitecheck.build(out, ROOT, "--lab-url", LAB_URL)
+    out, summary = sitecheck.course_site(tmp_path_factory)
     return {"out": out, "summary": summary, "pages": sitecheck.pages(out)}
 
 
