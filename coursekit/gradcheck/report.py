@@ -28,13 +28,13 @@ class ElementError:
 
     def cells(self) -> list[str]:
         """The row's values as text, in the order of ``columns``."""
-        ratio = f"{self.analytic / self.numerical:.4g}" if self.numerical else messages.NO_RATIO
+        ratio = f"{self.analytic / self.numerical:.4g}" if self.numerical else str(messages.NO_RATIO)
         values = [f"{self.analytic + 0.0:.6g}", f"{self.numerical + 0.0:.6g}", ratio, f"{self.rel_error:.1e}"]
         return [self.label, *values, *(f"{value + 0.0:.6g}" for _, value in self.context)]
 
     def columns(self) -> list[str]:
         """The column titles of the row."""
-        return [*messages.COLUMNS, *(label for label, _ in self.context)]
+        return [*map(str, messages.COLUMNS), *(label for label, _ in self.context)]
 
 
 def _text_table(header: list[str], rows: list[list[str]]) -> list[str]:

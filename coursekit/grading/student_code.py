@@ -116,7 +116,7 @@ class StudentCode:
             self.restart()
             return True
         except SandboxCrashed:
-            self._note(index, "crashed", messages.CELL_CRASHED)
+            self._note(index, "crashed", str(messages.CELL_CRASHED))
             self.restart()
             return True
         self.good.append((index, code))
@@ -127,7 +127,7 @@ class StudentCode:
             return True
         error = outcome.get(protocol.ERROR)
         if isinstance(error, dict) and error.get("type") == "NotImplementedError":  # the exercise's stub: not done
-            self._note(index, "not attempted", messages.CELL_NOT_ATTEMPTED)
+            self._note(index, "not attempted", str(messages.CELL_NOT_ATTEMPTED))
         else:
             self._note(index, "error", _raised(error))
         return False

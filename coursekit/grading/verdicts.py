@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from coursekit.grading import messages
+
 STATUSES = ("passed", "failed", "not attempted", "error", "timeout", "crashed")  # what TestResult.status may be
 
 
@@ -42,7 +44,7 @@ class CellProblem:
     names: tuple[str, ...] = ()
 
     def __str__(self) -> str:
-        return f"cell {self.cell}: {self.cause}"
+        return messages.CELL.format(cell=self.cell, cause=self.cause)
 
 
 @dataclass

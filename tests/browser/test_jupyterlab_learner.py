@@ -150,7 +150,7 @@ def test_hint_shows_its_text_once(notebook):
 
     cell = notebook.run('exercises.hint("chain_rule")')
     shown = text_of(cell)
-    assert shown.count(exercises["chain_rule"].hints[0]) == 1, shown
+    assert shown.count(str(exercises["chain_rule"].hints[0])) == 1, shown
 
 
 def test_progress_shows_a_table_of_every_exercise(notebook):
