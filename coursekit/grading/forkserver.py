@@ -48,6 +48,10 @@ def warm_up(modules: tuple[str, ...] = PRELOAD) -> None:
                 pass  # a module the student imports but the machine lacks fails in the student's cell instead
     _stub_lessons()
     _stub_submit()
+    from coursekit import i18n
+
+    for language in i18n.LANGUAGES:  # every catalogue read once here: a worker translates without opening a file
+        i18n.catalogue(language)
     lessons = [name for name in modules if name.startswith("coursekit.lessons.")]
     if modules == PRELOAD:  # every lesson's stub, found by file name (nothing of the real lessons is imported)
         import coursekit

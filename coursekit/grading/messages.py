@@ -26,6 +26,9 @@ NOT_ATTEMPTED = N_("not attempted")
 ERROR = N_("your code raised {error}")
 NOT_DEFINED_BECAUSE = N_("`{name}` is not defined: the cell that defines it {cause}")
 CELL = N_("cell {cell}: {cause}")
+# A test's status (verdicts.STATUSES) as the learner reads it.
+STATUS_NAMES = {"passed": PASSED, "failed": N_("failed"), "not attempted": NOT_ATTEMPTED, "error": N_("error"),
+                "timeout": N_("timeout"), "crashed": N_("crashed")}
 # What happened to a cell of the student's: each completes "the cell ..." (see verdicts.CellProblem).
 CELL_TIMEOUT = N_("ran past its {seconds:g} s CPU limit")
 CELL_WAITED = N_("was {problem}")  # a SandboxTimeout's own words: "stopped after waiting 2.1 s for an answer (...)"

@@ -56,6 +56,7 @@ class Grade:
     protections: list[str] = field(default_factory=list)
     cell_problems: list[CellProblem] = field(default_factory=list)
     seconds: float = 0.0
+    language: str = "en"  # the submission's, in which its messages are written (master.submission_language)
 
     @property
     def points(self) -> float:

@@ -14,6 +14,7 @@ Every learner-facing sentence of coursekit is a ``Message`` made with ``N_("..."
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import gettext
@@ -40,6 +41,16 @@ def use(language: str) -> None:
         from coursekit.i18n import fonts
 
         fonts.prepare(code)  # figures drawn from now on can show the language's characters
+
+
+@contextlib.contextmanager
+def speaking(language: str):
+    """Within the block, speak ``language`` (then what was chosen before, in this context)."""
+    token = _chosen.set(_checked(language))
+    try:
+        yield
+    finally:
+        _chosen.reset(token)
 
 
 def current() -> str:
