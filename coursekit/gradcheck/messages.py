@@ -14,6 +14,7 @@ MUTATED = N_("{what} was changed in place by your code; it must not write into i
 FAILED_READING = N_("{name}: gradient check FAILED: {bad} of {checked} elements are wrong")
 FAILED_READING_ONE = N_("{name}: gradient check FAILED: {bad} of {checked} elements is wrong")
 FAILED_ALL = N_("{name}: gradient check FAILED: all {bad} elements are wrong")
+READING = N_("{verdict}{where}.")  # a failed check's line: the verdict, then where the wrong elements are
 CHECKED_OF = N_("{checked} checked (of {size})")
 EXACTLY_WHERE = N_(", exactly those where {region}")
 ALL_WHERE = N_(", all where {region}")

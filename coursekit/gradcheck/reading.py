@@ -60,9 +60,9 @@ def read(name: str, analytic: np.ndarray, numerical: np.ndarray, wrong: np.ndarr
         valid &= values != 0
     found = regions(context)
     where = _where(wrong, valid, found)
-    text += where or ""
     cause = _zero_cause(analytic, numerical, wrong, valid, found) or _constant_cause(analytic, wrong, context)
-    return text + "." + (f" {cause}" if cause else ""), bool(where or cause)
+    return messages.READING.format(verdict=text, where=where or "") + (f" {cause}" if cause else ""), \
+        bool(where or cause)
 
 
 def _where(wrong: np.ndarray, valid: np.ndarray, found: list[Region]) -> str | None:

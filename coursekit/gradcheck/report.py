@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import unicodedata
 from dataclasses import dataclass, field
 
 from coursekit.gradcheck import messages
@@ -39,13 +40,18 @@ class ElementError:
 
 def _text_table(header: list[str], rows: list[list[str]]) -> list[str]:
     """Columns aligned with spaces: the first (the element) to the left, numbers to the right."""
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    widths = [max(_width(row[i]) for row in [header, *rows]) for i in range(len(header))]
 
     def line(row: list[str]) -> str:
-        return "  " + "  ".join(cell.ljust(width) if i == 0 else cell.rjust(width)
-                                for i, (cell, width) in enumerate(zip(row, widths, strict=True)))
+        cells = [(cell, " " * (width - _width(cell))) for cell, width in zip(row, widths, strict=True)]
+        return "  " + "  ".join(cell + pad if i == 0 else pad + cell for i, (cell, pad) in enumerate(cells))
 
     return [line(header), *(line(row) for row in rows)]
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a monospaced font: East Asian wide characters (a Japanese header) take two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
 _CELL = "padding:1px 8px;font-family:monospace;font-variant-numeric:tabular-nums"
