@@ -126,9 +126,10 @@ def export_feedback(book: Gradebook, folder: Path | str, fmt: str = "md") -> Fee
 def gradescope(book: Gradebook, key: str) -> dict:
     """Gradescope's results.json for one submission: a test per question, and on top, the cells that did not run
     to their end. Everything is plain text (``output_format``): a student's text is never read as HTML there."""
-    tests = [{"name": grade_id, "score": got, "max_score": full, "status": "passed" if status == "passed"
-              else "failed", "output": f"{status}: {message}"}
-             for grade_id, status, got, full, message in book.results(key)]
+    with i18n.speaking(book.language(key)):  # the learner reads the status words in the submission's language
+        tests = [{"name": grade_id, "score": got, "max_score": full, "status": "passed" if status == "passed"
+                  else "failed", "output": f"{feedback_page.STATUS_NAMES.get(status, status)}: {message}"}
+                 for grade_id, status, got, full, message in book.results(key)]
     results = {"score": sum(t["score"] for t in tests), "output_format": "text", "test_output_format": "text",
                "tests": tests}
     problems = book.cell_problems(key)

@@ -49,9 +49,12 @@ def warm_up(modules: tuple[str, ...] = PRELOAD) -> None:
     _stub_lessons()
     _stub_submit()
     from coursekit import i18n
+    from coursekit.i18n import fonts
 
-    for language in i18n.LANGUAGES:  # every catalogue read once here: a worker translates without opening a file
+    for language in i18n.LANGUAGES:  # every catalogue and font read once here: a worker opens no file for them
         i18n.catalogue(language)
+        with contextlib.suppress(ImportError):  # matplotlib or its Japanese font missing: figures only lack it
+            fonts.prepare(language)
     lessons = [name for name in modules if name.startswith("coursekit.lessons.")]
     if modules == PRELOAD:  # every lesson's stub, found by file name (nothing of the real lessons is imported)
         import coursekit

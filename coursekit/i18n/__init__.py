@@ -81,7 +81,9 @@ def catalogue(language: str) -> gettext.NullTranslations:
     """The compiled catalogue of ``language`` (read once per process); English is the msgids themselves."""
     if language == DEFAULT:
         return gettext.NullTranslations()
-    return gettext.translation(DOMAIN, localedir=str(LOCALE_DIR), languages=[language])
+    # fallback: a package installed without its catalogues speaks English rather than failing (tests/i18n checks
+    # that the catalogue is there and complete)
+    return gettext.translation(DOMAIN, localedir=str(LOCALE_DIR), languages=[language], fallback=True)
 
 
 def translate(msgid: str, language: str | None = None) -> str:
