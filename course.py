@@ -2,9 +2,11 @@
 """Set up the course and run it, with nothing but Python 3.11 or newer.
 
     python3 course.py lab    create/update .venv, then open the course in JupyterLab
-    python3 course.py test   create/update .venv, then run the whole test suite (extra args go to pytest)
+    python3 course.py lab --lang ja   the same, opening the Japanese edition (ja/), with JupyterLab's Japanese
+                                      language pack installed (choose 日本語 in Settings > Language)
     python3 course.py site   create/update .venv, then build the course's website, both editions, into build/site
                              from the notebooks' stored outputs (extra args go to site/build.py: --out, --lab-url)
+    python3 course.py test   create/update .venv, then run the whole test suite (extra args go to pytest)
 
 The environment is rebuilt only when pyproject.toml changes. Standard library only, on purpose:
 this script runs before anything is installed.
@@ -23,6 +25,8 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 STAMP = VENV / "coursekit-installed.sha256"  # hash of the pyproject.toml that was installed
 START_PAGE = "notebooks/00_start_here.ipynb"
+# Each edition's start page, and the extra `lab` installs for it (the Japanese one adds JupyterLab's language pack).
+EDITIONS = {"en": (START_PAGE, "lab"), "ja": ("ja/notebooks/00_start_here.ipynb", "lab-ja")}
 # The whole suite: nbval over every notebook (lessons and masters strictly against their stored outputs, volatile
 # text normalised by one sanitize file) and one test process per core. Kept here rather than in pytest's addopts
 # so that `pytest tests/x.py` stays quick for a developer. Arguments given after `test` come later and win.
@@ -51,17 +55,34 @@ def ensure_environment(extra: str) -> Path:
         venv.create(VENV, with_pip=True)
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     installed = STAMP.read_text().split() if STAMP.exists() else []
-    extras = set(installed[1:]) if installed[:1] == [digest] else set()  # the extras installed for this pyproject
+    extras = set(installed[1:]) if installed[:1] == [digest] else set()
     # The test extra includes the lab and site extras, so an environment set up for tests also opens the course
     # and builds its website.
-    satisfied = extra in extras or "test" in extras
+    satisfied = extra in extras or (extra in ("lab", "site") and "test" in extras)
     if not satisfied:
         print("Installing the course and its packages (the first time takes a few minutes) ...", flush=True)
+        extras.add(extra)  # what was installed for another command stays installed
         pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
         subprocess.run([*pip, "--upgrade", "pip"], check=True)
-        subprocess.run([*pip, "--editable", f"{ROOT}[{extra}]"], check=True)
-        STAMP.write_text(f"{digest} {' '.join(sorted(extras | {extra}))}\n")
+        subprocess.run([*pip, "--editable", f"{ROOT}[{','.join(sorted(extras))}]"], check=True)
+        STAMP.write_text(f"{digest} {' '.join(sorted(extras))}\n")
     return python
+
+
+def language_option(args: list[str]) -> tuple[str, list[str]]:
+    """The edition ``--lang LANG`` (or ``--lang=LANG``) asks for ("en" by default), and the other arguments."""
+    language, rest, args = "en", [], list(args)
+    while args:
+        arg = args.pop(0)
+        if arg == "--lang" and args:
+            language = args.pop(0)
+        elif arg.startswith("--lang="):
+            language = arg.split("=", 1)[1]
+        else:
+            rest.append(arg)
+    if language not in EDITIONS:
+        sys.exit(f"--lang: the course has the editions {', '.join(EDITIONS)}, not {language!r}")
+    return language, rest
 
 
 def main(argv: list[str]) -> int:
@@ -70,13 +91,18 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] not in commands:
         print(__doc__.strip())
         return 2
-    python = ensure_environment(extra=argv[0])  # each command has an extra of its name; "test" includes the others
     if argv[0] == "lab":
+        language, args = language_option(argv[1:])
+        start_page, extra = EDITIONS[language]
+        ensure_environment(extra=extra)
         # Containers often run as root, where JupyterLab refuses to start unless told it may.
         as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
         # Serve the whole course (lessons and exercises) and open the start page in it.
-        where = [f"--ServerApp.root_dir={ROOT}", f"--LabApp.default_url=/lab/tree/{START_PAGE}"]
-        return subprocess.call([str(venv_executable("jupyter")), "lab", *where, *as_root, *argv[1:]], cwd=ROOT)
+        where = [f"--ServerApp.root_dir={ROOT}", f"--LabApp.default_url=/lab/tree/{start_page}"]
+        # coursekit speaks the edition's language in every notebook opened there (a Japanese notebook says so too)
+        env = {**os.environ, "COURSEKIT_LANG": language} if language != "en" else None
+        return subprocess.call([str(venv_executable("jupyter")), "lab", *where, *as_root, *args], cwd=ROOT, env=env)
+    python = ensure_environment(extra=argv[0])  # each command has an extra of its name; "test" includes lab, site
     if argv[0] == "site":
         # Sphinx, MyST-NB and MathJax are in the environment; the build reads the stored outputs, runs no notebook.
         return subprocess.call([str(python), str(ROOT / "site" / "build.py"), *argv[1:]], cwd=ROOT)

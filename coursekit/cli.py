@@ -31,10 +31,11 @@ def main() -> None:
 @click.argument("names", nargs=-1)
 @click.option("--execute", is_flag=True, help="Re-run lessons and masters in place first, so stored outputs are fresh.")
 @click.option("--check", is_flag=True, help="Change nothing; exit 1 naming every exercise that is out of sync.")
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=".",
-              help="The course folder (default: here or the nearest parent with solutions/).")
-def generate(names: tuple[str, ...], execute: bool, check: bool, root: Path) -> None:
-    """Write exercises/ from the masters in solutions/.
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="One course folder, e.g. `ja` for the Japanese edition alone (default: the course here or the "
+                   "nearest parent with solutions/, and its translated editions, ja/).")
+def generate(names: tuple[str, ...], execute: bool, check: bool, root: Path | None) -> None:
+    """Write exercises/ from the masters in solutions/, for the course and each translated edition (ja/).
 
     NAMES restricts the work to some lessons, e.g. ``01`` or ``01_chain_rule``.
     """
@@ -45,37 +46,52 @@ def generate(names: tuple[str, ...], execute: bool, check: bool, root: Path) -> 
     if execute and check:
         raise click.UsageError("--check changes nothing, so it cannot be combined with --execute")
     try:
-        course = Course.find(root)
+        main_course = Course.find(root if root is not None else ".")
+        courses = [main_course] if root is not None else [main_course, *main_course.translations()]
         only = list(names) or None
         if check:
-            _report_sync(course)
+            _report_sync(courses, main_course.root)
             return
-        if execute:
-            try:  # nbclient takes a second to import, and a grading-only host need not have it
-                from coursekit.assignment.execute import execute_in_place
-            except ImportError as missing:
-                raise click.ClickException(NEEDS_LAB_EXTRA.format(missing=missing)) from missing
-            for path in select(course.lesson_notebooks() + course.masters(), only):
-                console.print(f"executing {path.relative_to(course.root)}")
-                execute_in_place(path)
-        for change in generate_exercises(course, only):
-            if change.action != "unchanged":
-                console.print(f"{change.action} {change.path.relative_to(course.root)}  ({change.reason})")
-        console.print("exercises/ is in sync with solutions/")
+        for course in courses:
+            _generate_one(course, only, execute, main_course.root, generate_exercises)
     except (NotebookError, InvalidMaster, FileNotFoundError) as err:
         errors.print(f"[bold red]error:[/] {err}", markup=True)
         sys.exit(1)
 
 
-def _report_sync(course: Course) -> None:
+def _generate_one(course: Course, only: list[str] | None, execute: bool, shown_from: Path, generate_exercises) -> None:
+    """Execute (when asked) and generate one course: the English one, or a translated edition."""
+    if execute:
+        try:  # nbclient takes a second to import, and a grading-only host need not have it
+            from coursekit.assignment.execute import execute_in_place
+        except ImportError as missing:
+            raise click.ClickException(NEEDS_LAB_EXTRA.format(missing=missing)) from missing
+        for path in select(course.lesson_notebooks() + course.masters(), only):
+            console.print(f"executing {path.relative_to(shown_from)}")
+            execute_in_place(path)
+    for change in generate_exercises(course, only):
+        if change.action != "unchanged":
+            console.print(f"{change.action} {change.path.relative_to(shown_from)}  ({change.reason})")
+    console.print(f"{_folder(course, shown_from)}exercises/ is in sync with {_folder(course, shown_from)}solutions/")
+
+
+def _folder(course: Course, shown_from: Path) -> str:
+    """"" for the course itself, "ja/" for its Japanese edition."""
+    relative = course.root.resolve().relative_to(shown_from.resolve()) if course.root != shown_from else Path()
+    return "" if str(relative) == "." else f"{relative}/"
+
+
+def _report_sync(courses: list[Course], shown_from: Path) -> None:
     from coursekit.assignment.generate import out_of_sync
 
-    stale = out_of_sync(course)
+    stale = [change for course in courses for change in out_of_sync(course)]
     if not stale:
-        console.print(f"exercises/ is in sync with solutions/ ({len(course.masters())} notebooks)")
+        for course in courses:
+            folder = _folder(course, shown_from)
+            console.print(f"{folder}exercises/ is in sync with {folder}solutions/ ({len(course.masters())} notebooks)")
         return
     for change in stale:
-        errors.print(f"out of sync: {change.path.relative_to(course.root)} {change.reason}")
+        errors.print(f"out of sync: {change.path.relative_to(shown_from)} {change.reason}")
     errors.print("run `coursekit generate` to regenerate exercises/ (never edit them by hand)")
     sys.exit(1)
 

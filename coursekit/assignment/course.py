@@ -11,7 +11,11 @@ NOTEBOOK_NAME = re.compile(r"^\d\d_[A-Za-z0-9_]+\.ipynb$")  # NN_title.ipynb
 
 @dataclass(frozen=True)
 class Course:
-    """A course checkout: lessons in notebooks/, masters in solutions/, student copies in exercises/."""
+    """A course checkout: lessons in notebooks/, masters in solutions/, student copies in exercises/.
+
+    A translated edition is a course of its own in a folder named by its language (``ja/``: ja/notebooks,
+    ja/solutions, ja/exercises), with the same file names; ``translations`` finds them.
+    """
 
     root: Path
 
@@ -34,6 +38,13 @@ class Course:
     def lesson_notebooks(self) -> list[Path]:
         """The lesson notebooks, in lesson order (including 00, the start page)."""
         return _numbered(self.lessons)
+
+    def translations(self) -> list[Course]:
+        """The translated editions of this course: each ``<root>/<language>`` that holds a solutions/ folder."""
+        from coursekit.i18n import DEFAULT, LANGUAGES
+
+        return [Course(self.root / language) for language in LANGUAGES
+                if language != DEFAULT and (self.root / language / "solutions").is_dir()]
 
     def exercise_for(self, master: Path) -> Path:
         """The student copy generated from ``master``."""

@@ -42,19 +42,20 @@ def as_sequence(got, sequences: Sequence[type]):
     return None
 
 
-def difference(got, expected, *, rtol: float, atol: float, where: str = "result",
+def difference(got, expected, *, rtol: float, atol: float, where: str | None = None,
                sequences: Sequence[type] = ANY_SEQUENCE) -> str | None:
     """Plain-words description of how ``got`` differs from ``expected``; None when they agree.
 
     A tuple or list is matched by any of ``sequences`` of the same length; arrays must match in shape (no
     broadcasting hides a wrong shape), numbers within ``tolerance``. A mismatch is reported NumPy's way: how
     many elements differ of how many, a few of them with both values, the largest absolute and relative
-    difference.
+    difference. ``where`` names ``got`` in the messages (default: "result", in the learner's language).
     """
+    where = str(messages.RESULT) if where is None else where
     if isinstance(expected, (tuple, list)):
         parts = as_sequence(got, sequences)
         if parts is None:
-            wanted = " or ".join(t.__name__.replace("ndarray", "1-D array") for t in sequences)
+            wanted = str(messages.OR).join(t.__name__.replace("ndarray", "1-D array") for t in sequences)
             return messages.WRONG_TYPE.format(got=type(got).__name__, expected=wanted)
         if len(parts) != len(expected):
             return messages.WRONG_LENGTH.format(got=len(parts), expected=len(expected))
@@ -66,7 +67,8 @@ def difference(got, expected, *, rtol: float, atol: float, where: str = "result"
     if isinstance(expected, dict):
         if not isinstance(got, dict) or set(got) != set(expected):
             keys = sorted(got) if isinstance(got, dict) else type(got).__name__
-            return messages.WRONG_TYPE.format(got=f"{keys}", expected=f"dict with keys {sorted(expected)}")
+            wanted = messages.DICT_WITH_KEYS.format(keys=sorted(expected))
+            return messages.WRONG_TYPE.format(got=f"{keys}", expected=wanted)
         for key in expected:
             found = difference(got[key], expected[key], rtol=rtol, atol=atol, where=f"{where}[{key!r}]",
                                sequences=sequences)
@@ -79,7 +81,7 @@ def difference(got, expected, *, rtol: float, atol: float, where: str = "result"
     try:
         got_array = np.asarray(got, dtype=np.float64)
     except (TypeError, ValueError):
-        return messages.WRONG_TYPE.format(got=type(got).__name__, expected="number or array")
+        return messages.WRONG_TYPE.format(got=type(got).__name__, expected=messages.NUMBER_OR_ARRAY)
     expected_array = np.asarray(expected, dtype=np.float64)
     if got_array.shape != expected_array.shape:
         return messages.WRONG_SHAPE.format(got=got_array.shape, expected=expected_array.shape)

@@ -17,6 +17,7 @@ from coursekit.feedback.batched import in_one_trip
 from coursekit.feedback.compare import ANY_SEQUENCE, difference
 from coursekit.feedback.relations import NOTHING, Diagnosis, diagnose_case, diagnose_probe
 from coursekit.feedback.result import CheckFailed, CheckResult
+from coursekit.i18n import Message, key
 
 _COURSEKIT = str(Path(__file__).resolve().parents[1])
 _STDLIB = sysconfig.get_paths()["stdlib"]
@@ -26,9 +27,9 @@ _STDLIB = sysconfig.get_paths()["stdlib"]
 class Mistake:
     """A known wrong implementation; when a learner's results match it, ``hint`` is shown."""
 
-    name: str
+    name: Message | str  # shown translated; stored (gradebook, dashboard) by its English text, i18n.key
     variant: Callable
-    hint: str
+    hint: Message | str
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class Exercise:
     test: Callable | None = None
     probe: Callable | None = None
     mistakes: Sequence[Mistake] = ()
-    hints: Sequence[str] = ()
+    hints: Sequence[Message | str] = ()
     rtol: float = 1e-6
     atol: float = 1e-9
     diagnosis: Diagnosis = NOTHING
@@ -191,9 +192,9 @@ class ExerciseSet:
             if line:
                 text += "\n" + messages.ERROR_LINE.format(line=line)
             if raised.mistake is not None:
-                hint = raised.mistake.hint
+                hint = str(raised.mistake.hint)
                 text += "\n" + messages.LIKELY_MISTAKE.format(hint=hint)
-                return CheckResult(name, "error", text, hint=hint, mistake=raised.mistake.name)
+                return CheckResult(name, "error", text, hint=hint, mistake=key(raised.mistake.name))
             return CheckResult(name, "error", text)
 
     def _evaluate_cases(self, exercise: Exercise, func) -> CheckResult:
@@ -248,7 +249,7 @@ class ExerciseSet:
     def _evaluate_test(self, exercise: Exercise, obj) -> CheckResult:
         problem = self._run_test(exercise, obj)
         if problem is None:
-            return CheckResult(exercise.name, "passed", messages.PASSED.format(name=exercise.name, cases="all"))
+            return CheckResult(exercise.name, "passed", messages.PASSED_ALL.format(name=exercise.name))
 
         def matches(variant) -> bool:
             if exercise.probe is not None:
@@ -281,8 +282,10 @@ class ExerciseSet:
         except AssertionError as failure:
             return str(failure)
         except Exception as error:
-            raise _Raised(error, messages.THE_TEST) from error
+            raise _Raised(error, str(messages.THE_TEST)) from error
         # A test may return a report object (truthy when it passed): only a string is a problem.
+        if isinstance(outcome, Message):  # a lesson's message: in the learner's language
+            outcome = str(outcome)
         return outcome if isinstance(outcome, str) and outcome else None
 
     @staticmethod
@@ -291,9 +294,9 @@ class ExerciseSet:
         """The failed verdict: with a registered mistake's hint when one matches, else with a generic diagnosis."""
         for mistake in exercise.mistakes:
             if matches(mistake.variant):
-                likely = messages.LIKELY_MISTAKE.format(hint=mistake.hint)
-                return CheckResult(exercise.name, "failed", f"{text}\n{likely}",
-                                   hint=mistake.hint, mistake=mistake.name)
+                hint = str(mistake.hint)
+                likely = messages.LIKELY_MISTAKE.format(hint=hint)
+                return CheckResult(exercise.name, "failed", f"{text}\n{likely}", hint=hint, mistake=key(mistake.name))
         found = diagnose() if diagnose is not None else None
         return CheckResult(exercise.name, "failed", f"{text}\n{found}" if found else text)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import unicodedata
 from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
@@ -35,7 +36,9 @@ class Row:
 
     @property
     def hints_text(self) -> str:
-        return f"{min(self.hints_seen, self.hints)} of {self.hints}" if self.hints else "-"
+        if not self.hints:
+            return "-"
+        return messages.HINTS_SEEN.format(seen=min(self.hints_seen, self.hints), total=self.hints)
 
 
 @dataclass(frozen=True)
@@ -56,14 +59,15 @@ class Progress:
         return {row.exercise: row.state for row in self.rows}
 
     def _cells(self) -> list[list[str]]:
-        return [[row.exercise, row.state, row.hints_text] for row in self.rows]
+        return [[row.exercise, str(messages.STATE_NAMES.get(row.state, row.state)), row.hints_text]
+                for row in self.rows]
 
     def __str__(self) -> str:
-        header = list(messages.PROGRESS_COLUMNS)
+        header = [str(title) for title in messages.PROGRESS_COLUMNS]
         table = [header, *self._cells()]
-        widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-        lines = ["  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-                 for row in table]
+        widths = [max(_width(row[i]) for row in table) for i in range(len(header))]
+        lines = ["  " + "  ".join(cell + " " * (width - _width(cell))
+                                  for cell, width in zip(row, widths, strict=True)).rstrip() for row in table]
         return "\n".join([self.summary, *lines])
 
     def _repr_pretty_(self, printer, cycle) -> None:
@@ -71,7 +75,7 @@ class Progress:
 
     def _repr_html_(self) -> str:
         style = "padding:1px 10px;text-align:left"
-        head = "".join(f'<th style="{style}">{html.escape(title)}</th>' for title in messages.PROGRESS_COLUMNS)
+        head = "".join(f'<th style="{style}">{html.escape(str(title))}</th>' for title in messages.PROGRESS_COLUMNS)
         body = ""
         for row, (exercise, state, hints) in zip(self.rows, self._cells(), strict=True):
             colour = _COLOURS.get(row.state, _GREY)
@@ -88,6 +92,14 @@ def progress_of(exercises) -> Progress:
     rows = []
     for name in exercises.names():
         exercise = exercises[name]
-        state = verdicts[name].status if name in verdicts else messages.NOT_CHECKED
+        state = verdicts[name].status if name in verdicts else NOT_CHECKED
         rows.append(Row(name, state, exercise._hints_shown, len(exercise.hints)))
-    return Progress(exercises.title, tuple(rows))
+    return Progress(str(exercises.title), tuple(rows))
+
+
+NOT_CHECKED = "not checked yet"  # a Row's state before any check (shown as messages.STATE_NAMES says)
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a monospaced font: East Asian wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)

@@ -21,35 +21,39 @@ import numpy as np
 from coursekit.feedback.batched import in_one_trip
 from coursekit.feedback.compare import difference
 from coursekit.feedback.result import CheckResult
+from coursekit.i18n import N_, Message
 
 # ---------------------------------------------------------------- every learner-facing sentence of this module
-FAILED = "{name}: the value cases pass, but {words}\n{detail}"
-RAISED = "{name}: the value cases pass, but your code raised {error} while checking that {checking}."
-HIDDEN = "a hidden test found that {words}"  # fixed words only: never a hidden value
-HIDDEN_RAISED = "a hidden test found that {words}: your code raised {kind}"
-OWN_EXCEPTION = "an exception of your own"
-ON_CASE = "On the case {case}: {detail}"
+FAILED = N_("{name}: the value cases pass, but {words}\n{detail}")
+RAISED = N_("{name}: the value cases pass, but your code raised {error} while checking that {checking}.")
+HIDDEN = N_("a hidden test found that {words}")  # fixed words only: never a hidden value
+HIDDEN_RAISED = N_("a hidden test found that {words}: your code raised {kind}")
+OWN_EXCEPTION = N_("an exception of your own")
+ON_CASE = N_("On the case {case}: {detail}")
+SENTENCE = N_("{words}.")  # a property's words closing a sentence (unless they end in a question mark)
+ARRAY_OF_SHAPE = N_("array of shape {shape}")
+THE_OUTPUT_OF_FORWARD = N_("the output of forward")
 
-INPUT_CHANGED = "your code changed an argument you were given"
-INPUT_CHANGED_DETAIL = "argument {index} was changed in place. The caller still needs it: work on a copy."
-REPEAT = "a second call gave a different result: is something kept between calls?"
-REPEAT_DETAIL = ("called again with the same arguments, after other calls, it gave another result. Keep nothing "
-                 "between calls (a list or a total at module level, a value added up across calls).")
-UNUSED = "your {argument} is not used"
-UNUSED_DETAIL = "changing {argument} from {before} to {after} did not change the result."
-ROWS = "each row of a batch should be treated on its own"
-ROWS_DETAIL = ("the result for the batch differs from the results of its rows computed one by one ({difference}) "
-               "Compute per row (reduce with axis=..., keepdims=True), not over the whole batch: a row with large "
-               "values must not change the others.")
-DTYPE = "float64 input gave a float32 (or smaller) result"
-DTYPE_DETAIL = "a result array has dtype {dtype}. Keep float64 (no astype(np.float32), no float32 arrays)."
-LAYER_INPUT = "{method} changed the array you passed in"
-LAYER_INPUT_DETAIL = "{method}({argument}) wrote into {argument}. Build a new array (np.where, or an expression)."
-LAYER_REPEAT = "a second forward and backward gave different results: is something kept between calls?"
-LAYER_REPEAT_DETAIL = ("with the same x and dout, a second pass changed {what}. Each backward must set "
-                       "grads afresh (=, not +=) and leave the cache that forward kept as it was.")
-LAYER_DTYPE = "a float64 input gave a float32 (or smaller) result"
-LAYER_DTYPE_DETAIL = "{what} has dtype {dtype}. Keep float64: it is what the gradient checks need."
+INPUT_CHANGED = N_("your code changed an argument you were given")
+INPUT_CHANGED_DETAIL = N_("argument {index} was changed in place. The caller still needs it: work on a copy.")
+REPEAT = N_("a second call gave a different result: is something kept between calls?")
+REPEAT_DETAIL = N_("called again with the same arguments, after other calls, it gave another result. Keep nothing "
+                   "between calls (a list or a total at module level, a value added up across calls).")
+UNUSED = N_("your {argument} is not used")
+UNUSED_DETAIL = N_("changing {argument} from {before} to {after} did not change the result.")
+ROWS = N_("each row of a batch should be treated on its own")
+ROWS_DETAIL = N_("the result for the batch differs from the results of its rows computed one by one ({difference}) "
+                 "Compute per row (reduce with axis=..., keepdims=True), not over the whole batch: a row with large "
+                 "values must not change the others.")
+DTYPE = N_("float64 input gave a float32 (or smaller) result")
+DTYPE_DETAIL = N_("a result array has dtype {dtype}. Keep float64 (no astype(np.float32), no float32 arrays).")
+LAYER_INPUT = N_("forward or backward changed the array you passed in")
+LAYER_INPUT_DETAIL = N_("{method}({argument}) wrote into {argument}. Build a new array (np.where, or an expression).")
+LAYER_REPEAT = N_("a second forward and backward gave different results: is something kept between calls?")
+LAYER_REPEAT_DETAIL = N_("with the same x and dout, a second pass changed {what}. Each backward must set "
+                         "grads afresh (=, not +=) and leave the cache that forward kept as it was.")
+LAYER_DTYPE = N_("a float64 input gave a float32 (or smaller) result")
+LAYER_DTYPE_DETAIL = N_("{what} has dtype {dtype}. Keep float64: it is what the gradient checks need.")
 
 
 # ---------------------------------------------------------------- the declaration
@@ -62,7 +66,7 @@ class Property:
     cases (argument tuples, or functions that make one) that a hidden test may replace with its own.
     """
 
-    words: str
+    words: Message | str
     rule: Callable[..., str | None]
     inputs: tuple = ()
     by_case: bool = False
@@ -90,7 +94,7 @@ def _short(args: tuple) -> str:
         elif getattr(value, "__name__", None):
             parts.append(value.__name__)
         elif isinstance(value, np.ndarray):
-            parts.append(f"array of shape {value.shape}")
+            parts.append(ARRAY_OF_SHAPE.format(shape=value.shape))
         elif isinstance(value, (list, tuple, dict)):
             parts.append(f"<{type(value).__name__} of {len(value)}>")
         else:
@@ -167,7 +171,7 @@ def honours(argument: str, position: int, other, *cases) -> Property:
                 return ON_CASE.format(case=_short(args), detail=UNUSED_DETAIL.format(
                     argument=argument, before=_short((args[position],))[1:-1], after=_short((other,))[1:-1]))
         return None
-    return Property(UNUSED.format(argument=argument), rule, cases, by_case=True)
+    return Property(UNUSED.bind(argument=argument), rule, cases, by_case=True)
 
 
 def row_wise(join: Callable[[list, int], object], *cases, batched: Sequence[int] = (0,)) -> Property:
@@ -217,8 +221,6 @@ def _grads_of(layer) -> dict:
 
 def layer_inputs_kept(make: Callable, x: np.ndarray, dout: np.ndarray) -> Property:
     """forward leaves x as it was, backward leaves dout (``make(cls)`` builds a layer)."""
-    words = "forward or backward changed the array you passed in"
-
     def rule(cls, make, x, dout):
         layer, given = make(cls), x.copy()
         layer.forward(given)
@@ -229,7 +231,7 @@ def layer_inputs_kept(make: Callable, x: np.ndarray, dout: np.ndarray) -> Proper
         if not np.array_equal(given, dout):
             return LAYER_INPUT_DETAIL.format(method="backward", argument="dout")
         return None
-    return Property(words, rule, (make, x, dout))
+    return Property(LAYER_INPUT, rule, (make, x, dout))
 
 
 def layer_repeatable(make: Callable, x: np.ndarray, dout: np.ndarray) -> Property:
@@ -242,7 +244,7 @@ def layer_repeatable(make: Callable, x: np.ndarray, dout: np.ndarray) -> Propert
         for step in ("backward", "forward"):
             if step == "forward":
                 if not _agree(out, np.array(layer.forward(x.copy()), dtype=np.float64)):
-                    return LAYER_REPEAT_DETAIL.format(what="the output of forward")
+                    return LAYER_REPEAT_DETAIL.format(what=THE_OUTPUT_OF_FORWARD)
             again = np.array(layer.backward(dout.copy()), dtype=np.float64)
             if not _agree(dx, again):
                 return LAYER_REPEAT_DETAIL.format(what="dx")
@@ -257,7 +259,7 @@ def layer_dtype_kept(make: Callable, x: np.ndarray, dout: np.ndarray) -> Propert
     """With float64 x and dout, forward's output, dx and every gradient stay float64."""
     def rule(cls, make, x, dout):
         layer = make(cls)
-        for what, value in (("the output of forward", layer.forward(x.copy())),
+        for what, value in ((THE_OUTPUT_OF_FORWARD, layer.forward(x.copy())),
                             ("dx", layer.backward(dout.copy())), ("grads", dict(layer.grads))):
             narrow = _narrow_dtype(value)
             if narrow:
@@ -302,7 +304,8 @@ def verdict(name: str, properties: Sequence[Property], obj) -> CheckResult | Non
             return CheckResult(name, "error", RAISED.format(name=name, error=f"{type(error).__name__}: {error}",
                                                             checking=prop.words))
         if detail:
-            words = prop.words if prop.words.endswith("?") else prop.words + "."
+            words = str(prop.words)
+            words = words if words.endswith(("?", "？")) else SENTENCE.format(words=words)
             return CheckResult(name, "failed", FAILED.format(name=name, words=words, detail=detail))
     return None
 

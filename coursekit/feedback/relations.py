@@ -22,7 +22,6 @@ from coursekit.feedback.compare import ANY_SEQUENCE, as_sequence, difference
 # tolerance (the learner computed the wrong thing in their own order of operations), far tighter than chance.
 _RTOL, _ATOL = 1e-6, 1e-9
 _FLOAT32_RTOL = 1e-4  # float32 keeps about 7 digits; sums of a few hundred terms lose some of them
-_ALL_ZEROS = messages.ZEROS.format(where="") + messages.LOOKS_LIKE.split("{what}")[1]  # how "all zeros" ends
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,7 @@ def _relate(got, expected, args: tuple, diagnosis: Diagnosis) -> str | None:
         if _matches(point, args, got):
             return messages.AT_WRONG_POINT.format(what=description)
     n = _Scale(_batch_size(diagnosis, args), dict(diagnosis.factors))
-    return (_structure(got, expected, n, args, diagnosis, list(diagnosis.parts), "your result")
+    return (_structure(got, expected, n, args, diagnosis, list(diagnosis.parts), str(messages.YOUR_RESULT))
             or _elsewhere(got, expected, list(diagnosis.parts)))
 
 
@@ -102,17 +101,20 @@ def _elsewhere(got, expected, names: list[str]) -> str | None:
         parts = as_sequence(got, ANY_SEQUENCE)
         if parts is None or len(parts) != len(expected):
             return None
-        labels = [_plain(names[i]) if i < len(names) else f"result[{i}]" for i in range(len(expected))]
+        result = str(messages.RESULT)
+        labels = [_plain(names[i]) if i < len(names) else f"{result}[{i}]" for i in range(len(expected))]
         mine = dict(leaf for label, part in zip(labels, parts, strict=True) for leaf in _leaves(part, label))
         theirs = [leaf for label, part in zip(labels, expected, strict=True) for leaf in _leaves(part, label)]
     else:
-        mine, theirs = dict(_leaves(got, "result")), _leaves(expected, "result")
+        result = str(messages.RESULT)
+        mine, theirs = dict(_leaves(got, result)), _leaves(expected, result)
     for where, value in theirs:
         if where not in mine or close(mine[where], value, rtol=1e-12, atol=0):
             continue
         for other, candidate in theirs:
             if other != where and not close(candidate, value) and close(mine[where], candidate):
-                return messages.SIBLING.format(where=f"your {where}", sibling=f"the expected {other}")
+                return messages.SIBLING.format(where=messages.YOURS.format(what=where),
+                                               sibling=messages.EXPECTED.format(what=other))
         return None  # only the first wrong piece: the others often follow from it
     return None
 
@@ -165,14 +167,15 @@ def _parts(got: list, expected: list, n, args, diagnosis: Diagnosis, labels: lis
         return None
     count = len(expected)
     if count >= 3 and all(close(got[i], expected[count - 1 - i]) for i in range(count)):
-        return messages.REVERSED
+        return str(messages.REVERSED)
     if count >= 3 and (all(close(got[i], expected[i + 1]) for i in range(count - 1))
                        or all(close(got[i + 1], expected[i]) for i in range(count - 1))):
-        return messages.ONE_OFF
+        return str(messages.ONE_OFF)
     for i in wrong:  # a part holding another part's value: dW where dx is wanted
         for j in range(count):
             if j != i and not close(expected[i], expected[j]) and close(got[i], expected[j]):
-                return messages.SIBLING.format(where=labels[i], sibling=f"the expected {_plain(labels[j])}")
+                expected_part = messages.EXPECTED.format(what=_plain(labels[j]))
+                return messages.SIBLING.format(where=labels[i], sibling=expected_part)
     if len(wrong) >= 2:
         factors = {_named_factor(_factor(got[i], expected[i]), n) for i in wrong}
         if len(factors) == 1 and None not in factors and not any(_low_precision(got[i]) for i in wrong):
@@ -186,8 +189,10 @@ def _low_precision(value) -> bool:
     return dtype is not None and dtype.kind == "f" and dtype.itemsize < 8
 
 
-def _plain(label: str) -> str:
-    return label[5:] if label.startswith("your ") else label
+def _plain(label) -> str:
+    """A part's label without its "your" (as the expected result's part is named)."""
+    label, yours = str(label), messages.YOURS.format(what="")
+    return label[len(yours):] if yours and label.startswith(yours) else label
 
 
 def _as_float(value) -> np.ndarray | None:
@@ -298,8 +303,8 @@ def _named_factor(c: float | None, n: int | None, generic: bool = True) -> str |
     for value, cause in causes:
         if math.isclose(size, value, rel_tol=1e-6):
             if sign > 0:
-                return cause or None  # the expected value itself: no factor to name
-            return messages.NEGATED + (messages.AND + cause if cause else "")
+                return str(cause) if cause else None  # the expected value itself: no factor to name
+            return messages.NEGATED + (messages.AND + str(cause) if cause else "")
     if generic:
         return messages.FACTOR_OTHER.format(c=c)
     return None
@@ -314,7 +319,7 @@ def name_of_argument(diagnosis: Diagnosis, func: Callable, index: int) -> str:
     except (TypeError, ValueError):
         parameters = []
     named = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return named[index] if index < len(named) else f"number {index + 1}"
+    return named[index] if index < len(named) else messages.NUMBER.format(index=index + 1)
 
 
 def ignored_argument(call: Callable[[tuple], object], cases: Sequence[tuple], index: int, got,
@@ -374,7 +379,8 @@ def diagnose_case(call: Callable[[tuple], object], cases: Sequence[tuple], index
     found = relate(got, expected, args=args, diagnosis=diagnosis)
     # A part that is all zeros says what it looks like, an ignored argument why: the second names the mistake
     # better. A result that is nothing but zeros ignores every argument, trivially: "all zeros" stays.
-    if oracle is None or (found and (not found.endswith(_ALL_ZEROS) or _only_zeros(got))):
+    all_zeros = messages.ZEROS.format(where="") + messages.LOOKS_LIKE.format(what="\0").split("\0")[1]  # its end
+    if oracle is None or (found and (not found.endswith(all_zeros) or _only_zeros(got))):
         return found
     try:
         position = ignored_argument(call, cases, index, got, lambda trial: oracle(*copy.deepcopy(trial)))

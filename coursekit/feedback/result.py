@@ -49,5 +49,6 @@ class CheckFailed(AssertionError):
         self.result = result
 
     def _render_traceback_(self) -> list[str]:
-        line = messages.STOPPED.format(name=self.result.exercise, status=self.result.status)
+        status = messages.STATE_NAMES.get(self.result.status, self.result.status)
+        line = messages.STOPPED.format(name=self.result.exercise, status=status)
         return [f"\x1b[0;31m{line}\x1b[0m"]

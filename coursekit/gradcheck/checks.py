@@ -47,7 +47,7 @@ def _shape_problem(grad: np.ndarray, expected: tuple, name: str) -> str | None:
         return None
     text = messages.SHAPE.format(name=name, got=grad.shape, expected=expected)
     transposed = len(expected) == 2 and grad.shape == expected[::-1]
-    return text + (messages.SHAPE_TRANSPOSED if transposed else "")
+    return text + (str(messages.SHAPE_TRANSPOSED) if transposed else "")
 
 
 def _prepare(grad_f, x, name):
@@ -56,7 +56,7 @@ def _prepare(grad_f, x, name):
     grad, mutated = _guarded(grad_f, x, name)
     if grad is None:
         return x, None, GradientReport(name, False, messages.RETURNED_NONE.format(name=name))
-    grad = as_float64(grad, f"the gradient of {name}")
+    grad = as_float64(grad, messages.GRADIENT_OF.format(name=name))
     problems = [p for p in (mutated, _shape_problem(grad, x.shape, name)) if p]
     if not problems and not np.isfinite(grad).all():
         where = tuple(int(i) for i in np.argwhere(~np.isfinite(grad))[0])
@@ -348,7 +348,7 @@ def check_layer(layer, x, *, seed: int = 0, rtol: float = 1e-5, atol: float = 1e
     FULL_CHECK_LIMIT elements are checked by random directions.
     """
     x = as_float64(x, "x")
-    out = as_float64(layer.forward(x.copy()), "the output of forward")
+    out = as_float64(layer.forward(x.copy()), messages.OUTPUT_OF_FORWARD)
     dout = np.random.default_rng(seed).standard_normal(out.shape)
     dout_given = dout.copy()
     dx = layer.backward(dout_given)
@@ -393,7 +393,7 @@ def check_layer(layer, x, *, seed: int = 0, rtol: float = 1e-5, atol: float = 1e
     failing = [key for key, report in reports.items() if not report.passed]
     if failing and all(key.split(".")[-1] == "b" for key in failing):
         for key in failing:
-            reports[key].notes.append(messages.DIAG_BIAS)
+            reports[key].notes.append(str(messages.DIAG_BIAS))
     else:
         notes += _where_in_the_stack(reports)
     return LayerReport(reports, notes)

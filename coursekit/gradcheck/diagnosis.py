@@ -18,38 +18,38 @@ def diagnose(analytic: np.ndarray, numerical: np.ndarray, rtol: float = 1e-4, sh
     """
     scale = max(float(np.max(np.abs(numerical), initial=0.0)), 1e-12)
     if np.max(np.abs(analytic), initial=0.0) <= 1e-12 * scale:
-        return messages.DIAG_ZERO
+        return str(messages.DIAG_ZERO)
     if analytic.ndim == 2 and analytic.shape[0] == analytic.shape[1] and analytic.shape[0] > 1 \
             and np.allclose(analytic, numerical.T, rtol=rtol, atol=rtol * scale):
-        return messages.DIAG_TRANSPOSE
+        return str(messages.DIAG_TRANSPOSE)
     mask = np.abs(numerical) > 1e-3 * scale
     if not mask.any():
         return None
     ratios = analytic[mask] / numerical[mask]
     if np.all(np.abs(ratios) < 1e-3):
-        return messages.DIAG_ZERO_WHERE
+        return str(messages.DIAG_ZERO_WHERE)
     factor = float(np.median(ratios))
     # "everywhere" must hold where the true gradient is ~0 too, not only where the ratio is defined
     if abs(factor - 1) < 1e-3 or not np.allclose(analytic, factor * numerical, rtol=1e-3,
                                                  atol=1e-3 * scale * max(1.0, abs(factor))):
         return None
     if abs(factor + 1) < 1e-3:
-        return messages.DIAG_SIGN
-    words = _factor_words(factor)
-    text = messages.DIAG_FACTOR.format(factor=f"{factor:.4g}", **words)
-    axes = [axis for axis, length in enumerate(shape) if length > 1 and str(length) == words["amount"]]
+        return str(messages.DIAG_SIGN)
+    message, amount = _factor_words(factor)
+    text = message.format(factor=f"{factor:.4g}", amount=amount)
+    axes = [axis for axis, length in enumerate(shape) if length > 1 and str(length) == amount]
     if axes:
-        text += messages.DIAG_AXIS.format(amount=words["amount"], axis=axes[0])
+        text += messages.DIAG_AXIS.format(amount=amount, axis=axes[0])
     return text
 
 
-def _factor_words(factor: float) -> dict[str, str]:
-    """'an extra' factor of 2 for 2, 'a missing' factor of 2 for 1/2; negative factors add a sign flip."""
+def _factor_words(factor: float):
+    """(the message, the amount): 'an extra' factor of 2 for 2, 'a missing' factor of 2 for 1/2; negative factors
+    add a sign flip."""
     size = abs(factor)
-    kind = "an extra" if size > 1 else "a missing"
     amount = size if size > 1 else 1 / size
     nearest = Fraction(amount).limit_denominator(16)
     text = str(nearest) if abs(float(nearest) - amount) < 1e-3 * amount else f"{amount:.4g}"
-    if factor < 0:
-        kind = "a sign flip and " + kind
-    return {"kind": kind, "amount": text}
+    message = {(False, True): messages.DIAG_FACTOR_EXTRA, (False, False): messages.DIAG_FACTOR_MISSING,
+               (True, True): messages.DIAG_FACTOR_SIGN_EXTRA, (True, False): messages.DIAG_FACTOR_SIGN_MISSING}
+    return message[(factor < 0, size > 1)], text

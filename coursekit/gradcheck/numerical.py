@@ -17,7 +17,7 @@ class Float32Warning(UserWarning):
     """Float32 data cannot be gradient-checked to useful precision."""
 
 
-def as_float64(value, what: str = "the value") -> np.ndarray:
+def as_float64(value, what=messages.THE_VALUE) -> np.ndarray:
     """``value`` as a float64 array; warn (with the reason) when it was float32."""
     array = np.asarray(value)
     if array.dtype == np.float32:
@@ -93,7 +93,7 @@ def central_differences(f: Callable[[np.ndarray], float], x: np.ndarray, flat_in
         down[k] = _scalar(f(probe))
         flat_probe[i] = flat_x[i]
     if not np.array_equal(probe, x, equal_nan=True):
-        raise ValueError(messages.F_MUTATED)
+        raise ValueError(str(messages.F_MUTATED))
     return Differences(up, down, steps)
 
 

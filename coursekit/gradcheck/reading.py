@@ -52,16 +52,17 @@ def read(name: str, analytic: np.ndarray, numerical: np.ndarray, wrong: np.ndarr
         text = messages.FAILED_ALL.format(name=name, bad=bad)
     else:
         of = f"{checked}" if checked == size else messages.CHECKED_OF.format(checked=checked, size=size)
-        text = messages.FAILED_READING.format(name=name, bad=bad, checked=of, verb="is" if bad == 1 else "are")
+        text = (messages.FAILED_READING_ONE if bad == 1 else messages.FAILED_READING).format(name=name, bad=bad,
+                                                                                            checked=of)
     # Elements on a kink, or where an array of the context is exactly 0, have no sign to speak of.
     valid = ~kinked
     for values in context.values():
         valid &= values != 0
     found = regions(context)
     where = _where(wrong, valid, found)
-    text += where or ""
     cause = _zero_cause(analytic, numerical, wrong, valid, found) or _constant_cause(analytic, wrong, context)
-    return text + "." + (f" {cause}" if cause else ""), bool(where or cause)
+    return messages.READING.format(verdict=text, where=where or "") + (f" {cause}" if cause else ""), \
+        bool(where or cause)
 
 
 def _where(wrong: np.ndarray, valid: np.ndarray, found: list[Region]) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import unicodedata
 from dataclasses import dataclass, field
 
 from coursekit.gradcheck import messages
@@ -28,24 +29,29 @@ class ElementError:
 
     def cells(self) -> list[str]:
         """The row's values as text, in the order of ``columns``."""
-        ratio = f"{self.analytic / self.numerical:.4g}" if self.numerical else messages.NO_RATIO
+        ratio = f"{self.analytic / self.numerical:.4g}" if self.numerical else str(messages.NO_RATIO)
         values = [f"{self.analytic + 0.0:.6g}", f"{self.numerical + 0.0:.6g}", ratio, f"{self.rel_error:.1e}"]
         return [self.label, *values, *(f"{value + 0.0:.6g}" for _, value in self.context)]
 
     def columns(self) -> list[str]:
         """The column titles of the row."""
-        return [*messages.COLUMNS, *(label for label, _ in self.context)]
+        return [*map(str, messages.COLUMNS), *(label for label, _ in self.context)]
 
 
 def _text_table(header: list[str], rows: list[list[str]]) -> list[str]:
     """Columns aligned with spaces: the first (the element) to the left, numbers to the right."""
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    widths = [max(_width(row[i]) for row in [header, *rows]) for i in range(len(header))]
 
     def line(row: list[str]) -> str:
-        return "  " + "  ".join(cell.ljust(width) if i == 0 else cell.rjust(width)
-                                for i, (cell, width) in enumerate(zip(row, widths, strict=True)))
+        cells = [(cell, " " * (width - _width(cell))) for cell, width in zip(row, widths, strict=True)]
+        return "  " + "  ".join(cell + pad if i == 0 else pad + cell for i, (cell, pad) in enumerate(cells))
 
     return [line(header), *(line(row) for row in rows)]
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a monospaced font: East Asian wide characters (a Japanese header) take two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
 _CELL = "padding:1px 8px;font-family:monospace;font-variant-numeric:tabular-nums"

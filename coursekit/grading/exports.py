@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from coursekit import i18n
 from coursekit.grading import feedback_page
 
 if TYPE_CHECKING:
@@ -88,13 +89,14 @@ def _not_a_formula(text: str) -> str:
 def feedback(book: Gradebook, key: str, fmt: str = "md") -> str:
     """A student's feedback for one submission, in Markdown (``md``) or as a standalone HTML page rendered from it
     (``html``): points, a status per question, the cells that did not run to their end, each question's message."""
-    student, lesson, points, max_points = book.graded(key)
-    text = feedback_page.markdown(lesson, student, points, max_points, book.results(key), book.cell_problems(key))
-    if fmt == "md":
-        return text
-    if fmt == "html":
-        return feedback_page.html_page(text, feedback_page.TITLE.format(lesson=lesson, points=points,
-                                                                        max_points=max_points))
+    with i18n.speaking(book.language(key)):  # the headings in the language of the submission's messages
+        student, lesson, points, max_points = book.graded(key)
+        text = feedback_page.markdown(lesson, student, points, max_points, book.results(key), book.cell_problems(key))
+        if fmt == "md":
+            return text
+        if fmt == "html":
+            return feedback_page.html_page(text, feedback_page.TITLE.format(lesson=lesson, points=points,
+                                                                            max_points=max_points))
     raise ValueError(f"no feedback format {fmt!r}: md or html")
 
 
@@ -124,13 +126,15 @@ def export_feedback(book: Gradebook, folder: Path | str, fmt: str = "md") -> Fee
 def gradescope(book: Gradebook, key: str) -> dict:
     """Gradescope's results.json for one submission: a test per question, and on top, the cells that did not run
     to their end. Everything is plain text (``output_format``): a student's text is never read as HTML there."""
-    tests = [{"name": grade_id, "score": got, "max_score": full, "status": "passed" if status == "passed"
-              else "failed", "output": f"{status}: {message}"}
-             for grade_id, status, got, full, message in book.results(key)]
+    with i18n.speaking(book.language(key)):  # the learner reads the status words in the submission's language
+        tests = [{"name": grade_id, "score": got, "max_score": full, "status": "passed" if status == "passed"
+                  else "failed", "output": f"{feedback_page.STATUS_NAMES.get(status, status)}: {message}"}
+                 for grade_id, status, got, full, message in book.results(key)]
     results = {"score": sum(t["score"] for t in tests), "output_format": "text", "test_output_format": "text",
                "tests": tests}
     problems = book.cell_problems(key)
     if problems:
-        results["output"] = "\n".join([feedback_page.CELLS_HEADING + ":", *(
-            "- " + feedback_page.cell_sentence(problem, as_markdown=False) for problem in problems)])
+        with i18n.speaking(book.language(key)):
+            results["output"] = "\n".join([feedback_page.CELLS_HEADING + ":", *(
+                "- " + feedback_page.cell_sentence(problem, as_markdown=False) for problem in problems)])
     return results

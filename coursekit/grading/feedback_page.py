@@ -15,20 +15,22 @@ from collections.abc import Sequence
 
 from markdown_it import MarkdownIt
 
+from coursekit.grading.messages import STATUS_NAMES
 from coursekit.grading.verdicts import CellProblem
+from coursekit.i18n import N_, current
 
 # Every sentence the feedback writes, in one place for translation.
-TITLE = "{lesson}: {points:g} / {max_points:g} points"
-STUDENT = "Student: {student}"
-HEADER = ("question", "status", "points")
-CELLS_HEADING = "Cells that did not run to their end"
-CELLS_COUNTED = "Your code cells are numbered from the top, leaving out the test cells."
-CELL_LINE = "Cell {cell} (starting {start}) {cause}."
-CELL_LINE_NO_START = "Cell {cell} {cause}."
-CELL_DEFINES = "It defines {names}."
-MORE_NAMES = "and {count} more"
-DETAILS_HEADING = "Feedback per question"
-QUESTION_HEADING = "{grade_id}: {status}"
+TITLE = N_("{lesson}: {points:g} / {max_points:g} points")
+STUDENT = N_("Student: {student}")
+HEADER = (N_("question"), N_("status"), N_("points"))
+CELLS_HEADING = N_("Cells that did not run to their end")
+CELLS_COUNTED = N_("Your code cells are numbered from the top, leaving out the test cells.")
+CELL_LINE = N_("Cell {cell} (starting {start}) {cause}.")
+CELL_LINE_NO_START = N_("Cell {cell} {cause}.")
+CELL_DEFINES = N_("It defines {names}.")
+MORE_NAMES = N_("and {count} more")
+DETAILS_HEADING = N_("Feedback per question")
+QUESTION_HEADING = N_("{grade_id}: {status}")
 
 _MAX_NAMES = 8  # names listed for a cell; more are counted
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")  # the grader's messages mark code so
@@ -59,15 +61,15 @@ def markdown(lesson: str, student: str, points: float, max_points: float,
     cells that did not run to their end, and each question's message."""
     lines = ["# " + text(TITLE.format(lesson=lesson, points=points, max_points=max_points)), "",
              text(STUDENT.format(student=student)), "",
-             "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+             "| " + " | ".join(map(str, HEADER)) + " |", "|" + "---|" * len(HEADER)]
     for grade_id, status, got, full, _ in results:
-        lines.append(f"| {text(grade_id)} | {text(status)} | {got:g} / {full:g} |")
+        lines.append(f"| {text(grade_id)} | {text(STATUS_NAMES.get(status, status))} | {got:g} / {full:g} |")
     if problems:
-        lines += ["", "## " + CELLS_HEADING, "", CELLS_COUNTED, ""]
+        lines += ["", "## " + CELLS_HEADING, "", str(CELLS_COUNTED), ""]
         lines += ["- " + cell_sentence(problem) for problem in problems]
     lines += ["", "## " + DETAILS_HEADING]
     for grade_id, status, _, _, message in results:
-        heading = text(QUESTION_HEADING.format(grade_id=grade_id, status=status))
+        heading = text(QUESTION_HEADING.format(grade_id=grade_id, status=STATUS_NAMES.get(status, status)))
         lines += ["", "### " + heading, "", message_markdown(message)]
     return "\n".join(lines) + "\n"
 
@@ -81,7 +83,7 @@ def html_body(markdown_text: str) -> str:
 def html_page(markdown_text: str, title: str) -> str:
     """A standalone HTML document of ``markdown_text`` (made by ``markdown``), titled ``title`` (plain text)."""
     body = html_body(markdown_text)
-    return ("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    return (f"<!doctype html>\n<html lang=\"{current()}\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             f"<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n<main>\n{body}</main>\n"
             "</body>\n</html>\n")

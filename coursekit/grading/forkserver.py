@@ -48,6 +48,13 @@ def warm_up(modules: tuple[str, ...] = PRELOAD) -> None:
                 pass  # a module the student imports but the machine lacks fails in the student's cell instead
     _stub_lessons()
     _stub_submit()
+    from coursekit import i18n
+    from coursekit.i18n import fonts
+
+    for language in i18n.LANGUAGES:  # every catalogue and font read once here: a worker opens no file for them
+        i18n.catalogue(language)
+        with contextlib.suppress(ImportError):  # matplotlib or its Japanese font missing: figures only lack it
+            fonts.prepare(language)
     lessons = [name for name in modules if name.startswith("coursekit.lessons.")]
     if modules == PRELOAD:  # every lesson's stub, found by file name (nothing of the real lessons is imported)
         import coursekit

@@ -14,15 +14,17 @@ import os
 import time
 from pathlib import Path
 
+from coursekit.i18n import N_
+
 SAVE_COMMAND = "docmanager:save"
 SAVE_TIMEOUT = 10.0  # seconds; a save takes well under one, but a loaded machine may take its time to draw the page
 
 # Why a save could not be made, in plain words: each completes "Could not save the notebook from here: ...".
-NO_FRONT_END = "there is no JupyterLab page attached to this Python (plain Python, or a notebook run headless)"
-NO_IPYLAB = "ipylab is not installed (pip install ipylab, then reload the JupyterLab page)"
-NO_ANSWER = ("JupyterLab did not save it within {seconds:g} s (is this notebook's page open, and the one in front? "
-             "has that JupyterLab the ipylab extension?)")
-NOT_WRITTEN = "the notebook file {path} is missing"
+NO_FRONT_END = N_("there is no JupyterLab page attached to this Python (plain Python, or a notebook run headless)")
+NO_IPYLAB = N_("ipylab is not installed (pip install ipylab, then reload the JupyterLab page)")
+NO_ANSWER = N_("JupyterLab did not save it within {seconds:g} s (is this notebook's page open, and the one in front? "
+               "has that JupyterLab the ipylab extension?)")
+NOT_WRITTEN = N_("the notebook file {path} is missing")
 
 
 def has_front_end() -> bool:
@@ -76,14 +78,14 @@ def save_notebook(path: Path, timeout: float = SAVE_TIMEOUT, run_command=None) -
     ``run_command`` (a function of a command name) replaces ipylab, for tests.
     """
     if run_command is None and not has_front_end():
-        return NO_FRONT_END
+        return str(NO_FRONT_END)
     if not path.is_file():
         return NOT_WRITTEN.format(path=path)
     before = _fingerprint(path)
     try:
         (run_command or _run_command)(SAVE_COMMAND)
     except ImportError:
-        return NO_IPYLAB
+        return str(NO_IPYLAB)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         # Jupyter Server writes a notebook to a temporary file and renames it, so a change means a whole new file;

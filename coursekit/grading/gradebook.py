@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from coursekit import i18n
 from coursekit.grading import exports
 from coursekit.grading.gradebook_schema import now, prepare, rejection_key, submission_key
 from coursekit.grading.verdicts import CellProblem, Grade
@@ -113,6 +114,7 @@ class Gradebook:
         with self.db:
             row = self._write(entry, "graded", None, grade.points, grade.max_points, json.dumps(grade.protections),
                               grade.seconds)
+            self.db.execute("UPDATE submissions SET language = ? WHERE id = ?", (grade.language, row))
             self.db.executemany("INSERT INTO results (submission, grade_id, status, points, max_points, message, "
                                 "mistake) VALUES (?, ?, ?, ?, ?, ?, ?)",
                                 [(row, t.grade_id, t.status, t.points, t.max_points, t.message, t.mistake)
@@ -176,6 +178,11 @@ class Gradebook:
                                (key,)).fetchall()
         return [CellProblem(cell, status, cause, start, tuple(_names(names))) for cell, status, cause, start, names
                 in rows]
+
+    def language(self, key: str) -> str:
+        """The language a submission's messages were written in (English for one graded before it was kept)."""
+        row = self.db.execute("SELECT language FROM submissions WHERE key = ?", (key,)).fetchone()
+        return row[0] if row and row[0] in i18n.LANGUAGES else i18n.DEFAULT
 
     def graded(self, key: str) -> tuple[str, str, float, float]:
         """(student, lesson, points, max_points) of one graded submission; KeyError when there is none."""

@@ -37,7 +37,8 @@ TABLES = (
         received_at TEXT NOT NULL,     -- when this row was last written
         content BLOB, state TEXT NOT NULL, reason TEXT,
         points REAL, max_points REAL, protections TEXT, seconds REAL,
-        late INTEGER NOT NULL DEFAULT 0  -- since version 4: received after its lesson's deadline (the server's)
+        late INTEGER NOT NULL DEFAULT 0, -- since version 4: received after its lesson's deadline (the server's)
+        language TEXT                  -- the language its messages were written in (en, ja); added where missing
     )""",
     "CREATE INDEX IF NOT EXISTS submissions_by_student ON submissions (student, lesson)",
     "CREATE INDEX IF NOT EXISTS submissions_by_notebook ON submissions (notebook_hash)",
@@ -84,6 +85,7 @@ TABLES = (
 ADDED_COLUMNS = (
     ("results", "mistake", "TEXT"),
     ("submissions", "late", "INTEGER NOT NULL DEFAULT 0"),
+    ("submissions", "language", "TEXT"),  # issue 16; a NULL language is English
 )
 
 

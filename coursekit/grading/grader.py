@@ -4,21 +4,35 @@
 
 from __future__ import annotations
 
+import contextvars
 import time
 
+from coursekit import i18n
 from coursekit.grading.client import WarmServer
 from coursekit.grading.limits import Settings
-from coursekit.grading.master import Master
+from coursekit.grading.master import Master, submission_language
 from coursekit.grading.master_tests import grade_tests
 from coursekit.grading.student_code import StudentCode, student_cells
 from coursekit.grading.verdicts import Grade
 
 
 def trusted_setup(master: Master) -> dict:
-    """The namespace of the master's setup cells (imports, the lesson's exercise set), built here."""
+    """The namespace of the master's setup cells (imports, the lesson's exercise set), built here, in a context of
+    its own: a Japanese master's ``coursekit.use_language("ja")`` does not change the grader's language."""
     namespace: dict = {"__name__": "__coursekit_test__"}
-    exec(compile(master.setup, f"<setup {master.lesson}>", "exec"), namespace)  # noqa: S102 -- the master's code
+    code = compile(master.setup, f"<setup {master.lesson}>", "exec")
+    contextvars.copy_context().run(exec, code, namespace)
     return namespace
+
+
+_EDITION_SETUPS: dict[int, tuple[Master, dict]] = {}  # id(edition) -> (edition, its setup): built once per process
+
+
+def _edition_setup(edition: Master) -> dict:
+    known = _EDITION_SETUPS.get(id(edition))
+    if known is None or known[0] is not edition:
+        known = _EDITION_SETUPS[id(edition)] = (edition, trusted_setup(edition))
+    return known[1]
 
 
 def grade_notebook(nb: dict, master: Master, server: WarmServer,
@@ -28,7 +42,21 @@ def grade_notebook(nb: dict, master: Master, server: WarmServer,
     The master's demonstration cells are skipped where the notebook holds them unchanged. Should a cell or a test
     then raise NameError (the student's code may use a name a demonstration defines), the notebook is graded again
     with every cell, by the same deadline.
+
+    The grading speaks the submission's language (``master.submission_language``): its messages, its sandbox's, and
+    the words of the master's edition in that language when there is one (same tests, same points). It runs in a
+    context of its own, so that nothing it or the submission chooses reaches the next submission.
     """
+    language = submission_language(nb)
+    edition = master.edition(language)
+    if edition is not master:
+        setup = _edition_setup(edition)
+    return contextvars.copy_context().run(_grade_in, language, nb, edition, server, settings, setup)
+
+
+def _grade_in(language: str, nb: dict, master: Master, server: WarmServer, settings: Settings | None,
+              setup: dict | None) -> Grade:
+    i18n.use(language)
     start = time.perf_counter()
     settings = (settings or Settings()).for_master(master)
     setup = trusted_setup(master) if setup is None else setup
@@ -38,13 +66,14 @@ def grade_notebook(nb: dict, master: Master, server: WarmServer,
     if student.may_have_needed_a_skipped_cell() and not student.out_of_time():
         grade, _ = _graded(cells, master, server, settings, setup, frozenset(), deadline)
     grade.seconds = time.perf_counter() - start
+    grade.language = language
     return grade
 
 
 def _graded(cells: list[str], master: Master, server: WarmServer, settings: Settings, setup: dict,
             skip: frozenset[str], deadline: float) -> tuple[Grade, StudentCode]:
     grade = Grade(master.lesson)
-    student = StudentCode(server, cells, settings, grade, skip, deadline)
+    student = StudentCode(server, cells, settings, grade, skip, deadline, language=i18n.current())
     try:
         grade.tests = grade_tests(master, setup, student, settings)
     finally:

@@ -20,30 +20,40 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from coursekit.feedback.messages import STATE_NAMES
 from coursekit.grading import course_server, front_end
 from coursekit.grading.notebook_json import NotASubmission, parse_notebook
 from coursekit.grading.student_ids import InvalidStudentId
-from coursekit.grading.submission import names_in_file_name, pack, remember_student_id, student_id, visible_checks
+from coursekit.grading.submission import (
+    NOT_RUN,
+    NOT_RUN_WORDS,
+    names_in_file_name,
+    pack,
+    remember_student_id,
+    student_id,
+    visible_checks,
+)
+from coursekit.i18n import N_
 
 # Every sentence the learner reads here, in one place for translation.
-SAVED = "Saved the notebook as you see it in JupyterLab (edits not yet saved included), then packed it."
-NOT_SAVED = ("Could not save the notebook from here: {reason}. Packed the notebook as it was last saved ({when}); if "
-             "you changed something since, save it (Ctrl+S) and run submit() again.")
-WRITTEN = "Submission of {lesson} for {student} written to {target}"
-CHECKS = "Visible checks in this kernel: {counts}."
-NO_CHECKS = "Visible checks: none ran here (run the notebook's cells first to see them in this summary)."
-SAVING = "Saving the notebook through JupyterLab ..."
-WHICH_NOTEBOOK = ("Which notebook? This Python does not know which notebook it runs: name it, as in "
-                  "coursekit.submit(\"exercises/01_chain_rule.ipynb\").")
-ASK = ("Who is submitting? No student id is set on this computer yet. Type yours, as your course gave it, and press "
-       "Submit: it is remembered here for your next submissions.")
-ASK_AGAIN = "The student id set on this computer is not valid: {problem}"
-ID_LABEL, ID_PLACEHOLDER, SUBMIT_LABEL = "Student id", "your student id", "Submit"
-NOT_SUBMITTED = "Not submitted: {problem}"
-SENT_SAVED = "Saved the notebook as you see it in JupyterLab (edits not yet saved included), then sent it."
-SENT_NOT_SAVED = ("Could not save the notebook from here: {reason}. Sent the notebook as it was last saved ({when}); "
-                  "if you changed something since, save it (Ctrl+S) and run submit() again.")
-SERVER_FALLBACK = "Not sent to the course server: {problem}. The submission file is written instead."
+SAVED = N_("Saved the notebook as you see it in JupyterLab (edits not yet saved included), then packed it.")
+NOT_SAVED = N_("Could not save the notebook from here: {reason}. Packed the notebook as it was last saved ({when}); if "
+               "you changed something since, save it (Ctrl+S) and run submit() again.")
+WRITTEN = N_("Submission of {lesson} for {student} written to {target}")
+CHECKS = N_("Visible checks in this kernel: {counts}.")
+NO_CHECKS = N_("Visible checks: none ran here (run the notebook's cells first to see them in this summary).")
+SAVING = N_("Saving the notebook through JupyterLab ...")
+WHICH_NOTEBOOK = N_("Which notebook? This Python does not know which notebook it runs: name it, as in "
+                    "coursekit.submit(\"exercises/01_chain_rule.ipynb\").")
+ASK = N_("Who is submitting? No student id is set on this computer yet. Type yours, as your course gave it, and press "
+         "Submit: it is remembered here for your next submissions.")
+ASK_AGAIN = N_("The student id set on this computer is not valid: {problem}")
+ID_LABEL, ID_PLACEHOLDER, SUBMIT_LABEL = N_("Student id"), N_("your student id"), N_("Submit")
+NOT_SUBMITTED = N_("Not submitted: {problem}")
+SENT_SAVED = N_("Saved the notebook as you see it in JupyterLab (edits not yet saved included), then sent it.")
+SENT_NOT_SAVED = N_("Could not save the notebook from here: {reason}. Sent the notebook as it was last saved ({when}); "
+                    "if you changed something since, save it (Ctrl+S) and run submit() again.")
+SERVER_FALLBACK = N_("Not sent to the course server: {problem}. The submission file is written instead.")
 _COLOURS = {"passed": "#1a7f37", "failed": "#cf222e", "error": "#cf222e", "not attempted": "#9a6700"}
 
 
@@ -61,16 +71,16 @@ class Summary:
     def lines(self) -> list[str]:
         """The summary as lines of plain text: saved or not, the file written, the checks' counts."""
         if self.not_saved is None:
-            saved = SAVED
+            saved = str(SAVED)
         else:
             saved = NOT_SAVED.format(reason=self.not_saved, when=self.last_saved.strftime("%Y-%m-%d %H:%M:%S"))
         counts = Counter(status for _, status in self.checks)
-        checks = CHECKS.format(counts=", ".join(f"{n} {status}" for status, n in counts.items()))
+        checks = CHECKS.format(counts=", ".join(f"{n} {_state(status)}" for status, n in counts.items()))
         return [WRITTEN.format(lesson=self.lesson, student=self.student, target=self.target), saved,
-                checks if counts else NO_CHECKS]
+                checks if counts else str(NO_CHECKS)]
 
     def __str__(self) -> str:
-        return "\n".join([*self.lines(), *(f"  {name}: {status}" for name, status in self.checks)])
+        return "\n".join([*self.lines(), *(f"  {name}: {_state(status)}" for name, status in self.checks)])
 
     def _repr_pretty_(self, printer, cycle) -> None:  # IPython's plain-text view: the summary itself
         printer.text(str(self))
@@ -80,10 +90,17 @@ class Summary:
         paragraphs = "".join(f"<div>{html.escape(line)}</div>" for line in self.lines())
         rows = "".join(f'<tr><td style="text-align:left"><code>{html.escape(name)}</code></td>'
                        f'<td style="text-align:left;color:{_COLOURS.get(status.split(":")[0], "inherit")}">'
-                       f"{html.escape(status)}</td></tr>" for name, status in self.checks)
+                       f"{html.escape(_state(status))}</td></tr>" for name, status in self.checks)
         table = f'<table class="coursekit-submit-checks">{rows}</table>' if rows else ""
         return (f'<div class="coursekit-submit-summary" style="border-left:4px solid {colour};padding:2px 8px">'
                 f"{paragraphs}{table}</div>")
+
+
+def _state(status: str) -> str:
+    """A visible check's state as the learner reads it ("passed"; "error: KeyError" keeps its exception's name)."""
+    state, colon, rest = status.partition(": ")
+    names = {**STATE_NAMES, NOT_RUN: NOT_RUN_WORDS}
+    return str(names.get(state, state)) + colon + rest
 
 
 @dataclass(frozen=True)
@@ -114,7 +131,7 @@ def submit(notebook: str | Path | None = None, student: str | None = None, outbo
     try:
         path = Path(notebook) if notebook else front_end.current_notebook()
         if path is None:
-            raise NotASubmission(WHICH_NOTEBOOK)
+            raise NotASubmission(str(WHICH_NOTEBOOK))
         if login is not None:
             progress = _show(course_server.SENDING.format(lesson=path.stem, url=login.url), updatable=True)
             try:
@@ -133,7 +150,7 @@ def submit(notebook: str | Path | None = None, student: str | None = None, outbo
             warning = ASK_AGAIN.format(problem=problem) if isinstance(problem, InvalidStudentId) else None
             _show(ask_for_student_id(lambda who: make_submission(path, who, where), warning))
             return None
-        progress = _show(SAVING, updatable=True) if interactive else None
+        progress = _show(str(SAVING), updatable=True) if interactive else None
         summary = make_submission(path, who, where)
         if progress is not None:
             progress.update(summary)
@@ -156,7 +173,7 @@ class Sent:
 
     def saved_line(self) -> str:
         if self.not_saved is None:
-            return SENT_SAVED
+            return str(SENT_SAVED)
         return SENT_NOT_SAVED.format(reason=self.not_saved, when=self.last_saved.strftime("%Y-%m-%d %H:%M:%S"))
 
     def __str__(self) -> str:
@@ -226,16 +243,16 @@ def ask_for_student_id(then: Callable[[str], Summary], warning: str | None = Non
     ``remember_student_id``) and calls ``then(id)``, showing its summary, or what is wrong, inside the form."""
     import ipywidgets as widgets
 
-    text = widgets.Text(description=ID_LABEL, placeholder=ID_PLACEHOLDER)
-    button = widgets.Button(description=SUBMIT_LABEL, button_style="primary", icon="paper-plane")
+    text = widgets.Text(description=str(ID_LABEL), placeholder=str(ID_PLACEHOLDER))
+    button = widgets.Button(description=str(SUBMIT_LABEL), button_style="primary", icon="paper-plane")
     status = widgets.HTML("")
-    intro = ASK if warning is None else f"{ASK_AGAIN.format(problem=warning)} {ASK}"
+    intro = str(ASK) if warning is None else f"{ASK_AGAIN.format(problem=warning)} {ASK}"
     form = widgets.VBox([widgets.HTML(f"<div>{html.escape(intro)}</div>"), widgets.HBox([text, button]), status])
     form.add_class("coursekit-student-id-form")
 
     def on_submit(_button) -> None:
         text.disabled = button.disabled = True
-        status.value = html.escape(SAVING)
+        status.value = html.escape(str(SAVING))
         try:
             summary = then(remember_student_id(text.value))
         except (NotASubmission, OSError) as problem:  # a bad id or an unwritable file: say so, let them try again

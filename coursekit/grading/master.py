@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import ast
 import builtins
+import dataclasses
 import functools
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from coursekit import i18n
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,16 @@ class Master:
     cell_timeout: float | None = None  # CPU seconds a student cell may use, when the master says (metadata)
     budget: float | None = None  # wall-clock seconds the whole grading of a submission may take, when it says
     demonstrations: frozenset[str] = frozenset()  # the demonstration cells' code (see same_code): skipped unchanged
+    language: str = i18n.DEFAULT  # the language its words are in (notebook metadata coursekit.language)
+    editions: tuple[tuple[str, Master], ...] = ()  # (language, the same master translated), see load_masters
+
+    def edition(self, language: str) -> Master:
+        """This master in ``language`` when that edition was loaded (the Japanese tree's), else this one."""
+        return dict(self.editions).get(language, self)
+
+    def same_tests(self, other: Master) -> bool:
+        """True when ``other`` grades as this one does: the same tests (grade_id and points), in the same order."""
+        return [(t.grade_id, t.points) for t in self.tests] == [(t.grade_id, t.points) for t in other.tests]
 
     @property
     def max_points(self) -> float:
@@ -132,8 +146,9 @@ def load_master(path: Path | str) -> Master:
         elif not started:
             setup.append(source)
     declared = nb.get("metadata", {}).get("coursekit", {})
+    language = declared.get("language") if declared.get("language") in i18n.LANGUAGES else i18n.DEFAULT
     return Master(path.stem, "\n\n".join(setup), tuple(tests), _seconds(declared.get("cell_timeout")),
-                  _seconds(declared.get("submission_budget")), frozenset(demonstrations))
+                  _seconds(declared.get("submission_budget")), frozenset(demonstrations), language)
 
 
 def same_code(source: str) -> str:
@@ -146,5 +161,42 @@ def _seconds(value) -> float | None:
 
 
 def load_masters(folder: Path | str) -> dict[str, Master]:
-    """Every master in ``folder`` (the course's solutions/), by lesson name (the file's stem)."""
-    return {path.stem: load_master(path) for path in sorted(Path(folder).glob("*.ipynb"))}
+    """Every master in ``folder`` (the course's solutions/), by lesson name (the file's stem), each with its
+    translated editions: the master of the same name in ``<course>/<language>/solutions/`` (``ja/solutions``),
+    kept when its tests are the same (grade_ids and points), so that a submission in that language is graded with
+    the words of its own master and exactly the same points."""
+    folder = Path(folder)
+    masters = {path.stem: load_master(path) for path in sorted(folder.glob("*.ipynb"))}
+    for language in i18n.LANGUAGES:
+        translated = folder.parent / language / folder.name
+        if language == i18n.DEFAULT or not translated.is_dir():
+            continue
+        for path in sorted(translated.glob("*.ipynb")):
+            master = masters.get(path.stem)
+            edition = load_master(path)
+            if master is not None and master.same_tests(edition):
+                masters[path.stem] = dataclasses.replace(master, editions=(*master.editions, (language, edition)))
+    return masters
+
+
+def submission_language(nb: dict) -> str:
+    """The language a submitted notebook speaks: its metadata's ``coursekit.language`` (the Japanese exercise sets
+    carry "ja"), else the language its code chooses with ``coursekit.use_language(...)`` (metadata stripped), else
+    English. Only a known language is taken: the notebook is the student's."""
+    metadata = nb.get("metadata") if isinstance(nb, dict) else None
+    declared = metadata.get("coursekit") if isinstance(metadata, dict) else None
+    language = declared.get("language") if isinstance(declared, dict) else None
+    if isinstance(language, str) and language in i18n.LANGUAGES:
+        return language
+    cells = nb.get("cells") if isinstance(nb, dict) else None
+    for cell in cells if isinstance(cells, list) else []:
+        source = cell.get("source", "") if isinstance(cell, dict) and cell.get("cell_type") == "code" else ""
+        source = "".join(source) if isinstance(source, list) else str(source)
+        found = _USE_LANGUAGE.search(source[:_SCANNED])
+        if found and found.group(1) in i18n.LANGUAGES:
+            return found.group(1)
+    return i18n.DEFAULT
+
+
+_USE_LANGUAGE = re.compile(r"""use_language\(\s*["']([a-z]{2})["']\s*\)""")
+_SCANNED = 10_000  # characters of a cell searched for use_language (it is at the top of the first cell)

@@ -84,7 +84,7 @@ def _run_part(code, test: TestCell, namespace: dict, student: StudentCode, setti
     except (SandboxTimeout, SandboxCrashed) as problem:
         return _worker_lost(test, student, problem)
     except NotImplementedError:
-        return _verdict(test, "not attempted", messages.NOT_ATTEMPTED)
+        return _verdict(test, "not attempted", str(messages.NOT_ATTEMPTED))
     except (NotPlainData, ChangedArgument) as misuse:  # the grader's own words
         return _verdict(test, "failed", str(misuse))
     except AssertionError as failure:
@@ -92,7 +92,7 @@ def _run_part(code, test: TestCell, namespace: dict, student: StudentCode, setti
             return _verdict(test, "error", _raised(failure, hidden))
         text = str(failure).strip()
         # a bare assert of a hidden test says nothing; its source is never shown
-        return _verdict(test, "failed", text if text else messages.HIDDEN_FAILED)
+        return _verdict(test, "failed", text if text else str(messages.HIDDEN_FAILED))
     except Exception as error:  # noqa: BLE001 -- any other error of the student's code is a verdict
         if getattr(error, "from_student", False):
             return _verdict(test, "error", _raised(error, hidden))
@@ -108,11 +108,11 @@ def _raised(error: BaseException, hidden: bool) -> str:
     """The message for an exception the student's code raised: in full for a visible case, by kind for a hidden
     one (a built-in exception by its name, any other as "an exception of your own")."""
     if hidden:
-        kind = f"`{type(error).__name__}`" if not isinstance(error, StudentError) else "an exception of your own"
+        kind = f"`{type(error).__name__}`" if not isinstance(error, StudentError) else messages.OWN_EXCEPTION
         return messages.HIDDEN_RAISED.format(kind=kind)
     message = messages.ERROR.format(error=_student_words(error))
     line = getattr(error, "student_line", None)
-    return message + (f" (at: {line})" if line else "")
+    return message + (messages.AT_LINE.format(line=line) if line else "")
 
 
 def _student_words(error: BaseException) -> str:
@@ -141,5 +141,6 @@ def grade_tests(master: Master, setup: dict, student: StudentCode, settings: Set
             if verdicts[test.grade_id] is not None:
                 continue
         verdicts[test.grade_id] = _run_part(test.compiled_parts()[1], test, namespace, student, settings, hidden=True)
-    return [verdicts[test.grade_id] or TestResult(test.grade_id, "passed", test.points, test.points, messages.PASSED)
+    passed = str(messages.PASSED)
+    return [verdicts[test.grade_id] or TestResult(test.grade_id, "passed", test.points, test.points, passed)
             for test in master.tests]

@@ -1,32 +1,43 @@
 """Every sentence the grader writes into a report, in one place for translation."""
 
-NOT_DEFINED = "`{name}` is not defined"
-TIMEOUT = "stopped after {seconds:g} s of computing (an infinite loop, or code far too slow)"
-WALL_TIMEOUT = "stopped after waiting {seconds:g} s for an answer (code that sleeps, waits or loops)"
-DEADLINE_PASSED = "not run: the time for this test, or for the whole submission, had run out"
-OUT_OF_BUDGET = "not run: the submission used up its time budget of {seconds:g} s"
-PROTOCOL_ERROR = "your code sent the grader something it cannot read ({problem}); it was stopped"
-NOT_PLAIN_DATA = ("your code gave a {kind} where a plain value (a number, an array, a tuple of those) is "
+from coursekit.i18n import N_
+
+NOT_DEFINED = N_("`{name}` is not defined")
+TIMEOUT = N_("stopped after {seconds:g} s of computing (an infinite loop, or code far too slow)")
+WALL_TIMEOUT = N_("stopped after waiting {seconds:g} s for an answer (code that sleeps, waits or loops)")
+DEADLINE_PASSED = N_("not run: the time for this test, or for the whole submission, had run out")
+OUT_OF_BUDGET = N_("not run: the submission used up its time budget of {seconds:g} s")
+PROTOCOL_ERROR = N_("your code sent the grader something it cannot read ({problem}); it was stopped")
+NOT_PLAIN_DATA = N_("your code gave a {kind} where a plain value (a number, an array, a tuple of those) is "
                   "needed; return plain values")
-CHANGED_ARGUMENT = ("{what} changed its argument {position} in place; leave the caller's data as it is and "
+CHANGED_ARGUMENT = N_("{what} changed its argument {position} in place; leave the caller's data as it is and "
                     "return new values")
-HIDDEN_RAISED = "a hidden case raised {kind}"
-CRASHED = "the student's code ended its own process (os._exit, a signal, or a resource limit)"
-PASSED = "passed"
-HIDDEN_FAILED = "a hidden test failed"
-HIDDEN_FAILED_AT = "a hidden test failed: {error}"
-NOT_ATTEMPTED = "not attempted"
-ERROR = "your code raised {error}"
-NOT_DEFINED_BECAUSE = "`{name}` is not defined: the cell that defines it {cause}"
+HIDDEN_RAISED = N_("a hidden case raised {kind}")
+OWN_EXCEPTION = N_("an exception of your own")
+AT_LINE = N_(" (at: {line})")
+WORKER_NOT_STARTED = N_("the worker did not start: {error}")
+WORKER_GONE = N_("the worker is no longer running")
+MALFORMED_ANSWER = N_("malformed answer")  # completes NOT_PLAIN_DATA's "your code gave a ..."
+CRASHED = N_("the student's code ended its own process (os._exit, a signal, or a resource limit)")
+PASSED = N_("passed")
+HIDDEN_FAILED = N_("a hidden test failed")
+HIDDEN_FAILED_AT = N_("a hidden test failed: {error}")
+NOT_ATTEMPTED = N_("not attempted")
+ERROR = N_("your code raised {error}")
+NOT_DEFINED_BECAUSE = N_("`{name}` is not defined: the cell that defines it {cause}")
+CELL = N_("cell {cell}: {cause}")
+# A test's status (verdicts.STATUSES) as the learner reads it.
+STATUS_NAMES = {"passed": PASSED, "failed": N_("failed"), "not attempted": NOT_ATTEMPTED, "error": N_("error"),
+                "timeout": N_("timeout"), "crashed": N_("crashed")}
 # What happened to a cell of the student's: each completes "the cell ..." (see verdicts.CellProblem).
-CELL_TIMEOUT = "ran past its {seconds:g} s CPU limit"
-CELL_WAITED = "was {problem}"  # a SandboxTimeout's own words: "stopped after waiting 2.1 s for an answer (...)"
-CELL_STOPPED_BY_BUDGET = "was stopped: the submission used up its time budget of {seconds:g} s"
-CELL_NOT_RUN = "was not run: the submission used up its time budget of {seconds:g} s"
-CELL_CRASHED = "ended its own process (os._exit, a signal, or a resource limit)"
-CELL_NOT_ATTEMPTED = "is not done yet (it raised NotImplementedError)"
-CELL_RAISED = "raised {error}"
-CELL_RAISED_AT = "raised {error} (at: {line})"
-CELL_REPLAYED = "{cause} when it was run again (a test had stopped your code, so your cells were run anew)"
-UNKNOWN_LESSON = "no master in solutions/ matches this submission (lesson {lesson!r})"
-NOT_A_SUBMISSION = "not a submission: {reason}"
+CELL_TIMEOUT = N_("ran past its {seconds:g} s CPU limit")
+CELL_WAITED = N_("was {problem}")  # a SandboxTimeout's own words: "stopped after waiting 2.1 s for an answer (...)"
+CELL_STOPPED_BY_BUDGET = N_("was stopped: the submission used up its time budget of {seconds:g} s")
+CELL_NOT_RUN = N_("was not run: the submission used up its time budget of {seconds:g} s")
+CELL_CRASHED = N_("ended its own process (os._exit, a signal, or a resource limit)")
+CELL_NOT_ATTEMPTED = N_("is not done yet (it raised NotImplementedError)")
+CELL_RAISED = N_("raised {error}")
+CELL_RAISED_AT = N_("raised {error} (at: {line})")
+CELL_REPLAYED = N_("{cause} when it was run again (a test had stopped your code, so your cells were run anew)")
+UNKNOWN_LESSON = N_("no master in solutions/ matches this submission (lesson {lesson!r})")
+NOT_A_SUBMISSION = N_("not a submission: {reason}")

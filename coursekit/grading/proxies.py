@@ -72,10 +72,10 @@ def _call_many(session: Session, target: int, name: str, rules: NameRules, calls
         if replies is None:
             session.value_of(reply)  # the student's exception, raised here
         if not isinstance(replies, list) or len(replies) != len(chunk):
-            raise NotPlainData(messages.NOT_PLAIN_DATA.format(kind="malformed answer"))
+            raise NotPlainData(messages.NOT_PLAIN_DATA.format(kind=messages.MALFORMED_ANSWER))
         for args, answer in zip(chunk, replies, strict=True):
             if not isinstance(answer, dict):
-                raise NotPlainData(messages.NOT_PLAIN_DATA.format(kind="malformed answer"))
+                raise NotPlainData(messages.NOT_PLAIN_DATA.format(kind=messages.MALFORMED_ANSWER))
             results.append(session.value_of(answer, rules.of_results()))
             _write_back(session, args, answer, rules, what)
     return results

@@ -80,7 +80,7 @@ class Session:
             hello = wire.receive(self.sock, ready_by if deadline is None else min(ready_by, deadline))
         except (TimeoutError, EOFError, OSError, wire.WireError) as error:
             self.kill()
-            raise SandboxCrashed(f"the worker did not start: {error}") from error
+            raise SandboxCrashed(messages.WORKER_NOT_STARTED.format(error=error)) from error
         self.protections = [str(item)[:200] for item in list(hello.get(protocol.PROTECTIONS) or [])[:20]]
         # A pid can be reused as soon as the worker dies; a pidfd cannot: it is how we signal the worker.
         self.pidfd = os.pidfd_open(pid)
@@ -111,7 +111,7 @@ class Session:
         """Send a request without waiting for it (a parameter write, a step of arithmetic): the worker answers it
         only through the next request, whose reply is its error if it failed. Nothing waits, nothing is owed."""
         if not self.alive:
-            raise SandboxCrashed("the worker is no longer running")
+            raise SandboxCrashed(str(messages.WORKER_GONE))
         # Kept until the next request (a chain of 1,000 additions is one write, not 1,000), or sent once many wait.
         self.posted.append(wire.frame({**message, protocol.QUIET: True}))
         self.posted_bytes += len(self.posted[-1])
@@ -128,7 +128,7 @@ class Session:
             raise SandboxTimeout(messages.WALL_TIMEOUT.format(seconds=self.call_timeout)) from error
         except OSError as error:
             self.kill()
-            raise SandboxCrashed(messages.CRASHED) from error
+            raise SandboxCrashed(str(messages.CRASHED)) from error
 
     def new_result_id(self) -> int:
         """A handle for the result of a posted operation (negative: the worker's own are positive)."""
@@ -157,7 +157,7 @@ class Session:
         the test's or the submission's own (``deadline``). Past either, the worker is killed.
         """
         if not self.alive:
-            raise SandboxCrashed("the worker is no longer running")
+            raise SandboxCrashed(str(messages.WORKER_GONE))
         limit = cpu_limit or self.call_timeout
         start = time.monotonic()
         deadline = start + wall_backstop(limit, self.wall_grace)
@@ -165,7 +165,7 @@ class Session:
             deadline = min(deadline, self.deadline)
         if deadline <= start:
             self.kill()
-            raise SandboxTimeout(messages.DEADLINE_PASSED)
+            raise SandboxTimeout(str(messages.DEADLINE_PASSED))
         budget = _CpuBudget(self, start, limit)
         try:
             data = b"".join(self.posted) + wire.frame(message)  # the quiet requests first, in the same write
@@ -179,7 +179,7 @@ class Session:
             raise SandboxTimeout(messages.WALL_TIMEOUT.format(seconds=round(time.monotonic() - start, 1))) from error
         except (EOFError, OSError) as error:
             self.kill()
-            raise SandboxCrashed(messages.CRASHED) from error
+            raise SandboxCrashed(str(messages.CRASHED)) from error
         except wire.WireError as error:
             self.kill()
             raise ProtocolError(messages.PROTOCOL_ERROR.format(problem=error)) from error

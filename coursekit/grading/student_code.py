@@ -48,10 +48,12 @@ class StudentCode:
     """
 
     def __init__(self, server: WarmServer, cells: list[str], settings: Settings, grade: Grade,
-                 skip: frozenset[str] = frozenset(), deadline: float | None = None):
+                 skip: frozenset[str] = frozenset(), deadline: float | None = None, language: str | None = None):
         """Run ``cells`` (numbered from 1), except those whose code is in ``skip`` (see ``master.same_code``),
-        by ``deadline`` (``time.monotonic()``; default: the submission's budget from now)."""
+        by ``deadline`` (``time.monotonic()``; default: the submission's budget from now); coursekit speaks
+        ``language`` in the sandbox (default: as the sandbox's environment says)."""
         self.server, self.cells, self.settings, self.grade = server, cells, settings, grade
+        self.language = language
         # the whole submission's, which nothing extends
         self.deadline = deadline if deadline is not None else time.monotonic() + settings.budget
         skipped = {index for index, code in enumerate(cells, start=1) if skip and same_code(code) in skip}
@@ -100,6 +102,9 @@ class StudentCode:
         session = self.server.session(self.settings.call_timeout, self.deadline)
         session.wall_grace = self.settings.wall_grace
         self.grade.protections = session.protections
+        if self.language is not None:  # binds no name: the student's namespace stays as the student's cells make it
+            session.run_cell(f"__import__('coursekit.i18n', fromlist=['use']).use({self.language!r})",
+                             self.settings.cell_timeout)
         self.generation += 1
         return session
 
@@ -116,7 +121,7 @@ class StudentCode:
             self.restart()
             return True
         except SandboxCrashed:
-            self._note(index, "crashed", messages.CELL_CRASHED)
+            self._note(index, "crashed", str(messages.CELL_CRASHED))
             self.restart()
             return True
         self.good.append((index, code))
@@ -127,7 +132,7 @@ class StudentCode:
             return True
         error = outcome.get(protocol.ERROR)
         if isinstance(error, dict) and error.get("type") == "NotImplementedError":  # the exercise's stub: not done
-            self._note(index, "not attempted", messages.CELL_NOT_ATTEMPTED)
+            self._note(index, "not attempted", str(messages.CELL_NOT_ATTEMPTED))
         else:
             self._note(index, "error", _raised(error))
         return False

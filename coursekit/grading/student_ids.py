@@ -13,14 +13,23 @@ import unicodedata
 
 from coursekit.grading.notebook_json import NotASubmission
 from coursekit.grading.reasons import quoted
+from coursekit.i18n import N_
 
 MAX_LENGTH = 64
 PUNCTUATION = "._-@+"
-RULE = (f"a student id is 1 to {MAX_LENGTH} letters, digits and {' '.join(PUNCTUATION)}, "
-        f"starting with a letter or a digit")
+RULE = N_("a student id is 1 to {length} letters, digits and {punctuation}, starting with a letter or a digit").bind(
+    length=MAX_LENGTH, punctuation=" ".join(PUNCTUATION))
 _WORD = {"Lu", "Ll", "Lt", "Lm", "Lo", "Nd"}   # letters and decimal digits, in any script
 _MARKS = {"Mn", "Mc"}                          # combining marks, which some scripts need after a letter
-_NAMES = {"/": "a slash", "\\": "a backslash", "\x00": "a NUL character", " ": "a space", ":": "a colon"}
+_NAMES = {"/": N_("a slash"), "\\": N_("a backslash"), "\x00": N_("a NUL character"), " ": N_("a space"),
+          ":": N_("a colon")}
+NOT_TEXT = N_("the student id is not text: {rule}")
+NOT_VALID = N_("{text} is not a valid student id: {problem} ({rule})")
+EMPTY = N_("it is empty")
+TOO_LONG = N_("it has {count:,} characters")
+STARTS_WITH = N_("it starts with {character}")
+HOLDS = N_("it holds {character}")
+INVISIBLE = N_("an invisible character (U+{code:04X})")
 
 
 class InvalidStudentId(NotASubmission):
@@ -30,10 +39,10 @@ class InvalidStudentId(NotASubmission):
 def normalize_student_id(text: object) -> str:
     """``text`` as a student id in NFKC form; InvalidStudentId, saying what is wrong, if it is not a valid one."""
     if not isinstance(text, str):
-        raise InvalidStudentId(f"the student id is not text: {RULE}")
+        raise InvalidStudentId(NOT_TEXT.format(rule=RULE))
     problem = student_id_problem(text)
     if problem:
-        raise InvalidStudentId(f"{quoted(text, 40)} is not a valid student id: {problem} ({RULE})")
+        raise InvalidStudentId(NOT_VALID.format(text=quoted(text, 40), problem=problem, rule=RULE))
     return unicodedata.normalize("NFKC", text)
 
 
@@ -45,24 +54,24 @@ def is_valid_student_id(text: object) -> bool:
 def student_id_problem(text: str) -> str | None:
     """What is wrong with ``text`` as a student id, in a few words, or None when it is valid."""
     if not text:
-        return "it is empty"
+        return str(EMPTY)
     if len(text) > 4 * MAX_LENGTH:  # checked before normalising: NFKC could take long on a huge string
-        return f"it has {len(text):,} characters"
+        return TOO_LONG.format(count=len(text))
     text = unicodedata.normalize("NFKC", text)
     if len(text) > MAX_LENGTH:
-        return f"it has {len(text):,} characters"
+        return TOO_LONG.format(count=len(text))
     if unicodedata.category(text[0]) not in _WORD:
-        return f"it starts with {_named(text[0])}"
+        return STARTS_WITH.format(character=_named(text[0]))
     for character in text:
         category = unicodedata.category(character)
         if category not in _WORD and category not in _MARKS and character not in PUNCTUATION:
-            return f"it holds {_named(character)}"
+            return HOLDS.format(character=_named(character))
     return None
 
 
 def _named(character: str) -> str:
     if character in _NAMES:
-        return _NAMES[character]
+        return str(_NAMES[character])
     if unicodedata.category(character).startswith("C") or character.isspace():
-        return f"an invisible character (U+{ord(character):04X})"
+        return INVISIBLE.format(code=ord(character))
     return repr(character)

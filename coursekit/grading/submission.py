@@ -20,6 +20,7 @@ from pathlib import Path
 import coursekit
 from coursekit.grading.notebook_json import NotASubmission, parse_notebook
 from coursekit.grading.student_ids import normalize_student_id
+from coursekit.i18n import N_
 
 __all__ = ["MANIFEST", "NOTEBOOK", "SUFFIX", "NotASubmission", "names_in_file_name", "pack", "parse_notebook",
            "remember_student_id", "student_id", "visible_checks"]
@@ -28,10 +29,11 @@ MANIFEST, NOTEBOOK = "manifest.json", "notebook.ipynb"
 SUFFIX = ".submission.zip"
 STUDENT_ENV = "COURSEKIT_STUDENT"
 STUDENT_FILE = Path.home() / ".config" / "coursekit" / "student"
-NO_STUDENT_ID = ("No student id is set, so this submission would have no owner. Give yours in one of these ways: "
-                 "coursekit.submit(student=\"your-id\") in a notebook, --student your-id after `coursekit submit`, "
-                 "the environment variable {variable}=your-id, or a file {file} holding it.")
-NOT_RUN = "not run yet"
+NO_STUDENT_ID = N_("No student id is set, so this submission would have no owner. Give yours in one of these ways: "
+                   "coursekit.submit(student=\"your-id\") in a notebook, --student your-id after `coursekit submit`, "
+                   "the environment variable {variable}=your-id, or a file {file} holding it.")
+NOT_RUN = "not run yet"  # the state of a visible check whose name is not defined (shown as NOT_RUN_WORDS)
+NOT_RUN_WORDS = N_("not run yet")
 
 
 # ---------------------------------------------------------------- packing (the learner's side)

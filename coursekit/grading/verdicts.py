@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from coursekit.grading import messages
+
 STATUSES = ("passed", "failed", "not attempted", "error", "timeout", "crashed")  # what TestResult.status may be
 
 
@@ -42,7 +44,7 @@ class CellProblem:
     names: tuple[str, ...] = ()
 
     def __str__(self) -> str:
-        return f"cell {self.cell}: {self.cause}"
+        return messages.CELL.format(cell=self.cell, cause=self.cause)
 
 
 @dataclass
@@ -54,6 +56,7 @@ class Grade:
     protections: list[str] = field(default_factory=list)
     cell_problems: list[CellProblem] = field(default_factory=list)
     seconds: float = 0.0
+    language: str = "en"  # the submission's, in which its messages are written (master.submission_language)
 
     @property
     def points(self) -> float:

@@ -13,8 +13,9 @@ from coursekit.feedback import Exercise, ExerciseSet, Mistake
 from coursekit.feedback.properties import honours, inputs_kept, repeatable
 from coursekit.feedback.relations import Diagnosis
 from coursekit.gradcheck import check_symbolic
+from coursekit.i18n import N_
 
-exercises = ExerciseSet("01 The chain rule")
+exercises = ExerciseSet(N_("01 The chain rule"))
 
 
 def cube(x):
@@ -42,23 +43,23 @@ exercises.add(Exercise(
     expected=[np.cos(1.0), np.exp(0.5), 12.0, -np.sin(-2.5)],
     rtol=1e-8, atol=1e-10,
     diagnosis=Diagnosis(reference=lambda f, x, h=H: (f(x + h) - f(x - h)) / (2 * h), arguments=("f", "x", "h"),
-                        siblings={"f(x) itself: the function's value, not its slope": lambda f, x, h=H: f(x)}),
+                        siblings={N_("f(x) itself: the function's value, not its slope"): lambda f, x, h=H: f(x)}),
     # a step as large as 0.5 changes the estimate of a curved function: an h that is used shows it
     properties=[honours("h", 2, 0.5, (np.sin, 1.0, 1e-3), (cube, 2.0, 1e-4))],
     mistakes=[
-        Mistake("forward difference", lambda f, x, h=H: (f(x + h) - f(x)) / h,
-                "this is the forward difference (f(x+h) - f(x)) / h; its error shrinks only like h. "
-                "Step to both sides: f(x+h) and f(x-h)."),
-        Mistake("divided by h", lambda f, x, h=H: (f(x + h) - f(x - h)) / h,
-                "your result is twice the slope: the two points x-h and x+h are 2h apart, so divide by 2h."),
-        Mistake("backward difference", lambda f, x, h=H: (f(x) - f(x - h)) / h,
-                "this is the backward difference (f(x) - f(x-h)) / h; use both sides of x."),
+        Mistake(N_("forward difference"), lambda f, x, h=H: (f(x + h) - f(x)) / h,
+                N_("this is the forward difference (f(x+h) - f(x)) / h; its error shrinks only like h. "
+                   "Step to both sides: f(x+h) and f(x-h).")),
+        Mistake(N_("divided by h"), lambda f, x, h=H: (f(x + h) - f(x - h)) / h,
+                N_("your result is twice the slope: the two points x-h and x+h are 2h apart, so divide by 2h.")),
+        Mistake(N_("backward difference"), lambda f, x, h=H: (f(x) - f(x - h)) / h,
+                N_("this is the backward difference (f(x) - f(x-h)) / h; use both sides of x.")),
     ],
     hints=[
-        "The slope of the line through two points is (rise) / (run).",
-        "Take the two points x - h and x + h, one on each side of x.",
-        "Its slope is the difference of the two function values divided by the distance between the two points, "
-        "which is not h.",
+        N_("The slope of the line through two points is (rise) / (run)."),
+        N_("Take the two points x - h and x + h, one on each side of x."),
+        N_("Its slope is the difference of the two function values divided by the distance between the two points, "
+           "which is not h."),
     ],
 ))
 
@@ -107,22 +108,22 @@ exercises.add(Exercise(
     cases=[(*LAYERS, 0.7), (*LAYERS, -1.3), (*SHORT, 0.4), ([np.exp], [np.exp], 1.1)],
     expected=[_exp_sin_square_slope(0.7), _exp_sin_square_slope(-1.3), _square_sin_slope(0.4), np.exp(1.1)],
     diagnosis=Diagnosis(reference=_chain, arguments=("functions", "derivatives", "x"), points={
-        "the functions were taken in reverse order: functions[0] is the innermost, applied to x first":
+        N_("the functions were taken in reverse order: functions[0] is the innermost, applied to x first"):
             lambda functions, derivatives, x: _chain(functions[::-1], derivatives[::-1], x)}),
     properties=[inputs_kept((*LAYERS, 0.7)), repeatable((*LAYERS, 0.7), (*SHORT, 0.4))],
     mistakes=[
-        Mistake("derivatives at x", _at_input,
-                "every derivative was evaluated at x. Each one belongs at the input of its own function: "
-                "compute the intermediate values on the way forward and evaluate each derivative there."),
-        Mistake("added", _sum_of_slopes,
-                "you added the local slopes. Along a chain they multiply: dz/dx = dz/dy * dy/du * du/dx."),
-        Mistake("outer only", _outer_only,
-                "only the outermost derivative is there: multiply in the derivative of every inner function too."),
+        Mistake(N_("derivatives at x"), _at_input,
+                N_("every derivative was evaluated at x. Each one belongs at the input of its own function: "
+                   "compute the intermediate values on the way forward and evaluate each derivative there.")),
+        Mistake(N_("added"), _sum_of_slopes,
+                N_("you added the local slopes. Along a chain they multiply: dz/dx = dz/dy * dy/du * du/dx.")),
+        Mistake(N_("outer only"), _outer_only,
+                N_("only the outermost derivative is there: multiply in the derivative of every inner function too.")),
     ],
     hints=[
-        "Go forward first: keep the value that enters each function.",
-        "The local slope of function k is derivatives[k] evaluated at the value entering function k.",
-        "Start from slope = 1.0 and multiply in each local slope while you go forward.",
+        N_("Go forward first: keep the value that enters each function."),
+        N_("The local slope of function k is derivatives[k] evaluated at the value entering function k."),
+        N_("Start from slope = 1.0 and multiply in each local slope while you go forward."),
     ],
 ))
 
@@ -156,20 +157,20 @@ exercises.add(Exercise(
     "branch_gradient",
     cases=BRANCH_POINTS,
     expected=[_f_partials(x, y) for x, y in BRANCH_POINTS],
-    diagnosis=Diagnosis(reference=_f_partials, arguments=("x", "y"), parts=("your df/dx", "your df/dy")),
+    diagnosis=Diagnosis(reference=_f_partials, arguments=("x", "y"), parts=(N_("your df/dx"), N_("your df/dy"))),
     mistakes=[
-        Mistake("u branch only", _u_branch_only,
-                "only the path through u is there. x and y also reach f through v = x + y**2: add that path."),
-        Mistake("v branch only", _v_branch_only,
-                "only the path through v is there. x and y also reach f through u = x*y: add that path."),
-        Mistake("multiplied", _branches_multiplied,
-                "you multiplied the two paths' contributions. Where a variable reaches the output along "
-                "several paths, the contributions add."),
+        Mistake(N_("u branch only"), _u_branch_only,
+                N_("only the path through u is there. x and y also reach f through v = x + y**2: add that path.")),
+        Mistake(N_("v branch only"), _v_branch_only,
+                N_("only the path through v is there. x and y also reach f through u = x*y: add that path.")),
+        Mistake(N_("multiplied"), _branches_multiplied,
+                N_("you multiplied the two paths' contributions. Where a variable reaches the output along "
+                   "several paths, the contributions add.")),
     ],
     hints=[
-        "df/dx = df/du * du/dx + df/dv * dv/dx, and the same for y.",
-        "df/du = cos(u) * v and df/dv = sin(u).",
-        "du/dx = y, du/dy = x, dv/dx = 1, dv/dy = 2y.",
+        N_("df/dx = df/du * du/dx + df/dv * dv/dx, and the same for y."),
+        N_("df/du = cos(u) * v and df/dv = sin(u)."),
+        N_("du/dx = y, du/dy = x, dv/dx = 1, dv/dy = 2y."),
     ],
 ))
 
@@ -188,17 +189,18 @@ exercises.add(Exercise(
     cases=VERIFY_CASES,
     expected=[True, True, False, True, False],
     mistakes=[
-        Mistake("structural ==", lambda expr, claimed, var: bool(sp.diff(expr, var) == claimed),
-                "`==` on SymPy expressions compares how they are written, not what they are worth: "
-                "6*x*(x**2+1)**2 and its expansion differ as trees. Simplify the difference and compare it with 0."),
-        Mistake("forgot diff", lambda expr, claimed, var: bool(sp.simplify(expr - claimed) == 0),
-                "you compared the claim with the function itself; differentiate the function first (sp.diff)."),
+        Mistake(N_("structural =="), lambda expr, claimed, var: bool(sp.diff(expr, var) == claimed),
+                N_("`==` on SymPy expressions compares how they are written, not what they are worth: "
+                   "6*x*(x**2+1)**2 and its expansion differ as trees. Simplify the difference and compare it with "
+                   "0.")),
+        Mistake(N_("forgot diff"), lambda expr, claimed, var: bool(sp.simplify(expr - claimed) == 0),
+                N_("you compared the claim with the function itself; differentiate the function first (sp.diff).")),
     ],
     hints=[
-        "sp.diff(expr, var) is SymPy's derivative of expr.",
-        "Two expressions are equal when their difference simplifies to 0.",
-        "One line does it: differentiate, subtract the claim, simplify, and compare the result with 0 "
-        "(as a Python bool).",
+        N_("sp.diff(expr, var) is SymPy's derivative of expr."),
+        N_("Two expressions are equal when their difference simplifies to 0."),
+        N_("One line does it: differentiate, subtract the claim, simplify, and compare the result with 0 "
+           "(as a Python bool)."),
     ],
 ))
 
@@ -215,7 +217,8 @@ def _values(expression_of) -> np.ndarray:
 def _is_derivative_of_x_sin_x2(expression_of) -> str | None:
     expression = expression_of(x)
     if not isinstance(expression, sp.Basic):
-        return f"return a SymPy expression in x, not a {type(expression).__name__}"
+        return N_("return a SymPy expression in x, not a {kind}").format(
+            kind=type(expression).__name__)
     report = check_symbolic(x * sp.sin(x**2), x, expression)
     return None if report.passed else str(report)
 
@@ -226,13 +229,13 @@ exercises.add(Exercise(
     probe=_values,
     diagnosis=Diagnosis(reference=lambda v: sp.sin(v**2) + 2 * v**2 * sp.cos(v**2)),
     mistakes=[
-        Mistake("inner derivative missing", lambda v: sp.sin(v**2) + v * sp.cos(v**2),
-                "the derivative of sin(x**2) is cos(x**2) times the derivative of x**2, which is 2x."),
-        Mistake("product rule missing", lambda v: 2 * v**2 * sp.cos(v**2),
-                "x*sin(x**2) is a product: (a*b)' = a'*b + a*b'. The term sin(x**2) (from x' = 1) is missing."),
+        Mistake(N_("inner derivative missing"), lambda v: sp.sin(v**2) + v * sp.cos(v**2),
+                N_("the derivative of sin(x**2) is cos(x**2) times the derivative of x**2, which is 2x.")),
+        Mistake(N_("product rule missing"), lambda v: 2 * v**2 * sp.cos(v**2),
+                N_("x*sin(x**2) is a product: (a*b)' = a'*b + a*b'. The term sin(x**2) (from x' = 1) is missing.")),
     ],
     hints=[
-        "It is a product a*b with a = x and b = sin(x**2): use (ab)' = a'b + ab'.",
-        "b = sin(x**2) is a composition: b' = cos(x**2) * 2x.",
+        N_("It is a product a*b with a = x and b = sin(x**2): use (ab)' = a'b + ab'."),
+        N_("b = sin(x**2) is a composition: b' = cos(x**2) * 2x."),
     ],
 ))

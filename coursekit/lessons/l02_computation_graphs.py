@@ -17,8 +17,9 @@ from coursekit.feedback import Exercise, ExerciseSet, Mistake
 from coursekit.feedback.properties import Property
 from coursekit.feedback.relations import Diagnosis
 from coursekit.gradcheck import numerical_gradient
+from coursekit.i18n import N_
 
-exercises = ExerciseSet("02 Computation graphs")
+exercises = ExerciseSet(N_("02 Computation graphs"))
 # The grader's tests build graphs with the learner's Value objects and plain numbers (1 + v * 2).
 exercises.declare("Value", arithmetic=True)
 
@@ -30,22 +31,22 @@ exercises.add(Exercise(
     cases=POINTS,
     expected=[(2 * x, -2 * y) for x, y in POINTS],
     diagnosis=Diagnosis(reference=lambda x, y: (2 * x, -2 * y), arguments=("x", "y"),
-                        parts=("your df/dx", "your df/dy")),
+                        parts=(N_("your df/dx"), N_("your df/dy"))),
     mistakes=[
-        Mistake("one path only", lambda x, y: (x - y, x - y),
-                "only the path through a = x + y is there. x and y also reach f through b = x - y: "
-                "add the contribution of that path too."),
-        Mistake("minus sign lost", lambda x, y: (2 * x, 2 * x),
-                "df/dy has the wrong sign on the path through b = x - y: the local derivative db/dy is -1."),
-        Mistake("paths multiplied", lambda x, y: ((x - y) * (x + y), -(x - y) * (x + y)),
-                "you multiplied the contributions of the two paths. Where paths meet, they add."),
+        Mistake(N_("one path only"), lambda x, y: (x - y, x - y),
+                N_("only the path through a = x + y is there. x and y also reach f through b = x - y: "
+                   "add the contribution of that path too.")),
+        Mistake(N_("minus sign lost"), lambda x, y: (2 * x, 2 * x),
+                N_("df/dy has the wrong sign on the path through b = x - y: the local derivative db/dy is -1.")),
+        Mistake(N_("paths multiplied"), lambda x, y: ((x - y) * (x + y), -(x - y) * (x + y)),
+                N_("you multiplied the contributions of the two paths. Where paths meet, they add.")),
     ],
     hints=[
-        "Name the intermediate values: a = x + y, b = x - y, f = a * b.",
-        "Multiplication swaps its inputs: df/da = b and df/db = a. Addition and subtraction pass the "
-        "gradient on with local derivatives +1 (and -1 for the subtracted input).",
-        "df/dx collects one term from a and one from b: each is the gradient of that node times its local "
-        "derivative with respect to x. The same for y, with the sign of b = x - y.",
+        N_("Name the intermediate values: a = x + y, b = x - y, f = a * b."),
+        N_("Multiplication swaps its inputs: df/da = b and df/db = a. Addition and subtraction pass the "
+           "gradient on with local derivatives +1 (and -1 for the subtracted input)."),
+        N_("df/dx collects one term from a and one from b: each is the gradient of that node times its local "
+           "derivative with respect to x. The same for y, with the sign of b = x - y."),
     ],
 ))
 
@@ -143,7 +144,7 @@ def _fresh_graphs(V):
         y = x * x * x
         y.backward()
         grads.append(x.grad)
-    return {"x.grad (first graph)": grads[0], "x.grad (second graph)": grads[1]}
+    return {N_("x.grad (first graph)"): grads[0], N_("x.grad (second graph)"): grads[1]}
 
 
 def _long_chain(V, depth=300):
@@ -173,7 +174,7 @@ def _relu_both_sides(V):
     a, b, c = V(1.3), V(-0.7), V(0.0)
     y = a.relu() * 2 + b.relu() * 3 + c.relu() * 5
     y.backward()
-    return {"y.data": y.data, "a.grad": a.grad, "b.grad": b.grad, "c.grad (ReLU at 0)": c.grad}
+    return {"y.data": y.data, "a.grad": a.grad, "b.grad": b.grad, N_("c.grad (ReLU at 0)"): c.grad}
 
 
 def _derived(V):
@@ -194,10 +195,10 @@ def _neuron_like(V):
 # A slope off by a simple factor in one operation's _backward compounds unevenly across the scenarios (once per
 # use of the operation on a path), so no single factor relates the results: the reference engine with that one
 # slope scaled does. Likewise for an operation built from others that returns the wrong sign.
-SLOPE_FACTORS = {2.0: "twice the right one (a factor 2 too many)", 0.5: "half the right one (a factor 2 missing)",
-                 -1.0: "negated (its sign is flipped)"}
-SLOPE_OFF = "the local derivative in the _backward of `{op}` is {how}"
-SIGN_OFF = "`{op}` returns the negated result: a minus sign lost or added"
+SLOPE_FACTORS = {2.0: N_("twice the right one (a factor 2 too many)"),
+                 0.5: N_("half the right one (a factor 2 missing)"), -1.0: N_("negated (its sign is flipped)")}
+SLOPE_OFF = N_("the local derivative in the _backward of `{op}` is {how}")
+SIGN_OFF = N_("`{op}` returns the negated result: a minus sign lost or added")
 
 
 def _slope_scaled(method: Callable, factor: float) -> Callable:
@@ -226,10 +227,10 @@ def _operation_points(probe: Callable, slopes: dict, signs: dict) -> dict:
     for op, methods in slopes.items():
         for factor, how in SLOPE_FACTORS.items():
             variant = _variant("Scaled", **{m: _slope_scaled(getattr(_Value, m), factor) for m in methods})
-            points[SLOPE_OFF.format(op=op, how=how)] = lambda variant=variant: probe(variant)
+            points[SLOPE_OFF.bind(op=op, how=how)] = lambda variant=variant: probe(variant)
     for op, methods in signs.items():
         variant = _variant("Flipped", **{m: _sign_flipped(getattr(_Value, m)) for m in methods})
-        points[SIGN_OFF.format(op=op)] = lambda variant=variant: probe(variant)
+        points[SIGN_OFF.bind(op=op)] = lambda variant=variant: probe(variant)
     return points
 
 
@@ -243,14 +244,15 @@ def _engine_exercise(name: str, scenarios: list[Scenario], mistakes: list[Mistak
 
     def test(cls) -> str | None:
         if not isinstance(cls, type):
-            return f"pass your class itself, Value, not {type(cls).__name__}"
+            return N_("pass your class itself, Value, not {kind}").format(kind=type(cls).__name__)
         for scenario in scenarios:
             expected, got = scenario(_Value), scenario(cls)
             for key, value in expected.items():
                 mine = got[key]
                 if not (isinstance(mine, (int, float)) and math.isclose(mine, value, rel_tol=1e-9, abs_tol=1e-12)):
-                    return (f"in the scenario {scenario.__doc__ or scenario.__name__.strip('_').replace('_', ' ')}: "
-                            f"{key} is {mine!r}, expected {value:.6g}")
+                    about = scenario.__doc__ or scenario.__name__.strip("_").replace("_", " ")
+                    return N_("in the scenario {scenario}: {key} is {mine!r}, expected {value:.6g}").format(
+                        scenario=about, key=key, mine=mine, value=value)
         return None
 
     points = _operation_points(probe, slopes or {}, signs or {})
@@ -258,21 +260,21 @@ def _engine_exercise(name: str, scenarios: list[Scenario], mistakes: list[Mistak
                     diagnosis=Diagnosis(reference=_Value, points=points), properties=properties)
 
 
-_sum_and_product.__doc__ = "d = a*b + 10 with a = 2, b = -3"
-_constants.__doc__ = "b = (3*a + 1) * 2, with plain numbers mixed in"
-_reused_by_hand.__doc__ = "d = a*b + a (a used twice)"
-_a_plus_a_by_hand.__doc__ = "b = a + a"
-_a_times_a_by_hand.__doc__ = "b = a * a"
-_difference_of_squares.__doc__ = "f = (x + y)(x - y) at x = 3, y = 1"
-_diamond.__doc__ = "c = a*b + a with a = 3x, b = x*x"
-_a_plus_a.__doc__ = "b = a + a, then b.backward()"
-_fresh_graphs.__doc__ = "two fresh graphs y = x*x*x, each with its own backward()"
-_long_chain.__doc__ = "a chain of 600 operations"
-_powers.__doc__ = "y = x**3 + x**-2 + x**0.5"
-_exp_tanh.__doc__ = "y = exp(x) * tanh(x)"
-_relu_both_sides.__doc__ = "y = 2 relu(a) + 3 relu(b) + 5 relu(c), with c = 0"
-_derived.__doc__ = "z = (x - y)/(y - 4) - x + 1/x - (2 - y) + x/2"
-_neuron_like.__doc__ = "out = tanh(w*x + b)"
+_sum_and_product.__doc__ = N_("d = a*b + 10 with a = 2, b = -3")
+_constants.__doc__ = N_("b = (3*a + 1) * 2, with plain numbers mixed in")
+_reused_by_hand.__doc__ = N_("d = a*b + a (a used twice)")
+_a_plus_a_by_hand.__doc__ = N_("b = a + a")
+_a_times_a_by_hand.__doc__ = N_("b = a * a")
+_difference_of_squares.__doc__ = N_("f = (x + y)(x - y) at x = 3, y = 1")
+_diamond.__doc__ = N_("c = a*b + a with a = 3x, b = x*x")
+_a_plus_a.__doc__ = N_("b = a + a, then b.backward()")
+_fresh_graphs.__doc__ = N_("two fresh graphs y = x*x*x, each with its own backward()")
+_long_chain.__doc__ = N_("a chain of 600 operations")
+_powers.__doc__ = N_("y = x**3 + x**-2 + x**0.5")
+_exp_tanh.__doc__ = N_("y = exp(x) * tanh(x)")
+_relu_both_sides.__doc__ = N_("y = 2 relu(a) + 3 relu(b) + 5 relu(c), with c = 0")
+_derived.__doc__ = N_("z = (x - y)/(y - 4) - x + 1/x - (2 - y) + x/2")
+_neuron_like.__doc__ = N_("out = tanh(w*x + b)")
 
 
 # ---------------------------------------------------------------- 2. + and * with backward closures
@@ -338,24 +340,25 @@ exercises.add(_engine_exercise(
     "value_add_mul",
     [_sum_and_product, _constants, _reused_by_hand, _a_plus_a_by_hand, _a_times_a_by_hand],
     mistakes=[
-        Mistake("= instead of +=", _ASSIGNING,
-                "a node used twice gets only one of its two contributions: its gradient is overwritten. "
-                "Accumulate with += in every _backward."),
-        Mistake("own data", _variant("OwnData", __mul__=_mul_own_data, __rmul__=_mul_own_data),
-                "for out = a * b, d(out)/da is b, the OTHER input: a.grad += b.data * out.grad."),
-        Mistake("mul like add", _variant("MulLikeAdd", __mul__=_mul_like_add, __rmul__=_mul_like_add),
-                "multiplication does not pass the gradient through unchanged (that is addition): "
-                "each input gets the other input's value times out.grad."),
-        Mistake("upstream missing", _variant("NoUpstream", __mul__=_mul_without_upstream,
+        Mistake(N_("= instead of +="), _ASSIGNING,
+                N_("a node used twice gets only one of its two contributions: its gradient is overwritten. "
+                   "Accumulate with += in every _backward.")),
+        Mistake(N_("own data"), _variant("OwnData", __mul__=_mul_own_data, __rmul__=_mul_own_data),
+                N_("for out = a * b, d(out)/da is b, the OTHER input: a.grad += b.data * out.grad.")),
+        Mistake(N_("mul like add"), _variant("MulLikeAdd", __mul__=_mul_like_add, __rmul__=_mul_like_add),
+                N_("multiplication does not pass the gradient through unchanged (that is addition): "
+                   "each input gets the other input's value times out.grad.")),
+        Mistake(N_("upstream missing"), _variant("NoUpstream", __mul__=_mul_without_upstream,
                                              __rmul__=_mul_without_upstream),
-                "the local derivative must be multiplied by the gradient arriving from above, out.grad."),
+                N_("the local derivative must be multiplied by the gradient arriving from above, out.grad.")),
     ],
     hints=[
-        "_backward runs after out.grad is known; it adds out.grad times the local derivative into each input's grad. "
-        "A node used twice gets two contributions, and the chain rule adds them: accumulate with +=, never assign.",
-        "Addition: each input's local derivative is 1. Multiplication: each input's is the other input's value.",
-        "Each closure is two lines, one per input, each of the form input.grad += (local derivative) * out.grad; "
-        "in __mul__, self's line uses other.data.",
+        N_("_backward runs after out.grad is known; it adds out.grad times the local derivative into each input's "
+           "grad. "
+           "A node used twice gets two contributions, and the chain rule adds them: accumulate with +=, never assign."),
+        N_("Addition: each input's local derivative is 1. Multiplication: each input's is the other input's value."),
+        N_("Each closure is two lines, one per input, each of the form input.grad += (local derivative) * out.grad; "
+           "in __mul__, self's line uses other.data."),
     ],
     slopes={"*": ("__mul__", "__rmul__"), "+": ("__add__", "__radd__")},
 ))
@@ -397,15 +400,15 @@ def _backward_every_path(self):
 
 # ---------------------------------------------------------------- properties of backward(), whatever the values
 DEEP = 1500  # operations in a chain: deeper than Python's recursion limit (1,000); each costs the grader a message
-DEEP_GRAPH = "backward() fails on a graph deeper than Python's recursion limit"
-DEEP_GRAPH_DETAIL = ("on a chain of {depth} operations, x.grad is {got!r}, expected {expected:.6g}. Build the "
-                     "topological order without recursion: an explicit stack and a set of seen nodes.")
-DEEP_GRAPH_RAISED = ("backward() on a chain of {depth} operations raised RecursionError: a recursive walk goes one "
-                     "call deeper per node. Build the order with an explicit stack of (node, children_done) pairs.")
-FRESH_GRAPHS = "a second backward() changed the gradients of an earlier graph: is something kept between calls?"
-FRESH_GRAPHS_DETAIL = ("after y1 = x1*x1*x1 and y1.backward(), then the same for a fresh x2, x1.grad went from "
-                       "{before!r} to {after!r} and x2.grad is {second!r} (both should be 12). Keep the order and "
-                       "the seen set inside backward(), built afresh at each call, never at module level.")
+DEEP_GRAPH = N_("backward() fails on a graph deeper than Python's recursion limit")
+DEEP_GRAPH_DETAIL = (N_("on a chain of {depth} operations, x.grad is {got!r}, expected {expected:.6g}. Build the "
+                        "topological order without recursion: an explicit stack and a set of seen nodes."))
+DEEP_GRAPH_RAISED = (N_("backward() on a chain of {depth} operations raised RecursionError: a recursive walk goes one "
+                        "call deeper per node. Build the order with an explicit stack of (node, children_done) pairs."))
+FRESH_GRAPHS = N_("a second backward() changed the gradients of an earlier graph: is something kept between calls?")
+FRESH_GRAPHS_DETAIL = (N_("after y1 = x1*x1*x1 and y1.backward(), then the same for a fresh x2, x1.grad went from "
+                          "{before!r} to {after!r} and x2.grad is {second!r} (both should be 12). Keep the order and "
+                          "the seen set inside backward(), built afresh at each call, never at module level."))
 
 
 def _deep_chain(cls, depth: int = DEEP) -> str | None:
@@ -443,23 +446,23 @@ exercises.add(_engine_exercise(
     "backward",
     [_difference_of_squares, _diamond, _a_plus_a, _fresh_graphs, _long_chain],
     mistakes=[
-        Mistake("no topological order", _variant("Unsorted", backward=_backward_unsorted),
-                "a node's _backward ran before all of its users had added their contributions to its grad. "
-                "Sort the nodes topologically (each after everything it feeds into) and go in that order."),
-        Mistake("order not reversed", _variant("NotReversed", backward=_backward_not_reversed),
-                "your order starts from the inputs. Backward must start at the output: reverse the "
-                "topological order."),
-        Mistake("seed missing", _variant("Unseeded", backward=_backward_unseeded),
-                "every gradient stayed 0: the output's own gradient, dL/dL, must be set to 1 before the pass."),
-        Mistake("every path", _variant("EveryPath", backward=_backward_every_path),
-                "a node reached along two paths ran its _backward twice. Visit each node once: keep a set of "
-                "the nodes already placed in the order."),
+        Mistake(N_("no topological order"), _variant("Unsorted", backward=_backward_unsorted),
+                N_("a node's _backward ran before all of its users had added their contributions to its grad. "
+                   "Sort the nodes topologically (each after everything it feeds into) and go in that order.")),
+        Mistake(N_("order not reversed"), _variant("NotReversed", backward=_backward_not_reversed),
+                N_("your order starts from the inputs. Backward must start at the output: reverse the "
+                   "topological order.")),
+        Mistake(N_("seed missing"), _variant("Unseeded", backward=_backward_unseeded),
+                N_("every gradient stayed 0: the output's own gradient, dL/dL, must be set to 1 before the pass.")),
+        Mistake(N_("every path"), _variant("EveryPath", backward=_backward_every_path),
+                N_("a node reached along two paths ran its _backward twice. Visit each node once: keep a set of "
+                   "the nodes already placed in the order.")),
     ],
     hints=[
-        "First list the nodes so that every node comes after all of its children (_prev): a topological order.",
-        "Then set self.grad = 1.0 and call _backward on each node, in the REVERSED order.",
-        "Build the order without recursion (a chain of 5,000 nodes would exceed Python's recursion limit): "
-        "an explicit stack of (node, children_done) pairs and a set of seen nodes.",
+        N_("First list the nodes so that every node comes after all of its children (_prev): a topological order."),
+        N_("Then set self.grad = 1.0 and call _backward on each node, in the REVERSED order."),
+        N_("Build the order without recursion (a chain of 5,000 nodes would exceed Python's recursion limit): "
+           "an explicit stack of (node, children_done) pairs and a set of seen nodes."),
     ],
     properties=BACKWARD_PROPERTIES,
 ))
@@ -491,21 +494,21 @@ exercises.add(_engine_exercise(
     "more_operations",
     [_powers, _exp_tanh, _relu_both_sides, _neuron_like],
     mistakes=[
-        Mistake("power rule without -1", _variant("PowNoMinusOne", __pow__=_pow_no_minus_one),
-                "d/dx x**k is k * x**(k - 1): the exponent drops by one."),
-        Mistake("tanh' of the input", _variant("TanhOfInput", tanh=_tanh_of_input),
-                "tanh'(x) = 1 - tanh(x)**2: square the OUTPUT out.data, not the input."),
-        Mistake("exp' is x", _variant("ExpSlopeX", exp=_exp_of_input_slope),
-                "the derivative of exp is exp itself: use out.data."),
-        Mistake("relu' = 1 at 0", _variant("ReluOpen", relu=_relu_at_zero_open),
-                "at exactly 0 this course takes ReLU's slope to be 0: use data > 0, not >= 0."),
+        Mistake(N_("power rule without -1"), _variant("PowNoMinusOne", __pow__=_pow_no_minus_one),
+                N_("d/dx x**k is k * x**(k - 1): the exponent drops by one.")),
+        Mistake(N_("tanh' of the input"), _variant("TanhOfInput", tanh=_tanh_of_input),
+                N_("tanh'(x) = 1 - tanh(x)**2: square the OUTPUT out.data, not the input.")),
+        Mistake(N_("exp' is x"), _variant("ExpSlopeX", exp=_exp_of_input_slope),
+                N_("the derivative of exp is exp itself: use out.data.")),
+        Mistake(N_("relu' = 1 at 0"), _variant("ReluOpen", relu=_relu_at_zero_open),
+                N_("at exactly 0 this course takes ReLU's slope to be 0: use data > 0, not >= 0.")),
     ],
     hints=[
-        "Each new operation has one input, so its _backward adds one term: self.grad += (local slope) * out.grad.",
-        "Local slopes: x**k -> k*x**(k-1); exp -> exp(x) = out.data; tanh -> 1 - out.data**2; "
-        "relu -> 1 if x > 0 else 0.",
-        "Each method builds out = Value(forward value, (self,), name) with math.exp or math.tanh of self.data, sets "
-        "out._backward to a one-line closure with the slope of hint 2, and returns out.",
+        N_("Each new operation has one input, so its _backward adds one term: self.grad += (local slope) * out.grad."),
+        N_("Local slopes: x**k -> k*x**(k-1); exp -> exp(x) = out.data; tanh -> 1 - out.data**2; "
+           "relu -> 1 if x > 0 else 0."),
+        N_("Each method builds out = Value(forward value, (self,), name) with math.exp or math.tanh of self.data, sets "
+           "out._backward to a one-line closure with the slope of hint 2, and returns out."),
     ],
     slopes={"**": ("__pow__",), "exp": ("exp",), "tanh": ("tanh",), "relu": ("relu",)},
 ))
@@ -528,18 +531,18 @@ exercises.add(_engine_exercise(
     "derived_operations",
     [_derived],
     mistakes=[
-        Mistake("sub adds", _variant("SubAdds", __sub__=_sub_as_add),
-                "a - b is a + (-b): negate the second operand before adding."),
-        Mistake("rsub swapped", _variant("RsubSwapped", __rsub__=_rsub_swapped),
-                "2 - y calls y.__rsub__(2): the result must be 2 - y, i.e. other + (-self), not self - other."),
-        Mistake("div swapped", _variant("DivSwapped", __truediv__=_div_swapped),
-                "a / b is a * b**-1; you computed b / a."),
+        Mistake(N_("sub adds"), _variant("SubAdds", __sub__=_sub_as_add),
+                N_("a - b is a + (-b): negate the second operand before adding.")),
+        Mistake(N_("rsub swapped"), _variant("RsubSwapped", __rsub__=_rsub_swapped),
+                N_("2 - y calls y.__rsub__(2): the result must be 2 - y, i.e. other + (-self), not self - other.")),
+        Mistake(N_("div swapped"), _variant("DivSwapped", __truediv__=_div_swapped),
+                N_("a / b is a * b**-1; you computed b / a.")),
     ],
     hints=[
-        "No new _backward is needed: write each operation with +, * and ** that already know their gradients.",
-        "-a is a * -1; a - b is a + (-b); a / b is a * b**-1.",
-        "The r-versions get the plain number as `other`: 2 - y is y.__rsub__(2) = 2 + (-y), and 1 / x is "
-        "x.__rtruediv__(1) = 1 * x**-1.",
+        N_("No new _backward is needed: write each operation with +, * and ** that already know their gradients."),
+        N_("-a is a * -1; a - b is a + (-b); a / b is a * b**-1."),
+        N_("The r-versions get the plain number as `other`: 2 - y is y.__rsub__(2) = 2 + (-y), and 1 / x is "
+           "x.__rtruediv__(1) = 1 * x**-1."),
     ],
     signs={"-x": ("__neg__",), "x - y": ("__sub__", "__rsub__"), "x / y": ("__truediv__", "__rtruediv__")},
 ))
@@ -598,16 +601,16 @@ exercises.add(Exercise(
     cases=NEURON_CASES,
     expected=_numerical_neuron,
     rtol=1e-6, atol=1e-8,
-    diagnosis=Diagnosis(parts=("your output", "your weight gradients", "your bias gradient")),
+    diagnosis=Diagnosis(parts=(N_("your output"), N_("your weight gradients"), N_("your bias gradient"))),
     mistakes=[
-        Mistake("bias missing", _neuron_without_bias, "the bias b is missing from the sum w · x + b."),
-        Mistake("relu", _neuron_relu, "this neuron's activation is tanh, not ReLU."),
-        Mistake("no activation", _neuron_linear, "apply tanh to w · x + b."),
+        Mistake(N_("bias missing"), _neuron_without_bias, N_("the bias b is missing from the sum w · x + b.")),
+        Mistake(N_("relu"), _neuron_relu, N_("this neuron's activation is tanh, not ReLU.")),
+        Mistake(N_("no activation"), _neuron_linear, N_("apply tanh to w · x + b.")),
     ],
     hints=[
-        "Start from the bias and add one product w_i * x_i per input.",
-        "Then apply .tanh() to the sum and return the result.",
-        "Keep everything a Value: combine the Values themselves with + and *, never their .data, so that the graph "
-        "records every step and backward() can reach ws and b.",
+        N_("Start from the bias and add one product w_i * x_i per input."),
+        N_("Then apply .tanh() to the sum and return the result."),
+        N_("Keep everything a Value: combine the Values themselves with + and *, never their .data, so that the graph "
+           "records every step and backward() can reach ws and b."),
     ],
 ))

@@ -16,8 +16,9 @@ from coursekit.feedback import Exercise, ExerciseSet, Mistake
 from coursekit.feedback.properties import dtype_kept, inputs_kept, layer_properties, row_wise
 from coursekit.feedback.relations import Diagnosis
 from coursekit.gradcheck import check_layer
+from coursekit.i18n import N_
 
-exercises = ExerciseSet("03 Activation derivatives")
+exercises = ExerciseSet(N_("03 Activation derivatives"))
 
 # ---------------------------------------------------------------- 1. a stable sigmoid
 SIGMOID_POINTS = np.array([-1000.0, -50.0, -3.0, -0.5, 0.0, 0.25, 2.0, 40.0, 1000.0])
@@ -34,15 +35,17 @@ def _sigmoid_test(func) -> str | None:
                 try:
                     got = np.asarray(func(np.array([x])), dtype=float)
                 except (FloatingPointError, RuntimeWarning) as overflow:
-                    return f"at x = {x:g} the computation overflowed ({overflow})"
+                    return N_("at x = {x:g} the computation overflowed ({overflow})").format(x=x, overflow=overflow)
                 expected = nn.sigmoid(np.array([x]))
                 if got.shape != (1,):
-                    return f"for an array of shape (1,) the result has shape {got.shape}"
+                    return N_("for an array of shape (1,) the result has shape {got}").format(got=got.shape)
                 if not np.allclose(got, expected, rtol=1e-12, atol=SIGMOID_FLOOR):
-                    return f"at x = {x:g} your sigmoid gives {got[0]:.6g}, expected {expected[0]:.6g}"
+                    return N_("at x = {x:g} your sigmoid gives {got:.6g}, expected {expected:.6g}").format(
+                        x=x, got=got[0], expected=expected[0])
     grid = np.linspace(-8, 8, 12).reshape(3, 4)
     if np.shape(func(grid)) != grid.shape:
-        return f"for an array of shape {grid.shape} the result has shape {np.shape(func(grid))}"
+        return N_("for an array of shape {shape} the result has shape {got}").format(
+            shape=grid.shape, got=np.shape(func(grid)))
     return None
 
 
@@ -82,30 +85,30 @@ exercises.add(Exercise(
     probe=_sigmoid_probe,
     # functions the sigmoid is mistaken for, on the test points
     diagnosis=Diagnosis(reference=nn.sigmoid, siblings={
-        "tanh(x): another S-shaped function, from -1 to 1 (the sigmoid goes from 0 to 1)":
+        N_("tanh(x): another S-shaped function, from -1 to 1 (the sigmoid goes from 0 to 1)"):
             lambda: np.tanh(SIGMOID_POINTS),
     }, points={
-        "the formula for x >= 0 was used for every x: you computed sigmoid(|x|)":
+        N_("the formula for x >= 0 was used for every x: you computed sigmoid(|x|)"):
             lambda: nn.sigmoid(np.abs(SIGMOID_POINTS)),
     }),
     properties=ELEMENTWISE,
     mistakes=[
-        Mistake("naive", _naive_sigmoid,
-                "1 / (1 + exp(-x)) overflows for x = -1000: exp(1000) is too large for a float. Use exp(-|x|), "
-                "which is at most 1, in a form that suits each sign of x."),
-        Mistake("exp over 1 + exp", _exp_over_one_plus_exp,
-                "exp(x) / (1 + exp(x)) is the right formula only for x < 0; for large positive x, exp(x) "
-                "overflows. Use it for negative x and 1 / (1 + exp(-x)) for the others."),
-        Mistake("branches swapped", _branches_swapped,
-                "your branches are swapped: you computed sigmoid(-x). With e = exp(-|x|), the sigmoid is "
-                "1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0."),
+        Mistake(N_("naive"), _naive_sigmoid,
+                N_("1 / (1 + exp(-x)) overflows for x = -1000: exp(1000) is too large for a float. Use exp(-|x|), "
+                   "which is at most 1, in a form that suits each sign of x.")),
+        Mistake(N_("exp over 1 + exp"), _exp_over_one_plus_exp,
+                N_("exp(x) / (1 + exp(x)) is the right formula only for x < 0; for large positive x, exp(x) "
+                   "overflows. Use it for negative x and 1 / (1 + exp(-x)) for the others.")),
+        Mistake(N_("branches swapped"), _branches_swapped,
+                N_("your branches are swapped: you computed sigmoid(-x). With e = exp(-|x|), the sigmoid is "
+                   "1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0.")),
     ],
     hints=[
-        "For x >= 0, 1 / (1 + exp(-x)) is safe: exp(-x) <= 1. For x < 0 multiply top and bottom by exp(x).",
-        "Compute e = np.exp(-np.abs(x)), which never overflows; then sigmoid is 1/(1+e) for x >= 0 "
-        "and e/(1+e) otherwise.",
-        "One line does it: np.where with the condition x >= 0 picks, element by element, between the two forms "
-        "of hint 2, both written with the same e.",
+        N_("For x >= 0, 1 / (1 + exp(-x)) is safe: exp(-x) <= 1. For x < 0 multiply top and bottom by exp(x)."),
+        N_("Compute e = np.exp(-np.abs(x)), which never overflows; then sigmoid is 1/(1+e) for x >= 0 "
+           "and e/(1+e) otherwise."),
+        N_("One line does it: np.where with the condition x >= 0 picks, element by element, between the two forms "
+           "of hint 2, both written with the same e."),
     ],
 ))
 
@@ -118,22 +121,22 @@ exercises.add(Exercise(
     expected=lambda x: nn.sigmoid(x) * (1 - nn.sigmoid(x)),
     rtol=1e-10, atol=1e-14,
     diagnosis=Diagnosis(points={
-        "sigmoid' was applied to the output y = sigmoid(x): y * (1 - y) uses y itself, with no second sigmoid":
+        N_("sigmoid' was applied to the output y = sigmoid(x): y * (1 - y) uses y itself, with no second sigmoid"):
             lambda x: nn.sigmoid(nn.sigmoid(x)) * (1 - nn.sigmoid(nn.sigmoid(x))),
     }),
     properties=ELEMENTWISE,
     mistakes=[
-        Mistake("x(1-x)", lambda x: x * (1 - x),
-                "y(1 - y) holds for the OUTPUT y = sigmoid(x). Compute y first, then y * (1 - y)."),
-        Mistake("y only", lambda x: nn.sigmoid(x),
-                "that is the sigmoid itself; its derivative is y * (1 - y)."),
-        Mistake("y(1-x)", lambda x: nn.sigmoid(x) * (1 - x),
-                "both factors use the output: y * (1 - y), with y = sigmoid(x)."),
+        Mistake(N_("x(1-x)"), lambda x: x * (1 - x),
+                N_("y(1 - y) holds for the OUTPUT y = sigmoid(x). Compute y first, then y * (1 - y).")),
+        Mistake(N_("y only"), lambda x: nn.sigmoid(x),
+                N_("that is the sigmoid itself; its derivative is y * (1 - y).")),
+        Mistake(N_("y(1-x)"), lambda x: nn.sigmoid(x) * (1 - x),
+                N_("both factors use the output: y * (1 - y), with y = sigmoid(x).")),
     ],
     hints=[
-        "Lesson 03, section 1: the derivative can be written with the sigmoid's own output y = sigmoid(x).",
-        "sigmoid'(x) = y (1 - y) with y = sigmoid(x). Compute y once, with your stable_sigmoid.",
-        "Two lines: y from exercise 1, then the product of hint 2 (y itself, not x, in both factors).",
+        N_("Lesson 03, section 1: the derivative can be written with the sigmoid's own output y = sigmoid(x)."),
+        N_("sigmoid'(x) = y (1 - y) with y = sigmoid(x). Compute y once, with your stable_sigmoid."),
+        N_("Two lines: y from exercise 1, then the product of hint 2 (y itself, not x, in both factors)."),
     ],
 ))
 
@@ -155,13 +158,13 @@ def _layer_probe(cls):
 def _layer_test(reference_forward, relu=False):
     def test(cls) -> str | None:
         if not isinstance(cls, type):
-            return f"pass your class itself, not {type(cls).__name__}"
+            return N_("pass your class itself, not {kind}").format(kind=type(cls).__name__)
         layer = cls()
         if dict(layer.params) or dict(layer.grads):
-            return "an activation layer has no parameters: params and grads must be empty dicts"
+            return N_("an activation layer has no parameters: params and grads must be empty dicts")
         out = np.asarray(layer.forward(X.copy()))
         if out.shape != X.shape or not np.allclose(out, reference_forward(X), rtol=1e-12, atol=1e-15):
-            return "forward does not compute the activation of every element"
+            return N_("forward does not compute the activation of every element")
         report = check_layer(cls(), X)
         if not report.passed:
             return str(report)
@@ -170,9 +173,9 @@ def _layer_test(reference_forward, relu=False):
             zero.forward(np.array([[-1.0, 0.0, 2.0]]))
             slope_at_zero = np.asarray(zero.backward(np.ones((1, 3))))[0, 1]
             if slope_at_zero != 0.0:
-                return ("at x = 0 your ReLU passes the gradient on (slope 1). Both 0 and 1 are valid slopes at the "
-                        "kink, and the gradient checker accepts either, but this course takes ReLU'(0) = 0: "
-                        "use x > 0, not x >= 0.")
+                return (N_("at x = 0 your ReLU passes the gradient on (slope 1). Both 0 and 1 are valid slopes at the "
+                           "kink, and the gradient checker accepts either, but this course takes ReLU'(0) = 0: "
+                           "use x > 0, not x >= 0."))
         return None
     return test
 
@@ -234,42 +237,42 @@ def _tanh_in_place(self, dout):
 
 LAYER_HINTS = {
     "Sigmoid": [
-        "forward keeps y = sigmoid(x); backward multiplies dout by the local slope, elementwise.",
-        "The local slope is y * (1 - y), with the y saved by forward.",
-        "backward is one line: dout times the slope of exercise 2, written with self.y. Build a new array; "
-        "never write into dout.",
+        N_("forward keeps y = sigmoid(x); backward multiplies dout by the local slope, elementwise."),
+        N_("The local slope is y * (1 - y), with the y saved by forward."),
+        N_("backward is one line: dout times the slope of exercise 2, written with self.y. Build a new array; "
+           "never write into dout."),
     ],
     "ReLU": [
-        "forward keeps the mask x > 0; backward lets dout through where the mask is True and gives 0 elsewhere.",
-        "Use the strict x > 0: at exactly 0 this course takes the slope to be 0.",
-        "backward is one line that builds a new array from dout and self.mask (np.where, or a product); never "
-        "write into dout.",
+        N_("forward keeps the mask x > 0; backward lets dout through where the mask is True and gives 0 elsewhere."),
+        N_("Use the strict x > 0: at exactly 0 this course takes the slope to be 0."),
+        N_("backward is one line that builds a new array from dout and self.mask (np.where, or a product); never "
+           "write into dout."),
     ],
     "Tanh": [
-        "forward keeps y = tanh(x); backward multiplies dout by the local slope.",
-        "The local slope is 1 - y**2, with the y saved by forward.",
-        "backward is one line: dout times the slope of hint 2. Build a new array.",
+        N_("forward keeps y = tanh(x); backward multiplies dout by the local slope."),
+        N_("The local slope is 1 - y**2, with the y saved by forward."),
+        N_("backward is one line: dout times the slope of hint 2. Build a new array."),
     ],
 }
 # forward(x) and backward(dout) leave their arrays alone, a second pass agrees with the first, float64 stays
 LAYER_PROPERTIES = layer_properties(lambda cls: cls(), X, DOUT)
-IN_PLACE = ("backward wrote into dout. The caller may still need that array (another branch of the graph reads "
-            "it), so build a new array: dout * slope, or np.where(mask, dout, 0.0).")
+IN_PLACE = (N_("backward wrote into dout. The caller may still need that array (another branch of the graph reads "
+               "it), so build a new array: dout * slope, or np.where(mask, dout, 0.0)."))
 
-LAYER_PARTS = ("the output of your forward", "the dx of your backward", "dout after your backward")
+LAYER_PARTS = (N_("the output of your forward"), N_("the dx of your backward"), N_("dout after your backward"))
 exercises.add(Exercise(
     "Sigmoid", test=_layer_test(nn.sigmoid), probe=_layer_probe, hints=LAYER_HINTS["Sigmoid"],
     diagnosis=Diagnosis(reference=nn.Sigmoid, parts=LAYER_PARTS),
     properties=LAYER_PROPERTIES,
     mistakes=[
-        Mistake("x(1-x)", _SigmoidOfInput,
-                "the slope y(1 - y) uses the OUTPUT y = sigmoid(x) saved by forward, not the input x."),
-        Mistake("in place", _variant(nn.Sigmoid, _sigmoid_in_place), IN_PLACE),
-        Mistake("sigmoid' of the output", _variant(nn.Sigmoid, _sigmoid_slope_of_output),
-                "you applied sigmoid' to the output: sigmoid(y) * (1 - sigmoid(y)). The slope at the input x is "
-                "y * (1 - y), with y itself, no second sigmoid."),
-        Mistake("dout forgotten", _variant(nn.Sigmoid, lambda self, dout: self.y * (1 - self.y)),
-                "the local slope must be multiplied by dout, the gradient arriving from above (chain rule)."),
+        Mistake(N_("x(1-x)"), _SigmoidOfInput,
+                N_("the slope y(1 - y) uses the OUTPUT y = sigmoid(x) saved by forward, not the input x.")),
+        Mistake(N_("in place"), _variant(nn.Sigmoid, _sigmoid_in_place), IN_PLACE),
+        Mistake(N_("sigmoid' of the output"), _variant(nn.Sigmoid, _sigmoid_slope_of_output),
+                N_("you applied sigmoid' to the output: sigmoid(y) * (1 - sigmoid(y)). The slope at the input x is "
+                   "y * (1 - y), with y itself, no second sigmoid.")),
+        Mistake(N_("dout forgotten"), _variant(nn.Sigmoid, lambda self, dout: self.y * (1 - self.y)),
+                N_("the local slope must be multiplied by dout, the gradient arriving from above (chain rule).")),
     ],
 ))
 exercises.add(Exercise(
@@ -277,12 +280,12 @@ exercises.add(Exercise(
     diagnosis=Diagnosis(reference=nn.ReLU, parts=LAYER_PARTS),
     properties=LAYER_PROPERTIES,
     mistakes=[
-        Mistake("in place", _variant(nn.ReLU, _relu_in_place), IN_PLACE),
-        Mistake(">= at 0", _ReluGreaterEqual,
-                "at x = 0 your mask lets the gradient through. Either slope is a valid choice at the kink (the "
-                "gradient checker reports 'kink crossed' and accepts both), but this course uses x > 0."),
-        Mistake("dout forgotten", _variant(nn.ReLU, lambda self, dout: self.positive.astype(float)),
-                "backward must return dout where x > 0, not the mask itself: multiply by dout."),
+        Mistake(N_("in place"), _variant(nn.ReLU, _relu_in_place), IN_PLACE),
+        Mistake(N_(">= at 0"), _ReluGreaterEqual,
+                N_("at x = 0 your mask lets the gradient through. Either slope is a valid choice at the kink (the "
+                   "gradient checker reports 'kink crossed' and accepts both), but this course uses x > 0.")),
+        Mistake(N_("dout forgotten"), _variant(nn.ReLU, lambda self, dout: self.positive.astype(float)),
+                N_("backward must return dout where x > 0, not the mask itself: multiply by dout.")),
     ],
 ))
 exercises.add(Exercise(
@@ -290,12 +293,13 @@ exercises.add(Exercise(
     diagnosis=Diagnosis(reference=nn.Tanh, parts=LAYER_PARTS),
     properties=LAYER_PROPERTIES,
     mistakes=[
-        Mistake("1 - x^2", _TanhOfInput,
-                "tanh'(x) = 1 - tanh(x)**2: square the OUTPUT y saved by forward, not the input x."),
-        Mistake("tanh' of the output", _variant(nn.Tanh, _tanh_slope_of_output),
-                "you applied tanh' to the output: 1 - tanh(y)**2. The slope at the input is 1 - y**2, with y itself."),
-        Mistake("square missing", _variant(nn.Tanh, lambda self, dout: dout * (1 - self.y)),
-                "the slope is 1 - y**2: the square is missing."),
-        Mistake("in place", _variant(nn.Tanh, _tanh_in_place), IN_PLACE),
+        Mistake(N_("1 - x^2"), _TanhOfInput,
+                N_("tanh'(x) = 1 - tanh(x)**2: square the OUTPUT y saved by forward, not the input x.")),
+        Mistake(N_("tanh' of the output"), _variant(nn.Tanh, _tanh_slope_of_output),
+                N_("you applied tanh' to the output: 1 - tanh(y)**2. The slope at the input is 1 - y**2, with y "
+                   "itself.")),
+        Mistake(N_("square missing"), _variant(nn.Tanh, lambda self, dout: dout * (1 - self.y)),
+                N_("the slope is 1 - y**2: the square is missing.")),
+        Mistake(N_("in place"), _variant(nn.Tanh, _tanh_in_place), IN_PLACE),
     ],
 ))

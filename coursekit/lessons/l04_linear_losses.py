@@ -14,8 +14,9 @@ from coursekit.feedback import Exercise, ExerciseSet, Mistake
 from coursekit.feedback.properties import dtype_kept, honours, inputs_kept, layer_properties, row_wise
 from coursekit.feedback.relations import Diagnosis
 from coursekit.gradcheck import check_layer
+from coursekit.i18n import N_
 
-exercises = ExerciseSet("04 The linear layer and losses")
+exercises = ExerciseSet(N_("04 The linear layer and losses"))
 
 # ---------------------------------------------------------------- 1. the Linear layer
 N_IN, N_OUT, BATCH = 3, 4, 5  # all different, so that a wrong axis or a missing transpose changes a shape
@@ -30,18 +31,20 @@ def _make(cls, n_in=N_IN, n_out=N_OUT, seed=0):
 
 def _linear_test(cls) -> str | None:
     if not isinstance(cls, type):
-        return f"pass your class itself, Linear, not {type(cls).__name__}"
+        return N_("pass your class itself, Linear, not {kind}").format(kind=type(cls).__name__)
     layer = _make(cls)
     for key, shape in (("W", (N_OUT, N_IN)), ("b", (N_OUT,))):
         got = np.shape(layer.params.get(key)) if key in layer.params else None
         if got != shape:
-            return f"params[{key!r}] should have shape {shape}, not {got}"
+            return N_("params[{key!r}] should have shape {shape}, not {got}").format(key=key, shape=shape, got=got)
     out = np.asarray(layer.forward(X.copy()))
     expected = X @ layer.params["W"].T + layer.params["b"]
     if out.shape != expected.shape:
-        return f"forward returned shape {out.shape}; for a batch of shape {X.shape} it should be {expected.shape}"
+        return N_("forward returned shape {out_shape}; for a batch of shape {x_shape} it should be "
+                  "{expected_shape}").format(
+            out_shape=out.shape, x_shape=X.shape, expected_shape=expected.shape)
     if not np.allclose(out, expected, rtol=1e-10, atol=1e-12):
-        return "forward is not X @ W.T + b"
+        return N_("forward is not X @ W.T + b")
     report = check_layer(_make(cls), X)
     return None if report.passed else str(report)
 
@@ -92,27 +95,27 @@ exercises.add(Exercise(
     test=_linear_test,
     probe=_linear_probe,
     diagnosis=Diagnosis(reference=nn.Linear, batch=BATCH,
-                        parts=("the output of your forward", "the dx of your backward", "your grads['W']",
-                               "your grads['b']")),
+                        parts=(N_("the output of your forward"), N_("the dx of your backward"), N_("your grads['W']"),
+                               N_("your grads['b']"))),
     properties=layer_properties(_make, X, DOUT),
     mistakes=[
-        Mistake("dW not transposed", _linear_variant("DwUntransposed", _dw_untransposed),
-                "dW has the shape of W, (n_out, n_in): it is dout.T @ x (delta x^T per example), not x.T @ dout."),
-        Mistake("db mean", _linear_variant("DbMean", _db_mean),
-                "db is the SUM of dout over the batch (axis 0): the 1/N of the mean loss is already inside dout."),
-        Mistake("db wrong axis", _linear_variant("DbWrongAxis", _db_wrong_axis),
-                "db must have one entry per output: sum dout over the batch, axis 0, not over the outputs."),
-        Mistake("dx transposed", _linear_variant("DxTransposed", _dx_transposed),
-                "dx has the shape of x, (N, n_in): in a batch of rows, W^T delta becomes dout @ W."),
-        Mistake("last example only", _linear_variant("LastExampleOnly", _dw_per_example_only),
-                "dW must add the contributions delta x^T of EVERY example of the batch: dout.T @ x does that."),
+        Mistake(N_("dW not transposed"), _linear_variant("DwUntransposed", _dw_untransposed),
+                N_("dW has the shape of W, (n_out, n_in): it is dout.T @ x (delta x^T per example), not x.T @ dout.")),
+        Mistake(N_("db mean"), _linear_variant("DbMean", _db_mean),
+                N_("db is the SUM of dout over the batch (axis 0): the 1/N of the mean loss is already inside dout.")),
+        Mistake(N_("db wrong axis"), _linear_variant("DbWrongAxis", _db_wrong_axis),
+                N_("db must have one entry per output: sum dout over the batch, axis 0, not over the outputs.")),
+        Mistake(N_("dx transposed"), _linear_variant("DxTransposed", _dx_transposed),
+                N_("dx has the shape of x, (N, n_in): in a batch of rows, W^T delta becomes dout @ W.")),
+        Mistake(N_("last example only"), _linear_variant("LastExampleOnly", _dw_per_example_only),
+                N_("dW must add the contributions delta x^T of EVERY example of the batch: dout.T @ x does that.")),
     ],
     hints=[
-        "forward is the batched form of lesson 04, section 3: Z = X W^T + b. Per example, backward gives "
-        "dW = delta x^T, db = delta, dx = W^T delta; in a batch, each example is a row.",
-        "Write the shapes: dout is (N, n_out), x is (N, n_in), W is (n_out, n_in). Which product has W's shape?",
-        "forward: one product with W.T plus b, and keep x. backward: three lines, each one product or sum of dout "
-        "with the kept x or with W; check each result's shape against W, b and x.",
+        N_("forward is the batched form of lesson 04, section 3: Z = X W^T + b. Per example, backward gives "
+           "dW = delta x^T, db = delta, dx = W^T delta; in a batch, each example is a row."),
+        N_("Write the shapes: dout is (N, n_out), x is (N, n_in), W is (n_out, n_in). Which product has W's shape?"),
+        N_("forward: one product with W.T plus b, and keep x. backward: three lines, each one product or sum of dout "
+           "with the kept x or with W; check each result's shape against W, b and x."),
     ],
 ))
 
@@ -138,24 +141,24 @@ exercises.add(Exercise(
     cases=MSE_CASES,
     expected=lambda y, t: nn.mse_loss(y, t),
     rtol=1e-9, atol=1e-12,
-    diagnosis=Diagnosis(arguments=("y", "t"), parts=("your loss", "your dy")),
+    diagnosis=Diagnosis(arguments=("y", "t"), parts=(N_("your loss"), N_("your dy"))),
     properties=_loss_properties((Y, T)),
     mistakes=[
-        Mistake("sum over the batch", lambda y, t: (float(0.5 * np.sum((y - t) ** 2)), y - t),
-                "the loss is the MEAN over the N examples of the batch, so both it and its gradient carry a 1/N."),
-        Mistake("no 1/2", lambda y, t: (float(np.sum((y - t) ** 2) / len(y)), 2 * (y - t) / len(y)),
-                "E = 1/2 ||y - t||^2 per example: the 1/2 is there so that the gradient is y - t without a 2."),
-        Mistake("sign", lambda y, t: (nn.mse_loss(y, t)[0], (t - y) / len(y)),
-                "dE/dy = y - t: the gradient points from the target toward the prediction."),
-        Mistake("mean over every number", lambda y, t: (float(0.5 * np.mean((y - t) ** 2)), (y - t) / y.size),
-                "divide by the number of examples N = y.shape[0], not by the number of entries y.size."),
+        Mistake(N_("sum over the batch"), lambda y, t: (float(0.5 * np.sum((y - t) ** 2)), y - t),
+                N_("the loss is the MEAN over the N examples of the batch, so both it and its gradient carry a 1/N.")),
+        Mistake(N_("no 1/2"), lambda y, t: (float(np.sum((y - t) ** 2) / len(y)), 2 * (y - t) / len(y)),
+                N_("E = 1/2 ||y - t||^2 per example: the 1/2 is there so that the gradient is y - t without a 2.")),
+        Mistake(N_("sign"), lambda y, t: (nn.mse_loss(y, t)[0], (t - y) / len(y)),
+                N_("dE/dy = y - t: the gradient points from the target toward the prediction.")),
+        Mistake(N_("mean over every number"), lambda y, t: (float(0.5 * np.mean((y - t) ** 2)), (y - t) / y.size),
+                N_("divide by the number of examples N = y.shape[0], not by the number of entries y.size.")),
     ],
     hints=[
-        "Return a tuple (loss, dy). The loss is the mean over the N rows of E = 1/2 ||y - t||^2, a float; dy has "
-        "the shape of y.",
-        "Per example, differentiate E = 1/2 sum_k (y_k - t_k)^2 with respect to y_k. The batch loss averages over "
-        "N = y.shape[0]: what does that do to each row's gradient?",
-        "Two expressions, both divided by N: the half sum of squares, and the per-example gradient of hint 2.",
+        N_("Return a tuple (loss, dy). The loss is the mean over the N rows of E = 1/2 ||y - t||^2, a float; dy has "
+           "the shape of y."),
+        N_("Per example, differentiate E = 1/2 sum_k (y_k - t_k)^2 with respect to y_k. The batch loss averages over "
+           "N = y.shape[0]: what does that do to each row's gradient?"),
+        N_("Two expressions, both divided by N: the half sum of squares, and the per-example gradient of hint 2."),
     ],
 ))
 
@@ -179,25 +182,26 @@ exercises.add(Exercise(
     cases=BCE_CASES,
     expected=lambda z, t: nn.bce_with_logits(z, t),
     rtol=1e-9, atol=1e-12,
-    diagnosis=Diagnosis(arguments=("z", "t"), parts=("your loss", "your dz")),
+    diagnosis=Diagnosis(arguments=("z", "t"), parts=(N_("your loss"), N_("your dz"))),
     properties=_loss_properties((np.concatenate([Z_BIN, Z_BIG]), np.concatenate([T_BIN, T_BIG]))),
     mistakes=[
-        Mistake("log of a sigmoid", _bce_naive,
-                "for large |z| the sigmoid rounds to exactly 0 or 1 and its log is -inf. Write the loss in z: "
-                "-t log y - (1-t) log(1-y) = log(1 + e^z) - t z, and compute log(1 + e^z) with np.logaddexp(0, z)."),
-        Mistake("sum over the batch", lambda z, t: (nn.bce_with_logits(z, t)[0] * len(z), nn.sigmoid(z) - t),
-                "the loss is the mean over the batch: both it and dz carry a 1/N."),
-        Mistake("gradient in y", lambda z, t: (nn.bce_with_logits(z, t)[0],
+        Mistake(N_("log of a sigmoid"), _bce_naive,
+                N_("for large |z| the sigmoid rounds to exactly 0 or 1 and its log is -inf. Write the loss in z: "
+                   "-t log y - (1-t) log(1-y) = log(1 + e^z) - t z, and compute log(1 + e^z) with np.logaddexp(0, "
+                   "z).")),
+        Mistake(N_("sum over the batch"), lambda z, t: (nn.bce_with_logits(z, t)[0] * len(z), nn.sigmoid(z) - t),
+                N_("the loss is the mean over the batch: both it and dz carry a 1/N.")),
+        Mistake(N_("gradient in y"), lambda z, t: (nn.bce_with_logits(z, t)[0],
                                                (nn.sigmoid(z) - t) * nn.sigmoid(z) * (1 - nn.sigmoid(z)) / len(z)),
-                "the sigmoid's slope y(1-y) cancels against the loss's 1/(y(1-y)): dL/dz is simply (y - t)/N."),
-        Mistake("sign", lambda z, t: (nn.bce_with_logits(z, t)[0], (t - nn.sigmoid(z)) / len(z)),
-                "dL/dz = y_hat - t: positive when the prediction is above the target."),
+                N_("the sigmoid's slope y(1-y) cancels against the loss's 1/(y(1-y)): dL/dz is simply (y - t)/N.")),
+        Mistake(N_("sign"), lambda z, t: (nn.bce_with_logits(z, t)[0], (t - nn.sigmoid(z)) / len(z)),
+                N_("dL/dz = y_hat - t: positive when the prediction is above the target.")),
     ],
     hints=[
-        "Return (loss, dz). y_hat = sigmoid(z); the loss per example is -t log y_hat - (1 - t) log(1 - y_hat).",
-        "Rewrite that in z: log(1 + e^z) - t z, and use np.logaddexp(0, z) for log(1 + e^z): it never overflows.",
-        "dz is the per-example gradient of lesson 04, section 5 (the factor y_hat (1 - y_hat) cancels), over N, "
-        "with a sigmoid that does not overflow either (exp of -|z| only).",
+        N_("Return (loss, dz). y_hat = sigmoid(z); the loss per example is -t log y_hat - (1 - t) log(1 - y_hat)."),
+        N_("Rewrite that in z: log(1 + e^z) - t z, and use np.logaddexp(0, z) for log(1 + e^z): it never overflows."),
+        N_("dz is the per-example gradient of lesson 04, section 5 (the factor y_hat (1 - y_hat) cancels), over N, "
+           "with a sigmoid that does not overflow either (exp of -|z| only)."),
     ],
 ))
 
@@ -237,21 +241,21 @@ exercises.add(Exercise(
     cases=SOFTMAX_CASES,
     expected=lambda z, labels: nn.softmax_cross_entropy(z, labels),
     rtol=1e-9, atol=1e-12,
-    diagnosis=Diagnosis(arguments=("z", "labels"), parts=("your loss", "your dz")),
+    diagnosis=Diagnosis(arguments=("z", "labels"), parts=(N_("your loss"), N_("your dz"))),
     properties=_loss_properties((Z_MIXED, LABELS_MIXED)),
     mistakes=[
-        Mistake("no shift", _softmax_unshifted,
-                "exp(1e4) overflows to inf. Subtract each row's maximum before exp: softmax does not change, "
-                "and log-softmax becomes z - max - log(sum(exp(z - max)))."),
-        Mistake("one-hot missing", _softmax_without_onehot,
-                "dL/dz = softmax(z) - onehot(label): subtract 1 at each row's true class."),
-        Mistake("sum over the batch", _softmax_summed,
-                "the loss is the mean over the batch: both it and dz carry a 1/N."),
+        Mistake(N_("no shift"), _softmax_unshifted,
+                N_("exp(1e4) overflows to inf. Subtract each row's maximum before exp: softmax does not change, "
+                   "and log-softmax becomes z - max - log(sum(exp(z - max))).")),
+        Mistake(N_("one-hot missing"), _softmax_without_onehot,
+                N_("dL/dz = softmax(z) - onehot(label): subtract 1 at each row's true class.")),
+        Mistake(N_("sum over the batch"), _softmax_summed,
+                N_("the loss is the mean over the batch: both it and dz carry a 1/N.")),
     ],
     hints=[
-        "Return (loss, dz). p = softmax(z) row by row; the loss per row is -log p[label].",
-        "Shift each row by its maximum, then log p = shifted - log(sum(exp(shifted))) (log-sum-exp): no overflow.",
-        "dz starts from p: what changes at each row's true class (lesson 04, section 6)? Then divide by N.",
+        N_("Return (loss, dz). p = softmax(z) row by row; the loss per row is -log p[label]."),
+        N_("Shift each row by its maximum, then log p = shifted - log(sum(exp(shifted))) (log-sum-exp): no overflow."),
+        N_("dz starts from p: what changes at each row's true class (lesson 04, section 6)? Then divide by N."),
     ],
 ))
 
@@ -326,21 +330,26 @@ def _checker_outputs(func) -> list:
 
 def _checker_test(func) -> str | None:
     for (f, exact, x, grad), out in zip(CHECK_CASES, _checker_outputs(func), strict=True):
-        case = f"f = {f.__name__}, x of shape {x.shape}"
+        case = N_("f = {name}, x of shape {shape}").format(name=f.__name__, shape=x.shape)
         if not isinstance(out, (tuple, list)) or len(out) != 2:
-            return f"for {case}: return a pair (numerical gradient, largest relative error), not {type(out).__name__}"
+            return N_("for {case}: return a pair (numerical gradient, largest relative error), not {kind}").format(
+                case=case, kind=type(out).__name__)
         numerical, error = np.asarray(out[0], dtype=float), out[1]
         if numerical.shape != x.shape:
-            return f"for {case}: the numerical gradient has shape {numerical.shape}, not x's shape {x.shape}"
+            return N_("for {case}: the numerical gradient has shape {got}, not x's shape {shape}").format(
+                case=case, got=numerical.shape, shape=x.shape)
         if not np.allclose(numerical, exact(x), rtol=CHECK_RTOL, atol=CHECK_ATOL):
             worst = np.unravel_index(np.argmax(np.abs(numerical - exact(x))), x.shape)
-            return (f"for {case}: your numerical gradient at {tuple(int(i) for i in worst)} is "
-                    f"{numerical[worst]:.10g}, the true slope is {exact(x)[worst]:.10g}")
+            return N_("for {case}: your numerical gradient at {where} is {got:.10g}, the true slope is "
+                      "{truth:.10g}").format(case=case, where=tuple(int(i) for i in worst), got=numerical[worst],
+                                             truth=exact(x)[worst])
         if np.ndim(error) != 0:
-            return f"for {case}: the relative error should be one number (the largest), not an array"
+            return N_("for {case}: the relative error should be one number (the largest), not an array").format(
+                case=case)
         right = float(np.max(relative_errors(grad, exact(x))))
         if not np.isclose(float(error), right, rtol=1e-6, atol=CHECK_ATOL):
-            return f"for {case}: your largest relative error is {float(error):.6g}, expected {right:.6g}"
+            return N_("for {case}: your largest relative error is {error:.6g}, expected {right:.6g}").format(
+                case=case, error=float(error), right=right)
     return None
 
 
@@ -391,27 +400,27 @@ exercises.add(Exercise(
                 honours("h", 3, 0.3, (*_CHECK_PROPERTY_CASE, 1e-5)),
                 dtype_kept(_CHECK_PROPERTY_CASE)],
     mistakes=[
-        Mistake("one-sided difference", _one_sided,
-                "your slopes are one-sided, (f(x + h) - f(x)) / h: their error shrinks only like h (about 1e-5 "
-                "here). Step to both sides of each element, x[i] + h and x[i] - h, and divide by 2h."),
-        Mistake("not restored", _not_restored,
-                "after perturbing x[i] you did not put it back: every later element is then measured at a point "
-                "that is off by h in the earlier ones. Save the old value and restore it before moving on."),
-        Mistake("absolute error", _absolute_error,
-                "that is the absolute error |a - b|; the relative error divides it by max(|a|, |b|, tiny), so that "
-                "large and small gradients are judged alike."),
-        Mistake("divided by grad only", _divided_by_grad,
-                "divide |a - b| by the larger of |a| and |b| (and tiny), not by |grad| alone: the error must not "
-                "depend on which of the two you call right."),
+        Mistake(N_("one-sided difference"), _one_sided,
+                N_("your slopes are one-sided, (f(x + h) - f(x)) / h: their error shrinks only like h (about 1e-5 "
+                   "here). Step to both sides of each element, x[i] + h and x[i] - h, and divide by 2h.")),
+        Mistake(N_("not restored"), _not_restored,
+                N_("after perturbing x[i] you did not put it back: every later element is then measured at a point "
+                   "that is off by h in the earlier ones. Save the old value and restore it before moving on.")),
+        Mistake(N_("absolute error"), _absolute_error,
+                N_("that is the absolute error |a - b|; the relative error divides it by max(|a|, |b|, tiny), so that "
+                   "large and small gradients are judged alike.")),
+        Mistake(N_("divided by grad only"), _divided_by_grad,
+                N_("divide |a - b| by the larger of |a| and |b| (and tiny), not by |grad| alone: the error must not "
+                   "depend on which of the two you call right.")),
     ],
     hints=[
-        "Loop over every index of x (np.ndindex(x.shape) gives them all, for any shape). For each, the slope is "
-        "estimated from two values of f: one with that element moved up by h, one with it moved down.",
-        "The central difference for element i is (f(x with x[i] + h) - f(x with x[i] - h)) / (2h). Work on copies, "
-        "or save x[i] and put it back before the next element. Then compare element by element: "
-        "|a - b| / max(|a|, |b|, tiny), and return the largest.",
-        "Two lines carry the checker: the slope of element i (the central difference above) and the error "
-        "(np.maximum twice, then .max()). Return them as a pair, the slope array first.",
+        N_("Loop over every index of x (np.ndindex(x.shape) gives them all, for any shape). For each, the slope is "
+           "estimated from two values of f: one with that element moved up by h, one with it moved down."),
+        N_("The central difference for element i is (f(x with x[i] + h) - f(x with x[i] - h)) / (2h). Work on copies, "
+           "or save x[i] and put it back before the next element. Then compare element by element: "
+           "|a - b| / max(|a|, |b|, tiny), and return the largest."),
+        N_("Two lines carry the checker: the slope of element i (the central difference above) and the error "
+           "(np.maximum twice, then .max()). Return them as a pair, the slope array first."),
     ],
 ))
 
@@ -485,18 +494,19 @@ def _ln_probe(cls):
 
 def _ln_test(cls) -> str | None:
     if not isinstance(cls, type):
-        return f"pass your class itself, LayerNorm, not {type(cls).__name__}"
+        return N_("pass your class itself, LayerNorm, not {kind}").format(kind=type(cls).__name__)
     layer = cls()
     if dict(layer.params) or dict(layer.grads):
-        return "this layer norm has no learned scale or shift: params and grads must be empty dicts"
+        return N_("this layer norm has no learned scale or shift: params and grads must be empty dicts")
     out = np.asarray(layer.forward(X_LN.copy()))
     expected, _ = _ln_forward(X_LN)
     if out.shape != X_LN.shape:
-        return f"forward returned shape {out.shape}; for x of shape {X_LN.shape} it should be the same shape"
+        return N_("forward returned shape {out_shape}; for x of shape {shape} it should be the same shape").format(
+            out_shape=out.shape, shape=X_LN.shape)
     if not np.allclose(out, expected, rtol=1e-9, atol=1e-12):
         if np.allclose(out, _ln_forward(X_LN, axis=0)[0], rtol=1e-9, atol=1e-12):
-            return "forward normalised each column over the batch; layer normalisation takes each row on its own"
-        return "forward is not (x - mean) / sqrt(var + eps) with the mean and variance of each row"
+            return N_("forward normalised each column over the batch; layer normalisation takes each row on its own")
+        return N_("forward is not (x - mean) / sqrt(var + eps) with the mean and variance of each row")
     report = check_layer(cls(), X_LN)
     return None if report.passed else str(report)
 
@@ -506,29 +516,30 @@ exercises.add(Exercise(
     test=_ln_test,
     probe=_ln_probe,
     diagnosis=Diagnosis(reference=_LayerNorm,
-                        parts=("the output of your forward", "the dx of your backward", "dout after your backward")),
+                        parts=(N_("the output of your forward"), N_("the dx of your backward"), N_("dout after your "
+                                                                                                   "backward"))),
     properties=layer_properties(lambda cls: cls(), X_LN, DOUT_LN),
     mistakes=[
-        Mistake("element-wise", _ln_variant("ElementWise", _ln_elementwise),
-                "you treated y_i as a function of x_i alone, dx = dy / sqrt(var + eps). But the mean and the "
-                "variance of the row depend on every x_j, so each y_i does too: two more terms come from them."),
-        Mistake("mean held constant", _ln_variant("MeanHeld", _ln_mean_held),
-                "a term is missing: the one from the mean. The mean moves by 1/n when any x_j moves, and that "
-                "shifts every y_i of the row; its share of dx is the mean of dy over the row, subtracted."),
-        Mistake("variance held constant", _ln_variant("VarianceHeld", _ln_variance_held),
-                "a term is missing: the one from the variance. It depends on every x_j too (through x_j - mean); "
-                "differentiate 1/sqrt(var + eps) as well."),
-        Mistake("over the batch", _ln_variant("OverBatch", _ln_over_batch_backward, _ln_over_batch_forward),
-                "you normalised each column over the batch (axis 0): that is batch normalisation. Layer "
-                "normalisation takes the mean and variance of each row: axis=1, keepdims=True."),
+        Mistake(N_("element-wise"), _ln_variant("ElementWise", _ln_elementwise),
+                N_("you treated y_i as a function of x_i alone, dx = dy / sqrt(var + eps). But the mean and the "
+                   "variance of the row depend on every x_j, so each y_i does too: two more terms come from them.")),
+        Mistake(N_("mean held constant"), _ln_variant("MeanHeld", _ln_mean_held),
+                N_("a term is missing: the one from the mean. The mean moves by 1/n when any x_j moves, and that "
+                   "shifts every y_i of the row; its share of dx is the mean of dy over the row, subtracted.")),
+        Mistake(N_("variance held constant"), _ln_variant("VarianceHeld", _ln_variance_held),
+                N_("a term is missing: the one from the variance. It depends on every x_j too (through x_j - mean); "
+                   "differentiate 1/sqrt(var + eps) as well.")),
+        Mistake(N_("over the batch"), _ln_variant("OverBatch", _ln_over_batch_backward, _ln_over_batch_forward),
+                N_("you normalised each column over the batch (axis 0): that is batch normalisation. Layer "
+                   "normalisation takes the mean and variance of each row: axis=1, keepdims=True.")),
     ],
     hints=[
-        "Forward: per row, mean and variance (axis=1, keepdims=True); keep y and sqrt(var + eps) for backward. "
-        "Backward: write dy_i/dx_j first. Every y_i of a row depends on every x_j through the mean and the "
-        "variance, so dx_j = sum_i dy_i dy_i/dx_j has more than one term.",
-        "With s = sqrt(var + eps): d(mean)/dx_j = 1/n and d(var)/dx_j = 2 (x_j - mean) / n, which give "
-        "dy_i/dx_j = ([i = j] - 1/n - y_i y_j / n) / s.",
-        "Summing over i gives three terms per row, all over s: dout itself, minus its row mean, minus y times the "
-        "row mean of dout * y. One return line with two .mean(axis=1, keepdims=True).",
+        N_("Forward: per row, mean and variance (axis=1, keepdims=True); keep y and sqrt(var + eps) for backward. "
+           "Backward: write dy_i/dx_j first. Every y_i of a row depends on every x_j through the mean and the "
+           "variance, so dx_j = sum_i dy_i dy_i/dx_j has more than one term."),
+        N_("With s = sqrt(var + eps): d(mean)/dx_j = 1/n and d(var)/dx_j = 2 (x_j - mean) / n, which give "
+           "dy_i/dx_j = ([i = j] - 1/n - y_i y_j / n) / s."),
+        N_("Summing over i gives three terms per row, all over s: dout itself, minus its row mean, minus y times the "
+           "row mean of dout * y. One return line with two .mean(axis=1, keepdims=True)."),
     ],
 ))

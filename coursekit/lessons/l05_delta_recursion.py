@@ -15,8 +15,9 @@ from coursekit.feedback import Exercise, ExerciseSet, Mistake
 from coursekit.feedback.properties import dtype_kept, inputs_kept, layer_properties, row_wise
 from coursekit.feedback.relations import Diagnosis
 from coursekit.gradcheck import check_gradient_directional, check_layer, set_parameter
+from coursekit.i18n import N_
 
-exercises = ExerciseSet("05 The delta recursion")
+exercises = ExerciseSet(N_("05 The delta recursion"))
 
 
 # ---------------------------------------------------------------- the reference, for the checks
@@ -122,8 +123,10 @@ def _hand_delta_o_sent_back(W1, b1, W2, b2, x, t):
     return (a2 - t) * a2 * (1 - a2), (W2.T @ (a2 - t)) * a1 * (1 - a1)
 
 
-HAND_OUTPUT_FORM_AT_Z = ("the slope's output form a(1 - a) was evaluated at the sum z: it takes the unit's output "
-                         "a = sigmoid(z); or use sigmoid'(z) itself")
+HAND_OUTPUT_FORM_AT_Z = (N_("the slope's output form a(1 - a) was evaluated at the sum z: it takes the unit's output "
+                            "a = sigmoid(z); or use sigmoid'(z) itself"))
+HAND_OUTPUT_FORM_BOTH = N_("the slope's output form a(1 - a) was evaluated at the sum z: it takes the unit's output "
+                           "a = sigmoid(z); or use sigmoid'(z) itself (in both layers)")
 
 
 def _hand_slope_at_z(hidden_only: bool):
@@ -147,30 +150,32 @@ exercises.add(Exercise(
     cases=HAND_CASES,
     expected=_hand_deltas,
     rtol=1e-10, atol=1e-12,
-    diagnosis=Diagnosis(arguments=("W1", "b1", "W2", "b2", "x", "t"), parts=("your delta_out", "your delta_hidden"),
+    diagnosis=Diagnosis(arguments=("W1", "b1", "W2", "b2", "x", "t"),
+                        parts=(N_("your delta_out"), N_("your delta_hidden")),
                         points={HAND_OUTPUT_FORM_AT_Z: _hand_slope_at_z(hidden_only=True),
-                                HAND_OUTPUT_FORM_AT_Z + " (in both layers)": _hand_slope_at_z(hidden_only=False)}),
+                                HAND_OUTPUT_FORM_BOTH: _hand_slope_at_z(hidden_only=False)}),
     properties=[inputs_kept(*HAND_CASES), dtype_kept(HAND_CASES[0])],
     mistakes=[
-        Mistake("f' missing at the output", _hand_output_slope_missing,
-                "a^2 - t is dE/da^2, the lecture notes' delta^o. delta_out is dE/dz^2: the output unit's sigmoid "
-                "lies between z^2 and a^2, so its slope belongs in it too."),
-        Mistake("f' missing in the hidden layer", _hand_hidden_slope_missing,
-                "W2.T @ delta_out is dE/da^1 (delta^o of the hidden units). delta_hidden is dE/dz^1: one more factor, "
-                "the hidden units' own slope."),
-        Mistake("delta^o sent back instead of delta^u", _hand_delta_o_sent_back,
-                "your delta_out is right, but the hidden step used a^2 - t: what travels back through W2 is "
-                "dE/dz^2 = delta_out, the error after the output unit's slope."),
-        Mistake("sign", _hand_sign, "the error is prediction minus target: dE/da^2 = a^2 - t = -(t - a^2)."),
+        Mistake(N_("f' missing at the output"), _hand_output_slope_missing,
+                N_("a^2 - t is dE/da^2, the lecture notes' delta^o. delta_out is dE/dz^2: the output unit's sigmoid "
+                   "lies between z^2 and a^2, so its slope belongs in it too.")),
+        Mistake(N_("f' missing in the hidden layer"), _hand_hidden_slope_missing,
+                N_("W2.T @ delta_out is dE/da^1 (delta^o of the hidden units). delta_hidden is dE/dz^1: one more "
+                   "factor, "
+                   "the hidden units' own slope.")),
+        Mistake(N_("delta^o sent back instead of delta^u"), _hand_delta_o_sent_back,
+                N_("your delta_out is right, but the hidden step used a^2 - t: what travels back through W2 is "
+                   "dE/dz^2 = delta_out, the error after the output unit's slope.")),
+        Mistake(N_("sign"), _hand_sign, N_("the error is prediction minus target: dE/da^2 = a^2 - t = -(t - a^2).")),
     ],
     hints=[
-        "Compute the forward pass first and keep each unit's sum z and output a. Then walk the lesson's drawing "
-        "from E backward, one edge at a time, multiplying by each edge's local derivative.",
-        "Each layer takes two steps, as in the lecture notes' delta^o and delta^u: first dE/da (at the output, "
-        "from the squared error; at a hidden unit, through the weights it feeds), then times the sigmoid's slope "
-        "at that unit, a(1 - a).",
-        "delta_hidden needs one entry per hidden unit: the transpose W2.T takes delta_out back to the two hidden "
-        "units.",
+        N_("Compute the forward pass first and keep each unit's sum z and output a. Then walk the lesson's drawing "
+           "from E backward, one edge at a time, multiplying by each edge's local derivative."),
+        N_("Each layer takes two steps, as in the lecture notes' delta^o and delta^u: first dE/da (at the output, "
+           "from the squared error; at a hidden unit, through the weights it feeds), then times the sigmoid's slope "
+           "at that unit, a(1 - a)."),
+        N_("delta_hidden needs one entry per hidden unit: the transpose W2.T takes delta_out back to the two hidden "
+           "units."),
     ],
 ))
 
@@ -226,23 +231,24 @@ exercises.add(Exercise(
     cases=FORWARD_CASES,
     expected=_forward,
     rtol=1e-10, atol=1e-12,
-    diagnosis=Diagnosis(arguments=("params", "x", "hidden", "output"), parts=("your output", "your cache")),
+    diagnosis=Diagnosis(arguments=("params", "x", "hidden", "output"), parts=(N_("your output"), N_("your cache"))),
     properties=FORWARD_PROPERTIES,
     mistakes=[
-        Mistake("output activation missing", _forward_without_last_activation,
-                "the last layer applies the OUTPUT activation (identity, sigmoid or softmax), not nothing."),
-        Mistake("hidden activation on the output", _forward_activation_everywhere,
-                "the hidden activation belongs to the hidden layers only; the last layer uses `output`."),
-        Mistake("W not transposed", _forward_untransposed,
-                "with a batch as rows, z = a_prev @ W.T + b: W has shape (n_l, n_(l-1)), so it must be transposed."),
-        Mistake("cache without the input", _forward_cache_without_input,
-                "cache['a'] starts with a^0 = x: the weight gradient of layer 1 needs it."),
+        Mistake(N_("output activation missing"), _forward_without_last_activation,
+                N_("the last layer applies the OUTPUT activation (identity, sigmoid or softmax), not nothing.")),
+        Mistake(N_("hidden activation on the output"), _forward_activation_everywhere,
+                N_("the hidden activation belongs to the hidden layers only; the last layer uses `output`.")),
+        Mistake(N_("W not transposed"), _forward_untransposed,
+                N_("with a batch as rows, z = a_prev @ W.T + b: W has shape (n_l, n_(l-1)), so it must be "
+                   "transposed.")),
+        Mistake(N_("cache without the input"), _forward_cache_without_input,
+                N_("cache['a'] starts with a^0 = x: the weight gradient of layer 1 needs it.")),
     ],
     hints=[
-        "Loop over the layers: z = a_prev @ W.T + b, then a = f(z); keep every z and every a.",
-        "The last layer uses the output activation: identity, sigmoid, or a row-wise softmax "
-        "(shift each row by its max before exp).",
-        "Return (a_L, {'z': [z1, ..., zL], 'a': [x, a1, ..., aL]}).",
+        N_("Loop over the layers: z = a_prev @ W.T + b, then a = f(z); keep every z and every a."),
+        N_("The last layer uses the output activation: identity, sigmoid, or a row-wise softmax "
+           "(shift each row by its max before exp)."),
+        N_("Return (a_L, {'z': [z1, ..., zL], 'a': [x, a1, ..., aL]})."),
     ],
 ))
 
@@ -282,27 +288,28 @@ exercises.add(Exercise(
     expected=_output_delta,
     rtol=1e-10, atol=1e-12,
     diagnosis=Diagnosis(arguments=("z_L", "a_L", "t", "output", "loss"), points={
-        "f' was evaluated at the output a^L: the output activation's slope belongs at z^L, f'(z^L)":
+        N_("f' was evaluated at the output a^L: the output activation's slope belongs at z^L, f'(z^L)"):
             lambda z_L, a_L, t, output, loss: nn.ACTIVATIONS[output][1](a_L) * (a_L - t) / len(z_L),
-        "the slope's output form (a(1 - a) for the sigmoid) was evaluated at z^L: in that form it takes a^L":
+        N_("the slope's output form (a(1 - a) for the sigmoid) was evaluated at z^L: in that form it takes a^L"):
             lambda z_L, a_L, t, output, loss: nn.OUTPUT_SLOPES[output](z_L) * (a_L - t) / len(z_L),
     }),
     properties=[inputs_kept(*DELTA_CASES), row_wise(_rows_over_n, *DELTA_CASES, batched=(0, 1, 2)),
                 dtype_kept(DELTA_CASES[0])],
     mistakes=[
-        Mistake("f'(z^L) missing", _delta_without_slope,
-                "with a sigmoid output and squared error, delta^L = f'(z^L) * (a^L - t) / N: the output "
-                "activation's slope is part of delta. (It cancels only for sigmoid + BCE; for softmax + CE the whole "
-                "softmax Jacobian collapses the same way, to a^L - t.)"),
-        Mistake("sum instead of mean", _delta_summed,
-                "the cost is the mean over the batch: divide by N = z_L.shape[0]."),
-        Mistake("sign", _delta_sign, "delta^L points from the target to the prediction: a^L - t, not t - a^L."),
+        Mistake(N_("f'(z^L) missing"), _delta_without_slope,
+                N_("with a sigmoid output and squared error, delta^L = f'(z^L) * (a^L - t) / N: the output "
+                   "activation's slope is part of delta. (It cancels only for sigmoid + BCE; for softmax + CE the "
+                   "whole "
+                   "softmax Jacobian collapses the same way, to a^L - t.)")),
+        Mistake(N_("sum instead of mean"), _delta_summed,
+                N_("the cost is the mean over the batch: divide by N = z_L.shape[0].")),
+        Mistake(N_("sign"), _delta_sign, N_("delta^L points from the target to the prediction: a^L - t, not t - a^L.")),
     ],
     hints=[
-        "delta^L = f'(z^L) * grad_a C, elementwise. For the mean squared error grad_a C = (a^L - t) / N.",
-        "For sigmoid + BCE the slope cancels; for softmax + CE the Jacobian diag(p) - p p^T collapses the same "
-        "way (lesson 05, section 2): delta^L = (a^L - t) / N, with t one-hot for CE.",
-        "For softmax + CE build the one-hot rows with np.eye(C)[t].",
+        N_("delta^L = f'(z^L) * grad_a C, elementwise. For the mean squared error grad_a C = (a^L - t) / N."),
+        N_("For sigmoid + BCE the slope cancels; for softmax + CE the Jacobian diag(p) - p p^T collapses the same "
+           "way (lesson 05, section 2): delta^L = (a^L - t) / N, with t one-hot for CE."),
+        N_("For softmax + CE build the one-hot rows with np.eye(C)[t]."),
     ],
 ))
 
@@ -338,29 +345,29 @@ exercises.add(Exercise(
     expected=_backward_step,
     rtol=1e-10, atol=1e-12,
     diagnosis=Diagnosis(arguments=("delta", "W", "z_prev", "hidden"), points={
-        "the slope's output form (1 - a**2 for tanh, a(1 - a) for the sigmoid) was evaluated at z_prev: z_prev is "
-        "the pre-activation, so either use f'(z_prev) or first compute a = f(z_prev)":
+        N_("the slope's output form (1 - a**2 for tanh, a(1 - a) for the sigmoid) was evaluated at z_prev: z_prev is "
+           "the pre-activation, so either use f'(z_prev) or first compute a = f(z_prev)"):
             lambda delta, W, z_prev, hidden: nn.OUTPUT_SLOPES[hidden](z_prev) * (delta @ W),
-        "f' was evaluated at f(z_prev), the activation's output: the slope belongs at z_prev itself":
+        N_("f' was evaluated at f(z_prev), the activation's output: the slope belongs at z_prev itself"):
             lambda delta, W, z_prev, hidden: nn.ACTIVATIONS[hidden][1](nn.ACTIVATIONS[hidden][0](z_prev)) * (delta @ W),
     }),
     properties=[inputs_kept(STEP_CASES[0]), row_wise(_rows_stacked, STEP_CASES[0], batched=(0, 2)),
                 dtype_kept(STEP_CASES[0])],
     mistakes=[
-        Mistake("f' missing", _step_without_slope,
-                "multiply elementwise by f'(z^(l-1)): delta^(l-1) = f'(z^(l-1)) * (W^l)^T delta^l."),
-        Mistake("W instead of W^T", _step_untransposed,
-                "per example delta^(l-1) uses (W^l)^T delta^l; with a batch as rows that is delta @ W (not W.T)."),
-        Mistake("f instead of f'", _step_activation_not_slope,
-                "multiply by the activation's DERIVATIVE f'(z^(l-1)), not by the activation f(z^(l-1)) itself."),
+        Mistake(N_("f' missing"), _step_without_slope,
+                N_("multiply elementwise by f'(z^(l-1)): delta^(l-1) = f'(z^(l-1)) * (W^l)^T delta^l.")),
+        Mistake(N_("W instead of W^T"), _step_untransposed,
+                N_("per example delta^(l-1) uses (W^l)^T delta^l; with a batch as rows that is delta @ W (not W.T).")),
+        Mistake(N_("f instead of f'"), _step_activation_not_slope,
+                N_("multiply by the activation's DERIVATIVE f'(z^(l-1)), not by the activation f(z^(l-1)) itself.")),
     ],
     hints=[
-        "Two factors take delta^l back one layer: the weights (transposed, since the error goes backward) and the "
-        "hidden activation's slope at the cached z^(l-1), entry by entry (lesson 05, section 3).",
-        "Per example: delta^(l-1) = f'(z^(l-1)) ∘ (W^l)^T delta^l. With examples as rows, (W^l)^T delta^l for every "
-        "row at once is delta @ W, of shape (N, n_(l-1)).",
-        "It is one line: activation(hidden) gives (f, f'), and f' at z_prev multiplies, elementwise, the product "
-        "of hint 2.",
+        N_("Two factors take delta^l back one layer: the weights (transposed, since the error goes backward) and the "
+           "hidden activation's slope at the cached z^(l-1), entry by entry (lesson 05, section 3)."),
+        N_("Per example: delta^(l-1) = f'(z^(l-1)) ∘ (W^l)^T delta^l. With examples as rows, (W^l)^T delta^l for every "
+           "row at once is delta @ W, of shape (N, n_(l-1))."),
+        N_("It is one line: activation(hidden) gives (f, f'), and f' at z_prev multiplies, elementwise, the product "
+           "of hint 2."),
     ],
 ))
 
@@ -386,13 +393,16 @@ def _backward_test(backward) -> str | None:
         delta_L = _output_delta(cache["z"][-1], a_L, t, output, loss)
         grads = backward(params, {key: list(value) for key, value in cache.items()}, delta_L.copy(), hidden)
         if not isinstance(grads, (list, tuple)) or len(grads) != len(params):
-            return f"backward must return one (dW, db) pair per layer: {len(params)} for sizes {sizes}"
+            return N_("backward must return one (dW, db) pair per layer: {count} for sizes {sizes}").format(
+                count=len(params), sizes=sizes)
         for layer, ((W, b), pair) in enumerate(zip(params, grads, strict=True), start=1):
             for name, index, value in ((f"W{layer}", 0, W), (f"b{layer}", 1, b)):
                 cost = _cost_of_one_array(params, x, t, hidden, output, loss, layer - 1, index)
                 report = check_gradient_directional(cost, lambda _, got=pair[index]: got, value, name=f"d{name}")
                 if not report.passed:
-                    return f"network {sizes} with {hidden} hidden layers, {output} output and {loss}:\n{report}"
+                    return N_("network {sizes} with {hidden} hidden layers, {output} output and "
+                              "{loss}:\n{report}").format(
+                        sizes=sizes, hidden=hidden, output=output, loss=loss, report=report)
     return None
 
 
@@ -444,24 +454,26 @@ exercises.add(Exercise(
     "backward",
     test=_backward_test,
     probe=_backward_probe,
-    diagnosis=Diagnosis(reference=_backward, parts=tuple(f"your (dW, db) of layer {i}" for i in range(1, 5))),
+    diagnosis=Diagnosis(reference=_backward,
+                        parts=tuple(N_("your (dW, db) of layer {i}").bind(i=i) for i in range(1, 5))),
     # the cache that forward made must still be there after backward: nothing popped, nothing written into
     properties=[inputs_kept(_backward_case), dtype_kept(_backward_case)],
     mistakes=[
-        Mistake("f' missing", _backward_without_slope,
-                "each step back multiplies by f'(z^(l-1)): delta^(l-1) = f'(z^(l-1)) * (delta^l @ W^l)."),
-        Mistake("bias gradient a mean", _backward_mean_bias,
-                "db^l = delta^l summed over the batch: delta already carries the 1/N of the mean cost."),
-        Mistake("delta times the wrong layer's activation", _backward_output_as_input,
-                "dW^l = delta^l (a^(l-1))^T: the activation that ENTERS layer l, cache['a'][i] for layer index i, "
-                "not the layer's own output."),
-        Mistake("only the last layer", _backward_last_layer_only,
-                "every layer needs its own delta: step delta back through each W and f' before using it."),
+        Mistake(N_("f' missing"), _backward_without_slope,
+                N_("each step back multiplies by f'(z^(l-1)): delta^(l-1) = f'(z^(l-1)) * (delta^l @ W^l).")),
+        Mistake(N_("bias gradient a mean"), _backward_mean_bias,
+                N_("db^l = delta^l summed over the batch: delta already carries the 1/N of the mean cost.")),
+        Mistake(N_("delta times the wrong layer's activation"), _backward_output_as_input,
+                N_("dW^l = delta^l (a^(l-1))^T: the activation that ENTERS layer l, cache['a'][i] for layer index i, "
+                   "not the layer's own output.")),
+        Mistake(N_("only the last layer"), _backward_last_layer_only,
+                N_("every layer needs its own delta: step delta back through each W and f' before using it.")),
     ],
     hints=[
-        "Go from the last layer to the first: dW^l = delta^l.T @ a^(l-1), db^l = delta^l.sum(0).",
-        "Then, unless you are at the first layer, step back: delta = f'(z^(l-1)) * (delta @ W^l).",
-        "With 0-based Python lists: layer index i uses cache['a'][i] (its input) and steps back with cache['z'][i-1].",
+        N_("Go from the last layer to the first: dW^l = delta^l.T @ a^(l-1), db^l = delta^l.sum(0)."),
+        N_("Then, unless you are at the first layer, step back: delta = f'(z^(l-1)) * (delta @ W^l)."),
+        N_("With 0-based Python lists: layer index i uses cache['a'][i] (its input) and steps back with "
+           "cache['z'][i-1]."),
     ],
 ))
 
@@ -469,20 +481,22 @@ exercises.add(Exercise(
 MLP_CASES = [([3, 4, 2], "tanh"), ([2, 3, 3, 3, 1], "relu"), ([5, 1], "sigmoid")]
 
 
-PARAMS_COPIES = ("writing into model.params[{key!r}] did not change the model: params looks like it hands out "
-                 "copies of the weights, so an SGD step on them would never reach the layers. Return the layers' own "
-                 "arrays (a dict of them, built afresh if you like), not .copy() of them.")
+PARAMS_COPIES = (N_("writing into model.params[{key!r}] did not change the model: params looks like it hands out "
+                    "copies of the weights, so an SGD step on them would never reach the layers. Return the layers' "
+                    "own "
+                    "arrays (a dict of them, built afresh if you like), not .copy() of them."))
 
 
 def _mlp_test(cls) -> str | None:
     if not isinstance(cls, type):
-        return f"pass your class itself, MLP, not {type(cls).__name__}"
+        return N_("pass your class itself, MLP, not {kind}").format(kind=type(cls).__name__)
     for sizes, activation in MLP_CASES:
         model = cls(sizes, activation, np.random.default_rng(len(sizes)))
         expected = [f"{i}.{key}" for i in range(0, 2 * (len(sizes) - 1), 2) for key in ("W", "b")]
         if sorted(model.params) != sorted(expected):
-            return (f"for sizes {sizes}, params should have the keys {expected} (layer index, then W or b), "
-                    f"not {sorted(model.params)}")
+            return (N_("for sizes {sizes}, params should have the keys {expected} (layer index, then W or b), not "
+                       "{keys}").format(
+                sizes=sizes, expected=expected, keys=sorted(model.params)))
         x = np.random.default_rng(7).standard_normal((3, sizes[0]))
         network = random_network(sizes, 1)
         for i, (W, b) in enumerate(network):  # known weights, written into the model's own arrays
@@ -496,11 +510,13 @@ def _mlp_test(cls) -> str | None:
         expected = _forward(network, x, activation, "identity")[0]
         out = np.asarray(model.forward(x.copy()))
         if out.shape != expected.shape or not np.allclose(out, expected, rtol=1e-10, atol=1e-12):
-            return (f"MLP{tuple(sizes)} with {activation}: forward is not Linear, activation, ..., Linear "
-                    "(no activation after the last layer)")
+            return (N_("MLP{sizes} with {activation}: forward is not Linear, activation, ..., Linear (no "
+                       "activation after the last layer)").format(
+                sizes=tuple(sizes), activation=activation))
         report = check_layer(model, x)
         if not report.passed:
-            return f"MLP{tuple(sizes)} with {activation}:\n{report}"
+            return N_("MLP{sizes} with {activation}:\n{report}").format(
+                sizes=tuple(sizes), activation=activation, report=report)
     return None
 
 
@@ -546,19 +562,20 @@ exercises.add(Exercise(
     test=_mlp_test,
     probe=_mlp_probe,
     diagnosis=Diagnosis(reference=_ReferenceMlp,
-                        parts=("the output of your forward", "the dx of your backward", "your grads")),
+                        parts=(N_("the output of your forward"), N_("the dx of your backward"), N_("your grads"))),
     properties=layer_properties(lambda cls: cls([3, 4, 2], "tanh", np.random.default_rng(3)), MLP_X, MLP_DOUT),
     mistakes=[
-        Mistake("activation after the last layer", _MlpActivationAfterLast,
-                "the last Linear layer has no activation after it: the output layer's activation belongs to the loss."),
-        Mistake("activations skipped in backward", _MlpLinearOnlyBackward,
-                "backward must go through EVERY layer in reverse order, the activations too: each multiplies "
-                "the gradient by its local slope."),
+        Mistake(N_("activation after the last layer"), _MlpActivationAfterLast,
+                N_("the last Linear layer has no activation after it: the output layer's activation belongs to the "
+                   "loss.")),
+        Mistake(N_("activations skipped in backward"), _MlpLinearOnlyBackward,
+                N_("backward must go through EVERY layer in reverse order, the activations too: each multiplies "
+                   "the gradient by its local slope.")),
     ],
     hints=[
-        "Build a list: Linear, activation, Linear, activation, ..., Linear (no activation after the last).",
-        "forward feeds x through the list; backward feeds dout through the reversed list.",
-        "params (and grads) is one dict built over enumerate(self.layers): for every layer, each of its own "
-        "entries under the key f'{i}.{key}', the layer's array itself, not a copy.",
+        N_("Build a list: Linear, activation, Linear, activation, ..., Linear (no activation after the last)."),
+        N_("forward feeds x through the list; backward feeds dout through the reversed list."),
+        N_("params (and grads) is one dict built over enumerate(self.layers): for every layer, each of its own "
+           "entries under the key f'{i}.{key}', the layer's array itself, not a copy."),
     ],
 ))

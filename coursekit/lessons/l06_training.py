@@ -13,8 +13,9 @@ from coursekit import datasets, nn, training
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
 from coursekit.feedback.properties import inputs_kept, repeatable
 from coursekit.feedback.relations import Diagnosis
+from coursekit.i18n import N_
 
-exercises = ExerciseSet("06 Training")
+exercises = ExerciseSet(N_("06 Training"))
 # The step changes the parameters it is given, and train the model: the grader's tests look at them after.
 exercises.declare("sgd_step", mutates=(0,))
 exercises.declare("train", mutates=(0,))
@@ -50,10 +51,10 @@ def _sgd_test(step) -> str | None:
     for key in sorted(before):
         expected = before[key] - LR * grads[key]
         if np.array_equal(model.params[key], before[key]):
-            hint = " (your function returned a value; the model never sees it)" if returned is not None else ""
-            return f"the model's parameter {key} did not change{hint}"
+            hint = N_(" (your function returned a value; the model never sees it)") if returned is not None else ""
+            return N_("the model's parameter {key} did not change{hint}").format(key=key, hint=hint)
         if not np.allclose(model.params[key], expected, rtol=1e-12, atol=1e-15):
-            return f"parameter {key} is not w - lr * grad after the step"
+            return N_("parameter {key} is not w - lr * grad after the step").format(key=key)
     return None
 
 
@@ -85,20 +86,21 @@ exercises.add(Exercise(
     test=_sgd_test,
     probe=_after_one_step,
     diagnosis=Diagnosis(reference=training.sgd_step, factors={
-        LR: "lr times the expected step: the learning rate applied twice (lr ** 2 where lr is meant?)"}),
+        LR: N_("lr times the expected step: the learning rate applied twice (lr ** 2 where lr is meant?)")}),
     properties=[inputs_kept(_step_case, positions=(1,))],  # the parameters change; the gradients must not
     mistakes=[
-        Mistake("ascent", _ascent, "subtract the gradient: it points uphill, and we want the loss to go down."),
-        Mistake("rebinding", _rebinding,
-                "params[key] = params[key] - ... makes a NEW array and puts it in the dict, but model.params builds "
-                "a fresh dict each time: the layers still hold the old arrays. Update in place: params[key] -= ..."),
-        Mistake("no learning rate", _no_learning_rate, "scale the step by the learning rate lr."),
+        Mistake(N_("ascent"), _ascent, N_("subtract the gradient: it points uphill, and we want the loss to go down.")),
+        Mistake(N_("rebinding"), _rebinding,
+                N_("params[key] = params[key] - ... makes a NEW array and puts it in the dict, but model.params builds "
+                   "a fresh dict each time: the layers still hold the old arrays. Update in place: params[key] -= "
+                   "...")),
+        Mistake(N_("no learning rate"), _no_learning_rate, N_("scale the step by the learning rate lr.")),
     ],
     hints=[
-        "For every key: w <- w - lr * dL/dw.",
-        "Change the arrays themselves (in place) so that the layers see the change.",
-        "It is one line in a loop over the keys: an in-place subtraction (-=) on params[key], of the gradient "
-        "scaled by lr.",
+        N_("For every key: w <- w - lr * dL/dw."),
+        N_("Change the arrays themselves (in place) so that the layers see the change."),
+        N_("It is one line in a loop over the keys: an in-place subtraction (-=) on params[key], of the gradient "
+           "scaled by lr."),
     ],
 ))
 
@@ -119,17 +121,19 @@ def _train_test(train) -> str | None:
     expected = _small_history(training.fit)
     got = _small_history(train)
     if len(got) != len(expected):
-        return f"train returned {len(got)} losses for 4 epochs: one per epoch is expected"
+        return N_("train returned {count} losses for 4 epochs: one per epoch is expected").format(count=len(got))
     if not np.allclose(got, expected, rtol=1e-9, atol=1e-12):
-        return (f"the loss curve differs from the protocol's: got {np.round(got, 6).tolist()}, expected "
-                f"{np.round(expected, 6).tolist()} (same model, data and seed)")
+        return (N_("the loss curve differs from the protocol's: got {got}, expected "
+                   "{expected} (same model, data and seed)").format(
+            got=np.round(got, 6).tolist(), expected=np.round(expected, 6).tolist()))
     x, y = MOONS
     model = nn.mlp([2, 16, 2], nn.Tanh, np.random.default_rng(6))
     train(model, x.copy(), y.copy(), **BUDGET)
     reached = training.accuracy(model, x, y)
     if reached < TARGET:
-        return (f"after {BUDGET['epochs']} epochs the two moons are {reached:.1%} right; at least {TARGET:.0%} "
-                "expected")
+        return (N_("after {budget_epochs} epochs the two moons are {reached:.1%} right; at least {target:.0%} "
+                   "expected").format(
+            budget_epochs=BUDGET['epochs'], reached=reached, target=TARGET))
     return None
 
 
@@ -190,18 +194,18 @@ exercises.add(Exercise(
     # reproducible from its seed (a generator made once per call), and the data left in its order
     properties=[repeatable(_train_case), inputs_kept(_train_case, positions=(1, 2))],
     mistakes=[
-        Mistake("no shuffling", _fit_without_shuffling,
-                "shuffle every epoch: order = rng.permutation(len(x)), then take the batches in that order."),
-        Mistake("last batch loss", _fit_last_batch_loss,
-                "an epoch's loss is the mean of the losses of all its batches, not the last one."),
-        Mistake("re-seeded every epoch", _fit_generator_per_epoch,
-                "create the generator ONCE, before the epochs: re-seeding it inside the loop repeats the same "
-                "order every epoch."),
+        Mistake(N_("no shuffling"), _fit_without_shuffling,
+                N_("shuffle every epoch: order = rng.permutation(len(x)), then take the batches in that order.")),
+        Mistake(N_("last batch loss"), _fit_last_batch_loss,
+                N_("an epoch's loss is the mean of the losses of all its batches, not the last one.")),
+        Mistake(N_("re-seeded every epoch"), _fit_generator_per_epoch,
+                N_("create the generator ONCE, before the epochs: re-seeding it inside the loop repeats the same "
+                   "order every epoch.")),
     ],
     hints=[
-        "rng = np.random.default_rng(seed) once; then for each epoch: order = rng.permutation(len(x)).",
-        "For each batch of `order`: forward, softmax cross-entropy, backward, sgd_step; keep the batch's loss.",
-        "Append the mean of the epoch's batch losses to the history; return the history.",
+        N_("rng = np.random.default_rng(seed) once; then for each epoch: order = rng.permutation(len(x))."),
+        N_("For each batch of `order`: forward, softmax cross-entropy, backward, sgd_step; keep the batch's loss."),
+        N_("Append the mean of the epoch's batch losses to the history; return the history."),
     ],
 ))
 
@@ -219,9 +223,11 @@ def _norms_test(norms) -> str | None:
         got = np.asarray(norms(make(), x, y), dtype=float)
         expected = np.asarray(training.gradient_norms(make(), x, y))
         if got.shape != expected.shape:
-            return f"expected one norm per weight matrix ({expected.size}), got {got.size}"
+            return N_("expected one norm per weight matrix ({expected_size}), got {got_size}").format(
+                expected_size=expected.size, got_size=got.size)
         if not np.allclose(got, expected, rtol=1e-10, atol=1e-14):
-            return f"got {np.round(got, 6).tolist()}, expected {np.round(expected, 6).tolist()}"
+            return N_("got {got}, expected {expected}").format(got=np.round(got, 6).tolist(),
+                                                              expected=np.round(expected, 6).tolist())
     return None
 
 
@@ -246,16 +252,18 @@ exercises.add(Exercise(
     diagnosis=Diagnosis(reference=training.gradient_norms),
     properties=[inputs_kept(lambda: (NORM_CASES[1][0](), *NORM_CASES[1][1:]), positions=(1, 2))],
     mistakes=[
-        Mistake("norms of the weights", _norms_of_weights,
-                "measure the GRADIENTS: run forward, the loss and backward, then take the norms of grads, not params."),
-        Mistake("last layer first", _norms_reversed, "list the layers from the input (first) to the output (last)."),
-        Mistake("biases included", _norms_with_biases,
-                "one norm per weight matrix: skip the biases (keys ending in b)."),
+        Mistake(N_("norms of the weights"), _norms_of_weights,
+                N_("measure the GRADIENTS: run forward, the loss and backward, then take the norms of grads, not "
+                   "params.")),
+        Mistake(N_("last layer first"), _norms_reversed, N_("list the layers from the input (first) to the output "
+                                                            "(last).")),
+        Mistake(N_("biases included"), _norms_with_biases,
+                N_("one norm per weight matrix: skip the biases (keys ending in b).")),
     ],
     hints=[
-        "Forward the batch, take the softmax cross-entropy, and call backward so that model.grads is filled.",
-        "model.grads has keys like '0.W', '0.b', '2.W': keep the ones ending in 'W', in order.",
-        "The result is one list comprehension over model.grads.items(): keep the keys ending in 'W' and take "
-        "np.linalg.norm of each, as a float.",
+        N_("Forward the batch, take the softmax cross-entropy, and call backward so that model.grads is filled."),
+        N_("model.grads has keys like '0.W', '0.b', '2.W': keep the ones ending in 'W', in order."),
+        N_("The result is one list comprehension over model.grads.items(): keep the keys ending in 'W' and take "
+           "np.linalg.norm of each, as a float."),
     ],
 ))

@@ -12,9 +12,10 @@ from coursekit import nn
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
 from coursekit.feedback.properties import dtype_kept, inputs_kept, row_wise
 from coursekit.feedback.relations import Diagnosis
+from coursekit.i18n import N_
 from coursekit.viz.efficiency import chain_costs
 
-exercises = ExerciseSet("07 Why backprop is efficient")
+exercises = ExerciseSet(N_("07 Why backprop is efficient"))
 
 # ---------------------------------------------------------------- 1. forward passes for a numerical gradient
 PASS_CASES = [(10, "central"), (10, "forward"), (1, "central"), (1_000_000, "forward"), (7, "central")]
@@ -30,19 +31,19 @@ exercises.add(Exercise(
     expected=_passes,
     diagnosis=Diagnosis(arguments=("n_params", "method")),
     mistakes=[
-        Mistake("one per parameter", lambda n, method: n,
-                "a central difference evaluates f at x + h and at x - h for EVERY parameter: 2 per parameter; "
-                "a forward difference needs f(x) once plus f(x + h) per parameter."),
-        Mistake("same for both", lambda n, method: 2 * n,
-                "the forward difference shares f(x) between all parameters: n + 1 passes, not 2n."),
-        Mistake("f(x) counted for central", lambda n, method: 2 * n + 1 if method == "central" else n + 1,
-                "the central difference never uses f(x) itself: 2n passes."),
+        Mistake(N_("one per parameter"), lambda n, method: n,
+                N_("a central difference evaluates f at x + h and at x - h for EVERY parameter: 2 per parameter; "
+                   "a forward difference needs f(x) once plus f(x + h) per parameter.")),
+        Mistake(N_("same for both"), lambda n, method: 2 * n,
+                N_("the forward difference shares f(x) between all parameters: n + 1 passes, not 2n.")),
+        Mistake(N_("f(x) counted for central"), lambda n, method: 2 * n + 1 if method == "central" else n + 1,
+                N_("the central difference never uses f(x) itself: 2n passes.")),
     ],
     hints=[
-        "Count the evaluations of f: which points does each formula need, per parameter?",
-        "Central: f(x + h e_i) and f(x - h e_i) for each i. Forward: f(x + h e_i) for each i, and f(x).",
-        "It is one line: a count in n_params chosen by method, from hint 2's list (the forward difference's extra "
-        "pass is f(x) itself).",
+        N_("Count the evaluations of f: which points does each formula need, per parameter?"),
+        N_("Central: f(x + h e_i) and f(x - h e_i) for each i. Forward: f(x + h e_i) for each i, and f(x)."),
+        N_("It is one line: a count in n_params chosen by method, from hint 2's list (the forward difference's extra "
+           "pass is f(x) itself)."),
     ],
 ))
 
@@ -76,21 +77,22 @@ exercises.add(Exercise(
     diagnosis=Diagnosis(arguments=("dims", "order")),
     properties=[inputs_kept(([6, 2, 9, 3, 5], "reverse"), ([6, 2, 9, 3, 5], "forward"))],  # dims.reverse()?
     mistakes=[
-        Mistake("orders swapped", _chain_swapped,
-                "forward mode starts from the INPUT side, J_2 @ J_1 first, so it carries d0 columns; reverse mode "
-                "starts from the output side, J_L @ J_(L-1) first, carrying dL rows."),
-        Mistake("matrix-vector cost", _chain_matrix_vector,
-                "here the whole Jacobian is formed, so each step is a matrix-matrix product: (a x b) @ (b x c) costs "
-                "a*b*c multiplications, not a*b."),
-        Mistake("first Jacobian counted", _chain_every_product,
-                "the first Jacobian of each order is taken as it is: only the L - 1 products that follow cost "
-                "multiplications."),
+        Mistake(N_("orders swapped"), _chain_swapped,
+                N_("forward mode starts from the INPUT side, J_2 @ J_1 first, so it carries d0 columns; reverse mode "
+                   "starts from the output side, J_L @ J_(L-1) first, carrying dL rows.")),
+        Mistake(N_("matrix-vector cost"), _chain_matrix_vector,
+                N_("here the whole Jacobian is formed, so each step is a matrix-matrix product: (a x b) @ (b x c) "
+                   "costs "
+                   "a*b*c multiplications, not a*b.")),
+        Mistake(N_("first Jacobian counted"), _chain_every_product,
+                N_("the first Jacobian of each order is taken as it is: only the L - 1 products that follow cost "
+                   "multiplications.")),
     ],
     hints=[
-        "J_k has shape (d_k, d_(k-1)). Multiplying an (a x b) by a (b x c) matrix costs a*b*c multiplications.",
-        "Forward: M = J_1, then M = J_k @ M for k = 2..L; M always has d0 columns. Reverse: M = J_L, then "
-        "M = M @ J_k for k = L-1..1; M always has dL rows.",
-        "forward: sum over k = 2..L of d_k * d_(k-1) * d_0; reverse: sum over k = 1..L-1 of d_L * d_k * d_(k-1).",
+        N_("J_k has shape (d_k, d_(k-1)). Multiplying an (a x b) by a (b x c) matrix costs a*b*c multiplications."),
+        N_("Forward: M = J_1, then M = J_k @ M for k = 2..L; M always has d0 columns. Reverse: M = J_L, then "
+           "M = M @ J_k for k = L-1..1; M always has dL rows."),
+        N_("forward: sum over k = 2..L of d_k * d_(k-1) * d_0; reverse: sum over k = 1..L-1 of d_L * d_k * d_(k-1)."),
     ],
 ))
 
@@ -160,26 +162,27 @@ exercises.add(Exercise(
     cases=JVP_CASES,
     expected=_jvp,
     rtol=1e-10, atol=1e-12,
-    diagnosis=Diagnosis(arguments=("params", "tangents", "x", "hidden"), parts=("your output", "your tangent"), points={
-        "the slope's output form (1 - a**2 for tanh, a(1 - a) for the sigmoid) was evaluated at z: in that form it "
-        "takes a = f(z)":
+    diagnosis=Diagnosis(arguments=("params", "tangents", "x", "hidden"), parts=(N_("your output"), N_("your tangent")),
+                        points={
+        N_("the slope's output form (1 - a**2 for tanh, a(1 - a) for the sigmoid) was evaluated at z: in that form it "
+           "takes a = f(z)"):
             lambda params, tangents, x, hidden: _jvp(params, tangents, x, hidden, nn.OUTPUT_SLOPES[hidden]),
-        "f' was evaluated at a = f(z), the activation's output: the slope belongs at z":
+        N_("f' was evaluated at a = f(z), the activation's output: the slope belongs at z"):
             lambda params, tangents, x, hidden: _jvp(params, tangents, x, hidden,
                                                      lambda z: nn.ACTIVATIONS[hidden][1](nn.ACTIVATIONS[hidden][0](z))),
     }),
     properties=[inputs_kept(JVP_CASES[0]), row_wise(_rows_of_pairs, JVP_CASES[3], batched=(2,)),
                 dtype_kept(JVP_CASES[0])],
     mistakes=[
-        Mistake("f' missing", _jvp_without_slope,
-                "through an activation the tangent is multiplied by its slope: da = f'(z) * dz."),
-        Mistake("incoming tangent dropped", _jvp_weights_only,
-                "z = a W^T + b changes both because W changes AND because a changed: dz = da W^T + a dW^T + db."),
-        Mistake("bias tangent missing", _jvp_no_bias, "the bias moves too: add db to dz."),
+        Mistake(N_("f' missing"), _jvp_without_slope,
+                N_("through an activation the tangent is multiplied by its slope: da = f'(z) * dz.")),
+        Mistake(N_("incoming tangent dropped"), _jvp_weights_only,
+                N_("z = a W^T + b changes both because W changes AND because a changed: dz = da W^T + a dW^T + db.")),
+        Mistake(N_("bias tangent missing"), _jvp_no_bias, N_("the bias moves too: add db to dz.")),
     ],
     hints=[
-        "Carry a pair (a, da) forward: a the value, da its change along the direction. At the input, da = 0.",
-        "Product rule on z = a W^T + b: dz = da W^T + a dW^T + db.",
-        "Hidden layers: a, da = f(z), f'(z) * dz. The output layer is linear: a, da = z, dz.",
+        N_("Carry a pair (a, da) forward: a the value, da its change along the direction. At the input, da = 0."),
+        N_("Product rule on z = a W^T + b: dz = da W^T + a dW^T + db."),
+        N_("Hidden layers: a, da = f(z), f'(z) * dz. The output layer is linear: a, da = z, dz."),
     ],
 ))

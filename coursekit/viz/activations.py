@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from coursekit import nn
+from coursekit.i18n import N_
 
 # name -> (function, derivative as a function of the input), the three of the lesson
 ACTIVATIONS: dict[str, tuple[Callable, Callable]] = {name: nn.ACTIVATIONS[name] for name in ("sigmoid", "tanh", "relu")}
@@ -43,14 +44,14 @@ def saturation_figure(name: str = "sigmoid", x0: float = 1.0, gain: float = 1.0)
     figure, (ax_f, ax_d) = plt.subplots(2, 1, figsize=(7, 5), sharex=True)
     ax_f.plot(x, y, color="C0", label=f"{name}(a x)")
     y0, s0 = float(f(gain * x0)), float(gain * df(gain * x0))
-    ax_f.plot(x, y0 + s0 * (x - x0), color="C3", lw=1, label="tangent at x")
+    ax_f.plot(x, y0 + s0 * (x - x0), color="C3", lw=1, label=N_("tangent at x"))
     ax_f.plot([x0], [y0], "o", color="C3")
     ax_f.set_ylim(float(np.min(y)) - 0.3, float(np.max(y)) + 0.3)
-    ax_d.plot(x, slope, color="C1", label="slope")
+    ax_d.plot(x, slope, color="C1", label=N_("slope"))
     ax_d.plot([x0], [s0], "o", color="C3")
     flat = saturated_region(name, gain, x)
     for ax in (ax_f, ax_d):
-        ax.fill_between(x, 0, 1, where=flat, transform=ax.get_xaxis_transform(), color="0.85", label="saturated")
+        ax.fill_between(x, 0, 1, where=flat, transform=ax.get_xaxis_transform(), color="0.85", label=N_("saturated"))
         ax.axvline(x0, color="C3", ls=":", lw=1)
     ax_f.legend(loc="upper left")
     ax_d.legend(loc="upper left")

@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from coursekit import nn
+from coursekit.i18n import N_
 
 SIZES = (4, 6, 6, 6, 3)  # the demonstration network: 4 inputs, three hidden layers, 3 classes
 BATCH = 5
@@ -69,8 +70,8 @@ def delta_figure(deltas: list[np.ndarray], reached: int | None = None) -> plt.Fi
         image = ax.imshow(data, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
         ax.set_title(rf"$\delta^{{{index}}}$" + (rf"  $\|\cdot\| = {np.linalg.norm(delta):.3f}$" if shown else ""),
                      fontsize=9)
-        ax.set_xlabel("unit")
+        ax.set_xlabel(N_("unit"))
         ax.set_yticks([])
-    axes[0].set_ylabel("example")
+    axes[0].set_ylabel(N_("example"))
     figure.colorbar(image, ax=list(axes), shrink=0.8)
     return figure

@@ -9,6 +9,9 @@ import numpy as np
 
 from coursekit import nn
 from coursekit.gradcheck import numerical_gradient
+from coursekit.i18n import N_
+
+METHOD_NAMES = {"numerical": N_("numerical"), "backprop": N_("backprop")}  # the legend's names
 
 
 @dataclass(frozen=True)
@@ -83,9 +86,10 @@ def gradient_costs_figure(costs: GradientCosts):
 
     figure, ax = plt.subplots(figsize=(6.5, 4))
     for which, marker in (("numerical", "o"), ("backprop", "s")):
-        ax.loglog(costs.params, getattr(costs, which), marker + "-", label=f"{which} (slope {costs.slope(which):.2f})")
-    ax.set_xlabel("number of parameters")
-    ax.set_ylabel("seconds per gradient")
+        ax.loglog(costs.params, getattr(costs, which), marker + "-", label=N_("{method} (slope {slope:.2f})").format(
+            method=METHOD_NAMES[which], slope=costs.slope(which)))
+    ax.set_xlabel(N_("number of parameters"))
+    ax.set_ylabel(N_("seconds per gradient"))
     ax.legend()
     figure.tight_layout()
     return figure
@@ -109,10 +113,10 @@ def chain_costs_figure(widths=(1, 4, 16, 64, 256), hidden: int = 64, depth: int 
 
     forward, reverse = zip(*(chain_costs([n] + [hidden] * depth + [1]) for n in widths), strict=True)
     figure, ax = plt.subplots(figsize=(6.5, 4))
-    ax.loglog(widths, forward, "o-", label="forward mode")
-    ax.loglog(widths, reverse, "s-", label="reverse mode")
-    ax.set_xlabel("number of inputs $d_0$ (one output)")
-    ax.set_ylabel("multiplications")
+    ax.loglog(widths, forward, "o-", label=N_("forward mode"))
+    ax.loglog(widths, reverse, "s-", label=N_("reverse mode"))
+    ax.set_xlabel(N_("number of inputs $d_0$ (one output)"))
+    ax.set_ylabel(N_("multiplications"))
     ax.legend()
     figure.tight_layout()
     return figure

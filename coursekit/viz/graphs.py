@@ -14,6 +14,7 @@ import numpy as np
 from matplotlib.patches import FancyBboxPatch
 
 from coursekit.engine import topological_order
+from coursekit.i18n import N_
 
 # Each operation: how to compute it, and the local derivative with respect to each input.
 OPERATIONS = {
@@ -151,7 +152,7 @@ def _label(node: Node) -> str:
     else:
         head = f"{node.name} = {node.inputs[0]} {SYMBOLS[node.op]} {node.inputs[1]}"
     grad = "?" if node.grad is None else f"{node.grad:.4g}"
-    return f"{head}\nvalue {node.value:.4g}\ngrad {grad}"
+    return N_("{head}\nvalue {value:.4g}\ngrad {grad}").format(head=head, value=node.value, grad=grad)
 
 
 def draw_graph(t: Tape, highlight: str | None = None, ax: plt.Axes | None = None) -> plt.Figure:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from coursekit.i18n import N_
+
 
 def outer_product_figure(delta: np.ndarray, x: np.ndarray) -> plt.Figure:
     """Heat map of dL/dW = delta x^T, with delta drawn as a column on the left and x as a row on top.
@@ -47,9 +49,9 @@ def loss_curves_figure(z: np.ndarray | None = None) -> plt.Figure:
         loss = np.logaddexp(0.0, z) - t * z
         ax_loss.plot(z, loss, color=colour, label=f"t = {t}")
         ax_grad.plot(z, y_hat - t, color=colour, label=f"t = {t}")
-    ax_loss.set_xlabel("logit z")
-    ax_loss.set_ylabel("loss L")
-    ax_grad.set_xlabel("logit z")
+    ax_loss.set_xlabel(N_("logit z"))
+    ax_loss.set_ylabel(N_("loss L"))
+    ax_grad.set_xlabel(N_("logit z"))
     ax_grad.set_ylabel(r"$\partial L / \partial z = \hat y - t$")
     ax_grad.axhline(0, color="0.7", lw=0.8)
     for ax in (ax_loss, ax_grad):

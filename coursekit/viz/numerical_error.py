@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import numpy as np
 
+from coursekit.i18n import N_
+
 EPS = np.finfo(np.float64).eps
 
 
@@ -40,12 +42,12 @@ def step_error_curve(f: Callable[[float], float], df: Callable[[float], float], 
 def plot_step_error(errors: StepErrors) -> plt.Figure:
     """Log-log plot of both errors against h, with the textbook best steps eps^(1/2) and eps^(1/3)."""
     figure, ax = plt.subplots(figsize=(6.5, 4))
-    ax.loglog(errors.steps, errors.forward, "o-", ms=3, label="forward difference")
-    ax.loglog(errors.steps, errors.central, "s-", ms=3, label="central difference")
+    ax.loglog(errors.steps, errors.forward, "o-", ms=3, label=N_("forward difference"))
+    ax.loglog(errors.steps, errors.central, "s-", ms=3, label=N_("central difference"))
     ax.axvline(EPS ** 0.5, color="C0", ls=":", label=r"$\varepsilon^{1/2}$")
     ax.axvline(EPS ** (1 / 3), color="C1", ls=":", label=r"$\varepsilon^{1/3}$")
-    ax.set_xlabel("step h")
-    ax.set_ylabel("absolute error")
+    ax.set_xlabel(N_("step h"))
+    ax.set_ylabel(N_("absolute error"))
     ax.legend()
     figure.tight_layout()
     return figure

@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from coursekit import datasets, nn, training
+from coursekit.i18n import N_
 
 LAYER_CLASSES = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
 
@@ -45,8 +46,8 @@ def boundary_and_loss_figure(model, x: np.ndarray, y: np.ndarray, history: list[
     ax_map.set_xlabel("$x_1$")
     ax_map.set_ylabel("$x_2$")
     ax_loss.semilogy(np.arange(1, len(history) + 1), history)
-    ax_loss.set_xlabel("epoch")
-    ax_loss.set_ylabel("training loss")
+    ax_loss.set_xlabel(N_("epoch"))
+    ax_loss.set_ylabel(N_("training loss"))
     figure.tight_layout()
     return figure
 
@@ -78,7 +79,7 @@ def gradient_norms_figure(depth: int, x: np.ndarray, y: np.ndarray, width: int =
         model = nn.mlp([x.shape[1]] + [width] * depth + [2], layer, np.random.default_rng(seed))
         norms = training.gradient_norms(model, x, y)
         ax.semilogy(np.arange(1, len(norms) + 1), norms, "o-", label=name)
-    ax.set_xlabel("layer (1 = next to the input)")
+    ax.set_xlabel(N_("layer (1 = next to the input)"))
     ax.set_ylabel(r"$\|\partial L / \partial W^l\|$")
     ax.legend()
     figure.tight_layout()
@@ -105,7 +106,7 @@ def delta_and_gradient_figure(x: np.ndarray, y: np.ndarray, factors=(0.5, 1.0, 2
     ax_delta.set_ylabel(r"$\|\delta^l\|$")
     ax_grad.set_ylabel(r"$\|\partial L / \partial W^l\|$")
     for ax in (ax_delta, ax_grad):
-        ax.set_xlabel("layer (1 = next to the input)")
+        ax.set_xlabel(N_("layer (1 = next to the input)"))
     ax_delta.legend(fontsize=7, ncol=2, loc="lower right", handlelength=3)
     figure.tight_layout()
     return figure

@@ -21,7 +21,7 @@ def registered_mistakes():
 def test_mistake_is_rejected_with_its_hint(exercises, name, mistake):
     result = exercises.evaluate(name, mistake.variant)
     assert result.status in ("failed", "error")  # a shape mistake may raise, and is recognised by its error
-    assert result.hint == mistake.hint, f"matched {result.mistake!r} instead"
+    assert result.hint == str(mistake.hint), f"matched {result.mistake!r} instead"
 
 
 def test_every_exercise_registers_at_least_two_mistakes_and_hints():

@@ -19,6 +19,7 @@ import cloudpickle
 import nbformat
 import pytest
 
+from coursekit import i18n
 from coursekit.grading.grader import grade_notebook
 from tests.feedback import catalogue
 from tests.feedback.catalogue import l01, l02, l03, l04, l05, l06, l07
@@ -134,7 +135,7 @@ def graded(server) -> dict:
 @cache
 def _hint(lesson: str, exercise: str, mistake: str) -> str:
     exercises = importlib.import_module(f"coursekit.lessons.{lesson}").exercises
-    return next(m.hint for m in exercises[exercise].mistakes if m.name == mistake)
+    return next(str(m.hint) for m in exercises[exercise].mistakes if i18n.key(m.name) == mistake)
 
 
 def named(entry, message: str) -> bool:

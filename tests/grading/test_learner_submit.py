@@ -66,7 +66,7 @@ def test_outside_jupyter_submit_packs_the_file_on_disk_says_so_once_and_returns_
     printed = capsys.readouterr().out
     target = outbox / f"{LESSON}--grace.submission.zip"
     assert target.is_file() and printed.count(str(target)) == 1
-    assert front_end.NO_FRONT_END in printed and "Packed the notebook as it was last saved" in printed
+    assert str(front_end.NO_FRONT_END) in printed and "Packed the notebook as it was last saved" in printed
 
 
 def test_outside_jupyter_a_missing_student_id_is_an_error_that_says_how_to_set_it(course):
@@ -91,7 +91,7 @@ def test_in_jupyter_submit_saves_the_page_then_shows_one_summary(course, monkeyp
     assert isinstance(summary, Summary) and summary.not_saved is None and summary.student == "ada"
     assert summary.target == notebook.parent.parent / "outbox" / f"{LESSON}--ada.submission.zip"
     assert EDIT in packed_notebook(summary.target)
-    assert learner_submit.SAVED in str(summary) and str(summary.target) in summary._repr_html_()
+    assert str(learner_submit.SAVED) in str(summary) and str(summary.target) in summary._repr_html_()
 
 
 def test_without_an_id_a_form_asks_for_it_checks_it_remembers_it_and_submits(course, monkeypatch):
@@ -174,7 +174,7 @@ def test_without_ipylab_the_reason_says_how_to_get_it(tmp_path):
     def no_ipylab(command):
         raise ImportError("No module named 'ipylab'")
 
-    assert front_end.save_notebook(notebook, run_command=no_ipylab) == front_end.NO_IPYLAB
+    assert front_end.save_notebook(notebook, run_command=no_ipylab) == str(front_end.NO_IPYLAB)
 
 
 def test_the_summary_counts_the_visible_checks_and_escapes_what_it_shows(course, monkeypatch):
