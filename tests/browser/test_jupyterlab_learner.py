@@ -201,4 +201,4 @@ def test_submit_signed_in_to_a_course_server_shows_the_grade_and_feedback_it_sen
     assert grade.count() == 1, shown
     assert grade.locator("table").count() == 1, shown  # the feedback's table of questions, rendered from Markdown
     assert "Feedback per question" in grade.inner_text(), shown
-    assert learner_submit.SENT_SAVED in shown and "Not sent" not in shown
+    assert str(learner_submit.SENT_SAVED) in shown and "Not sent" not in shown
