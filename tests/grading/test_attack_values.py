@@ -155,3 +155,45 @@ def test_posted_arithmetic_that_loops_is_stopped_at_the_next_read(session_for):
     looping = V(2.0) * 17
     with pytest.raises(SandboxTimeout):
         looping.data  # noqa: B018
+
+
+CHAIN = ("class V:\n    def __init__(self, d): self.data = d\n"
+         "    def __mul__(self, o): return V(self.data * (o.data if isinstance(o, V) else o))\n"
+         "    def __add__(self, o):\n"
+         "        if self.data > 1e9:\n"
+         "            while True:\n"
+         "                pass\n"
+         "        return V(self.data + (o.data if isinstance(o, V) else o))\n")
+
+
+def test_a_chain_of_arithmetic_reaches_the_sandbox_in_a_few_writes_and_answers_as_step_by_step(session_for,
+                                                                                             monkeypatch):
+    from coursekit.feedback import NameRules
+    from coursekit.grading import wire
+    from coursekit.grading.limits import POSTED_AT_ONCE
+
+    session = session_for(CHAIN)
+    V = session.get("V", NameRules("V", arithmetic=True))
+    writes = []
+    monkeypatch.setattr(wire, "send_framed", lambda sock, data, deadline=None, send=wire.send_framed:
+                        (writes.append(len(data)), send(sock, data, deadline))[1])
+    y = V(1.0)
+    for _ in range(200):
+        y = y * 1.01 + 0.0
+    assert abs(y.data - 1.01**200) < 1e-9  # 400 posted operations, then the read
+    # the constructor's call; then the 400 operations, POSTED_AT_ONCE at a time, the last ones with the read
+    assert len(writes) == 1 + -(-400 // POSTED_AT_ONCE) == 3
+
+
+def test_operations_posted_while_the_worker_loops_on_an_earlier_one_end_at_the_next_requests_limit(session_for):
+    from coursekit.feedback import NameRules
+    from coursekit.grading.session import SandboxTimeout
+
+    session = session_for(CHAIN, cpu_limit=0.3)
+    V = session.get("V", NameRules("V", arithmetic=True))
+    y = V(2e9) + 1.0  # posted: the worker loops on it once it reads it
+    for _ in range(600):  # more than a write holds: posted ones go out while the worker loops
+        y = y * 1.0
+    with pytest.raises(SandboxTimeout):
+        _ = y.data
+    assert not session.alive
