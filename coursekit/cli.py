@@ -10,6 +10,7 @@ import click
 from rich.console import Console
 
 from coursekit.assignment.course import Course, select
+from coursekit.i18n import N_
 
 console = Console(highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -319,8 +320,10 @@ def gradescope_build(lesson: str, output: Path | None, root: Path) -> None:
 
 
 # ---------------------------------------------------------------- the course server (issue 15)
-NEEDS_SERVER_EXTRA = ("the course server needs Starlette and uvicorn ({missing}). Install them with: "
-                      "pip install 'coursekit[server]', or from the course's folder: pip install '.[server]'")
+# What serve, login and roster print is in the language of the terminal (COURSEKIT_LANG, else the locale): their
+# sentences are catalogue messages (coursekit.server.messages, coursekit.grading.course_server, and this one).
+NEEDS_SERVER_EXTRA = N_("the course server needs Starlette and uvicorn ({missing}). Install them with: "
+                        "pip install 'coursekit[server]', or from the course's folder: pip install '.[server]'")
 
 
 def _fail(message: str) -> None:
@@ -398,21 +401,20 @@ _GRADEBOOK_OPTION = click.option("--gradebook", type=click.Path(dir_okay=False, 
 def roster_import(csv_file: Path, gradebook: Path, tokens_file: Path, reissue: bool) -> None:
     """Add the students of a roster CSV (id,name,email) and give each new one a token."""
     from coursekit.grading.gradebook import Gradebook
-    from coursekit.server import tokens
+    from coursekit.server import messages, tokens
 
     try:
         with Gradebook(gradebook) as book:
             issued = tokens.import_roster(book.db, csv_file.read_bytes(), reissue=reissue,
                                           deliver=lambda issued: tokens.write_tokens_csv(issued, tokens_file))
     except tokens.RosterError as problem:
-        _fail(f"{csv_file}: {problem} (nothing was imported)")
+        _fail(messages.NOT_IMPORTED.format(file=csv_file, problem=problem))
     except OSError as problem:
-        _fail(f"{tokens_file} cannot be written ({problem}): nothing was imported")
+        _fail(messages.TOKENS_NOT_WRITTEN.format(file=tokens_file, problem=problem))
     if issued:
-        console.print(_plain(f"{len(issued)} tokens written to {tokens_file} (readable by you only): send each "
-                             f"student their line. Only hashes are kept: this file is the only copy."))
+        console.print(_plain(messages.TOKENS_WRITTEN.format(count=len(issued), file=tokens_file)))
     else:
-        console.print("no new students: no token issued (--reissue makes new ones for everyone)")
+        console.print(_plain(str(messages.NO_NEW_STUDENTS)))
 
 
 @roster.command("token")
@@ -436,11 +438,11 @@ def roster_token(student: str, gradebook: Path) -> None:
 def roster_instructor(gradebook: Path) -> None:
     """A new instructor token (the dashboard's sign-in; an earlier one stops working), printed once."""
     from coursekit.grading.gradebook import Gradebook
-    from coursekit.server import tokens
+    from coursekit.server import messages, tokens
 
     with Gradebook(gradebook) as book:
         token = tokens.issue_instructor_token(book.db)
-    console.print(_plain(f"instructor token: {token}"))
+    console.print(_plain(messages.INSTRUCTOR_TOKEN.format(token=token)))
 
 
 @roster.command("list")

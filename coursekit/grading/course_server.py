@@ -3,7 +3,9 @@
 Standard library only (urllib): a learner's kernel needs no package beyond coursekit. ``coursekit login URL``
 (or ``coursekit.login(URL)`` in a notebook, which shows ``login_form(URL)``) checks the token with the server and
 saves the URL and token in ``~/.config/coursekit/server.json``, readable by the learner only. ``submit()`` then
-posts the notebook with the token in an ``Authorization`` header and polls for the grade.
+posts the notebook with the token in an ``Authorization`` header and polls for the grade. Every request asks for
+answers in the learner's language (``Accept-Language``: ``i18n.current()``, the notebook's), and the sentences
+shown here are catalogue messages, in that language too.
 """
 
 from __future__ import annotations
@@ -19,27 +21,28 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from coursekit import i18n
 from coursekit.grading.notebook_json import NotASubmission
+from coursekit.i18n import N_
 
 LOGIN_FILE = Path.home() / ".config" / "coursekit" / "server.json"
 TIMEOUT = 15.0  # seconds for one request
 WAIT_FOR_GRADE = 120.0  # seconds submit() waits for the grade before it says where to look instead
 
-# Every sentence the learner reads here, in one place for translation.
-NOT_A_URL = "{url!r} is not a web address: give the course server's, as https://course.example.org"
-UNREACHABLE = "could not reach the course server at {url} ({problem})"
-REFUSED = "the course server refused: {message}"
-BAD_ANSWER = "the course server answered something that is not what coursekit expects (HTTP {status})"
-LOGGED_IN = "Signed in to {url} as {student}; saved in {file}. coursekit.submit() now sends your notebooks there."
-SENDING = "Sending {lesson} to {url} ..."
-WAITING = "Sent. Waiting for the grade ({ahead} ahead in the queue) ..."
-GRADED = "{lesson}: {points:g} / {max_points:g} points{late}. Graded by {url}."
-LATE = " (late: after the lesson's deadline)"
-REJECTED = "{lesson} could not be graded: {reason}"
-STILL_WAITING = "Sent, and still waiting for the grade after {seconds:g} s: see it later at {page}"
-TOKEN_LABEL, LOGIN_LABEL = "Token", "Sign in"
-LOGIN_ASK = "Paste the token your course gave you for {url}:"
-
+# Every sentence the learner reads here, in one place for translation (shown in the notebook's language).
+NOT_A_URL = N_("{url!r} is not a web address: give the course server's, as https://course.example.org")
+UNREACHABLE = N_("could not reach the course server at {url} ({problem})")
+REFUSED = N_("the course server refused: {message}")
+BAD_ANSWER = N_("the course server answered something that is not what coursekit expects (HTTP {status})")
+LOGGED_IN = N_("Signed in to {url} as {student}; saved in {file}. coursekit.submit() now sends your notebooks there.")
+SENDING = N_("Sending {lesson} to {url} ...")
+WAITING = N_("Sent. Waiting for the grade ({ahead} ahead in the queue) ...")
+GRADED = N_("{lesson}: {points:g} / {max_points:g} points{late}. Graded by {url}.")
+LATE = N_(" (late: after the lesson's deadline)")
+REJECTED = N_("{lesson} could not be graded: {reason}")
+STILL_WAITING = N_("Sent, and still waiting for the grade after {seconds:g} s: see it later at {page}")
+TOKEN_LABEL, LOGIN_LABEL = N_("Token"), N_("Sign in")
+LOGIN_ASK = N_("Paste the token your course gave you for {url}:")
 
 class ServerProblem(NotASubmission):
     """Why the course server could not be used, in plain words."""
@@ -123,7 +126,9 @@ def log_in(url: str, token: str) -> Login:
 
 def request(login: Login, method: str, path: str, body: bytes | None = None) -> dict:
     """One API call; its JSON answer. ServerProblem, in plain words, for anything else."""
-    headers = {"Authorization": f"Bearer {login.token}", "Accept": "application/json"}
+    # the server's refusals come back in the notebook's language (its answers' words follow Accept-Language)
+    headers = {"Authorization": f"Bearer {login.token}", "Accept": "application/json",
+               "Accept-Language": i18n.current()}
     if body is not None:
         headers["Content-Type"] = "application/octet-stream"
     call = urllib.request.Request(login.url + path, data=body, method=method, headers=headers)
@@ -195,18 +200,20 @@ def login_form(url: str):
     import ipywidgets as widgets
 
     url = normal_url(url)
-    text = widgets.Password(description=TOKEN_LABEL)
-    button = widgets.Button(description=LOGIN_LABEL, button_style="primary")
+    text = widgets.Password(description=str(TOKEN_LABEL))
+    button = widgets.Button(description=str(LOGIN_LABEL), button_style="primary")
     status = widgets.HTML("")
+    language = i18n.current()  # the click is handled outside the cell that made the form: answer in its language
 
     def on_click(_button) -> None:
-        try:
-            login = log_in(url, text.value)
-        except (ServerProblem, OSError) as problem:
-            status.value = f'<span style="color:#cf222e">{html.escape(str(problem))}</span>'
-            return
-        text.value = ""
-        status.value = html.escape(LOGGED_IN.format(url=login.url, student=login.student, file=LOGIN_FILE))
+        with i18n.speaking(language):
+            try:
+                login = log_in(url, text.value)
+            except (ServerProblem, OSError) as problem:
+                status.value = f'<span style="color:#cf222e">{html.escape(str(problem))}</span>'
+                return
+            text.value = ""
+            status.value = html.escape(LOGGED_IN.format(url=login.url, student=login.student, file=LOGIN_FILE))
 
     button.on_click(on_click)
     return widgets.VBox([widgets.HTML(html.escape(LOGIN_ASK.format(url=url))), widgets.HBox([text, button]), status])

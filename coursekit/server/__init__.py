@@ -10,6 +10,7 @@ One module per role:
 - ``cluster_grading`` grading a worker's uploads on a Dask cluster instead (``serve --cluster``)
 - ``auth``        who is asking: sessions, CSRF tokens, per-student rate limits
 - ``guards``      what every request gets: a cap on its body, security headers
+- ``language``    the language a request is answered in (the switch's cookie, else Accept-Language)
 - ``views``       the data the pages show, read from the gradebook (a learner's own, the class's)
 - ``charts``      the score distribution and the mistakes, as SVG drawn from numbers
 - ``learner``     the learner's pages and the API that ``coursekit.submit()`` calls

@@ -2,7 +2,8 @@
 
 The web process holds one connection to the gradebook, used by one thread at a time (a lock), from
 Starlette's thread pool so that no query holds up the event loop. It never grades: uploads go to the
-queue (``queue.enqueue``), and workers (``worker``) grade them.
+queue (``queue.enqueue``), and workers (``worker``) grade them. Every request is answered in its language
+(``language.Speaking``: the switch's cookie, else Accept-Language).
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from coursekit import i18n
 from coursekit.grading.gradebook import Gradebook
 from coursekit.grading.master import load_masters
-from coursekit.server import auth, messages
+from coursekit.server import auth, language, messages
 from coursekit.server.config import ServerConfig
 from coursekit.server.guards import Guards, TooLarge
 from coursekit.server.tokens import who_has
+from coursekit.server.views import mistake_words
 
 TEMPLATES = Path(__file__).parent / "templates"
 STYLE = (TEMPLATES / "style.css").read_text(encoding="utf-8")
@@ -44,7 +47,7 @@ class Site:
         self.logins = auth.RateLimit(config.logins_per_minute)
         self.templates = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                                      trim_blocks=True, lstrip_blocks=True)
-        self.templates.globals.update(m=messages, url=config.url, utc=dt.UTC)
+        self.templates.globals.update(m=messages, url=config.url, utc=dt.UTC, mistake_words=mistake_words)
 
     async def read(self, function, *args):
         """``function(db, *args)`` on the gradebook's connection, in the thread pool, one at a time."""
@@ -61,8 +64,11 @@ class Site:
         return await self.read(call)
 
     def render(self, request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
+        """``template`` rendered with ``context``, in the request's language (``language.Speaking`` chose it)."""
         session = self.session(request)
-        html = self.templates.get_template(template).render(session=session, path=request.url.path, **context)
+        html = self.templates.get_template(template).render(
+            session=session, path=request.url.path, lang=i18n.current(), switches=language.switch_links(request),
+            **context)
         return HTMLResponse(html, status_code=status)
 
     def session(self, request: Request) -> auth.Session | None:
@@ -80,10 +86,10 @@ class Site:
         self.book.close()
 
 
-def refusal(site: Site, request: Request, status: int, message: str) -> Response:
-    """A refusal in the asker's terms: JSON for the API, a page for a browser."""
+def refusal(site: Site, request: Request, status: int, message: str | i18n.Message) -> Response:
+    """A refusal in the asker's terms (and language): JSON for the API, a page for a browser."""
     if request.url.path.startswith("/api/"):
-        return JSONResponse({"error": message}, status_code=status)
+        return JSONResponse({"error": str(message)}, status_code=status)
     return site.render(request, "message.html", status=status, message=message)
 
 
@@ -105,8 +111,13 @@ def create_app(config: ServerConfig, masters: dict | None = None) -> Starlette:
         yield
         site.close()
 
-    routes = [Route("/style.css", style), *learner.routes(site), *instructor.routes(site)]
+    async def switch_language(request: Request) -> Response:
+        return language.switch(request, secure=config.secure_cookies)
+
+    routes = [Route("/style.css", style), Route("/language/{code}", switch_language), *learner.routes(site),
+              *instructor.routes(site)]
     app = Starlette(routes=routes, exception_handlers={TooLarge: too_large}, lifespan=lifespan)
-    guarded = Guards(app, config.max_upload_bytes)
+    # outermost, so that the guards' own refusals speak the request's language too
+    guarded = language.Speaking(Guards(app, config.max_upload_bytes))
     guarded.site = site  # for the tests and the runner
     return guarded

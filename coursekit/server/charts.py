@@ -13,7 +13,7 @@ from html import escape
 from markupsafe import Markup
 
 from coursekit.server import messages
-from coursekit.server.views import BINS, Mistake
+from coursekit.server.views import BINS, Mistake, mistake_words
 
 WIDTH, HEIGHT, MARGIN = 560, 200, 28
 BAR_COLOUR, MISTAKE_COLOUR = "#0969da", "#cf222e"
@@ -26,7 +26,7 @@ def distribution_svg(counts: list[int]) -> Markup:
     step = inner_w / len(counts)
     parts = [f'<svg class="distribution" role="img" width="{WIDTH}" height="{HEIGHT}" '
              f'viewBox="0 0 {WIDTH} {HEIGHT}" xmlns="http://www.w3.org/2000/svg">',
-             f'<title>{escape(messages.DISTRIBUTION_HEADING)}</title>',
+             f'<title>{escape(str(messages.DISTRIBUTION_HEADING))}</title>',
              f'<line x1="{MARGIN}" y1="{HEIGHT - MARGIN}" x2="{WIDTH - MARGIN}" y2="{HEIGHT - MARGIN}" '
              'stroke="#57606a"/>']
     for index, count in enumerate(counts):
@@ -51,10 +51,11 @@ def mistakes_svg(mistakes: list[Mistake]) -> Markup:
     height = row * len(mistakes) + 8
     parts = [f'<svg class="mistakes-chart" role="img" width="{WIDTH}" height="{height}" '
              f'viewBox="0 0 {WIDTH} {height}" xmlns="http://www.w3.org/2000/svg">',
-             f'<title>{escape(messages.MISTAKES_HEADING)}</title>']
+             f'<title>{escape(str(messages.MISTAKES_HEADING))}</title>']
     for index, mistake in enumerate(mistakes):
         y = 4 + index * row
-        text = f"{mistake.grade_id}: " + messages.MISTAKE_LINE.format(share=mistake.share, mistake=mistake.name)
+        text = f"{mistake.grade_id}: " + messages.MISTAKE_LINE.format(share=mistake.share,
+                                                                   mistake=mistake_words(mistake.name))
         parts.append(f'<text x="0" y="{y + 14}" font-size="12">{escape(text[:60])}</text>')
         parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{max(1.0, bar_w * mistake.share):.1f}" height="14" '
                      f'fill="{MISTAKE_COLOUR}"><title>{escape(text)}</title></rect>')

@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from coursekit.server import auth, charts, messages, queue, views
 from coursekit.server.app import Site, refusal
-from coursekit.server.learner import feedback_html
+from coursekit.server.learner import show_upload
 
 
 def _instructor(site: Site, request: Request) -> tuple[auth.Session | None, Response | None]:
@@ -63,8 +63,7 @@ def routes(site: Site) -> list[Route]:
         rows = await site.read(views.history_row, key)
         if rows is None:
             return refusal(site, request, 404, messages.NOT_YOURS)
-        feedback = await site.with_book(feedback_html, key) if rows.state == "graded" else None
-        return site.render(request, "upload.html", upload=rows, feedback=feedback, ahead=None, instructor=True)
+        return await show_upload(site, request, rows, instructor=True)
 
     async def regrade(request: Request) -> Response:
         session, refused = _instructor(site, request)

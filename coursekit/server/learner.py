@@ -1,4 +1,6 @@
 """The learner's side: signing in and out, their uploads page, one upload's feedback, and the API of ``submit()``.
+Pages and the API's sentences are in the request's language (see ``language``); feedback is in the language the
+submission was graded in.
 
 A learner reaches only their own uploads: every query takes the signed-in student's id, and an upload of
 anyone else answers 404, as one that does not exist does (so ids cannot be probed).
@@ -13,6 +15,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from coursekit.grading import exports, feedback_page
+from coursekit.i18n import Message
 from coursekit.server import auth, messages, queue, views
 from coursekit.server.app import Site, refusal
 from coursekit.server.tokens import who_has
@@ -23,15 +26,21 @@ MAX_FIELD_BYTES = 4096  # a form's fields other than the file (lesson, CSRF toke
 class Refused(Exception):
     """A request that cannot be served as asked: its status and the sentence that says why."""
 
-    def __init__(self, status: int, message: str, retry_after: float | None = None):
-        super().__init__(message)
-        self.status, self.message, self.retry_after = status, message, retry_after
+    def __init__(self, status: int, message: str | Message, retry_after: float | None = None):
+        super().__init__(str(message))
+        self.status, self.message, self.retry_after = status, str(message), retry_after
 
 
 def feedback_html(book, key: str) -> str:
     """The feedback of one graded submission as HTML: the Markdown of ``feedback_page`` rendered as its pages are
-    (raw HTML and links off), so whatever the student wrote is shown as text."""
+    (raw HTML and links off), so whatever the student wrote is shown as text. It is in the language the
+    submission was graded in (the gradebook's record), whatever the page's."""
     return feedback_page.html_body(exports.feedback(book, key, "md"))
+
+
+def feedback_of(book, key: str) -> tuple[str, str]:
+    """(``feedback_html``, the language it is written in) of one graded submission, for a page."""
+    return feedback_html(book, key), book.language(key)
 
 
 async def accept_upload(site: Site, student: str, lesson: str, raw: bytes) -> tuple[int, bool]:
@@ -56,12 +65,13 @@ async def accept_upload(site: Site, student: str, lesson: str, raw: bytes) -> tu
 
 async def show_upload(site: Site, request: Request, found: views.Upload, **context) -> Response:
     """The page of one upload: its state, and once graded its score and feedback."""
-    feedback = ahead = None
+    feedback = ahead = feedback_lang = None
     if found.state == "graded" and found.key:
-        feedback = await site.with_book(feedback_html, found.key)
+        feedback, feedback_lang = await site.with_book(feedback_of, found.key)
     elif found.state in (queue.QUEUED, queue.GRADING):
         ahead = await site.read(queue.ahead_of, found.id)
-    return site.render(request, "upload.html", upload=found, feedback=feedback, ahead=ahead, **context)
+    return site.render(request, "upload.html", upload=found, feedback=feedback, feedback_lang=feedback_lang,
+                       ahead=ahead, **context)
 
 
 def _student_session(site: Site, request: Request) -> auth.Session | None:
@@ -158,30 +168,30 @@ def routes(site: Site) -> list[Route]:
     async def api_me(request: Request) -> Response:
         person = site.person_of_bearer(request)
         if person is None:
-            return JSONResponse({"error": messages.API_TOKEN}, status_code=401)
+            return JSONResponse({"error": str(messages.API_TOKEN)}, status_code=401)
         return JSONResponse({"role": person.role, "student": person.student, "lessons": site.lessons})
 
     async def api_submit(request: Request) -> Response:
         person = site.person_of_bearer(request)
         if person is None or person.is_instructor:
-            return JSONResponse({"error": messages.API_TOKEN}, status_code=401)
+            return JSONResponse({"error": str(messages.API_TOKEN)}, status_code=401)
         raw = await request.body()
         try:
             queue_id, late = await accept_upload(site, person.student, request.query_params.get("lesson", ""), raw)
         except Refused as refused:
             headers = {"retry-after": str(int(refused.retry_after) + 1)} if refused.retry_after else None
             return JSONResponse({"error": refused.message}, status_code=refused.status, headers=headers)
-        return JSONResponse({"id": queue_id, "late": late, "state": queue.QUEUED, "message": messages.QUEUED,
+        return JSONResponse({"id": queue_id, "late": late, "state": queue.QUEUED, "message": str(messages.QUEUED),
                              "status_url": f"/api/submissions/{queue_id}", "page": f"/me/uploads/{queue_id}"},
                             status_code=202)
 
     async def api_upload(request: Request) -> Response:
         person = site.person_of_bearer(request)
         if person is None or person.is_instructor:
-            return JSONResponse({"error": messages.API_TOKEN}, status_code=401)
+            return JSONResponse({"error": str(messages.API_TOKEN)}, status_code=401)
         found = await site.read(views.upload, request.path_params["queue_id"], person.student)
         if found is None:
-            return JSONResponse({"error": messages.NOT_YOURS}, status_code=404)
+            return JSONResponse({"error": str(messages.NOT_YOURS)}, status_code=404)
         answer = {"id": found.id, "lesson": found.lesson, "state": found.state, "late": found.late,
                   "received_at": found.received_at, "points": found.points, "max_points": found.max_points,
                   "reason": found.reason}

@@ -16,12 +16,8 @@ from dataclasses import replace
 
 from coursekit.grading.gradebook import Gradebook
 from coursekit.grading.master import load_masters
-from coursekit.server import queue, supervisor
+from coursekit.server import messages, queue, supervisor
 from coursekit.server.config import ConfigError, ServerConfig
-
-ALREADY_SERVING = "another course server is running on {gradebook} (one server per gradebook)"
-NEEDS_CLUSTER_EXTRA = ("grading on a Dask cluster needs the `distributed` package ({missing}): "
-                       "pip install 'coursekit[cluster]'")
 
 
 @contextlib.contextmanager
@@ -33,7 +29,7 @@ def only_server(config: ServerConfig) -> Iterator[None]:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as error:
-            raise ConfigError(ALREADY_SERVING.format(gradebook=config.gradebook)) from error
+            raise ConfigError(messages.ALREADY_SERVING.format(gradebook=config.gradebook)) from error
         yield
 
 
@@ -66,7 +62,7 @@ def check_cluster(config: ServerConfig) -> None:
         try:
             from coursekit.server.cluster_grading import check_reachable
         except ImportError as missing:
-            raise ConfigError(NEEDS_CLUSTER_EXTRA.format(missing=missing)) from missing
+            raise ConfigError(messages.NEEDS_CLUSTER_EXTRA.format(missing=missing)) from missing
         check_reachable(config.cluster)
 
 
@@ -84,10 +80,11 @@ def serve(config: ServerConfig, announce: Callable[[str], None] = print) -> None
         graders = supervisor.start(config, config.workers, masters) if config.workers > 0 else None
         try:
             app = create_app(config, masters)
-            where = f" on the Dask cluster at {config.cluster}" if config.cluster else ""
-            announce(f"course server for {config.root.resolve()} at {config.url} "
-                     f"(gradebook {config.gradebook}, {config.workers if graders else 0} grading processes{where}"
-                     + (f", {recovered} uploads put back in the queue" if recovered else "") + ")")
+            announce(messages.SERVING.format(
+                root=config.root.resolve(), url=config.url, gradebook=config.gradebook,
+                workers=config.workers if graders else 0,
+                cluster=messages.SERVING_ON_CLUSTER.format(address=config.cluster) if config.cluster else "",
+                recovered=messages.SERVING_RECOVERED.format(count=recovered) if recovered else ""))
             # Behind a reverse proxy on this machine, its X-Forwarded-For gives the client's address (rate limits).
             uvicorn.run(app, host=config.host, port=config.port, log_level="warning", proxy_headers=True,
                         forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"))

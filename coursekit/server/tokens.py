@@ -22,6 +22,7 @@ from pathlib import Path
 from coursekit.grading.gradebook_schema import now
 from coursekit.grading.notebook_json import NotASubmission
 from coursekit.grading.student_ids import normalize_student_id
+from coursekit.server import messages
 
 STUDENT, INSTRUCTOR = "student", "instructor"
 TOKEN_BYTES = 32
@@ -67,33 +68,33 @@ def read_roster(raw: bytes) -> list[tuple[str, str, str]]:
     """(id, name, e-mail) of each student in a roster CSV (a header row ``id,name,email`` in any order and case;
     ``student`` or ``student_id`` may name the id column). RosterError naming the line for anything wrong."""
     if len(raw) > MAX_ROSTER_BYTES:
-        raise RosterError(f"the roster is larger than {MAX_ROSTER_BYTES // 1024 // 1024} MiB")
+        raise RosterError(messages.ROSTER_TOO_LARGE.format(limit=MAX_ROSTER_BYTES // 1024 // 1024))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise RosterError(f"the roster is not UTF-8 text ({error})") from error
+        raise RosterError(messages.ROSTER_NOT_TEXT.format(error=error)) from error
     rows = list(csv.reader(io.StringIO(text)))
     if not rows:
-        raise RosterError("the roster is empty: it needs a header row id,name,email and a row per student")
+        raise RosterError(str(messages.ROSTER_EMPTY))
     header = [cell.strip().lower() for cell in rows[0]]
     columns = {}
     for wanted, names in (("id", ("id", "student", "student_id")), ("name", ("name",)), ("email", ("email", "e-mail"))):
         found = [index for index, cell in enumerate(header) if cell in names]
         if not found:
-            raise RosterError(f"line 1: the header has no {wanted} column (it should read id,name,email)")
+            raise RosterError(messages.ROSTER_NO_COLUMN.format(column=wanted))
         columns[wanted] = found[0]
     students, seen = [], {}
     for line, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
         if len(row) <= max(columns.values()):
-            raise RosterError(f"line {line}: {len(row)} fields, fewer than the header's")
+            raise RosterError(messages.ROSTER_SHORT_ROW.format(line=line, count=len(row)))
         try:
             student = normalize_student_id(row[columns["id"]].strip())
         except NotASubmission as problem:
-            raise RosterError(f"line {line}: {problem}") from problem
+            raise RosterError(messages.ROSTER_BAD_ID.format(line=line, problem=problem)) from problem
         if student in seen:
-            raise RosterError(f"line {line}: the id {student!r} is on line {seen[student]} already")
+            raise RosterError(messages.ROSTER_TWICE.format(line=line, student=student, first=seen[student]))
         seen[student] = line
         students.append((student, row[columns["name"]].strip()[:200], row[columns["email"]].strip()[:200]))
     return students
@@ -125,7 +126,7 @@ def reissue(db: sqlite3.Connection, student: str) -> Issued:
     with db:
         row = db.execute("SELECT student, name, email FROM roster WHERE student = ?", (student,)).fetchone()
         if row is None:
-            raise KeyError(f"{student!r} is not on the roster")
+            raise KeyError(messages.ROSTER_UNKNOWN.format(student=student))
         return Issued(*row, _issue(db, STUDENT, row[0]))
 
 

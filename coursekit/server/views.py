@@ -10,6 +10,7 @@ import sqlite3
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from coursekit import i18n
 from coursekit.server import queue
 
 BINS = 10  # the score distribution's bars: 0-10%, ..., 90-100%
@@ -141,6 +142,12 @@ def with_mistake(db: sqlite3.Connection, lesson: str, grade_id: str, mistake: st
                       (lesson, grade_id, mistake)).fetchall()
     return [Upload(queue_id or 0, lesson, submitted or "", bool(late), "graded", points, max_points, None, student,
                    key) for key, student, points, max_points, late, submitted, queue_id in rows]
+
+
+def mistake_words(name: str) -> str:
+    """A registered mistake as the page's reader says it: the gradebook keeps its English name (the catalogue's
+    msgid, so that it is counted once whatever language each learner spoke), translated here."""
+    return i18n.translate(name) if name else name  # gettext("") would be the catalogue's header
 
 
 def by_student(uploads: list[Upload]) -> dict[str, list[Upload]]:

@@ -19,17 +19,19 @@ import sqlite3
 import sys
 import threading
 
+from coursekit import i18n
 from coursekit.grading.batch import Grader
 from coursekit.grading.gradebook import Entry, Gradebook
-from coursekit.grading.intake import Rejected, read_bytes
-from coursekit.grading.master import load_masters
+from coursekit.grading.intake import Rejected, Submission, read_bytes
+from coursekit.grading.master import load_masters, submission_language
 from coursekit.grading.messages import UNKNOWN_LESSON
+from coursekit.grading.notebook_json import NotASubmission, parse_notebook
 from coursekit.grading.session import SandboxCrashed, SandboxTimeout
 from coursekit.server import queue
 from coursekit.server.config import ServerConfig
+from coursekit.server.messages import GAVE_UP, GRADER_FAILED
 
-GAVE_UP = "grading it stopped the grader {attempts} times; it was not graded again (ask the instructor)"
-GRADER_FAILED = "the grader failed on it: {error}"
+# The operator's lines (the server's standard error), not the learner's: in English.
 UNAVAILABLE = "coursekit grading worker: {problem}; upload {id} is back in the queue, next try in {pause:g} s"
 FAILED = "coursekit grading worker: upload {id}: {error}"
 RETRY_PAUSE, MAX_RETRY_PAUSE = 1.0, 30.0  # seconds before a claim after grading could not start; doubles each time
@@ -60,11 +62,11 @@ def grade_job(job: queue.Job, grader, book: Gradebook) -> None:
     item = read_bytes(source, job.content, job.name, job.received_at)  # never raises
     if isinstance(item, Rejected) or job.lesson not in grader.masters or job.attempts > queue.MAX_ATTEMPTS:
         if isinstance(item, Rejected):
-            reason = item.reason
+            reason = item.reason  # the notebook could not be read: in the worker's language
         elif job.lesson not in grader.masters:
-            reason = UNKNOWN_LESSON.format(lesson=job.lesson)
+            reason = _in_language_of(item, UNKNOWN_LESSON, lesson=job.lesson)
         else:
-            reason = GAVE_UP.format(attempts=job.attempts - 1)
+            reason = _in_language_of(item, GAVE_UP, attempts=job.attempts - 1)
         rejected = Rejected(source, job.content, reason, job.student, job.lesson, book.next_arrival())
         book.reject(Entry.of_rejected(rejected, job.late), reason, then=done)
         return
@@ -76,9 +78,20 @@ def grade_job(job: queue.Job, grader, book: Gradebook) -> None:
     except GradingUnavailable:
         raise  # nothing was graded: the worker puts the row back
     except (Exception, SandboxCrashed, SandboxTimeout) as error:  # noqa: BLE001 -- recorded, never dropped
-        book.reject(entry, GRADER_FAILED.format(error=f"{type(error).__name__}: {str(error)[:300]}"), then=done)
+        reason = _in_language_of(item, GRADER_FAILED, error=f"{type(error).__name__}: {str(error)[:300]}")
+        book.reject(entry, reason, then=done)
         return
     book.record(entry, grade, then=done)
+
+
+def _in_language_of(item: Submission, message: i18n.Message, **values) -> str:
+    """``message`` with ``values``, in the language the submitted notebook speaks (as its grading would)."""
+    try:
+        language = submission_language(parse_notebook(item.notebook_raw))
+    except NotASubmission:
+        language = i18n.current()
+    with i18n.speaking(language):
+        return message.format(**values)
 
 
 def work(config: ServerConfig, stop: threading.Event, *, masters: dict | None = None, until_empty: bool = False,

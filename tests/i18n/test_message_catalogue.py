@@ -16,6 +16,7 @@ from coursekit import i18n
 from coursekit.feedback import messages as feedback_messages
 from coursekit.gradcheck import messages as gradcheck_messages
 from coursekit.grading import messages as grading_messages
+from coursekit.server import messages as server_messages
 
 ROOT = Path(__file__).resolve().parents[2]
 PO = i18n.LOCALE_DIR / "ja" / "LC_MESSAGES" / "coursekit.po"
@@ -90,7 +91,7 @@ def test_a_lessons_words_are_catalogue_messages(lesson):
     assert not plain, "wrap these in N_(...):\n" + "\n".join(plain)
 
 
-@pytest.mark.parametrize("module", [feedback_messages, gradcheck_messages, grading_messages])
+@pytest.mark.parametrize("module", [feedback_messages, gradcheck_messages, grading_messages, server_messages])
 def test_a_messages_module_holds_catalogue_messages_only(module):
     def plain(value) -> bool:
         if isinstance(value, (tuple, list)):

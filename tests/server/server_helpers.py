@@ -21,6 +21,7 @@ MASTERS = load_masters(ROOT / "solutions")
 LESSON = "07_efficiency"  # the cheapest lesson to grade (about 50 ms)
 SOLVED = (ROOT / "solutions" / f"{LESSON}.ipynb").read_bytes()
 UNTOUCHED = (ROOT / "exercises" / f"{LESSON}.ipynb").read_bytes()
+SOLVED_JA = (ROOT / "ja" / "solutions" / f"{LESSON}.ipynb").read_bytes()  # graded in Japanese (its metadata says so)
 # lesson 07's registered mistake "same for both": 2n evaluations for the forward difference too
 RIGHT_LINE = 'return 2 * n_params if method == \\"central\\" else n_params + 1'
 MISTAKEN = SOLVED.replace(RIGHT_LINE.encode(), b"return 2 * n_params")

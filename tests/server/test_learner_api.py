@@ -33,7 +33,7 @@ def test_coursekit_login_in_a_notebook_shows_the_sign_in_form(monkeypatch):
     ask, row, status = form.children
     token, button = row.children
     assert "http://127.0.0.1:8000:" in ask.value
-    assert type(token).__name__ == "Password" and button.description == course_server.LOGIN_LABEL
+    assert type(token).__name__ == "Password" and button.description == str(course_server.LOGIN_LABEL)
 
 
 def test_coursekit_login_elsewhere_asks_for_the_token_checks_it_and_says_where_it_is_saved(monkeypatch, capsys):

@@ -1,13 +1,16 @@
 """The server's pages and API in process (Starlette's TestClient): who may see what, the forms' guards, uploads into
-the queue, and what the dashboard shows once the queue is graded (``worker.drain``, here in the test's thread)."""
+the queue, and what the dashboard shows once the queue is graded (``worker.drain``, here in the test's thread); and
+the language they speak: the browser's (or the switch's), the client's for the API, the grading's for feedback."""
 
 import csv
 import datetime as dt
 import io
+import urllib.error
+import urllib.parse
 import warnings
 
 import pytest
-from server_helpers import FAST, LESSON, MASTERS, MISTAKEN, ROOT, ROSTER, SOLVED, UNTOUCHED, csrf_of, sign_in
+from server_helpers import FAST, LESSON, MASTERS, MISTAKEN, ROOT, ROSTER, SOLVED, SOLVED_JA, UNTOUCHED, csrf_of, sign_in
 
 from coursekit.server import tokens, worker
 from coursekit.server.app import create_app
@@ -21,7 +24,8 @@ with warnings.catch_warnings():
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, sandbox):
     """One server (in process) for the module: ada, bob and cy on the roster, an instructor token, lesson 07's
-    deadline in the past (so every upload of it is late); ada and bob uploaded once each, cy twice, all graded."""
+    deadline in the past (so every upload of it is late); ada uploaded twice (the Japanese edition's solution last),
+    bob once, cy twice, all graded."""
     folder = tmp_path_factory.mktemp("site")
     config = ServerConfig(root=ROOT, gradebook=folder / "gradebook.sqlite", grading=FAST, sandbox=sandbox,
                           submissions_per_minute=3, deadlines={LESSON: dt.datetime(2000, 1, 1, tzinfo=dt.UTC)})
@@ -38,7 +42,8 @@ def site(tmp_path_factory, sandbox):
     ids = {"ada": upload(clients["ada"], SOLVED), "bob": upload(clients["bob"], MISTAKEN),
            "cy": upload(clients["cy"], UNTOUCHED)}
     upload(clients["cy"], MISTAKEN)  # cy's latest
-    assert worker.drain(config, MASTERS) == 4
+    ids["ada_ja"] = upload(clients["ada"], SOLVED_JA)  # ada's latest, graded in Japanese: the same 7 / 7
+    assert worker.drain(config, MASTERS) == 5
     yield {"app": app, "config": config, "tokens": issued, "instructor": instructor, "clients": clients, "ids": ids}
     for client in clients.values():
         client.close()
@@ -59,7 +64,7 @@ def test_a_learner_sees_their_own_upload_graded_with_feedback_and_marked_late(si
     assert "7 / 7 points" in page.text and "numerical_passes_test: passed" in page.text
     assert 'class="late"' in page.text
     listing = site["clients"]["ada"].get("/me").text
-    assert listing.count('class="upload graded"') == 1
+    assert listing.count('class="upload graded"') == 2
 
 
 def test_a_learner_gets_404_for_another_learners_upload_and_403_for_the_dashboard(site):
@@ -169,3 +174,120 @@ def test_an_upload_that_is_no_notebook_is_recorded_as_not_graded_with_its_reason
     worker.drain(site["config"], MASTERS)
     state = site["clients"]["cy"].get(sent.json()["status_url"], headers=bearer).json()
     assert state["state"] == "rejected" and state["reason"]
+
+
+# ---------------------------------------------------------------- the server speaks the learner's language
+JA_FIRST, EN_FIRST = {"accept-language": "ja,en-US;q=0.9"}, {"accept-language": "en-US,en;q=0.9,ja;q=0.8"}
+
+
+def test_a_learners_page_is_in_japanese_when_the_browser_asks_for_japanese_first(site):
+    ada = site["clients"]["ada"]
+    japanese = ada.get("/me", headers=JA_FIRST).text
+    assert '<html lang="ja">' in japanese and "あなたの提出物" in japanese and "Your submissions" not in japanese
+    assert "7 / 7 点" in japanese and "期限後" in japanese
+    assert 'href="/language/en?next=%2Fme"' in japanese  # the switch to the other language
+    english = ada.get("/me", headers=EN_FIRST).text
+    assert '<html lang="en">' in english and "Your submissions" in english and "あなたの提出物" not in english
+    assert 'href="/language/ja?next=%2Fme"' in english
+
+
+def test_the_language_switch_is_remembered_by_a_cookie_and_goes_back_only_to_this_site(site):
+    ada = TestClient(site["app"])
+    sign_in(ada, site["tokens"]["ada"])
+    switched = ada.get("/language/ja?next=%2Fme", headers=EN_FIRST, follow_redirects=False)
+    assert switched.status_code == 303 and switched.headers["location"] == "/me"
+    assert "あなたの提出物" in ada.get("/me", headers=EN_FIRST).text  # the switch wins over the browser's choice
+    assert ada.get("/language/en?next=//evil.example/", follow_redirects=False).headers["location"] == "/"
+    assert "Your submissions" in ada.get("/me", headers=JA_FIRST).text
+
+
+def test_feedback_is_in_the_language_the_submission_was_graded_in_whatever_the_pages(site):
+    ada = site["clients"]["ada"]
+    graded_in_japanese = ada.get(f"/me/uploads/{site['ids']['ada_ja']}", headers=EN_FIRST).text
+    assert "7 / 7 points" in graded_in_japanese  # the page's words: English
+    assert '<section class="feedback" lang="ja">' in graded_in_japanese
+    assert "numerical_passes_test: 合格" in graded_in_japanese  # the feedback's: Japanese, as graded
+    graded_in_english = ada.get(f"/me/uploads/{site['ids']['ada']}", headers=JA_FIRST).text
+    assert "7 / 7 点" in graded_in_english and "numerical_passes_test: passed" in graded_in_english
+
+
+def test_the_apis_refusals_are_in_the_language_the_client_asks_for(site):
+    client = TestClient(site["app"])
+    bearer = {"authorization": f"Bearer {site['tokens']['ada']}", **JA_FIRST}
+    unknown = client.post("/api/submissions?lesson=99_nothing", content=SOLVED, headers=bearer).json()["error"]
+    assert unknown.startswith("このコースにレッスン '99_nothing' はありません。")
+    assert client.get("/api/me", headers=JA_FIRST).json()["error"].startswith("トークンを")
+    too_big = b"x" * (site["config"].max_upload_bytes + 70_000)
+    refused = client.post(f"/api/submissions?lesson={LESSON}", content=too_big, headers=bearer)
+    assert refused.status_code == 413 and "MiB を超えています" in refused.json()["error"]
+    assert "no lesson '99_nothing'" in client.post("/api/submissions?lesson=99_nothing", content=SOLVED, headers={
+        "authorization": bearer["authorization"]}).json()["error"]  # no Accept-Language: English
+
+
+def test_the_dashboard_is_in_japanese_and_names_the_mistakes_in_japanese_keeping_their_english_key(site):
+    from coursekit import i18n
+
+    page = site["clients"]["instructor"].get("/instructor", headers=JA_FIRST).text
+    assert '<html lang="ja">' in page and "<h1>クラス</h1>" in page and "学習者・レッスンごとの最新の点数" in page
+    same_for_both = i18n.translate("same for both", "ja")
+    assert same_for_both != "same for both" and f"% {same_for_both}<" in page  # the chart's label (share: by now)
+    assert "mistake=same+for+both" in page  # the link keeps the gradebook's key
+    student = site["clients"]["instructor"].get("/instructor/students/cy", headers=JA_FIRST).text
+    assert "cy: すべての提出物" in student and "採点済み" in student
+
+
+class _Answer:
+    """What urllib's urlopen returns, made from a TestClient's response."""
+
+    def __init__(self, response):
+        self.status, self._body = response.status_code, response.content
+
+    def read(self, _limit=-1):
+        return self._body
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _urlopen_through(client, sent_headers: list, grade):
+    """A stand-in for urllib.request.urlopen that sends course_server's requests to the in-process app (no socket),
+    records their headers, and grades the queue (``grade()``) once an upload is posted."""
+    def urlopen(call, timeout):
+        parts = urllib.parse.urlsplit(call.full_url)
+        sent_headers.append({name.lower(): value for name, value in call.header_items()})
+        response = client.request(call.get_method(), parts.path + (f"?{parts.query}" if parts.query else ""),
+                                  content=call.data, headers=dict(call.header_items()))
+        if response.status_code >= 400:
+            raise urllib.error.HTTPError(call.full_url, response.status_code, response.reason_phrase, None,
+                                         io.BytesIO(response.content))
+        if call.get_method() == "POST":
+            grade()
+        return _Answer(response)
+    return urlopen
+
+
+def test_submit_in_a_japanese_notebook_sends_japanese_and_shows_the_servers_answer_in_japanese(site, tmp_path,
+                                                                                                monkeypatch, capsys):
+    from coursekit import i18n
+    from coursekit.grading import course_server, learner_submit
+
+    sent_headers = []
+    client = TestClient(site["app"])  # no cookie: the language is the request's Accept-Language
+    monkeypatch.setattr(course_server.urllib.request, "urlopen", _urlopen_through(
+        client, sent_headers, lambda: worker.drain(site["config"], MASTERS)))
+    monkeypatch.setattr(course_server, "saved_login",
+                        lambda: course_server.Login("http://testserver", site["tokens"]["ada"], "ada"))
+    notebook = tmp_path / f"{LESSON}.ipynb"
+    notebook.write_bytes(SOLVED_JA)
+    with i18n.speaking("ja"):
+        learner_submit.submit(str(notebook))  # plain Python: prints what the notebook shows
+        with pytest.raises(course_server.ServerProblem, match="コースサーバーが受け付けませんでした: トークンを"):
+            course_server.request(course_server.Login("http://testserver", "not-a-token"), "GET", "/api/me")
+    shown = capsys.readouterr().out
+    assert f"{LESSON} を http://testserver に送信しています" in shown
+    assert f"{LESSON}: 7 / 7 点 (期限後: レッスンの締め切りを過ぎています)。http://testserver で採点しました。" in shown
+    assert "numerical_passes_test: 合格" in shown  # the feedback: graded in the notebook's language
+    assert {headers["accept-language"] for headers in sent_headers} == {"ja"}
