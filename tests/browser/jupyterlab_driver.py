@@ -139,7 +139,7 @@ def launch_chromium(playwright, profile: Path):
     shutil.rmtree(profile, ignore_errors=True)
     return playwright.chromium.launch_persistent_context(
         str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
-        viewport={"width": 1280, "height": 900})
+        viewport={"width": 1280, "height": 900}, locale="en-US")  # what the pages answer in, whatever the machine
 
 
 class NotebookPage:
