@@ -44,6 +44,16 @@ def prepare(language: str) -> bool:
     return True
 
 
+def families(generic: str) -> list[str]:
+    """The family list for a text drawn in the ``generic`` family ("monospace", ...): that family, then the current
+    language's, so that its characters have glyphs (matplotlib falls back through the families of a list, never
+    through the fonts of one generic family)."""
+    from coursekit.i18n import current
+
+    language = current()
+    return [generic, FAMILIES[language]] if prepare(language) else [generic]
+
+
 def for_figures() -> None:
     """Before a figure is drawn: the current language's font, when it needs one."""
     from coursekit.i18n import current

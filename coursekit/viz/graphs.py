@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.patches import FancyBboxPatch
 
 from coursekit.engine import topological_order
-from coursekit.i18n import N_
+from coursekit.i18n import N_, fonts
 
 # Each operation: how to compute it, and the local derivative with respect to each input.
 OPERATIONS = {
@@ -180,7 +180,7 @@ def draw_graph(t: Tape, highlight: str | None = None, ax: plt.Axes | None = None
         face = "#fff3c4" if node.name == highlight else ("#e8f1fb" if node.grad is not None else "white")
         ax.add_patch(FancyBboxPatch((x - 0.4, y - 0.3), 0.8, 0.6, boxstyle="round,pad=0.02",
                                     facecolor=face, edgecolor="0.2"))
-        ax.text(x, y, _label(node), ha="center", va="center", fontsize=8, family="monospace")
+        ax.text(x, y, _label(node), ha="center", va="center", fontsize=8, family=fonts.families("monospace"))
     return fit_to_nodes(ax, positions, across=0.55, below=0.45, above=0.45)
 
 

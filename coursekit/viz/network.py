@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import FancyBboxPatch
 
+from coursekit.i18n import fonts
 from coursekit.viz.graphs import fit_to_nodes
 
 PATH_COLOR = "#e8710a"   # orange, as in seed 000's pictures
@@ -104,5 +105,5 @@ def draw_network(weights: list[np.ndarray], highlight: tuple[int, int, int] | No
         ax.text(x, y, _label(name), ha="center", va="center", fontsize=11, zorder=4)
         if values and name in values:
             ax.text(x, y - 0.3, f"{values[name]:.4f}", ha="center", va="top", fontsize=8, zorder=4,
-                    family="monospace")
+                    family=fonts.families("monospace"))
     return fit_to_nodes(ax, positions, across=0.4, below=0.6, above=0.45)  # room for the values under the nodes

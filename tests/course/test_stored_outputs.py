@@ -5,7 +5,7 @@ pass it vacuously; these tests close that gap.
 """
 
 import pytest
-from course_files import EXERCISES, MASTERS, READ_AS_STORED, ids
+from course_files import COURSE, EXERCISES, MASTERS, READ_AS_STORED, ids
 
 from coursekit.assignment import cells
 from coursekit.assignment.notebooks import read_notebook
@@ -42,3 +42,16 @@ def test_master_test_cells_are_expected_to_pass(path):
 @pytest.mark.parametrize("path", EXERCISES, ids=ids(EXERCISES))
 def test_exercises_store_no_outputs(path):
     assert all(cell.outputs == [] and cell.execution_count is None for cell in code_cells(path))
+
+
+@pytest.mark.parametrize("path", READ_AS_STORED, ids=ids(READ_AS_STORED))
+def test_no_stored_output_is_a_warning_or_names_this_machines_folders(path):
+    """A warning in a stored output (a missing glyph, a deprecation) is text another machine prints differently, or
+    not at all; so is a path of this checkout."""
+    root = str(COURSE.root)
+    for index, cell in enumerate(code_cells(path)):
+        for out in cell.outputs:
+            text = out.get("text", "") if out.output_type == "stream" else ""
+            text += str(out.get("data", {}).get("text/plain", "")) if out.output_type != "stream" else ""
+            assert "Warning:" not in text, f"{path.name} code cell {index + 1} stored a warning: {text[:300]}"
+            assert root not in text, f"{path.name} code cell {index + 1} stored a path of this machine: {text[:300]}"

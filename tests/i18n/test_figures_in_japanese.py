@@ -52,3 +52,14 @@ def test_figure_labels_come_from_the_catalogue_in_the_current_language(japanese_
         figure = numerical_error.plot_step_error(numerical_error.step_error_curve(np.sin, np.cos, 1.0))
         assert figure.axes[0].get_xlabel() == "step h"
         plt.close(figure)
+
+
+@pytest.mark.parametrize("family", ["sans-serif", "serif", "monospace"])
+def test_a_japanese_text_in_a_generic_family_has_every_glyph(japanese_figures, family):
+    """A graph's node labels are drawn in a monospace font: Japanese in them must not be tofu either."""
+    figure, ax = plt.subplots()
+    ax.text(0.5, 0.5, "値 0.25 勾配", family=fonts.families(family))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Glyph ... missing from font(s)"
+        figure.canvas.draw()
+    plt.close(figure)
