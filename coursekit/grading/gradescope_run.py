@@ -24,27 +24,30 @@ import sys
 import tempfile
 from pathlib import Path
 
+from coursekit import i18n
 from coursekit.grading import limits
 from coursekit.grading.batch import grade_items
 from coursekit.grading.gradebook import Gradebook
 from coursekit.grading.intake import SKIPPED_FOLDERS, Rejected, read_bytes, utc_text
 from coursekit.grading.master import load_master
 from coursekit.grading.reasons import quoted, size
+from coursekit.i18n import N_
 
-# Every sentence the learner reads on Gradescope from here, in one place for translation.
-NOTHING_UPLOADED = ("No notebook was found in your submission: upload your {lesson}.ipynb (or the "
-                    ".submission.zip that coursekit.submit() writes).")
-SEVERAL_UPLOADED = ("Your submission holds several notebooks ({names}): upload only your {lesson}.ipynb, so that it "
-                    "is clear which one is graded.")
-NOT_GRADED = "Your submission was not graded: {reason}"
-OTHER_LESSON = ("this submission file is for lesson {found}, and this assignment grades {lesson}: upload the notebook "
-                "of {lesson}")
-LINK = "{name} is a symbolic link; links are not followed: upload the notebook itself"
-NOT_A_FILE = "{name} is not a regular file"
-UNREADABLE = "{name} cannot be read ({problem})"
-TOO_LARGE = "{name} is {size}: more than the {cap} a notebook may have"
-AUTOGRADER_FAILED = ("The autograder itself failed ({problem}); your submission is not lost: tell your instructor, "
-                     "who can grade it again.")
+# Every sentence the learner reads on Gradescope from here, in one place for translation. They are said in the
+# master's language (a Japanese edition's autograder speaks Japanese before any notebook is read).
+NOTHING_UPLOADED = N_("No notebook was found in your submission: upload your {lesson}.ipynb (or the "
+                      ".submission.zip that coursekit.submit() writes).")
+SEVERAL_UPLOADED = N_("Your submission holds several notebooks ({names}): upload only your {lesson}.ipynb, so that "
+                      "it is clear which one is graded.")
+NOT_GRADED = N_("Your submission was not graded: {reason}")
+OTHER_LESSON = N_("this submission file is for lesson {found}, and this assignment grades {lesson}: upload the "
+                  "notebook of {lesson}")
+LINK = N_("{name} is a symbolic link; links are not followed: upload the notebook itself")
+NOT_A_FILE = N_("{name} is not a regular file")
+UNREADABLE = N_("{name} cannot be read ({problem})")
+TOO_LARGE = N_("{name} is {size}: more than the {cap} a notebook may have")
+AUTOGRADER_FAILED = N_("The autograder itself failed ({problem}); your submission is not lost: tell your "
+                       "instructor, who can grade it again.")
 
 ROOT_VARIABLE = "COURSEKIT_GRADESCOPE_ROOT"
 DEFAULT_ROOT = "/autograder"
@@ -70,12 +73,23 @@ def run(root: Path | str, lesson: str, *, sandbox: Path | str | None = None, set
     """Grade ``root/submission`` against ``root/source/solutions/<lesson>.ipynb`` and write
     ``root/results/results.json``; the results written. ``sandbox``, ``settings``: as for ``batch.grade_items``."""
     root = Path(root)
-    try:
-        results = _grade(root, lesson, sandbox, settings)
-    except Exception as error:  # noqa: BLE001 -- whatever failed, Gradescope gets results that say so
-        results = _not_graded(AUTOGRADER_FAILED.format(problem=f"{type(error).__name__}: {str(error)[:300]}"))
+    with i18n.speaking(_language(root, lesson)):
+        try:
+            results = _grade(root, lesson, sandbox, settings)
+        except Exception as error:  # noqa: BLE001 -- whatever failed, Gradescope gets results that say so
+            results = _not_graded(AUTOGRADER_FAILED.format(problem=f"{type(error).__name__}: {str(error)[:300]}"))
     _write(root / "results" / "results.json", results)
     return results
+
+
+def _language(root: Path, lesson: str) -> str:
+    """The language of the assignment's master (its notebook metadata), English when it cannot be read."""
+    try:
+        declared = json.loads((root / "source" / "solutions" / f"{lesson}.ipynb").read_text(encoding="utf-8"))
+        language = declared["metadata"]["coursekit"]["language"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return i18n.DEFAULT
+    return language if language in i18n.LANGUAGES else i18n.DEFAULT
 
 
 def _grade(root: Path, lesson: str, sandbox, settings) -> dict:

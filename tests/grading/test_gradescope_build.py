@@ -235,3 +235,16 @@ def test_any_bytes_uploaded_give_whole_results_and_never_a_crash(source, tmp_pat
     results = gradescope_run.run(root, LESSON, settings=FAST)
     assert results == results_of(root)
     assert results["score"] == 0 and isinstance(results["output"], str) and results["output"]
+
+
+def test_a_japanese_editions_autograder_says_why_nothing_was_graded_in_japanese_and_grades_in_japanese(
+        source, sandbox, tmp_path):
+    root = lay_out(tmp_path, source, {})
+    japanese_master = ROOT / "ja" / "solutions" / f"{LESSON}.ipynb"
+    shutil.copy(japanese_master, root / "source" / "solutions" / f"{LESSON}.ipynb")  # what `--root ja` would pack
+    results = gradescope_run.run(root, LESSON, sandbox=sandbox, settings=FAST)
+    assert results["score"] == 0 and results["output"].startswith("提出物にノートブックが見つかりません"), results
+    (root / "submission" / f"{LESSON}.ipynb").write_bytes(
+        (ROOT / "ja" / "exercises" / f"{LESSON}.ipynb").read_bytes())
+    results = gradescope_run.run(root, LESSON, sandbox=sandbox, settings=FAST)
+    assert results["score"] == 0 and all("未着手" in test["output"] for test in results["tests"]), results["tests"]
