@@ -1,5 +1,6 @@
 """The project's promises to a newcomer: two commands, CI runs the same one, pinned bounds, lint."""
 
+import fnmatch
 import re
 import subprocess
 import sys
@@ -43,3 +44,13 @@ def test_the_command_runs_as_a_module():
 def test_the_code_is_lint_clean():
     result = subprocess.run([sys.executable, "-m", "ruff", "check", "."], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout
+
+
+def test_every_file_of_the_package_that_is_not_python_ships_in_a_regular_install():
+    """A wheel holds a package's non-Python files only when package-data names them: the server's templates and the
+    catalogues must be there for `pip install .` (not only for the editable install the course makes)."""
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["coursekit"]
+    package = ROOT / "coursekit"
+    data = [path.relative_to(package).as_posix() for path in package.rglob("*")
+            if path.is_file() and path.suffix not in (".py", ".pyc") and "__pycache__" not in path.parts]
+    assert data and not [name for name in data if not any(fnmatch.fnmatch(name, p) for p in patterns)]
