@@ -61,16 +61,25 @@ def generate(names: tuple[str, ...], execute: bool, check: bool, root: Path | No
 
 
 def _generate_one(course: Course, only: list[str] | None, execute: bool, shown_from: Path, generate_exercises) -> None:
-    """Execute (when asked) and generate one course: the English one, or a translated edition."""
+    """Execute (when asked) and generate one course: the English one, or a translated edition.
+
+    A name may be a lesson's alone (00, the start page, has no master): it is executed, and has nothing to generate;
+    a name that matches no notebook at all is an error (``select``).
+    """
+    named = select(course.lesson_notebooks() + course.masters(), only)
     if execute:
         try:  # nbclient takes a second to import, and a grading-only host need not have it
             from coursekit.assignment.execute import execute_in_place
         except ImportError as missing:
             raise click.ClickException(NEEDS_LAB_EXTRA.format(missing=missing)) from missing
-        for path in select(course.lesson_notebooks() + course.masters(), only):
+        for path in named:
             console.print(f"executing {path.relative_to(shown_from)}")
             execute_in_place(path)
-    for change in generate_exercises(course, only):
+    masters = [path.name for path in course.masters()]
+    with_master = None if only is None else [name for name in only if any(m.startswith(name) for m in masters)]
+    if with_master == []:
+        return  # only lessons without an exercise set were named
+    for change in generate_exercises(course, with_master):
         if change.action != "unchanged":
             console.print(f"{change.action} {change.path.relative_to(shown_from)}  ({change.reason})")
     console.print(f"{_folder(course, shown_from)}exercises/ is in sync with {_folder(course, shown_from)}solutions/")

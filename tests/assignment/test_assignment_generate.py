@@ -107,3 +107,16 @@ def test_check_and_execute_together_is_a_usage_error(course):
 def test_no_course_found_is_a_plain_error(tmp_path):
     result = CliRunner().invoke(main, ["generate", "--root", str(tmp_path)])
     assert result.exit_code == 1 and "no course found" in result.output
+
+
+def test_a_lesson_without_a_master_can_be_named_and_a_name_that_matches_nothing_is_an_error(course):
+    start = read(course / "solutions" / "01_squares.ipynb")
+    start.cells = start.cells[:1]  # a start page: a markdown cell, no exercise
+    write_notebook(start, course / "notebooks" / "00_start_here.ipynb")
+    result = CliRunner().invoke(main, ["generate", "00", "--root", str(course)])
+    assert result.exit_code == 0, result.output
+    assert not (course / "exercises" / "01_squares.ipynb").exists()  # 00 names no exercise set: nothing written
+    result = CliRunner().invoke(main, ["generate", "00", "01", "--root", str(course)])
+    assert result.exit_code == 0 and (course / "exercises" / "01_squares.ipynb").exists(), result.output
+    result = CliRunner().invoke(main, ["generate", "99", "--root", str(course)])
+    assert result.exit_code == 1 and "no notebook matches 99" in result.output
