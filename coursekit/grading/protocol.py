@@ -27,6 +27,7 @@ CALL = "call"
 CALLMETHOD = "callmethod"  # target.name(*args): one round trip instead of a getattr and a call
 CALLMANY = "callmany"      # target.name(*args) for each args of CALLS, in one round trip: REPLIES, one per call
 CALLS = "calls"
+SETS = "sets"              # CALLMANY: before each call, [name, value] parameter writes on the target (WRITE_PARAM)
 GETATTR, SETATTR = "getattr", "setattr"
 GETITEM, SETITEM = "getitem", "setitem"
 BINOP, UNOP = "binop", "unop"

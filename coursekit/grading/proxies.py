@@ -58,14 +58,19 @@ def _call(session: Session, args: tuple, kwargs: dict, rules: NameRules, what: s
     return value
 
 
-def _call_many(session: Session, target: int, name: str, rules: NameRules, calls: list[tuple], what: str) -> list:
+def _call_many(session: Session, target: int, name: str, rules: NameRules, calls: list[tuple], what: str,
+               params: list[dict] | None = None) -> list:
     """``target.name(*args)`` (or ``target(*args)`` when ``name`` is empty) for each args in ``calls``, up to MAX_CALLS
-    calls a round trip; each call's changes to its arguments are handled as _call handles them."""
+    calls a round trip; each call's changes to its arguments are handled as _call handles them. ``params``: for each
+    call, the target's parameters to set first (``target.params[key] = value``), as a gradient check perturbs them."""
     results = []
     for start in range(0, len(calls), MAX_CALLS):
         chunk = calls[start:start + MAX_CALLS]
         request = {protocol.OP: protocol.CALLMANY, protocol.TARGET: target, protocol.NAME: name,
                    protocol.CALLS: [session.encode(list(args)) for args in chunk], protocol.ERRSTATE: np.geterr()}
+        if params is not None:
+            request[protocol.SETS] = [[[str(key), session.encode(value)] for key, value in dict(values).items()]
+                                      for values in params[start:start + MAX_CALLS]]
         # One call's budget for the whole batch: a loop in the first call must cost no more than it would alone.
         reply = session.request(request, session.call_timeout)
         replies = reply.get(protocol.REPLIES) if protocol.RAISED not in reply else None
@@ -204,12 +209,14 @@ class _Method(_Refusing):
                      f"`{self._name}`", op=protocol.CALLMETHOD, target=object.__getattribute__(owner, "_id"),
                      name=self._name)
 
-    def many(self, calls: list[tuple]) -> list:
+    def many(self, calls: list[tuple], params: list[dict] | None = None) -> list:
         """The method called with each tuple of arguments in ``calls``, 64 calls a round trip (a gradient check's
-        evaluations); what each call changes in its arguments is handled as for one call."""
+        evaluations); what each call changes in its arguments is handled as for one call. ``params``: for each call,
+        the object's parameters to set before it (gradcheck's protocol for a layer's ``forward.many``)."""
         owner = self._owner
         return _call_many(object.__getattribute__(owner, "_session"), object.__getattribute__(owner, "_id"),
-                          self._name, object.__getattribute__(owner, "_rules").of_results(), calls, f"`{self._name}`")
+                          self._name, object.__getattribute__(owner, "_rules").of_results(), calls, f"`{self._name}`",
+                          params)
 
     def __repr__(self) -> str:
         return f"<student method {self._name}>"

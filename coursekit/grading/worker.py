@@ -251,8 +251,13 @@ class Worker:
             common = {protocol.KWARGS: request.get(protocol.KWARGS, {"__dict__": []}),
                       protocol.ERRSTATE: request.get(protocol.ERRSTATE)}
             calls = list(request.get(protocol.CALLS) or [])[:MAX_CALLS]
-            return {protocol.VALUE: None,
-                    protocol.REPLIES: [self._call(method, {**common, protocol.ARGS: args}) for args in calls]}
+            sets = list(request.get(protocol.SETS) or [])[:len(calls)]
+            replies = []
+            for index, args in enumerate(calls):
+                for write in sets[index] if index < len(sets) and isinstance(sets[index], list) else []:
+                    _write_param(target, str(write[0]), self.decode(write[1]))
+                replies.append(self._call(method, {**common, protocol.ARGS: args}))
+            return {protocol.VALUE: None, protocol.REPLIES: replies}
         if op == protocol.ISINSTANCE:
             kind = self.objects.get(int(request.get(protocol.CLASS, 0)))
             return {protocol.VALUE: isinstance(kind, type) and isinstance(target, kind)}
@@ -294,14 +299,7 @@ class Worker:
             with _captured():
                 return {protocol.VALUE: self.encode(list(target))}
         if op == protocol.WRITE_PARAM:
-            import numpy as np
-            params = target.params
-            current = params[name]
-            value = self.decode(request[protocol.VALUE])
-            if isinstance(current, np.ndarray) and current.shape == np.shape(value):
-                current[...] = value
-            else:
-                params[name] = value
+            _write_param(target, name, self.decode(request[protocol.VALUE]))
             return {protocol.VALUE: None}
         raise TypeError(f"unknown operation {op!r}")
 
@@ -390,6 +388,18 @@ class _Callback:
                 raised = message[protocol.RAISED]
                 raise RuntimeError(f"{raised.get('type')}: {raised.get('message')}")
             return self.worker.decode(message.get(protocol.VALUE))
+
+
+def _write_param(target, name: str, value) -> None:
+    """target.params[name] = value, into the array itself when the shapes agree (as the layer holds it)."""
+    import numpy as np
+
+    params = target.params
+    current = params[name]
+    if isinstance(current, np.ndarray) and current.shape == np.shape(value):
+        current[...] = value
+    else:
+        params[name] = value
 
 
 def _describe(error: BaseException) -> dict:

@@ -149,3 +149,49 @@ def test_a_checks_cases_reach_a_student_function_in_one_round_trip_and_a_failure
         assert result.status == "error" and "on case (2)" in result.message and "two" in result.message
     finally:
         session.kill()
+
+
+def test_calls_with_parameters_set_before_each_answer_as_writes_then_calls_would_in_one_round_trip(session,
+                                                                                                      monkeypatch):
+    from coursekit.gradcheck import set_parameter
+
+    layer = session.get("layer")
+    weights = [np.array([float(k)]) for k in (3, 5, 7)]
+    one_by_one = []
+    for w in weights:
+        set_parameter(layer, "w", w)
+        one_by_one.append(layer.forward(np.ones(2)))
+    requests = []
+    original = type(session).request
+    monkeypatch.setattr(type(session), "request", lambda self, *a, **k: requests.append(a) or original(self, *a, **k))
+    together = layer.forward.many([(np.ones(2),)] * 3, params=[{"w": w} for w in weights])
+    assert len(requests) == 1 and all(np.array_equal(a, b) for a, b in zip(together, one_by_one, strict=True))
+    assert [list(out) for out in together] == [[3.0, 3.0], [5.0, 5.0], [7.0, 7.0]]
+
+
+def test_a_layer_check_screens_a_sandboxed_layer_in_one_round_trip_per_pair_of_points_with_the_same_verdict(
+        session, monkeypatch):
+    from coursekit.gradcheck import check_layer
+    from coursekit.gradcheck.checks import screening
+
+    assert session.run_cell("class Scale:\n"
+                            "    def __init__(self, wrong=False):\n"
+                            "        self.params, self.grads = {'w': np.array([1.5, -0.5])}, {}\n"
+                            "        self.wrong = wrong\n"
+                            "    def forward(self, x):\n"
+                            "        self.x = x.copy()\n"
+                            "        return x * self.params['w']\n"
+                            "    def backward(self, dout):\n"
+                            "        self.grads['w'] = (dout * self.x).sum(0) * (2.0 if self.wrong else 1.0)\n"
+                            "        return dout * self.params['w']\n"
+                            "right, wrong = Scale(), Scale(wrong=True)", 5.0)["ok"]
+    x = np.random.default_rng(3).standard_normal((4, 2))
+    calls = []
+    original = type(session).request
+    monkeypatch.setattr(type(session), "request", lambda self, message, *a, **k:
+                        calls.append(message.get("op")) or original(self, message, *a, **k))
+    with screening():
+        assert check_layer(session.get("right"), x).passed
+        assert "callmany" in calls and calls.count("callmethod") <= 3  # forward, backward: the screen goes in pairs
+        report = check_layer(session.get("wrong"), x)
+    assert not report.passed and "dw" in str(report)  # the wrong gradient is still found and named
