@@ -211,7 +211,7 @@ def _finish(item: Submission, lesson: str, result: Callable[[], Grade], gradeboo
     try:
         grade = result()
     except (Exception, SandboxCrashed, SandboxTimeout) as error:  # noqa: BLE001 -- recorded, never skipped
-        reason = f"the grader failed on it: {type(error).__name__}: {error}"
+        reason = messages.GRADER_FAILED.format(error=f"{type(error).__name__}: {error}")
         gradebook.reject(entry, reason)
         outcomes.append(_report(_outcome(entry, reason=reason), progress))
         return

@@ -44,6 +44,7 @@ STILL_WAITING = N_("Sent, and still waiting for the grade after {seconds:g} s: s
 TOKEN_LABEL, LOGIN_LABEL = N_("Token"), N_("Sign in")
 LOGIN_ASK = N_("Paste the token your course gave you for {url}:")
 
+
 class ServerProblem(NotASubmission):
     """Why the course server could not be used, in plain words."""
 

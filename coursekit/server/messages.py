@@ -42,7 +42,6 @@ SCORE = N_("{points:g} / {max_points:g} points")
 FEEDBACK = N_("feedback")
 # Why an upload was not graded (recorded by the grading worker, in the upload's language).
 GAVE_UP = N_("grading it stopped the grader {attempts} times; it was not graded again (ask the instructor)")
-GRADER_FAILED = N_("the grader failed on it: {error}")
 
 # -- refusals (pages and API)
 NOT_SIGNED_IN = N_("Sign in first.")

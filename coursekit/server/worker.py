@@ -24,12 +24,12 @@ from coursekit.grading.batch import Grader
 from coursekit.grading.gradebook import Entry, Gradebook
 from coursekit.grading.intake import Rejected, Submission, read_bytes
 from coursekit.grading.master import load_masters, submission_language
-from coursekit.grading.messages import UNKNOWN_LESSON
+from coursekit.grading.messages import GRADER_FAILED, UNKNOWN_LESSON
 from coursekit.grading.notebook_json import NotASubmission, parse_notebook
 from coursekit.grading.session import SandboxCrashed, SandboxTimeout
 from coursekit.server import queue
 from coursekit.server.config import ServerConfig
-from coursekit.server.messages import GAVE_UP, GRADER_FAILED
+from coursekit.server.messages import GAVE_UP
 
 # The operator's lines (the server's standard error), not the learner's: in English.
 UNAVAILABLE = "coursekit grading worker: {problem}; upload {id} is back in the queue, next try in {pause:g} s"
