@@ -33,7 +33,7 @@ from coursekit.grading.submission import (
     student_id,
     visible_checks,
 )
-from coursekit.i18n import N_
+from coursekit.i18n import N_, Message
 
 # Every sentence the learner reads here, in one place for translation.
 SAVED = N_("Saved the notebook as you see it in JupyterLab (edits not yet saved included), then packed it.")
@@ -70,10 +70,7 @@ class Summary:
 
     def lines(self) -> list[str]:
         """The summary as lines of plain text: saved or not, the file written, the checks' counts."""
-        if self.not_saved is None:
-            saved = str(SAVED)
-        else:
-            saved = NOT_SAVED.format(reason=self.not_saved, when=self.last_saved.strftime("%Y-%m-%d %H:%M:%S"))
+        saved = _saved_line(self.not_saved, self.last_saved, SAVED, NOT_SAVED)
         counts = Counter(status for _, status in self.checks)
         checks = CHECKS.format(counts=", ".join(f"{n} {_state(status)}" for status, n in counts.items()))
         return [WRITTEN.format(lesson=self.lesson, student=self.student, target=self.target), saved,
@@ -94,6 +91,13 @@ class Summary:
         table = f'<table class="coursekit-submit-checks">{rows}</table>' if rows else ""
         return (f'<div class="coursekit-submit-summary" style="border-left:4px solid {colour};padding:2px 8px">'
                 f"{paragraphs}{table}</div>")
+
+
+def _saved_line(not_saved: str | None, last_saved: dt.datetime, saved: Message, not_saved_message: Message) -> str:
+    """Whether the front end saved the notebook before it went (``saved``), or why not and when it was last saved."""
+    if not_saved is None:
+        return str(saved)
+    return not_saved_message.format(reason=not_saved, when=last_saved.strftime("%Y-%m-%d %H:%M:%S"))
 
 
 def _state(status: str) -> str:
@@ -172,9 +176,7 @@ class Sent:
     last_saved: dt.datetime
 
     def saved_line(self) -> str:
-        if self.not_saved is None:
-            return str(SENT_SAVED)
-        return SENT_NOT_SAVED.format(reason=self.not_saved, when=self.last_saved.strftime("%Y-%m-%d %H:%M:%S"))
+        return _saved_line(self.not_saved, self.last_saved, SENT_SAVED, SENT_NOT_SAVED)
 
     def __str__(self) -> str:
         return f"{self.outcome}\n{self.saved_line()}"
