@@ -73,6 +73,17 @@ def _names(text: str | None) -> list[str]:
     return [str(name) for name in names] if isinstance(names, list) else []
 
 
+# The graded submissions ranked per student and lesson, the latest first (rank 1): the last submitted (the manifest's
+# time, else the file's), and of those the last the grader read. One rule for the CSV, the feedback export and the
+# course server's dashboard: a query starts with it and reads ``latest``.
+LATEST_GRADED = """
+WITH latest AS (
+    SELECT id, key, student, lesson, points, max_points, late, ROW_NUMBER() OVER (
+        PARTITION BY student, lesson ORDER BY submitted_at DESC, arrival DESC, id DESC) AS rank
+    FROM submissions WHERE state = 'graded' AND student IS NOT NULL AND lesson IS NOT NULL)
+"""
+
+
 class Gradebook:
     """An SQLite file of submissions and results."""
 
@@ -195,10 +206,8 @@ class Gradebook:
     def latest(self) -> list[tuple[str, str, str]]:
         """(student, lesson, key) of each student's latest graded submission per lesson: the last submitted (the
         manifest's time, else the file's), and of those the last the grader read."""
-        return self.db.execute(
-            "SELECT student, lesson, key FROM (SELECT student, lesson, key, ROW_NUMBER() OVER (PARTITION BY "
-            "student, lesson ORDER BY submitted_at DESC, arrival DESC, id DESC) AS rank FROM submissions "
-            "WHERE state = 'graded') WHERE rank = 1 ORDER BY student, lesson").fetchall()
+        query = LATEST_GRADED + "SELECT student, lesson, key FROM latest WHERE rank = 1 ORDER BY student, lesson"
+        return self.db.execute(query).fetchall()
 
     def identical_submissions(self) -> list[IdenticalSubmissions]:
         """Every notebook that two or more students handed in byte for byte, per lesson (for the instructor to

@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from coursekit import i18n
+from coursekit.grading.gradebook import LATEST_GRADED
 from coursekit.server import queue
 
 BINS = 10  # the score distribution's bars: 0-10%, ..., 90-100%
@@ -22,12 +23,6 @@ FROM queue q LEFT JOIN submissions s ON s.key = q.submission_key
 WHERE q.student = ? AND q.id = (SELECT MAX(id) FROM queue r WHERE r.student = q.student
                                 AND COALESCE(r.submission_key, 'q' || r.id) = COALESCE(q.submission_key, 'q' || q.id))
 ORDER BY q.received_at DESC, q.id DESC LIMIT 500
-"""
-_LATEST = """
-WITH latest AS (
-    SELECT id, key, student, lesson, points, max_points, late, ROW_NUMBER() OVER (
-        PARTITION BY student, lesson ORDER BY submitted_at DESC, arrival DESC, id DESC) AS rank
-    FROM submissions WHERE state = 'graded' AND student IS NOT NULL AND lesson IS NOT NULL)
 """
 
 
@@ -75,11 +70,9 @@ def upload(db: sqlite3.Connection, queue_id: int, student: str | None) -> Upload
 def history(db: sqlite3.Connection, student: str) -> list[Upload]:
     """Every graded or rejected submission of one student in the gradebook (uploads and `coursekit grade`'s),
     newest first, each with the queue id of its last upload, if any."""
-    rows = db.execute("SELECT s.key, s.lesson, s.submitted_at, s.late, s.state, s.points, s.max_points, s.reason, "
-                      "(SELECT MAX(id) FROM queue q WHERE q.submission_key = s.key) FROM submissions s "
-                      "WHERE s.student = ? ORDER BY s.submitted_at DESC, s.arrival DESC", (student,)).fetchall()
-    return [Upload(queue_id or 0, lesson or "", submitted or "", bool(late), state, points, max_points, reason,
-                   student, key) for key, lesson, submitted, late, state, points, max_points, reason, queue_id in rows]
+    rows = db.execute(_SUBMISSIONS + "WHERE s.student = ? ORDER BY s.submitted_at DESC, s.arrival DESC",
+                      (student,)).fetchall()
+    return [_submission(row) for row in rows]
 
 
 @dataclass
@@ -114,17 +107,17 @@ def class_view(db: sqlite3.Connection, lessons: list[str]) -> ClassView:
     per_lesson = Counter()
     distribution = [0] * BINS
     for student, lesson, points, max_points, late in db.execute(
-            _LATEST + "SELECT student, lesson, points, max_points, late FROM latest WHERE rank = 1"):
+            LATEST_GRADED + "SELECT student, lesson, points, max_points, late FROM latest WHERE rank = 1"):
         cells[(student, lesson)] = (points or 0.0, max_points or 0.0, bool(late))
         per_lesson[lesson] += 1
         share = (points or 0.0) / max_points if max_points else 0.0
         distribution[min(BINS - 1, int(share * BINS))] += 1
-    rates = db.execute(_LATEST + "SELECT l.lesson, r.grade_id, SUM(r.status = 'passed'), COUNT(*) FROM latest l "
+    rates = db.execute(LATEST_GRADED + "SELECT l.lesson, r.grade_id, SUM(r.status = 'passed'), COUNT(*) FROM latest l "
                        "JOIN results r ON r.submission = l.id WHERE l.rank = 1 GROUP BY l.lesson, r.grade_id "
                        "ORDER BY l.lesson, MIN(r.rowid)").fetchall()
     mistakes = [Mistake(lesson, grade_id, name, count, count / per_lesson[lesson] if per_lesson[lesson] else 0.0)
                 for lesson, grade_id, name, count in db.execute(
-                    _LATEST + "SELECT l.lesson, r.grade_id, r.mistake, COUNT(*) FROM latest l JOIN results r "
+                    LATEST_GRADED + "SELECT l.lesson, r.grade_id, r.mistake, COUNT(*) FROM latest l JOIN results r "
                     "ON r.submission = l.id WHERE l.rank = 1 AND r.mistake IS NOT NULL "
                     "GROUP BY l.lesson, r.grade_id, r.mistake ORDER BY l.lesson, COUNT(*) DESC, r.mistake")]
     students = sorted(set(names) | {student for student, _ in cells})
@@ -135,7 +128,7 @@ def class_view(db: sqlite3.Connection, lessons: list[str]) -> ClassView:
 
 def with_mistake(db: sqlite3.Connection, lesson: str, grade_id: str, mistake: str) -> list[Upload]:
     """The latest submissions in which the exercise's check recognised ``mistake``, by student."""
-    rows = db.execute(_LATEST + "SELECT l.key, l.student, l.points, l.max_points, l.late, s.submitted_at, "
+    rows = db.execute(LATEST_GRADED + "SELECT l.key, l.student, l.points, l.max_points, l.late, s.submitted_at, "
                       "(SELECT MAX(id) FROM queue q WHERE q.submission_key = l.key) FROM latest l "
                       "JOIN results r ON r.submission = l.id JOIN submissions s ON s.id = l.id WHERE l.rank = 1 "
                       "AND l.lesson = ? AND r.grade_id = ? AND r.mistake = ? ORDER BY l.student",
@@ -159,11 +152,16 @@ def by_student(uploads: list[Upload]) -> dict[str, list[Upload]]:
 
 def history_row(db: sqlite3.Connection, key: str) -> Upload | None:
     """One submission of the gradebook by its key (any student's: the instructor's view)."""
-    row = db.execute("SELECT s.key, s.lesson, s.submitted_at, s.late, s.state, s.points, s.max_points, s.reason, "
-                     "s.student, (SELECT MAX(id) FROM queue q WHERE q.submission_key = s.key) FROM submissions s "
-                     "WHERE s.key = ?", (key,)).fetchone()
-    if row is None:
-        return None
+    row = db.execute(_SUBMISSIONS + "WHERE s.key = ?", (key,)).fetchone()
+    return None if row is None else _submission(row)
+
+
+# Submissions of the gradebook as the instructor's pages list them, each with the queue id of its last upload.
+_SUBMISSIONS = ("SELECT s.key, s.lesson, s.submitted_at, s.late, s.state, s.points, s.max_points, s.reason, "
+                "s.student, (SELECT MAX(id) FROM queue q WHERE q.submission_key = s.key) FROM submissions s ")
+
+
+def _submission(row: tuple) -> Upload:
     key, lesson, submitted, late, state, points, max_points, reason, student, queue_id = row
     return Upload(queue_id or 0, lesson or "", submitted or "", bool(late), state, points, max_points, reason,
                   student or "", key)
