@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import errno
 import json
 import os
 import stat
@@ -28,7 +29,7 @@ from coursekit import i18n
 from coursekit.grading import limits
 from coursekit.grading.batch import grade_items
 from coursekit.grading.gradebook import Gradebook
-from coursekit.grading.intake import SKIPPED_FOLDERS, Rejected, read_bytes, utc_text
+from coursekit.grading.intake import SKIPPED_FOLDERS, Rejected, open_input, read_bytes, read_capped, utc_text
 from coursekit.grading.master import load_master
 from coursekit.grading.reasons import quoted, size
 from coursekit.i18n import N_
@@ -137,21 +138,20 @@ def _the_upload(folder: Path, lesson: str) -> tuple[str, bytes] | str:
 def _read(name: str, path: str) -> tuple[str, bytes] | str:
     """The bytes of one uploaded file, within the grader's caps, never through a symbolic link; else the reason."""
     shown = quoted(name)
-    flags = os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        descriptor = os.open(path, flags)  # non-blocking: a named pipe must not hang the autograder
+        handle = open_input(path, follow=False)  # as `coursekit grade` opens a file in a folder
     except OSError as error:
-        if os.path.islink(path):
+        if error.errno == errno.ELOOP:
             return NOT_GRADED.format(reason=LINK.format(name=shown))
         return NOT_GRADED.format(reason=UNREADABLE.format(name=shown, problem=error.strerror))
-    with os.fdopen(descriptor, "rb") as handle:
+    with handle:
         info = os.fstat(handle.fileno())
         if not stat.S_ISREG(info.st_mode):
             return NOT_GRADED.format(reason=NOT_A_FILE.format(name=shown))
         cap = limits.MAX_MEMBER_BYTES  # a notebook, or a submission file holding one (as `coursekit grade` caps them)
-        raw = handle.read(cap + 1)  # a file may grow while it is read: never more than the cap is kept
-    if len(raw) > cap:
-        return NOT_GRADED.format(reason=TOO_LARGE.format(name=shown, size=size(max(info.st_size, len(raw))),
+        raw = read_capped(handle, cap)  # a file may grow while it is read: never more than the cap is kept
+    if raw is None:
+        return NOT_GRADED.format(reason=TOO_LARGE.format(name=shown, size=size(max(info.st_size, cap + 1)),
                                                          cap=size(cap)))
     return name, raw
 

@@ -222,18 +222,15 @@ def _looks_like_input(name: str) -> bool:
 def _read_file(path: Path, source: str, name: str, follow: bool) -> Iterator[Item]:
     """The inputs in one file: a notebook, a submission zip, or a zip of many. ``name``: its path inside the folder
     given (which may name the student), ``follow``: whether a symbolic link is followed (only for a path given)."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-    if not follow:  # a link put in its place after the folder was listed is still not followed
-        flags |= getattr(os, "O_NOFOLLOW", 0)
     try:
-        descriptor = os.open(path, flags)  # non-blocking: a named pipe must not hang the batch
+        handle = open_input(path, follow)  # a link put in its place after the folder was listed is still not followed
     except OSError as error:
         if error.errno == errno.ELOOP:
             yield Rejected(source, b"", "a symbolic link; links in a folder are never followed")
         else:
             yield Rejected(source, b"", f"cannot read the file: {error.strerror}")
         return
-    with os.fdopen(descriptor, "rb") as handle:
+    with handle:
         status = os.fstat(handle.fileno())
         if not stat.S_ISREG(status.st_mode):
             yield Rejected(source, b"", "not a regular file (a device, a pipe or a socket): not read")
@@ -247,7 +244,7 @@ def _read_file(path: Path, source: str, name: str, follow: bool) -> Iterator[Ite
         if status.st_size > limits.MAX_NOTEBOOK_BYTES:
             yield Rejected(source, b"", _file_too_large(status.st_size, limits.MAX_NOTEBOOK_BYTES, "a notebook"))
             return
-        raw = _read_capped(handle, limits.MAX_NOTEBOOK_BYTES)
+        raw = read_capped(handle, limits.MAX_NOTEBOOK_BYTES)
         if raw is None:
             yield Rejected(source, b"", _file_too_large(None, limits.MAX_NOTEBOOK_BYTES, "a notebook"))
             return
@@ -261,7 +258,16 @@ def _file_time(seconds: float) -> str:
         return utc_text(EPOCH)
 
 
-def _read_capped(handle: BinaryIO, cap: int) -> bytes | None:
+def open_input(path: Path | str, follow: bool) -> BinaryIO:
+    """``path`` opened to read an input from: never blocking (a named pipe must not hang the grader), and never
+    through a symbolic link unless ``follow`` (OSError with errno ELOOP then)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not follow:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    return os.fdopen(os.open(path, flags), "rb")
+
+
+def read_capped(handle: BinaryIO, cap: int) -> bytes | None:
     """The rest of ``handle``, or None when it holds more than ``cap`` bytes (a file may grow while it is read)."""
     data = handle.read(cap + 1)
     return None if len(data) > cap else data
@@ -279,7 +285,7 @@ def _read_zip_file(source: str, name: str, handle: BinaryIO, file_bytes: int, mo
         yield Rejected(source, b"", _file_too_large(file_bytes, limits.MAX_ZIP_FILE_BYTES, "a zip"))
         return
     # A submission file is small: kept whole, as received. A platform's export is read member by member from disk.
-    raw = _read_capped(handle, limits.MAX_MEMBER_BYTES) if file_bytes <= limits.MAX_MEMBER_BYTES else None
+    raw = read_capped(handle, limits.MAX_MEMBER_BYTES) if file_bytes <= limits.MAX_MEMBER_BYTES else None
     handle.seek(0)
     try:
         archive = open_archive(io.BytesIO(raw) if raw is not None else handle)
