@@ -153,7 +153,7 @@ def grade_on_cluster(address: str, todo: list, masters: dict[str, Master], setti
                                  pure=False, key=f"coursekit-grade-{uuid.uuid4().hex}"): (item, lesson)
                    for item, lesson in todo}
     except OSError as error:
-        raise ClusterLost(LOST.format(address=address, problem=_problem(error))) from error
+        raise ClusterLost(LOST.format(address=address, problem=problem_text(error))) from error
     for future in as_completed(futures, loop=client.loop):
         item, lesson = futures.pop(future)
         if future.status == "cancelled":
@@ -192,7 +192,7 @@ def connect(address: str) -> Client:
         try:
             client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as error:
-            raise ClusterUnreachable(UNREACHABLE.format(address=address, problem=_problem(error))) from error
+            raise ClusterUnreachable(UNREACHABLE.format(address=address, problem=problem_text(error))) from error
         _CLIENTS[address] = client
         return client
 
@@ -206,5 +206,6 @@ def close_clients() -> None:
         _CLIENTS.clear()
 
 
-def _problem(error: BaseException) -> str:
+def problem_text(error: BaseException) -> str:
+    """An exception in words: its type, and its message when it has one."""
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__

@@ -104,6 +104,7 @@ def check_reachable(address: str) -> None:
 
 
 def _problem(error: BaseException) -> str:
+    """The cluster's own errors say it all (address and reason); any other by its type and message."""
     if isinstance(error, (cluster.ClusterUnreachable, cluster.ClusterLost)):
         return str(error)
-    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return cluster.problem_text(error)
