@@ -62,8 +62,9 @@ def variants(lesson: str, count: int) -> list[tuple[str, nbformat.NotebookNode]]
 
 
 def percentile(values: list[float], q: float) -> float:
+    """The ``q`` quantile of ``values`` (the nearest rank); NaN when there are none."""
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
 
 
 def ours(lesson: str, submissions, folder: Path, jobs: int | None = None) -> dict:

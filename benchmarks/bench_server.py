@@ -31,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
+from bench_grading import percentile  # this folder's: the scripts run as `python benchmarks/...`
 
 from coursekit.assignment.notebooks import read_notebook
 from coursekit.grading.gradebook import Gradebook
@@ -58,11 +59,6 @@ def notebooks(count: int) -> list[bytes]:
         nb.cells.insert(0, nbformat.v4.new_markdown_cell(f"student {index}"))
         out.append(nbformat.writes(nb).encode())
     return out
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
 
 
 def main() -> None:
