@@ -39,15 +39,17 @@ HOSTILE = ["while True:\n    pass", "import os\nos._exit(1)", "import os\nwhile 
            "print('x' * 10_000_000)", "import numpy\nnumpy.allclose = lambda *a, **k: True"]
 
 
-def variants(lesson: str, count: int) -> list[tuple[str, nbformat.NotebookNode]]:
-    """(kind, notebook) for ``count`` submissions: 60% correct, 25% one solution broken, 15% hostile."""
+def variants(lesson: str, count: int, last: str = "hostile") -> list[tuple[str, nbformat.NotebookNode]]:
+    """(kind, notebook) for ``count`` submissions: 60% correct, 25% one solution broken, 15% ``last``: "hostile",
+    or "untouched" (the exercise set as handed out)."""
     master = read_notebook(ROOT / "solutions" / f"{lesson}.ipynb")
     solution_ids = [c.metadata["nbgrader"]["grade_id"] for c in master.cells
                     if c.metadata.get("nbgrader", {}).get("solution")]
+    untouched = read_notebook(ROOT / "exercises" / f"{lesson}.ipynb") if last == "untouched" else None
     out, hostile = [], 0
     for index in range(count):
-        nb = copy.deepcopy(master)
-        kind = "correct" if index % 20 < 12 else "partly wrong" if index % 20 < 17 else "hostile"
+        kind = "correct" if index % 20 < 12 else "partly wrong" if index % 20 < 17 else last
+        nb = copy.deepcopy(untouched if kind == "untouched" else master)
         if kind == "partly wrong":
             broken = solution_ids[index % len(solution_ids)]
             for cell in nb.cells:

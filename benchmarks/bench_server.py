@@ -13,7 +13,6 @@ grade, and the dashboard's p50/p95 response time while the queue drained (goal: 
 from __future__ import annotations
 
 import argparse
-import copy
 import datetime as dt
 import http.cookiejar
 import json
@@ -31,9 +30,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
-from bench_grading import percentile  # this folder's: the scripts run as `python benchmarks/...`
+from bench_grading import percentile, variants  # this folder's: the scripts run as `python benchmarks/...`
 
-from coursekit.assignment.notebooks import read_notebook
 from coursekit.grading.gradebook import Gradebook
 from coursekit.server import tokens
 
@@ -43,22 +41,7 @@ LESSON = "07_efficiency"
 
 def notebooks(count: int) -> list[bytes]:
     """``count`` different notebooks: 60% correct, 25% one solution broken, 15% untouched exercises."""
-    master = read_notebook(ROOT / "solutions" / f"{LESSON}.ipynb")
-    exercise = read_notebook(ROOT / "exercises" / f"{LESSON}.ipynb")
-    solution_ids = [c.metadata["nbgrader"]["grade_id"] for c in master.cells
-                    if c.metadata.get("nbgrader", {}).get("solution")]
-    out = []
-    for index in range(count):
-        kind = index % 20
-        nb = copy.deepcopy(exercise if kind >= 17 else master)
-        if 12 <= kind < 17:
-            broken = solution_ids[index % len(solution_ids)]
-            for cell in nb.cells:
-                if cell.metadata.get("nbgrader", {}).get("grade_id") == broken:
-                    cell.source = cell.source.replace("return", "return 0 *", 1)
-        nb.cells.insert(0, nbformat.v4.new_markdown_cell(f"student {index}"))
-        out.append(nbformat.writes(nb).encode())
-    return out
+    return [nbformat.writes(nb).encode() for _, nb in variants(LESSON, count, last="untouched")]
 
 
 def main() -> None:
