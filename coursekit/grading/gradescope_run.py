@@ -30,7 +30,7 @@ from coursekit.grading import limits
 from coursekit.grading.batch import grade_items
 from coursekit.grading.gradebook import Gradebook
 from coursekit.grading.intake import SKIPPED_FOLDERS, Rejected, open_input, read_bytes, read_capped, utc_text
-from coursekit.grading.master import load_master
+from coursekit.grading.master import Master, load_master
 from coursekit.grading.reasons import quoted, size
 from coursekit.i18n import N_
 
@@ -74,27 +74,20 @@ def run(root: Path | str, lesson: str, *, sandbox: Path | str | None = None, set
     """Grade ``root/submission`` against ``root/source/solutions/<lesson>.ipynb`` and write
     ``root/results/results.json``; the results written. ``sandbox``, ``settings``: as for ``batch.grade_items``."""
     root = Path(root)
-    with i18n.speaking(_language(root, lesson)):
-        try:
-            results = _grade(root, lesson, sandbox, settings)
-        except Exception as error:  # noqa: BLE001 -- whatever failed, Gradescope gets results that say so
+    language = i18n.DEFAULT  # until the master says its own
+    try:
+        master = load_master(root / "source" / "solutions" / f"{lesson}.ipynb")  # the instructor's: a failure is theirs
+        language = master.language
+        with i18n.speaking(language):
+            results = _grade(root, lesson, master, sandbox, settings)
+    except Exception as error:  # noqa: BLE001 -- whatever failed, Gradescope gets results that say so
+        with i18n.speaking(language):
             results = _not_graded(AUTOGRADER_FAILED.format(problem=f"{type(error).__name__}: {str(error)[:300]}"))
     _write(root / "results" / "results.json", results)
     return results
 
 
-def _language(root: Path, lesson: str) -> str:
-    """The language of the assignment's master (its notebook metadata), English when it cannot be read."""
-    try:
-        declared = json.loads((root / "source" / "solutions" / f"{lesson}.ipynb").read_text(encoding="utf-8"))
-        language = declared["metadata"]["coursekit"]["language"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return i18n.DEFAULT
-    return language if language in i18n.LANGUAGES else i18n.DEFAULT
-
-
-def _grade(root: Path, lesson: str, sandbox, settings) -> dict:
-    master = load_master(root / "source" / "solutions" / f"{lesson}.ipynb")  # the instructor's: a failure is theirs
+def _grade(root: Path, lesson: str, master: Master, sandbox, settings) -> dict:
     chosen = _the_upload(root / "submission", lesson)
     if isinstance(chosen, str):
         return _not_graded(chosen)
