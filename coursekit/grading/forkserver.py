@@ -30,7 +30,8 @@ from coursekit.grading.worker import Worker, _new_shell, _stub_lessons, _stub_su
 _PR_SET_DUMPABLE = 4
 
 
-PRELOAD = ("numpy", "sympy", "matplotlib.pyplot", "coursekit.datasets", "coursekit.feedback", "coursekit.gradcheck",
+PRELOAD = ("numpy", "sympy", "matplotlib.pyplot", "coursekit.datasets", "coursekit.feedback",
+           "coursekit.feedback.sample_functions", "coursekit.gradcheck",
            "coursekit.nn", "coursekit.training", "coursekit.viz.widgets")
 
 

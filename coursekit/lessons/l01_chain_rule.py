@@ -12,25 +12,11 @@ import sympy as sp
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
 from coursekit.feedback.properties import honours, inputs_kept, repeatable
 from coursekit.feedback.relations import Diagnosis
+from coursekit.feedback.sample_functions import cube, double, square
 from coursekit.gradcheck import check_symbolic
 from coursekit.i18n import N_
 
 exercises = ExerciseSet(N_("01 The chain rule"))
-
-
-def cube(x):
-    """x**3, a test function whose derivative 3x**2 is known."""
-    return x**3
-
-
-def square(x):
-    """x**2, whose derivative is 2x."""
-    return x**2
-
-
-def double(x):
-    """2x, the derivative of square."""
-    return 2 * x
 
 
 # ---------------------------------------------------------------- 1. central difference

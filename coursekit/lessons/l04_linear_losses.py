@@ -13,6 +13,14 @@ from coursekit import nn
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
 from coursekit.feedback.properties import dtype_kept, honours, inputs_kept, layer_properties, row_wise
 from coursekit.feedback.relations import Diagnosis
+from coursekit.feedback.sample_functions import (
+    cubed_sum,
+    cubed_sum_gradient,
+    log_sum_exp,
+    log_sum_exp_gradient,
+    squares_times_sum,
+    squares_times_sum_gradient,
+)
 from coursekit.gradcheck import check_layer
 from coursekit.i18n import N_
 
@@ -265,33 +273,6 @@ exercises.add(Exercise(
 exercises.declare("gradient_check", mutates=(1,))
 TINY = np.finfo(np.float64).tiny
 CHECK_STEP = 1e-5  # the exercise's default h
-
-
-def cubed_sum(v):
-    """(sum of v)**3: every element's slope depends on all the others, 3 (sum v)**2."""
-    return float(np.sum(v) ** 3)
-
-
-def cubed_sum_gradient(v):
-    return np.full(np.shape(v), 3 * np.sum(v) ** 2)
-
-
-def log_sum_exp(v):
-    """log sum exp(v) over all elements; its gradient is the softmax of v (of the same shape)."""
-    return float(np.log(np.sum(np.exp(v))))
-
-
-def log_sum_exp_gradient(v):
-    return np.exp(v) / np.sum(np.exp(v))
-
-
-def squares_times_sum(v):
-    """(sum of v**2) * (sum of v), gradient 2 v (sum v) + sum v**2."""
-    return float(np.sum(v**2) * np.sum(v))
-
-
-def squares_times_sum_gradient(v):
-    return 2 * v * np.sum(v) + np.sum(v**2)
 
 
 def relative_errors(a, b):

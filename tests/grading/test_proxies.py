@@ -64,6 +64,38 @@ def test_a_grader_function_passed_to_student_code_is_called_back_here(session):
     assert session.get("apply")(square, 3) == 9 and seen == [3]
 
 
+def test_a_public_sample_function_or_ufunc_goes_by_name_and_runs_in_the_sandbox(session):
+    from coursekit.feedback.sample_functions import cube
+
+    assert session.run_cell("def kind_and_value(f, x):\n    return type(f).__name__, f(x)", 5.0)["ok"]
+    kind_and_value = session.get("kind_and_value")
+    assert kind_and_value(cube, 2.0) == ("function", 8.0)
+    assert kind_and_value(np.sin, 0.0) == ("ufunc", 0.0)
+    assert session.callbacks == {}  # no round trip back to the grader for either
+
+
+def test_only_the_real_public_functions_go_by_name():
+    from coursekit.feedback import sample_functions
+    from coursekit.grading.session import goes_by_name
+    from coursekit.lessons.l01_chain_rule import cube
+
+    def impostor(x):
+        return x
+
+    impostor.__module__, impostor.__qualname__ = sample_functions.__name__, "cube"  # claims a public name
+    assert goes_by_name(np.exp) and goes_by_name(cube) and goes_by_name(sample_functions.log_sum_exp)
+    assert not goes_by_name(impostor)
+    assert not goes_by_name(lambda x: x) and not goes_by_name(print) and not goes_by_name(sample_functions)
+
+
+def test_a_student_who_replaces_a_sample_function_in_the_sandbox_fools_only_their_own_code(server):
+    from graded_submissions import by_id, grade, with_cell
+
+    nb = with_cell("01_chain_rule", "import coursekit.feedback.sample_functions as s\ns.cube = lambda x: 0.0", at=2)
+    verdict = by_id(grade(server, nb, "01_chain_rule"))["central_difference_test"]
+    assert verdict.status == "failed" and verdict.points == 0  # expected values are the grader's own
+
+
 @pytest.mark.parametrize("operation", [lambda o: o == o, lambda o: o != 1, lambda o: bool(o), lambda o: hash(o)])
 def test_proxies_and_their_methods_never_compare_or_answer_truth(session, operation):
     layer = session.get("layer")

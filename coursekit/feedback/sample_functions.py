@@ -1,0 +1,55 @@
+"""Functions with derivatives known in closed form, which exercises hand to a learner's code as arguments.
+
+They live here, not in ``coursekit.lessons``, because the grader's sandbox can import this module (the lessons are
+stubbed there): the grader sends them by name, and the learner's code then calls its own copy, with no round trip
+to the grader per evaluation (see ``coursekit.grading.session``). Nothing here may be secret.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def cube(x):
+    """x**3, whose derivative 3x**2 is known."""
+    return x**3
+
+
+def square(x):
+    """x**2, whose derivative is 2x."""
+    return x**2
+
+
+def double(x):
+    """2x, the derivative of square."""
+    return 2 * x
+
+
+def cubed_sum(v):
+    """(sum of v)**3: every element's slope depends on all the others, 3 (sum v)**2."""
+    return float(np.sum(v) ** 3)
+
+
+def cubed_sum_gradient(v):
+    """The gradient of cubed_sum: 3 (sum v)**2 in every element."""
+    return np.full(np.shape(v), 3 * np.sum(v) ** 2)
+
+
+def log_sum_exp(v):
+    """log sum exp(v) over all elements; its gradient is the softmax of v (of the same shape)."""
+    return float(np.log(np.sum(np.exp(v))))
+
+
+def log_sum_exp_gradient(v):
+    """The gradient of log_sum_exp: the softmax of v over all its elements."""
+    return np.exp(v) / np.sum(np.exp(v))
+
+
+def squares_times_sum(v):
+    """(sum of v**2) * (sum of v), gradient 2 v (sum v) + sum v**2."""
+    return float(np.sum(v**2) * np.sum(v))
+
+
+def squares_times_sum_gradient(v):
+    """The gradient of squares_times_sum: 2 v (sum v) + sum v**2."""
+    return 2 * v * np.sum(v) + np.sum(v**2)
