@@ -284,18 +284,36 @@ def _update(original, changed, rebound: set[str] = frozenset()) -> None:
                 original[index] = value
 
 
+def _posts(value) -> bool:
+    """True for an argument that a call cannot change in place: a number, a string, None, or a student object."""
+    return type(value) in (bool, int, float, str, type(None)) or isinstance(value, _Proxy)
+
+
 class _ClassProxy(type):
     """A student class: a real ``type`` (so ``isinstance(x, type)`` holds) whose calls go to the sandbox."""
 
     @classmethod
-    def make(mcs, session: Session, ident: int, name: str, rules: NameRules = NO_RULES) -> _ClassProxy:
+    def make(mcs, session: Session, ident: int, name: str, rules: NameRules = NO_RULES,
+             methods: set[str] | None = None) -> _ClassProxy:
+        """``methods``: what the class's instances answer as methods, as the sandbox listed them."""
         proxy = mcs(name, (), {})
         type.__setattr__(proxy, "_session", session)
         type.__setattr__(proxy, "_id", ident)
         type.__setattr__(proxy, "_rules", rules)
+        type.__setattr__(proxy, "_methods", set(methods or ()))
         return proxy
 
     def __call__(cls, *args, **kwargs):
+        """A new instance. Of a class whose objects take part in arithmetic (a ``Value``), built from numbers and
+        other objects only, it is posted as arithmetic is: a graph of a hundred nodes costs no round trip until
+        something is read, and an error of the constructor comes with that read."""
+        if cls._rules.arithmetic and all(_posts(value) for value in (*args, *kwargs.values())):
+            session = cls._session
+            result = session.new_result_id()
+            session.post({protocol.OP: protocol.CALL, protocol.TARGET: cls._id, protocol.RESULT_ID: result,
+                          protocol.ARGS: session.encode(list(args)), protocol.KWARGS: session.encode(dict(kwargs))})
+            # Its methods are its class's as far as the grader can tell; each is looked up in the sandbox when called.
+            return _Proxy(session, result, cls.__name__, cls._methods, cls._rules.of_results())
         return _call(cls._session, args, kwargs, cls._rules, f"`{cls.__name__}`", op=protocol.CALL, target=cls._id)
 
     def __getattr__(cls, name: str):

@@ -262,13 +262,13 @@ class Session:
                     raise wire.WireError("a callback the grader never gave")
                 return self.callbacks[int(ref[protocol.CALLBACK_REF])]
             name = str(ref.get(protocol.REF_NAME) or "StudentClass")[:100]
+            methods = ref.get(protocol.REF_METHODS)
+            methods = {method for method in methods[:64] if isinstance(method, str) and method.isidentifier()
+                       and not method.startswith("__")} if isinstance(methods, list) else set()
             if ref.get(protocol.REF_IS_CLASS):
                 return _ClassProxy.make(self, int(ref[protocol.HANDLE]),
                                         name if name.isidentifier() else "StudentClass",
-                                        rules)
-            methods = ref.get(protocol.REF_METHODS)
-            methods = {name for name in methods if isinstance(name, str) and name.isidentifier()
-                       and not name.startswith("__")} if isinstance(methods, list) else set()
+                                        rules, methods)
             kind = str(ref.get(protocol.REF_TYPE, "object"))[:100]
             return _Proxy(self, int(ref[protocol.HANDLE]), kind, methods, rules)
         return wire.decode(data, resolve)

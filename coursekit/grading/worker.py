@@ -148,7 +148,9 @@ class Worker:
         reference = {protocol.HANDLE: ident, protocol.REF_TYPE: type(obj).__name__[:100],
                      protocol.REF_IS_CLASS: is_class,
                      protocol.REF_NAME: str(getattr(obj, "__name__", ""))[:100] if is_class or callable(obj) else ""}
-        if not is_class and not callable(obj):  # so that the grader calls them in one round trip each
+        if is_class:  # what its instances answer as methods, for the grader to call them in one round trip
+            reference[protocol.REF_METHODS] = _methods_of(obj)
+        elif not callable(obj):  # so that the grader calls them in one round trip each
             try:
                 own = set(object.__getattribute__(obj, "__dict__"))  # an attribute of its own hides a method
             except (AttributeError, TypeError):
@@ -240,6 +242,10 @@ class Worker:
     def _operate(self, op: str, target, request: dict) -> dict:
         name = str(request.get(protocol.NAME, ""))
         if op == protocol.CALL:
+            if protocol.RESULT_ID in request:  # quiet: a new object kept where the grader said (see _keep)
+                with _captured():
+                    return self._keep(request, target(*self.decode(request.get(protocol.ARGS, [])),
+                                                       **self.decode(request.get(protocol.KWARGS, {"__dict__": []}))))
             return self._call(target, request)
         if op == protocol.CALLMETHOD:
             with _captured():
@@ -286,12 +292,8 @@ class Worker:
             with _captured():
                 value = getattr(target, name)(*operands)
             # Always a handle, even for a number: what a student's operator returns is never taken as a value.
-            if protocol.RESULT_ID in request:  # quiet: kept where the grader said, which it already uses
-                result_id = int(request[protocol.RESULT_ID])
-                if result_id >= 0:
-                    raise ValueError("a result the grader names must have a negative id")
-                self.objects[result_id] = value
-                return {protocol.VALUE: None}
+            if protocol.RESULT_ID in request:
+                return self._keep(request, value)
             return {protocol.VALUE: self._reference(value)}
         if op == protocol.LEN:
             return {protocol.VALUE: len(target)}
@@ -302,6 +304,14 @@ class Worker:
             _write_param(target, name, self.decode(request[protocol.VALUE]))
             return {protocol.VALUE: None}
         raise TypeError(f"unknown operation {op!r}")
+
+    def _keep(self, request: dict, value) -> dict:
+        """The answer to a quiet operation: its result kept as the handle the grader chose, which it already uses."""
+        result_id = int(request[protocol.RESULT_ID])
+        if result_id >= 0:
+            raise ValueError("a result the grader names must have a negative id")
+        self.objects[result_id] = value
+        return {protocol.VALUE: None}
 
     def run_cell(self, code: str) -> dict:
         sink = _LimitedText()

@@ -180,9 +180,39 @@ def test_a_chain_of_arithmetic_reaches_the_sandbox_in_a_few_writes_and_answers_a
     y = V(1.0)
     for _ in range(200):
         y = y * 1.01 + 0.0
-    assert abs(y.data - 1.01**200) < 1e-9  # 400 posted operations, then the read
-    # the constructor's call; then the 400 operations, POSTED_AT_ONCE at a time, the last ones with the read
-    assert len(writes) == 1 + -(-400 // POSTED_AT_ONCE) == 3
+    assert abs(y.data - 1.01**200) < 1e-9  # the construction and 400 operations posted, then the read
+    # POSTED_AT_ONCE at a time, the last ones with the read
+    assert len(writes) == -(-401 // POSTED_AT_ONCE) == 2
+
+
+def test_a_value_built_from_numbers_is_posted_and_its_constructors_error_comes_with_the_next_read(session_for):
+    from coursekit.feedback import NameRules
+    from coursekit.grading.session import StudentError
+
+    session = session_for(CHAIN + "class Picky(V):\n    def __init__(self, d):\n        raise KeyError('no')\n"
+                                  "def total(*values):\n    return sum(v.data for v in values)\n")
+    V, Picky = (session.get(name, NameRules(name, arithmetic=True)) for name in ("V", "Picky"))
+    values = [V(float(n)) for n in range(50)]  # no round trip yet
+    assert session.get("total")(*values) == sum(range(50))
+    assert isinstance(values[3], V) and not isinstance(values[3], Picky)
+    broken = Picky(1.0)
+    with pytest.raises((KeyError, StudentError)):  # the construction's error, raised at the read
+        _ = broken.data
+    assert session.get("total")(values[1], values[2]) == 3.0  # and the session goes on
+
+
+def test_a_value_built_from_an_array_is_called_and_answers_at_once_what_it_changed(session_for):
+    import numpy as np
+
+    from coursekit.feedback import NameRules
+    from coursekit.grading.proxies import ChangedArgument
+
+    session = session_for("class Grab:\n    def __init__(self, a):\n        a[0] = 99.0\n        self.data = a\n")
+    Grab = session.get("Grab", NameRules("Grab", arithmetic=True))
+    given = np.zeros(2)
+    with pytest.raises(ChangedArgument):  # not posted: an array could be changed in place, and that must show
+        Grab(given)
+    assert given[0] == 0.0
 
 
 def test_operations_posted_while_the_worker_loops_on_an_earlier_one_end_at_the_next_requests_limit(session_for):
