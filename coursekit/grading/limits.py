@@ -59,6 +59,7 @@ OUTPUT_LIMIT = 20_000  # characters of a cell's stdout and stderr kept
 MAX_MESSAGE = 64 * MiB  # bytes of one message: a larger one is refused, not read
 MAX_DEPTH = 32  # nesting of the data in a message
 MAX_CALLS = 64  # calls in one batched request (a gradient check's evaluations)
+READ_AFTER_ELEMENTS = 4_096  # array elements of a layer's grads sent with its backward's answer (protocol.READS_AFTER)
 # Quiet requests kept to go in one write (see Session.post): few enough to fit a socket's buffer whatever the worker
 # is doing meanwhile.
 POSTED_AT_ONCE, POSTED_BYTES = 256, 64 * 1024

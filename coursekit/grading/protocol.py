@@ -50,6 +50,12 @@ REBOUND_KEYS = "rebound_keys"    # CALL: dict entries it replaced rather than ch
 SYNCED_PARAMS = "synced_params"  # CALL: the parameters of grader models it was given, after the call
 WARNINGS = "warnings"
 REPLIES = "replies"        # CALLMANY: what each call answered, as CALL would have
+READ_AFTER = "read_after"  # CALLMETHOD: the attribute READS_AFTER names for the method, read right after the call
+
+# What a test reads right after calling a method, by the course's conventions: a layer's backward fills its grads.
+# The worker sends it with the call's answer, and the grader's next read of it (if nothing else reached the sandbox
+# in between) needs no round trip.
+READS_AFTER = {"backward": "grads"}
 OK, ERROR, STDOUT = "ok", "error", "stdout"  # RUN
 READY, PROTECTIONS = "ready", "protections"  # the worker's first message
 

@@ -48,11 +48,15 @@ class _Refusing:
     __hash__ = _refuse  # type: ignore[assignment]
 
 
-def _call(session: Session, args: tuple, kwargs: dict, rules: NameRules, what: str, **fields):
+def _call(session: Session, args: tuple, kwargs: dict, rules: NameRules, what: str, owner: _Proxy | None = None,
+          **fields):
     """Call student code in the sandbox (``fields`` say what: op, target, name); its value. ``rules`` say which
-    arguments it may change: those come back into the grader's originals, a change to any other fails."""
+    arguments it may change: those come back into the grader's originals, a change to any other fails. ``owner``:
+    the object whose method this is, which keeps what the worker read of it right after the call."""
     reply = session.request({**fields, protocol.ARGS: session.encode(list(args)),
                              protocol.KWARGS: session.encode(dict(kwargs)), protocol.ERRSTATE: np.geterr()})
+    if owner is not None and isinstance(reply.get(protocol.READ_AFTER), dict):
+        object.__getattribute__(owner, "_read")[0:2] = [session.sent, reply[protocol.READ_AFTER]]
     value = session.value_of(reply, rules.of_results())
     _write_back(session, args, reply, rules, what)
     return value
@@ -89,7 +93,7 @@ def _call_many(session: Session, target: int, name: str, rules: NameRules, calls
 class _Proxy(_Refusing):
     """A student object that stays in the sandbox."""
 
-    __slots__ = ("_session", "_id", "_type", "_methods", "_rules")
+    __slots__ = ("_session", "_id", "_type", "_methods", "_rules", "_read")
 
     def __init__(self, session: Session, ident: int, type_name: str, methods: set[str] | None = None,
                  rules: NameRules = NO_RULES):
@@ -100,6 +104,9 @@ class _Proxy(_Refusing):
         # a read found); calling one is a single round trip, and it is looked up in the sandbox at the call.
         object.__setattr__(self, "_methods", set(methods or ()))
         object.__setattr__(self, "_rules", rules)
+        # [requests sent when read, {attribute: its data}]: what the worker read of this object right after a call
+        # (protocol.READS_AFTER), good for one read while nothing else has been sent since
+        object.__setattr__(self, "_read", [-1, {}])
 
     def _kind(self) -> str:
         return f"`{object.__getattribute__(self, '_type')}` object"
@@ -129,6 +136,10 @@ class _Proxy(_Refusing):
         if name in methods:  # looked up in the sandbox when called, as `layer.forward(x)` would be
             return _Method(self, name)
         session = object.__getattribute__(self, "_session")
+        read = object.__getattribute__(self, "_read")
+        if read[0] == session.sent and name in read[1]:  # read in the sandbox after the last request: as fresh
+            data = read[1].pop(name)
+            return session.decode(data, object.__getattribute__(self, "_rules"))
         reply = session.request({protocol.OP: protocol.GETATTR, protocol.TARGET: object.__getattribute__(self, "_id"),
                                  protocol.NAME: name})
         value = session.value_of(reply, object.__getattribute__(self, "_rules"))
@@ -206,7 +217,7 @@ class _Method(_Refusing):
         owner = self._owner
         rules = object.__getattribute__(owner, "_rules")
         return _call(object.__getattribute__(owner, "_session"), args, kwargs, rules.of_results(),
-                     f"`{self._name}`", op=protocol.CALLMETHOD, target=object.__getattribute__(owner, "_id"),
+                     f"`{self._name}`", owner, op=protocol.CALLMETHOD, target=object.__getattribute__(owner, "_id"),
                      name=self._name)
 
     def many(self, calls: list[tuple], params: list[dict] | None = None) -> list:

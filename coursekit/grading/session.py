@@ -76,6 +76,7 @@ class Session:
         self.posted_bytes = 0
         self.last_result_id = 0  # the handles of quiet results are the grader's to choose: -1, -2, ...
         self.alive = True
+        self.sent = 0  # requests sent so far, posted ones too: a value read before the last of them may be stale
         self.deadline = deadline  # the test's or the submission's wall-clock deadline (time.monotonic), if any
         self.test_cpu: tuple[float, float] | None = None  # (the worker's CPU time at the test's start, its budget)
         self.wall_grace = WALL_GRACE  # seconds a request may wait beyond its CPU budget's share (see wall_backstop)
@@ -116,6 +117,7 @@ class Session:
         only through the next request, whose reply is its error if it failed. Nothing waits, nothing is owed."""
         if not self.alive:
             raise SandboxCrashed(str(messages.WORKER_GONE))
+        self.sent += 1
         # Kept until the next request (a chain of 1,000 additions is one write, not 1,000), or sent once many wait.
         self.posted.append(wire.frame({**message, protocol.QUIET: True}))
         self.posted_bytes += len(self.posted[-1])
@@ -162,6 +164,7 @@ class Session:
         """
         if not self.alive:
             raise SandboxCrashed(str(messages.WORKER_GONE))
+        self.sent += 1
         limit = cpu_limit or self.call_timeout
         start = time.monotonic()
         deadline = start + wall_backstop(limit, self.wall_grace)

@@ -17,7 +17,7 @@ import traceback
 import types
 
 from coursekit.grading import protocol, wire
-from coursekit.grading.limits import MAX_CALLS, OUTPUT_LIMIT
+from coursekit.grading.limits import MAX_CALLS, OUTPUT_LIMIT, READ_AFTER_ELEMENTS
 
 
 class _NoExercises:
@@ -250,7 +250,10 @@ class Worker:
         if op == protocol.CALLMETHOD:
             with _captured():
                 method = getattr(target, name)
-            return self._call(method, request)
+            reply = self._call(method, request)
+            if name in protocol.READS_AFTER:
+                self._read_after(target, protocol.READS_AFTER[name], reply)
+            return reply
         if op == protocol.CALLMANY:  # a gradient check's evaluations of one method, in one round trip
             with _captured():
                 method = getattr(target, name) if name else target
@@ -304,6 +307,21 @@ class Worker:
             _write_param(target, name, self.decode(request[protocol.VALUE]))
             return {protocol.VALUE: None}
         raise TypeError(f"unknown operation {op!r}")
+
+    def _read_after(self, target, attribute: str, reply: dict) -> None:
+        """Add ``target.attribute`` to ``reply`` when it is a few arrays or numbers (a layer's grads): the grader
+        reads it next. Anything else (missing, failing, large, objects) the grader reads for itself if it needs it."""
+        import numpy as np
+
+        try:
+            with _captured():
+                value = getattr(target, attribute)
+                items = list(value.values()) if type(value) is dict else None
+        except Exception:  # noqa: BLE001 -- the grader's own read will meet the same problem and report it
+            return
+        if items is not None and len(items) <= 64 and all(type(item) is np.ndarray for item in items) \
+                and sum(item.size for item in items) <= READ_AFTER_ELEMENTS:
+            reply[protocol.READ_AFTER] = {attribute: self.encode(value)}
 
     def _keep(self, request: dict, value) -> dict:
         """The answer to a quiet operation: its result kept as the handle the grader chose, which it already uses."""

@@ -96,6 +96,56 @@ def test_a_student_who_replaces_a_sample_function_in_the_sandbox_fools_only_thei
     assert verdict.status == "failed" and verdict.points == 0  # expected values are the grader's own
 
 
+GRADS_LAYER = """
+import numpy as np
+
+class Layer:
+    def __init__(self, size):
+        self.size, self.grads = size, {}
+
+    def forward(self, x):
+        self.grads = {"w": np.full(self.size, -1.0)}  # a read after this must see it
+        return x
+
+    def backward(self, dout):
+        self.grads = {"w": np.full(self.size, float(dout))}
+        return dout
+"""
+
+
+def counting_requests(session, monkeypatch) -> list:
+    sent = []
+    original = type(session).request
+    monkeypatch.setattr(type(session), "request", lambda self, message, cpu_limit=None:
+                        (sent.append(message["op"]), original(self, message, cpu_limit))[1])
+    return sent
+
+
+def test_a_layers_grads_come_with_its_backwards_answer_and_are_read_without_a_round_trip(server, monkeypatch):
+    session = server.session(5.0)
+    assert session.run_cell(GRADS_LAYER + "layer = Layer(3)", 5.0)["ok"]
+    layer, sent = session.get("layer"), counting_requests(session, monkeypatch)
+    assert layer.backward(2.0) == 2.0
+    np.testing.assert_array_equal(layer.grads["w"], [2.0, 2.0, 2.0])
+    assert sent == ["callmethod"]
+    np.testing.assert_array_equal(layer.grads["w"], [2.0, 2.0, 2.0])  # a second read asks the sandbox again
+    assert sent == ["callmethod", "getattr"]
+    session.kill()
+
+
+def test_grads_sent_with_backward_are_not_used_once_anything_else_reached_the_sandbox(server, monkeypatch):
+    session = server.session(5.0)
+    assert session.run_cell(GRADS_LAYER + "layer = Layer(3)\nbig = Layer(5000)", 5.0)["ok"]
+    layer, big = session.get("layer"), session.get("big")
+    layer.backward(2.0)
+    layer.forward(1.0)  # changes grads in the sandbox
+    np.testing.assert_array_equal(layer.grads["w"], [-1.0, -1.0, -1.0])
+    sent = counting_requests(session, monkeypatch)
+    big.backward(3.0)  # grads too large to come with the answer: read when asked
+    assert big.grads["w"].shape == (5000,) and sent == ["callmethod", "getattr"]
+    session.kill()
+
+
 @pytest.mark.parametrize("operation", [lambda o: o == o, lambda o: o != 1, lambda o: bool(o), lambda o: hash(o)])
 def test_proxies_and_their_methods_never_compare_or_answer_truth(session, operation):
     layer = session.get("layer")
