@@ -315,10 +315,11 @@ class _ClassProxy(type):
         return proxy
 
     def __call__(cls, *args, **kwargs):
-        """A new instance. Of a class whose objects take part in arithmetic (a ``Value``), built from numbers and
-        other objects only, it is posted as arithmetic is: a graph of a hundred nodes costs no round trip until
-        something is read, and an error of the constructor comes with that read."""
-        if cls._rules.arithmetic and all(_posts(value) for value in (*args, *kwargs.values())):
+        """A new instance. Built from numbers, strings and student objects only (a ``Value(2.0)``, a ``Sigmoid()``),
+        it is posted as arithmetic is: a graph of a hundred nodes costs no round trip until something is read, and
+        an error of the constructor comes with that read (with the line of the learner's code that raised it).
+        Built from arrays or containers, it is called, and what it did to them is reported at once."""
+        if all(_posts(value) for value in (*args, *kwargs.values())):
             session = cls._session
             result = session.new_result_id()
             session.post({protocol.OP: protocol.CALL, protocol.TARGET: cls._id, protocol.RESULT_ID: result,
