@@ -216,20 +216,18 @@ class Worker:
 
     def _call(self, target, request: dict) -> dict:
         """Call ``target``; its value, and what it did to the arguments it was given (copies of the grader's)."""
-        import warnings
+        with _calling(request) as caught:
+            return self._call_once(target, request, caught)
 
-        import numpy as np
-
+    def _call_once(self, target, request: dict, caught: list) -> dict:
+        """One call, inside ``_calling`` (``caught``: the warnings it records)."""
         args = self.decode(request.get(protocol.ARGS, []))
         kwargs = self.decode(request.get(protocol.KWARGS, {"__dict__": []}))
         before = [_snapshot(a) if _plain(a) else None for a in args]
         identities = [{k: id(v) for k, v in a.items()} if type(a) is dict else None for a in args]
-        errstate = {k: v for k, v in dict(request.get(protocol.ERRSTATE) or {}).items()
-                    if k in ("over", "under", "divide", "invalid") and v in ("ignore", "warn", "raise", "print")}
-        with _captured(), np.errstate(**errstate), warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            value = target(*args, **kwargs)
-        raised_warnings = [[type(w.message).__name__, str(w.message)[:500]] for w in caught[:5]]
+        seen = len(caught)
+        value = target(*args, **kwargs)
+        raised_warnings = [[type(w.message).__name__, str(w.message)[:500]] for w in caught[seen:seen + 5]]
         changed = {str(i): self.encode(a) for i, (a, b) in enumerate(zip(args, before, strict=True))
                    if b is not None and not _deep_equal(a, b)}
         rebound = {str(i): [str(k) for k, v in a.items() if ids is not None and ids.get(k) != id(v)]
@@ -262,10 +260,11 @@ class Worker:
             calls = list(request.get(protocol.CALLS) or [])[:MAX_CALLS]
             sets = list(request.get(protocol.SETS) or [])[:len(calls)]
             replies = []
-            for index, args in enumerate(calls):
-                for write in sets[index] if index < len(sets) and isinstance(sets[index], list) else []:
-                    _write_param(target, str(write[0]), self.decode(write[1]))
-                replies.append(self._call(method, {**common, protocol.ARGS: args}))
+            with _calling(request) as caught:  # set up once for the whole batch: most calls take microseconds
+                for index, args in enumerate(calls):
+                    for write in sets[index] if index < len(sets) and isinstance(sets[index], list) else []:
+                        _write_param(target, str(write[0]), self.decode(write[1]))
+                    replies.append(self._call_once(method, {**common, protocol.ARGS: args}, caught))
             return {protocol.VALUE: None, protocol.REPLIES: replies}
         if op == protocol.ISINSTANCE:
             kind = self.objects.get(int(request.get(protocol.CLASS, 0)))
@@ -383,6 +382,21 @@ def _deep_equal(a, b) -> bool:
     if type(a) in (bool, int, float, complex, str, bytes, type(None)):
         return a == b or a != a and b != b  # NaN stays NaN
     return a is b  # a student object is never asked whether it equals anything
+
+
+@contextlib.contextmanager
+def _calling(request: dict):
+    """Around student calls: their output discarded, the grader's NumPy error settings (``errstate`` of the
+    request), and every warning recorded (the list it yields)."""
+    import warnings
+
+    import numpy as np
+
+    errstate = {k: v for k, v in dict(request.get(protocol.ERRSTATE) or {}).items()
+                if k in ("over", "under", "divide", "invalid") and v in ("ignore", "warn", "raise", "print")}
+    with _captured(), np.errstate(**errstate), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield caught
 
 
 @contextlib.contextmanager
