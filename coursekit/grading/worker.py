@@ -241,19 +241,19 @@ class Worker:
         name = str(request.get(protocol.NAME, ""))
         if op == protocol.CALL:
             if protocol.RESULT_ID in request:  # quiet: a new object kept where the grader said (see _keep)
-                with _captured():
+                with _Quiet():
                     return self._keep(request, target(*self.decode(request.get(protocol.ARGS, [])),
                                                        **self.decode(request.get(protocol.KWARGS, {"__dict__": []}))))
             return self._call(target, request)
         if op == protocol.CALLMETHOD:
-            with _captured():
+            with _Quiet():
                 method = getattr(target, name)
             reply = self._call(method, request)
             if name in protocol.READS_AFTER:
                 self._read_after(target, protocol.READS_AFTER[name], reply)
             return reply
         if op == protocol.CALLMANY:  # a gradient check's evaluations of one method, in one round trip
-            with _captured():
+            with _Quiet():
                 method = getattr(target, name) if name else target
             common = {protocol.KWARGS: request.get(protocol.KWARGS, {"__dict__": []}),
                       protocol.ERRSTATE: request.get(protocol.ERRSTATE)}
@@ -270,28 +270,28 @@ class Worker:
             kind = self.objects.get(int(request.get(protocol.CLASS, 0)))
             return {protocol.VALUE: isinstance(kind, type) and isinstance(target, kind)}
         if op == protocol.GETATTR:
-            with _captured():
+            with _Quiet():
                 value = getattr(target, name)
             reply = {protocol.VALUE: self.encode(value)}
             if isinstance(value, types.MethodType) and value.__self__ is target:
                 reply[protocol.IS_METHOD] = True  # the grader may call it with CALLMETHOD from now on
             return reply
         if op == protocol.SETATTR:
-            with _captured():
+            with _Quiet():
                 setattr(target, name, self.decode(request[protocol.VALUE]))
             return {protocol.VALUE: None}
         if op == protocol.GETITEM:
-            with _captured():
+            with _Quiet():
                 return {protocol.VALUE: self.encode(target[self.decode(request[protocol.KEY])])}
         if op == protocol.SETITEM:
-            with _captured():
+            with _Quiet():
                 target[self.decode(request[protocol.KEY])] = self.decode(request[protocol.VALUE])
             return {protocol.VALUE: None}
         if op in (protocol.BINOP, protocol.UNOP):
             if name not in (protocol.BINOPS if op == protocol.BINOP else protocol.UNOPS):
                 raise TypeError(f"operation {name} is not forwarded")
             operands = [self.decode(request[protocol.OTHER])] if op == protocol.BINOP else []
-            with _captured():
+            with _Quiet():
                 value = getattr(target, name)(*operands)
             # Always a handle, even for a number: what a student's operator returns is never taken as a value.
             if protocol.RESULT_ID in request:
@@ -300,7 +300,7 @@ class Worker:
         if op == protocol.LEN:
             return {protocol.VALUE: len(target)}
         if op == protocol.ITEMS:
-            with _captured():
+            with _Quiet():
                 return {protocol.VALUE: self.encode(list(target))}
         if op == protocol.WRITE_PARAM:
             _write_param(target, name, self.decode(request[protocol.VALUE]))
@@ -313,7 +313,7 @@ class Worker:
         import numpy as np
 
         try:
-            with _captured():
+            with _Quiet():
                 value = getattr(target, attribute)
                 items = list(value.values()) if type(value) is dict else None
         except Exception:  # noqa: BLE001 -- the grader's own read will meet the same problem and report it
@@ -394,16 +394,37 @@ def _calling(request: dict):
 
     errstate = {k: v for k, v in dict(request.get(protocol.ERRSTATE) or {}).items()
                 if k in ("over", "under", "divide", "invalid") and v in ("ignore", "warn", "raise", "print")}
-    with _captured(), np.errstate(**errstate), warnings.catch_warnings(record=True) as caught:
+    with _Quiet(), np.errstate(**errstate), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         yield caught
 
 
-@contextlib.contextmanager
-def _captured():
-    sink = _LimitedText()
-    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-        yield sink
+class _Discard(io.TextIOBase):
+    """Where the output of student code that a test calls goes: nowhere (only a cell's output is reported)."""
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        return len(text)
+
+
+_DISCARD = _Discard()
+
+
+class _Quiet:
+    """Student code's output discarded for the time of an operation: sys.stdout and sys.stderr, whatever a cell set
+    them to, point nowhere until it ends. A class, not a generator: it wraps each of thousands of operations."""
+
+    __slots__ = ("saved",)
+
+    def __enter__(self):
+        self.saved = sys.stdout, sys.stderr
+        sys.stdout = sys.stderr = _DISCARD
+
+    def __exit__(self, *exc):
+        sys.stdout, sys.stderr = self.saved
+        return False
 
 
 class _Callback:

@@ -96,6 +96,15 @@ def test_a_student_who_replaces_a_sample_function_in_the_sandbox_fools_only_thei
     assert verdict.status == "failed" and verdict.points == 0  # expected values are the grader's own
 
 
+def test_what_student_code_prints_during_a_call_is_discarded_wherever_a_cell_pointed_stdout(server):
+    session = server.session(5.0)
+    assert session.run_cell("import sys\nclass Refusing:\n    def write(self, text):\n        raise OSError('no')\n"
+                            "sys.stdout = sys.stderr = Refusing()\n"
+                            "def loud(x):\n    print('x' * 10_000_000)\n    return 2 * x", 5.0)["ok"]
+    assert session.get("loud")(21) == 42
+    session.kill()
+
+
 GRADS_LAYER = """
 import numpy as np
 
