@@ -39,6 +39,13 @@ LAB_SETTINGS = {
 }
 
 
+# JupyterLab's server, less a second of CPU: jupyter_events imports jsonschema, which imports rfc3987_syntax when it
+# is installed, and that module builds a grammar at import (tests/startup.py and site/build.py do the same). The
+# server never checks the IRI formats it would serve.
+LAB_COMMAND = ("import sys; sys.modules.setdefault('rfc3987_syntax', None); "
+               "from jupyterlab.labapp import main; sys.exit(main())")
+
+
 def missing() -> str | None:
     """What the browser tests lack on this machine, with how to enable them; None when they can run."""
     lacking = []
@@ -54,6 +61,21 @@ def missing() -> str | None:
     except ImportError:
         lacking.append("JupyterLab or ipylab is not installed")
     return f"{'; '.join(lacking)}: {HOW_TO_ENABLE}" if lacking else None
+
+
+def other_server_extensions(config_dirs: list[str]) -> list[str]:
+    """Every Jupyter server extension but JupyterLab that the JSON config in ``config_dirs`` enables: the test's
+    JupyterLab needs none of them (jupyter_lsp, terminals; nbgrader and notebook when the benchmarks' extra is
+    installed), and each costs CPU at every start (nbgrader alone takes a second to import)."""
+    names = set()
+    for folder in map(Path, config_dirs):
+        for path in [folder / "jupyter_server_config.json", *sorted(folder.glob("jupyter_server_config.d/*.json"))]:
+            try:
+                enabled = json.loads(path.read_text(encoding="utf-8"))["ServerApp"]["jpserver_extensions"]
+                names.update(name for name, on in enabled.items() if on)
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                continue  # no such file, or not a config that enables extensions
+    return sorted(names - {"jupyterlab"})
 
 
 def free_port() -> int:
@@ -84,14 +106,20 @@ class Lab:
                    JUPYTER_RUNTIME_DIR=str(private / "runtime"), MPLBACKEND="Agg",
                    PYTHONPATH=os.pathsep.join(filter(None, [repository, os.environ.get("PYTHONPATH")])))
         self.home.mkdir(parents=True, exist_ok=True)
+        from jupyter_core.paths import jupyter_config_path  # JupyterLab's dependency: only once missing() is None
+
+        # On the command line, which every config file gives way to.
+        disabled = [f"--ServerApp.jpserver_extensions={name}=False"
+                    for name in other_server_extensions(jupyter_config_path())]
         self.log = private / "jupyterlab.log"
         as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
+                [sys.executable, "-c", LAB_COMMAND, "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
                  "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
                  f"--ServerApp.root_dir={root}", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-                 *as_root], cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                 *disabled, *as_root],
+                cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         self._wait_until_up()
 
     def _wait_until_up(self) -> None:
