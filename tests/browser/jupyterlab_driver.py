@@ -39,6 +39,13 @@ LAB_SETTINGS = {
 }
 
 
+# JupyterLab's server, less a second of CPU: jupyter_events imports jsonschema, which imports rfc3987_syntax when it
+# is installed, and that module builds a grammar at import (tests/startup.py and site/build.py do the same). The
+# server never checks the IRI formats it would serve.
+LAB_COMMAND = ("import sys; sys.modules.setdefault('rfc3987_syntax', None); "
+               "from jupyterlab.labapp import main; sys.exit(main())")
+
+
 def missing() -> str | None:
     """What the browser tests lack on this machine, with how to enable them; None when they can run."""
     lacking = []
@@ -54,6 +61,21 @@ def missing() -> str | None:
     except ImportError:
         lacking.append("JupyterLab or ipylab is not installed")
     return f"{'; '.join(lacking)}: {HOW_TO_ENABLE}" if lacking else None
+
+
+def other_server_extensions(config_dirs: list[str]) -> list[str]:
+    """Every Jupyter server extension but JupyterLab that the JSON config in ``config_dirs`` enables: the test's
+    JupyterLab needs none of them (jupyter_lsp, terminals; nbgrader and notebook when the benchmarks' extra is
+    installed), and each costs CPU at every start (nbgrader alone takes a second to import)."""
+    names = set()
+    for folder in map(Path, config_dirs):
+        for path in [folder / "jupyter_server_config.json", *sorted(folder.glob("jupyter_server_config.d/*.json"))]:
+            try:
+                enabled = json.loads(path.read_text(encoding="utf-8"))["ServerApp"]["jpserver_extensions"]
+                names.update(name for name, on in enabled.items() if on)
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                continue  # no such file, or not a config that enables extensions
+    return sorted(names - {"jupyterlab"})
 
 
 def free_port() -> int:
@@ -84,14 +106,20 @@ class Lab:
                    JUPYTER_RUNTIME_DIR=str(private / "runtime"), MPLBACKEND="Agg",
                    PYTHONPATH=os.pathsep.join(filter(None, [repository, os.environ.get("PYTHONPATH")])))
         self.home.mkdir(parents=True, exist_ok=True)
+        from jupyter_core.paths import jupyter_config_path  # JupyterLab's dependency: only once missing() is None
+
+        # On the command line, which every config file gives way to.
+        disabled = [f"--ServerApp.jpserver_extensions={name}=False"
+                    for name in other_server_extensions(jupyter_config_path())]
         self.log = private / "jupyterlab.log"
         as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
+                [sys.executable, "-c", LAB_COMMAND, "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
                  "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
                  f"--ServerApp.root_dir={root}", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-                 *as_root], cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                 *disabled, *as_root],
+                cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         self._wait_until_up()
 
     def _wait_until_up(self) -> None:
@@ -134,6 +162,22 @@ class Lab:
                 self.process.wait()
 
 
+# A cell's input prompt: [ ]: before it runs, [*]: while it is queued or running, [n]: once it has run.
+STARTED = re.compile(r"^\s*\[(\*|\d+)\]:\s*$")
+RUN = re.compile(r"^\s*\[\d+\]:\s*$")
+
+
+def _appears(locator, timeout_ms: float) -> bool:
+    """Wait until ``locator`` matches an element of the page; False if none does within ``timeout_ms``."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        locator.wait_for(state="attached", timeout=timeout_ms)
+    except PlaywrightTimeout:
+        return False
+    return True
+
+
 def launch_chromium(playwright, profile: Path):
     """Debian's Chromium, headless, with a fresh profile in ``profile``: a persistent context (one page per test)."""
     shutil.rmtree(profile, ignore_errors=True)
@@ -152,10 +196,10 @@ class NotebookPage:
         self.cells = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell")
         cells_in_file = len(json.loads((lab.root / relative).read_text(encoding="utf-8"))["cells"])
         deadline = time.monotonic() + CELL_TIMEOUT_MS / 1000
-        while self.cells.count() < cells_in_file:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the page shows {self.cells.count()} of the notebook's {cells_in_file} cells")
-            time.sleep(0.05)
+        # The waits of this class watch the page from inside it (Playwright's own waiting): a question asked from
+        # here every 50 ms costs the test, the driver and the browser about 5 ms of CPU each time.
+        if not _appears(self.cells.nth(cells_in_file - 1), CELL_TIMEOUT_MS):
+            raise TimeoutError(f"the page shows {self.cells.count()} of the notebook's {cells_in_file} cells")
         # The toolbar's indicator says "idle" before the page has a kernel at all (its first state), and a cell run
         # then opens JupyterLab's kernel dialog. Wait until the server has a session for this notebook whose kernel
         # is idle, and the toolbar names that kernel.
@@ -181,13 +225,8 @@ class NotebookPage:
 
     @staticmethod
     def _started(cell, within: float) -> bool:
-        prompt = cell.locator(".jp-InputPrompt")
-        deadline = time.monotonic() + within
-        while prompt.inner_text().strip() in ("[ ]:", ""):
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.05)
-        return True
+        """True once ``cell``'s prompt shows it queued or run ([*]: or [n]:), False if not ``within`` seconds."""
+        return _appears(cell.locator(".jp-InputPrompt", has_text=STARTED), within * 1000)
 
     def _fail_on_dialog(self) -> None:
         dialog = self.page.locator(".jp-Dialog")
@@ -208,12 +247,8 @@ class NotebookPage:
 
     def wait_until_run(self, cell) -> None:
         """Wait until ``cell`` shows an execution count: its outputs are all there then."""
-        prompt = cell.locator(".jp-InputPrompt")
-        deadline = time.monotonic() + CELL_TIMEOUT_MS / 1000
-        while not re.fullmatch(r"\[\d+\]:", prompt.inner_text().strip()):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the cell did not finish: {cell.inner_text()[:500]}")
-            time.sleep(0.05)
+        if not _appears(cell.locator(".jp-InputPrompt", has_text=RUN), CELL_TIMEOUT_MS):
+            raise TimeoutError(f"the cell did not finish: {cell.inner_text()[:500]}")
 
     def type_into(self, index: int, text: str) -> None:
         """Type ``text`` at the end of cell ``index``'s code, as a learner does (the notebook is left unsaved)."""
