@@ -308,7 +308,7 @@ class Worker:
         raise TypeError(f"unknown operation {op!r}")
 
     def _read_after(self, target, attribute: str, reply: dict) -> None:
-        """Add ``target.attribute`` to ``reply`` when it is a few arrays or numbers (a layer's grads): the grader
+        """Add ``target.attribute`` to ``reply`` when it is a plain dict of a few arrays (a layer's grads): the grader
         reads it next. Anything else (missing, failing, large, objects) the grader reads for itself if it needs it."""
         import numpy as np
 
