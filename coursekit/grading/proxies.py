@@ -183,14 +183,12 @@ class _Proxy(_Refusing):
         rules = object.__getattribute__(self, "_rules")
         if not rules.arithmetic:
             self._refuse()
-        session = object.__getattribute__(self, "_session")
-        result = session.new_result_id()
-        session.post({protocol.OP: op, protocol.TARGET: object.__getattribute__(self, "_id"), protocol.NAME: name,
-                      protocol.RESULT_ID: result, **(fields or {})})
         # Of the operand's class, as far as the grader can tell without asking: method calls are looked up in the
         # sandbox anyway.
-        return _Proxy(session, result, object.__getattribute__(self, "_type"),
-                      object.__getattribute__(self, "_methods"), rules)
+        return _posted(object.__getattribute__(self, "_session"),
+                       {protocol.OP: op, protocol.TARGET: object.__getattribute__(self, "_id"), protocol.NAME: name,
+                        **(fields or {})},
+                       object.__getattribute__(self, "_type"), object.__getattribute__(self, "_methods"), rules)
 
     def __neg__(self):
         return self._arithmetic(protocol.UNOP, "__neg__")
@@ -295,6 +293,13 @@ def _update(original, changed, rebound: set[str] = frozenset()) -> None:
                 original[index] = value
 
 
+def _posted(session: Session, request: dict, type_name: str, methods: set[str], rules: NameRules) -> _Proxy:
+    """Post ``request`` (no waiting), its result kept in the sandbox under a handle the grader names; that handle."""
+    result = session.new_result_id()
+    session.post({**request, protocol.RESULT_ID: result})
+    return _Proxy(session, result, type_name, methods, rules)
+
+
 def _posts(value) -> bool:
     """True for an argument that a call cannot change in place: a number, a string, None, or a student object."""
     return type(value) in (bool, int, float, str, type(None)) or isinstance(value, _Proxy)
@@ -321,11 +326,11 @@ class _ClassProxy(type):
         Built from arrays or containers, it is called, and what it did to them is reported at once."""
         if all(_posts(value) for value in (*args, *kwargs.values())):
             session = cls._session
-            result = session.new_result_id()
-            session.post({protocol.OP: protocol.CALL, protocol.TARGET: cls._id, protocol.RESULT_ID: result,
-                          protocol.ARGS: session.encode(list(args)), protocol.KWARGS: session.encode(dict(kwargs))})
             # Its methods are its class's as far as the grader can tell; each is looked up in the sandbox when called.
-            return _Proxy(session, result, cls.__name__, cls._methods, cls._rules.of_results())
+            return _posted(session, {protocol.OP: protocol.CALL, protocol.TARGET: cls._id,
+                                     protocol.ARGS: session.encode(list(args)),
+                                     protocol.KWARGS: session.encode(dict(kwargs))},
+                           cls.__name__, cls._methods, cls._rules.of_results())
         return _call(cls._session, args, kwargs, cls._rules, f"`{cls.__name__}`", op=protocol.CALL, target=cls._id)
 
     def __getattr__(cls, name: str):
