@@ -42,7 +42,12 @@ LAB_SETTINGS = {
 # JupyterLab's server, less a second of CPU: jupyter_events imports jsonschema, which imports rfc3987_syntax when it
 # is installed, and that module builds a grammar at import (tests/startup.py and site/build.py do the same). The
 # server never checks the IRI formats it would serve.
-LAB_COMMAND = ("import sys; sys.modules.setdefault('rfc3987_syntax', None); "
+# On Linux the server ends with the test process that started it, even one killed with SIGKILL (a timeout, a
+# crashed xdist worker): PR_SET_PDEATHSIG, then a look at the parent in case it died before that took effect.
+END_WITH_PARENT = ("import ctypes, os, signal; ctypes.CDLL(None).prctl(1, signal.SIGTERM); "  # 1: PR_SET_PDEATHSIG
+                   "os.getppid() == int(os.environ['COURSEKIT_LAB_PARENT']) or sys.exit(0); "
+                   if sys.platform == "linux" else "")
+LAB_COMMAND = ("import sys; " + END_WITH_PARENT + "sys.modules.setdefault('rfc3987_syntax', None); "
                "from jupyterlab.labapp import main; sys.exit(main())")
 
 
@@ -104,6 +109,7 @@ class Lab:
         env.update(HOME=str(self.home), JUPYTERLAB_SETTINGS_DIR=str(settings),
                    JUPYTERLAB_WORKSPACES_DIR=str(private / "workspaces"), JUPYTER_CONFIG_DIR=str(private / "config"),
                    JUPYTER_RUNTIME_DIR=str(private / "runtime"), MPLBACKEND="Agg",
+                   COURSEKIT_LAB_PARENT=str(os.getpid()),  # see END_WITH_PARENT
                    PYTHONPATH=os.pathsep.join(filter(None, [repository, os.environ.get("PYTHONPATH")])))
         self.home.mkdir(parents=True, exist_ok=True)
         from jupyter_core.paths import jupyter_config_path  # JupyterLab's dependency: only once missing() is None
