@@ -16,13 +16,15 @@ KEY = "key"
 OTHER = "other"            # the second operand of a forwarded arithmetic operation
 CLASS = "cls"
 CALLBACK_ID = "id"
-QUIET = "quiet"            # a request answered only through the next one: on success nothing, on failure its error
-RESULT_ID = "result"       # where a quiet arithmetic operation keeps its result: a handle the grader chose (< 0)
+REQUESTS = "requests"      # POSTED: the requests it carries, in order
+RESULT_ID = "result"       # where a posted operation keeps its result: a handle the grader chose (< 0)
 
 # ---------------------------------------------------------------- operations (grader -> worker)
 RUN = "run"                # run a cell
 GET = "get"                # a student name: VALUE, or MISSING
 PING = "ping"              # collects the answers owed to posted requests
+POSTED = "posted"          # REQUESTS run in order and answered only through the next request: on success nothing,
+                           # on failure the first one's error (see Session.post)
 CALL = "call"
 CALLMETHOD = "callmethod"  # target.name(*args): one round trip instead of a getattr and a call
 CALLMANY = "callmany"      # target.name(*args) for each args of CALLS, in one round trip: REPLIES, one per call

@@ -185,9 +185,10 @@ class _Proxy(_Refusing):
             self._refuse()
         # Of the operand's class, as far as the grader can tell without asking: method calls are looked up in the
         # sandbox anyway.
-        return _posted(object.__getattribute__(self, "_session"),
-                       {protocol.OP: op, protocol.TARGET: object.__getattribute__(self, "_id"), protocol.NAME: name,
-                        **(fields or {})},
+        request = {protocol.OP: op, protocol.TARGET: object.__getattribute__(self, "_id"), protocol.NAME: name}
+        if fields:
+            request.update(fields)
+        return _posted(object.__getattribute__(self, "_session"), request,
                        object.__getattribute__(self, "_type"), object.__getattribute__(self, "_methods"), rules)
 
     def __neg__(self):
@@ -239,8 +240,10 @@ class _Method(_Refusing):
 
 def _binop(name: str):
     def method(self, other):
-        session = object.__getattribute__(self, "_session")
-        return self._arithmetic(protocol.BINOP, name, {protocol.OTHER: session.encode(other)})
+        # a number is its own encoding (most operands of a chain of arithmetic are)
+        encoded = other if type(other) is float or type(other) is int and abs(other) < 2**63 \
+            else object.__getattribute__(self, "_session").encode(other)
+        return self._arithmetic(protocol.BINOP, name, {protocol.OTHER: encoded})
     method.__name__ = name
     return method
 
@@ -294,9 +297,10 @@ def _update(original, changed, rebound: set[str] = frozenset()) -> None:
 
 
 def _posted(session: Session, request: dict, type_name: str, methods: set[str], rules: NameRules) -> _Proxy:
-    """Post ``request`` (no waiting), its result kept in the sandbox under a handle the grader names; that handle."""
-    result = session.new_result_id()
-    session.post({**request, protocol.RESULT_ID: result})
+    """Post ``request`` (no waiting), its result kept in the sandbox under a handle the grader names; that handle.
+    ``request`` is the caller's own new dict: the handle is added to it."""
+    result = request[protocol.RESULT_ID] = session.new_result_id()
+    session.post(request)
     return _Proxy(session, result, type_name, methods, rules)
 
 

@@ -71,10 +71,10 @@ class Session:
     def __init__(self, sock: socket.socket, pid: int, call_timeout: float, deadline: float | None = None):
         self.sock, self.pid, self.call_timeout = sock, pid, call_timeout
         self.callbacks: dict[int, object] = {}
-        self.unconfirmed = False  # quiet requests were sent since the last answer (see ``post``)
-        self.posted: list[bytes] = []  # quiet requests not sent yet: they go with the next request, in one write
+        self.unconfirmed = False  # requests were posted since the last answer (see ``post``)
+        self.posted: list[bytes] = []  # posted requests (JSON) not sent yet: they go with the next request
         self.posted_bytes = 0
-        self.last_result_id = 0  # the handles of quiet results are the grader's to choose: -1, -2, ...
+        self.last_result_id = 0  # the handles of posted results are the grader's to choose: -1, -2, ...
         self.alive = True
         self.sent = 0  # requests sent so far, posted ones too: a value read before the last of them may be stale
         self.deadline = deadline  # the test's or the submission's wall-clock deadline (time.monotonic), if any
@@ -118,15 +118,20 @@ class Session:
         if not self.alive:
             raise SandboxCrashed(str(messages.WORKER_GONE))
         self.sent += 1
-        # Kept until the next request (a chain of 1,000 additions is one write, not 1,000), or sent once many wait.
-        self.posted.append(wire.frame({**message, protocol.QUIET: True}))
+        # Kept until the next request (a chain of 1,000 additions is one message, not 1,000), or sent once many wait.
+        self.posted.append(wire.to_json(message))
         self.posted_bytes += len(self.posted[-1])
         self.unconfirmed = True
         if len(self.posted) >= POSTED_AT_ONCE or self.posted_bytes >= POSTED_BYTES:
             self._send_posted()
 
+    def _take_posted(self) -> bytes:
+        """The posted requests as one framed message (nothing when there are none), and none kept any longer."""
+        posted, self.posted, self.posted_bytes = self.posted, [], 0
+        return wire.frame_list(protocol.POSTED, protocol.REQUESTS, posted) if posted else b""
+
     def _send_posted(self) -> None:
-        data, self.posted, self.posted_bytes = b"".join(self.posted), [], 0
+        data = self._take_posted()
         try:
             wire.send_framed(self.sock, data, time.monotonic() + wall_backstop(self.call_timeout, self.wall_grace))
         except TimeoutError as error:  # the worker has not read what was sent before: it is busy past its limits
@@ -175,8 +180,7 @@ class Session:
             raise SandboxTimeout(str(messages.DEADLINE_PASSED))
         budget = _CpuBudget(self, start, limit)
         try:
-            data = b"".join(self.posted) + wire.frame(message)  # the quiet requests first, in the same write
-            self.posted, self.posted_bytes = [], 0
+            data = self._take_posted() + wire.frame(message)  # the posted requests first, in the same write
             wire.send_framed(self.sock, data, deadline)
             reply = self._answer(start, deadline, budget)
             self.unconfirmed = False  # a posted request's error would have come as this reply

@@ -48,13 +48,40 @@ def send(sock: socket.socket, message: dict, deadline: float | None = None) -> N
 
 def frame(message: dict) -> bytes:
     """One message as it goes on the wire: a 4-byte length prefix, then the JSON object."""
-    data = _ENCODER.encode(message).encode("utf-8")
+    return _framed(to_json(message))
+
+
+def frame_list(op: str, key: str, items: list[bytes]) -> bytes:
+    """The message ``{"op": op, key: [...]}`` framed (``frame``), its list made of JSON texts already encoded."""
+    return _framed(b'{"%s":"%s","%s":[%s]}' % (protocol.OP.encode(), op.encode(), key.encode(), b",".join(items)))
+
+
+def to_json(value) -> bytes:
+    """``value`` (JSON-able data) as compact JSON, in UTF-8."""
+    return _ENCODE(value).encode("utf-8")
+
+
+def _framed(data: bytes) -> bytes:
     if len(data) > MAX_MESSAGE:
         raise WireError(f"message of {len(data):,} bytes exceeds the limit of {MAX_MESSAGE:,}")
     return struct.pack("!I", len(data)) + data
 
 
-_ENCODER = json.JSONEncoder(allow_nan=True, separators=(",", ":"))  # made once: json.dumps would make one per call
+def _not_json(value):
+    raise TypeError(f"{type(value).__name__} is not JSON-able")
+
+
+# Made once: JSONEncoder.encode builds a new C encoder at every call, which costs more than encoding a short message.
+# NaN and infinities are allowed (as JavaScript's tokens, which json.loads reads back).
+_ENCODER = json.JSONEncoder(allow_nan=True, separators=(",", ":"))
+if json.encoder.c_make_encoder is not None:
+    _C_ENCODER = json.encoder.c_make_encoder(None, _not_json, json.encoder.encode_basestring_ascii, None, ":", ",",
+                                             False, False, True)
+
+    def _ENCODE(value) -> str:
+        return "".join(_C_ENCODER(value, 0))
+else:  # pragma: no cover -- a Python without the json module's C accelerator
+    _ENCODE = _ENCODER.encode
 
 
 def send_framed(sock: socket.socket, data: bytes, deadline: float | None = None) -> None:

@@ -123,7 +123,7 @@ class Worker:
         self.shell = _new_shell()
         self.objects: dict[int, object] = {}
         self.next_id = 1
-        self.deferred: dict | None = None  # the error of a quiet request, owed to the next reply
+        self.deferred: dict | None = None  # the error of a posted request, owed to the next reply
         # A process that student code forks must never answer the grader, nor run: it closes its copy of the
         # socket and stops itself, keeping its place under the process limit until the session kills the
         # group. A fork bomb thus fills the limit and fails at once, instead of churning until the timeout.
@@ -185,12 +185,16 @@ class Worker:
                 return
 
     def answer(self, request: dict) -> dict | None:
-        """The reply to ``request``: None for a quiet one (its error, if any, replaces the next reply instead)."""
-        reply = self.handle(request)
-        if request.get(protocol.QUIET):
-            if protocol.RAISED in reply and self.deferred is None:
-                self.deferred = reply[protocol.RAISED]
+        """The reply to ``request``: None for posted requests (the first error among them, if any, replaces the next
+        reply instead)."""
+        if request.get(protocol.OP) == protocol.POSTED:
+            for posted in request.get(protocol.REQUESTS) or []:
+                failed = self.handle(posted if type(posted) is dict and posted.get(protocol.OP) != protocol.POSTED
+                                     else {})
+                if protocol.RAISED in failed and self.deferred is None:
+                    self.deferred = failed[protocol.RAISED]
             return None
+        reply = self.handle(request)
         if self.deferred is not None:
             reply, self.deferred = {protocol.RAISED: self.deferred}, None
         return reply
@@ -240,7 +244,7 @@ class Worker:
     def _operate(self, op: str, target, request: dict) -> dict:
         name = str(request.get(protocol.NAME, ""))
         if op == protocol.CALL:
-            if protocol.RESULT_ID in request:  # quiet: a new object kept where the grader said (see _keep)
+            if protocol.RESULT_ID in request:  # posted: a new object kept where the grader said (see _keep)
                 with _Quiet():
                     return self._keep(request, target(*self.decode(request.get(protocol.ARGS, [])),
                                                        **self.decode(request.get(protocol.KWARGS, {"__dict__": []}))))
@@ -323,7 +327,7 @@ class Worker:
             reply[protocol.READ_AFTER] = {attribute: self.encode(value)}
 
     def _keep(self, request: dict, value) -> dict:
-        """The answer to a quiet operation: its result kept as the handle the grader chose, which it already uses."""
+        """The answer to a posted operation: its result kept as the handle the grader chose, which it already uses."""
         result_id = int(request[protocol.RESULT_ID])
         if result_id >= 0:
             raise ValueError("a result the grader names must have a negative id")

@@ -185,6 +185,32 @@ def test_a_chain_of_arithmetic_reaches_the_sandbox_in_a_few_writes_and_answers_a
     assert len(writes) == -(-401 // POSTED_AT_ONCE) == 2
 
 
+def test_posted_requests_travel_as_one_message_and_a_malformed_one_among_them_is_an_error_not_a_crash(session_for,
+                                                                                                      monkeypatch):
+    import json
+    import struct
+
+    from coursekit.feedback import NameRules
+    from coursekit.grading import protocol, wire
+
+    session = session_for(CHAIN)
+    V = session.get("V", NameRules("V", arithmetic=True))
+    writes = []
+    monkeypatch.setattr(wire, "send_framed", lambda sock, data, deadline=None, send=wire.send_framed:
+                        (writes.append(data), send(sock, data, deadline))[1])
+    y = V(1.0) * 2.0 + 3.0
+    assert y.data == 5.0
+    (size,) = struct.unpack("!I", writes[0][:4])
+    posted = json.loads(writes[0][4:4 + size])  # the construction and two operations: one message, then the read
+    assert posted[protocol.OP] == protocol.POSTED and len(posted[protocol.REQUESTS]) == 3
+    # entries that are no request (a number, a posted message inside a posted message) fail, and the session goes on
+    session.posted += [b"7", wire.to_json({protocol.OP: protocol.POSTED, protocol.REQUESTS: []})]
+    session.unconfirmed = True
+    with pytest.raises(Exception, match="unknown object"):
+        session.flush()
+    assert (V(2.0) * 3.0).data == 6.0
+
+
 def test_a_value_built_from_numbers_is_posted_and_its_constructors_error_comes_with_the_next_read(session_for):
     from coursekit.feedback import NameRules
     from coursekit.grading.session import StudentError
