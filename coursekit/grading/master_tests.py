@@ -15,6 +15,7 @@ from coursekit.feedback.exercise import NameRules
 from coursekit.feedback.result import CheckFailed
 from coursekit.gradcheck.checks import screening
 from coursekit.grading import messages
+from coursekit.grading.grader_budget import grader_budget
 from coursekit.grading.limits import Settings, wall_backstop
 from coursekit.grading.master import Master, TestCell
 from coursekit.grading.proxies import ChangedArgument, NotPlainData
@@ -29,29 +30,35 @@ def _rules(setup: dict, name: str) -> NameRules:
     return exercises.rules(name) if hasattr(exercises, "rules") else NameRules(name)
 
 
-def _fetch_names(test: TestCell, setup: dict, student: StudentCode, namespace: dict) -> TestResult | None:
-    """Put the student's names that ``test`` uses into ``namespace``; a verdict when one cannot be had."""
+def _fetch_names(test: TestCell, setup: dict, student: StudentCode, namespace: dict,
+                 hidden: bool = False) -> TestResult | None:
+    """Put the student's names that ``test`` uses into ``namespace``; a verdict when one cannot be had (in fixed
+    words when ``hidden``: a name fetched again for a hidden part, after a new worker was started)."""
     if student.out_of_time():
         return _verdict(test, "timeout", messages.OUT_OF_BUDGET.format(seconds=student.settings.budget))
     for name in test.names_used(set(setup)):
         try:
-            namespace[name] = student.session.get(name, _rules(setup, name))
+            with grader_budget(student.settings.test_timeout, student.deadline):  # its value is decoded here
+                namespace[name] = student.session.get(name, _rules(setup, name))
         except NameError as missing:  # and when a cell that defines it failed, that is why
             status, message = student.why_missing(name) or ("error", str(missing))
             return _verdict(test, status, message)
         except (SandboxTimeout, SandboxCrashed) as problem:
-            return _worker_lost(test, student, problem)
+            return _worker_lost(test, student, problem, hidden)
         except Exception as error:  # noqa: BLE001 -- the student's object failed to be handed over
-            return _verdict(test, "error", messages.ERROR.format(error=_student_words(error)))
+            return _verdict(test, "error", _raised(error, hidden))
     return None
 
 
-def _worker_lost(test: TestCell, student: StudentCode, problem: BaseException) -> TestResult:
+def _worker_lost(test: TestCell, student: StudentCode, problem: BaseException, hidden: bool) -> TestResult:
     """The verdict when the worker was killed during the test (time up, a crash, a message the grader cannot
     read); a new worker, with the student's cells replayed, serves the next tests."""
     student.restart()
     status = "timeout" if isinstance(problem, SandboxTimeout) else \
         "error" if isinstance(problem, ProtocolError) else "crashed"
+    if hidden:  # what the worker sent, or when it stopped, may carry a hidden input: fixed words instead
+        return _verdict(test, status, str({"timeout": messages.HIDDEN_TIMEOUT, "error": messages.HIDDEN_PROTOCOL_ERROR,
+                                           "crashed": messages.CRASHED}[status]))
     return _verdict(test, status, str(problem))
 
 
@@ -75,17 +82,23 @@ def _run_part(code, test: TestCell, namespace: dict, student: StudentCode, setti
     try:
         # A check's printed verdict is not parsed, only its result; layers are screened along random directions
         # first (each evaluation is a round trip to the sandbox), element by element only to diagnose an error.
-        with contextlib.redirect_stdout(io.StringIO()), screening():
+        # The grader's own work on what the student's code returned (decoding, comparing, simplifying) has a budget
+        # of its own, as the sandbox's work has.
+        with contextlib.redirect_stdout(io.StringIO()), screening(), \
+                grader_budget(settings.test_timeout, session.deadline):
             exec(code, namespace)  # noqa: S102 -- the master's
             session.flush()  # a parameter write still owed its answer: its error counts too
     except CheckFailed as failed:
         # the registered mistake the check recognised: its name only (the lesson's own words, never a hidden value)
         return _verdict(test, failed.result.status, failed.result.message, failed.result.mistake)
     except (SandboxTimeout, SandboxCrashed) as problem:
-        return _worker_lost(test, student, problem)
+        return _worker_lost(test, student, problem, hidden)
     except NotImplementedError:
         return _verdict(test, "not attempted", str(messages.NOT_ATTEMPTED))
-    except (NotPlainData, ChangedArgument) as misuse:  # the grader's own words
+    except (NotPlainData, ChangedArgument) as misuse:  # the grader's own words, around names the student's code chose
+        if hidden:
+            return _verdict(test, "failed", str(messages.HIDDEN_NOT_PLAIN_DATA if isinstance(misuse, NotPlainData)
+                                                else messages.HIDDEN_CHANGED_ARGUMENT))
         return _verdict(test, "failed", str(misuse))
     except AssertionError as failure:
         if getattr(failure, "from_student", False):  # the student's code raised it: not the test's words
@@ -137,7 +150,7 @@ def grade_tests(master: Master, setup: dict, student: StudentCode, settings: Set
             continue
         namespace = namespaces[test.grade_id]
         if generations[test.grade_id] != student.generation:  # a new worker since: its objects, not the old ones
-            verdicts[test.grade_id] = _fetch_names(test, setup, student, namespace)
+            verdicts[test.grade_id] = _fetch_names(test, setup, student, namespace, hidden=True)
             if verdicts[test.grade_id] is not None:
                 continue
         verdicts[test.grade_id] = _run_part(test.compiled_parts()[1], test, namespace, student, settings, hidden=True)

@@ -13,6 +13,17 @@ NOT_PLAIN_DATA = N_("your code gave a {kind} where a plain value (a number, an a
 CHANGED_ARGUMENT = N_("{what} changed its argument {position} in place; leave the caller's data as it is and "
                     "return new values")
 HIDDEN_RAISED = N_("a hidden case raised {kind}")
+GRADER_BUDGET = N_("stopped: checking what your code returned took the grader past its time limit (an expression "
+                   "far too large to compare, for example)")
+# A hidden case's problems in fixed words: nothing the student's code chose (a class's name, a message it sent, how
+# long it took) may carry a hidden input out in them.
+HIDDEN_NOT_PLAIN_DATA = N_("in a hidden case your code gave an object where a plain value (a number, an array, a "
+                           "tuple of those) is needed; return plain values")
+HIDDEN_CHANGED_ARGUMENT = N_("in a hidden case your code changed an argument in place; leave the caller's data as "
+                             "it is and return new values")
+HIDDEN_TIMEOUT = N_("a hidden case was stopped at its time limit (an infinite loop, code far too slow, or code that "
+                    "waits)")
+HIDDEN_PROTOCOL_ERROR = N_("in a hidden case your code sent the grader something it cannot read; it was stopped")
 OWN_EXCEPTION = N_("an exception of your own")
 AT_LINE = N_(" (at: {line})")
 WORKER_NOT_STARTED = N_("the worker did not start: {error}")

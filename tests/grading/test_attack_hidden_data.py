@@ -50,3 +50,32 @@ def test_what_a_hidden_test_sent_cannot_come_back_in_a_later_visible_message(ser
     assert "ValueError" in message  # a visible case: the learner sees their own error ...
     assert not [case for case in HIDDEN_INPUTS if case in message], message  # ... but no hidden input in it
     assert by_id(graded)["numerical_passes_test"].status == "passed"
+
+
+def _visible_then(hidden_body: str) -> str:
+    """numerical_passes: right on the visible cases, ``hidden_body`` on the others."""
+    return (f"VISIBLE = {VISIBLE!r}\n"
+            "def numerical_passes(n_params, method):\n"
+            "    if (n_params, method) in VISIBLE:\n"
+            "        return 2 * n_params if method == 'central' else n_params + 1\n"
+            f"    {hidden_body}\n")
+
+
+def test_an_object_whose_class_is_named_after_a_hidden_input_is_refused_without_its_name(server):
+    body = "return type(f'Got_{n_params}_{method}', (), {})()"
+    result = by_id(grade(server, replacing(LESSON, "numerical_passes", _visible_then(body)), LESSON))[
+        "numerical_passes_test"]
+    assert result.points == 0 and "a plain value" in result.message, result
+    assert "Got_" not in result.message and "central" not in result.message and "forward" not in result.message
+
+
+def test_a_protocol_error_in_a_hidden_case_does_not_echo_what_the_worker_sent(server):
+    # The student's code writes on the grader's socket itself: a length past the limit that encodes the hidden input.
+    body = ("import gc, socket, struct\n"
+            "    sock = next(o for o in gc.get_objects() if isinstance(o, socket.socket) and o.fileno() >= 0)\n"
+            "    sock.sendall(struct.pack('!I', 2**26 + 1000 * n_params + len(method)))\n"
+            "    import time\n    time.sleep(5)")
+    result = by_id(grade(server, replacing(LESSON, "numerical_passes", _visible_then(body)), LESSON))[
+        "numerical_passes_test"]
+    assert result.points == 0 and result.status == "error", result
+    assert not any(char.isdigit() for char in result.message), result.message  # not the length it was sent

@@ -48,7 +48,8 @@ def test_a_function_that_returns_a_liar_on_hidden_cases_scores_nothing(server, l
                    LIMITED)
     result = by_id(graded)["graph_gradients_test"]
     assert result.points == 0 and result.status == "failed", result
-    assert "`Liar` object where a plain value" in result.message
+    # a hidden case: the refusal in fixed words, without the name of the student's class (which could carry data)
+    assert "gave an object where a plain value" in result.message and "Liar" not in result.message
     others = [test for test in graded.tests if test.grade_id != "graph_gradients_test"]
     assert all(test.status == "passed" for test in others), others
 
@@ -96,7 +97,7 @@ def test_code_that_zeroes_the_tests_arguments_cannot_make_the_expected_value_mat
     graded = grade(server, nb, "05_delta_recursion", LIMITED)
     result = by_id(graded)["forward_test"]
     assert result.points == 0 and result.status == "failed", result
-    assert "`forward` changed its argument 1 in place" in result.message
+    assert "a hidden case your code changed an argument in place" in result.message  # a hidden case's fixed words
 
 
 def test_an_argument_declared_as_changed_comes_back_and_others_stay_the_callers(session_for):
