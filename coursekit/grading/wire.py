@@ -27,6 +27,7 @@ from coursekit.grading.limits import (
     MAX_MESSAGE,
     SYMPY_MAX_DEGREE,
     SYMPY_MAX_EXPONENT,
+    SYMPY_MAX_FLOAT_BITS,
     SYMPY_MAX_INTEGER,
     SYMPY_MAX_NODES,
     SYMPY_MAX_TEXT,
@@ -274,6 +275,8 @@ def parse_sympy(text: str):
             func = build(node.func, degree) if isinstance(node.func, ast.Call) else \
                 _sympy_name(sympy, _call_name(node))
             args = node.args
+            if func is sympy.Float:
+                _check_float(node)
             if func is sympy.Pow and len(args) == 2:
                 degree *= max(1, _exponent(args[1]))
                 if degree > SYMPY_MAX_DEGREE:
@@ -306,6 +309,21 @@ def _exponent(node) -> int:
             raise WireError("an exponent in the expression is too large")
         return size
     return 1
+
+
+def _check_float(node: ast.Call) -> None:
+    """WireError unless a Float of the srepr is a double's value at a modest precision: SymPy evaluates the functions
+    of a Float as it builds them, and sin(Float('1e100000')) or a Float of 300,000 bits takes seconds each."""
+    text = node.args[0].value if node.args and isinstance(node.args[0], ast.Constant) else None
+    try:
+        finite = text is None or math.isfinite(float(text))
+    except (TypeError, ValueError, OverflowError):
+        finite = False
+    precision = [kw.value for kw in node.keywords if kw.arg in ("precision", "dps")] + node.args[1:2]
+    too_precise = any(not (isinstance(value, ast.Constant) and isinstance(value.value, int)
+                           and 0 < value.value <= SYMPY_MAX_FLOAT_BITS) for value in precision)
+    if not finite or too_precise:
+        raise WireError("a number in the expression is too large or too precise")
 
 
 def _call_name(node: ast.Call) -> str:

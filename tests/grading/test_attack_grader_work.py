@@ -1,0 +1,87 @@
+"""What the grader computes with a submission's values (SymPy's rebuilding and simplifying above all) is bounded:
+by the size of what it accepts, and by a CPU budget of its own, as the sandbox's work is."""
+
+import threading
+import time
+from dataclasses import replace
+
+import pytest
+
+from coursekit.grading.grader_budget import GraderBudgetExceeded, grader_budget
+from graded_submissions import FAST, by_id, grade, replacing
+
+
+def _spin(seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
+def test_a_busy_block_is_stopped_at_its_cpu_budget():
+    start = time.monotonic()
+    with pytest.raises(GraderBudgetExceeded, match="took the grader past its time limit"):
+        with grader_budget(0.2):
+            _spin(10)
+    assert time.monotonic() - start < 2
+
+
+def test_a_block_that_waits_is_stopped_at_its_deadline():
+    start = time.monotonic()
+    with pytest.raises(GraderBudgetExceeded):
+        with grader_budget(60, deadline=time.monotonic() + 0.3):
+            while True:
+                time.sleep(0.01)
+    assert time.monotonic() - start < 2
+
+
+def test_the_budget_holds_in_any_thread_and_nothing_fires_after_a_block_ends_in_time():
+    outcome = []
+
+    def in_a_thread():
+        try:
+            with grader_budget(0.2):
+                _spin(10)
+        except GraderBudgetExceeded:
+            outcome.append("stopped")
+
+    thread = threading.Thread(target=in_a_thread)
+    thread.start()
+    thread.join(5)
+    assert outcome == ["stopped"]
+    for _ in range(20):  # blocks that end within their budget: no exception arrives later, here or in them
+        with grader_budget(0.05):
+            _spin(0.03)
+    _spin(0.3)
+
+
+LESSON01 = "01_chain_rule"
+
+
+@pytest.mark.slow
+def test_an_expression_whose_simplification_explodes_times_out_its_test_within_the_budget(server):
+    explosive = ("def hand_derivative(x):\n"
+                 "    return sp.sin(x**2) + 2 * x**2 * sp.cos(x**2) "
+                 "+ (sp.sin(x) + sp.cos(x) + sp.tan(x) + sp.exp(x) + x) ** 40\n")
+    start = time.monotonic()
+    graded = grade(server, replacing(LESSON01, "hand_derivative", explosive), LESSON01,
+                   replace(FAST, test_timeout=1.0))
+    result = by_id(graded)["hand_derivative_test"]
+    assert result.status == "timeout" and result.points == 0, result
+    assert time.monotonic() - start < 10
+    assert all(r.status == "passed" for r in graded.tests if r.grade_id != "hand_derivative_test")
+
+
+@pytest.mark.slow
+def test_a_float_sympy_would_compute_to_a_hundred_thousand_digits_is_refused_before_it_is_built(server):
+    # The sandbox's own srepr is made to describe an object as 40 sines of Floats of 332,196 bits.
+    code = ("import sympy as _sp\n"
+            "_TEXT = 'Add(' + ', '.join(f\"sin(Float('{k}.0', precision=332196))\" for k in range(1, 41)) + ')'\n"
+            "class _Boom(_sp.Symbol):\n    pass\n"
+            "_srepr = _sp.srepr\n"
+            "_sp.srepr = lambda e, **kw: _TEXT if type(e) is _Boom else _srepr(e, **kw)\n"
+            "def numerical_passes(n, scheme):\n    return _Boom('boom')\n")
+    start = time.monotonic()
+    result = by_id(grade(server, replacing("07_efficiency", "numerical_passes", code), "07_efficiency"))[
+        "numerical_passes_test"]
+    assert result.points == 0 and result.status == "error", result
+    assert time.monotonic() - start < 10
