@@ -152,6 +152,12 @@ class ExerciseSet:
         self.title = title
         self._exercises: dict[str, Exercise] = {}
         self._rules: dict[str, NameRules] = {}
+        self.withheld: tuple[str, ...] = ()  # see withhold
+
+    def withhold(self, *objects: str) -> None:
+        """Name coursekit's own answers to these exercises, as ``"module:name"`` ("coursekit.engine:Value"): the
+        autograder's sandbox refuses to import them, so that a submission cannot pass with the library's code."""
+        self.withheld += objects
 
     def declare(self, name: str, *, arithmetic: bool = False, mutates: tuple[int, ...] = ()) -> None:
         """Say how the autograder may use the learner's ``name`` (see NameRules); undeclared names get neither."""

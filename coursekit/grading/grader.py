@@ -73,7 +73,8 @@ def _grade_in(language: str, nb: dict, master: Master, server: WarmServer, setti
 def _graded(cells: list[str], master: Master, server: WarmServer, settings: Settings, setup: dict,
             skip: frozenset[str], deadline: float) -> tuple[Grade, StudentCode]:
     grade = Grade(master.lesson)
-    student = StudentCode(server, cells, settings, grade, skip, deadline, language=i18n.current())
+    student = StudentCode(server, cells, settings, grade, skip, deadline, language=i18n.current(),
+                          withheld=getattr(setup.get("exercises"), "withheld", ()))
     try:
         grade.tests = grade_tests(master, setup, student, settings)
     finally:

@@ -13,6 +13,8 @@ NOT_PLAIN_DATA = N_("your code gave a {kind} where a plain value (a number, an a
 CHANGED_ARGUMENT = N_("{what} changed its argument {position} in place; leave the caller's data as it is and "
                     "return new values")
 HIDDEN_RAISED = N_("a hidden case raised {kind}")
+WITHHELD = N_("{name} is coursekit's own answer to this lesson's exercises: the grader does not let a submission use "
+              "it. Write your own")
 GRADER_BUDGET = N_("stopped: checking what your code returned took the grader past its time limit (an expression "
                    "far too large to compare, for example)")
 # A hidden case's problems in fixed words: nothing the student's code chose (a class's name, a message it sent, how

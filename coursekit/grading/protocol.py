@@ -36,6 +36,8 @@ BINOP, UNOP = "binop", "unop"
 LEN, ITEMS = "len", "items"
 ISINSTANCE = "isinstance"
 WRITE_PARAM = "write_param"  # params[name][...] = value in a student layer (a gradient check's perturbation)
+WITHHOLD = "withhold"      # before any student code: coursekit's answers to the lesson (NAMES) are not importable
+NAMES = "names"            # WITHHOLD: "module:name" of each; its VALUE: the words of the ImportError they raise
 
 
 # ---------------------------------------------------------------- worker -> grader

@@ -48,12 +48,14 @@ class StudentCode:
     """
 
     def __init__(self, server: WarmServer, cells: list[str], settings: Settings, grade: Grade,
-                 skip: frozenset[str] = frozenset(), deadline: float | None = None, language: str | None = None):
+                 skip: frozenset[str] = frozenset(), deadline: float | None = None, language: str | None = None,
+                 withheld: tuple[str, ...] = ()):
         """Run ``cells`` (numbered from 1), except those whose code is in ``skip`` (see ``master.same_code``),
         by ``deadline`` (``time.monotonic()``; default: the submission's budget from now); coursekit speaks
-        ``language`` in the sandbox (default: as the sandbox's environment says)."""
+        ``language`` in the sandbox (default: as the sandbox's environment says); ``withheld``: coursekit's own
+        answers to the lesson (``ExerciseSet.withhold``), which the student's code may not import."""
         self.server, self.cells, self.settings, self.grade = server, cells, settings, grade
-        self.language = language
+        self.language, self.withheld = language, tuple(withheld)
         # the whole submission's, which nothing extends
         self.deadline = deadline if deadline is not None else time.monotonic() + settings.budget
         skipped = {index for index, code in enumerate(cells, start=1) if skip and same_code(code) in skip}
@@ -102,6 +104,9 @@ class StudentCode:
         session = self.server.session(self.settings.call_timeout, self.deadline)
         session.wall_grace = self.settings.wall_grace
         self.grade.protections = session.protections
+        if self.withheld:  # posted: it goes with the first cell, before it
+            session.post({protocol.OP: protocol.WITHHOLD, protocol.NAMES: list(self.withheld),
+                          protocol.VALUE: str(messages.WITHHELD)})
         if self.language is not None:  # binds no name: the student's namespace stays as the student's cells make it
             session.run_cell(f"__import__('coursekit.i18n', fromlist=['use']).use({self.language!r})",
                              self.settings.cell_timeout)

@@ -211,6 +211,9 @@ class Worker:
                 return {protocol.VALUE: self.encode(self.shell.user_ns[name])}
             if op == protocol.PING:
                 return {protocol.VALUE: "pong"}
+            if op == protocol.WITHHOLD:
+                _withhold([str(name) for name in request.get(protocol.NAMES) or []], str(request.get(protocol.VALUE)))
+                return {protocol.VALUE: None}
             target = self.objects.get(int(request.get(protocol.TARGET, 0)))
             if target is None:
                 return {protocol.RAISED: {"type": "LookupError", "message": "unknown object", "line": None}}
@@ -455,6 +458,46 @@ class _Callback:
                 raised = message[protocol.RAISED]
                 raise RuntimeError(f"{raised.get('type')}: {raised.get('message')}")
             return self.worker.decode(message.get(protocol.VALUE))
+
+
+def _withhold(names: list[str], words: str) -> None:
+    """Make each of ``names`` ("module:name") unimportable from every coursekit module that holds it (a package
+    re-exports what its modules define): ``from coursekit.engine import Value``, ``coursekit.engine.Value`` or a
+    subclass of it raise ImportError in ``words``. Run before any student code; a copy of the library's source in a
+    cell is another matter (see the README's threat model)."""
+    import importlib
+
+    for spec in names:
+        module_name, _, name = spec.partition(":")
+        if not module_name.startswith("coursekit."):
+            continue
+        try:
+            target = getattr(importlib.import_module(module_name), name)
+        except (ImportError, AttributeError):
+            continue
+        for module in [m for key, m in list(sys.modules.items()) if key.startswith("coursekit") and m is not None]:
+            if vars(module).get(name) is target:
+                del vars(module)[name]
+                _refuse_on_import(module, name, words.format(name=f"{module_name}.{name}"))
+
+
+def _refuse_on_import(module, name: str, words: str) -> None:
+    """``module.name`` (and ``from module import name``) raise ImportError in ``words`` from now on."""
+    refused = vars(module).setdefault("_coursekit_withheld", {})
+    refused[name] = words
+    if "__getattr__" in vars(module) and getattr(vars(module)["__getattr__"], "withholding", False):
+        return
+    previous = vars(module).get("__getattr__")
+
+    def __getattr__(attribute: str):
+        if attribute in refused:
+            raise ImportError(refused[attribute])
+        if previous is not None:
+            return previous(attribute)
+        raise AttributeError(f"module {module.__name__!r} has no attribute {attribute!r}")
+
+    __getattr__.withholding = True
+    module.__getattr__ = __getattr__
 
 
 def _write_param(target, name: str, value) -> None:

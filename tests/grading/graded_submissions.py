@@ -41,9 +41,11 @@ def with_cell(lesson: str, code: str, at: int = 1) -> nbformat.NotebookNode:
 
 
 def replacing(lesson: str, grade_id: str, code: str) -> nbformat.NotebookNode:
-    """The lesson's solution with the cell of ``grade_id`` holding ``code`` instead."""
+    """The lesson's solution with the cell of ``grade_id`` holding ``code`` instead (KeyError when it has none)."""
     nb = copy.deepcopy(solution(lesson))
-    for cell in nb.cells:
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
-            cell.source = code
+    cells = [cell for cell in nb.cells if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id]
+    if not cells:
+        raise KeyError(f"{lesson} has no cell {grade_id!r}")
+    for cell in cells:
+        cell.source = code
     return nb

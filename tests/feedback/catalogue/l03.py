@@ -3,8 +3,8 @@ cs231n's cached layer functions)."""
 
 import numpy as np
 
-from coursekit import nn
 from tests.feedback.catalogue import correct, wrong
+from tests.feedback.catalogue.library import nn
 
 L = "l03_activations"
 

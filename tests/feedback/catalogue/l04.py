@@ -3,8 +3,8 @@ three losses."""
 
 import numpy as np
 
-from coursekit import nn
 from tests.feedback.catalogue import correct, wrong
+from tests.feedback.catalogue.library import nn
 
 L = "l04_linear_losses"
 

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from coursekit import nn, training
 from tests.feedback.catalogue import correct, wrong
+from tests.feedback.catalogue.library import nn, training
 
 L = "l06_training"
 

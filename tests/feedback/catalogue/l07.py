@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from coursekit import nn
 from tests.feedback.catalogue import correct, wrong
+from tests.feedback.catalogue.library import nn
 
 L = "l07_efficiency"
 

@@ -1,0 +1,67 @@
+"""coursekit's own answers to a lesson (its engine, layers, losses, training loop) cannot be handed in for it: the
+sandbox refuses to import them while that lesson is graded, and says why; other lessons keep them."""
+
+import pytest
+
+from coursekit.lessons import l02_computation_graphs, l06_training
+from graded_submissions import FAST, MASTERS, by_id, grade, replacing
+
+pytestmark = pytest.mark.slow  # grades through a sandbox server
+
+BORROWED = [
+    ("02_computation_graphs", "value_add_mul", "from coursekit.engine import Value\n",
+     ("value_add_mul_test", "backward_test", "more_operations_test", "derived_operations_test")),
+    ("02_computation_graphs", "value_add_mul",
+     "import coursekit.engine\nclass Value(coursekit.engine.Value):\n    pass\n",
+     ("value_add_mul_test", "backward_test")),
+    ("02_computation_graphs", "value_add_mul", "from coursekit import engine as _e\nValue = getattr(_e, 'Value')\n",
+     ("value_add_mul_test",)),
+    ("03_activations", "Sigmoid", "from coursekit.nn import Sigmoid\n", ("Sigmoid_test",)),
+    ("04_linear_and_losses", "mse_loss", "from coursekit.nn import mse_loss\n", ("mse_loss_test",)),
+    ("05_delta_recursion", "MLP", "from coursekit.nn import Sequential as MLP\n", ("MLP_test",)),
+    ("06_training", "train", "from coursekit.training import fit as train\n", ("train_test",)),
+    ("06_training", "layer_gradient_norms", "from coursekit.training import gradient_norms as layer_gradient_norms\n",
+     ("layer_gradient_norms_test",)),
+]
+
+
+@pytest.mark.parametrize(("lesson", "grade_id", "code", "tests"), BORROWED,
+                         ids=[f"{lesson[:2]}-{code.splitlines()[-1][:40]}" for lesson, _, code, _ in BORROWED])
+def test_a_submission_that_hands_in_coursekits_own_answer_scores_nothing_for_it_and_is_told_why(server, lesson,
+                                                                                               grade_id, code, tests):
+    graded = grade(server, replacing(lesson, grade_id, code), lesson, FAST)
+    results = by_id(graded)
+    for test_id in tests:
+        assert results[test_id].points == 0, results[test_id]
+    words = " ".join([problem.cause for problem in graded.cell_problems] + [r.message for r in graded.tests])
+    assert "coursekit's own answer to this lesson's exercises" in words, words
+
+
+def test_the_library_stays_available_where_it_is_not_the_answer(server):
+    # Lesson 05's MLP is built from coursekit.nn's layers, which lesson 03 withholds: in lesson 05 they import.
+    graded = grade(server, replacing("05_delta_recursion", "hand_deltas",
+                                     "from coursekit.nn import Sigmoid, Linear\n" + _solution("05_delta_recursion",
+                                                                                             "hand_deltas")),
+                   "05_delta_recursion", FAST)
+    assert sum(test.points for test in graded.tests) == MASTERS["05_delta_recursion"].max_points, graded.tests
+
+
+def test_each_withheld_name_is_a_real_object_of_the_library():
+    import importlib
+
+    from coursekit import lessons
+
+    declared = [spec for module in (l02_computation_graphs, l06_training) for spec in module.exercises.withheld]
+    for name in ("l01_chain_rule", "l03_activations", "l04_linear_losses", "l05_delta_recursion"):
+        declared += importlib.import_module(f"{lessons.__name__}.{name}").exercises.withheld
+    assert len(declared) >= 18
+    for spec in declared:
+        module, _, attribute = spec.partition(":")
+        assert module.startswith("coursekit.") and hasattr(importlib.import_module(module), attribute), spec
+
+
+def _solution(lesson: str, grade_id: str) -> str:
+    from graded_submissions import solution
+
+    return next(cell.source for cell in solution(lesson).cells
+                if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id)
