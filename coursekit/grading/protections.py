@@ -175,7 +175,9 @@ _X32_SYSCALL_BIT = 0x40000000
 # Calls no student code needs and every one of which could reach past Landlock: changing a file's mode, owner,
 # times or extended attributes, tracing or reading another process, mounting, entering namespaces, the kernel's
 # keyrings, modules, eBPF, perf and io_uring (whose operations seccomp cannot see); running another program
-# (which would compute outside the worker's CPU count); signalling through a process descriptor.
+# (which would compute outside the worker's CPU count); signalling through a process descriptor; leaving the
+# worker's process group or session (a child forked past Python's hooks, with libc's fork, would then outlive the
+# worker: the group is what is killed).
 _DENIED = {
     "x86_64": {"chmod": 90, "fchmod": 91, "fchmodat": 268, "fchmodat2": 452, "chown": 92, "fchown": 93,
                "lchown": 94, "fchownat": 260, "utime": 132, "utimes": 235, "futimesat": 261, "utimensat": 280,
@@ -185,7 +187,7 @@ _DENIED = {
                "keyctl": 250, "add_key": 248, "request_key": 249, "init_module": 175, "finit_module": 313,
                "delete_module": 176, "kexec_load": 246, "bpf": 321, "perf_event_open": 298, "userfaultfd": 323,
                "io_uring_setup": 425, "personality": 135, "swapon": 167, "swapoff": 168, "reboot": 169,
-               "pidfd_send_signal": 424, "execve": 59, "execveat": 322},
+               "pidfd_send_signal": 424, "execve": 59, "execveat": 322, "setpgid": 109, "setsid": 112},
     "aarch64": {"fchmod": 52, "fchmodat": 53, "fchmodat2": 452, "fchownat": 54, "fchown": 55, "utimensat": 88,
                 "setxattr": 5, "lsetxattr": 6, "fsetxattr": 7, "removexattr": 14, "lremovexattr": 15,
                 "fremovexattr": 16, "ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271,
@@ -193,7 +195,7 @@ _DENIED = {
                 "keyctl": 219, "add_key": 217, "request_key": 218, "init_module": 105, "finit_module": 273,
                 "delete_module": 106, "kexec_load": 104, "bpf": 280, "perf_event_open": 241, "userfaultfd": 282,
                 "io_uring_setup": 425, "personality": 92, "swapon": 224, "swapoff": 225, "reboot": 142,
-                "pidfd_send_signal": 424, "execve": 221, "execveat": 281},
+                "pidfd_send_signal": 424, "execve": 221, "execveat": 281, "setpgid": 154, "setsid": 157},
 }
 # Calls that send a signal, with the argument that names its target: allowed only towards the worker's own
 # process group (0, or minus its number) or the worker itself.
@@ -274,7 +276,7 @@ def seccomp(worker: int) -> str | None:
     if _libc.prctl(_PR_SET_SECCOMP, 2, ctypes.byref(program), 0, 0) != 0:  # 2: SECCOMP_MODE_FILTER
         return None
     return ("seccomp: no chmod, chown, utime, xattr, exec, ptrace, mount or namespaces; no network socket; "
-            "signals only to its own processes")
+            "signals only to its own processes, which stay in its process group")
 
 
 # ---------------------------------------------------------------- an unprivileged user

@@ -88,6 +88,35 @@ def test_no_tcp_connection_can_be_made(session_for):
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="seccomp filters are Linux's")
+def test_no_process_can_leave_the_workers_group_to_outlive_it(session_for):
+    assert attempt(session_for, failure("os.setsid()")) == "PermissionError"
+    assert attempt(session_for, failure("os.setpgid(0, 0)")) == "PermissionError"
+    # A child forked by libc itself (past Python's fork hooks, which would park it) that tries to leave the group,
+    # then sleeps: it is killed with the worker's group.
+    session = session_for("import ctypes, os, time\n"
+                          "pid = ctypes.CDLL(None).fork()\n"
+                          "if pid == 0:\n"
+                          "    try:\n        os.setsid()\n    except OSError:\n        pass\n"
+                          "    time.sleep(300)\n    os._exit(0)\n")
+    child = session.get("pid")
+    assert child > 0 and _alive(child)
+    session.kill()
+    deadline = time.monotonic() + 5
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child)
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie, ended but not yet reaped, counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="seccomp filters are Linux's")
 def test_no_network_socket_can_be_made_to_send_what_a_test_gave_it(session_for):
     # UDP is not Landlock's to refuse: a datagram could carry a hidden input to a server of the student's.
     for family, kind in (("AF_INET", "SOCK_DGRAM"), ("AF_INET6", "SOCK_DGRAM"), ("AF_PACKET", "SOCK_RAW")):
