@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import signal
 import sys
 from pathlib import Path
 
@@ -106,6 +107,13 @@ def _report_sync(courses: list[Course], shown_from: Path) -> None:
     sys.exit(1)
 
 
+def _stop_as_interrupted(signum, frame) -> None:
+    """SIGTERM during a batch: stop as Ctrl-C does (what was recorded stays, nothing is left running); a second one
+    ends the process at once."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    raise KeyboardInterrupt
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--jobs", "-j", type=int, default=None,
@@ -149,6 +157,7 @@ def grade(paths, jobs, gradebook, root, regrade, csv_path, feedback, feedback_fo
         _check_cluster_extra()
     sandbox = _warm_sandbox() if keep_warm and not cluster else None
     outcomes = []
+    signal.signal(signal.SIGTERM, _stop_as_interrupted)  # a batch stopped by SIGTERM cleans up as after Ctrl-C
     with Gradebook(gradebook) as book, Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(),
                                                TimeElapsedColumn(), console=console, transient=True) as bar:
         task = bar.add_task("grading", total=None)

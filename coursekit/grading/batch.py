@@ -11,9 +11,12 @@ started for this batch and stopped after it.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import functools
 import multiprocessing
 import os
+import signal
+import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -73,9 +76,20 @@ class Grader:
 _POOL_GRADER: Grader | None = None  # in a pool's worker process only: the Grader it was forked with
 
 
-def _start_pool_worker(grader: Grader) -> None:
+def _start_pool_worker(grader: Grader, batch: int) -> None:
     global _POOL_GRADER
     _POOL_GRADER = grader  # inherited through the fork, masters and setups included: nothing is built again
+    # An interrupt is the batch process's to handle (it stops this one at once); and should that process die,
+    # however (SIGTERM, SIGKILL), this one dies too, rather than grade on for nobody.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the command's handler, which it inherits
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != batch:  # it died before that took effect
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _grade_in_pool(lesson: str, raw_notebook: bytes) -> Grade:
@@ -169,15 +183,30 @@ def grade_items(items: Iterable[Submission | Rejected], masters: dict, gradebook
             finally:
                 grader.close()
         else:
-            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
-                                     initializer=_start_pool_worker,
-                                     initargs=(Grader(masters, setups, settings, address),)) as pool:
+            pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
+                                       initializer=_start_pool_worker,
+                                       initargs=(Grader(masters, setups, settings, address), os.getpid()))
+            try:
                 futures = {pool.submit(_grade_in_pool, lesson, item.notebook_raw): (item, lesson)
                            for item, lesson in todo}
                 for future in as_completed(futures):
                     item, lesson = futures[future]
                     _finish(item, lesson, future.result, gradebook, outcomes, progress)
+            except BaseException:  # interrupted: what waits is dropped, what runs is stopped now (what was
+                _stop_now(pool)    # recorded stays; the next run grades the rest)
+                raise
+            pool.shutdown()
     return outcomes
+
+
+def _stop_now(pool: ProcessPoolExecutor) -> None:
+    """End ``pool`` without waiting for its queue: its grading processes are killed (their sandbox workers end
+    with them, as the server sees their connections close)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # no public way to stop one; and
+    pool.shutdown(wait=False, cancel_futures=True)                           # shutdown forgets them
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError):
+            process.kill()
 
 
 def default_jobs() -> int:

@@ -3,6 +3,7 @@
 A protection the kernel cannot give is skipped here with the reason, and the report says it was not active.
 """
 
+import json
 import os
 import signal
 import socket
@@ -212,3 +213,55 @@ def test_an_interrupted_grade_leaves_no_folder_and_no_process(tmp_path):
         pid = int(folder.name.split("-")[2])
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def _sleepy_batch(folder: Path, count: int) -> list[Path]:
+    """``count`` submissions whose cells each sleep: every one would take its whole 30 s budget."""
+    from graded_submissions import ROOT as COURSE
+
+    nb = json.loads((COURSE / "solutions" / "07_efficiency.ipynb").read_text())
+    nb["cells"][1:1] = [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                         "source": "import time\ntime.sleep(0.9)\n"} for _ in range(40)]
+    paths = []
+    for index in range(count):
+        path = folder / f"07_efficiency--sleeper{index}.ipynb"
+        path.write_text(json.dumps(nb))
+        paths.append(path)
+    return paths
+
+
+def _children(pid: int) -> set[int]:
+    try:
+        return {int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+    except OSError:
+        return set()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the process tree in /proc")
+@pytest.mark.parametrize("how", ["SIGTERM to the command", "Ctrl-C to its process group"])
+def test_a_stopped_batch_ends_at_once_and_leaves_no_grading_process(tmp_path, how):
+    from graded_submissions import ROOT as COURSE
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _sleepy_batch(inbox, 6)
+    grade = subprocess.Popen([sys.executable, "-m", "coursekit", "grade", str(inbox), "--root", str(COURSE),
+                              "--gradebook", str(tmp_path / "book.sqlite"), "--no-keep-warm", "--jobs", "2"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while len(_children(grade.pid)) < 3 and time.monotonic() < deadline:  # the server and two graders
+        time.sleep(0.05)
+    time.sleep(1.0)
+    spawned = _children(grade.pid)
+    assert len(spawned) >= 3, "the batch never started its grading processes"
+    stopped = time.monotonic()
+    if how == "SIGTERM to the command":
+        grade.send_signal(signal.SIGTERM)
+    else:
+        os.killpg(grade.pid, signal.SIGINT)
+    grade.wait(20)  # the queue (6 submissions of 36 s) is dropped, not graded to its end
+    assert time.monotonic() - stopped < 10
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in spawned) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in spawned if _alive(pid)]
