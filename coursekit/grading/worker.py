@@ -180,9 +180,18 @@ class Worker:
                 request = wire.receive(self.sock)
                 reply = self.answer(request)
                 if reply is not None:
-                    wire.send(self.sock, reply)
+                    self._send(reply)
             except (EOFError, OSError, wire.WireError):
                 return
+
+    def _send(self, reply: dict) -> None:
+        """Send ``reply``; one past the size limit (a huge array returned) goes as the call's error instead."""
+        try:
+            data = wire.frame(reply)
+        except wire.WireError as error:
+            data = wire.frame({protocol.RAISED: {"type": "ValueError", "line": None,
+                                                 "message": f"the value is too large to send to the grader: {error}"}})
+        wire.send_framed(self.sock, data)
 
     def answer(self, request: dict) -> dict | None:
         """The reply to ``request``: None for posted requests (the first error among them, if any, replaces the next
@@ -452,7 +461,7 @@ class _Callback:
             if protocol.OP in message and message[protocol.OP] != protocol.CALLBACK_RESULT:
                 reply = self.worker.answer(message)  # the grader asks us while we wait
                 if reply is not None:
-                    wire.send(self.worker.sock, reply)
+                    self.worker._send(reply)
                 continue
             if protocol.RAISED in message:
                 raised = message[protocol.RAISED]

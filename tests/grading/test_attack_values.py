@@ -254,3 +254,13 @@ def test_operations_posted_while_the_worker_loops_on_an_earlier_one_end_at_the_n
     with pytest.raises(SandboxTimeout):
         _ = y.data
     assert not session.alive
+
+
+def test_an_answer_past_the_message_limit_is_the_calls_error_and_the_worker_goes_on(session_for):
+    from coursekit.grading.limits import MAX_MESSAGE
+
+    session = session_for(f"import numpy as np\ndef huge():\n    return np.zeros({MAX_MESSAGE // 8 + 1})\n"
+                          "def small():\n    return 1.5\n")
+    with pytest.raises(ValueError, match="too large to send to the grader"):
+        session.get("huge")()
+    assert session.alive and session.get("small")() == 1.5  # not a crash: the same worker answers on
