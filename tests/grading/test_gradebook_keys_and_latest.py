@@ -131,6 +131,39 @@ def test_two_members_of_one_name_and_one_time_are_both_recorded_and_the_one_read
         assert totals(book, tmp_path) == {"ada": MAX_POINTS}
 
 
+def test_a_manifest_naming_another_student_cannot_overwrite_their_grade(fake_grading, tmp_path):
+    """The red team's attack, graded: mallory's blank notebook with a manifest saying it is the victim's, submitted at
+    the end of time, beside the victim's solved notebook; and the same inside an export with a folder per student."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    submission_file(inbox / f"{LESSON}--mallory.submission.zip", "victim", EMPTY, "9999-12-31T23:59:59+00:00")
+    (inbox / f"{LESSON}--victim.ipynb").write_bytes(FULL)
+    blank = submission_file(tmp_path / "blank.zip", "victim2", EMPTY, "9999-12-31T23:59:59+00:00").read_bytes()
+    with zipfile.ZipFile(inbox / "export.zip", "w") as archive:
+        archive.writestr(f"victim2/{LESSON}.ipynb", FULL)
+        archive.writestr(f"mallory2/{LESSON}.submission.zip", blank)
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        grade(book, inbox)
+        assert totals(book, tmp_path) == {"victim": MAX_POINTS, "victim2": MAX_POINTS}
+        reasons = sorted(reason for _, reason in book.rejected())
+        assert reasons == [
+            "its file name names the student 'mallory' and its manifest names 'victim': it is graded as neither",
+            "its student folder names the student 'mallory2' and its manifest names 'victim2': it is graded as neither"]
+
+
+def test_students_in_subfolders_and_submission_files_without_a_manifest_are_rows_of_their_own(fake_grading, tmp_path):
+    """The red team's merges: alice/work/ and bob/work/ were one student ``work``; two submission files without a
+    manifest were one student ``notebook``."""
+    for student, raw in (("alice", FULL), ("bob", EMPTY)):
+        (tmp_path / "inbox" / student / "work").mkdir(parents=True)
+        (tmp_path / "inbox" / student / "work" / f"{LESSON}.ipynb").write_bytes(raw)
+        with zipfile.ZipFile(tmp_path / "inbox" / f"{LESSON}--{student}2.submission.zip", "w") as archive:
+            archive.writestr("notebook.ipynb", raw)
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        grade(book, tmp_path / "inbox")
+        assert totals(book, tmp_path) == {"alice": MAX_POINTS, "alice2": MAX_POINTS, "bob": 0.0, "bob2": 0.0}
+
+
 def test_grading_the_same_submission_again_is_a_no_op_unless_regrade(fake_grading, tmp_path):
     path = submission_file(tmp_path / "a.submission.zip", "ada", FULL, "2025-03-01T11:00:00Z")
     with Gradebook(tmp_path / "book.sqlite") as book:
