@@ -10,11 +10,14 @@ import copy
 import csv
 import json
 import os
+import uuid
 import warnings
 import zipfile
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from coursekit.cli import main
 from coursekit.grading import batch
@@ -129,6 +132,53 @@ def test_two_members_of_one_name_and_one_time_are_both_recorded_and_the_one_read
                                                                    "copy 2 of 2 of that name)"]
         assert book.db.execute("SELECT COUNT(*) FROM submissions WHERE state = 'graded'").fetchone()[0] == 2
         assert totals(book, tmp_path) == {"ada": MAX_POINTS}
+
+
+def same_named_members(path, contents, date_time=(2025, 1, 1, 0, 0, 0)):
+    """A platform's export holding ``contents`` as members of one name and one time, in that order."""
+    with zipfile.ZipFile(path, "w") as archive, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Duplicate name", UserWarning)
+        for raw in contents:
+            archive.writestr(zipfile.ZipInfo(f"{LESSON}--ada.ipynb", date_time), raw)
+    return path
+
+
+def test_a_copy_of_bytes_already_graded_read_last_is_the_latest_and_is_not_graded_twice(fake_grading, tmp_path):
+    """The red team's export: full marks, the blank exercise, full marks again, all of one name and time. The third
+    is the first submission arriving again: it is the one read last, so the latest (it was 0: the second's)."""
+    export = same_named_members(tmp_path / "export.zip", [FULL, EMPTY, FULL])
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        outcomes = sorted(grade(book, export), key=lambda o: o.source)  # copy 1, 2, 3 (a skip is reported first)
+        assert [(bool(o.grade), o.skipped) for o in outcomes] == [(True, False), (True, False), (False, True)]
+        assert outcomes[2].key == outcomes[0].key
+        assert book.db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 2
+        assert totals(book, tmp_path) == {"ada": MAX_POINTS}
+
+
+def test_a_submission_read_again_in_a_later_batch_counts_as_arriving_then(fake_grading, tmp_path):
+    first = same_named_members(tmp_path / "first.zip", [FULL, EMPTY])
+    again = same_named_members(tmp_path / "again.zip", [FULL])
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        grade(book, first)
+        assert totals(book, tmp_path) == {"ada": 0.0}
+        (outcome,) = grade(book, again)
+        assert outcome.skipped and totals(book, tmp_path) == {"ada": MAX_POINTS}
+        results = book.db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+        grade(book, first, regrade=True)  # read again, and graded again: the one read last is latest again
+        assert totals(book, tmp_path) == {"ada": 0.0}
+        assert book.db.execute("SELECT COUNT(*) FROM results").fetchone()[0] == results
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(["full", "empty"]), min_size=1, max_size=6))
+def test_on_equal_times_the_member_read_last_is_the_latest_whatever_came_before(fake_grading, tmp_path, order):
+    folder = tmp_path / uuid.uuid4().hex
+    folder.mkdir()
+    export = same_named_members(folder / "export.zip", [FULL if one == "full" else EMPTY for one in order])
+    with Gradebook(folder / "book.sqlite") as book:
+        outcomes = grade(book, export)
+        assert sum(1 for o in outcomes if o.grade) == len(set(order))  # each of the bytes graded once
+        assert totals(book, folder) == {"ada": MAX_POINTS if order[-1] == "full" else 0.0}
 
 
 def test_a_manifest_naming_another_student_cannot_overwrite_their_grade(fake_grading, tmp_path):
