@@ -139,7 +139,7 @@ def grade_items(items: Iterable[Submission | Rejected], masters: dict, gradebook
     lessons = {name: {t.grade_id for t in master.tests} for name, master in masters.items()}
     outcomes, todo = [], []
     arrival = gradebook.next_arrival()
-    in_this_batch: set[str] = set()
+    in_this_batch: dict[str, Submission] = {}  # key -> the submission of that key this batch grades
     for item in items:
         item.arrival = arrival  # the order inputs are read in breaks ties between equal submitted times
         arrival += 1
@@ -150,12 +150,19 @@ def grade_items(items: Iterable[Submission | Rejected], masters: dict, gradebook
             entry = Entry.of_submission(item, lesson)
             if lesson is None:
                 reason = messages.UNKNOWN_LESSON.format(lesson=item.lesson)
-            elif entry.key in in_this_batch or (gradebook.known(entry.key) and not regrade):
-                outcomes.append(_report(_outcome(entry, skipped=True), progress))
-                continue
             else:
-                in_this_batch.add(entry.key)
-                todo.append((item, lesson))
+                # The same submission read again (same student, lesson, bytes and time) is graded once, and counts as
+                # arriving now: on equal times, the one read last is the latest.
+                known = gradebook.known(entry.key)
+                if known:
+                    gradebook.arrived(entry.key, item.arrival)
+                if entry.key in in_this_batch:
+                    in_this_batch[entry.key].arrival = item.arrival  # recorded, once graded, with this arrival
+                elif not known or regrade:
+                    in_this_batch[entry.key] = item
+                    todo.append((item, lesson))
+                    continue
+                outcomes.append(_report(_outcome(entry, skipped=True), progress))
                 continue
         if regrade or not gradebook.known(entry.key):
             gradebook.reject(entry, reason)

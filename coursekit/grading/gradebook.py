@@ -113,6 +113,12 @@ class Gradebook:
         """True when the input with this key was already graded or rejected."""
         return self.db.execute("SELECT 1 FROM submissions WHERE key = ?", (key,)).fetchone() is not None
 
+    def arrived(self, key: str, arrival: int) -> None:
+        """The submission with this key was read again, as arrival number ``arrival``: it counts as having arrived
+        then (the latest on equal times is the one read last), and is not graded again."""
+        with self.db:
+            self.db.execute("UPDATE submissions SET arrival = MAX(arrival, ?) WHERE key = ?", (arrival, key))
+
     def next_arrival(self) -> int:
         """The arrival number after every one recorded: a batch numbers the inputs it reads from here."""
         return self.db.execute("SELECT COALESCE(MAX(arrival), 0) + 1 FROM submissions").fetchone()[0]

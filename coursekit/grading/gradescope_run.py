@@ -93,8 +93,9 @@ def _grade(root: Path, lesson: str, master: Master, sandbox, settings) -> dict:
         return _not_graded(chosen)
     name, raw = chosen
     suffix = ".submission.zip" if raw[:2] == b"PK" else ".ipynb"
-    # The name read_bytes sees gives a bare notebook this lesson and a valid id; a submission file keeps its manifest's.
-    item = read_bytes(name, raw, f"{lesson}--{STUDENT}{suffix}", utc_text(dt.datetime.now(dt.UTC)))
+    # The name read_bytes sees gives a bare notebook this lesson and a valid id, and a submission file too: Gradescope
+    # knows who uploaded it, so its manifest's student and time are not asked (the manifest's lesson still is).
+    item = read_bytes(name, raw, f"{lesson}--{STUDENT}{suffix}", utc_text(dt.datetime.now(dt.UTC)), identified=True)
     if not isinstance(item, Rejected) and item.lesson not in (None, lesson):
         return _not_graded(NOT_GRADED.format(reason=OTHER_LESSON.format(found=quoted(item.lesson), lesson=lesson)))
     with tempfile.TemporaryDirectory(prefix="coursekit-gradescope-") as folder, \

@@ -5,6 +5,12 @@ Reading never raises: whatever an input holds (nesting 100,000 deep, a zip bomb,
 becomes a row the gradebook records, and the rest of the batch is read. What a submission is:
 its student, its lesson, its notebook's bytes and when it was submitted (the manifest's
 ``submitted_at``; for a bare notebook, the file's or zip member's modification time).
+
+Who a submission is for comes from where it was found before what it says: the student folder (the
+first folder below the folder or zip given, at any depth above the file), then the ``--id`` part of
+its file name, then its manifest (which the learner's own tool writes). Each of them that names a
+student must name the same one, or the input is rejected naming both: a student cannot hand in work
+as another by writing another's id into a manifest or a file name.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO
 
-from coursekit.grading import limits
+from coursekit.grading import limits, messages
 from coursekit.grading.notebook_json import NotASubmission, load_json, parse_notebook
 from coursekit.grading.reasons import quoted, size
 from coursekit.grading.safe_zip import (
@@ -36,12 +42,15 @@ from coursekit.grading.safe_zip import (
     read_member,
 )
 from coursekit.grading.student_ids import normalize_student_id
-from coursekit.grading.submission import MANIFEST, NOTEBOOK, names_in_file_name
+from coursekit.grading.submission import MANIFEST, NOTEBOOK, SUFFIX, file_stem, names_in_file_name
 
 ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")  # a zip with members; an empty zip
 # Folders that hold copies rather than submissions: Jupyter's checkpoints, and macOS's resource forks in zips.
 SKIPPED_FOLDERS = frozenset({".ipynb_checkpoints", "__MACOSX"})
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+# How far ahead of the grader's clock a manifest's submitted_at may be (a learner's clock a little fast, time zones
+# written wrongly): past it, the time is a claim to be the latest for ever, and the submission is rejected.
+CLOCK_TOLERANCE = dt.timedelta(days=1)
 
 
 @dataclass
@@ -113,15 +122,52 @@ def identify_lesson(submission: Submission, lessons: dict[str, set[str]]) -> str
     return best if best is not None and lessons[best] & submission.grade_ids else None
 
 
-def lesson_and_student(name: str) -> tuple[str | None, str]:
-    """(lesson, student) from a file's name and the folders it is in inside the input given: ``07_x--ada.ipynb``
-    gives both; ``ada/07_x.ipynb`` (one folder per student, as platforms export) takes the student from the folder;
-    a name that is no lesson's, ``ada.ipynb``, is the student's."""
+@dataclass(frozen=True)
+class Names:
+    """What an input's place says about it (see ``names_of``)."""
+
+    lesson: str | None          # the lesson its file name starts with, if any
+    folder: str | None          # the student folder: the first folder below the folder or zip given, if any
+    file_id: str | None         # the ``--id`` part of its file name, if it has one
+    stem: str                   # its file name without the suffix: a bare notebook's id when nothing else names one
+    file_name: str
+    submission_file: bool       # named ``*.submission.zip``: a submission file, never a zip of many
+
+
+def names_of(name: str) -> Names:
+    """What ``name`` says: a file's path inside the folder or zip given (``ada/work/07_x.ipynb``,
+    ``07_x--ada.submission.zip``; through a zip inside a folder, the zip's student folder then the member's path)."""
     parts = [part for part in re.split(r"[/\\]", name) if part]
-    lesson, student = names_in_file_name(parts[-1] if parts else "")
-    if lesson is not None and "--" not in parts[-1] and len(parts) > 1:
-        student = parts[-2]
-    return lesson, student
+    file_name = parts[-1] if parts else ""
+    stem = file_stem(file_name)
+    _, dashes, named = stem.partition("--")
+    return Names(names_in_file_name(file_name)[0], parts[0] if len(parts) > 1 else None, named if dashes else None,
+                 stem, file_name, file_name.lower().endswith(SUFFIX))
+
+
+def owner(names: Names, manifest: dict | None) -> str:
+    """The student an input is for, as a valid id in NFKC form: the one its student folder, its file name's ``--id``
+    and its manifest's ``student`` name (``manifest``: None for a bare notebook). A bare notebook that none names
+    is its file name's (``ada.ipynb``); a submission file that none names, and any two of them that name different
+    students, are NotASubmission with the reason; an invalid id is InvalidStudentId."""
+    claims: list[tuple[object, object]] = []
+    if names.folder is not None:
+        claims.append((messages.BY_FOLDER, names.folder))
+    if names.file_id is not None:
+        claims.append((messages.BY_FILE_NAME, names.file_id))
+    if manifest is not None and "student" in manifest:
+        claims.append((messages.BY_MANIFEST, manifest["student"]))
+    if not claims:
+        if manifest is not None:
+            raise NotASubmission(messages.NO_STUDENT.format(name=quoted(names.file_name)))
+        claims.append((messages.BY_FILE_NAME, names.stem))
+    ids = [(who, normalize_student_id(text)) for who, text in claims]
+    (first, one), *others = ids
+    for second, other in others:
+        if other != one:
+            raise NotASubmission(messages.TWO_STUDENTS.format(first=first, one=quoted(one), second=second,
+                                                              other=quoted(other)))
+    return one
 
 
 def utc_text(moment: dt.datetime) -> str:
@@ -131,17 +177,25 @@ def utc_text(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
-def submitted_time(value: object, fallback: str) -> str:
-    """The manifest's ``submitted_at`` (ISO 8601) as ``utc_text``; ``fallback`` when absent; NotASubmission when
-    it is not a time."""
+def submitted_time(value: object, fallback: str, now: dt.datetime | None = None) -> str:
+    """The manifest's ``submitted_at`` (ISO 8601 with its time zone) as ``utc_text``; ``fallback`` when absent;
+    NotASubmission when it is not a time, has no time zone, or is more than ``CLOCK_TOLERANCE`` past ``now`` (the
+    grader's clock)."""
     if value is None:
         return fallback
     if not isinstance(value, str) or len(value) > 64:
         raise NotASubmission("its manifest's submitted_at is not a time (ISO 8601 text)")
     try:
-        return utc_text(dt.datetime.fromisoformat(value))
+        moment = dt.datetime.fromisoformat(value)
+        utc_text(moment)
     except (ValueError, OverflowError) as error:
         raise NotASubmission(f"its manifest's submitted_at, {quoted(value)}, is not an ISO 8601 time") from error
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise NotASubmission(messages.NO_TIME_ZONE.format(time=quoted(value)))
+    now = now or dt.datetime.now(dt.UTC)
+    if moment - now > CLOCK_TOLERANCE:
+        raise NotASubmission(messages.IN_THE_FUTURE.format(time=quoted(value), now=utc_text(now)[:19] + "Z"))
+    return utc_text(moment)
 
 
 # ---------------------------------------------------------------- one input, guarded
@@ -280,7 +334,8 @@ def _file_too_large(count: int | None, cap: int, what: str) -> str:
 
 # ---------------------------------------------------------------- zips
 def _read_zip_file(source: str, name: str, handle: BinaryIO, file_bytes: int, modified: str) -> Iterator[Item]:
-    """A submission zip (it holds manifest.json) or a zip of many, read from an open file."""
+    """A submission file (named ``*.submission.zip``, or holding manifest.json) or a zip of many, read from an open
+    file."""
     if file_bytes > limits.MAX_ZIP_FILE_BYTES:
         yield Rejected(source, b"", _file_too_large(file_bytes, limits.MAX_ZIP_FILE_BYTES, "a zip"))
         return
@@ -292,17 +347,19 @@ def _read_zip_file(source: str, name: str, handle: BinaryIO, file_bytes: int, mo
     except NotASubmission as problem:
         yield Rejected(source, raw or b"", str(problem))
         return
+    names = names_of(name)
     with archive:
-        if MANIFEST not in archive.namelist():
-            yield from _read_export(source, archive, modified)
+        if MANIFEST not in archive.namelist() and not names.submission_file:
+            yield from _read_export(source, archive, modified, names.folder)
         elif raw is None:
             yield Rejected(source, b"", _file_too_large(file_bytes, limits.MAX_MEMBER_BYTES, "a submission file"))
         else:
-            yield from _submission_from_archive(source, raw, archive, name, modified)
+            yield from _submission_from_archive(source, raw, archive, name, modified, False)
 
 
-def _read_export(source: str, archive: zipfile.ZipFile, modified: str) -> Iterator[Item]:
-    """Each notebook and submission file in a zip of many; two members of one name are both read, named apart."""
+def _read_export(source: str, archive: zipfile.ZipFile, modified: str, folder: str | None) -> Iterator[Item]:
+    """Each notebook and submission file in a zip of many; two members of one name are both read, named apart.
+    ``folder``: the student folder the zip itself is in, if any (every member is then that student's)."""
     infos = [info for info in archive.infolist() if _is_input_member(info)]
     counts = Counter(info.filename for info in infos)
     seen: Counter[str] = Counter()
@@ -312,7 +369,7 @@ def _read_export(source: str, archive: zipfile.ZipFile, modified: str) -> Iterat
         member = f"{source}!{info.filename}"
         if counts[info.filename] > 1:
             member += f" (copy {seen[info.filename]} of {counts[info.filename]} of that name)"
-        yield from _guarded(member, _read_export_member, member, archive, info, budget, modified)
+        yield from _guarded(member, _read_export_member, member, archive, info, budget, modified, folder)
 
 
 def _is_input_member(info: zipfile.ZipInfo) -> bool:
@@ -320,8 +377,8 @@ def _is_input_member(info: zipfile.ZipInfo) -> bool:
     return not info.is_dir() and _looks_like_input(info.filename) and not SKIPPED_FOLDERS & set(parts)
 
 
-def _read_export_member(source: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget, modified: str
-                        ) -> Iterator[Item]:
+def _read_export_member(source: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget, modified: str,
+                        folder: str | None) -> Iterator[Item]:
     problem = member_name_problem(info.filename)
     if problem:
         yield Rejected(source, b"", problem)
@@ -335,17 +392,21 @@ def _read_export_member(source: str, archive: zipfile.ZipFile, info: zipfile.Zip
         yield Rejected(source, b"", str(problem))
         return
     moment = member_time(info)
-    yield from _read_bytes(source, data, info.filename, utc_text(moment) if moment is not None else modified)
+    name = f"{folder}/{info.filename}" if folder is not None else info.filename  # the zip's student folder first
+    yield from _read_bytes(source, data, name, utc_text(moment) if moment is not None else modified, False)
 
 
-def read_bytes(source: str, raw: bytes, name: str, submitted: str) -> Item:
+def read_bytes(source: str, raw: bytes, name: str, submitted: str, *, identified: bool = False) -> Item:
     """One input given as its bytes: a notebook or a submission file. ``name`` is its file name, with the folders it
-    is in inside the input given (see ``lesson_and_student``), ``submitted`` its time when it has no manifest.
-    Never raises."""
-    return next(_guarded(source, _read_bytes, source, raw, name, submitted))
+    is in inside the input given (see ``names_of``), ``submitted`` its time when it has no manifest.
+
+    ``identified``: the caller knows who handed it in and when (the course server's login and clock, Gradescope's
+    upload): the student is the one ``name`` gives and the time is ``submitted``; a manifest's student and time are
+    neither used nor checked. Never raises."""
+    return next(_guarded(source, _read_bytes, source, raw, name, submitted, identified))
 
 
-def _read_bytes(source: str, raw: bytes, name: str, submitted: str) -> Iterator[Item]:
+def _read_bytes(source: str, raw: bytes, name: str, submitted: str, identified: bool) -> Iterator[Item]:
     if raw[:4] not in ZIP_SIGNATURES:
         yield from _notebook_or_rejected(source, raw, name, submitted)
         return
@@ -355,16 +416,17 @@ def _read_bytes(source: str, raw: bytes, name: str, submitted: str) -> Iterator[
         yield Rejected(source, raw, str(problem))
         return
     with archive:
-        if MANIFEST not in archive.namelist():
+        if MANIFEST not in archive.namelist() and not names_of(name).submission_file:
             yield Rejected(source, raw, "a zip that is not a submission file (no manifest.json) inside another: "
                                         "only submission files are opened there")
         else:
-            yield from _submission_from_archive(source, raw, archive, name, submitted)
+            yield from _submission_from_archive(source, raw, archive, name, submitted, identified)
 
 
-def _submission_from_archive(source: str, raw: bytes, archive: zipfile.ZipFile, name: str, modified: str
-                             ) -> Iterator[Item]:
-    """The submission in a submission file (``raw``, open as ``archive``), or Rejected with the reason."""
+def _submission_from_archive(source: str, raw: bytes, archive: zipfile.ZipFile, name: str, modified: str,
+                             identified: bool) -> Iterator[Item]:
+    """The submission in a submission file (``raw``, open as ``archive``), or Rejected with the reason. A submission
+    file without a manifest is its file name's (``07_x--ada.submission.zip``), at ``modified``."""
     counts = Counter(archive.namelist())
     for member in (MANIFEST, NOTEBOOK):
         if counts[member] > 1:
@@ -375,35 +437,39 @@ def _submission_from_archive(source: str, raw: bytes, archive: zipfile.ZipFile, 
         yield Rejected(source, raw, f"a submission file without its {NOTEBOOK}")
         return
     budget = new_budget()
+    manifest: dict = {}
     try:
-        manifest = load_json(read_member(archive, archive.getinfo(MANIFEST), limits.MAX_MANIFEST_BYTES, budget,
-                                         "its manifest"), "its manifest")
-        if not isinstance(manifest, dict):
-            raise NotASubmission("its manifest is not a JSON object")
+        if MANIFEST in counts:
+            manifest = load_json(read_member(archive, archive.getinfo(MANIFEST), limits.MAX_MANIFEST_BYTES, budget,
+                                             "its manifest"), "its manifest")
+            if not isinstance(manifest, dict):
+                raise NotASubmission("its manifest is not a JSON object")
         notebook_raw = read_member(archive, archive.getinfo(NOTEBOOK), limits.MAX_NOTEBOOK_BYTES, budget,
                                    "its notebook")
-        submitted = submitted_time(manifest.get("submitted_at"), modified)
     except NotASubmission as problem:
         yield Rejected(source, raw, str(problem))
         return
-    lesson, student = lesson_and_student(name)
-    yield _submission(source, raw, notebook_raw, student=manifest.get("student", student),
-                      lesson=manifest.get("lesson") or lesson, submitted_at=submitted, manifest=manifest)
+    yield _submission(source, raw, notebook_raw, names_of(name), manifest, modified, identified)
 
 
 # ---------------------------------------------------------------- notebooks
 def _notebook_or_rejected(source: str, raw: bytes, name: str, submitted: str) -> Iterator[Item]:
-    lesson, student = lesson_and_student(name)
-    yield _submission(source, raw, raw, student=student, lesson=lesson, submitted_at=submitted, manifest={})
+    yield _submission(source, raw, raw, names_of(name), None, submitted, False)
 
 
-def _submission(source: str, raw: bytes, notebook_raw: bytes, *, student: object, lesson: object,
-                submitted_at: str, manifest: dict) -> Item:
-    """A Submission once its student id and notebook check out; else Rejected with the first problem found."""
+def _submission(source: str, raw: bytes, notebook_raw: bytes, names: Names, manifest: dict | None, submitted: str,
+                identified: bool) -> Item:
+    """A Submission once its student, its time and its notebook check out; else Rejected with the first problem found.
+    ``manifest``: a submission file's (empty when it has none), None for a bare notebook; ``submitted``: its time when
+    the manifest gives none (or ``identified``, see ``read_bytes``)."""
+    manifest_or_none = manifest if manifest is not None else {}
+    lesson = manifest_or_none.get("lesson") or names.lesson
     if lesson is not None and not (isinstance(lesson, str) and len(lesson) <= 100):
         return Rejected(source, raw, "its manifest's lesson is not a lesson's name")
     try:
-        student = normalize_student_id(student)
+        student = owner(names, None if identified else manifest)
+        if not identified:
+            submitted = submitted_time(manifest_or_none.get("submitted_at"), submitted)
     except NotASubmission as problem:
         return Rejected(source, raw, str(problem), lesson=lesson)
     try:
@@ -412,4 +478,4 @@ def _submission(source: str, raw: bytes, notebook_raw: bytes, *, student: object
         return Rejected(source, raw, str(problem), student=student, lesson=lesson)
     grade_ids = frozenset(cell["metadata"]["nbgrader"]["grade_id"] for cell in notebook["cells"]
                           if "grade_id" in cell.get("metadata", {}).get("nbgrader", {}))
-    return Submission(source, raw, notebook_raw, student, lesson, submitted_at, grade_ids, manifest)
+    return Submission(source, raw, notebook_raw, student, lesson, submitted, grade_ids, manifest_or_none)

@@ -56,3 +56,15 @@ UNKNOWN_LESSON = N_("no master in solutions/ matches this submission (lesson {le
 # Why a submission has no grade though it was read: the grader itself failed on it (a batch, the course server).
 GRADER_FAILED = N_("the grader failed on it: {error}")
 NOT_A_SUBMISSION = N_("not a submission: {reason}")
+# Why the intake will not say whose an input is, or when it was handed in (the instructor reads these in the gradebook).
+# Who names the student (see intake.owner): each completes TWO_STUDENTS's "{first} names ...".
+BY_FOLDER = N_("its student folder")
+BY_FILE_NAME = N_("its file name")
+BY_MANIFEST = N_("its manifest")
+TWO_STUDENTS = N_("{first} names the student {one} and {second} names {other}: it is graded as neither")
+NO_STUDENT = N_("a submission file that names no student: it has no manifest that names one, and its name, {name}, "
+                "holds no id (07_efficiency--ada.submission.zip would)")
+NO_TIME_ZONE = N_("its manifest's submitted_at, {time}, has no time zone: a time is written with its offset from UTC, "
+                  "as coursekit submit writes it (2025-01-02T03:04:05+00:00)")
+IN_THE_FUTURE = N_("its manifest's submitted_at, {time}, is more than a day after the grader's clock ({now}): a time "
+                   "not yet come cannot be the time it was handed in")

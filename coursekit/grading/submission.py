@@ -22,8 +22,8 @@ from coursekit.grading.notebook_json import NotASubmission, parse_notebook
 from coursekit.grading.student_ids import normalize_student_id
 from coursekit.i18n import N_
 
-__all__ = ["MANIFEST", "NOTEBOOK", "SUFFIX", "NotASubmission", "names_in_file_name", "pack", "parse_notebook",
-           "remember_student_id", "student_id", "visible_checks"]
+__all__ = ["MANIFEST", "NOTEBOOK", "SUFFIX", "NotASubmission", "file_stem", "names_in_file_name", "pack",
+           "parse_notebook", "remember_student_id", "student_id", "visible_checks"]
 
 MANIFEST, NOTEBOOK = "manifest.json", "notebook.ipynb"
 SUFFIX = ".submission.zip"
@@ -61,12 +61,17 @@ def remember_student_id(text: str) -> str:
 def names_in_file_name(name: str) -> tuple[str | None, str]:
     """(lesson, student) read off a file name like ``01_chain_rule--ada.ipynb`` or ``01_chain_rule.ipynb`` (whose
     student is then its whole stem); the lesson is None when the name does not start with one."""
-    stem = name
-    for suffix in (SUFFIX, ".ipynb", ".zip"):
-        if stem.lower().endswith(suffix):
-            stem = stem[:-len(suffix)]
+    stem = file_stem(name)
     lesson, _, student = stem.partition("--")
     return (lesson if re.fullmatch(r"\d\d_\w+", lesson) else None), (student or stem)
+
+
+def file_stem(name: str) -> str:
+    """A file's name without its suffix (``.submission.zip``, ``.ipynb``, ``.zip``, in any case)."""
+    for suffix in (SUFFIX, ".ipynb", ".zip"):
+        if name.lower().endswith(suffix):
+            return name[:-len(suffix)]
+    return name
 
 
 def pack(notebook: Path | str, student: str, outbox: Path | str = "outbox") -> Path:

@@ -59,7 +59,8 @@ def grade_job(job: queue.Job, grader, book: Gradebook) -> None:
     worker's; GradingUnavailable, with nothing recorded, when grading could not start."""
     done = queue.finish(job)
     source = f"upload: {job.name} at {job.received_at}"
-    item = read_bytes(source, job.content, job.name, job.received_at)  # never raises
+    # Never raises; the login and the server's clock say whose it is and when, not a manifest inside.
+    item = read_bytes(source, job.content, job.name, job.received_at, identified=True)
     if isinstance(item, Rejected) or job.lesson not in grader.masters or job.attempts > queue.MAX_ATTEMPTS:
         if isinstance(item, Rejected):
             reason = item.reason  # the notebook could not be read: in the worker's language

@@ -10,11 +10,14 @@ import copy
 import csv
 import json
 import os
+import uuid
 import warnings
 import zipfile
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from coursekit.cli import main
 from coursekit.grading import batch
@@ -129,6 +132,86 @@ def test_two_members_of_one_name_and_one_time_are_both_recorded_and_the_one_read
                                                                    "copy 2 of 2 of that name)"]
         assert book.db.execute("SELECT COUNT(*) FROM submissions WHERE state = 'graded'").fetchone()[0] == 2
         assert totals(book, tmp_path) == {"ada": MAX_POINTS}
+
+
+def same_named_members(path, contents, date_time=(2025, 1, 1, 0, 0, 0)):
+    """A platform's export holding ``contents`` as members of one name and one time, in that order."""
+    with zipfile.ZipFile(path, "w") as archive, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Duplicate name", UserWarning)
+        for raw in contents:
+            archive.writestr(zipfile.ZipInfo(f"{LESSON}--ada.ipynb", date_time), raw)
+    return path
+
+
+def test_a_copy_of_bytes_already_graded_read_last_is_the_latest_and_is_not_graded_twice(fake_grading, tmp_path):
+    """The red team's export: full marks, the blank exercise, full marks again, all of one name and time. The third
+    is the first submission arriving again: it is the one read last, so the latest (it was 0: the second's)."""
+    export = same_named_members(tmp_path / "export.zip", [FULL, EMPTY, FULL])
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        outcomes = sorted(grade(book, export), key=lambda o: o.source)  # copy 1, 2, 3 (a skip is reported first)
+        assert [(bool(o.grade), o.skipped) for o in outcomes] == [(True, False), (True, False), (False, True)]
+        assert outcomes[2].key == outcomes[0].key
+        assert book.db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 2
+        assert totals(book, tmp_path) == {"ada": MAX_POINTS}
+
+
+def test_a_submission_read_again_in_a_later_batch_counts_as_arriving_then(fake_grading, tmp_path):
+    first = same_named_members(tmp_path / "first.zip", [FULL, EMPTY])
+    again = same_named_members(tmp_path / "again.zip", [FULL])
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        grade(book, first)
+        assert totals(book, tmp_path) == {"ada": 0.0}
+        (outcome,) = grade(book, again)
+        assert outcome.skipped and totals(book, tmp_path) == {"ada": MAX_POINTS}
+        results = book.db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+        grade(book, first, regrade=True)  # read again, and graded again: the one read last is latest again
+        assert totals(book, tmp_path) == {"ada": 0.0}
+        assert book.db.execute("SELECT COUNT(*) FROM results").fetchone()[0] == results
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(["full", "empty"]), min_size=1, max_size=6))
+def test_on_equal_times_the_member_read_last_is_the_latest_whatever_came_before(fake_grading, tmp_path, order):
+    folder = tmp_path / uuid.uuid4().hex
+    folder.mkdir()
+    export = same_named_members(folder / "export.zip", [FULL if one == "full" else EMPTY for one in order])
+    with Gradebook(folder / "book.sqlite") as book:
+        outcomes = grade(book, export)
+        assert sum(1 for o in outcomes if o.grade) == len(set(order))  # each of the bytes graded once
+        assert totals(book, folder) == {"ada": MAX_POINTS if order[-1] == "full" else 0.0}
+
+
+def test_a_manifest_naming_another_student_cannot_overwrite_their_grade(fake_grading, tmp_path):
+    """The red team's attack, graded: mallory's blank notebook with a manifest saying it is the victim's, submitted at
+    the end of time, beside the victim's solved notebook; and the same inside an export with a folder per student."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    submission_file(inbox / f"{LESSON}--mallory.submission.zip", "victim", EMPTY, "9999-12-31T23:59:59+00:00")
+    (inbox / f"{LESSON}--victim.ipynb").write_bytes(FULL)
+    blank = submission_file(tmp_path / "blank.zip", "victim2", EMPTY, "9999-12-31T23:59:59+00:00").read_bytes()
+    with zipfile.ZipFile(inbox / "export.zip", "w") as archive:
+        archive.writestr(f"victim2/{LESSON}.ipynb", FULL)
+        archive.writestr(f"mallory2/{LESSON}.submission.zip", blank)
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        grade(book, inbox)
+        assert totals(book, tmp_path) == {"victim": MAX_POINTS, "victim2": MAX_POINTS}
+        reasons = sorted(reason for _, reason in book.rejected())
+        assert reasons == [
+            "its file name names the student 'mallory' and its manifest names 'victim': it is graded as neither",
+            "its student folder names the student 'mallory2' and its manifest names 'victim2': it is graded as neither"]
+
+
+def test_students_in_subfolders_and_submission_files_without_a_manifest_are_rows_of_their_own(fake_grading, tmp_path):
+    """The red team's merges: alice/work/ and bob/work/ were one student ``work``; two submission files without a
+    manifest were one student ``notebook``."""
+    for student, raw in (("alice", FULL), ("bob", EMPTY)):
+        (tmp_path / "inbox" / student / "work").mkdir(parents=True)
+        (tmp_path / "inbox" / student / "work" / f"{LESSON}.ipynb").write_bytes(raw)
+        with zipfile.ZipFile(tmp_path / "inbox" / f"{LESSON}--{student}2.submission.zip", "w") as archive:
+            archive.writestr("notebook.ipynb", raw)
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        grade(book, tmp_path / "inbox")
+        assert totals(book, tmp_path) == {"alice": MAX_POINTS, "alice2": MAX_POINTS, "bob": 0.0, "bob2": 0.0}
 
 
 def test_grading_the_same_submission_again_is_a_no_op_unless_regrade(fake_grading, tmp_path):

@@ -187,15 +187,18 @@ def test_checkpoint_copies_are_not_read(tmp_path):
     assert [os.path.basename(item.source) for item in read_submissions(tmp_path)] == [NAME]
 
 
-def test_a_folder_per_student_names_the_student_when_the_file_name_does_not(tmp_path):
+def test_a_folder_per_student_names_the_student_and_a_file_name_in_it_naming_another_is_rejected(tmp_path):
     for student in ("ada", "bob"):
         (tmp_path / student).mkdir()
         (tmp_path / student / f"{LESSON}.ipynb").write_bytes(EXERCISE)
     (tmp_path / "cyd.ipynb").write_bytes(EXERCISE)
     (tmp_path / "eve").mkdir()
-    (tmp_path / "eve" / f"{LESSON}--dan.ipynb").write_bytes(EXERCISE)
-    assert [(item.student, item.lesson) for item in read_submissions(tmp_path)] == [
-        ("ada", LESSON), ("bob", LESSON), ("cyd", None), ("dan", LESSON)]
+    (tmp_path / "eve" / f"{LESSON}--dan.ipynb").write_bytes(EXERCISE)  # in eve's folder: never dan's
+    (tmp_path / "eve" / f"{LESSON}--eve.ipynb").write_bytes(EXERCISE)
+    ada, bob, cyd, dan, eve = read_submissions(tmp_path)
+    assert [(item.student, item.lesson) for item in (ada, bob, cyd, eve)] == [
+        ("ada", LESSON), ("bob", LESSON), ("cyd", None), ("eve", LESSON)]
+    assert isinstance(dan, Rejected) and "'eve'" in dan.reason and "'dan'" in dan.reason
 
 
 def test_a_missing_path_is_a_row_with_the_reason(tmp_path):

@@ -3,18 +3,21 @@ recorded per result; the queue records each upload once, even when a worker outl
 are stored hashed."""
 
 import datetime as dt
+import io
+import json
 import sqlite3
+import zipfile
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from server_helpers import LESSON, ROSTER
+from server_helpers import LESSON, ROSTER, UNTOUCHED
 
 from coursekit.grading import gradebook_schema
 from coursekit.grading.gradebook import Entry, Gradebook
 from coursekit.grading.verdicts import Grade
 from coursekit.grading.verdicts import TestResult as Result
-from coursekit.server import queue, tokens
+from coursekit.server import queue, tokens, worker
 
 THIRD_SCHEMA = """
 CREATE TABLE submissions (
@@ -102,3 +105,29 @@ def test_a_roster_with_an_invalid_id_is_refused_naming_its_line(text):
     if line and not is_valid_student_id(line):
         with pytest.raises(tokens.RosterError, match="line 3"):
             tokens.read_roster(raw)
+
+
+@pytest.mark.parametrize("manifest", [
+    {"student": "bob", "submitted_at": "9999-12-31T23:59:59+00:00"},  # another student, the end of time
+    {"student": "ada", "submitted_at": "2025-01-02T03:04:05"},        # no time zone
+    {},                                                               # no student, no time
+])
+def test_an_upload_is_the_signed_in_students_at_the_servers_time_whatever_its_manifest_says(tmp_path, manifest):
+    """The course server's identity is the login's and its time the server's clock: the intake's checks of a
+    manifest against its file name (for `coursekit grade`) neither reject an upload nor change its owner."""
+    class Grader:
+        masters = {LESSON: None}
+
+        def grade(self, lesson, raw_notebook):
+            return Grade(lesson, [Result("first", "passed", 1.0, 1.0)])
+
+    content = io.BytesIO()
+    with zipfile.ZipFile(content, "w") as archive:
+        archive.writestr("manifest.json", json.dumps({"lesson": LESSON} | manifest))
+        archive.writestr("notebook.ipynb", UNTOUCHED)
+    received = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        queue.enqueue(book.db, "ada", LESSON, f"{LESSON}--ada.submission.zip", content.getvalue(), received, False)
+        worker.grade_job(queue.claim(book.db), Grader(), book)
+        row = book.db.execute("SELECT student, lesson, submitted_at, state FROM submissions").fetchone()
+    assert row == ("ada", LESSON, "2026-03-01T12:00:00.000000+00:00", "graded")
