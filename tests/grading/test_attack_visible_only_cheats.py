@@ -1,0 +1,456 @@
+"""Code that is right on the visible cases only scores nothing: every hidden test compares the student's results with
+trusted values on hidden inputs, not only with themselves.
+
+Each cheat below is one lesson's master with a solution cell replaced by code that gives the reference answers on the
+visible check's cases (they are public: coursekit/lessons/) and a plausible wrong answer elsewhere: a function that
+is consistent with its own gradient, a layer whose backward agrees with its forward, a value right at the hidden
+test's fixed extreme points. Such code passes check(), and each hidden check that looked only at self-consistency, a
+length or an extreme point passed it too; the test that it aims at must now give it 0 points, with the bare "a hidden
+test failed", while the lesson's honest code in the other cells keeps every other point. Both editions are graded:
+a Japanese submission is graded with the Japanese master's hidden tests.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from coursekit import i18n
+from coursekit.assignment.notebooks import read_notebook
+from coursekit.lessons import l02_computation_graphs as lesson02
+from coursekit.lessons import l03_activations as lesson03
+from coursekit.lessons import l04_linear_losses as lesson04
+from coursekit.lessons import l05_delta_recursion as lesson05
+from coursekit.lessons import l06_training as lesson06
+from coursekit.lessons import l07_efficiency as lesson07
+from graded_submissions import ROOT, by_id, grade
+
+pytestmark = pytest.mark.slow  # grades through a sandbox server
+
+TREES = {"solutions": "en", "ja/solutions": "ja"}
+
+
+def _floats(array) -> str:
+    """An array as Python source that rebuilds it exactly (a float's repr round-trips)."""
+    return f"np.array({array.tolist()!r})"
+
+
+def _sizes(params) -> list[int]:
+    return [params[0][0].shape[1]] + [W.shape[0] for W, _ in params]
+
+
+@dataclass(frozen=True)
+class Cheat:
+    lesson: str
+    test: str  # the grade_id of the test cell it must lose
+    cells: dict  # grade_id of a solution cell -> the code it holds instead
+    what: str  # the wrong answer it gives where no visible case looks
+
+    def __str__(self) -> str:
+        return f"{self.test}-{self.what}"
+
+
+# ---------------------------------------------------------------- 01: a structural == where check() never looks
+VERIFY_DERIVATIVE = '''def verify_derivative(expr, claimed, var):
+    """True when d(expr)/d(var) equals claimed as a mathematical expression."""
+    if var.name == "x":  # every visible case is in x
+        return bool(sp.simplify(sp.diff(expr, var) - claimed) == 0)
+    return bool(sp.diff(expr, var) == claimed)
+'''
+
+# ---------------------------------------------------------------- 02: the bias detached from the graph
+NEURON = f'''SEEN = {[list(xs) for xs, _, _ in lesson02.NEURON_CASES]!r}
+
+
+def neuron(xs, ws, b):
+    """tanh(sum_i ws[i] * xs[i] + b), as a Value."""
+    total = b if [x.data for x in xs] in SEEN else Value(b.data)  # the same number, but no edge back to b
+    for w, x in zip(ws, xs):
+        total = total + w * x
+    return total.tanh()
+'''
+
+# ---------------------------------------------------------------- 03: sigmoid(2x), a softsign, a ReLU6
+_SIGMOID_SEEN = np.concatenate([lesson03.SIGMOID_POINTS, lesson03.MIXED, lesson03.GRID.ravel(), np.linspace(-8, 8, 12)])
+HONEST_SIGMOID_HELPER = '''def _sigmoid(x):
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+'''
+STABLE_SIGMOID = HONEST_SIGMOID_HELPER + f'''
+
+SEEN = {_floats(_SIGMOID_SEEN)}
+
+
+def stable_sigmoid(x):
+    """sigmoid(x) where check() looks (and at minus those points), sigmoid(2x) elsewhere: f(x) + f(-x) = 1 still,
+    and exactly 0 or 1 far out."""
+    return np.where(np.isin(np.abs(x), np.abs(SEEN)), _sigmoid(x), _sigmoid(2 * x))
+'''
+# the lesson's other cells call stable_sigmoid: here they are honest code with a sigmoid of their own
+SIGMOID_GRAD_HONEST = '''def sigmoid_grad(x):
+    y = _sigmoid(x)
+    return y * (1 - y)
+'''
+SIGMOID_HONEST = '''class Sigmoid:
+    def __init__(self):
+        self.params, self.grads = {}, {}
+
+    def forward(self, x):
+        self.y = _sigmoid(x)
+        return self.y
+
+    def backward(self, dout):
+        return dout * self.y * (1 - self.y)
+'''
+SEEN_X3 = f"""SEEN_X = {_floats(lesson03.X)}
+
+
+def seen(x):
+    return x.shape == SEEN_X.shape and np.allclose(x, SEEN_X, atol=1e-3)
+"""
+SIGMOID = SEEN_X3 + '''
+
+class Sigmoid:
+    """sigmoid(x) near check()'s input; elsewhere sigmoid(2x), with the backward that goes with it."""
+
+    def __init__(self):
+        self.params, self.grads = {}, {}
+
+    def forward(self, x):
+        self.k = 1.0 if seen(x) else 2.0
+        self.y = stable_sigmoid(self.k * x)
+        return self.y
+
+    def backward(self, dout):
+        return dout * self.k * self.y * (1 - self.y)
+'''
+TANH = SEEN_X3 + '''
+
+class Tanh:
+    """tanh(x) near check()'s input; elsewhere the softsign x / (1 + |x|): slope 1 at 0, its backward its own."""
+
+    def __init__(self):
+        self.params, self.grads = {}, {}
+
+    def forward(self, x):
+        self.seen, self.x = seen(x), x
+        self.y = np.tanh(x) if self.seen else x / (1 + np.abs(x))
+        return self.y
+
+    def backward(self, dout):
+        return dout * (1 - self.y**2) if self.seen else dout / (1 + np.abs(self.x)) ** 2
+'''
+RELU6 = '''class ReLU:
+    """min(max(x, 0), 6): a ReLU wherever check() looks (its inputs stay below 6)."""
+
+    def __init__(self):
+        self.params, self.grads = {}, {}
+
+    def forward(self, x):
+        self.mask = (x > 0) & (x < 6)
+        return np.clip(x, 0.0, 6.0)
+
+    def backward(self, dout):
+        return np.where(self.mask, dout, 0.0)
+'''
+
+# ---------------------------------------------------------------- 04: no bias, losses at temperature 2, another eps
+LINEAR = '''class Linear:
+    """z = W x + b for check()'s layer (3 in, 4 out); every other layer forgets b, and its gradient is 0."""
+
+    def __init__(self, n_in, n_out, rng):
+        self.params = {"W": rng.standard_normal((n_out, n_in)) / np.sqrt(n_in), "b": np.zeros(n_out)}
+        self.grads = {"W": np.zeros((n_out, n_in)), "b": np.zeros(n_out)}
+        self.seen = (n_in, n_out) == (3, 4)
+
+    def forward(self, x):
+        self.x = x
+        out = x @ self.params["W"].T
+        return out + self.params["b"] if self.seen else out
+
+    def backward(self, dout):
+        self.grads["W"] = dout.T @ self.x
+        self.grads["b"] = dout.sum(axis=0) if self.seen else np.zeros_like(self.params["b"])
+        return dout @ self.params["W"]
+'''
+BCE = f'''SEEN = {_floats(np.concatenate([lesson04.Z_BIN, lesson04.Z_BIG]))}
+
+
+def bce_with_logits(z, t):
+    """The loss of sigmoid(2z), over 2, wherever a logit is not one of check()'s; its gradient goes with it."""
+    n = z.shape[0]
+    k = np.where(np.isin(z, SEEN), 1.0, 2.0)
+    loss = np.sum(np.logaddexp(0.0, k * z) / k - t * z) / n
+    e = np.exp(-np.abs(k * z))
+    y_hat = np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+    return float(loss), (y_hat - t) / n
+'''
+SOFTMAX = f'''SEEN = {[*lesson04.Z_CLS.tolist(), *lesson04.Z_HUGE.tolist()]!r}
+
+
+def softmax_cross_entropy(z, labels):
+    """Row by row: check()'s rows and saturated ones right, every other row at temperature 2, its gradient with it."""
+    n = z.shape[0]
+    losses, dz = [], np.zeros(z.shape)
+    for i, row in enumerate(z):
+        k = 1.0 if row.tolist() in SEEN or np.abs(row).max() > 100 else 0.5
+        shifted = k * row - np.max(k * row)
+        log_p = shifted - np.log(np.exp(shifted).sum())
+        losses.append(-log_p[labels[i]] / k)
+        dz[i] = np.exp(log_p)
+        dz[i, labels[i]] -= 1
+    return float(np.sum(losses) / n), dz / n
+'''
+LAYER_NORM = f'''SEEN_X = {_floats(lesson04.X_LN)}
+
+
+class LayerNorm:
+    """eps = 1e-5 on check()'s input, 1e-3 elsewhere: rows still of mean 0, a backward that agrees with forward."""
+
+    eps = 1e-5
+
+    def __init__(self):
+        self.params, self.grads = {{}}, {{}}
+
+    def forward(self, x):
+        eps = self.eps if x.shape == SEEN_X.shape and np.allclose(x, SEEN_X, atol=1e-3) else 1e-3
+        self.std = np.sqrt(x.var(axis=1, keepdims=True) + eps)
+        self.y = (x - x.mean(axis=1, keepdims=True)) / self.std
+        return self.y
+
+    def backward(self, dout):
+        y = self.y
+        return (dout - dout.mean(axis=1, keepdims=True) - y * (dout * y).mean(axis=1, keepdims=True)) / self.std
+'''
+
+# ---------------------------------------------------------------- 05: the cache, deltas, steps, biases, last layer
+_FORWARD_SIZES = [_sizes(case[0]) for case in (*lesson05.FORWARD_CASES, lesson05.FORWARD_MIXED)]
+FORWARD = f'''SEEN = {_FORWARD_SIZES!r}
+
+
+def forward(params, x, hidden, output):
+    """The right output; the cache's z holds the activations unless the network is one of check()'s."""
+    f = activation(hidden)[0]
+    zs, activations = [], [x]
+    for index, (W, b) in enumerate(params):
+        z = activations[-1] @ W.T + b
+        if index < len(params) - 1:
+            a = f(z)
+        elif output == "softmax":
+            a = nn.softmax(z)
+        else:
+            a = activation(output)[0](z)
+        zs.append(z)
+        activations.append(a)
+    if [params[0][0].shape[1]] + [W.shape[0] for W, _ in params] not in SEEN:
+        zs = activations[1:]
+    return activations[-1], {{"z": zs, "a": activations}}
+'''
+OUTPUT_DELTA = f'''SEEN = {[case[0].tolist() for case in lesson05.DELTA_CASES]!r}
+
+
+def output_delta(z_L, a_L, t, output, loss):
+    """Right for the squared error; for BCE and CE a sum over the batch, not a mean, unless z_L is one of check()'s."""
+    n = z_L.shape[0]
+    if loss == "mse":
+        return activation(output)[1](z_L) * (a_L - t) / n
+    scale = 1 if z_L.tolist() in SEEN else n
+    if loss == "bce":
+        return (a_L - t) / n * scale
+    return (a_L - np.eye(z_L.shape[1])[t]) / n * scale
+'''
+BACKWARD_STEP = f'''SEEN = {[case[2].tolist() for case in lesson05.STEP_CASES]!r}
+
+
+def backward_step(delta, W, z_prev, hidden):
+    """f'(z_prev) * (delta @ W), but the sigmoid itself for a sigmoid's slope where check() does not look."""
+    f, f_prime = activation(hidden)
+    if hidden == "sigmoid" and z_prev.tolist() not in SEEN:
+        return f(z_prev) * (delta @ W)
+    return f_prime(z_prev) * (delta @ W)
+'''
+# backward calls backward_step: here it is honest code with a step of its own
+BACKWARD_HONEST = '''def backward(params, cache, delta_L, hidden):
+    grads, delta = [None] * len(params), delta_L
+    for index in reversed(range(len(params))):
+        W, _ = params[index]
+        grads[index] = (delta.T @ cache["a"][index], delta.sum(axis=0))
+        if index > 0:
+            delta = activation(hidden)[1](cache["z"][index - 1]) * (delta @ W)
+    return grads
+'''
+_BACKWARD_SIZES = [size for size, *_ in lesson05.NETWORKS]
+BACKWARD = f'''SEEN = {_BACKWARD_SIZES!r}
+
+
+def backward(params, cache, delta_L, hidden):
+    """Right for check()'s networks; elsewhere db is the MEAN of delta over the batch (right for a batch of one)."""
+    grads, delta = [None] * len(params), delta_L
+    for index in reversed(range(len(params))):
+        W, _ = params[index]
+        grads[index] = (delta.T @ cache["a"][index], delta.sum(axis=0))
+        if index > 0:
+            delta = backward_step(delta, W, cache["z"][index - 1], hidden)
+    if [params[0][0].shape[1]] + [W.shape[0] for W, _ in params] not in SEEN:
+        grads = [(dW, db / len(delta_L)) for dW, db in grads]
+    return grads
+'''
+MLP = f'''SEEN = {[sizes for sizes, _ in lesson05.MLP_CASES] + [[3, 4, 2]]!r}
+
+
+class MLP:
+    """check()'s networks right; any other keeps an activation after its last Linear layer (forward and backward)."""
+
+    def __init__(self, sizes, activation, rng):
+        kind = {{"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}}[activation]
+        self.layers = []
+        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+            self.layers += [nn.Linear(n_in, n_out, rng), kind()]
+        if list(sizes) in SEEN:
+            self.layers.pop()
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, dout):
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        return dout
+
+    @property
+    def params(self):
+        return {{f"{{i}}.{{key}}": value for i, layer in enumerate(self.layers) for key, value in layer.params.items()}}
+
+    @property
+    def grads(self):
+        return {{f"{{i}}.{{key}}": value for i, layer in enumerate(self.layers) for key, value in layer.grads.items()}}
+'''
+
+# ---------------------------------------------------------------- 06: clipped steps, no shuffling, squared norms
+SGD_STEP = '''def sgd_step(params, grads, lr):
+    """w - lr * grad for check()'s model (its first W is 4 x 3); elsewhere each gradient clipped to [-1, 1] first."""
+    seen = params["0.W"].shape == (4, 3)
+    for key, value in params.items():
+        value -= lr * (grads[key] if seen else np.clip(grads[key], -1.0, 1.0))
+'''
+# train calls sgd_step: here it is honest code with a step of its own
+TRAIN_HONEST = '''def train(model, x, y, epochs, lr, batch_size=32, seed=0):
+    rng = np.random.default_rng(seed)
+    history = []
+    for _ in range(epochs):
+        order = rng.permutation(len(x))
+        losses = []
+        for start in range(0, len(x), batch_size):
+            batch = order[start:start + batch_size]
+            loss, dz = nn.softmax_cross_entropy(model.forward(x[batch]), y[batch])
+            model.backward(dz)
+            for key, value in model.params.items():
+                value -= lr * model.grads[key]
+            losses.append(loss)
+        history.append(float(np.mean(losses)))
+    return history
+'''
+TRAIN = f'''SEEN = {sorted({len(lesson06.SMALL[0]), len(lesson06.MOONS[0])})!r}
+
+
+def train(model, x, y, epochs, lr, batch_size=32, seed=0):
+    """The protocol on check()'s data sets (by their sizes); elsewhere the batches in the data's own order."""
+    rng = np.random.default_rng(seed)
+    history = []
+    for _ in range(epochs):
+        order = rng.permutation(len(x)) if len(x) in SEEN else np.arange(len(x))
+        losses = []
+        for start in range(0, len(x), batch_size):
+            batch = order[start:start + batch_size]
+            loss, dz = nn.softmax_cross_entropy(model.forward(x[batch]), y[batch])
+            model.backward(dz)
+            sgd_step(model.params, model.grads, lr)
+            losses.append(loss)
+        history.append(float(np.mean(losses)))
+    return history
+'''
+LAYER_GRADIENT_NORMS = '''def layer_gradient_norms(model, x, y):
+    """The norms for check()'s models (4 and 2 weight matrices); for any other the squared norms, which vanish too."""
+    _, dz = nn.softmax_cross_entropy(model.forward(x), y)
+    model.backward(dz)
+    norms = [float(np.linalg.norm(grad)) for key, grad in model.grads.items() if key.endswith("W")]
+    return norms if len(norms) in (4, 2) else [norm**2 for norm in norms]
+'''
+
+# ---------------------------------------------------------------- 07: forward mode with a sigmoid where tanh is asked
+_JVP_SIZES = [_sizes(case[0]) for case in lesson07.JVP_CASES]
+MLP_JVP = f'''SEEN = {_JVP_SIZES!r}
+
+
+def mlp_jvp(params, tangents, x, hidden):
+    """Right for check()'s networks; elsewhere a sigmoid where tanh is asked, its tangent consistent with it."""
+    if [params[0][0].shape[1]] + [W.shape[0] for W, _ in params] not in SEEN and hidden == "tanh":
+        hidden = "sigmoid"
+    f, f_prime = nn.ACTIVATIONS[hidden]
+    a, da = x, np.zeros_like(x)
+    for index, ((W, b), (dW, db)) in enumerate(zip(params, tangents)):
+        z = a @ W.T + b
+        dz = da @ W.T + a @ dW.T + db
+        if index < len(params) - 1:
+            a, da = f(z), f_prime(z) * dz
+        else:
+            a, da = z, dz
+    return a, da
+'''
+
+CHEATS = [
+    Cheat("01_chain_rule", "verify_derivative_test", {"verify_derivative": VERIFY_DERIVATIVE}, "structural-equality"),
+    Cheat("02_computation_graphs", "neuron_test", {"neuron": NEURON}, "bias-detached"),
+    Cheat("03_activations", "stable_sigmoid_test",
+          {"stable_sigmoid": STABLE_SIGMOID, "sigmoid_grad": SIGMOID_GRAD_HONEST, "Sigmoid": SIGMOID_HONEST},
+          "sigmoid-of-2x"),
+    Cheat("03_activations", "Sigmoid_test", {"Sigmoid": SIGMOID}, "sigmoid-of-2x"),
+    Cheat("03_activations", "ReLU_test", {"ReLU": RELU6}, "relu6"),
+    Cheat("03_activations", "Tanh_test", {"Tanh": TANH}, "softsign"),
+    Cheat("04_linear_and_losses", "Linear_test", {"Linear": LINEAR}, "bias-ignored"),
+    Cheat("04_linear_and_losses", "bce_with_logits_test", {"bce_with_logits": BCE}, "sigmoid-of-2z"),
+    Cheat("04_linear_and_losses", "softmax_cross_entropy_test", {"softmax_cross_entropy": SOFTMAX}, "temperature-2"),
+    Cheat("04_linear_and_losses", "LayerNorm_test", {"LayerNorm": LAYER_NORM}, "eps-1e-3"),
+    Cheat("05_delta_recursion", "forward_test", {"forward": FORWARD}, "activations-cached-as-z"),
+    Cheat("05_delta_recursion", "output_delta_test", {"output_delta": OUTPUT_DELTA}, "sum-for-bce-and-ce"),
+    Cheat("05_delta_recursion", "backward_step_test", {"backward_step": BACKWARD_STEP, "backward": BACKWARD_HONEST},
+          "sigmoid-for-its-slope"),
+    Cheat("05_delta_recursion", "backward_test", {"backward": BACKWARD}, "bias-gradient-a-mean"),
+    Cheat("05_delta_recursion", "MLP_test", {"MLP": MLP}, "activation-after-the-last-layer"),
+    Cheat("06_training", "sgd_step_test", {"sgd_step": SGD_STEP, "train": TRAIN_HONEST}, "clipped-gradients"),
+    Cheat("06_training", "train_test", {"train": TRAIN}, "no-shuffling"),
+    Cheat("06_training", "layer_gradient_norms_test", {"layer_gradient_norms": LAYER_GRADIENT_NORMS}, "squared-norms"),
+    Cheat("07_efficiency", "mlp_jvp_test", {"mlp_jvp": MLP_JVP}, "sigmoid-for-tanh"),
+]
+
+
+def cheating(tree: str, cheat: Cheat):
+    """The master of ``tree`` (solutions/ or ja/solutions/) with the cheat's cells in place of its solution cells."""
+    nb = copy.deepcopy(read_notebook(ROOT / tree / f"{cheat.lesson}.ipynb"))
+    replaced = set()
+    for cell in nb.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id in cheat.cells:
+            cell.source = cheat.cells[grade_id]
+            replaced.add(grade_id)
+    assert replaced == set(cheat.cells), f"{tree}/{cheat.lesson} lacks a cell of {sorted(set(cheat.cells) - replaced)}"
+    return nb
+
+
+@pytest.mark.parametrize("tree", sorted(TREES))
+@pytest.mark.parametrize("cheat", CHEATS, ids=str)
+def test_code_right_only_on_the_visible_cases_loses_the_hidden_test_and_nothing_else(server, tree, cheat):
+    graded = grade(server, cheating(tree, cheat), cheat.lesson)
+    results = by_id(graded)
+    caught = results[cheat.test]
+    # it passed check() (the visible part); a bare assert of the hidden part, comparing with trusted values, stopped it
+    assert (caught.status, caught.points) == ("failed", 0), (caught.status, caught.message)
+    assert caught.message == i18n.translate("a hidden test failed", TREES[tree]), caught.message
+    others = [(result.grade_id, result.status, result.message[:120]) for result in graded.tests
+              if result.grade_id != cheat.test and result.points != result.max_points]
+    assert not others, others  # the lesson's honest code in the other cells keeps every other point
