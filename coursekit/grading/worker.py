@@ -471,9 +471,9 @@ class _Callback:
 
 def _withhold(names: list[str], words: str) -> None:
     """Make each of ``names`` ("module:name") unimportable from every coursekit module that holds it (a package
-    re-exports what its modules define): ``from coursekit.engine import Value``, ``coursekit.engine.Value`` or a
-    subclass of it raise ImportError in ``words``. Run before any student code; a copy of the library's source in a
-    cell is another matter (see the README's threat model)."""
+    re-exports what its modules define): ``from coursekit.engine import Value``, ``coursekit.engine.Value``, a
+    subclass of it, or the same after ``importlib.reload`` raise ImportError in ``words``. Run before any student
+    code; a copy of the library's source in a cell is another matter (see the README's threat model)."""
     import importlib
 
     for spec in names:
@@ -486,27 +486,61 @@ def _withhold(names: list[str], words: str) -> None:
             continue
         for module in [m for key, m in list(sys.modules.items()) if key.startswith("coursekit") and m is not None]:
             if vars(module).get(name) is target:
-                del vars(module)[name]
-                _refuse_on_import(module, name, words.format(name=f"{module_name}.{name}"))
+                _WITHHELD.setdefault(module.__name__, {})[name] = words.format(name=f"{module_name}.{name}")
+                _apply_withheld(module)
+    if _WITHHELD and not any(isinstance(finder, _Rewithholding) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _Rewithholding())
 
 
-def _refuse_on_import(module, name: str, words: str) -> None:
-    """``module.name`` (and ``from module import name``) raise ImportError in ``words`` from now on."""
-    refused = vars(module).setdefault("_coursekit_withheld", {})
-    refused[name] = words
-    if "__getattr__" in vars(module) and getattr(vars(module)["__getattr__"], "withholding", False):
+_WITHHELD: dict[str, dict[str, str]] = {}  # module name -> {withheld name: the words of its ImportError}
+
+
+def _apply_withheld(module) -> None:
+    """Take ``module``'s withheld names out of it; reading one raises ImportError (a module's ``__getattr__``)."""
+    refused = _WITHHELD[module.__name__]
+    for name in refused:
+        vars(module).pop(name, None)
+    current = vars(module).get("__getattr__")
+    if getattr(current, "withholding", False):
         return
-    previous = vars(module).get("__getattr__")
 
     def __getattr__(attribute: str):
         if attribute in refused:
             raise ImportError(refused[attribute])
-        if previous is not None:
-            return previous(attribute)
+        if current is not None:
+            return current(attribute)
         raise AttributeError(f"module {module.__name__!r} has no attribute {attribute!r}")
 
     __getattr__.withholding = True
     module.__getattr__ = __getattr__
+
+
+class _Rewithholding:
+    """On sys.meta_path: a module that withholds names, imported or reloaded again, withholds them again."""
+
+    def find_spec(self, fullname, path, target=None):
+        import importlib.machinery
+
+        if fullname not in _WITHHELD:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _RewithholdingLoader(spec.loader)
+        return spec
+
+
+class _RewithholdingLoader:
+    """A module's own loader, followed by its withholding."""
+
+    def __init__(self, loader):
+        self.loader = loader
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        self.loader.exec_module(module)
+        _apply_withheld(module)
 
 
 def _write_param(target, name: str, value) -> None:

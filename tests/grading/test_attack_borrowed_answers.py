@@ -16,6 +16,12 @@ BORROWED = [
      ("value_add_mul_test", "backward_test")),
     ("02_computation_graphs", "value_add_mul", "from coursekit import engine as _e\nValue = getattr(_e, 'Value')\n",
      ("value_add_mul_test",)),
+    ("02_computation_graphs", "value_add_mul",  # the module run again, as reload and a fresh import do
+     "import importlib, coursekit.engine\nimportlib.reload(coursekit.engine)\nfrom coursekit.engine import Value\n",
+     ("value_add_mul_test",)),
+    ("06_training", "train",
+     "import sys\ndel sys.modules['coursekit.training']\nfrom coursekit.training import fit as train\n",
+     ("train_test",)),
     ("03_activations", "Sigmoid", "from coursekit.nn import Sigmoid\n", ("Sigmoid_test",)),
     ("04_linear_and_losses", "mse_loss", "from coursekit.nn import mse_loss\n", ("mse_loss_test",)),
     ("05_delta_recursion", "MLP", "from coursekit.nn import Sequential as MLP\n", ("MLP_test",)),
