@@ -184,6 +184,9 @@ class ExerciseSet:
     def evaluate(self, name: str, obj) -> CheckResult:
         """The verdict on ``obj`` for exercise ``name``, without printing or raising."""
         exercise = self[name]
+        borrowed = self._borrowed(obj)
+        if borrowed is not None:  # said here, in the learner's kernel, before the grader refuses it
+            return CheckResult(name, "failed", messages.BORROWED.format(name=name, library=borrowed))
         try:
             result = self._evaluate_test(exercise, obj) if exercise.test is not None else \
                 self._evaluate_cases(exercise, obj)
@@ -202,6 +205,21 @@ class ExerciseSet:
                 text += "\n" + messages.LIKELY_MISTAKE.format(hint=hint)
                 return CheckResult(name, "error", text, hint=hint, mistake=key(raised.mistake.name))
             return CheckResult(name, "error", text)
+
+    def _borrowed(self, obj) -> str | None:
+        """The withheld library object (``withhold``) that ``obj`` is, as "module.name"; else None. (The grader also
+        refuses a subclass of one; the lessons' registered mistakes are such subclasses, so here only the object.)"""
+        import importlib
+
+        for spec in self.withheld:
+            module_name, _, name = spec.partition(":")
+            try:
+                library = getattr(importlib.import_module(module_name), name)
+            except (ImportError, AttributeError):
+                continue
+            if obj is library:
+                return f"{module_name}.{name}"
+        return None
 
     def _evaluate_cases(self, exercise: Exercise, func) -> CheckResult:
         outputs = in_one_trip(func, [copy.deepcopy(args) for args in exercise.cases])

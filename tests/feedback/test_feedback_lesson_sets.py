@@ -38,3 +38,20 @@ def test_a_wrong_hand_derivative_is_shown_by_values_without_giving_the_answer_aw
     result = exercises.evaluate("hand_derivative", lambda v: v * sp.cos(v**2))
     assert result.status == "failed"
     assert "at x = 0.7" in result.message and "2*x**2*cos(x**2)" not in result.message
+
+
+@pytest.mark.parametrize(("lesson", "exercise", "library"), [
+    ("l02_computation_graphs", "value_add_mul", "coursekit.engine:Value"),
+    ("l03_activations", "Sigmoid", "coursekit.nn:Sigmoid"),
+    ("l04_linear_losses", "mse_loss", "coursekit.nn:mse_loss"),
+    ("l06_training", "train", "coursekit.training:fit"),
+])
+def test_checking_coursekits_own_answer_says_the_grader_gives_it_no_points(lesson, exercise, library):
+    import importlib
+
+    module, _, name = library.partition(":")
+    exercises = importlib.import_module(f"coursekit.lessons.{lesson}").exercises
+    assert library in exercises.withheld
+    result = exercises.evaluate(exercise, getattr(importlib.import_module(module), name))
+    assert result.status == "failed" and f"this is {module}.{name}" in result.message
+    assert "the grader gives it no points" in result.message
