@@ -21,6 +21,7 @@ import socket
 import struct
 import sys
 import tempfile
+import time
 
 from coursekit.grading import protocol, wire
 from coursekit.grading.limits import Limits
@@ -211,14 +212,20 @@ def serve_forever(limits: Limits, controls: list[socket.socket], listener: socke
         selector.register(control, selectors.EVENT_READ)
     if listener is not None:
         selector.register(listener, selectors.EVENT_READ)
+    busy = time.monotonic()  # the last moment a grader was connected or a worker ran
     try:
         while controls or listener is not None:
-            # While workers run, wake up now and then to reap those that ended (and remove their folders).
-            wait = REAP_EVERY if workers.running else (idle if listener is not None and not controls else None)
+            # While workers run, wake up now and then to reap those that ended (and remove their folders); with
+            # nothing to do, wake up when the idle time is over.
+            waiting = listener is not None and not controls and not workers.running and idle is not None
+            wait = REAP_EVERY if workers.running else \
+                (max(0.0, busy + idle - time.monotonic()) if waiting else None)
             events = selector.select(wait)
             workers.reap()
-            if not events and not workers.running and listener is not None and not controls:
-                return  # idle for long enough
+            if events or workers.running or controls:
+                busy = time.monotonic()
+            elif waiting and time.monotonic() - busy >= idle:
+                return  # idle for long enough, counted from the last grader or worker (not from the last reap)
             for key, _ in events:
                 if key.fileobj is listener:
                     _accept(listener, controls, selector)

@@ -126,6 +126,18 @@ def test_an_idle_server_stops_by_itself_and_removes_its_socket():
     assert _wait_until(lambda: not _alive(pid)) and not path.exists()
 
 
+def test_an_idle_server_counts_its_idle_time_from_its_last_grader_not_from_its_last_worker_reaped():
+    limits = Limits(cpu_seconds=58)  # an address of its own
+    with daemon.connect(limits, idle=2.0) as server:
+        session = server.session(5.0)
+        assert session.run_cell("x = 1", 5.0)["ok"]
+    # the grader is gone while its worker still runs: the server reaps it, then waits its whole idle time
+    [(_, pid)] = [entry for entry in daemon.running() if entry[0] == daemon.address(limits)]
+    time.sleep(1.2)
+    assert _alive(pid)
+    assert _wait_until(lambda: not _alive(pid))
+
+
 def test_the_address_changes_with_the_limits():
     assert daemon.address(Limits(cpu_seconds=5)) != daemon.address() == daemon.address(Limits())
 
