@@ -281,8 +281,11 @@ def parse_sympy(text: str):
                 degree *= max(1, _exponent(args[1]))
                 if degree > SYMPY_MAX_DEGREE:
                     raise WireError("the expression's powers are too high")
-            return func(*[build(arg, degree) for arg in args],
-                        **{kw.arg: build(kw.value, degree) for kw in node.keywords if kw.arg})
+            built = [build(arg, degree) for arg in args]
+            if func is sympy.Pow and len(built) == 2:
+                _check_exponent(built[1])  # its value, whatever wrote it (Mul(Integer(2000), Integer(2000)) too)
+            return _checked_number(func(*built, **{kw.arg: build(kw.value, degree) for kw in node.keywords
+                                                   if kw.arg}))
         raise WireError(f"not a SymPy srepr: {type(node).__name__}")
 
     try:
@@ -309,6 +312,24 @@ def _exponent(node) -> int:
             raise WireError("an exponent in the expression is too large")
         return size
     return 1
+
+
+def _check_exponent(exponent) -> None:
+    """WireError for a numeric exponent past SYMPY_MAX_EXPONENT: SymPy raises a number to it at once, in one call
+    (999999 ** 4000000 takes 44 s) that no time budget can interrupt."""
+    if getattr(exponent, "is_Number", False) and exponent.is_finite and abs(exponent) > SYMPY_MAX_EXPONENT:
+        raise WireError("an exponent in the expression is too large")
+
+
+def _checked_number(value):
+    """``value``, unless SymPy evaluated it to a number past what the grader computes with cheaply: an integer or a
+    fraction of more than SYMPY_MAX_FLOAT_BITS bits, a Float past a double's range."""
+    if getattr(value, "is_Rational", False):
+        if max(int(value.p).bit_length(), int(value.q).bit_length()) > SYMPY_MAX_FLOAT_BITS:
+            raise WireError("a number in the expression is too large")
+    elif getattr(value, "is_Float", False) and not math.isfinite(float(value)):
+        raise WireError("a number in the expression is too large or too precise")
+    return value
 
 
 def _check_float(node: ast.Call) -> None:

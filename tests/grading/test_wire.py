@@ -78,6 +78,12 @@ def test_anything_but_sympy_constructors_is_refused(text):
     ("Pow(Pow(Add(Symbol('x'), Integer(1)), Integer(64)), Integer(64))", "powers are too high"),
     ("Add(" + "Symbol('x'), " * 3000 + ")", "too large"),
     ("Symbol('" + "x" * 500 + "')", "too long"),
+    # an exponent, or a number, that SymPy computes in one call no time budget can stop (999999 ** 4000000: 44 s)
+    ("Pow(Integer(999999), Mul(Integer(2000), Integer(2000)))", "exponent"),
+    ("Pow(Integer(2), Add(Integer(1000000), Integer(1000000)))", "exponent"),
+    ("Mul(" + "Integer(1000000), " * 300 + ")", "too large"),
+    ("sin(Float('3.0', precision=332196))", "too large or too precise"),
+    ("sin(Pow(Float('1e300', precision=53), Integer(64)))", "too large or too precise"),
 ])
 def test_a_sympy_expression_that_could_run_away_in_the_grader_is_refused(text, why):
     with pytest.raises(wire.WireError, match=why):
