@@ -275,8 +275,6 @@ def parse_sympy(text: str):
             func = build(node.func, degree) if isinstance(node.func, ast.Call) else \
                 _sympy_name(sympy, _call_name(node))
             args = node.args
-            if func is sympy.Float:
-                _check_float(node)
             if func is sympy.Pow and len(args) == 2:
                 degree *= max(1, _exponent(args[1]))
                 if degree > SYMPY_MAX_DEGREE:
@@ -284,8 +282,11 @@ def parse_sympy(text: str):
             built = [build(arg, degree) for arg in args]
             if func is sympy.Pow and len(built) == 2:
                 _check_exponent(built[1])  # its value, whatever wrote it (Mul(Integer(2000), Integer(2000)) too)
-            return _checked_number(func(*built, **{kw.arg: build(kw.value, degree) for kw in node.keywords
-                                                   if kw.arg}))
+            value = _checked_number(func(*built, **{kw.arg: build(kw.value, degree) for kw in node.keywords
+                                                    if kw.arg}))
+            if func is sympy.Float and not getattr(value, "is_Float", False):  # Float('inf') is oo, 'nan' nan
+                raise WireError("a number in the expression is too large or too precise")
+            return value
         raise WireError(f"not a SymPy srepr: {type(node).__name__}")
 
     try:
@@ -322,29 +323,16 @@ def _check_exponent(exponent) -> None:
 
 
 def _checked_number(value):
-    """``value``, unless SymPy evaluated it to a number past what the grader computes with cheaply: an integer or a
-    fraction of more than SYMPY_MAX_FLOAT_BITS bits, a Float past a double's range."""
+    """``value``, unless SymPy built it as a number past what the grader computes with cheaply: an integer or a
+    fraction of more than SYMPY_MAX_FLOAT_BITS bits; a Float past a double's range or of more bits than that. Each is
+    checked as it is built, before anything uses it: SymPy evaluates the functions of a Float at once, and
+    sin(Float('1e100000')) or the sine of a Float of 300,000 bits takes seconds."""
     if getattr(value, "is_Rational", False):
         if max(int(value.p).bit_length(), int(value.q).bit_length()) > SYMPY_MAX_FLOAT_BITS:
             raise WireError("a number in the expression is too large")
-    elif getattr(value, "is_Float", False) and not math.isfinite(float(value)):
+    elif getattr(value, "is_Float", False) and (not math.isfinite(float(value)) or value._prec > SYMPY_MAX_FLOAT_BITS):
         raise WireError("a number in the expression is too large or too precise")
     return value
-
-
-def _check_float(node: ast.Call) -> None:
-    """WireError unless a Float of the srepr is a double's value at a modest precision: SymPy evaluates the functions
-    of a Float as it builds them, and sin(Float('1e100000')) or a Float of 300,000 bits takes seconds each."""
-    text = node.args[0].value if node.args and isinstance(node.args[0], ast.Constant) else None
-    try:
-        finite = text is None or math.isfinite(float(text))
-    except (TypeError, ValueError, OverflowError):
-        finite = False
-    precision = [kw.value for kw in node.keywords if kw.arg in ("precision", "dps")] + node.args[1:2]
-    too_precise = any(not (isinstance(value, ast.Constant) and isinstance(value.value, int)
-                           and 0 < value.value <= SYMPY_MAX_FLOAT_BITS) for value in precision)
-    if not finite or too_precise:
-        raise WireError("a number in the expression is too large or too precise")
 
 
 def _call_name(node: ast.Call) -> str:
