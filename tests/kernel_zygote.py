@@ -29,15 +29,14 @@ SOCKET_ENV = "COURSEKIT_KERNEL_ZYGOTE"
 PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "numpy", "matplotlib",
            "matplotlib.pyplot", "ipywidgets", "sympy")
 CONNECT_TIMEOUT = 60.0  # seconds a launcher waits for a zygote that is still importing
-_PR_SET_PDEATHSIG = 1
 
 
 # ---------------------------------------------------------------- the zygote
 def serve(path: str) -> None:
     """Listen at ``path``, import PRELOAD, then fork a kernel for every launcher that connects."""
-    import ctypes
+    from coursekit.grading.lifetime import end_with_parent
 
-    ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # a test process that dies takes its zygote along
+    end_with_parent(os.getppid())  # a test process that dies takes its zygote along
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)  # first, so that early launchers wait in the backlog rather than fail
     listener.listen(16)

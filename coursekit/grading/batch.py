@@ -11,12 +11,10 @@ started for this batch and stopped after it.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import functools
 import multiprocessing
 import os
 import signal
-import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -28,6 +26,7 @@ from coursekit.grading.client import WarmServer, end_server
 from coursekit.grading.gradebook import Entry, Gradebook
 from coursekit.grading.grader import grade_notebook, trusted_setup
 from coursekit.grading.intake import Rejected, Submission, identify_lesson, read_submissions
+from coursekit.grading.lifetime import end_with_parent
 from coursekit.grading.limits import Settings
 from coursekit.grading.master import load_masters
 from coursekit.grading.notebook_json import parse_notebook
@@ -83,13 +82,7 @@ def _start_pool_worker(grader: Grader, batch: int) -> None:
     # however (SIGTERM, SIGKILL), this one dies too, rather than grade on for nobody.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the command's handler, which it inherits
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != batch:  # it died before that took effect
-        os._exit(1)
-
-
-_PR_SET_PDEATHSIG = 1
+    end_with_parent(batch)
 
 
 def _grade_in_pool(lesson: str, raw_notebook: bytes) -> Grade:

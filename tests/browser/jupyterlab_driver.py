@@ -44,9 +44,8 @@ LAB_SETTINGS = {
 # server never checks the IRI formats it would serve.
 # On Linux the server ends with the test process that started it, even one killed with SIGKILL (a timeout, a
 # crashed xdist worker): PR_SET_PDEATHSIG, then a look at the parent in case it died before that took effect.
-END_WITH_PARENT = ("import ctypes, os, signal; ctypes.CDLL(None).prctl(1, signal.SIGTERM); "  # 1: PR_SET_PDEATHSIG
-                   "os.getppid() == int(os.environ['COURSEKIT_LAB_PARENT']) or sys.exit(0); "
-                   if sys.platform == "linux" else "")
+END_WITH_PARENT = ("import os, signal; from coursekit.grading.lifetime import end_with_parent; "
+                   "end_with_parent(int(os.environ['COURSEKIT_LAB_PARENT']), signal.SIGTERM); ")
 LAB_COMMAND = ("import sys; " + END_WITH_PARENT + "sys.modules.setdefault('rfc3987_syntax', None); "
                "from jupyterlab.labapp import main; sys.exit(main())")
 
