@@ -209,16 +209,9 @@ class ExerciseSet:
     def _borrowed(self, obj) -> str | None:
         """The withheld library object (``withhold``) that ``obj`` is, as "module.name"; else None. (The grader also
         refuses a subclass of one; the lessons' registered mistakes are such subclasses, so here only the object.)"""
-        import importlib
-
         for spec in self.withheld:
-            module_name, _, name = spec.partition(":")
-            try:
-                library = getattr(importlib.import_module(module_name), name)
-            except (ImportError, AttributeError):
-                continue
-            if obj is library:
-                return f"{module_name}.{name}"
+            if library_object(spec) is obj:
+                return spec.replace(":", ".")
         return None
 
     def _evaluate_cases(self, exercise: Exercise, func) -> CheckResult:
@@ -350,6 +343,20 @@ class ExerciseSet:
     def progress(self) -> None:
         """Show each exercise's state in this kernel: the last verdict check() gave, or "not checked yet"."""
         _show(progress.progress_of(self))
+
+
+def library_object(spec: str):
+    """The object of coursekit's library that ``spec`` ("module:name", see ``ExerciseSet.withhold``) names; None when
+    there is none."""
+    import importlib
+
+    module_name, _, name = spec.partition(":")
+    if not module_name.startswith("coursekit."):
+        return None
+    try:
+        return getattr(importlib.import_module(module_name), name)
+    except (ImportError, AttributeError):
+        return None
 
 
 def _show(view) -> None:

@@ -474,16 +474,13 @@ def _withhold(names: list[str], words: str) -> None:
     re-exports what its modules define): ``from coursekit.engine import Value``, ``coursekit.engine.Value``, a
     subclass of it, or the same after ``importlib.reload`` raise ImportError in ``words``. Run before any student
     code; a copy of the library's source in a cell is another matter (see the README's threat model)."""
-    import importlib
+    from coursekit.feedback.exercise import library_object
 
     for spec in names:
+        target = library_object(spec)
+        if target is None:
+            continue
         module_name, _, name = spec.partition(":")
-        if not module_name.startswith("coursekit."):
-            continue
-        try:
-            target = getattr(importlib.import_module(module_name), name)
-        except (ImportError, AttributeError):
-            continue
         for module in [m for key, m in list(sys.modules.items()) if key.startswith("coursekit") and m is not None]:
             if vars(module).get(name) is target:
                 _WITHHELD.setdefault(module.__name__, {})[name] = words.format(name=f"{module_name}.{name}")
