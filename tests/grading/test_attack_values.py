@@ -167,17 +167,24 @@ CHAIN = ("class V:\n    def __init__(self, d): self.data = d\n"
          "        return V(self.data + (o.data if isinstance(o, V) else o))\n")
 
 
+def _writes(monkeypatch) -> list[bytes]:
+    """What the grader writes to sandboxes from now on, one entry a write (each is still sent)."""
+    from coursekit.grading import wire
+
+    writes = []
+    monkeypatch.setattr(wire, "send_framed", lambda sock, data, deadline=None, send=wire.send_framed:
+                        (writes.append(data), send(sock, data, deadline))[1])
+    return writes
+
+
 def test_a_chain_of_arithmetic_reaches_the_sandbox_in_a_few_writes_and_answers_as_step_by_step(session_for,
                                                                                              monkeypatch):
     from coursekit.feedback import NameRules
-    from coursekit.grading import wire
     from coursekit.grading.limits import POSTED_AT_ONCE
 
     session = session_for(CHAIN)
     V = session.get("V", NameRules("V", arithmetic=True))
-    writes = []
-    monkeypatch.setattr(wire, "send_framed", lambda sock, data, deadline=None, send=wire.send_framed:
-                        (writes.append(len(data)), send(sock, data, deadline))[1])
+    writes = _writes(monkeypatch)
     y = V(1.0)
     for _ in range(200):
         y = y * 1.01 + 0.0
@@ -196,9 +203,7 @@ def test_posted_requests_travel_as_one_message_and_a_malformed_one_among_them_is
 
     session = session_for(CHAIN)
     V = session.get("V", NameRules("V", arithmetic=True))
-    writes = []
-    monkeypatch.setattr(wire, "send_framed", lambda sock, data, deadline=None, send=wire.send_framed:
-                        (writes.append(data), send(sock, data, deadline))[1])
+    writes = _writes(monkeypatch)
     y = V(1.0) * 2.0 + 3.0
     assert y.data == 5.0
     (size,) = struct.unpack("!I", writes[0][:4])
