@@ -31,7 +31,7 @@ from coursekit.grading.worker import Worker, _new_shell, _stub_lessons, _stub_su
 _PR_SET_DUMPABLE = 4
 
 
-PRELOAD = ("numpy", "sympy", "matplotlib.pyplot", "coursekit.datasets", "coursekit.feedback",
+PRELOAD = ("numpy", "sympy", "matplotlib.pyplot", "coursekit.datasets", "coursekit.engine", "coursekit.feedback",
            "coursekit.feedback.sample_functions", "coursekit.gradcheck",
            "coursekit.nn", "coursekit.training", "coursekit.viz.widgets")
 
