@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 from coursekit.grading.limits import READY_TIMEOUT, Limits
+from coursekit.grading.server_folders import remove_folders_of
 from coursekit.grading.session import SandboxCrashed, ServerGone, Session
 
 
@@ -84,15 +85,16 @@ class WarmServer:
 
 def end_server(process: subprocess.Popen, grace: float = 5.0) -> None:
     """Ask a sandbox server to end (it kills its workers and removes their folders on the way); kill it if it
-    has not within ``grace`` seconds."""
+    has not within ``grace`` seconds. A server that ended without cleaning up (killed outright) leaves its
+    folder behind: it is removed here, once the server is gone."""
     if process.poll() is None:
         process.terminate()
         try:
             process.wait(grace)
-            return
         except subprocess.TimeoutExpired:
             process.kill()
     process.wait()
+    remove_folders_of(process.pid)
 
 
 def server_options(limits: Limits | None, preload: list[str] | None) -> list[str]:

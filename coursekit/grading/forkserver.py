@@ -26,6 +26,7 @@ import time
 from coursekit.grading import protocol, wire
 from coursekit.grading.limits import Limits
 from coursekit.grading.protections import apply_limits, drop_privileges, landlock, readable_roots, seccomp
+from coursekit.grading.server_folders import new_server_folder, remove_stale_folders
 from coursekit.grading.worker import Worker, _new_shell, _stub_lessons, _stub_submit
 
 _PR_SET_DUMPABLE = 4
@@ -122,7 +123,7 @@ class Workers:
     """
 
     def __init__(self):
-        self.folder = tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-")
+        self.folder = new_server_folder()
         self.running: dict[int, tuple[str, socket.socket]] = {}
 
     def new_folder(self) -> str:
@@ -167,35 +168,6 @@ def _kill_group(pid: int) -> None:
     for kill in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             kill()
-
-
-FOLDER_PREFIX = "coursekit-sandbox-"
-
-
-def remove_stale_folders() -> None:
-    """Remove the folders of this user's servers that ended without cleaning up (killed outright)."""
-    base = tempfile.gettempdir()
-    for entry in os.listdir(base):
-        if not entry.startswith(FOLDER_PREFIX):
-            continue
-        pid = entry[len(FOLDER_PREFIX):].split("-", 1)[0]
-        path = os.path.join(base, entry)
-        try:
-            mine = os.stat(path).st_uid == os.geteuid()
-        except OSError:
-            continue
-        if mine and pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(path, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def serve_forever(limits: Limits, controls: list[socket.socket], listener: socket.socket | None = None,

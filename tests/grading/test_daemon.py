@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from coursekit.cli import main
 from coursekit.grading import daemon
-from coursekit.grading.client import WarmServer
+from coursekit.grading.client import WarmServer, end_server
 from coursekit.grading.limits import Limits
 from graded_submissions import MASTERS, ROOT
 
@@ -172,6 +172,7 @@ def test_a_batch_worker_whose_server_was_killed_regrades_with_a_new_one(tmp_path
         assert graded.points == MASTERS[LESSON].max_points
     finally:
         grader.close()
+        end_server(process)  # the killed server's folder goes with it
 
 
 def test_workers_cannot_be_traced_or_read_by_others_of_their_user():

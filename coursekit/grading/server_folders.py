@@ -1,0 +1,58 @@
+"""The sandbox servers' folders in the temporary directory: one per server, named after its process, holding one
+folder per worker. A server removes its own when it ends; one killed outright cannot, so whoever sees it gone
+(the process that started it, or the next server of the same user) removes it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+FOLDER_PREFIX = "coursekit-sandbox-"
+
+
+def new_server_folder() -> str:
+    """A new folder for this process's server (0700: private to this user)."""
+    return tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-")
+
+
+def remove_folders_of(pid: int) -> None:
+    """Remove the folders of the server that ran as process ``pid``, which has ended (and been reaped)."""
+    _remove_where(lambda owner: owner == pid)
+
+
+def remove_stale_folders() -> None:
+    """Remove the folders of this user's servers that ended without cleaning up (killed outright)."""
+    _remove_where(lambda owner: not _running(owner))
+
+
+def _remove_where(ended) -> None:
+    base = tempfile.gettempdir()
+    for entry in os.listdir(base):
+        pid = entry[len(FOLDER_PREFIX):].split("-", 1)[0]
+        if not entry.startswith(FOLDER_PREFIX) or not pid.isdigit():
+            continue
+        path = os.path.join(base, entry)
+        try:
+            mine = os.stat(path).st_uid == os.geteuid()
+        except OSError:
+            continue
+        if mine and ended(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    """True while process ``pid`` runs; a zombie (ended, not yet reaped by its parent) has stopped."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except FileNotFoundError:
+        return False
+    except (OSError, IndexError):  # no /proc (not Linux): ask the process itself
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
