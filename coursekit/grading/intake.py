@@ -452,6 +452,19 @@ def _submission_from_archive(source: str, raw: bytes, archive: zipfile.ZipFile, 
     yield _submission(source, raw, notebook_raw, names_of(name), manifest, modified, identified)
 
 
+def _hash_mismatch(declared, notebook_raw: bytes) -> str | None:
+    """Why the notebook is not the one its manifest's ``notebook_sha256`` (written by ``submit``) describes; None
+    when it is, or when the manifest gives no hash. A mismatch means the file was changed after it was packed."""
+    if declared is None:
+        return None
+    if not (isinstance(declared, str) and len(declared) == 64 and all(c in "0123456789abcdef" for c in declared)):
+        return "its manifest's notebook_sha256 is not a SHA-256 (64 lowercase hexadecimal digits)"
+    if hashlib.sha256(notebook_raw).hexdigest() != declared:
+        return ("its notebook is not the one its manifest describes (notebook_sha256 differs): the submission file "
+                "was changed after it was packed; pack it again")
+    return None
+
+
 # ---------------------------------------------------------------- notebooks
 def _notebook_or_rejected(source: str, raw: bytes, name: str, submitted: str) -> Iterator[Item]:
     yield _submission(source, raw, raw, names_of(name), None, submitted, False)
@@ -472,6 +485,9 @@ def _submission(source: str, raw: bytes, notebook_raw: bytes, names: Names, mani
             submitted = submitted_time(manifest_or_none.get("submitted_at"), submitted)
     except NotASubmission as problem:
         return Rejected(source, raw, str(problem), lesson=lesson)
+    damaged = _hash_mismatch(manifest_or_none.get("notebook_sha256"), notebook_raw)
+    if damaged:
+        return Rejected(source, raw, damaged, student=student, lesson=lesson)
     try:
         notebook = parse_notebook(notebook_raw)
     except NotASubmission as problem:

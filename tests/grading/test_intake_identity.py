@@ -236,3 +236,39 @@ def test_a_submission_file_without_a_manifest_inside_an_export_is_read_too(tmp_p
     ada, bob, nobody = read_submissions(tmp_path / "export.zip")
     assert (ada.student, bob.student) == ("ada", "bob")
     assert isinstance(nobody, Rejected) and "names no student" in nobody.reason
+
+
+# ---------------------------------------------------------------- the manifest's hash of the notebook
+def with_hash(declared, notebook=EXERCISE) -> bytes:
+    fields = {"lesson": LESSON, "submitted_at": TIME, "student": "ada", "notebook_sha256": declared}
+    return zip_of({"manifest.json": json.dumps(fields), "notebook.ipynb": notebook})
+
+
+def test_a_notebook_matching_its_manifests_hash_is_graded_and_a_changed_one_rejected_saying_so():
+    import hashlib
+
+    item = read(with_hash(hashlib.sha256(EXERCISE).hexdigest()), f"{LESSON}--ada.submission.zip")
+    assert isinstance(item, Submission) and item.student == "ada"
+    changed = read(with_hash(hashlib.sha256(EXERCISE).hexdigest(), notebook=SOLUTION), f"{LESSON}--ada.submission.zip")
+    assert isinstance(changed, Rejected)
+    assert "was changed after it was packed" in changed.reason
+    assert (changed.student, changed.lesson) == ("ada", LESSON)  # a row the instructor can find
+
+
+@settings(max_examples=40)
+@given(st.one_of(st.text(max_size=80), st.integers(), st.lists(st.integers(), max_size=3),
+                 st.text("0123456789abcdef", min_size=64, max_size=64)))
+def test_any_hash_that_is_not_the_notebooks_sha256_is_rejected_with_the_reason(declared):
+    item = read(with_hash(declared), f"{LESSON}--ada.submission.zip")
+    assert isinstance(item, Rejected)
+    assert "notebook_sha256" in item.reason
+
+
+def test_a_submission_file_packed_by_submit_passes_its_own_hash_check(tmp_path):
+    from coursekit.grading.submission import pack
+
+    notebook = tmp_path / f"{LESSON}.ipynb"
+    notebook.write_bytes(SOLUTION)
+    packed = pack(notebook, "ada", tmp_path / "outbox")
+    [item] = list(read_submissions(packed))
+    assert isinstance(item, Submission) and item.student == "ada"
