@@ -12,6 +12,7 @@ import sympy as sp
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
 from coursekit.feedback.properties import honours, inputs_kept, repeatable
 from coursekit.feedback.relations import Diagnosis
+from coursekit.feedback.sample_expressions import DERIVATIVE_CLAIMS
 from coursekit.feedback.sample_functions import cube, double, square
 from coursekit.gradcheck import check_symbolic
 from coursekit.i18n import N_
@@ -164,13 +165,7 @@ exercises.add(Exercise(
 
 # ---------------------------------------------------------------- 4. verify with SymPy
 x = sp.Symbol("x")
-VERIFY_CASES = [
-    ((x + 2) ** 2 + 5, 2 * x + 4, x),
-    ((x**2 + 1) ** 3, 6 * x**5 + 12 * x**3 + 6 * x, x),     # right, but written expanded
-    ((x**2 + 1) ** 3, 3 * (x**2 + 1) ** 2, x),              # the inner derivative is missing
-    (sp.sin(x) ** 2, sp.sin(2 * x), x),                      # right, by a trigonometric identity
-    (sp.exp(-x**2), -2 * sp.exp(-x**2), x),                  # wrong
-]
+VERIFY_CASES = DERIVATIVE_CLAIMS  # in a module the sandbox may import: see there
 
 exercises.add(Exercise(
     "verify_derivative",
