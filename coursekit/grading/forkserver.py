@@ -77,8 +77,8 @@ def warm_up(modules: tuple[str, ...] = PRELOAD) -> None:
 def _warm_first_calls() -> None:
     """Pay here, once, for what is slow the first time in a process and would otherwise be paid in every
     worker: IPython's first cell and first displayed value (5 ms), NumPy's first random generator (15 ms),
-    SymPy's first simplifications (the sample claims' that lesson 01's visible check repeats: 90 ms of each
-    worker's 140, left in SymPy's caches)."""
+    SymPy's first simplifications (those of the sample claims that lesson 01's visible check repeats: about
+    90 ms of each worker's 140, kept in SymPy's caches)."""
     shell = _new_shell()
     shell.run_cell("_ = 1", store_history=False)
     shell.display_formatter.format(1)
