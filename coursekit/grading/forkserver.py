@@ -25,6 +25,7 @@ import time
 
 from coursekit.grading import protocol, wire
 from coursekit.grading.limits import Limits
+from coursekit.grading.proc_stat import stat_fields
 from coursekit.grading.protections import apply_limits, drop_privileges, landlock, readable_roots, seccomp
 from coursekit.grading.server_folders import new_server_folder, remove_stale_folders
 from coursekit.grading.worker import Worker, _new_shell, _stub_lessons, _stub_submit
@@ -243,8 +244,7 @@ def _descends_from(pid: int, ancestor: int) -> bool:
         if pid == ancestor:
             return True
         try:
-            with open(f"/proc/{pid}/stat", "rb") as stat:
-                pid = int(stat.read().rsplit(b")", 1)[1].split()[1])  # the field after the state: the parent
+            pid = int(stat_fields(pid)[1])  # its parent
         except (OSError, ValueError, IndexError):
             return True  # a grader that vanished while connecting, or no /proc: refuse
     return False

@@ -8,6 +8,8 @@ import os
 import shutil
 import tempfile
 
+from coursekit.grading.proc_stat import stat_fields
+
 FOLDER_PREFIX = "coursekit-sandbox-"
 
 
@@ -44,11 +46,10 @@ def _remove_where(ended) -> None:
 def _running(pid: int) -> bool:
     """True while process ``pid`` runs; a zombie (ended, not yet reaped by its parent) has stopped."""
     try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            return stat.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+        return stat_fields(pid)[0] != b"Z"
     except FileNotFoundError:
         return False
-    except (OSError, IndexError):  # no /proc (not Linux): ask the process itself
+    except (OSError, ValueError, IndexError):  # no /proc (not Linux): ask the process itself
         try:
             os.kill(pid, 0)
         except ProcessLookupError:

@@ -32,6 +32,7 @@ from coursekit.grading.limits import (
     WALL_GRACE,
     wall_backstop,
 )
+from coursekit.grading.proc_stat import stat_fields
 from coursekit.grading.proxies import NO_RULES, _ClassProxy, _Method, _Proxy
 
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -154,9 +155,8 @@ class Session:
     def cpu_seconds(self) -> float:
         """The CPU time the worker has used so far (its own threads and the children it waited for)."""
         try:
-            with open(f"/proc/{self.pid}/stat", "rb") as stat:
-                fields = stat.read().rsplit(b")", 1)[1].split()
-        except (OSError, IndexError):
+            fields = stat_fields(self.pid)
+        except (OSError, ValueError):
             return 0.0
         return sum(int(value) for value in fields[11:15]) / _TICK  # utime, stime, cutime, cstime
 
