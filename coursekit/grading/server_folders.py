@@ -45,15 +45,17 @@ def _remove_where(ended) -> None:
 
 def _running(pid: int) -> bool:
     """True while process ``pid`` runs; a zombie (ended, not yet reaped by its parent) has stopped."""
-    try:
-        return stat_fields(pid)[0] != b"Z"
-    except FileNotFoundError:
-        return False
-    except (OSError, ValueError, IndexError):  # no /proc (not Linux): ask the process itself
+    if os.path.isdir("/proc"):
         try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+            return stat_fields(pid)[0] != b"Z"
+        except FileNotFoundError:
             return False
-        except PermissionError:
-            return True
+        except (OSError, ValueError, IndexError):
+            pass  # unreadable: ask the process itself
+    try:  # no /proc (not Linux): a zombie counts as running, and its folder waits for the next sweep
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
         return True
+    return True

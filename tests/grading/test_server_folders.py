@@ -52,3 +52,26 @@ def test_the_folder_of_a_server_still_running_is_left_alone():
         assert mine.exists()
     finally:
         mine.rmdir()
+
+
+def test_without_proc_a_running_servers_folder_is_still_left_alone(monkeypatch):
+    real_isdir = os.path.isdir
+    monkeypatch.setattr(os.path, "isdir", lambda path: path != "/proc" and real_isdir(path))  # as on macOS,
+
+    def no_proc(pid):
+        raise FileNotFoundError(f"/proc/{pid}/stat")
+
+    monkeypatch.setattr(server_folders, "stat_fields", no_proc)  # where opening /proc/<pid>/stat finds no file
+    mine = Path(server_folders.new_server_folder())
+    try:
+        server_folders.remove_stale_folders()
+        assert mine.exists()
+    finally:
+        mine.rmdir()
+    gone = os.fork()
+    if gone == 0:
+        server_folders.new_server_folder()
+        os._exit(0)
+    os.waitpid(gone, 0)
+    server_folders.remove_stale_folders()
+    assert not _folders_of(gone)
