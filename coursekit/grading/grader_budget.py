@@ -11,6 +11,11 @@ GraderBudgetExceeded in that thread, at its next line of Python. That works in w
 process's main thread, a Dask worker's thread), where a signal would reach the main thread only. A computation
 inside one C call (a single huge multiplication) is stopped only once the call returns: the size bounds are what
 keep each call short.
+
+Such an exception can be lost: when it arrives while a finalizer or a weakref callback runs (SymPy's caches have
+many), Python reports it as unraisable and goes on. So it is raised again for as long as the block has not ended,
+each time the thread has used another REPEAT_CPU seconds of CPU (or REPEAT_WALL seconds have passed, for a thread
+that waits). A thread that is leaving the block uses microseconds, so no repeat can reach the code after it.
 """
 
 from __future__ import annotations
@@ -36,12 +41,23 @@ class GraderBudgetExceeded(SandboxTimeout):
         return str(messages.GRADER_BUDGET)
 
 
+REPEAT_CPU = POLL   # CPU seconds the thread may use after the exception was raised in it, before it is raised again
+REPEAT_WALL = 1.0   # seconds of waiting after which it is raised again all the same
+
+
 @dataclass
 class _Watch:
     clock: int          # the watched thread's CPU clock (time.pthread_getcpuclockid)
     cpu_until: float    # that clock's reading past which the budget is spent
     deadline: float     # time.monotonic() past which it is spent whatever the CPU
-    fired: bool = False
+    fired_cpu: float | None = None  # that clock's reading, and time.monotonic(), when last raised
+    fired_at: float = 0.0
+
+    def due(self, cpu: float, now: float) -> bool:
+        """Whether to raise (again) in the watched thread: its budget is spent, or it was raised and lost."""
+        if self.fired_cpu is None:
+            return cpu > self.cpu_until or now > self.deadline
+        return cpu - self.fired_cpu >= REPEAT_CPU or now - self.fired_at >= REPEAT_WALL
 
 
 # A plain lock, whose acquiring runs no line of Python: an exception raised in the watched thread can never leave it
@@ -70,11 +86,21 @@ def grader_budget(cpu_seconds: float, deadline: float | None = None) -> Iterator
     try:
         yield
     finally:
-        with _lock:
-            if _watched.get(ident) is watch:
-                del _watched[ident]
-            if watch.fired:  # raised already (we are here because of it), or still pending: then withdrawn
-                _raise_in(ident, None)
+        _unwatch(ident, watch)
+
+
+def _unwatch(ident: int, watch: _Watch) -> None:
+    """Stop watching the calling thread; an exception raised in it and not delivered yet is withdrawn."""
+    while True:
+        try:
+            with _lock:  # the watchdog raises only under this lock, and only for a watch still in _watched
+                if _watched.get(ident) is watch:
+                    del _watched[ident]
+                if watch.fired_cpu is not None:
+                    _raise_in(ident, None)
+            return
+        except GraderBudgetExceeded:  # a repeat arrived on the way here: the block is ending anyway
+            continue
 
 
 def _start_watchdog() -> None:
@@ -95,13 +121,12 @@ def _watch_forever() -> None:
             now = time.monotonic()
             for ident, watch in list(_watched.items()):
                 try:
-                    spent = time.clock_gettime(watch.clock) > watch.cpu_until
+                    cpu = time.clock_gettime(watch.clock)
                 except OSError:  # the thread has ended
                     del _watched[ident]
                     continue
-                if spent or now > watch.deadline:
-                    del _watched[ident]  # fired once: the watched thread's own exit must not wait for it
-                    watch.fired = True
+                if watch.due(cpu, now):
+                    watch.fired_cpu, watch.fired_at = cpu, now
                     _raise_in(ident, GraderBudgetExceeded)
 
 

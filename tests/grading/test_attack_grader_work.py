@@ -54,6 +54,32 @@ def test_the_budget_holds_in_any_thread_and_nothing_fires_after_a_block_ends_in_
     _spin(0.3)
 
 
+class _SlowFinalizer:
+    """An object whose finalizer runs for half a second: an exception raised while it runs is lost (Python reports
+    it as unraisable and goes on), as when it lands in one of SymPy's weakref callbacks."""
+
+    def __del__(self):
+        _spin(0.5)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_budget_exception_lost_in_a_finalizer_is_raised_again():
+    start = time.monotonic()
+    with pytest.raises(GraderBudgetExceeded):
+        with grader_budget(0.1):
+            _SlowFinalizer()  # the budget is spent in its finalizer, where the exception is swallowed
+            _spin(10)
+    assert time.monotonic() - start < 3
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_no_exception_arrives_after_a_block_whose_exception_was_lost():
+    for _ in range(5):
+        with grader_budget(0.05):
+            _SlowFinalizer()
+    _spin(0.5)  # a repeat that reached this line would fail the test
+
+
 LESSON01 = "01_chain_rule"
 
 
