@@ -72,7 +72,12 @@ SYMPY_MAX_EXPONENT, SYMPY_MAX_DEGREE = 64, 1_024
 SYMPY_MAX_FLOAT_BITS = 1_024
 
 # ---------------------------------------------------------------- time
-DEFAULT_CELL_TIMEOUT = 0.5  # CPU seconds: 10 times the heaviest cell of the course's masters (1-50 ms)
+# CPU seconds a student cell may use: 20 times the heaviest cell the grader runs of the course's masters (at most
+# 5 ms in a warm worker). A cell that runs past it still keeps its definitions (imports, functions, classes,
+# constants): they are run alone, with DEFINITIONS_TIMEOUT (an import of a module the sandbox has not loaded takes
+# 0.2-0.5 s). A looping cell costs a batch its limit: 0.5 s was a quarter of a lesson-07 batch's CPU.
+DEFAULT_CELL_TIMEOUT = 0.1
+DEFINITIONS_TIMEOUT = 0.5
 DEFAULT_BUDGET = 30.0  # wall-clock seconds for grading one submission; an honest one takes 0.03-0.5 s
 # A request's CPU budget is what it may compute; its wall-clock deadline, only a backstop for code that sleeps or
 # waits, is generous, because waiting for a core while other submissions compute must not cost a student.
@@ -97,10 +102,12 @@ class Settings:
     that sleeps. ``cell_timeout`` and ``budget`` None mean the master's own (its metadata
     ``coursekit.cell_timeout`` and ``coursekit.submission_budget``, set by a lesson whose cells do real
     work, such as training a network) or the defaults. Every student cell is run, and a looping one costs
-    its whole limit, so a short limit is what keeps a batch fast.
+    its whole limit, so a short limit is what keeps a batch fast; the definitions of a cell that ran past
+    it get ``definitions_timeout`` (at least the cell limit) to run alone.
     """
 
     cell_timeout: float | None = None
+    definitions_timeout: float = DEFINITIONS_TIMEOUT
     call_timeout: float = 3.0
     test_timeout: float = 15.0
     budget: float | None = None
@@ -108,5 +115,6 @@ class Settings:
 
     def for_master(self, master: Master) -> Settings:
         """These settings with the cell limit and the budget resolved for ``master``."""
-        return replace(self, cell_timeout=self.cell_timeout or master.cell_timeout or DEFAULT_CELL_TIMEOUT,
+        cell_timeout = self.cell_timeout or master.cell_timeout or DEFAULT_CELL_TIMEOUT
+        return replace(self, cell_timeout=cell_timeout, definitions_timeout=max(self.definitions_timeout, cell_timeout),
                        budget=self.budget or master.budget or DEFAULT_BUDGET)

@@ -2,18 +2,20 @@
 
 Every code cell of the submission runs, in order, except its copies of the test cells and, where it
 holds them unchanged, the master's demonstration cells (a training run shown to the learner); a cell that
-raises is run again after the others (it may need a name defined further down), one that loops or
-kills its process is skipped (and the worker replaced), and once the submission's time budget is
-spent nothing more runs. Each cell that did not run to its end is noted in the grade, with the names
+raises is run again after the others (it may need a name defined further down), one that kills its
+process is skipped (and the worker replaced), one that runs past its CPU limit too, but its definitions
+(imports, functions, classes, constants) are then run alone, under a larger limit, so that a learner's
+functions stay though the demonstration below them was stopped; and once the submission's time budget
+is spent nothing more runs. Each cell that did not run to its end is noted in the grade, with the names
 it defines, so that a test needing one of them can say why it is missing.
 """
 
 from __future__ import annotations
 
-import ast
 import time
 
 from coursekit.grading import messages, protocol
+from coursekit.grading.cell_source import LINE_CHARS, definitions_only, first_line, names_defined
 from coursekit.grading.client import WarmServer
 from coursekit.grading.limits import Settings
 from coursekit.grading.master import same_code
@@ -60,7 +62,8 @@ class StudentCode:
         self.deadline = deadline if deadline is not None else time.monotonic() + settings.budget
         skipped = {index for index, code in enumerate(cells, start=1) if skip and same_code(code) in skip}
         self.skipped = len(skipped)
-        self.good: list[tuple[int, str]] = []  # (number, code) of the cells that ran, to replay in a new worker
+        # (number, code, CPU limit) of the cells that ran, to replay in a new worker
+        self.good: list[tuple[int, str, float]] = []
         self.problems: dict[int, CellProblem] = {}
         self.generation = 0  # how many workers this submission has had (names fetched from an older one are stale)
         self.session = self._start()
@@ -124,12 +127,13 @@ class StudentCode:
         except SandboxTimeout as timeout:
             self._note(index, "timeout", self._timeout_cause(timeout))
             self.restart()
+            self._keep_definitions(index, code)
             return True
         except SandboxCrashed:
             self._note(index, "crashed", str(messages.CELL_CRASHED))
             self.restart()
             return True
-        self.good.append((index, code))
+        self.good.append((index, code, self.settings.cell_timeout))
         if outcome.get(protocol.OK):
             if index in self.problems:  # it raised before, and ran once run again
                 del self.problems[index]
@@ -141,6 +145,23 @@ class StudentCode:
         else:
             self._note(index, "error", _raised(error))
         return False
+
+    def _keep_definitions(self, index: int, code: str) -> None:
+        """Run the definitions of cell ``index``, which ran past its limit, alone (see
+        ``cell_source.definitions_only``), under the larger definitions limit; kept, and replayed, if they run."""
+        definitions = definitions_only(code)
+        if definitions is None or self.out_of_time():
+            return
+        limit = self.settings.definitions_timeout
+        try:
+            outcome = self.session.run_cell(definitions, limit)
+        except (SandboxTimeout, SandboxCrashed):  # they loop or crash too: the cell stays skipped
+            self.restart()
+            return
+        self.good.append((index, definitions, limit))
+        if outcome.get(protocol.OK):
+            self._note(index, "timeout", messages.CELL_TIMEOUT_DEFINITIONS_KEPT.format(
+                seconds=self.settings.cell_timeout))
 
     def _timeout_cause(self, timeout: SandboxTimeout) -> str:
         if isinstance(timeout, CpuTimeout):
@@ -160,11 +181,11 @@ class StudentCode:
                 if self.out_of_time():  # the budget ran out while the worker started: nothing more runs
                     return
                 raise
-            for index, code in list(self.good):
+            for index, code, limit in list(self.good):
                 try:
-                    self.session.run_cell(code, self.settings.cell_timeout)
+                    self.session.run_cell(code, limit)
                 except (SandboxTimeout, SandboxCrashed) as problem:
-                    self.good.remove((index, code))
+                    self.good.remove((index, code, limit))
                     self.session.kill()
                     if isinstance(problem, SandboxTimeout):
                         self._note(index, "timeout", messages.CELL_REPLAYED.format(cause=self._timeout_cause(problem)))
@@ -188,48 +209,8 @@ def _raised(error) -> str:
     described = f"{kind}: {text}" if text else kind
     line = error.get("line")
     if isinstance(line, str) and line.strip():
-        return messages.CELL_RAISED_AT.format(error=described, line=line.strip()[:_LINE_CHARS])
+        return messages.CELL_RAISED_AT.format(error=described, line=line.strip()[:LINE_CHARS])
     return messages.CELL_RAISED.format(error=described)
 
 
-_ERROR_CHARS, _LINE_CHARS = 300, 120
-_MAX_PARSED = 200_000  # characters of a cell that are parsed for the names it defines (a longer cell: none known)
-
-
-def first_line(code: str) -> str:
-    """The cell's first line of code (comments and blank lines skipped), shortened: how a learner finds it."""
-    for line in code.splitlines():
-        stripped = line.strip()
-        if stripped and not stripped.startswith("#"):
-            return stripped if len(stripped) <= _LINE_CHARS else stripped[:_LINE_CHARS - 3] + "..."
-    return ""
-
-
-def names_defined(code: str) -> tuple[str, ...]:
-    """The names a cell binds at its top level (functions, classes, imports, assignments, loop variables), in the
-    order they appear; () when it cannot be parsed. Names bound inside functions and classes are theirs, not the
-    cell's. The code is the student's, so it is only parsed, never run, and never past ``_MAX_PARSED`` characters."""
-    if len(code) > _MAX_PARSED:
-        return ()
-    from IPython.core.inputtransformer2 import TransformerManager  # only when a cell had a problem
-
-    try:
-        tree = ast.parse(TransformerManager().transform_cell(code))
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return ()
-    names: dict[str, None] = {}
-    todo = list(reversed(tree.body))
-    while todo:  # a loop, not recursion: a cell may nest deeply
-        node = todo.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names[node.name] = None
-            continue
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            names.update((alias.asname or alias.name.split(".")[0], None) for alias in node.names if alias.name != "*")
-            continue
-        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-            continue  # their variables are their own
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            names[node.id] = None
-        todo.extend(reversed(list(ast.iter_child_nodes(node))))
-    return tuple(names)
+_ERROR_CHARS = 300

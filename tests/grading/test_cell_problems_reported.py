@@ -6,15 +6,18 @@ import json
 
 import pytest
 
+from coursekit.grading.cell_source import first_line, names_defined
 from coursekit.grading.gradebook import Entry, Gradebook
 from coursekit.grading.gradebook_schema import submission_key
-from coursekit.grading.student_code import first_line, names_defined
 from graded_submissions import LIMITED, by_id, grade, replacing, with_cell
 
 LESSON = "07_efficiency"
 SOLUTION = ("def numerical_passes(n_params, method):\n"
             "    return 2 * n_params if method == 'central' else n_params + 1\n")
-LOOPS = "while True:\n    pass\n" + SOLUTION  # the cell dies before its def runs, so the name is never defined
+LOOPS = "while True:\n    pass\n" + SOLUTION  # stopped before its def runs: the def, run alone, is kept
+# only a call defines the name, and the call loops: what is kept of the cell (the helper) does not define it
+LOOPS_TO_DEFINE = "def _passes():\n    while True:\n        pass\n\n\nnumerical_passes = _passes()\n"
+KEPT = "ran past its 0.4 s CPU limit: only its imports, functions, classes and constants were kept"
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(1)>"
 RAISES = f"raise ValueError({HOSTILE!r})\n" + SOLUTION
 
@@ -29,23 +32,31 @@ def recorded(book: Gradebook, graded, student: str = "ada") -> str:
 
 @pytest.fixture(scope="module")
 def looping(server):
-    """The solution with the cell of numerical_passes looping before its def (graded once for these tests)."""
-    return grade(server, replacing(LESSON, "numerical_passes", LOOPS), LESSON, LIMITED)
+    """The solution with the cell of numerical_passes looping where only a looping call defines it (graded once
+    for these tests)."""
+    return grade(server, replacing(LESSON, "numerical_passes", LOOPS_TO_DEFINE), LESSON, LIMITED)
 
 
 @pytest.mark.slow  # grades through a sandbox server, into a loop that costs 0.4 s
 def test_a_looping_cell_is_named_with_its_limit_and_the_names_it_defines(looping):
     (problem,) = looping.cell_problems
-    assert problem.status == "timeout" and problem.start == "while True:"
-    assert problem.cause == "ran past its 0.4 s CPU limit" and problem.names == ("numerical_passes",)
+    assert problem.status == "timeout" and problem.start == "def _passes():"
+    assert problem.cause == KEPT and problem.names == ("_passes", "numerical_passes")
+
+
+@pytest.mark.slow
+def test_a_looping_cell_keeps_the_functions_defined_below_its_loop(server):
+    graded = grade(server, replacing(LESSON, "numerical_passes", LOOPS), LESSON, LIMITED)
+    (problem,) = graded.cell_problems
+    assert problem.status == "timeout" and problem.start == "while True:" and problem.cause == KEPT
+    assert all(t.status == "passed" for t in graded.tests), graded.tests
 
 
 @pytest.mark.slow
 def test_the_test_that_needs_the_name_says_the_cell_that_defines_it_ran_past_its_limit(looping):
     result = by_id(looping)["numerical_passes_test"]
     assert result.status == "error" and result.points == 0
-    assert result.message == ("`numerical_passes` is not defined: the cell that defines it ran past its 0.4 s CPU "
-                              "limit")
+    assert result.message == f"`numerical_passes` is not defined: the cell that defines it {KEPT}"
     others = [t for t in looping.tests if t.grade_id != "numerical_passes_test"]
     assert others and all(t.status == "passed" for t in others), others  # the other answers still count
 
@@ -61,14 +72,14 @@ def test_the_cell_problem_reaches_the_gradebook_feedback_csv_and_gradescope(loop
         results = book.gradescope(key)
         rows = list(csv.reader(book.export_csv(tmp_path / "grades.csv").open(encoding="utf-8")))
     assert "## Cells that did not run to their end" in markdown
-    assert (f"- Cell {cell} (starting `while True:`) ran past its 0.4 s CPU limit. It defines `numerical_passes`."
-            in markdown)
-    assert "`numerical_passes` is not defined: the cell that defines it ran past its 0.4 s CPU limit" in markdown
-    assert f"<li>Cell {cell} (starting <code>while True:</code>) ran past its 0.4 s CPU limit." in page
-    assert f"Cell {cell} (starting while True:) ran past its 0.4 s CPU limit" in results["output"]
+    assert (f"- Cell {cell} (starting `def _passes():`) {KEPT}. It defines `_passes`, `numerical_passes`."
+            in markdown), markdown
+    assert f"`numerical_passes` is not defined: the cell that defines it {KEPT}" in markdown
+    assert f"<li>Cell {cell} (starting <code>def _passes():</code>) {KEPT}." in page
+    assert f"Cell {cell} (starting def _passes():) {KEPT}" in results["output"]
     assert results["output_format"] == results["test_output_format"] == "text"
     test = next(t for t in results["tests"] if t["name"] == "numerical_passes_test")
-    assert "the cell that defines it ran past its 0.4 s CPU limit" in test["output"]
+    assert f"the cell that defines it {KEPT}" in test["output"]
     header, ada = rows
     assert header[-2:] == ["cells not run to their end", "total"]
     assert ada[-2] == f"{LESSON} cell {cell}: timeout"

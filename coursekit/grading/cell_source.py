@@ -1,0 +1,91 @@
+"""What the grader reads in a student's cell without running it: its first line, the names it defines, and its
+definitions alone.
+
+The code is the student's, so it is only parsed (as IPython would run it: magics become calls), never past
+``MAX_PARSED`` characters, and a cell that cannot be parsed simply has no names and no definitions.
+"""
+
+from __future__ import annotations
+
+import ast
+
+LINE_CHARS = 120
+MAX_PARSED = 200_000  # characters of a cell that are parsed (a longer cell: no names, no definitions known)
+
+# Statements that define a name without computing anything worth a CPU limit (a decorator or a class body may
+# compute: the limit the definitions run under bounds it).
+DEFINING = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+# What an assignment's value may not hold to count as a definition: anything that runs code of its own.
+COMPUTING = (ast.Call, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Await, ast.Yield,
+             ast.YieldFrom, ast.NamedExpr)
+
+
+def first_line(code: str) -> str:
+    """The cell's first line of code (comments and blank lines skipped), shortened: how a learner finds it."""
+    for line in code.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            return stripped if len(stripped) <= LINE_CHARS else stripped[:LINE_CHARS - 3] + "..."
+    return ""
+
+
+def parse_cell(code: str) -> ast.Module | None:
+    """The cell's syntax tree, as IPython would run it; None when it is too long or cannot be parsed."""
+    if len(code) > MAX_PARSED:
+        return None
+    from IPython.core.inputtransformer2 import TransformerManager  # only when a cell had a problem
+
+    try:
+        return ast.parse(TransformerManager().transform_cell(code))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def names_defined(code: str) -> tuple[str, ...]:
+    """The names a cell binds at its top level (functions, classes, imports, assignments, loop variables), in the
+    order they appear; () when it cannot be parsed. Names bound inside functions and classes are theirs, not the
+    cell's."""
+    tree = parse_cell(code)
+    if tree is None:
+        return ()
+    names: dict[str, None] = {}
+    todo = list(reversed(tree.body))
+    while todo:  # a loop, not recursion: a cell may nest deeply
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names[node.name] = None
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((alias.asname or alias.name.split(".")[0], None) for alias in node.names if alias.name != "*")
+            continue
+        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            continue  # their variables are their own
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names[node.id] = None
+        todo.extend(reversed(list(ast.iter_child_nodes(node))))
+    return tuple(names)
+
+
+def definitions_only(code: str) -> str | None:
+    """The cell's top-level definitions alone, in order: its imports, functions, classes, and assignments of values
+    that call nothing (``EPS = 1e-12``, ``SIZES = (2, 3)``); None when it has none or cannot be parsed.
+
+    What a cell that ran past its CPU limit still defines, once its demonstration below them (a training run, a
+    loop, a print of a sweep) is left out."""
+    tree = parse_cell(code)
+    if tree is None:
+        return None
+    kept = [node for node in tree.body if isinstance(node, DEFINING) or _calls_nothing(node)]
+    if not kept:
+        return None
+    try:
+        return ast.unparse(ast.Module(body=kept, type_ignores=[]))
+    except (RecursionError, ValueError):
+        return None
+
+
+def _calls_nothing(node: ast.stmt) -> bool:
+    """True for an assignment whose value (and targets) run no code of their own."""
+    if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
+        return False
+    return not any(isinstance(part, COMPUTING) for part in ast.walk(node))

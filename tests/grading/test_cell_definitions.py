@@ -1,0 +1,67 @@
+"""What is kept of a cell that ran past its CPU limit: its definitions alone (imports, functions, classes, constants),
+run again under a larger limit; what computes is left out. Parsed only, never run here."""
+
+import ast
+
+import nbformat
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from coursekit.grading.cell_source import MAX_PARSED, definitions_only
+from graded_submissions import LIMITED, by_id, grade, replacing
+
+DEFINING = ["import numpy as np", "from math import tau as turn", "def f(x):\n    return helper(x) * 2",
+            "class Layer:\n    size = 3", "EPS = 1e-12", "SIZES: tuple = (2, -3)", "scale = lambda x: 2 * x",
+            "@staticmethod\ndef g():\n    pass", "A = B = 'text'"]
+COMPUTING = ["while True:\n    pass", "print(f(3))", "model = train(x, y)", "x = [i for i in range(10**9)]",
+             "total += 1", "for i in range(3):\n    pass", "table[key()] = 1", "if ready:\n    go()",
+             "get_ipython().run_line_magic('timeit', 'f(1)')", "(n := 5)", "z = (lambda: go())()"]
+
+
+def test_a_cell_keeps_its_definitions_in_order_and_loses_what_computes():
+    code = ("%matplotlib inline\nimport numpy as np\nwhile True:\n    pass\n"
+            "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\nprint(sigmoid(0))\nRATE = 0.1\nhistory = run(RATE)\n")
+    assert definitions_only(code) == ("import numpy as np\n\ndef sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n"
+                                      "RATE = 0.1")
+
+
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 100)), min_size=1, max_size=12))
+def test_exactly_the_defining_statements_are_kept_in_their_order(picks):
+    statements = [(DEFINING if defines else COMPUTING)[index % len(DEFINING if defines else COMPUTING)]
+                  for defines, index in picks]
+    kept = [statement for (defines, _), statement in zip(picks, statements, strict=True) if defines]
+    expected = ast.unparse(ast.parse("\n".join(kept))) if kept else None
+    assert definitions_only("\n".join(statements)) == expected
+
+
+@pytest.mark.parametrize("code", ["", "print(1)", "while True:\n    pass", "def broken(:\n", "x" * (MAX_PARSED + 1),
+                                  "(" * 10_000])
+def test_a_cell_with_nothing_to_keep_or_that_cannot_be_parsed_has_no_definitions(code):
+    assert definitions_only(code) is None
+
+
+LESSON = "07_efficiency"
+SOLUTION = ("def numerical_passes(n_params, method):\n"
+            "    return 2 * n_params if method == 'central' else n_params + 1\n")
+
+
+@pytest.mark.slow  # two loops of 0.4 s through a sandbox server
+def test_definitions_that_loop_too_leave_the_cell_skipped_and_the_rest_graded(server):
+    looping_class = "class Stuck:\n    while True:\n        pass\n\n" + SOLUTION + "print(numerical_passes(3, 'a'))"
+    graded = grade(server, replacing(LESSON, "numerical_passes", looping_class), LESSON, LIMITED)
+    (problem,) = graded.cell_problems
+    assert problem.status == "timeout" and problem.cause == "ran past its 0.4 s CPU limit"
+    assert by_id(graded)["numerical_passes_test"].status == "error"
+    others = [t.status for t in graded.tests if t.grade_id != "numerical_passes_test"]
+    assert others and set(others) == {"passed"}
+
+
+@pytest.mark.slow
+def test_kept_definitions_are_replayed_when_a_later_cell_ends_the_worker(server):
+    looping = "while True:\n    pass\n" + SOLUTION
+    nb = replacing(LESSON, "numerical_passes", looping)
+    nb.cells.append(nbformat.v4.new_code_cell("import os\nos._exit(1)", id="exits"))
+    graded = grade(server, nb, LESSON, LIMITED)
+    assert [p.status for p in graded.cell_problems] == ["timeout", "crashed"]
+    assert all(t.status == "passed" for t in graded.tests), graded.tests
