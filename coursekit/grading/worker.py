@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import linecache
 import os
 import socket
 import sys
@@ -123,6 +124,7 @@ class Worker:
         self.shell = _new_shell()
         self.objects: dict[int, object] = {}
         self.next_id = 1
+        self.cells = 0  # cells run so far: each compiles under a name of its own
         self.deferred: dict | None = None  # the error of a posted request, owed to the next reply
         # A process that student code forks must never answer the grader, nor run: it closes its copy of the
         # socket and stops itself, keeping its place under the process limit until the session kills the
@@ -347,14 +349,43 @@ class Worker:
         return {protocol.VALUE: None}
 
     def run_cell(self, code: str) -> dict:
+        """Run one cell of the student's in the shell's namespace: as plain Python when it compiles as such, else
+        through IPython (magics, shell escapes, prompts, top-level await: what only IPython reads). IPython's own
+        machinery costs about a millisecond a cell, and several for a worker's first."""
         sink = _LimitedText()
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-            result = self.shell.run_cell(code, store_history=False, silent=False)
+            compiled = self._compiled(code)
+            if compiled is None:
+                result = self.shell.run_cell(code, store_history=False, silent=False)
+                error = result.error_before_exec or result.error_in_exec
+            else:
+                error = self._exec(compiled)
         pyplot = sys.modules.get("matplotlib.pyplot")  # only if the student's code drew something
         if pyplot is not None:
             pyplot.close("all")
-        error = result.error_before_exec or result.error_in_exec
         return {"ok": error is None, "error": _describe(error) if error is not None else None, "stdout": sink.value()}
+
+    def _compiled(self, code: str) -> types.CodeType | None:
+        """The cell compiled as plain Python, its lines where tracebacks find them; None when it is not plain
+        Python (IPython then reads it, and reports a syntax error its own way)."""
+        self.cells += 1
+        name = f"<cell-{self.cells}>"  # "<...>": what _describe takes for the student's own frames
+        try:
+            compiled = compile(code, name, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError, OverflowError, MemoryError, RecursionError):
+            return None
+        linecache.cache[name] = (len(code), None, code.splitlines(keepends=True), name)
+        return compiled
+
+    def _exec(self, compiled: types.CodeType) -> BaseException | None:
+        """Run a compiled cell with IPython's builtins (get_ipython, display); what it raised, SystemExit included
+        (IPython too reports that as the cell's error and goes on)."""
+        with self.shell.builtin_trap:
+            try:
+                exec(compiled, self.shell.user_ns)  # noqa: S102 -- the student's cell, in the sandbox
+            except BaseException as error:  # noqa: BLE001 -- the cell's outcome, whatever it raised
+                return error
+        return None
 
 
 def _methods_of(kind: type) -> list[str]:
