@@ -69,6 +69,7 @@ def warm_up(modules: tuple[str, ...] = PRELOAD) -> None:
     for name in lessons:
         importlib.import_module(name)  # the stub, made once here rather than in every worker
     _warm_first_calls()
+    readable_roots()  # the same for every worker: found here, once
     # What is imported now is shared with every worker until written to; the cyclic garbage collector would
     # write to all of it (and so copy every page) on its first full pass in each worker. Frozen, it looks away.
     gc.collect()

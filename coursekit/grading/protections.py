@@ -17,11 +17,13 @@ and returns the report's list of what is active. What each one needs from the ke
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import platform
 import resource
 import signal
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from coursekit.grading.limits import Limits
@@ -106,7 +108,7 @@ class LandlockRights:
         return f"landlock ABI {abi}: " + ", ".join(parts)
 
 
-def landlock(readable: list[str], writable: list[str]) -> str | None:
+def landlock(readable: Sequence[str], writable: Sequence[str]) -> str | None:
     """Allow reading only under ``readable`` and writing only under ``writable``, with every right this kernel's
     Landlock handles; a description of what is enforced, or None when Landlock is unavailable."""
     abi = landlock_abi()
@@ -146,11 +148,13 @@ ETC_READABLE = ("/etc/ld.so.cache", "/etc/localtime", "/etc/timezone", "/etc/pas
                 "/etc/nsswitch.conf", "/etc/mime.types", "/etc/os-release", "/etc/fonts", "/etc/matplotlibrc")
 
 
-def readable_roots() -> list[str]:
+@functools.cache
+def readable_roots() -> tuple[str, ...]:
     """What student code may read: the Python installation, system libraries, and coursekit minus its lessons.
 
     Only folders that cannot contain the course: never "/" (a ``python -m`` run from there puts it on
-    sys.path), never the course folder or one of its parents.
+    sys.path), never the course folder or one of its parents. Found once per process (the sandbox server's warm-up
+    finds them before it forks: each worker would spend most of a millisecond on it).
     """
     import coursekit
 
@@ -160,7 +164,7 @@ def readable_roots() -> list[str]:
              "/dev/null", "/dev/urandom", "/proc/self"}
     roots |= {p for p in sys.path if p and os.path.isdir(p) and "site-packages" in p}
     roots |= {os.path.join(package, entry) for entry in os.listdir(package) if entry != "lessons"}
-    return sorted(root for root in roots if not _contains(root, course))
+    return tuple(sorted(root for root in roots if not _contains(root, course)))
 
 
 def _contains(folder: str, path: str) -> bool:
