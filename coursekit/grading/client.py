@@ -54,10 +54,14 @@ class WarmServer:
         self.control.settimeout(None)
         self.ready = True
 
-    def session(self, call_timeout: float, deadline: float | None = None) -> Session:
-        """A fresh worker, forked from the warm server, started before ``deadline`` (time.monotonic) if given."""
+    def wait_until_ready(self) -> None:
+        """Wait, the first time, until the server has warmed up (a second or two after it started)."""
         if not self.ready:
             self._wait_until_ready()
+
+    def session(self, call_timeout: float, deadline: float | None = None) -> Session:
+        """A fresh worker, forked from the warm server, started before ``deadline`` (time.monotonic) if given."""
+        self.wait_until_ready()
         mine, theirs = socket.socketpair()
         try:
             self.control.settimeout(READY_TIMEOUT)  # a server that stops answering must not hold the grader

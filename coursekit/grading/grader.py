@@ -61,6 +61,7 @@ def _grade_in(language: str, nb: dict, master: Master, server: WarmServer, setti
     settings = (settings or Settings()).for_master(master)
     setup = trusted_setup(master) if setup is None else setup
     cells = student_cells(nb)
+    server.wait_until_ready()  # a server still warming up: its time is not the submission's
     deadline = time.monotonic() + settings.budget
     grade, student = _graded(cells, master, server, settings, setup, master.demonstrations, deadline)
     if student.may_have_needed_a_skipped_cell() and not student.out_of_time():

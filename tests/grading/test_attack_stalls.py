@@ -6,6 +6,7 @@ import time
 import nbformat
 import pytest
 
+from coursekit.grading.client import WarmServer
 from coursekit.grading.limits import Settings
 from coursekit.grading.session import SandboxTimeout
 from graded_submissions import MASTERS, by_id, grade, replacing, solution
@@ -52,10 +53,27 @@ def test_a_submission_that_sleeps_in_every_cell_ends_within_its_budget(server):
     nb = solution(LESSON)
     for at in range(2, 22):  # 20 cells that each stay under the cell limit, 6 s in all
         nb.cells.insert(at, nbformat.v4.new_code_cell("import time\ntime.sleep(0.3)", id=f"sleep-{at}"))
+    server.wait_until_ready()
     graded = grade(server, nb, LESSON, Settings(cell_timeout=0.5, budget=1.5, wall_grace=0.5))
     assert graded.seconds < 1.5 + 1.0, graded.seconds
     assert any("time budget of 1.5 s" in str(problem) for problem in graded.cell_problems), graded.cell_problems
     assert {t.status for t in graded.tests} == {"timeout"} and graded.points == 0
+
+
+def test_the_servers_warm_up_is_not_counted_in_the_first_submissions_budget():
+    with WarmServer() as fresh:  # every module preloaded: it warms up for longer than the budget
+        graded = grade(fresh, solution(LESSON), LESSON, Settings(budget=1.0))
+    assert graded.points == graded.max_points and graded.cell_problems == [], graded
+
+
+def test_cells_whose_kept_definitions_loop_too_end_within_the_submissions_budget(server):
+    nb = solution(LESSON)
+    for at in range(2, 12):  # each runs past its cell limit, then its definitions (a class body) loop as well
+        nb.cells.insert(at, nbformat.v4.new_code_cell("class Stuck:\n    while True:\n        pass", id=f"stuck-{at}"))
+    server.wait_until_ready()  # run alone, the test's server may still be warming up: that is not the submission's
+    graded = grade(server, nb, LESSON, Settings(cell_timeout=0.1, budget=1.5, wall_grace=0.5))
+    assert graded.seconds < 1.5 + 1.0, graded.seconds
+    assert any("time budget of 1.5 s" in str(problem) for problem in graded.cell_problems), graded.cell_problems
 
 
 def test_a_cell_is_limited_by_the_cpu_it_uses_not_by_the_time_it_waits(session_for):
