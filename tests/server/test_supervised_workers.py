@@ -89,15 +89,23 @@ def test_a_worker_that_keeps_dying_is_replaced_after_longer_and_longer_pauses(co
     monkeypatch.setattr(supervisor, "MAX_PAUSE", 0.08)
     monkeypatch.setattr(supervisor.worker, "work", lambda *args, **kwargs: os._exit(3))  # dies at once, every time
     run.prepare(config)
-    said, start = [], time.monotonic()
+    written, start = [], time.monotonic()
+
+    def said() -> list[str]:
+        """The supervisor's whole lines about a death so far (under capfd, a print's text and its newline are two
+        writes: a line read half-written is left until its end arrives)."""
+        written.append(capfd.readouterr().err)
+        return [line for line in "".join(written).split("\n")[:-1] if "a new one starts in" in line]
+
     graders = supervisor.start(config, 1, {})
     try:
-        wait_until(lambda: said.extend(capfd.readouterr().err.splitlines()) or len(said) >= 5, "five deaths")
+        wait_until(lambda: len(said()) >= 5, "five deaths")
         took = time.monotonic() - start
     finally:
         graders.stop()
     assert not graders.process.is_alive()
-    pauses = [float(line.rsplit(" in ", 1)[1].split()[0]) for line in said[:5]]
+    lines = said()
+    pauses = [float(line.rsplit(" in ", 1)[1].split()[0]) for line in lines[:5]]
     assert pauses == [0.02, 0.04, 0.08, 0.08, 0.08]  # doubled after each quick death, up to MAX_PAUSE
-    assert "ended (exit code 3); a new one starts in" in said[0]
+    assert "ended (exit code 3); a new one starts in" in lines[0]
     assert took >= sum(pauses[:4])
