@@ -149,10 +149,6 @@ def grade_on_cluster(address: str, todo: list, masters: dict[str, Master], setti
         needed = {lesson: masters[lesson] for lesson in sorted({lesson for _, lesson in todo})}
         # Sent once to each worker (and fetched once by a worker that joins later); its key names it in the tasks.
         [shared] = client.scatter([needed], broadcast=True)
-        # Kept until the next batch with other masters: the same masters scatter under the same key, which the
-        # release of the previous batch's copy, still on its way, would otherwise take from some worker.
-        with _CLIENTS_LOCK:
-            _SHARED[address] = shared
         futures = {client.submit(_grade_on_worker, shared.key, shared, settings, lesson, item.notebook_raw,
                                  pure=False, key=f"coursekit-grade-{uuid.uuid4().hex}"): (item, lesson)
                    for item, lesson in todo}
@@ -184,7 +180,6 @@ def _allowed_failures() -> int:
 
 
 _CLIENTS: dict[str, Client] = {}
-_SHARED: dict[str, object] = {}  # the masters each scheduler's workers hold (a Future), see grade_on_cluster
 _CLIENTS_LOCK = threading.Lock()
 
 
@@ -205,7 +200,6 @@ def connect(address: str) -> Client:
 def close_clients() -> None:
     """Close the clients ``connect`` kept."""
     with _CLIENTS_LOCK:
-        _SHARED.clear()
         for client in _CLIENTS.values():
             with contextlib.suppress(Exception):
                 client.close()
