@@ -147,7 +147,8 @@ def grade_on_cluster(address: str, todo: list, masters: dict[str, Master], setti
     try:
         client.register_plugin(SandboxPlugin(preload), name=PLUGIN_NAME)
         needed = {lesson: masters[lesson] for lesson in sorted({lesson for _, lesson in todo})}
-        # Sent once to each worker (and fetched once by a worker that joins later); its key names it in the tasks.
+        # Sent once to each worker (fetched once by a worker that joins later, or whose copy Dask's memory manager
+        # dropped while it had no task needing it); its key names it in the tasks.
         [shared] = client.scatter([needed], broadcast=True)
         futures = {client.submit(_grade_on_worker, shared.key, shared, settings, lesson, item.notebook_raw,
                                  pure=False, key=f"coursekit-grade-{uuid.uuid4().hex}"): (item, lesson)

@@ -115,7 +115,9 @@ def test_a_second_batch_uses_each_workers_sandbox_and_masters_again(cluster, tmp
                                progress=masters_on_each_worker)
     assert sorted(o.grade.points for o in outcomes) == [0, MASTERS[LESSON].max_points]
     assert sandbox_pids(client) == before and len(set(before.values())) == 2
-    assert set(held[0].values()) == {1}  # sent once to each worker, not with each task
+    # Sent to the workers once, not with each task: no worker holds two copies. Dask's memory manager may drop the
+    # copy of a worker that has no task needing it (ReduceReplicas, every 2 s), so one worker may hold none.
+    assert max(held[0].values()) == 1 and set(held[0].values()) <= {0, 1}, held
     assert graders(client) == graders_before  # the same masters: the Grader that built their setups, again
 
 
