@@ -84,6 +84,9 @@ LESSON01 = "01_chain_rule"
 
 
 @pytest.mark.slow
+# The budget's exception may land in one of SymPy's weakref callbacks, where Python reports it as unraisable and goes
+# on: it is then raised again (what the test is for), and the report is no warning of this test's.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_an_expression_whose_simplification_explodes_times_out_its_test_within_the_budget(server):
     explosive = ("def hand_derivative(x):\n"
                  "    return sp.sin(x**2) + 2 * x**2 * sp.cos(x**2) "
