@@ -14,7 +14,9 @@ MAX_PARSED = 200_000  # characters of a cell that are parsed (a longer cell: no 
 
 # Statements that define a name without computing anything worth a CPU limit (a decorator or a class body may
 # compute: the limit the definitions run under bounds it).
-DEFINING = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+IMPORTS = (ast.Import, ast.ImportFrom)
+DEFINING = IMPORTS + FUNCTIONS
 # What an assignment's value may not hold to count as a definition: anything that runs code of its own.
 COMPUTING = (ast.Call, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Await, ast.Yield,
              ast.YieldFrom, ast.NamedExpr)
@@ -52,10 +54,10 @@ def names_defined(code: str) -> tuple[str, ...]:
     todo = list(reversed(tree.body))
     while todo:  # a loop, not recursion: a cell may nest deeply
         node = todo.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        if isinstance(node, FUNCTIONS):
             names[node.name] = None
             continue
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
+        if isinstance(node, IMPORTS):
             names.update((alias.asname or alias.name.split(".")[0], None) for alias in node.names if alias.name != "*")
             continue
         if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
