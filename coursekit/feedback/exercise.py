@@ -48,7 +48,7 @@ class NameRules:
 
     def of_results(self) -> NameRules:
         """The rules for what a call returns: arithmetic carries over, argument changes belong to the call."""
-        return NameRules(self.name, self.arithmetic)
+        return NameRules(self.name, self.arithmetic) if self.mutates else self
 
 
 @dataclass

@@ -255,17 +255,20 @@ for _name in protocol.BINOPS:
 def _write_back(session: Session, args: tuple, reply: dict, rules: NameRules, what: str) -> None:
     """What the student's code changed in arguments it received: copied into the grader's originals for the
     arguments ``rules`` say it changes; for any other, the test fails (the caller's data stays as it was)."""
+    changed, synced = reply.get(protocol.CHANGED_ARGS), reply.get(protocol.SYNCED_PARAMS)
+    if not changed and not synced:  # most calls: the worker names no argument
+        return
     from coursekit.gradcheck import set_parameter
 
     rebound = dict(reply.get(protocol.REBOUND_KEYS) or {})
-    for index, data in dict(reply.get(protocol.CHANGED_ARGS) or {}).items():
+    for index, data in dict(changed or {}).items():
         position = int(index)
         if not 0 <= position < len(args):
             continue
         if position not in rules.mutates:
             raise ChangedArgument(messages.CHANGED_ARGUMENT.format(what=what, position=position + 1))
         _update(args[position], session.decode(data), set(map(str, rebound.get(index, []))))
-    for index, data in dict(reply.get(protocol.SYNCED_PARAMS) or {}).items():
+    for index, data in dict(synced or {}).items():
         position = int(index)
         if 0 <= position < len(args) and position in rules.mutates:  # a grader model that the student trains
             model, params = args[position], session.decode(data)

@@ -137,47 +137,55 @@ def encode(value, reference: Callable[[object], dict], depth: int = 0):
     """``value`` as JSON-able data; objects that are not plain data become ``reference(value)``."""
     if depth > MAX_DEPTH:
         raise WireError("data nested too deeply")
-    if value is None or isinstance(value, (bool, str)):
+    kind = type(value)
+    # The exact types first (most of what crosses is these), by identity: a subclass is not the type it extends.
+    if value is None or kind is bool or kind is str or kind is float:
         return value
-    if isinstance(value, int) and type(value) in (int, bool):
-        return value if abs(value) < 2**63 else {"__bigint__": str(value)}
-    if type(value) is float:
-        return value
-    if type(value) is complex:
+    if kind is int:
+        return value if -2**63 < value < 2**63 else {"__bigint__": str(value)}
+    if kind is np.ndarray and value.dtype.kind in NUMERIC_KINDS:
+        return {"__ndarray__": _array(value)}
+    if kind is list:
+        return [encode(item, reference, depth + 1) for item in value]
+    if kind is tuple:
+        return {"__tuple__": [encode(item, reference, depth + 1) for item in value]}
+    if kind is dict:
+        return {"__dict__": [[encode(k, reference, depth + 1), encode(v, reference, depth + 1)]
+                             for k, v in value.items()]}
+    if kind is complex:
         return {"__complex__": [value.real, value.imag]}
     if isinstance(value, np.generic) and value.dtype.kind in NUMERIC_KINDS:
         return {"__ndarray__": _array(np.asarray(value)), "scalar": True}
-    if type(value) is np.ndarray and value.dtype.kind in NUMERIC_KINDS:
-        return {"__ndarray__": _array(value)}
-    if type(value) in (list, tuple):
-        items = [encode(item, reference, depth + 1) for item in value]
-        return items if type(value) is list else {"__tuple__": items}
-    if type(value) is dict:
-        return {"__dict__": [[encode(k, reference, depth + 1), encode(v, reference, depth + 1)]
-                             for k, v in value.items()]}
+    if isinstance(value, str):  # a str of a subclass (a translated message) goes as the text it is
+        return value
     sympy_text = _sympy_text(value)
     if sympy_text is not None:
         return {"__sympy__": sympy_text}
     return reference(value)
 
 
+_JSON_SCALARS = frozenset({type(None), bool, int, float, str})  # what json.loads makes that is not a container
+
+
 def decode(data, resolve: Callable[[dict], object], depth: int = 0):
     """The value ``encode`` produced; ``resolve`` turns a reference back into an object (or a proxy)."""
     if depth > MAX_DEPTH:
         raise WireError("data nested too deeply")
-    if data is None or isinstance(data, (bool, int, float, str)):
+    kind = type(data)
+    if kind in _JSON_SCALARS:
         return data
-    if isinstance(data, list):
+    if kind is list:
         return [decode(item, resolve, depth + 1) for item in data]
-    if not isinstance(data, dict):
-        raise WireError(f"unexpected {type(data).__name__} in a message")
+    if kind is not dict:
+        raise WireError(f"unexpected {kind.__name__} in a message")
     if "__ndarray__" in data:
         array = _from_array(data["__ndarray__"])
         return array[()] if data.get("scalar") else array
     if "__tuple__" in data:
-        return tuple(decode(item, resolve, depth + 1) for item in data["__tuple__"])
+        return tuple(decode(item, resolve, depth + 1) for item in _list(data["__tuple__"]))
     if "__dict__" in data:
-        return {_hashable(decode(k, resolve, depth + 1)): decode(v, resolve, depth + 1) for k, v in data["__dict__"]}
+        return {_hashable(decode(k, resolve, depth + 1)): decode(v, resolve, depth + 1)
+                for k, v in _list(data["__dict__"])}
     if "__complex__" in data:
         real, imag = data["__complex__"]
         return complex(float(real), float(imag))
@@ -190,6 +198,12 @@ def decode(data, resolve: Callable[[dict], object], depth: int = 0):
     raise WireError(f"unknown data tag {sorted(data)[:3]}")
 
 
+def _list(data) -> list:
+    if type(data) is not list:
+        raise WireError(f"expected a list in a message, not {type(data).__name__}")
+    return data
+
+
 def _hashable(key):
     if isinstance(key, (list, dict, np.ndarray)):
         raise WireError("a dict key must be a plain hashable value")
@@ -198,19 +212,37 @@ def _hashable(key):
 
 def _array(array: np.ndarray) -> dict:
     return {"dtype": array.dtype.str, "shape": list(array.shape),
-            "data": binascii.b2a_base64(array.tobytes(order="C"), newline=False).decode("ascii")}
+            "data": binascii.b2a_base64(array.tobytes(), newline=False).decode("ascii")}
 
 
-def _from_array(spec: dict) -> np.ndarray:
-    dtype = np.dtype(str(spec["dtype"]))
+_DTYPES: dict[str, np.dtype] = {}  # the dtypes met so far, by their text: each checked once
+
+
+def _dtype(text) -> np.dtype:
+    known = _DTYPES.get(text) if type(text) is str else None
+    if known is not None:
+        return known
+    try:
+        dtype = np.dtype(str(text))
+    except (TypeError, ValueError) as error:
+        raise WireError("not an array's dtype") from error
     if dtype.kind not in NUMERIC_KINDS or dtype.fields is not None or dtype.subdtype is not None:
         raise WireError(f"arrays of dtype {dtype} are not plain data")
-    shape = tuple(int(n) for n in spec["shape"])
+    if len(_DTYPES) < 64:
+        _DTYPES[text] = dtype
+    return dtype
+
+
+def _from_array(spec) -> np.ndarray:
+    if type(spec) is not dict:
+        raise WireError("an array must be described by a dict")
+    dtype = _dtype(spec.get("dtype"))
+    shape = tuple(map(int, _list(spec.get("shape"))))
     try:
-        raw = binascii.a2b_base64(str(spec["data"]), strict_mode=True)  # base64.b64decode(validate=True), faster
+        raw = binascii.a2b_base64(str(spec.get("data")), strict_mode=True)  # base64.b64decode(validate=True), faster
     except (binascii.Error, ValueError) as error:
         raise WireError("array data is not base64") from error
-    if min(shape, default=0) < 0 or len(raw) != dtype.itemsize * math.prod(shape):
+    if (shape and min(shape) < 0) or len(raw) != dtype.itemsize * math.prod(shape):
         raise WireError("array data does not match its shape")
     return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
 

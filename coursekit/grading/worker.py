@@ -16,6 +16,9 @@ import sys
 import time
 import traceback
 import types
+import warnings
+
+import numpy as np
 
 from coursekit.grading import protocol, wire
 from coursekit.grading.limits import MAX_CALLS, OUTPUT_LIMIT, READ_AFTER_ELEMENTS
@@ -238,22 +241,34 @@ class Worker:
             return self._call_once(target, request, caught)
 
     def _call_once(self, target, request: dict, caught: list) -> dict:
-        """One call, inside ``_calling`` (``caught``: the warnings it records)."""
+        """One call, inside ``_calling`` (``caught``: the warnings it records). The reply names only what happened:
+        no key for arguments left as they were, nor for warnings when there were none."""
         args = self.decode(request.get(protocol.ARGS, []))
-        kwargs = self.decode(request.get(protocol.KWARGS, {"__dict__": []}))
-        before = [_snapshot(a) if _plain(a) else None for a in args]
+        kwargs = request.get(protocol.KWARGS)
+        kwargs = self.decode(kwargs) if kwargs is not None else {}
+        # per argument: its snapshot when it is data the grader sent (what the call does to it is reported), and
+        # the identity of each entry of a dict (an entry replaced, not changed, is said so)
+        before = [_snapshot(a) if type(a) in _PLAIN else None for a in args]
         identities = [{k: id(v) for k, v in a.items()} if type(a) is dict else None for a in args]
         seen = len(caught)
         value = target(*args, **kwargs)
-        raised_warnings = [[type(w.message).__name__, str(w.message)[:500]] for w in caught[seen:seen + 5]]
-        changed = {str(i): self.encode(a) for i, (a, b) in enumerate(zip(args, before, strict=True))
-                   if b is not None and not _deep_equal(a, b)}
-        rebound = {str(i): [str(k) for k, v in a.items() if ids is not None and ids.get(k) != id(v)]
-                   for i, (a, ids) in enumerate(zip(args, identities, strict=False)) if ids is not None}
-        synced = {str(i): self.encode(dict(a.params)) for i, a in enumerate(args)
-                  if before[i] is None and hasattr(a, "params") and hasattr(a, "forward")}
-        return {protocol.VALUE: self.encode(value), protocol.CHANGED_ARGS: changed, protocol.REBOUND_KEYS: rebound,
-                protocol.SYNCED_PARAMS: synced, protocol.WARNINGS: raised_warnings}
+        reply = {protocol.VALUE: self.encode(value)}
+        if len(caught) > seen:
+            reply[protocol.WARNINGS] = [[type(w.message).__name__, str(w.message)[:500]] for w in caught[seen:seen + 5]]
+        changed, rebound, synced = {}, {}, {}
+        for i, (a, b, ids) in enumerate(zip(args, before, identities, strict=True)):
+            if b is not None and not _deep_equal(a, b):
+                changed[str(i)] = self.encode(a)
+            if ids is not None:
+                rebound[str(i)] = [str(k) for k, v in a.items() if ids.get(k) != id(v)]
+            if b is None and hasattr(a, "params") and hasattr(a, "forward"):
+                synced[str(i)] = self.encode(dict(a.params))
+        if changed:
+            reply[protocol.CHANGED_ARGS] = changed
+            reply[protocol.REBOUND_KEYS] = rebound
+        if synced:
+            reply[protocol.SYNCED_PARAMS] = synced
+        return reply
 
     def _operate(self, op: str, target, request: dict) -> dict:
         name = str(request.get(protocol.NAME, ""))
@@ -328,7 +343,6 @@ class Worker:
     def _read_after(self, target, attribute: str, reply: dict) -> None:
         """Add ``target.attribute`` to ``reply`` when it is a plain dict of a few arrays (a layer's grads): the grader
         reads it next. Anything else (missing, failing, large, objects) the grader reads for itself if it needs it."""
-        import numpy as np
 
         try:
             with _Quiet():
@@ -397,15 +411,12 @@ def _methods_of(kind: type) -> list[str]:
     return names[:64]
 
 
-def _plain(value) -> bool:
-    """Arrays and containers the grader sent by value (what the call does to them is reported)."""
-    import numpy as np
-    return type(value) in (list, dict, np.ndarray)
+_PLAIN = (list, dict, np.ndarray)  # what the grader sent by value: arrays and containers (what a call does to them is
+#                                    reported); its types by identity, as a subclass is never sent
 
 
 def _snapshot(value):
     """A copy of the plain data in ``value`` (containers and arrays); any other object is kept as itself."""
-    import numpy as np
     if type(value) is np.ndarray:
         return value.copy()
     if type(value) in (list, tuple):
@@ -417,7 +428,6 @@ def _snapshot(value):
 
 def _deep_equal(a, b) -> bool:
     """True when ``a`` still equals its snapshot ``b``: the same plain data, and the very same other objects."""
-    import numpy as np
     if type(a) is not type(b):
         return False
     if type(a) is np.ndarray:
@@ -439,10 +449,6 @@ def _deep_equal(a, b) -> bool:
 def _calling(request: dict):
     """Around student calls: their output discarded, the grader's NumPy error settings (``errstate`` of the
     request), and every warning recorded (the list it yields)."""
-    import warnings
-
-    import numpy as np
-
     errstate = {k: v for k, v in dict(request.get(protocol.ERRSTATE) or {}).items()
                 if k in ("over", "under", "divide", "invalid") and v in ("ignore", "warn", "raise", "print")}
     with _Quiet(), np.errstate(**errstate), warnings.catch_warnings(record=True) as caught:
@@ -577,7 +583,6 @@ class _RewithholdingLoader:
 
 def _write_param(target, name: str, value) -> None:
     """target.params[name] = value, into the array itself when the shapes agree (as the layer holds it)."""
-    import numpy as np
 
     params = target.params
     current = params[name]

@@ -53,6 +53,30 @@ def test_arrays_of_objects_or_raw_bytes_are_refused(dtype):
         wire.decode(message, lambda ref: None)
 
 
+@pytest.mark.parametrize("described", [
+    [1, 2], "AAAA", None, {"dtype": "not a dtype", "shape": [1], "data": "AAAAAAAAAAA="},
+    {"dtype": ["<f8"], "shape": [1], "data": "AAAAAAAAAAA="}, {"dtype": "<f8", "shape": 1, "data": "AAAAAAAAAAA="},
+    {"dtype": "<f8", "shape": {"0": 1}, "data": "AAAAAAAAAAA="}, {"dtype": "<f8", "shape": [-1], "data": ""},
+    {"dtype": "<f8", "shape": [1]}, {"dtype": "<f8", "shape": [1], "data": "not base64!"}])
+def test_a_malformed_array_is_a_wire_error_whatever_is_wrong_with_it(described):
+    with pytest.raises(wire.WireError):
+        wire.decode({"__ndarray__": described}, lambda ref: None)
+
+
+@pytest.mark.parametrize("tag", ["__tuple__", "__dict__"])
+@pytest.mark.parametrize("content", ["abc", {"a": 1}, 3, None])
+def test_a_tuple_or_dict_that_is_not_a_list_on_the_wire_is_a_wire_error(tag, content):
+    with pytest.raises(wire.WireError):
+        wire.decode({tag: content}, lambda ref: None)
+
+
+def test_a_str_of_a_subclass_crosses_as_its_text():
+    class Words(str):
+        pass
+
+    assert wire.encode(Words("hello"), lambda obj: {"__handle__": 7}) == "hello"
+
+
 def test_array_data_must_match_its_shape():
     with pytest.raises(wire.WireError):
         wire.decode({"__ndarray__": {"dtype": "<f8", "shape": [3], "data": "AAAA"}}, lambda ref: None)
