@@ -1,6 +1,7 @@
-"""Calls to a learner's function in one round trip, where the grader's sandbox offers it.
+"""Calls to a learner's code in one round trip, where the grader's sandbox offers it.
 
-In the grader a learner's function is a proxy whose class has ``_coursekit_many``: a list of calls goes to the
+In the grader a learner's function or object is a proxy whose class has ``_coursekit_many`` (a list of calls of one
+function) and ``_coursekit_steps`` (steps on several objects: calls, method calls, attribute reads): they go to the
 sandbox in one message, and each call's changes to its arguments come back as a single call's would. Elsewhere (a
 learner's own kernel) there is nothing to save, and the callers call one by one.
 """
@@ -20,3 +21,29 @@ def in_one_trip(func: Callable, calls: Sequence[tuple]) -> list | None:
         return list(many(func, list(calls)))
     except Exception:  # noqa: BLE001 -- found again by the caller, one call at a time
         return None
+
+
+def offers_steps(steps: Sequence[tuple]) -> bool:
+    """Whether ``steps`` can go in one round trip (``steps_in_one_trip``): their objects are in the grader's sandbox."""
+    return bool(steps) and getattr(type(steps[0][0]), "_coursekit_steps", None) is not None
+
+
+def steps_in_one_trip(steps: Sequence[tuple]) -> list | None:
+    """``[run_step(step) for step in steps]`` in one round trip (a few, past the sandbox's batch size) when their
+    objects offer it; None when they do not, or when a step raised (the caller then starts again, from new objects,
+    one step at a time, so that the failing step is found and reported alone)."""
+    if not offers_steps(steps):
+        return None
+    try:
+        return list(type(steps[0][0])._coursekit_steps(list(steps)))
+    except Exception:  # noqa: BLE001 -- found again by the caller, one step at a time
+        return None
+
+
+def run_step(step: tuple):
+    """One step ``(target, name, args)``: ``target(*args)`` when name is None, ``target.name(*args)``, or the
+    attribute ``target.name`` when args is None."""
+    target, name, args = step
+    if name is None:
+        return target(*args)
+    return getattr(target, name) if args is None else getattr(target, name)(*args)

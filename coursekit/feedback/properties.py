@@ -10,15 +10,17 @@ in fixed words (``Property.words``), which carry no value: that is all a hidden 
 from __future__ import annotations
 
 import builtins
+import contextlib
 import copy
 import dataclasses
+import functools
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from coursekit.feedback.batched import in_one_trip
+from coursekit.feedback.batched import offers_steps, run_step, steps_in_one_trip
 from coursekit.feedback.compare import difference
 from coursekit.feedback.result import CheckResult
 from coursekit.i18n import N_, Message
@@ -57,6 +59,9 @@ LAYER_DTYPE_DETAIL = N_("{what} has dtype {dtype}. Keep float64: it is what the 
 
 
 # ---------------------------------------------------------------- the declaration
+Judge = Callable[[Sequence], "str | None"]  # a planned property's verdict on the results of its steps
+
+
 @dataclass(frozen=True)
 class Property:
     """One property of an exercise.
@@ -64,12 +69,19 @@ class Property:
     ``words`` name it without any value (all a hidden failure shows); ``rule(obj, *inputs)`` returns a detail in
     words when ``obj`` breaks it (the visible inputs may appear there), None otherwise. ``by_case``: its inputs are
     cases (argument tuples, or functions that make one) that a hidden test may replace with its own.
+
+    ``plan``, instead of ``rule``, for a property whose calls are all known before any is made:
+    ``plan(obj, *inputs)`` returns its steps (see ``batched.run_step``) and the judge of their results. The steps go
+    to the grader's sandbox in one round trip, with those of the exercise's other planned properties (``verdict``,
+    ``hold``); a judge reads the results in order, and a step is only made when it reads it when the steps go one
+    at a time (a learner's kernel, or a step that raised).
     """
 
     words: Message | str
-    rule: Callable[..., str | None]
+    rule: Callable[..., str | None] | None = None
     inputs: tuple = ()
     by_case: bool = False
+    plan: Callable[..., tuple[list, Judge]] | None = None
 
     def on(self, *inputs) -> Property:
         """The same property, checked on other inputs (a hidden test's cases)."""
@@ -77,7 +89,34 @@ class Property:
 
     def problem(self, obj) -> str | None:
         """The detail of how ``obj`` breaks this property on its inputs; None when it holds."""
-        return self.rule(obj, *self.inputs)
+        if self.plan is None:
+            return self.rule(obj, *self.inputs)
+        steps, judge = self.plan(obj, *self.inputs)
+        if offers_steps(steps):
+            results = steps_in_one_trip(steps)
+            if results is not None:
+                return judge(results)
+            steps, judge = self.plan(obj, *self.inputs)  # a step raised: again from new objects, one at a time
+        return judge(_OneByOne(steps))
+
+
+class _OneByOne(Sequence):
+    """The results of ``steps``, each step made when it is first read (in order: a judge that stops early leaves
+    the rest unmade, as code that calls one by one would)."""
+
+    def __init__(self, steps: list):
+        self.steps, self.made = steps, []
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self.steps)))]
+        index = index + len(self.steps) if index < 0 else index
+        while len(self.made) <= index:
+            self.made.append(run_step(self.steps[len(self.made)]))
+        return self.made[index]
 
 
 def _args(case) -> tuple:
@@ -124,70 +163,81 @@ def _agree(first, second) -> bool:
     return difference(second, first, rtol=1e-12, atol=1e-300) is None if not isinstance(first, str) else first == second
 
 
-def _each(func, calls: list[tuple]) -> list:
-    """``func(*args)`` for each ``args`` of ``calls``, in order: in one round trip where the grader's sandbox offers it
-    (argument changes come back as a single call's do), one by one otherwise or should one raise, so that its
-    exception is raised as a single call raises it."""
-    results = in_one_trip(func, calls)
-    return results if results is not None else [func(*args) for args in calls]
-
-
 # ---------------------------------------------------------------- functions: generic properties on cases
+def _calls(func, calls: list[tuple]) -> list[tuple]:
+    return [(func, None, args) for args in calls]
+
+
 def inputs_kept(*cases, positions: Sequence[int] | None = None) -> Property:
     """The function leaves its arguments (those at ``positions``, default all) as they were, nested arrays too."""
-    def rule(func, *cases):
+    def plan(func, *cases):
         calls = [_args(case) for case in cases]
         originals = copy.deepcopy(calls)
-        _each(func, calls)
-        for args, kept in zip(calls, originals, strict=True):
-            for index, (before, after) in enumerate(zip(kept, args, strict=True)):
-                if (positions is None or index in positions) and not _same(before, after):
-                    return ON_CASE.format(case=_short(kept), detail=INPUT_CHANGED_DETAIL.format(index=index + 1))
-        return None
-    return Property(INPUT_CHANGED, rule, cases, by_case=True)
+
+        def judge(results):
+            for made in range(len(calls)):  # every call first, then what each did to its arguments
+                results[made]
+            for args, kept in zip(calls, originals, strict=True):
+                for index, (before, after) in enumerate(zip(kept, args, strict=True)):
+                    if (positions is None or index in positions) and not _same(before, after):
+                        return ON_CASE.format(case=_short(kept), detail=INPUT_CHANGED_DETAIL.format(index=index + 1))
+            return None
+        return _calls(func, calls), judge
+    return Property(INPUT_CHANGED, inputs=cases, by_case=True, plan=plan)
 
 
 def repeatable(*cases) -> Property:
     """Calling again with the same arguments, after calls with the others, gives the same result."""
-    def rule(func, *cases):
-        if not cases:
+    def plan(func, *cases):
+        calls = [_args(case) for case in cases] + [_args(case) for case in reversed(cases)]
+
+        def judge(results):
+            for index, case in enumerate(cases):
+                if not _agree(results[index], results[len(calls) - 1 - index]):
+                    return ON_CASE.format(case=_short(_args(case)), detail=REPEAT_DETAIL)
             return None
-        results = _each(func, [_args(case) for case in cases] + [_args(case) for case in reversed(cases)])
-        first, again = results[:len(cases)], results[len(cases):][::-1]
-        for case, one, two in zip(cases, first, again, strict=True):
-            if not _agree(one, two):
-                return ON_CASE.format(case=_short(_args(case)), detail=REPEAT_DETAIL)
-        return None
-    return Property(REPEAT, rule, cases, by_case=True)
+        return _calls(func, calls), judge
+    return Property(REPEAT, inputs=cases, by_case=True, plan=plan)
 
 
 def honours(argument: str, position: int, other, *cases) -> Property:
     """Changing the argument at ``position`` (named ``argument`` in messages) to ``other`` changes the result."""
-    def rule(func, *cases):
-        for case in cases:
-            args = _args(case)
-            changed = args[:position] + (other,) + args[position + 1:]
-            if _agree(*_each(func, [copy.deepcopy(args), changed])):
-                return ON_CASE.format(case=_short(args), detail=UNUSED_DETAIL.format(
-                    argument=argument, before=_short((args[position],))[1:-1], after=_short((other,))[1:-1]))
-        return None
-    return Property(UNUSED.bind(argument=argument), rule, cases, by_case=True)
+    def plan(func, *cases):
+        given = [_args(case) for case in cases]
+        calls = [call for args in given
+                 for call in (copy.deepcopy(args), args[:position] + (other,) + args[position + 1:])]
+
+        def judge(results):
+            for index, args in enumerate(given):
+                if _agree(results[2 * index], results[2 * index + 1]):
+                    return ON_CASE.format(case=_short(args), detail=UNUSED_DETAIL.format(
+                        argument=argument, before=_short((args[position],))[1:-1], after=_short((other,))[1:-1]))
+            return None
+        return _calls(func, calls), judge
+    return Property(UNUSED.bind(argument=argument), inputs=cases, by_case=True, plan=plan)
 
 
 def row_wise(join: Callable[[list, int], object], *cases, batched: Sequence[int] = (0,)) -> Property:
     """The result for a batch is ``join(results of each row alone, number of rows)``: the arguments at ``batched``
     are split along their first axis, the others are passed whole."""
-    def rule(func, *cases):
+    def plan(func, *cases):
+        calls, groups = [], []  # groups: (the case's arguments, its rows, where its calls start)
         for case in cases:
             args = _args(case)
             rows = len(args[batched[0]])
-            *alone, whole = _each(func, [tuple(arg[i:i + 1] if index in batched else copy.deepcopy(arg)
-                                               for index, arg in enumerate(args)) for i in range(rows)] + [args])
-            found = difference(whole, join(alone, rows), rtol=1e-9, atol=1e-12)
-            if found:
-                return ON_CASE.format(case=_short(args), detail=ROWS_DETAIL.format(difference=found))
-        return None
-    return Property(ROWS, rule, cases, by_case=True)
+            groups.append((args, rows, len(calls)))
+            calls += [tuple(arg[i:i + 1] if index in batched else copy.deepcopy(arg)
+                            for index, arg in enumerate(args)) for i in range(rows)] + [args]
+
+        def judge(results):
+            for args, rows, start in groups:
+                alone, whole = [results[start + i] for i in range(rows)], results[start + rows]
+                found = difference(whole, join(alone, rows), rtol=1e-9, atol=1e-12)
+                if found:
+                    return ON_CASE.format(case=_short(args), detail=ROWS_DETAIL.format(difference=found))
+            return None
+        return _calls(func, calls), judge
+    return Property(ROWS, inputs=cases, by_case=True, plan=plan)
 
 
 def _narrow_dtype(value) -> str | None:
@@ -205,67 +255,81 @@ def _narrow_dtype(value) -> str | None:
 
 def dtype_kept(*cases) -> Property:
     """With float64 inputs, no result is a narrower float."""
-    def rule(func, *cases):
-        for case in cases:
-            narrow = _narrow_dtype(func(*_args(case)))
-            if narrow:
-                return ON_CASE.format(case=_short(_args(case)), detail=DTYPE_DETAIL.format(dtype=narrow))
-        return None
-    return Property(DTYPE, rule, cases, by_case=True)
+    def plan(func, *cases):
+        def judge(results):
+            for index, case in enumerate(cases):
+                narrow = _narrow_dtype(results[index])
+                if narrow:
+                    return ON_CASE.format(case=_short(_args(case)), detail=DTYPE_DETAIL.format(dtype=narrow))
+            return None
+        return _calls(func, [_args(case) for case in cases]), judge
+    return Property(DTYPE, inputs=cases, by_case=True, plan=plan)
 
 
 # ---------------------------------------------------------------- layers: forward(x) and backward(dout)
-def _grads_of(layer) -> dict:
-    return {key: np.array(value, dtype=np.float64, copy=True) for key, value in dict(layer.grads).items()}
+def _as_grads(grads) -> dict:
+    return {key: np.array(value, dtype=np.float64, copy=True) for key, value in dict(grads).items()}
+
+
+def _as_float64(value) -> np.ndarray:
+    return np.array(value, dtype=np.float64)
 
 
 def layer_inputs_kept(make: Callable, x: np.ndarray, dout: np.ndarray) -> Property:
     """forward leaves x as it was, backward leaves dout (``make(cls)`` builds a layer)."""
-    def rule(cls, make, x, dout):
-        layer, given = make(cls), x.copy()
-        layer.forward(given)
-        if not np.array_equal(given, x):
-            return LAYER_INPUT_DETAIL.format(method="forward", argument="x")
-        given = dout.copy()
-        layer.backward(given)
-        if not np.array_equal(given, dout):
-            return LAYER_INPUT_DETAIL.format(method="backward", argument="dout")
-        return None
-    return Property(LAYER_INPUT, rule, (make, x, dout))
+    def plan(cls, make, x, dout):
+        layer, given_x, given_dout = make(cls), x.copy(), dout.copy()
+
+        def judge(results):
+            results[0]
+            if not np.array_equal(given_x, x):
+                return LAYER_INPUT_DETAIL.format(method="forward", argument="x")
+            results[1]
+            if not np.array_equal(given_dout, dout):
+                return LAYER_INPUT_DETAIL.format(method="backward", argument="dout")
+            return None
+        return [(layer, "forward", (given_x,)), (layer, "backward", (given_dout,))], judge
+    return Property(LAYER_INPUT, inputs=(make, x, dout), plan=plan)
 
 
 def layer_repeatable(make: Callable, x: np.ndarray, dout: np.ndarray) -> Property:
     """A second backward, and a second forward and backward, on the same layer and data give the same results."""
-    def rule(cls, make, x, dout):
+    def plan(cls, make, x, dout):
         layer = make(cls)
-        out = np.array(layer.forward(x.copy()), dtype=np.float64)
-        dx = np.array(layer.backward(dout.copy()), dtype=np.float64)
-        grads = _grads_of(layer)
-        for step in ("backward", "forward"):
-            if step == "forward":
-                if not _agree(out, np.array(layer.forward(x.copy()), dtype=np.float64)):
+        forward, backward, grads = (layer, "forward", (x.copy(),)), (layer, "backward", (dout.copy(),)), \
+            (layer, "grads", None)
+        steps = [forward, backward, grads,                                          # 0 1 2: the first pass
+                 (layer, "backward", (dout.copy(),)), grads,                         # 3 4: backward again
+                 (layer, "forward", (x.copy(),)), (layer, "backward", (dout.copy(),)), grads]  # 5 6 7: both again
+
+        def judge(results):
+            out, dx, first = _as_float64(results[0]), _as_float64(results[1]), _as_grads(results[2])
+            for forward_again, dx_again, grads_again in ((None, 3, 4), (5, 6, 7)):
+                if forward_again is not None and not _agree(out, _as_float64(results[forward_again])):
                     return LAYER_REPEAT_DETAIL.format(what=THE_OUTPUT_OF_FORWARD)
-            again = np.array(layer.backward(dout.copy()), dtype=np.float64)
-            if not _agree(dx, again):
-                return LAYER_REPEAT_DETAIL.format(what="dx")
-            now = _grads_of(layer)
-            if now.keys() != grads.keys() or any(not _agree(grads[key], now[key]) for key in grads):
-                return LAYER_REPEAT_DETAIL.format(what="grads")
-        return None
-    return Property(LAYER_REPEAT, rule, (make, x, dout))
+                if not _agree(dx, _as_float64(results[dx_again])):
+                    return LAYER_REPEAT_DETAIL.format(what="dx")
+                now = _as_grads(results[grads_again])
+                if now.keys() != first.keys() or any(not _agree(first[key], now[key]) for key in first):
+                    return LAYER_REPEAT_DETAIL.format(what="grads")
+            return None
+        return steps, judge
+    return Property(LAYER_REPEAT, inputs=(make, x, dout), plan=plan)
 
 
 def layer_dtype_kept(make: Callable, x: np.ndarray, dout: np.ndarray) -> Property:
     """With float64 x and dout, forward's output, dx and every gradient stay float64."""
-    def rule(cls, make, x, dout):
+    def plan(cls, make, x, dout):
         layer = make(cls)
-        for what, value in ((THE_OUTPUT_OF_FORWARD, layer.forward(x.copy())),
-                            ("dx", layer.backward(dout.copy())), ("grads", dict(layer.grads))):
-            narrow = _narrow_dtype(value)
-            if narrow:
-                return LAYER_DTYPE_DETAIL.format(what=what, dtype=narrow)
-        return None
-    return Property(LAYER_DTYPE, rule, (make, x, dout))
+
+        def judge(results):
+            for what, index in ((THE_OUTPUT_OF_FORWARD, 0), ("dx", 1), ("grads", 2)):
+                narrow = _narrow_dtype(dict(results[index]) if index == 2 else results[index])
+                if narrow:
+                    return LAYER_DTYPE_DETAIL.format(what=what, dtype=narrow)
+            return None
+        return [(layer, "forward", (x.copy(),)), (layer, "backward", (dout.copy(),)), (layer, "grads", None)], judge
+    return Property(LAYER_DTYPE, inputs=(make, x, dout), plan=plan)
 
 
 def layer_properties(make: Callable, x: np.ndarray, dout: np.ndarray) -> list[Property]:
@@ -279,11 +343,47 @@ def _kind(error: BaseException) -> str:
     return f"`{name}`" if getattr(builtins, name, None) is type(error) else OWN_EXCEPTION
 
 
-def _quietly(prop: Property, obj) -> str | None:
-    """``prop.problem(obj)`` without NumPy's warnings: an overflow the property provokes is judged, not shown."""
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Without NumPy's warnings: an overflow a property provokes is judged, not shown."""
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
+def _checks(properties: Sequence[Property], obj) -> list[Callable[[], str | None]]:
+    """For each of ``properties``, what finds the detail of how ``obj`` breaks it (None when it holds), to be called
+    in order. The steps of the planned ones are made first, all in one round trip to the grader's sandbox, and each
+    is then only judged; the others, or all of them should a step raise, are checked alone."""
+    checks = [functools.partial(_checked, prop, obj) for prop in properties]
+    planned = []
+    for index, prop in enumerate(properties):
+        if prop.plan is not None:
+            try:
+                planned.append((index, *prop.plan(obj, *prop.inputs)))
+            except Exception:  # noqa: BLE001 -- raised again when this property is checked alone, and reported then
+                pass
+    steps = [step for _, some, _ in planned for step in some]
+    if len(planned) < 2 or not offers_steps(steps):  # one alone goes in one trip anyway
+        return checks
+    with _quiet():
+        results = steps_in_one_trip(steps)
+    if results is not None:
+        start = 0
+        for index, some, judge in planned:
+            checks[index] = functools.partial(_judged, judge, results[start:start + len(some)])
+            start += len(some)
+    return checks
+
+
+def _checked(prop: Property, obj) -> str | None:
+    with _quiet():
         return prop.problem(obj)
+
+
+def _judged(judge: Judge, results: list) -> str | None:
+    with _quiet():
+        return judge(results)
 
 
 def verdict(name: str, properties: Sequence[Property], obj) -> CheckResult | None:
@@ -292,9 +392,9 @@ def verdict(name: str, properties: Sequence[Property], obj) -> CheckResult | Non
     An AssertionError is the property's failure (the grader raises one when student code changes an argument it
     was sent); any other exception of the learner's code is an error, named with the property being checked.
     """
-    for prop in properties:
+    for prop, check in zip(properties, _checks(properties, obj), strict=True):
         try:
-            detail = _quietly(prop, obj)
+            detail = check()
         except AssertionError as failure:
             if getattr(failure, "from_student", False):
                 return CheckResult(name, "error", RAISED.format(name=name, error=f"AssertionError: {failure}",
@@ -316,10 +416,10 @@ def hold(exercise, obj, cases: Sequence | None = None) -> None:
 
     An exception of the student's code (one the grader marks ``from_student``) is reported by its kind only.
     """
-    for prop in exercise.properties:
-        checked = prop.on(*cases) if cases is not None and prop.by_case else prop
+    checked = [prop.on(*cases) if cases is not None and prop.by_case else prop for prop in exercise.properties]
+    for prop, check in zip(exercise.properties, _checks(checked, obj), strict=True):
         try:
-            detail = _quietly(checked, obj)
+            detail = check()
         except AssertionError as failure:
             if getattr(failure, "from_student", False):
                 raise AssertionError(HIDDEN_RAISED.format(words=prop.words, kind="`AssertionError`")) from None

@@ -30,6 +30,9 @@ CALLMETHOD = "callmethod"  # target.name(*args): one round trip instead of a get
 CALLMANY = "callmany"      # target.name(*args) for each args of CALLS, in one round trip: REPLIES, one per call
 CALLS = "calls"
 SETS = "sets"              # CALLMANY: before each call, [name, value] parameter writes on the target (WRITE_PARAM)
+SEQUENCE = "sequence"      # each of STEPS in order, in one round trip: REPLIES, one per step (a property's calls)
+STEPS = "steps"            # SEQUENCE: [target, name, args]: target.name(*args); target(*args) when name is "";
+                           # the attribute target.name when args is null
 GETATTR, SETATTR = "getattr", "setattr"
 GETITEM, SETITEM = "getitem", "setitem"
 BINOP, UNOP = "binop", "unop"
@@ -53,7 +56,7 @@ CHANGED_ARGS = "changed_args"    # CALL: arguments the student's code changed in
 REBOUND_KEYS = "rebound_keys"    # CALL: dict entries it replaced rather than changed
 SYNCED_PARAMS = "synced_params"  # CALL: the parameters of grader models it was given, after the call
 WARNINGS = "warnings"
-REPLIES = "replies"        # CALLMANY: what each call answered, as CALL would have
+REPLIES = "replies"        # CALLMANY, SEQUENCE: what each call answered, as CALL (or GETATTR) would have
 READ_AFTER = "read_after"  # CALLMETHOD: the attribute READS_AFTER names for the method, read right after the call
 
 # What a test reads right after calling a method, by the course's conventions: a layer's backward fills its grads.

@@ -90,6 +90,39 @@ def _call_many(session: Session, target: int, name: str, rules: NameRules, calls
     return results
 
 
+def _steps(steps: list[tuple]) -> list:
+    """The value of each step ``(target, name, args)`` (see ``batched.run_step``) on student objects of one session,
+    up to MAX_CALLS steps a round trip; each call's changes to its arguments are handled as _call handles them."""
+    session = None
+    for target, _, _ in steps:
+        if not isinstance(target, _Proxy) or session not in (None, object.__getattribute__(target, "_session")):
+            raise TypeError("steps on student objects of one sandbox only")
+        session = object.__getattribute__(target, "_session")
+    results = []
+    for start in range(0, len(steps), MAX_CALLS):
+        chunk = steps[start:start + MAX_CALLS]
+        request = {protocol.OP: protocol.SEQUENCE, protocol.ERRSTATE: np.geterr(),
+                   protocol.STEPS: [[object.__getattribute__(target, "_id"), name or "",
+                                     None if args is None else session.encode(list(args))]
+                                    for target, name, args in chunk]}
+        reply = session.request(request, session.call_timeout)  # one call's budget for them all, as for CALLMANY
+        replies = reply.get(protocol.REPLIES) if protocol.RAISED not in reply else None
+        if replies is None:
+            session.value_of(reply)  # the student's exception, raised here
+        if not isinstance(replies, list) or len(replies) != len(chunk) or \
+                not all(isinstance(answer, dict) for answer in replies):
+            raise NotPlainData(messages.NOT_PLAIN_DATA.format(kind=messages.MALFORMED_ANSWER))
+        for (target, name, args), answer in zip(chunk, replies, strict=True):
+            rules = object.__getattribute__(target, "_rules")
+            if args is None:  # an attribute read, as the proxy's own would decode it
+                results.append(session.value_of(answer, rules))
+                continue
+            rules = rules.of_results() if name else rules  # a method's arguments are the call's, not the name's
+            results.append(session.value_of(answer, rules.of_results()))
+            _write_back(session, args, answer, rules, f"`{name or rules.name or 'it'}`")
+    return results
+
+
 class _Proxy(_Refusing):
     """A student object that stays in the sandbox."""
 
@@ -128,6 +161,8 @@ class _Proxy(_Refusing):
         rules = object.__getattribute__(self, "_rules")
         return _call_many(object.__getattribute__(self, "_session"), object.__getattribute__(self, "_id"), "",
                           rules, calls, f"`{rules.name or 'it'}`")
+
+    _coursekit_steps = staticmethod(_steps)  # named so that no attribute of the student's object is hidden by it
 
     def __getattr__(self, name: str):
         if name.startswith("__") and name.endswith("__"):

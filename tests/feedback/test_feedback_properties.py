@@ -347,3 +347,22 @@ def test_the_deep_chain_is_deeper_than_the_recursion_limit():
 
     assert l02_computation_graphs.DEEP > 1.4 * sys.getrecursionlimit()
     assert math.isclose(l02_computation_graphs._Value(1.0).data, 1.0)
+
+
+def test_a_planned_property_checked_one_step_at_a_time_stops_where_its_judge_stops():
+    made = []
+
+    class Writing:
+        def forward(self, x):
+            made.append("forward")
+            x[...] = 0.0  # writes into its input: the first judgement fails
+            return x
+
+        def backward(self, dout):
+            made.append("backward")
+            return dout
+
+    prop = properties.layer_inputs_kept(lambda cls: cls(), np.ones(2), np.ones(2))
+    result = properties.verdict("Writing", [prop], Writing)
+    assert result.status == "failed" and "forward(x) wrote into x" in result.message
+    assert made == ["forward"]  # backward was never called, as a rule written call by call would not

@@ -286,3 +286,83 @@ def test_a_layer_check_screens_a_sandboxed_layer_in_one_round_trip_per_pair_of_p
         assert "callmany" in calls and calls.count("callmethod") <= 3  # forward, backward: the screen goes in pairs
         report = check_layer(session.get("wrong"), x)
     assert not report.passed and "dw" in str(report)  # the wrong gradient is still found and named
+
+
+STEPPED = """
+import numpy as np
+
+class Scale:
+    def __init__(self):
+        self.grads = {"w": np.zeros(1)}
+
+    def forward(self, x):
+        return 2.0 * x
+
+    def backward(self, dout):
+        self.grads = {"w": np.array([dout.sum()])}
+        return 2.0 * dout
+
+class Fragile(Scale):
+    def backward(self, dout):
+        raise ValueError("backward broke")
+
+def rows_shared(x):
+    return x / x.sum()            # normalises over the whole batch: breaks row_wise
+
+def first_row_raises(x):
+    if x.shape[0] == 1:
+        raise ValueError("one row")
+    return x * 1.0
+"""
+
+
+def _counting(session, monkeypatch) -> list:
+    requests = []
+    original = type(session).request
+    monkeypatch.setattr(type(session), "request", lambda self, *a, **k: requests.append(a) or original(self, *a, **k))
+    return requests
+
+
+def test_an_exercises_planned_properties_go_to_the_sandbox_in_one_round_trip_with_the_verdicts_of_one_by_one(
+        server, monkeypatch):
+    from coursekit.feedback import properties
+
+    session = server.session(5.0)
+    try:
+        assert session.run_cell(STEPPED, 5.0)["ok"]
+        x = np.arange(6.0).reshape(3, 2) + 1.0
+        checks = [properties.inputs_kept((x,)), properties.repeatable((x,)), properties.dtype_kept((x,)),
+                  properties.row_wise(lambda rows, n: np.vstack(rows), (x,))]
+        layer_checks = properties.layer_properties(lambda cls: cls(), x, np.ones((3, 2)))
+        scale, shared = session.get("Scale"), session.get("rows_shared")
+        requests = _counting(session, monkeypatch)
+        assert properties.verdict("Scale", layer_checks, scale) is None
+        assert len(requests) == 1  # 3 layers built (posted), their 12 steps in one message
+        requests.clear()
+        broken = properties.verdict("rows_shared", checks, shared)
+        assert len(requests) == 1 and broken.status == "failed" and str(properties.ROWS) in broken.message
+        # the same verdict as each property checked alone, one step at a time, here in the grader's process
+        alone = properties.verdict("rows_shared", checks, lambda v: v / v.sum())
+        assert alone.message == broken.message
+    finally:
+        session.kill()
+
+
+def test_a_step_that_raises_in_the_shared_trip_is_reported_by_the_property_that_made_it(server):
+    from coursekit.feedback import properties
+
+    session = server.session(5.0)
+    try:
+        assert session.run_cell(STEPPED, 5.0)["ok"]
+        x = np.arange(6.0).reshape(3, 2) + 1.0
+        checks = [properties.inputs_kept((x,)), properties.dtype_kept((x,)),
+                  properties.row_wise(lambda rows, n: np.vstack(rows), (x,))]
+        error = properties.verdict("f", checks, session.get("first_row_raises"))
+        assert error.status == "error" and "ValueError: one row" in error.message
+        assert str(properties.ROWS) in error.message  # the property whose call raised, not the first one
+        fragile = properties.verdict("Fragile", properties.layer_properties(lambda cls: cls(), x, np.ones((3, 2))),
+                                     session.get("Fragile"))
+        assert fragile.status == "error" and "backward broke" in fragile.message
+        assert str(properties.LAYER_INPUT) in fragile.message
+    finally:
+        session.kill()
