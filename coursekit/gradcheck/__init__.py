@@ -7,6 +7,7 @@ from coursekit.gradcheck.checks import (
     check_layer,
     check_symbolic,
     set_parameter,
+    value_and_gradient,
 )
 from coursekit.gradcheck.numerical import (
     Float32Warning,
@@ -20,5 +21,5 @@ from coursekit.gradcheck.report import GradientReport, LayerReport
 __all__ = [
     "Float32Warning", "GradientReport", "LayerReport", "check_gradient", "check_gradient_directional",
     "check_gradient_sampled", "check_layer", "check_symbolic", "jvp", "numerical_derivative", "set_parameter",
-    "numerical_gradient", "step",
+    "numerical_gradient", "step", "value_and_gradient",
 ]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from coursekit.feedback.batched import in_one_trip, offers_steps, run_step
 from coursekit.gradcheck import messages, reading
 from coursekit.gradcheck.diagnosis import diagnose
 from coursekit.gradcheck.numerical import EPS, Counted, as_float64, central_differences, step
@@ -294,6 +295,25 @@ def check_gradient_directional(f, grad_f, x, *, directions: int = 3, seed: int =
                           details=details)
 
 
+def value_and_gradient(func: Callable, *rest) -> tuple[Callable, Callable]:
+    """For ``func(x, *rest) -> (value, gradient)``, as the course's losses return them: the two functions of x that
+    ``check_gradient`` takes. The first evaluates many points in one go (``f.many``) where ``func`` can: a learner's
+    function in the grader's sandbox answers them all in one round trip instead of one each."""
+    def value(x):
+        return func(x, *rest)[0]
+
+    def gradient(x):
+        return func(x, *rest)[1]
+
+    def many(points: list) -> list:
+        calls = [(point, *rest) for point in points]
+        results = in_one_trip(func, calls)
+        return [result[0] for result in (results if results is not None else [func(*call) for call in calls])]
+
+    value.many = many
+    return value, gradient
+
+
 def set_parameter(layer, name: str, value: np.ndarray) -> None:
     """Write a parameter back through the layer, whichever way it holds its parameters.
 
@@ -365,11 +385,11 @@ def check_layer(layer, x, *, seed: int = 0, rtol: float = 1e-5, atol: float = 1e
     out = as_float64(layer.forward(x.copy()), messages.OUTPUT_OF_FORWARD)
     dout = np.random.default_rng(seed).standard_normal(out.shape)
     dout_given = dout.copy()
-    dx = layer.backward(dout_given)
+    dx, grads, params = _backward_and_read(layer, dout_given)
     notes = [] if np.array_equal(dout, dout_given) else [messages.MUTATED.format(what="dout")]
     grads = {key: None if value is None else as_float64(value, f"grads[{key!r}]").copy()
-             for key, value in dict(layer.grads).items()}
-    params = {key: as_float64(value, f"params[{key!r}]").copy() for key, value in dict(layer.params).items()}
+             for key, value in dict(grads).items()}
+    params = {key: as_float64(value, f"params[{key!r}]").copy() for key, value in dict(params).items()}
     missing = [key for key in params if key not in grads]
     notes += [messages.GRAD_MISSING.format(key=key) for key in missing]
 
@@ -411,6 +431,15 @@ def check_layer(layer, x, *, seed: int = 0, rtol: float = 1e-5, atol: float = 1e
     else:
         notes += _where_in_the_stack(reports)
     return LayerReport(reports, notes)
+
+
+def _backward_and_read(layer, dout: np.ndarray) -> tuple:
+    """``layer.backward(dout)``, then its ``grads`` and ``params`` as read right after: in one round trip for a layer
+    in the grader's sandbox (whose exception, if it raises, is raised here as the call's would be)."""
+    steps = [(layer, "backward", (dout,)), (layer, "grads", None), (layer, "params", None)]
+    if offers_steps(steps):
+        return tuple(type(layer)._coursekit_steps(steps))
+    return tuple(run_step(step) for step in steps)
 
 
 def _screen_jointly(layer, x, dout, dx, params, grads, *, rtol, atol, seed) -> dict[str, GradientReport] | None:

@@ -15,6 +15,7 @@ from coursekit.gradcheck import (
     check_gradient_sampled,
     check_layer,
     check_symbolic,
+    value_and_gradient,
 )
 
 
@@ -282,3 +283,20 @@ def test_screening_a_whole_network_at_once_still_finds_one_wrong_element(sizes, 
         report = check_layer(model, np.random.default_rng(seed + 1).standard_normal((batch, sizes[0])), seed=seed)
     assert not report.reports[key].passed
     assert all(part.passed for name, part in report.reports.items() if name != key)
+
+
+@given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=2, max_side=4),
+                  elements=st.floats(-3, 3, allow_nan=False)))
+def test_value_and_gradient_splits_a_loss_returning_both_and_its_check_passes_only_when_the_gradient_is_right(y):
+    target = 5.0 + np.linspace(-1.0, 1.0, y.size).reshape(y.shape)  # away from every y: no gradient is zero
+
+    def half_square(v, t):
+        return 0.5 * float(np.sum((v - t) ** 2)), v - t
+
+    def twice_the_gradient(v, t):
+        return 0.5 * float(np.sum((v - t) ** 2)), 2 * (v - t)
+
+    value, gradient = value_and_gradient(half_square, target)
+    assert value.many([y, target]) == [value(y), 0.0]
+    assert check_gradient(value, gradient, y).passed
+    assert not check_gradient(*value_and_gradient(twice_the_gradient, target), y).passed

@@ -366,3 +366,22 @@ def test_a_step_that_raises_in_the_shared_trip_is_reported_by_the_property_that_
         assert str(properties.LAYER_INPUT) in fragile.message
     finally:
         session.kill()
+
+
+def test_a_losss_value_is_evaluated_at_many_points_in_one_round_trip_with_the_values_of_one_by_one(
+        server, monkeypatch):
+    from coursekit.gradcheck import value_and_gradient
+
+    session = server.session(5.0)
+    try:
+        assert session.run_cell("import numpy as np\ndef half_square(y, t):\n"
+                                "    return 0.5 * float(np.sum((y - t) ** 2)), y - t\n", 5.0)["ok"]
+        target = np.array([0.5, -1.0])
+        value, gradient = value_and_gradient(session.get("half_square"), target)
+        points = [np.array([float(k), 1.0]) for k in range(5)]
+        one_by_one = [value(point) for point in points]
+        requests = _counting(session, monkeypatch)
+        assert value.many(points) == one_by_one and len(requests) == 1
+        np.testing.assert_allclose(gradient(points[1]), points[1] - target)
+    finally:
+        session.kill()
