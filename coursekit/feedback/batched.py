@@ -23,9 +23,15 @@ def in_one_trip(func: Callable, calls: Sequence[tuple]) -> list | None:
         return None
 
 
+def in_sandbox(obj) -> bool:
+    """Whether ``obj`` (an object, a function or a class) is a learner's, in the grader's sandbox: its steps can go in
+    one round trip (``steps_in_one_trip``)."""
+    return getattr(type(obj), "_coursekit_steps", None) is not None
+
+
 def offers_steps(steps: Sequence[tuple]) -> bool:
     """Whether ``steps`` can go in one round trip (``steps_in_one_trip``): their objects are in the grader's sandbox."""
-    return bool(steps) and getattr(type(steps[0][0]), "_coursekit_steps", None) is not None
+    return bool(steps) and in_sandbox(steps[0][0])
 
 
 def steps_in_one_trip(steps: Sequence[tuple]) -> list | None:

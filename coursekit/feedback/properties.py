@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coursekit.feedback.batched import offers_steps, run_step, steps_in_one_trip
+from coursekit.feedback.batched import in_sandbox, offers_steps, run_step, steps_in_one_trip
 from coursekit.feedback.compare import difference
 from coursekit.feedback.result import CheckResult
 from coursekit.i18n import N_, Message
@@ -175,8 +175,7 @@ def inputs_kept(*cases, positions: Sequence[int] | None = None) -> Property:
         originals = copy.deepcopy(calls)
 
         def judge(results):
-            for made in range(len(calls)):  # every call first, then what each did to its arguments
-                results[made]
+            list(results)  # every call made first (one at a time too), then what each did to its arguments
             for args, kept in zip(calls, originals, strict=True):
                 for index, (before, after) in enumerate(zip(kept, args, strict=True)):
                     if (positions is None or index in positions) and not _same(before, after):
@@ -281,10 +280,10 @@ def layer_inputs_kept(make: Callable, x: np.ndarray, dout: np.ndarray) -> Proper
         layer, given_x, given_dout = make(cls), x.copy(), dout.copy()
 
         def judge(results):
-            results[0]
+            results[0]  # forward made (one step at a time: backward not yet)
             if not np.array_equal(given_x, x):
                 return LAYER_INPUT_DETAIL.format(method="forward", argument="x")
-            results[1]
+            results[1]  # backward made
             if not np.array_equal(given_dout, dout):
                 return LAYER_INPUT_DETAIL.format(method="backward", argument="dout")
             return None
@@ -356,6 +355,8 @@ def _checks(properties: Sequence[Property], obj) -> list[Callable[[], str | None
     in order. The steps of the planned ones are made first, all in one round trip to the grader's sandbox, and each
     is then only judged; the others, or all of them should a step raise, are checked alone."""
     checks = [functools.partial(_checked, prop, obj) for prop in properties]
+    if not in_sandbox(obj):  # a learner's kernel: nothing to save, nothing made before it is checked
+        return checks
     planned = []
     for index, prop in enumerate(properties):
         if prop.plan is not None:

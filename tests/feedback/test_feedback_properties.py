@@ -366,3 +366,22 @@ def test_a_planned_property_checked_one_step_at_a_time_stops_where_its_judge_sto
     result = properties.verdict("Writing", [prop], Writing)
     assert result.status == "failed" and "forward(x) wrote into x" in result.message
     assert made == ["forward"]  # backward was never called, as a rule written call by call would not
+
+
+def test_in_a_learners_kernel_each_layer_property_builds_its_layer_once():
+    built = []
+
+    class Scale:
+        def __init__(self):
+            built.append(self)
+            self.params, self.grads = {}, {}
+
+        def forward(self, x):
+            return 2.0 * x
+
+        def backward(self, dout):
+            return 2.0 * dout
+
+    checks = properties.layer_properties(lambda cls: cls(), np.ones((2, 3)), np.ones((2, 3)))
+    assert properties.verdict("Scale", checks, Scale) is None
+    assert len(built) == len(checks)  # one layer a property, made when it is checked
