@@ -83,6 +83,10 @@ class Property:
     by_case: bool = False
     plan: Callable[..., tuple[list, Judge]] | None = None
 
+    def __post_init__(self) -> None:
+        if (self.rule is None) == (self.plan is None):
+            raise TypeError(f"the property {self.words!r} needs a rule or a plan (one of them)")
+
     def on(self, *inputs) -> Property:
         """The same property, checked on other inputs (a hidden test's cases)."""
         return dataclasses.replace(self, inputs=tuple(inputs))

@@ -385,3 +385,10 @@ def test_in_a_learners_kernel_each_layer_property_builds_its_layer_once():
     checks = properties.layer_properties(lambda cls: cls(), np.ones((2, 3)), np.ones((2, 3)))
     assert properties.verdict("Scale", checks, Scale) is None
     assert len(built) == len(checks)  # one layer a property, made when it is checked
+
+
+def test_a_property_declared_with_neither_a_rule_nor_a_plan_or_with_both_is_refused_in_plain_words():
+    with pytest.raises(TypeError, match="needs a rule or a plan"):
+        properties.Property("holds")
+    with pytest.raises(TypeError, match="needs a rule or a plan"):
+        properties.Property("holds", rule=lambda obj: None, plan=lambda obj: ([], lambda results: None))
