@@ -35,12 +35,35 @@ def _started_by_a_parent() -> bool:
     return bool(socket_path) and (Path(socket_path).parent / "kernels" / KERNEL_NAME / "kernel.json").is_file()
 
 
+KERNEL_DIED = "Kernel died before replying to kernel_info"
+
+
+def starting_again_once(start):
+    """``start`` (nbval's ``start_new_kernel``), tried a second time when the kernel dies before it answers.
+
+    jupyter_client picks a kernel's TCP ports by binding and closing them; another process may take one before the
+    kernel binds it, and the kernel then dies at once (jupyter_client issues 154 and 487). With two test processes
+    starting kernels side by side this happened once in six full runs; a second start picks other ports."""
+    def start_new_kernel(*args, **kwargs):
+        try:
+            return start(*args, **kwargs)
+        except RuntimeError as error:
+            if KERNEL_DIED not in str(error):
+                raise
+            return start(*args, **kwargs)
+    return start_new_kernel
+
+
 @pytest.hookimpl(trylast=True)  # after nbval has read its own options
 def pytest_configure(config):
     """Start a zygote, unless a parent process has, and point nbval at the kernelspec that launches kernels from it.
 
     Under pytest-xdist the controller, which runs no test, starts the one zygote that all its test processes share:
     one process of imports instead of one per test process."""
+    if getattr(config.option, "nbval", False):
+        import nbval.kernel  # RunningKernel looks start_new_kernel up in its module at each start
+
+        nbval.kernel.start_new_kernel = starting_again_once(nbval.kernel.start_new_kernel)
     if not _wanted(config):
         return
     if not _started_by_a_parent():

@@ -100,3 +100,35 @@ def test_a_warm_kernel_has_its_notebooks_folder_and_the_noise_of_the_test_run(wa
         km.shutdown_kernel(now=True)
     noisy = "COURSEKIT_NOISY_IPYTHONDIR" in os.environ
     assert text == [str(folder), "_NudgedUfunc" if noisy else "ufunc", "True"]
+
+
+def test_a_kernel_that_dies_before_it_answers_is_started_once_more_and_only_once():
+    from tests.warm_kernels import KERNEL_DIED, starting_again_once
+
+    attempts = []
+
+    def dies_first(*args, **kwargs):
+        attempts.append(args)
+        if len(attempts) == 1:
+            raise RuntimeError(KERNEL_DIED)
+        return "manager", "client"
+
+    assert starting_again_once(dies_first)(60, kernel_name="k") == ("manager", "client") and len(attempts) == 2
+
+    def always_dies(*args, **kwargs):
+        attempts.append(args)
+        raise RuntimeError(KERNEL_DIED)
+
+    attempts.clear()
+    with pytest.raises(RuntimeError, match="died"):
+        starting_again_once(always_dies)()
+    assert len(attempts) == 2
+
+    def other_error(*args, **kwargs):
+        attempts.append(args)
+        raise RuntimeError("no such kernel")
+
+    attempts.clear()
+    with pytest.raises(RuntimeError, match="no such kernel"):
+        starting_again_once(other_error)()
+    assert len(attempts) == 1
