@@ -362,7 +362,6 @@ class Worker:
     def _read_after(self, target, attribute: str, reply: dict) -> None:
         """Add ``target.attribute`` to ``reply`` when it is a plain dict of a few arrays (a layer's grads): the grader
         reads it next. Anything else (missing, failing, large, objects) the grader reads for itself if it needs it."""
-
         try:
             with _Quiet():
                 value = getattr(target, attribute)
@@ -602,7 +601,6 @@ class _RewithholdingLoader:
 
 def _write_param(target, name: str, value) -> None:
     """target.params[name] = value, into the array itself when the shapes agree (as the layer holds it)."""
-
     params = target.params
     current = params[name]
     if isinstance(current, np.ndarray) and current.shape == np.shape(value):
