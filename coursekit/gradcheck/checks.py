@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coursekit.feedback.batched import in_one_trip, offers_steps, run_step
+from coursekit.feedback.batched import in_one_trip, run_steps
 from coursekit.gradcheck import messages, reading
 from coursekit.gradcheck.diagnosis import diagnose
 from coursekit.gradcheck.numerical import EPS, Counted, as_float64, central_differences, step
@@ -436,10 +436,7 @@ def check_layer(layer, x, *, seed: int = 0, rtol: float = 1e-5, atol: float = 1e
 def _backward_and_read(layer, dout: np.ndarray) -> tuple:
     """``layer.backward(dout)``, then its ``grads`` and ``params`` as read right after: in one round trip for a layer
     in the grader's sandbox (whose exception, if it raises, is raised here as the call's would be)."""
-    steps = [(layer, "backward", (dout,)), (layer, "grads", None), (layer, "params", None)]
-    if offers_steps(steps):
-        return tuple(type(layer)._coursekit_steps(steps))
-    return tuple(run_step(step) for step in steps)
+    return tuple(run_steps([(layer, "backward", (dout,)), (layer, "grads", None), (layer, "params", None)]))
 
 
 def _screen_jointly(layer, x, dout, dx, params, grads, *, rtol, atol, seed) -> dict[str, GradientReport] | None:

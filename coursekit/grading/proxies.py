@@ -75,19 +75,24 @@ def _call_many(session: Session, target: int, name: str, rules: NameRules, calls
         if params is not None:
             request[protocol.SETS] = [[[str(key), session.encode(value)] for key, value in dict(values).items()]
                                       for values in params[start:start + MAX_CALLS]]
-        # One call's budget for the whole batch: a loop in the first call must cost no more than it would alone.
-        reply = session.request(request, session.call_timeout)
-        replies = reply.get(protocol.REPLIES) if protocol.RAISED not in reply else None
-        if replies is None:
-            session.value_of(reply)  # the student's exception, raised here
-        if not isinstance(replies, list) or len(replies) != len(chunk):
-            raise NotPlainData(messages.NOT_PLAIN_DATA.format(kind=messages.MALFORMED_ANSWER))
-        for args, answer in zip(chunk, replies, strict=True):
-            if not isinstance(answer, dict):
-                raise NotPlainData(messages.NOT_PLAIN_DATA.format(kind=messages.MALFORMED_ANSWER))
+        for args, answer in zip(chunk, _batch_replies(session, request, len(chunk)), strict=True):
             results.append(session.value_of(answer, rules.of_results()))
             _write_back(session, args, answer, rules, what)
     return results
+
+
+def _batch_replies(session: Session, request: dict, count: int) -> list[dict]:
+    """The ``count`` answers of a batched request (CALLMANY, SEQUENCE), one a call. One call's CPU budget for the whole
+    batch: a loop in the first call must cost no more than it would alone. The student's exception is raised here;
+    an answer the grader cannot read is NotPlainData."""
+    reply = session.request(request, session.call_timeout)
+    replies = reply.get(protocol.REPLIES) if protocol.RAISED not in reply else None
+    if replies is None:
+        session.value_of(reply)  # the student's exception, raised here
+    if not isinstance(replies, list) or len(replies) != count or \
+            not all(isinstance(answer, dict) for answer in replies):
+        raise NotPlainData(messages.NOT_PLAIN_DATA.format(kind=messages.MALFORMED_ANSWER))
+    return replies
 
 
 def _steps(steps: list[tuple]) -> list:
@@ -105,14 +110,7 @@ def _steps(steps: list[tuple]) -> list:
                    protocol.STEPS: [[object.__getattribute__(target, "_id"), name or "",
                                      None if args is None else session.encode(list(args))]
                                     for target, name, args in chunk]}
-        reply = session.request(request, session.call_timeout)  # one call's budget for them all, as for CALLMANY
-        replies = reply.get(protocol.REPLIES) if protocol.RAISED not in reply else None
-        if replies is None:
-            session.value_of(reply)  # the student's exception, raised here
-        if not isinstance(replies, list) or len(replies) != len(chunk) or \
-                not all(isinstance(answer, dict) for answer in replies):
-            raise NotPlainData(messages.NOT_PLAIN_DATA.format(kind=messages.MALFORMED_ANSWER))
-        for (target, name, args), answer in zip(chunk, replies, strict=True):
+        for (target, name, args), answer in zip(chunk, _batch_replies(session, request, len(chunk)), strict=True):
             rules = object.__getattribute__(target, "_rules")
             if args is None:  # an attribute read, as the proxy's own would decode it
                 results.append(session.value_of(answer, rules))
