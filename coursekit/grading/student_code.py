@@ -177,7 +177,7 @@ class StudentCode:
         while not self.out_of_time():
             try:
                 self.session = self._start()
-            except SandboxCrashed:
+            except (SandboxCrashed, SandboxTimeout):
                 if self.out_of_time():  # the budget ran out while the worker started: nothing more runs
                     return
                 raise

@@ -109,3 +109,20 @@ def test_an_exception_while_a_name_is_handed_over_fails_that_test_only(server):
     graded = grade(server, replacing(LESSON, "numerical_passes", code), LESSON, QUICK)
     assert by_id(graded)["numerical_passes_test"].status == "error"
     assert graded.points == MASTERS[LESSON].max_points - by_id(graded)["numerical_passes_test"].max_points
+
+
+def test_a_budget_that_runs_out_while_a_new_worker_starts_ends_the_replay_quietly(server, monkeypatch):
+    from coursekit.grading.student_code import StudentCode
+    from coursekit.grading.verdicts import Grade
+
+    student = StudentCode(server, ["x = 1"], Settings(cell_timeout=0.1, budget=5.0), Grade(LESSON), frozenset(),
+                          time.monotonic() + 5.0)
+
+    def start_as_the_budget_ends(self):  # the worker's first cell meets the submission's deadline
+        self.deadline = time.monotonic() - 0.01
+        raise SandboxTimeout("stopped after waiting 0 s for an answer")
+
+    monkeypatch.setattr(StudentCode, "_start", start_as_the_budget_ends)
+    student.restart()  # nothing more runs, and nothing is raised: the tests then say the budget was used up
+    assert student.out_of_time()
+    student.close()
