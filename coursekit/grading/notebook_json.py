@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
+
 from coursekit.grading import limits
 from coursekit.grading.reasons import kind, size
 
@@ -20,43 +22,31 @@ class NotASubmission(ValueError):
 
 
 # In UTF-8 no byte of a multi-byte character is a quote, a backslash or a bracket, so the bytes show the structure.
-_STRUCTURE = re.compile(rb'["\[\]{}]')
-# The rest of a string, escapes included, up to its closing quote. Possessive: a greedy group would keep a
-# backtracking record per escape (580 MB for 5 million), a possessive one keeps none.
-_REST_OF_STRING = re.compile(rb'[^"\\]*+(?:\\.[^"\\]*+)*+"', re.DOTALL)
-_QUOTE, _BACKSLASH, _OPENERS = ord('"'), ord("\\"), (ord("["), ord("{"))
+# A string, escapes included, up to its closing quote. Possessive: a greedy group would keep a backtracking record
+# per escape (580 MB for 5 million), a possessive one keeps none.
+_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"', re.DOTALL)
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}\"")
+_STEP = np.zeros(256, dtype=np.int8)  # how a byte changes the nesting depth
+_STEP[list(b"[{")], _STEP[list(b"]}")] = 1, -1
 
 
 def check_json_size(raw: bytes, what: str = "the file") -> None:
     """NotASubmission when ``raw`` holds more than MAX_JSON_VALUES strings, lists and objects, or nests lists and
-    objects deeper than MAX_JSON_DEPTH. No recursion and no copy; it stops at the first excess. The loop runs once
-    per string or bracket, and a string is skipped whole by ``bytes.find`` (by a regex when it may hold a \\")."""
-    depth = values = position = 0
-    while (match := _STRUCTURE.search(raw, position)) is not None:
-        at = match.start()
-        position = at + 1
-        if raw[at] == _QUOTE:
-            end = raw.find(b'"', position)
-            if end > 0 and raw[end - 1] == _BACKSLASH:  # perhaps an escaped quote: read the string as json does
-                rest = _REST_OF_STRING.match(raw, position)
-                end = rest.end() - 1 if rest else -1
-            if end < 0:
-                return  # a string never closed: invalid JSON, which json reports without recursing further
-            position = end + 1
-        elif raw[at] in _OPENERS:
-            depth += 1
-            if depth > limits.MAX_JSON_DEPTH:
-                raise NotASubmission(f"{what} nests lists or objects more than {limits.MAX_JSON_DEPTH} deep: "
-                                     f"not a notebook, and too deep to read")
-        else:
-            depth -= 1
-            if depth < 0:
-                return  # more closed than opened: invalid JSON, which json reports when it gets there
-            continue
-        values += 1
-        if values > limits.MAX_JSON_VALUES:
-            raise NotASubmission(f"{what} holds more than {limits.MAX_JSON_VALUES:,} strings, lists and objects: "
-                                 f"more than a notebook has, and too many to read")
+    objects deeper than MAX_JSON_DEPTH. No recursion, and no loop in Python: the strings are cut out by a regex, and
+    what is left, its brackets only, is counted and summed by NumPy (a notebook of 30 kB takes 0.1 ms)."""
+    outside, strings = _STRING.subn(b"", raw)
+    brackets = outside.translate(None, _NOT_BRACKETS)
+    unclosed = brackets.find(b'"')
+    if unclosed >= 0:  # a string never closed: invalid JSON, which json reports there, having read what comes before
+        brackets = brackets[:unclosed]
+    if strings + brackets.count(b"[") + brackets.count(b"{") > limits.MAX_JSON_VALUES:
+        raise NotASubmission(f"{what} holds more than {limits.MAX_JSON_VALUES:,} strings, lists and objects: "
+                             f"more than a notebook has, and too many to read")
+    # The running sum is the true depth up to the first misplaced bracket, where json stops: never less than json meets.
+    depths = np.cumsum(_STEP[np.frombuffer(brackets, np.uint8)], dtype=np.int32)
+    if depths.size and int(depths.max()) > limits.MAX_JSON_DEPTH:
+        raise NotASubmission(f"{what} nests lists or objects more than {limits.MAX_JSON_DEPTH} deep: "
+                             f"not a notebook, and too deep to read")
 
 
 def load_json(raw: bytes, what: str = "the file") -> object:
