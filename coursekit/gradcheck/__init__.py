@@ -6,6 +6,7 @@ from coursekit.gradcheck.checks import (
     check_gradient_sampled,
     check_layer,
     check_symbolic,
+    same_gradient,
     set_parameter,
     value_and_gradient,
 )
@@ -21,5 +22,5 @@ from coursekit.gradcheck.report import GradientReport, LayerReport
 __all__ = [
     "Float32Warning", "GradientReport", "LayerReport", "check_gradient", "check_gradient_directional",
     "check_gradient_sampled", "check_layer", "check_symbolic", "jvp", "numerical_derivative", "set_parameter",
-    "numerical_gradient", "step", "value_and_gradient",
+    "numerical_gradient", "same_gradient", "step", "value_and_gradient",
 ]

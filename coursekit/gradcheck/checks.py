@@ -295,6 +295,14 @@ def check_gradient_directional(f, grad_f, x, *, directions: int = 3, seed: int =
                           details=details)
 
 
+def same_gradient(got, reference: np.ndarray, rtol: float = 1e-9, atol: float = 1e-12) -> bool:
+    """True when ``got`` is a float64 array of ``reference``'s shape, within a tolerance 10,000 times tighter than a
+    numerical check's: a gradient that a trusted, numerically checked reference computed then needs no check of its
+    own. False for anything else (a proxy, a list, another dtype, NaN), which the numerical check then examines."""
+    return (type(got) is np.ndarray and got.dtype == np.float64 and got.shape == np.shape(reference)
+            and bool(np.allclose(got, reference, rtol=rtol, atol=atol)))
+
+
 def value_and_gradient(func: Callable, *rest) -> tuple[Callable, Callable]:
     """For ``func(x, *rest) -> (value, gradient)``, as the course's losses return them: the two functions of x that
     ``check_gradient`` takes. The first evaluates many points in one go (``f.many``) where ``func`` can: a learner's

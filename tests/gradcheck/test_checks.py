@@ -15,6 +15,7 @@ from coursekit.gradcheck import (
     check_gradient_sampled,
     check_layer,
     check_symbolic,
+    same_gradient,
     value_and_gradient,
 )
 
@@ -300,3 +301,29 @@ def test_value_and_gradient_splits_a_loss_returning_both_and_its_check_passes_on
     assert value.many([y, target]) == [value(y), 0.0]
     assert check_gradient(value, gradient, y).passed
     assert not check_gradient(*value_and_gradient(twice_the_gradient, target), y).passed
+
+
+@settings(max_examples=60, deadline=None)
+@given(hnp.arrays(np.float64, hnp.array_shapes(max_dims=2, max_side=5), elements=st.floats(-1e3, 1e3)),
+       st.floats(1e-7, 1.0))
+def test_same_gradient_accepts_only_the_reference_itself_and_never_a_gradient_a_numerical_check_would_refuse(
+        reference, relative):
+    assert same_gradient(reference.copy(), reference)
+    off = reference.copy()
+    off.flat[0] = off.flat[0] * (1 + relative) + relative  # off by more than any rounding: a check would look
+    assert not same_gradient(off, reference)
+
+
+class HandleLike:
+    """Stands for what is not plain data (a proxy of a sandbox object)."""
+
+    shape, dtype = (2,), np.float64
+
+    def __array__(self, dtype=None, copy=None):
+        return np.zeros(2)
+
+
+@pytest.mark.parametrize("got", [[0.0, 0.0], np.zeros(2, np.float32), np.zeros((2, 1)), np.zeros(3),
+                                 np.array([0.0, np.nan]), HandleLike(), 0.0, None])
+def test_same_gradient_is_false_for_anything_but_a_float64_array_of_the_reference_shape(got):
+    assert not same_gradient(got, np.zeros(2))
