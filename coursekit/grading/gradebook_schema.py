@@ -42,6 +42,9 @@ TABLES = (
     )""",
     "CREATE INDEX IF NOT EXISTS submissions_by_student ON submissions (student, lesson)",
     "CREATE INDEX IF NOT EXISTS submissions_by_notebook ON submissions (notebook_hash)",
+    # Recording a grade removes earlier rejections of the same bytes: found by this index rather than by a scan of
+    # every row, which reads every row's content (25 ms a grade in a gradebook of 2,000 submissions).
+    "CREATE INDEX IF NOT EXISTS submissions_by_hash ON submissions (hash)",
     """CREATE TABLE IF NOT EXISTS results (
         submission INTEGER NOT NULL REFERENCES submissions (id), grade_id TEXT NOT NULL, status TEXT NOT NULL,
         points REAL NOT NULL, max_points REAL NOT NULL, message TEXT,

@@ -321,3 +321,25 @@ def test_the_cli_reports_identical_notebooks_and_writes_gradescope_results_by_ke
 def test_the_cli_runs_no_sql_of_its_own():
     source = (ROOT / "coursekit" / "cli.py").read_text(encoding="utf-8")
     assert ".db." not in source and "SELECT" not in source
+
+
+def test_what_a_batch_runs_for_each_input_finds_its_rows_by_index_never_by_reading_every_row(fake_grading, tmp_path):
+    # A scan of submissions reads every row's content (the notebook's bytes): each input would cost the size of the
+    # whole gradebook (25 ms a grade at 2,000 submissions), and a class's batch would grow with its square.
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / f"{LESSON}--ada.ipynb").write_bytes(FULL)
+    (inbox / f"{LESSON}--bob.ipynb").write_bytes(b"not a notebook")
+    statements = []
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        book.db.set_trace_callback(statements.append)
+        grade(book, inbox)
+        grade(book, inbox, regrade=True)  # graded again: a row replaced, its results cleared
+        book.db.set_trace_callback(None)
+        per_input = {s for s in statements if s.split(None, 1)[0].upper() in {"SELECT", "INSERT", "UPDATE", "DELETE"}
+                     and "MAX(arrival)" not in s}  # the arrival count: read once per batch
+        assert any(s.startswith("DELETE FROM submissions") for s in per_input)
+        scans = {s: plan for s in per_input
+                 for plan in [[row[-1] for row in book.db.execute(f"EXPLAIN QUERY PLAN {s}")]]
+                 if any(step.startswith("SCAN submissions") for step in plan)}
+    assert not scans, scans
