@@ -116,11 +116,12 @@ def _checked_cells(data: dict) -> dict:
         _expect(cell, "cell_type", str, f"cell {number}'s type")
         source = cell.get("source")
         if isinstance(source, list):
-            wrong = next((line for line in source if not isinstance(line, str)), "")
-            if not isinstance(wrong, str):
+            try:
+                cell["source"] = source = "".join(source)  # refuses anything but text, at C speed
+            except TypeError:
+                wrong = next(line for line in source if not isinstance(line, str))
                 raise NotASubmission(f"a malformed notebook: cell {number}'s source is a list holding {kind(wrong)}, "
-                                     f"not lines of text")
-            cell["source"] = source = "".join(source)
+                                     f"not lines of text") from None
         elif source is None:
             cell["source"] = source = ""
         if not isinstance(source, str):
