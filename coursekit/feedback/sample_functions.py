@@ -53,3 +53,13 @@ def squares_times_sum(v):
 def squares_times_sum_gradient(v):
     """The gradient of squares_times_sum: 2 v (sum v) + sum v**2."""
     return 2 * v * np.sum(v) + np.sum(v**2)
+
+
+def sines_times_sum(v):
+    """(sum of sin v) * (sum of v), gradient cos(v) (sum v) + sum sin v."""
+    return float(np.sum(np.sin(v)) * np.sum(v))
+
+
+def sines_times_sum_gradient(v):
+    """The gradient of sines_times_sum: cos(v) (sum v) + sum sin v."""
+    return np.cos(v) * np.sum(v) + np.sum(np.sin(v))
