@@ -33,7 +33,7 @@ _STEP[list(b"[{")], _STEP[list(b"]}")] = 1, -1
 def check_json_size(raw: bytes, what: str = "the file") -> None:
     """NotASubmission when ``raw`` holds more than MAX_JSON_VALUES strings, lists and objects, or nests lists and
     objects deeper than MAX_JSON_DEPTH. No recursion, and no loop in Python: the strings are cut out by a regex, and
-    what is left, its brackets only, is counted and summed by NumPy (a notebook of 30 kB takes 0.1 ms)."""
+    what is left, its brackets only, is counted and summed by NumPy (0.3 ms for a notebook of 30 kB)."""
     outside, strings = _STRING.subn(b"", raw)
     brackets = outside.translate(None, _NOT_BRACKETS)
     unclosed = brackets.find(b'"')

@@ -96,12 +96,14 @@ def test_reference_backprop_matches_numerical_gradients_at_any_depth(depth, hidd
     params, x, t = make_problem(sizes, hidden, output, loss, seed)
     a_L, cache = _forward(params, x, hidden, output)
     grads = _backward(params, cache, _output_delta(cache["z"][-1], a_L, t, output, loss), hidden)
-    for index, (W, _) in enumerate(params):
-        def cost(v, index=index):
-            changed = [list(p) for p in params]
-            changed[index][0] = v
-            return LOSSES[pair](_forward([tuple(p) for p in changed], x, hidden, output)[0], t)
-        assert check_gradient_directional(cost, lambda _, index=index: grads[index][0], W).passed
+    for index, layer in enumerate(params):
+        for which in (0, 1):  # the weights, then the biases (backward's test trusts both, see _backward_test)
+            def cost(v, index=index, which=which):
+                changed = [list(p) for p in params]
+                changed[index][which] = v
+                return LOSSES[pair](_forward([tuple(p) for p in changed], x, hidden, output)[0], t)
+            assert check_gradient_directional(cost, lambda _, index=index, which=which: grads[index][which],
+                                              layer[which]).passed
 
 
 def test_recomputing_each_delta_costs_quadratically_and_the_recursion_linearly():
