@@ -36,6 +36,8 @@ STEPS = "steps"            # SEQUENCE: [target, name, args]: target.name(*args);
 GETATTR, SETATTR = "getattr", "setattr"
 GETITEM, SETITEM = "getitem", "setitem"
 BINOP, UNOP = "binop", "unop"
+REPEAT = "repeat"          # posted: STEPS' arithmetic ([name, other]) on the result so far, in turn, COUNT times
+COUNT = "count"            # over, from TARGET; the last result kept under RESULT_ID (1,500 operations, one message)
 LEN, ITEMS = "len", "items"
 ISINSTANCE = "isinstance"
 WRITE_PARAM = "write_param"  # params[name][...] = value in a student layer (a gradient check's perturbation)

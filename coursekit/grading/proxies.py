@@ -162,6 +162,20 @@ class _Proxy(_Refusing):
 
     _coursekit_steps = staticmethod(_steps)  # named so that no attribute of the student's object is hidden by it
 
+    def _coursekit_chain(self, steps: list[tuple[str, object]], count: int) -> _Proxy:
+        """``value = getattr(value, name)(other)`` for each (name, other) of ``steps``, ``count`` times over, from this
+        object: posted as one message, the result a handle as for one operation (see batched.chained)."""
+        rules = object.__getattribute__(self, "_rules")
+        if not rules.arithmetic:
+            self._refuse()
+        if any(name not in protocol.BINOPS for name, _ in steps):
+            raise TypeError("only the arithmetic a proxy forwards can be chained")
+        session = object.__getattribute__(self, "_session")
+        request = {protocol.OP: protocol.REPEAT, protocol.TARGET: object.__getattribute__(self, "_id"),
+                   protocol.STEPS: [[name, session.encode(other)] for name, other in steps], protocol.COUNT: count}
+        return _posted(session, request, object.__getattribute__(self, "_type"),
+                       object.__getattribute__(self, "_methods"), rules)
+
     def __getattr__(self, name: str):
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)

@@ -21,7 +21,7 @@ import warnings
 import numpy as np
 
 from coursekit.grading import protocol, wire
-from coursekit.grading.limits import MAX_CALLS, OUTPUT_LIMIT, READ_AFTER_ELEMENTS
+from coursekit.grading.limits import MAX_CALLS, MAX_CHAIN, OUTPUT_LIMIT, READ_AFTER_ELEMENTS
 
 
 class _NoExercises:
@@ -349,6 +349,8 @@ class Worker:
             if protocol.RESULT_ID in request:
                 return self._keep(request, value)
             return {protocol.VALUE: self._reference(value)}
+        if op == protocol.REPEAT:
+            return self._keep(request, self._chain(target, request))
         if op == protocol.LEN:
             return {protocol.VALUE: len(target)}
         if op == protocol.ITEMS:
@@ -358,6 +360,20 @@ class Worker:
             _write_param(target, name, self.decode(request[protocol.VALUE]))
             return {protocol.VALUE: None}
         raise TypeError(f"unknown operation {op!r}")
+
+    def _chain(self, value, request: dict):
+        """The result of a REPEAT request's arithmetic: each step applied to the result of the one before."""
+        steps = [(str(name), self.decode(other)) for name, other in list(request.get(protocol.STEPS) or [])[:8]]
+        count = int(request.get(protocol.COUNT, 0))
+        if any(name not in protocol.BINOPS for name, _ in steps):
+            raise TypeError("only forwarded arithmetic repeats")
+        if not 0 <= count * len(steps) <= MAX_CHAIN:
+            raise ValueError(f"a chain of at most {MAX_CHAIN:,} operations")
+        with _Quiet():
+            for _ in range(count):
+                for name, other in steps:
+                    value = getattr(value, name)(other)
+        return value
 
     def _read_after(self, target, attribute: str, reply: dict) -> None:
         """Add ``target.attribute`` to ``reply`` when it is a plain dict of a few arrays (a layer's grads): the grader

@@ -14,6 +14,7 @@ import numpy as np
 
 from coursekit.engine import Value, topological_order
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
+from coursekit.feedback.batched import chained
 from coursekit.feedback.properties import Property
 from coursekit.feedback.relations import Diagnosis
 from coursekit.gradcheck import numerical_gradient
@@ -150,9 +151,7 @@ def _fresh_graphs(V):
 
 def _long_chain(V, depth=300):
     x = V(1.0)
-    y = x
-    for _ in range(depth):
-        y = y * 1.001 + 0.0
+    y = chained(x, [("__mul__", 1.001), ("__add__", 0.0)], depth)  # y = y * 1.001 + 0.0, depth times
     y.backward()
     return {"x.grad": x.grad}
 
@@ -414,9 +413,7 @@ FRESH_GRAPHS_DETAIL = (N_("after y1 = x1*x1*x1 and y1.backward(), then the same 
 
 def _deep_chain(cls, depth: int = DEEP) -> str | None:
     x = cls(1.0)
-    y = x
-    for _ in range(depth):
-        y = y * 1.0001
+    y = chained(x, [("__mul__", 1.0001)], depth)  # y = y * 1.0001, depth times: in the sandbox, one message
     try:
         y.backward()
     except RecursionError:

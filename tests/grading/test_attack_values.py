@@ -269,3 +269,54 @@ def test_an_answer_past_the_message_limit_is_the_calls_error_and_the_worker_goes
     with pytest.raises(ValueError, match="too large to send to the grader"):
         session.get("huge")()
     assert session.alive and session.get("small")() == 1.5  # not a crash: the same worker answers on
+
+
+def test_a_chained_computation_is_one_message_and_gives_what_the_operations_one_by_one_give(session_for, monkeypatch):
+    from coursekit.feedback import NameRules
+    from coursekit.feedback.batched import chained
+
+    session = session_for(CHAIN)
+    V = session.get("V", NameRules("V", arithmetic=True))
+    writes = _writes(monkeypatch)
+    y = chained(V(1.0), [("__mul__", 1.01), ("__add__", 0.5)], 300)  # 600 operations
+    expected = 1.0
+    for _ in range(300):
+        expected = expected * 1.01 + 0.5
+    assert abs(y.data - expected) < 1e-9 * expected
+    assert len(writes) == 1  # the construction and the chain went with the read
+
+
+@pytest.mark.parametrize(("steps", "count", "error"), [
+    ([["__getattribute__", "data"]], 1, "only forwarded arithmetic"),
+    ([["__mul__", 2.0]], 100_001, "at most 100,000 operations"),
+    ([["__mul__", 2.0], ["__add__", 1.0]], 50_001, "at most 100,000 operations"),
+])
+def test_a_chain_the_grader_would_never_send_is_refused_by_the_worker(session_for, steps, count, error):
+    from coursekit.grading import protocol
+
+    session = session_for(CHAIN + "v = V(1.0)")
+    v = session.get("v")
+    session.post({protocol.OP: protocol.REPEAT, protocol.TARGET: object.__getattribute__(v, "_id"),
+                  protocol.STEPS: steps, protocol.COUNT: count, protocol.RESULT_ID: session.new_result_id()})
+    with pytest.raises((TypeError, ValueError), match=error):
+        session.flush()
+
+
+def test_a_chain_whose_student_operation_loops_is_stopped_at_the_next_read(session_for):
+    from coursekit.feedback import NameRules
+    from coursekit.feedback.batched import chained
+    from coursekit.grading.session import SandboxTimeout
+
+    session = session_for(CHAIN, cpu_limit=0.3)
+    V = session.get("V", NameRules("V", arithmetic=True))
+    looping = chained(V(1.0), [("__mul__", 1e10), ("__add__", 1.0)], 2)  # the second __add__ loops
+    with pytest.raises(SandboxTimeout):
+        looping.data  # noqa: B018
+
+
+def test_only_a_class_declared_for_arithmetic_can_be_chained(session_for):
+    from coursekit.feedback.batched import chained
+
+    session = session_for(CHAIN + "v = V(1.0)")
+    with pytest.raises(TypeError, match="plain value"):
+        chained(session.get("v"), [("__mul__", 2.0)], 3)
