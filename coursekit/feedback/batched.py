@@ -29,7 +29,7 @@ def chained(value, steps: Sequence[tuple[str, object]], count: int):
     far: ``chained(x, [("__mul__", 1.0001)], 1500)`` is a chain of 1,500 multiplications. A learner's object in the
     grader's sandbox makes the chain there, from one message; anywhere else, the operations run here."""
     chain = getattr(type(value), "_coursekit_chain", None)
-    if chain is not None and count > 0:
+    if chain is not None and steps and count > 0:
         return chain(value, list(steps), count)
     for _ in range(count):
         for name, other in steps:

@@ -367,8 +367,8 @@ class Worker:
         count = int(request.get(protocol.COUNT, 0))
         if any(name not in protocol.BINOPS for name, _ in steps):
             raise TypeError("only forwarded arithmetic repeats")
-        if not 0 <= count * len(steps) <= MAX_CHAIN:
-            raise ValueError(f"a chain of at most {MAX_CHAIN:,} operations")
+        if not steps or not 0 <= count <= MAX_CHAIN // len(steps):
+            raise ValueError(f"a chain of 1 to {MAX_CHAIN:,} operations")
         with _Quiet():
             for _ in range(count):
                 for name, other in steps:
