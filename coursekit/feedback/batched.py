@@ -31,9 +31,10 @@ def chained(value, steps: Sequence[tuple[str, object]], count: int):
     chain = getattr(type(value), "_coursekit_chain", None)
     if chain is not None and steps and count > 0:
         return chain(value, list(steps), count)
+    operations = [(_operator(name), other) for name, other in steps]
     for _ in range(count):
-        for name, other in steps:
-            value = _operator(name)(value, other)
+        for operation, other in operations:
+            value = operation(value, other)
     return value
 
 

@@ -60,6 +60,7 @@ MAX_MESSAGE = 64 * MiB  # bytes of one message: a larger one is refused, not rea
 MAX_DEPTH = 32  # nesting of the data in a message
 MAX_CALLS = 64  # calls in one batched request (a gradient check's evaluations)
 MAX_CHAIN = 100_000  # operations of one REPEAT request (a graph deeper than Python's recursion limit has 1,500)
+MAX_CHAIN_STEPS = 8  # operations repeated by one REPEAT request (lesson 02's chains repeat one or two)
 READ_AFTER_ELEMENTS = 4_096  # array elements of a layer's grads sent with its backward's answer (protocol.READS_AFTER)
 # Quiet requests kept to go in one write (see Session.post): few enough to fit a socket's buffer whatever the worker
 # is doing meanwhile.

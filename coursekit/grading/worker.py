@@ -21,7 +21,7 @@ import warnings
 import numpy as np
 
 from coursekit.grading import protocol, wire
-from coursekit.grading.limits import MAX_CALLS, MAX_CHAIN, OUTPUT_LIMIT, READ_AFTER_ELEMENTS
+from coursekit.grading.limits import MAX_CALLS, MAX_CHAIN, MAX_CHAIN_STEPS, OUTPUT_LIMIT, READ_AFTER_ELEMENTS
 
 
 class _NoExercises:
@@ -363,12 +363,12 @@ class Worker:
 
     def _chain(self, value, request: dict):
         """The result of a REPEAT request's arithmetic: each step applied to the result of the one before."""
-        steps = [(str(name), self.decode(other)) for name, other in list(request.get(protocol.STEPS) or [])[:8]]
+        steps = [(str(name), self.decode(other)) for name, other in list(request.get(protocol.STEPS) or [])]
         count = int(request.get(protocol.COUNT, 0))
         if any(name not in protocol.BINOPS for name, _ in steps):
             raise TypeError("only forwarded arithmetic repeats")
-        if not steps or not 0 <= count <= MAX_CHAIN // len(steps):
-            raise ValueError(f"a chain of 1 to {MAX_CHAIN:,} operations")
+        if not 1 <= len(steps) <= MAX_CHAIN_STEPS or not 0 <= count <= MAX_CHAIN // len(steps):
+            raise ValueError(f"a chain of 1 to {MAX_CHAIN_STEPS} steps and at most {MAX_CHAIN:,} operations")
         with _Quiet():
             for _ in range(count):
                 for name, other in steps:
