@@ -169,11 +169,12 @@ def grade_items(items: Iterable[Submission | Rejected], masters: dict, gradebook
             _finish(item, lesson, result, gradebook, outcomes, progress)
         return outcomes
     needed = sorted({lesson for _, lesson in todo})
-    # Built once here: a pool's workers inherit them through the fork, rather than build them each.
-    setups = {lesson: trusted_setup(masters[lesson]) for lesson in needed}
-    preload = sorted({module for lesson in needed for module in masters[lesson].modules()})
+    preload = sorted({module for lesson in needed for module in masters[lesson].sandbox_modules()})
     jobs = max(1, min(jobs or default_jobs(), len(todo)))
     with sandbox_server(sandbox, preload) as address:
+        # Built once here, while the sandbox server imports its own modules on the other core: a pool's workers
+        # inherit them through the fork, rather than build them each.
+        setups = {lesson: trusted_setup(masters[lesson]) for lesson in needed}
         if jobs == 1:  # no pool to start: grade here
             grader = Grader(masters, setups, settings, address)
             try:
