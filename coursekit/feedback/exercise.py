@@ -18,6 +18,7 @@ from coursekit.feedback.compare import ANY_SEQUENCE, difference
 from coursekit.feedback.relations import NOTHING, Diagnosis, diagnose_case, diagnose_probe
 from coursekit.feedback.result import CheckFailed, CheckResult
 from coursekit.i18n import Message, key
+from coursekit.library import library_object
 
 _COURSEKIT = str(Path(__file__).resolve().parents[1])
 _STDLIB = sysconfig.get_paths()["stdlib"]
@@ -343,20 +344,6 @@ class ExerciseSet:
     def progress(self) -> None:
         """Show each exercise's state in this kernel: the last verdict check() gave, or "not checked yet"."""
         _show(progress.progress_of(self))
-
-
-def library_object(spec: str):
-    """The object of coursekit's library that ``spec`` ("module:name", see ``ExerciseSet.withhold``) names; None when
-    there is none."""
-    import importlib
-
-    module_name, _, name = spec.partition(":")
-    if not module_name.startswith("coursekit."):
-        return None
-    try:
-        return getattr(importlib.import_module(module_name), name)
-    except (ImportError, AttributeError):
-        return None
 
 
 def _show(view) -> None:

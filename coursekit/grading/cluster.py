@@ -143,7 +143,7 @@ def grade_on_cluster(address: str, todo: list, masters: dict[str, Master], setti
     when it goes away during the batch.
     """
     client = connect(address)
-    preload = sorted({module for master in masters.values() for module in master.modules()})
+    preload = sorted({module for master in masters.values() for module in master.sandbox_modules()})
     try:
         client.register_plugin(SandboxPlugin(preload), name=PLUGIN_NAME)
         needed = {lesson: masters[lesson] for lesson in sorted({lesson for _, lesson in todo})}

@@ -22,6 +22,7 @@ import numpy as np
 
 from coursekit.grading import protocol, wire
 from coursekit.grading.limits import MAX_CALLS, MAX_CHAIN, MAX_CHAIN_STEPS, OUTPUT_LIMIT, READ_AFTER_ELEMENTS
+from coursekit.library import library_object
 
 
 class _NoExercises:
@@ -549,8 +550,6 @@ def _withhold(names: list[str], words: str) -> None:
     re-exports what its modules define): ``from coursekit.engine import Value``, ``coursekit.engine.Value``, a
     subclass of it, or the same after ``importlib.reload`` raise ImportError in ``words``. Run before any student
     code; a copy of the library's source in a cell is another matter (see the README's threat model)."""
-    from coursekit.feedback.exercise import library_object
-
     for spec in names:
         target = library_object(spec)
         if target is None:

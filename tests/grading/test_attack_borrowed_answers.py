@@ -3,6 +3,7 @@ sandbox refuses to import them while that lesson is graded, and says why; other 
 
 import pytest
 
+from coursekit.grading.client import WarmServer
 from coursekit.lessons import l02_computation_graphs, l06_training
 from graded_submissions import FAST, MASTERS, by_id, grade, replacing
 
@@ -41,6 +42,47 @@ def test_a_submission_that_hands_in_coursekits_own_answer_scores_nothing_for_it_
         assert results[test_id].points == 0, results[test_id]
     words = " ".join([problem.cause for problem in graded.cell_problems] + [r.message for r in graded.tests])
     assert "coursekit's own answer to this lesson's exercises" in words, words
+
+
+# Lesson 01 withholds names of a package (coursekit.gradcheck) that its modules define; lesson 02 one of a module.
+FROM_ANY_SERVER = [
+    ("01_chain_rule", "central_difference",
+     "from coursekit.gradcheck.numerical import numerical_derivative\n"
+     "def central_difference(f, x, h=1e-5):\n    return numerical_derivative(f, x)\n", "central_difference_test"),
+    ("01_chain_rule", "verify_derivative",
+     "import coursekit.gradcheck as _g\n"
+     "def verify_derivative(expr, claimed, var):\n    return _g.check_symbolic(expr, var, claimed).passed\n",
+     "verify_derivative_test"),
+    ("02_computation_graphs", "value_add_mul", "from coursekit.engine import Value\n", "value_add_mul_test"),
+]
+
+
+@pytest.mark.parametrize("preload", ["setup imports only", "as a batch preloads"])
+@pytest.mark.parametrize(("lesson", "grade_id", "code", "test_id"), FROM_ANY_SERVER,
+                         ids=[f"{lesson[:2]}-{test_id}" for lesson, _, _, test_id in FROM_ANY_SERVER])
+def test_a_borrowed_answer_is_refused_whether_or_not_the_server_imported_its_module(lesson, grade_id, code, test_id,
+                                                                                    preload):
+    # A batch's server imports the modules the lesson withholds names from (Master.sandbox_modules), so that no
+    # worker pays for importing them; a server that did not import them leaves the import to each worker. The
+    # refusal is the same either way.
+    master = MASTERS[lesson]
+    modules = master.modules() if preload == "setup imports only" else master.sandbox_modules()
+    held = {spec.partition(":")[0] for spec in _exercise_set(lesson).withheld}
+    assert held <= set(master.sandbox_modules())
+    if preload == "setup imports only":
+        assert not held <= set(modules), "the case needs a withheld module the server does not import"
+    with WarmServer(preload=sorted(set(modules))) as warm:
+        graded = grade(warm, replacing(lesson, grade_id, code), lesson, FAST)
+    assert by_id(graded)[test_id].points == 0, by_id(graded)[test_id]
+    words = " ".join([problem.cause for problem in graded.cell_problems] + [r.message for r in graded.tests])
+    assert "coursekit's own answer to this lesson's exercises" in words, words
+
+
+def _exercise_set(lesson: str):
+    import importlib
+
+    name = next(module for module in MASTERS[lesson].modules() if module.startswith("coursekit.lessons."))
+    return importlib.import_module(name).exercises
 
 
 def test_the_library_stays_available_where_it_is_not_the_answer(server):
