@@ -57,7 +57,13 @@ def test_arrays_of_objects_or_raw_bytes_are_refused(dtype):
     [1, 2], "AAAA", None, {"dtype": "not a dtype", "shape": [1], "data": "AAAAAAAAAAA="},
     {"dtype": ["<f8"], "shape": [1], "data": "AAAAAAAAAAA="}, {"dtype": "<f8", "shape": 1, "data": "AAAAAAAAAAA="},
     {"dtype": "<f8", "shape": {"0": 1}, "data": "AAAAAAAAAAA="}, {"dtype": "<f8", "shape": [-1], "data": ""},
-    {"dtype": "<f8", "shape": [1]}, {"dtype": "<f8", "shape": [1], "data": "not base64!"}])
+    {"dtype": "<f8", "shape": [1]}, {"dtype": "<f8", "shape": [1], "data": "not base64!"},
+    # sizes that are not sizes, even with data of the right length (NumPy would infer a -1, or take 1.0 or True)
+    {"dtype": "<f8", "shape": [-1], "data": "AAAAAAAAAAA="}, {"dtype": "<f8", "shape": [1.0], "data": "AAAAAAAAAAA="},
+    {"dtype": "<f8", "shape": [True], "data": "AAAAAAAAAAA="}, {"dtype": "<f8", "shape": ["1"], "data": "AAAAAAAAAAA="},
+    {"dtype": "<f8", "shape": [[1]], "data": "AAAAAAAAAAA="}, {"dtype": "<f8", "shape": [2**70], "data": ""},
+    {"dtype": "<f8", "shape": [1], "data": "AAAAAAAAAAAAAAAAAAAAAA=="},  # twice the bytes the shape holds
+    {"dtype": "<f8", "shape": [1], "data": 5}, {"dtype": "<f8", "shape": [1], "data": "\u00e9AAAAAAAAAA="}])
 def test_a_malformed_array_is_a_wire_error_whatever_is_wrong_with_it(described):
     with pytest.raises(wire.WireError):
         wire.decode({"__ndarray__": described}, lambda ref: None)
