@@ -28,7 +28,7 @@ from coursekit.grading.limits import Limits
 from coursekit.grading.proc_stat import stat_fields
 from coursekit.grading.protections import apply_limits, drop_privileges, landlock, readable_roots, seccomp
 from coursekit.grading.server_folders import new_server_folder, remove_stale_folders
-from coursekit.grading.worker import Worker, _new_shell, _stub_lessons, _stub_submit
+from coursekit.grading.worker import Worker, _new_shell, _stub_lessons, _stub_submit, remember_library_modules
 
 _PR_SET_DUMPABLE = 4
 
@@ -70,6 +70,7 @@ def warm_up(modules: tuple[str, ...] = PRELOAD) -> None:
         importlib.import_module(name)  # the stub, made once here rather than in every worker
     _warm_first_calls()
     readable_roots()  # the same for every worker: found here, once
+    remember_library_modules()  # after the last import here
     # What is imported now is shared with every worker until written to; the cyclic garbage collector would
     # write to all of it (and so copy every page) on its first full pass in each worker. Frozen, it looks away.
     gc.collect()

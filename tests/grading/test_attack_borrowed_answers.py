@@ -113,3 +113,20 @@ def _solution(lesson: str, grade_id: str) -> str:
 
     return next(cell.source for cell in solution(lesson).cells
                 if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def test_a_worker_sees_the_coursekit_modules_imported_after_its_server_noted_them():
+    # Withholding looks for a name in coursekit's imported modules. A worker takes the list its server noted before
+    # forking (scanning sys.modules would copy hundreds of the server's pages), unless a module came since.
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from coursekit.grading import worker\n"
+            "worker.remember_library_modules()\n"
+            "noted = worker._library_modules()\n"
+            "assert noted and 'coursekit.datasets' not in sys.modules\n"
+            "import coursekit.datasets as late\n"
+            "now = worker._library_modules()\n"
+            "assert late in now and late not in noted and all(module in now for module in noted), now\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
