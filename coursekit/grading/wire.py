@@ -244,18 +244,19 @@ def _from_array(spec) -> np.ndarray:
         raw = binascii.a2b_base64(spec.get("data"), strict_mode=True)  # base64.b64decode(validate=True), faster
     except (binascii.Error, TypeError, ValueError) as error:
         raise WireError("array data is not base64") from error
-    # One call makes a writable array of its own over a copy of the bytes (frombuffer, reshape and copy took three,
-    # at twice the cost: one reply can carry hundreds of small arrays). It refuses sizes that are not integers, and
-    # data too short for the shape; a negative size (which it would infer) and data too long are refused here.
+    # A view of the bytes in the shape, in one call, then an array of its own (writable, owning its data, as any the
+    # student makes): half the cost of frombuffer, reshape and copy, and one reply can carry hundreds of small arrays.
+    # The view refuses sizes that are not integers and data too short for the shape; a negative size (which it would
+    # infer) and data too long are refused here.
     try:
         if shape and min(shape) < 0:
             raise ValueError("a negative size")
-        array = np.ndarray(shape, dtype, bytearray(raw))
+        view = np.ndarray(shape, dtype, raw)
     except (TypeError, ValueError) as error:
         raise WireError("array data does not match its shape") from error
-    if array.nbytes != len(raw):
+    if view.nbytes != len(raw):
         raise WireError("array data does not match its shape")
-    return array
+    return view.copy()
 
 
 # ---------------------------------------------------------------- SymPy, without eval

@@ -83,6 +83,13 @@ def test_a_str_of_a_subclass_crosses_as_its_text():
     assert wire.encode(Words("hello"), lambda obj: {"__handle__": 7}) == "hello"
 
 
+def test_an_array_that_crosses_is_one_of_its_own_writable_and_resizable():
+    for array in (np.arange(6.0).reshape(2, 3), np.zeros((0, 4)), np.array(3.5), np.arange(4, dtype=">i4")):
+        back = roundtrip(array)
+        assert back.flags.owndata and back.flags.writeable and back.dtype == array.dtype
+        back.resize(back.size + 1, refcheck=False)  # only an array that owns its data can be resized in place
+
+
 def test_array_data_must_match_its_shape():
     with pytest.raises(wire.WireError):
         wire.decode({"__ndarray__": {"dtype": "<f8", "shape": [3], "data": "AAAA"}}, lambda ref: None)
