@@ -310,7 +310,9 @@ def test_same_gradient_accepts_only_the_reference_itself_and_never_a_gradient_a_
         reference, relative):
     assert same_gradient(reference.copy(), reference)
     off = reference.copy()
-    off.flat[0] = off.flat[0] * (1 + relative) + relative  # off by more than any rounding: a check would look
+    # moved by relative * (1 + |value|), away from it whatever its sign (x * (1 + r) + r cancels near x = -1):
+    # more than any rounding, so a numerical check would look
+    off.flat[0] = off.flat[0] + relative * (1 + abs(off.flat[0]))
     assert not same_gradient(off, reference)
 
 
