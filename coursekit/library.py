@@ -1,7 +1,8 @@
 """coursekit's own objects, named as ``"module:name"``: how an exercise set names the library's answers it withholds.
 
-A module of its own, with no import of its own, because the sandbox worker needs it too: there it costs nothing
-to import, where ``coursekit.feedback`` would cost every worker 15 ms on a lesson whose server had not loaded it.
+A module of its own, importing nothing of coursekit, because the sandbox worker needs it too: there it costs
+nothing to import, where ``coursekit.feedback`` would cost every worker 15 ms on a lesson whose server had not
+loaded it.
 """
 
 from __future__ import annotations

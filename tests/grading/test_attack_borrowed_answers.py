@@ -63,8 +63,8 @@ FROM_ANY_SERVER = [
 def test_a_borrowed_answer_is_refused_whether_or_not_the_server_imported_its_module(lesson, grade_id, code, test_id,
                                                                                     preload):
     # A batch's server imports the modules the lesson withholds names from (Master.sandbox_modules), so that no
-    # worker pays for importing them; a server that did not import them leaves the import to each worker. The
-    # refusal is the same either way.
+    # worker pays for importing them; a server told only the setup's imports leaves that import to each worker
+    # (lesson 01's coursekit.gradcheck; lesson 02's engine comes in with its graphs anyway). The refusal is the same.
     master = MASTERS[lesson]
     modules = master.modules() if preload == "setup imports only" else master.sandbox_modules()
     held = {spec.partition(":")[0] for spec in _exercise_set(lesson).withheld}
