@@ -571,16 +571,20 @@ def remember_library_modules() -> None:
     """In the server, once it has imported everything and before it forks: note coursekit's modules among those
     imported (see _library_modules)."""
     _REMEMBERED["count"] = len(sys.modules)
-    _REMEMBERED["modules"] = [m for key, m in sys.modules.items() if key.startswith("coursekit") and m is not None]
+    _REMEMBERED["modules"] = _scan_library_modules()
 
 
-def _library_modules() -> list:
+def _library_modules() -> tuple:
     """coursekit's modules imported so far. A worker that has imported nothing since its server noted them (no student
     code runs before the names are withheld) takes the server's list: a scan of sys.modules would change the
     reference count of every module there, and so copy 400 pages of the server's memory (3 ms a worker)."""
     if _REMEMBERED.get("count") == len(sys.modules):
-        return list(_REMEMBERED["modules"])
-    return [m for key, m in list(sys.modules.items()) if key.startswith("coursekit") and m is not None]
+        return _REMEMBERED["modules"]
+    return _scan_library_modules()
+
+
+def _scan_library_modules() -> tuple:
+    return tuple(m for key, m in list(sys.modules.items()) if key.startswith("coursekit") and m is not None)
 
 
 def _apply_withheld(module) -> None:
