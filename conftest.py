@@ -30,5 +30,6 @@ if NOISE_SEED != "off" and "COURSEKIT_NOISY_IPYTHONDIR" not in os.environ:
 collect_ignore_glob = ["**/.ipynb_checkpoints/*", ".venv/*", "build/*"]
 # nbval runs every exercise notebook once: tests/unsolved_exercises.py requires each of its test cells to fail as
 # "not attempted". tests/warm_kernels.py forks nbval's kernels from a warm process instead of starting them cold.
-# tests/slow_first.py hands the longest files of tests to the test processes first.
-pytest_plugins = ["tests.unsolved_exercises", "tests.warm_kernels", "tests.slow_first"]
+# tests/slow_first.py hands the longest files of tests to the test processes first. tests/hypothesis_profiles.py
+# holds the profile the suite runs property tests with.
+pytest_plugins = ["tests.unsolved_exercises", "tests.warm_kernels", "tests.slow_first", "tests.hypothesis_profiles"]

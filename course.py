@@ -37,6 +37,8 @@ NBVAL = ["--nbval", "--nbval-current-env", "--nbval-sanitize-with", "tests/nbval
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 PARALLEL = ["-n", str(CORES + 1), "--dist", "loadscope", "--no-loadscope-reorder"]  # order: tests/slow_first.py
 STARTUP = ["-p", "tests.startup"]  # first of all plugins: spares every test process a second of imports
+# A failing property test is reported with the first example that fails, not shrunk (tests/hypothesis_profiles.py).
+PROPERTIES = ["--hypothesis-profile", "suite"]
 
 
 def venv_executable(name: str) -> Path:
@@ -106,7 +108,7 @@ def main(argv: list[str]) -> int:
     if argv[0] == "site":
         # Sphinx, MyST-NB and MathJax are in the environment; the build reads the stored outputs, runs no notebook.
         return subprocess.call([str(python), str(ROOT / "site" / "build.py"), *argv[1:]], cwd=ROOT)
-    return subprocess.call([str(python), "-m", "pytest", *STARTUP, *NBVAL, *PARALLEL, *argv[1:]], cwd=ROOT,
+    return subprocess.call([str(python), "-m", "pytest", *STARTUP, *NBVAL, *PARALLEL, *PROPERTIES, *argv[1:]], cwd=ROOT,
                            env=test_environment())
 
 
