@@ -8,8 +8,8 @@ and returns the report's list of what is active. What each one needs from the ke
   abstract-socket scopes 6.12): reads only under the readable roots, writes only in the worker's folder,
   no TCP, no signal to a process outside the sandbox;
 - a seccomp filter (Linux 3.5+, x86-64 and aarch64): no chmod, chown, utime or xattr change on any file (which
-  Landlock does not cover), no ptrace, mount, namespaces, kernel keys or modules, and signals only to the
-  worker's own processes;
+  Landlock does not cover), no ptrace, mount, namespaces, kernel keys or modules, no System V IPC or POSIX
+  message queues (which would outlive the worker), and signals only to the worker's own processes;
 - as root, an unprivileged user: every uid and gid (real, effective, saved, file-system) and no
   supplementary group, so that DAC protects every file the worker does not own.
 """
@@ -178,7 +178,9 @@ _AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
 _X32_SYSCALL_BIT = 0x40000000
 # Calls no student code needs and every one of which could reach past Landlock: changing a file's mode, owner,
 # times or extended attributes, tracing or reading another process, mounting, entering namespaces, the kernel's
-# keyrings, modules, eBPF, perf and io_uring (whose operations seccomp cannot see); running another program
+# keyrings, modules, eBPF, perf and io_uring (whose operations seccomp cannot see); System V IPC and POSIX message
+# queues (kernel objects of the user, not of the folder: they outlive the worker, so a submission could leave a
+# hidden test's inputs there for a later cell, or for the next submission, to read); running another program
 # (which would compute outside the worker's CPU count); signalling through a process descriptor; leaving the
 # worker's process group or session (a child forked past Python's hooks, with libc's fork, would then outlive the
 # worker: the group is what is killed).
@@ -191,7 +193,10 @@ _DENIED = {
                "keyctl": 250, "add_key": 248, "request_key": 249, "init_module": 175, "finit_module": 313,
                "delete_module": 176, "kexec_load": 246, "bpf": 321, "perf_event_open": 298, "userfaultfd": 323,
                "io_uring_setup": 425, "personality": 135, "swapon": 167, "swapoff": 168, "reboot": 169,
-               "pidfd_send_signal": 424, "execve": 59, "execveat": 322, "setpgid": 109, "setsid": 112},
+               "pidfd_send_signal": 424, "execve": 59, "execveat": 322, "setpgid": 109, "setsid": 112,
+               "msgget": 68, "msgsnd": 69, "msgrcv": 70, "msgctl": 71, "semget": 64, "semop": 65, "semctl": 66,
+               "semtimedop": 220, "shmget": 29, "shmat": 30, "shmctl": 31, "shmdt": 67, "mq_open": 240,
+               "mq_unlink": 241, "mq_timedsend": 242, "mq_timedreceive": 243, "mq_notify": 244, "mq_getsetattr": 245},
     "aarch64": {"fchmod": 52, "fchmodat": 53, "fchmodat2": 452, "fchownat": 54, "fchown": 55, "utimensat": 88,
                 "setxattr": 5, "lsetxattr": 6, "fsetxattr": 7, "removexattr": 14, "lremovexattr": 15,
                 "fremovexattr": 16, "ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271,
@@ -199,7 +204,11 @@ _DENIED = {
                 "keyctl": 219, "add_key": 217, "request_key": 218, "init_module": 105, "finit_module": 273,
                 "delete_module": 106, "kexec_load": 104, "bpf": 280, "perf_event_open": 241, "userfaultfd": 282,
                 "io_uring_setup": 425, "personality": 92, "swapon": 224, "swapoff": 225, "reboot": 142,
-                "pidfd_send_signal": 424, "execve": 221, "execveat": 281, "setpgid": 154, "setsid": 157},
+                "pidfd_send_signal": 424, "execve": 221, "execveat": 281, "setpgid": 154, "setsid": 157,
+                "msgget": 186, "msgctl": 187, "msgrcv": 188, "msgsnd": 189, "semget": 190, "semctl": 191,
+                "semtimedop": 192, "semop": 193, "shmget": 194, "shmctl": 195, "shmat": 196, "shmdt": 197,
+                "mq_open": 180, "mq_unlink": 181, "mq_timedsend": 182, "mq_timedreceive": 183, "mq_notify": 184,
+                "mq_getsetattr": 185},
 }
 # Calls that send a signal, with the argument that names its target: allowed only towards the worker's own
 # process group (0, or minus its number) or the worker itself.
@@ -280,6 +289,7 @@ def seccomp(worker: int) -> str | None:
     if _libc.prctl(_PR_SET_SECCOMP, 2, ctypes.byref(program), 0, 0) != 0:  # 2: SECCOMP_MODE_FILTER
         return None
     return ("seccomp: no chmod, chown, utime, xattr, exec, ptrace, mount or namespaces; no network socket; "
+            "no System V IPC, message queue or kernel key (nothing kept for a later worker); "
             "signals only to its own processes, which stay in its process group")
 
 
