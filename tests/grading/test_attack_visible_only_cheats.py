@@ -377,6 +377,42 @@ def mlp_jvp(params, tangents, x, hidden):
     return a, da
 '''
 
+# ---------------------------------------------------------------- empty answers where only a hidden case looks
+# The lesson's own solution, with one wrong answer on a hidden input: nothing, or an empty array whose zero-length axis
+# broadcasts against any expected value, so that np.allclose (which compares what broadcasting leaves: nothing) and
+# all() over a zip (which ends at the shorter side) hold. Each hidden assertion on a student's value checks its shape.
+def _solution_source(lesson: str, name: str) -> str:
+    cells = read_notebook(ROOT / "solutions" / f"{lesson}.ipynb").cells
+    source = next(cell.source for cell in cells if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == name)
+    return "\n".join(line for line in source.splitlines() if "### " not in line)
+
+
+def empty_where(lesson: str, name: str, condition: str, answer: str) -> str:
+    """The solution of ``name``, answering ``answer`` instead whenever ``condition`` (on ``args``) holds."""
+    honest = _solution_source(lesson, name).replace(f"def {name}(", f"def _honest_{name}(")
+    return (f"{honest}\n\n\ndef {name}(*args):\n    if {condition}:\n        return {answer}\n"
+            f"    return _honest_{name}(*args)\n")
+
+
+EMPTY = "np.empty((0, 1, 1))"
+EMPTY_ANSWERS = [
+    ("03_activations", "stable_sigmoid", "np.shape(args[0]) == (61,)", EMPTY),
+    ("03_activations", "sigmoid_grad", "np.shape(args[0]) == (5,) and args[0][0] == -700.0", EMPTY),
+    ("04_linear_and_losses", "bce_with_logits", "np.shape(args[0]) == (2,) and args[0][0] == -1000.0",
+     f"(500.0, {EMPTY})"),
+    ("04_linear_and_losses", "softmax_cross_entropy", "np.shape(args[0]) == (1, 4) and args[0][0, 0] == 1e4",
+     f"(2e4 + np.log(2), {EMPTY})"),
+    ("04_linear_and_losses", "gradient_check", "len(args) == 4 and args[3] == 1e-4",
+     f"({EMPTY}, _honest_gradient_check(*args)[1])"),
+    ("05_delta_recursion", "hand_deltas", "np.all(args[5] == 0)", "()"),
+    ("05_delta_recursion", "forward", "np.shape(args[1]) == (1, 3) and args[2] == 'relu'",
+     f"({EMPTY}, _honest_forward(*args)[1])"),
+    ("05_delta_recursion", "output_delta", "args[3:] == ('sigmoid', 'mse') and np.shape(args[0]) == (3, 2)", EMPTY),
+    ("05_delta_recursion", "backward_step", "np.shape(args[0]) == (1, 2) and args[3] == 'tanh'", EMPTY),
+]
+EMPTY_CHEATS = [Cheat(lesson, f"{name}_test", {name: empty_where(lesson, name, condition, answer)},
+                      "empty-on-a-hidden-case") for lesson, name, condition, answer in EMPTY_ANSWERS]
+
 CHEATS = [
     Cheat("01_chain_rule", "verify_derivative_test", {"verify_derivative": VERIFY_DERIVATIVE}, "structural-equality"),
     Cheat("02_computation_graphs", "neuron_test", {"neuron": NEURON}, "bias-detached"),
@@ -400,6 +436,7 @@ CHEATS = [
     Cheat("06_training", "train_test", {"train": TRAIN}, "no-shuffling"),
     Cheat("06_training", "layer_gradient_norms_test", {"layer_gradient_norms": LAYER_GRADIENT_NORMS}, "squared-norms"),
     Cheat("07_efficiency", "mlp_jvp_test", {"mlp_jvp": MLP_JVP}, "sigmoid-for-tanh"),
+    *EMPTY_CHEATS,
 ]
 
 
