@@ -12,7 +12,9 @@ from __future__ import annotations
 import ast
 import binascii
 import json
+import keyword
 import math
+import re
 import socket
 import struct
 import sys
@@ -267,15 +269,24 @@ def _sympy_text(value) -> str | None:
     return None
 
 
-# The constructors of elementary calculus only (no factorial, no big-number functions); sizes: see limits.
+# The constructors of elementary calculus only (no factorial, no big-number functions); sizes: see limits. Nothing
+# that makes a class: Function('f', **attributes) builds one whose methods the student's text would choose (a
+# __sub__ that answers 0), and its name is written, as code, into what lambdify executes.
 SYMPY_NAMES = frozenset({
-    "Symbol", "Dummy", "Integer", "Rational", "Float", "Half", "One", "Zero", "NegativeOne", "Pi", "pi", "E", "I",
+    "Symbol", "Integer", "Rational", "Float", "Half", "One", "Zero", "NegativeOne", "Pi", "pi", "E", "I",
     "oo", "zoo", "nan", "true", "false", "Exp1",
     "ImaginaryUnit", "Infinity", "NegativeInfinity", "ComplexInfinity", "NaN", "BooleanTrue", "BooleanFalse",
     "Add", "Mul", "Pow", "exp", "log", "sqrt", "sin", "cos", "tan", "cot", "sec", "csc", "asin", "acos", "atan",
     "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "Abs", "sign", "Max", "Min", "Heaviside",
-    "Piecewise", "ExprCondPair", "Function", "Derivative", "Tuple", "StrictGreaterThan", "StrictLessThan",
+    "Piecewise", "ExprCondPair", "Derivative", "Tuple", "StrictGreaterThan", "StrictLessThan",
     "GreaterThan", "LessThan", "Equality", "Unequality", "And", "Or", "Not"})
+# The keywords an srepr writes: a Symbol's assumptions (each True or False), a Float's precision in bits.
+SYMPY_ASSUMPTIONS = frozenset({
+    "algebraic", "antihermitian", "commutative", "complex", "composite", "even", "extended_negative",
+    "extended_nonnegative", "extended_nonpositive", "extended_nonzero", "extended_positive", "extended_real", "finite",
+    "hermitian", "imaginary", "infinite", "integer", "irrational", "negative", "noninteger", "nonnegative",
+    "nonpositive", "nonzero", "odd", "polar", "positive", "prime", "rational", "real", "transcendental", "zero"})
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")  # a Float's text: no other form is read
 
 
 def parse_sympy(text: str):
@@ -305,10 +316,6 @@ def parse_sympy(text: str):
             if abs(node.value) > SYMPY_MAX_INTEGER:
                 raise WireError("a number in the expression is too large")
             return node.value
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            if len(node.value) > 100:
-                raise WireError("a name in the expression is too long")
-            return node.value
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
             return -build(node.operand, degree)
         if isinstance(node, ast.Tuple):
@@ -316,18 +323,17 @@ def parse_sympy(text: str):
         if isinstance(node, ast.Name):
             return _sympy_name(sympy, node.id)
         if isinstance(node, ast.Call):
-            func = build(node.func, degree) if isinstance(node.func, ast.Call) else \
-                _sympy_name(sympy, _call_name(node))
+            func = _sympy_name(sympy, _call_name(node))  # a name, never a call: nothing accepted builds a function
             args = node.args
             if func is sympy.Pow and len(args) == 2:
                 degree *= max(1, _exponent(args[1]))
                 if degree > SYMPY_MAX_DEGREE:
                     raise WireError("the expression's powers are too high")
-            built = [build(arg, degree) for arg in args]
+            text = _text_argument(sympy, func, args)  # a Symbol's name, a Float's digits
+            built = [text] if text is not None else [build(arg, degree) for arg in args]
             if func is sympy.Pow and len(built) == 2:
                 _check_exponent(built[1])  # its value, whatever wrote it (Mul(Integer(2000), Integer(2000)) too)
-            value = _checked_number(func(*built, **{kw.arg: build(kw.value, degree) for kw in node.keywords
-                                                    if kw.arg}))
+            value = _checked_number(func(*built, **_keywords(sympy, func, node.keywords)))
             if func is sympy.Float and not getattr(value, "is_Float", False):  # Float('inf') is oo, 'nan' nan
                 raise WireError("a number in the expression is too large or too precise")
             return value
@@ -377,6 +383,41 @@ def _checked_number(value):
     elif getattr(value, "is_Float", False) and (not math.isfinite(float(value)) or value._prec > SYMPY_MAX_FLOAT_BITS):
         raise WireError("a number in the expression is too large or too precise")
     return value
+
+
+def _text_argument(sympy, func, args: list) -> str | None:
+    """The one argument of a Symbol (its name: a Python identifier, which lambdify may write into the code it runs)
+    or of a Float (its digits), when ``func`` is one of them; None for any other constructor, whose arguments are
+    never text."""
+    if func is not sympy.Symbol and func is not sympy.Float:
+        return None
+    if len(args) != 1 or not isinstance(args[0], ast.Constant) or type(args[0].value) is not str:
+        raise WireError(f"a {func.__name__} takes one text argument")
+    text = args[0].value
+    if len(text) > 100:
+        raise WireError("a name or number in the expression is too long")
+    if func is sympy.Symbol and not (text.isidentifier() and not keyword.iskeyword(text)):
+        raise WireError("a symbol's name must be a Python identifier")
+    if func is sympy.Float and not _DECIMAL.fullmatch(text):
+        raise WireError("a Float's value must be written in decimal digits")
+    return text
+
+
+def _keywords(sympy, func, keywords: list) -> dict:
+    """The keyword arguments of a call: a Symbol's assumptions (True or False), a Float's precision (bits); nothing
+    else (a keyword of any other constructor could set what SymPy stores on the object it builds)."""
+    out = {}
+    for item in keywords:
+        value = item.value.value if isinstance(item.value, ast.Constant) else None
+        if func is sympy.Symbol and item.arg in SYMPY_ASSUMPTIONS and type(value) is bool:
+            out[item.arg] = value
+        elif func is sympy.Float and item.arg == "precision" and type(value) is int and value > 0:
+            if value > SYMPY_MAX_FLOAT_BITS:
+                raise WireError("a number in the expression is too large or too precise")
+            out[item.arg] = value
+        else:
+            raise WireError(f"{func.__name__} takes no keyword {item.arg!r} here")
+    return out
 
 
 def _call_name(node: ast.Call) -> str:

@@ -192,8 +192,10 @@ PROBE_POINTS = np.array([-1.7, -0.4, 0.3, 0.9, 2.2])
 
 
 def _values(expression_of) -> np.ndarray:
-    """The learner's expression, evaluated at a few points (how mistakes are recognised)."""
-    expression = sp.sympify(expression_of(x))
+    """The learner's expression, evaluated at a few points (how mistakes are recognised).
+
+    Strictly a SymPy object or a number: SymPy would evaluate a string as Python code, here in the grader."""
+    expression = sp.sympify(expression_of(x), strict=True)
     return np.asarray(sp.lambdify(x, expression, "numpy")(PROBE_POINTS), dtype=np.float64) * np.ones_like(PROBE_POINTS)
 
 

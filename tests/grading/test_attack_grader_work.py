@@ -1,9 +1,12 @@
 """What the grader computes with a submission's values (SymPy's rebuilding and simplifying above all) is bounded:
 by the size of what it accepts, and by a CPU budget of its own, as the sandbox's work is."""
 
+import shutil
+import tempfile
 import threading
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -114,3 +117,39 @@ def test_a_float_sympy_would_compute_to_a_hundred_thousand_digits_is_refused_bef
         "numerical_passes_test"]
     assert result.points == 0 and result.status == "error", result
     assert time.monotonic() - start < 10
+
+
+# What a lesson-01 function returns is rebuilt here, and a wrong answer is then evaluated here, at a few points, to
+# recognise the mistake (lambdify writes the expression's names into Python code it runs). Each of these ran the
+# student's text as code in the grading process, or forged a comparison, before the parser refused them.
+_FORGED_SREPR = ("import sympy as _sp\n"
+                 "class _Forged(_sp.Symbol):\n    pass\n"
+                 "_srepr = _sp.srepr\n"
+                 "_sp.srepr = lambda e, **kw: _TEXT if type(e) is _Forged else _srepr(e, **kw)\n"
+                 "def hand_derivative(x):\n    return _Forged('forged')\n")
+_GRADER_CODE = {
+    "a function named by code": "def hand_derivative(x):\n    return sp.Function({code!r} + ' or sin')(x)\n",
+    "a string of code": "def hand_derivative(x):\n    return {code!r} + ' + x'\n",
+    "a symbol named by code": "_TEXT = \"Mul(Symbol('x'), Symbol(\" + repr({code!r}) + \"))\"\n" + _FORGED_SREPR,
+    "a function whose __sub__ answers zero": (
+        "_G = \"Function('g', zero=True)\"\n"
+        "_TEXT = f\"Function('f', _op_priority=100.0, __sub__={{_G}}, __rsub__={{_G}})(Symbol('x'))\"\n"
+        + _FORGED_SREPR),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("attack", _GRADER_CODE)
+def test_nothing_a_submission_returns_runs_as_code_or_forges_a_comparison_in_the_grader(server, attack):
+    folder = tempfile.mkdtemp(prefix="ck", dir="/tmp")  # a short path: names in an expression are 100 characters
+    marker = Path(folder) / "ran"
+    code = f"__import__('os').system('touch {marker}')"
+    try:
+        graded = grade(server, replacing(LESSON01, "hand_derivative", _GRADER_CODE[attack].format(code=code)),
+                       LESSON01)
+        result = by_id(graded)["hand_derivative_test"]
+        assert result.points == 0 and result.status != "passed", result
+        assert not marker.exists(), "the submission's text ran in the grading process"
+        assert all(r.status == "passed" for r in graded.tests if r.grade_id != "hand_derivative_test")
+    finally:
+        shutil.rmtree(folder)

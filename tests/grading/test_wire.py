@@ -96,9 +96,35 @@ def test_array_data_must_match_its_shape():
 
 
 def test_sympy_expressions_are_rebuilt_by_parsing_not_evaluating():
-    x = sp.Symbol("x", real=True)
-    for expr in (x * sp.sin(x**2) + sp.Rational(1, 3), sp.exp(-x) * sp.Float(2.5), sp.pi * x, sp.Function("f")(x)):
-        assert sp.simplify(roundtrip(expr) - expr) == 0
+    x, theta = sp.Symbol("x", real=True), sp.Symbol("θ", positive=True)
+    for expr in (x * sp.sin(x**2) + sp.Rational(1, 3), sp.exp(-x) * sp.Float(2.5), sp.pi * x, sp.Float("0.1", 40) * x,
+                 sp.sqrt(theta) - sp.Float("-2.5e-7"), sp.Derivative(sp.tanh(x), x), sp.Max(x, 0) + sp.Heaviside(x)):
+        assert roundtrip(expr) == expr
+
+
+# What would let the text choose code or behaviour in the grader: an undefined function (its name is written into
+# the code lambdify runs; its keywords become methods of a class, such as a __sub__ that answers 0), a call of what
+# a call built, a symbol whose name is not an identifier, a keyword other than an assumption or a precision, text
+# where an expression belongs.
+@pytest.mark.parametrize("text", [
+    "Function('f')(Symbol('x'))",
+    "Function('__import__(\"os\").system(\"true\") or sin')(Symbol('x'))",
+    "Function('f', __sub__=Integer(0), _op_priority=100.0)(Symbol('x'))",
+    "sin(Symbol('x'))(Symbol('x'))",
+    "Symbol('__import__(\"os\").system(\"true\")')",
+    "Symbol('lambda')",
+    "Symbol('x', __sub__=Integer(0))",
+    "Symbol('x', positive=Integer(1))",
+    "Symbol('x', 'y')",
+    "Dummy('x', dummy_index=1)",
+    "Float('0x10')",
+    "Float('1.5', prec=53)",
+    "Add(Symbol('x'), 'y')",
+    "Integer('5')",
+])
+def test_text_that_would_choose_code_or_methods_in_the_grader_is_refused(text):
+    with pytest.raises(wire.WireError):
+        wire.parse_sympy(text)
 
 
 @pytest.mark.parametrize("text", ["__import__('os').system('true')", "Symbol.__class__", "eval('1')",
