@@ -128,13 +128,14 @@ def gradescope(book: Gradebook, key: str) -> dict:
     to their end. Everything is plain text (``output_format``): a student's text is never read as HTML there."""
     with i18n.speaking(book.language(key)):  # the learner reads the status words in the submission's language
         tests = [{"name": grade_id, "score": got, "max_score": full, "status": "passed" if status == "passed"
-                  else "failed", "output": f"{feedback_page.STATUS_NAMES.get(status, status)}: {message}"}
+                  else "failed",
+                  "output": feedback_page.plain_text(f"{feedback_page.STATUS_NAMES.get(status, status)}: {message}")}
                  for grade_id, status, got, full, message in book.results(key)]
     results = {"score": sum(t["score"] for t in tests), "output_format": "text", "test_output_format": "text",
                "tests": tests}
     problems = book.cell_problems(key)
     if problems:
         with i18n.speaking(book.language(key)):
-            results["output"] = "\n".join([feedback_page.CELLS_HEADING + ":", *(
-                "- " + feedback_page.cell_sentence(problem, as_markdown=False) for problem in problems)])
+            results["output"] = feedback_page.plain_text("\n".join([feedback_page.CELLS_HEADING + ":", *(
+                "- " + feedback_page.cell_sentence(problem, as_markdown=False) for problem in problems)]))
     return results

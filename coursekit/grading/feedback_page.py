@@ -137,6 +137,12 @@ def code(value: str) -> str:
     return f"{fence}{pad}{value}{pad}{fence}" if value.strip() else text(value)
 
 
+def plain_text(value: str) -> str:
+    """``value`` for a plain-text page (Gradescope's): its lines kept, every other control character (ANSI escapes,
+    NUL, a right-to-left override) shown as an escape."""
+    return "\n".join(_printable(line) for line in str(value).split("\n"))
+
+
 def _printable(value: str) -> str:
     """``value`` with control characters (but tabs) shown as escapes: a feedback page shows them, never runs them."""
     return "".join(c if c.isprintable() or c == "\t" else c.encode("unicode_escape").decode("ascii") for c in value)

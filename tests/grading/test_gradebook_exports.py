@@ -93,3 +93,14 @@ def test_feedback_in_html_escapes_what_the_student_wrote(tmp_path):
         book.db.commit()
         page = book.feedback(key, "html")
     assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_gradescope_results_show_control_characters_as_escapes_and_keep_lines(tmp_path):
+    # Gradescope shows the output as text: an ANSI escape, a NUL or a right-to-left override would act on the page
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        key = record(book, "ada")
+        book.db.execute("UPDATE results SET message = ?", ("red \x1b[31mtext\x00 \u202edesrever\nnext line",))
+        book.db.commit()
+        output = book.gradescope(key)["tests"][0]["output"]
+    assert not any(not c.isprintable() and c != "\n" for c in output), repr(output)
+    assert "\\x1b[31m" in output and "\\x00" in output and "\\u202e" in output and output.endswith("\nnext line")
