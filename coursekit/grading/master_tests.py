@@ -16,7 +16,7 @@ from coursekit.feedback.result import CheckFailed
 from coursekit.gradcheck.checks import screening
 from coursekit.grading import messages
 from coursekit.grading.grader_budget import grader_budget
-from coursekit.grading.limits import Settings, wall_backstop
+from coursekit.grading.limits import MAX_VERDICT_TEXT, Settings, wall_backstop
 from coursekit.grading.master import Master, TestCell
 from coursekit.grading.proxies import ChangedArgument, NotPlainData
 from coursekit.grading.session import ProtocolError, SandboxCrashed, SandboxTimeout, StudentError
@@ -63,6 +63,8 @@ def _worker_lost(test: TestCell, student: StudentCode, problem: BaseException, h
 
 
 def _verdict(test: TestCell, status: str, message: str, mistake: str | None = None) -> TestResult:
+    if len(message) > MAX_VERDICT_TEXT:  # it may quote what the student's code gave (a check's scenario does)
+        message = message[:MAX_VERDICT_TEXT] + " [...]"
     return TestResult(test.grade_id, status, 0.0, test.points, message, mistake)
 
 

@@ -24,6 +24,7 @@ import numpy as np
 from coursekit.feedback.exercise import NameRules
 from coursekit.grading import messages, protocol, wire
 from coursekit.grading.limits import (
+    MAX_ERROR_TEXT,
     POLL,
     POSTED_AT_ONCE,
     POSTED_BYTES,
@@ -352,7 +353,7 @@ class _CpuBudget:
 def _rebuilt(raised: dict) -> BaseException:
     """The student's exception, as a built-in type when it is one (so that NotImplementedError still reads
     "not attempted"), else as StudentError; BaseExceptions like SystemExit become StudentError too."""
-    kind, message = str(raised.get("type", "Exception")), str(raised.get("message", ""))
+    kind, message = str(raised.get("type", "Exception"))[:100], str(raised.get("message", ""))[:MAX_ERROR_TEXT]
     builtin = getattr(builtins, kind, None)
     if isinstance(builtin, type) and issubclass(builtin, Exception) and builtin.__module__ == "builtins":
         try:

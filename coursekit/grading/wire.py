@@ -27,6 +27,7 @@ from coursekit.grading import protocol
 from coursekit.grading.limits import (
     MAX_DEPTH,
     MAX_MESSAGE,
+    MAX_TEXT,
     SYMPY_MAX_DEGREE,
     SYMPY_MAX_EXPONENT,
     SYMPY_MAX_FLOAT_BITS,
@@ -175,6 +176,8 @@ def decode(data, resolve: Callable[[dict], object], depth: int = 0):
         raise WireError("data nested too deeply")
     kind = type(data)
     if kind in _JSON_SCALARS:
+        if kind is str and len(data) > MAX_TEXT:
+            raise WireError(f"a text of more than {MAX_TEXT:,} characters")
         return data
     if kind is list:
         return [decode(item, resolve, depth + 1) for item in data]

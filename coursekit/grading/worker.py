@@ -321,7 +321,9 @@ class Worker:
             return {protocol.VALUE: None, protocol.REPLIES: replies}
         if op == protocol.ISINSTANCE:
             kind = self.objects.get(int(request.get(protocol.CLASS, 0)))
-            return {protocol.VALUE: isinstance(kind, type) and isinstance(target, kind)}
+            # by the class's own MRO: not by a __class__ property or a metaclass's __instancecheck__, which would
+            # answer what the student wants (a test judges behaviour too: the sandbox can always lie about itself)
+            return {protocol.VALUE: isinstance(kind, type) and kind in type(target).__mro__}
         if op == protocol.GETATTR:
             with _Quiet():
                 value = getattr(target, name)

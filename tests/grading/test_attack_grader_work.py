@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from coursekit.grading.grader_budget import GraderBudgetExceeded, grader_budget
-from graded_submissions import FAST, by_id, grade, replacing
+from coursekit.grading.limits import MAX_VERDICT_TEXT
+from graded_submissions import FAST, by_id, grade, replacing, with_cell
 
 
 def _spin(seconds: float) -> None:
@@ -153,3 +154,20 @@ def test_nothing_a_submission_returns_runs_as_code_or_forges_a_comparison_in_the
         assert all(r.status == "passed" for r in graded.tests if r.grade_id != "hand_derivative_test")
     finally:
         shutil.rmtree(folder)
+
+
+@pytest.mark.slow
+def test_a_huge_text_where_a_number_belongs_is_refused_and_no_message_grows_with_it(server):
+    # Lesson 02's Value answers its own cells honestly and the grader's reads of .grad with a megabyte of text: the
+    # grader's probes and messages once copied it hundreds of times (17 GB for 30 MB) and quoted it whole.
+    code = ("import sys as _sys\n"
+            "def _grad(self):\n"
+            "    if _sys._getframe(1).f_code.co_filename.startswith('<cell'):\n"
+            "        return self._g\n"
+            "    return 'A' * 1_000_000\n"
+            "Value.grad = property(_grad, lambda self, v: setattr(self, '_g', v))\n")
+    graded = grade(server, with_cell("02_computation_graphs", code, at=10_000), "02_computation_graphs")
+    reading_grad = [r for r in graded.tests if r.points < r.max_points]
+    assert reading_grad, "every test passed: was .grad never read?"
+    assert all(len(r.message) <= MAX_VERDICT_TEXT + 10 for r in graded.tests), [len(r.message) for r in graded.tests]
+    assert all("A" * 1_000 not in r.message for r in graded.tests)

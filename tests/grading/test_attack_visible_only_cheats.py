@@ -377,6 +377,63 @@ def mlp_jvp(params, tangents, x, hidden):
     return a, da
 '''
 
+# ---------------------------------------------------------------- lesson 02: what the sandbox says of its objects
+# A neuron that, on any input but the visible ones, first sets its input nodes' data to 0 (a hidden test that took
+# its expected values from the nodes read back after the call agreed with tanh(0)); a __radd__ that makes no node of
+# the graph but whose result claims, through a __class__ property, to be a Value (isinstance asked the sandbox).
+NEURON_ZEROING = f'''SEEN = {[(list(xs), list(ws), b) for xs, ws, b in lesson02.NEURON_CASES]!r}
+
+
+def neuron(xs, ws, b):
+    if [[x.data for x in xs], [w.data for w in ws], b.data] not in [list(case) for case in SEEN]:
+        for node in (*xs, *ws, b):
+            node.data = 0.0
+    total = b
+    for w, x in zip(ws, xs):
+        total = total + w * x
+    return total.tanh()
+'''
+RADD_SPOOFING_ITS_CLASS = '''class Value:
+    def __init__(self, data, _children=(), _op=""):
+        self.data, self.grad, self._backward, self._prev, self._op = float(data), 0.0, lambda: None, _children, _op
+
+    def __add__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        out = Value(self.data + other.data, (self, other), "+")
+
+        def _backward():
+            self.grad += out.grad
+            other.grad += out.grad
+        out._backward = _backward
+        return out
+
+    def __mul__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        out = Value(self.data * other.data, (self, other), "*")
+
+        def _backward():
+            self.grad += other.data * out.grad
+            other.grad += self.data * out.grad
+        out._backward = _backward
+        return out
+
+    def __radd__(self, other):
+        return _Sum(self.data + other)
+
+    __rmul__ = __mul__
+
+
+class _Sum:
+    __class__ = property(lambda self: Value)
+
+    def __init__(self, data):
+        self.data, self.grad = data, 0.0
+
+    def _backward(self):
+        pass
+'''
+
+
 # ---------------------------------------------------------------- empty answers where only a hidden case looks
 # The lesson's own solution, with one wrong answer on a hidden input: nothing, or an empty array whose zero-length axis
 # broadcasts against any expected value, so that np.allclose (which compares what broadcasting leaves: nothing) and
@@ -436,6 +493,7 @@ CHEATS = [
     Cheat("06_training", "train_test", {"train": TRAIN}, "no-shuffling"),
     Cheat("06_training", "layer_gradient_norms_test", {"layer_gradient_norms": LAYER_GRADIENT_NORMS}, "squared-norms"),
     Cheat("07_efficiency", "mlp_jvp_test", {"mlp_jvp": MLP_JVP}, "sigmoid-for-tanh"),
+    Cheat("02_computation_graphs", "neuron_test", {"neuron": NEURON_ZEROING}, "inputs-zeroed"),
     *EMPTY_CHEATS,
 ]
 
@@ -465,3 +523,11 @@ def test_code_right_only_on_the_visible_cases_loses_the_hidden_test_and_nothing_
     others = [(result.grade_id, result.status, result.message[:120]) for result in graded.tests
               if result.grade_id != cheat.test and result.points != result.max_points]
     assert not others, others  # the lesson's honest code in the other cells keeps every other point
+
+
+@pytest.mark.parametrize("tree", sorted(TREES))
+def test_a_radd_that_makes_no_node_scores_nothing_whatever_its_result_says_of_its_class(server, tree):
+    # check() never adds a number on the left; the hidden test does, and now judges the result by its gradients
+    cheat = Cheat("02_computation_graphs", "value_add_mul_test", {"value_add_mul": RADD_SPOOFING_ITS_CLASS}, "radd")
+    result = by_id(grade(server, cheating(tree, cheat), cheat.lesson))["value_add_mul_test"]
+    assert (result.status, result.points) == ("failed", 0), (result.status, result.message)

@@ -385,3 +385,17 @@ def test_a_losss_value_is_evaluated_at_many_points_in_one_round_trip_with_the_va
         np.testing.assert_allclose(gradient(points[1]), points[1] - target)
     finally:
         session.kill()
+
+
+def test_isinstance_is_answered_by_the_class_itself_not_by_what_an_object_says_of_its_class(session_for):
+    session = session_for("class Value:\n    pass\n"
+                          "class Meta(type):\n    def __instancecheck__(cls, obj):\n        return True\n"
+                          "class Claiming(metaclass=Meta):\n    pass\n"
+                          "class Posing:\n    __class__ = property(lambda self: Value)\n"
+                          "class Child(Value):\n    pass\n"
+                          "posing, child, plain = Posing(), Child(), Value()\n"
+                          "anything = Value()\n")
+    value, claiming = session.get("Value"), session.get("Claiming")
+    assert isinstance(session.get("plain"), value) and isinstance(session.get("child"), value)
+    assert not isinstance(session.get("posing"), value)  # its __class__ property says Value
+    assert not isinstance(session.get("anything"), claiming)  # its metaclass says yes to every object

@@ -191,3 +191,12 @@ def test_a_message_trickled_past_its_deadline_times_out_whatever_the_progress():
     ours.close()
     sender.join()
     theirs.close()
+
+
+def test_a_text_longer_than_the_limit_is_refused_wherever_it_is_in_a_value():
+    from coursekit.grading.limits import MAX_TEXT
+
+    assert wire.decode(["a" * MAX_TEXT], lambda ref: None) == ["a" * MAX_TEXT]
+    for value in ("a" * (MAX_TEXT + 1), ["a" * (MAX_TEXT + 1)], {"__dict__": [["a" * (MAX_TEXT + 1), 1]]}):
+        with pytest.raises(wire.WireError, match="characters"):
+            wire.decode(value, lambda ref: None)
