@@ -86,8 +86,17 @@ def parse_notebook(raw: bytes) -> dict:
     if version > 4 or version < 3:
         raise NotASubmission(f"a notebook of format version {version}: the grader reads versions 3 and 4")
     if version == 3 or "worksheets" in data:
+        worksheets = data.get("worksheets")
+        cells = sum(len(sheet.get("cells")) for sheet in worksheets if isinstance(sheet, dict)
+                    and isinstance(sheet.get("cells"), list)) if isinstance(worksheets, list) else 0
+        _check_cell_count(cells)  # before nbformat converts them: a third of a millisecond each
         data = _converted_from_version_3(raw)
     return _checked_cells(data)
+
+
+def _check_cell_count(count: int) -> None:
+    if count > limits.MAX_CELLS:
+        raise NotASubmission(f"a notebook of {count:,} cells: more than the {limits.MAX_CELLS:,} a notebook may have")
 
 
 def _converted_from_version_3(raw: bytes) -> dict:
@@ -110,6 +119,7 @@ def _checked_cells(data: dict) -> dict:
     cells = data.get("cells")
     if not isinstance(cells, list):
         raise NotASubmission(f"a malformed notebook: its cells are {kind(cells)}, not a list")
+    _check_cell_count(len(cells))
     for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict):
             raise NotASubmission(f"a malformed notebook: cell {number} is {kind(cell)}, not a cell (an object)")

@@ -17,7 +17,7 @@ import time
 from coursekit.grading import messages, protocol
 from coursekit.grading.cell_source import LINE_CHARS, definitions_only, first_line, names_defined
 from coursekit.grading.client import WarmServer
-from coursekit.grading.limits import Settings
+from coursekit.grading.limits import MAX_PARSED_PER_SUBMISSION, Settings
 from coursekit.grading.master import same_code
 from coursekit.grading.session import CpuTimeout, SandboxCrashed, SandboxTimeout, Session
 from coursekit.grading.verdicts import CellProblem, Grade
@@ -65,6 +65,8 @@ class StudentCode:
         # (number, code, CPU limit) of the cells that ran, to replay in a new worker
         self.good: list[tuple[int, str, float]] = []
         self.problems: dict[int, CellProblem] = {}
+        self._names: dict[int, tuple[str, ...]] = {}  # what each cell with a problem defines, parsed once
+        self._parse_left = MAX_PARSED_PER_SUBMISSION
         self.generation = 0  # how many workers this submission has had (names fetched from an older one are stale)
         self.session = self._start()
         failed = [(index, code) for index, code in enumerate(cells, start=1)
@@ -100,8 +102,26 @@ class StudentCode:
     def _note(self, index: int, status: str, cause: str) -> None:
         """Keep what happened to cell ``index`` (replacing what happened to it before)."""
         code = self.cells[index - 1]
-        self.problems[index] = CellProblem(index, status, cause, first_line(code), names_defined(code))
-        self.grade.cell_problems = [self.problems[i] for i in sorted(self.problems)]
+        known = index in self.problems
+        self.problems[index] = CellProblem(index, status, cause, first_line(code), self._names_of(index, code))
+        noted = self.grade.cell_problems
+        if not known and (not noted or noted[-1].cell < index):
+            self.grade.cell_problems.append(self.problems[index])  # in order already: cells are noted as they run
+        else:
+            self.grade.cell_problems = [self.problems[i] for i in sorted(self.problems)]
+
+    def _names_of(self, index: int, code: str) -> tuple[str, ...]:
+        """The names cell ``index`` defines, while the submission's parsing allowance lasts (then none known)."""
+        if index not in self._names:
+            self._names[index] = names_defined(code) if self._parsing(code) else ()
+        return self._names[index]
+
+    def _parsing(self, code: str) -> bool:
+        """Whether ``code`` may still be parsed: the grader parses a submission's cells up to an allowance in all."""
+        if len(code) > self._parse_left:
+            return False
+        self._parse_left -= len(code)
+        return True
 
     def _start(self) -> Session:
         session = self.server.session(self.settings.call_timeout, self.deadline)
@@ -149,7 +169,7 @@ class StudentCode:
     def _keep_definitions(self, index: int, code: str) -> None:
         """Run the definitions of cell ``index``, which ran past its limit, alone (see
         ``cell_source.definitions_only``), under the larger definitions limit; kept, and replayed, if they run."""
-        definitions = definitions_only(code)
+        definitions = definitions_only(code) if self._parsing(code) else None
         if definitions is None or self.out_of_time():
             return
         limit = self.settings.definitions_timeout

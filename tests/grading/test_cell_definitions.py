@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coursekit.grading.cell_source import MAX_PARSED, definitions_only
+from coursekit.grading.cell_source import MAX_PARSED, definitions_only, names_defined
 from graded_submissions import LIMITED, by_id, grade, replacing
 
 DEFINING = ["import numpy as np", "from math import tau as turn", "def f(x):\n    return helper(x) * 2",
@@ -65,3 +65,11 @@ def test_kept_definitions_are_replayed_when_a_later_cell_ends_the_worker(server)
     graded = grade(server, nb, LESSON, LIMITED)
     assert [p.status for p in graded.cell_problems] == ["timeout", "crashed"]
     assert all(t.status == "passed" for t in graded.tests), graded.tests
+
+
+def test_ipython_lines_define_what_they_assign_and_hundreds_of_them_parse_at_once():
+    # IPython's transformer, used here before, took 8 s on 499 magics and raised past 500 (the grader failed)
+    code = ("%matplotlib inline\nimport numpy as np\nfiles = !ls\nx, y = %time f()\nnp?\n"
+            "def f():\n    %time q\n    return 1\n" + "%time x\n" * 2_000)
+    assert names_defined(code) == ("np", "files", "x", "y", "f")
+    assert names_defined("%%time\nrate = 0.1\n") == ("rate",)

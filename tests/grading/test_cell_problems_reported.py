@@ -150,3 +150,11 @@ def test_a_regraded_submission_replaces_its_cell_problems(tmp_path):
         recorded(book, Grade(LESSON, [Result("q", "passed", 1, 1, "passed")]))
         assert book.cell_problems(key) == []
         assert json.loads(json.dumps(book.gradescope(key))).get("output") is None
+
+
+@pytest.mark.slow
+def test_a_cell_of_hundreds_of_magics_is_one_cell_problem_and_the_rest_is_graded(server):
+    graded = grade(server, with_cell("07_efficiency", "%time x\n" * 501), "07_efficiency")
+    assert all(test.status == "passed" for test in graded.tests), [(t.grade_id, t.status) for t in graded.tests]
+    # IPython, in the sandbox, transforms it past the cell's limit, or gives up: the student's cost, not the grader's
+    assert [problem.status for problem in graded.cell_problems] in (["timeout"], ["error"])
