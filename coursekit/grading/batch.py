@@ -18,6 +18,7 @@ import signal
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -184,20 +185,51 @@ def grade_items(items: Iterable[Submission | Rejected], masters: dict, gradebook
             finally:
                 grader.close()
         else:
-            pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
-                                       initializer=_start_pool_worker,
-                                       initargs=(Grader(masters, setups, settings, address), os.getpid()))
-            try:
-                futures = {pool.submit(_grade_in_pool, lesson, item.notebook_raw): (item, lesson)
-                           for item, lesson in todo}
-                for future in as_completed(futures):
-                    item, lesson = futures[future]
-                    _finish(item, lesson, future.result, gradebook, outcomes, progress)
-            except BaseException:  # interrupted: what waits is dropped, what runs is stopped now (what was
-                _stop_now(pool)    # recorded stays; the next run grades the rest)
-                raise
-            pool.shutdown()
+            grader = Grader(masters, setups, settings, address)
+
+            def in_a_pool(items: list, processes: int) -> list:
+                return _grade_in_a_pool(items, processes, grader, gradebook, outcomes, progress)
+
+            # A grading process that dies (the kernel's OOM killer, a kill) breaks its pool, and every submission
+            # still in it with it: those are graded again in a new pool, as long as each pool gets some graded; then
+            # each alone, so that only the submission whose grading kills its process is recorded as the grader's
+            # failure.
+            lost = in_a_pool(todo, jobs)
+            while lost:
+                again = in_a_pool(lost, min(jobs, len(lost)))
+                if len(again) == len(lost):
+                    for item in again:
+                        for failed in in_a_pool([item], 1):
+                            _finish(*failed, _process_lost, gradebook, outcomes, progress)
+                    break
+                lost = again
     return outcomes
+
+
+def _grade_in_a_pool(items: list, processes: int, grader: Grader, gradebook: Gradebook, outcomes: list,
+                     progress) -> list:
+    """Grade ``items`` ((submission, lesson) pairs) in a new pool of ``processes``, recording each result; the items
+    lost because a grading process died and broke the pool (not recorded)."""
+    pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_start_pool_worker, initargs=(grader, os.getpid()))
+    lost = []
+    try:
+        futures = {pool.submit(_grade_in_pool, lesson, item.notebook_raw): (item, lesson) for item, lesson in items}
+        for future in as_completed(futures):
+            if isinstance(future.exception(), BrokenProcessPool):
+                lost.append(futures[future])
+                continue
+            item, lesson = futures[future]
+            _finish(item, lesson, future.result, gradebook, outcomes, progress)
+    except BaseException:  # interrupted: what waits is dropped, what runs is stopped now (what was
+        _stop_now(pool)    # recorded stays; the next run grades the rest)
+        raise
+    pool.shutdown()
+    return lost
+
+
+def _process_lost() -> Grade:
+    raise BrokenProcessPool("its grading process died while grading it, even alone")
 
 
 def _stop_now(pool: ProcessPoolExecutor) -> None:

@@ -1,5 +1,7 @@
 """A corpus of hostile submissions: the grader survives, the hostile part scores 0, the honest parts score normally."""
 
+import os
+import signal
 from dataclasses import replace
 
 import nbformat
@@ -179,3 +181,33 @@ def test_an_error_in_student_code_is_reported_with_the_students_line(server):
     graded = grade(server, replacing(LESSON, "numerical_passes", NUMERICAL.format(body="return n_params / 0")), LESSON)
     result = by_id(graded)["numerical_passes_test"]
     assert result.status == "error" and "ZeroDivisionError" in result.message and "n_params / 0" in result.message
+
+
+@pytest.mark.slow
+def test_a_grading_process_that_dies_costs_only_the_submission_it_was_grading(tmp_path, monkeypatch):
+    # What the kernel's OOM killer would do to the process grading "killer": its pool breaks, and every submission
+    # still in the pool was recorded "the grader failed" before (and skipped by the next run).
+    from coursekit.grading import batch
+
+    graded = batch.Grader.grade
+
+    def dying_on_the_killer(self, lesson, raw):
+        if b"KILLS-ITS-GRADER" in raw:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return graded(self, lesson, raw)
+
+    monkeypatch.setattr(batch.Grader, "grade", dying_on_the_killer)  # the pool's processes are forked: they see it
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    students = [f"s{index}" for index in range(6)]
+    for student in students:
+        write_notebook(solution(LESSON), folder / f"{LESSON}--{student}.ipynb")
+    write_notebook(with_cell(LESSON, "# KILLS-ITS-GRADER"), folder / f"{LESSON}--killer.ipynb")
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        outcomes = grade_paths([folder], ROOT / "solutions", book, jobs=2, settings=LIMITED)
+    by_student = {outcome.student: outcome for outcome in outcomes}
+    assert sorted(by_student) == sorted([*students, "killer"])
+    full = MASTERS[LESSON].max_points
+    assert all(by_student[s].grade is not None and by_student[s].grade.points == full for s in students), \
+        {s: by_student[s].reason for s in students}
+    assert by_student["killer"].grade is None and "the grader failed" in by_student["killer"].reason
