@@ -307,9 +307,18 @@ def _read_file(path: Path, source: str, name: str, follow: bool) -> Iterator[Ite
 
 def _file_time(seconds: float) -> str:
     try:
-        return utc_text(dt.datetime.fromtimestamp(seconds, dt.UTC))
+        return _believed(dt.datetime.fromtimestamp(seconds, dt.UTC))
     except (OverflowError, OSError, ValueError):  # a time out of range: the epoch, so the same file keeps one key
         return utc_text(EPOCH)
+
+
+def _believed(moment: dt.datetime | None) -> str:
+    """A file's or a zip member's time as its submitted time, unless it is later than the grader's clock allows (the
+    student may have set it: a member dated 2038 would be the latest for ever): then the epoch, the earliest, as for
+    a time that cannot be read."""
+    if moment is None or moment - dt.datetime.now(dt.UTC) > CLOCK_TOLERANCE:
+        return utc_text(EPOCH)
+    return utc_text(moment)
 
 
 def open_input(path: Path | str, follow: bool) -> BinaryIO:
@@ -393,7 +402,7 @@ def _read_export_member(source: str, archive: zipfile.ZipFile, info: zipfile.Zip
         return
     moment = member_time(info)
     name = f"{folder}/{info.filename}" if folder is not None else info.filename  # the zip's student folder first
-    yield from _read_bytes(source, data, name, utc_text(moment) if moment is not None else modified, False)
+    yield from _read_bytes(source, data, name, _believed(moment) if moment is not None else modified, False)
 
 
 def read_bytes(source: str, raw: bytes, name: str, submitted: str, *, identified: bool = False) -> Item:

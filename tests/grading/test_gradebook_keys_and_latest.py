@@ -10,6 +10,7 @@ import copy
 import csv
 import json
 import os
+import struct
 import uuid
 import warnings
 import zipfile
@@ -109,7 +110,7 @@ def test_the_latest_submission_is_the_last_submitted_not_the_last_graded(fake_gr
 
 
 def test_bare_notebooks_are_ordered_by_their_modification_time(fake_grading, tmp_path):
-    for folder, raw, modified in (("new", FULL, 2_000_000_000), ("old", EMPTY, 1_000_000_000)):
+    for folder, raw, modified in (("new", FULL, 1_700_000_000), ("old", EMPTY, 1_000_000_000)):
         (tmp_path / folder).mkdir()
         path = tmp_path / folder / f"{LESSON}--ada.ipynb"
         path.write_bytes(raw)
@@ -131,6 +132,23 @@ def test_two_members_of_one_name_and_one_time_are_both_recorded_and_the_one_read
         assert [o.source.rsplit(" (", 1)[1] for o in outcomes] == ["copy 1 of 2 of that name)",
                                                                    "copy 2 of 2 of that name)"]
         assert book.db.execute("SELECT COUNT(*) FROM submissions WHERE state = 'graded'").fetchone()[0] == 2
+        assert totals(book, tmp_path) == {"ada": MAX_POINTS}
+
+
+@pytest.mark.parametrize("dated", ["by the zip's date", "by a UT extra field"])
+def test_a_time_the_student_set_in_the_future_never_makes_a_submission_the_latest(fake_grading, tmp_path, dated):
+    # the untouched exercise in a zip dated 2107 (or 2038), then the solved notebook handed in directly
+    ada = tmp_path / "inbox" / "ada"
+    ada.mkdir(parents=True)
+    member = zipfile.ZipInfo(f"{LESSON}.ipynb", (2107, 12, 31, 0, 0, 0) if dated == "by the zip's date"
+                             else (2025, 1, 1, 0, 0, 0))
+    if dated == "by a UT extra field":
+        member.extra = struct.pack("<HHBl", 0x5455, 5, 1, 2_147_483_000)
+    with zipfile.ZipFile(ada / "old.zip", "w") as archive:
+        archive.writestr(member, EMPTY)
+    (ada / f"{LESSON}.ipynb").write_bytes(FULL)
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        grade(book, tmp_path / "inbox")
         assert totals(book, tmp_path) == {"ada": MAX_POINTS}
 
 
