@@ -289,7 +289,8 @@ class Session:
             category = getattr(builtins, str(kind), None)
             if not (isinstance(category, type) and issubclass(category, Warning)):
                 category = RuntimeWarning
-            warnings.warn(str(text)[:500], category, stacklevel=3)
+            # shown on the grader's terminal: its control characters (ANSI and OSC escapes) as escapes, never run
+            warnings.warn(_printable(str(text)[:500]), category, stacklevel=3)
         return self.decode(reply.get(protocol.VALUE), rules)
 
     # -- what the grader uses
@@ -348,6 +349,10 @@ class _CpuBudget:
             self.session.kill()
             limit = self.limit if used > self.limit else test[1]
             raise CpuTimeout(messages.TIMEOUT.format(seconds=round(limit, 2)))
+
+
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def _rebuilt(raised: dict) -> BaseException:

@@ -399,3 +399,16 @@ def test_isinstance_is_answered_by_the_class_itself_not_by_what_an_object_says_o
     assert isinstance(session.get("plain"), value) and isinstance(session.get("child"), value)
     assert not isinstance(session.get("posing"), value)  # its __class__ property says Value
     assert not isinstance(session.get("anything"), claiming)  # its metaclass says yes to every object
+
+
+def test_a_warning_from_the_sandbox_reaches_the_grader_with_its_control_characters_escaped(session_for):
+    # re-raised here, so that a check sees it; Python prints it on the instructor's terminal
+    session = session_for("import warnings\n"
+                          "def noisy():\n"
+                          "    warnings.warn('red \\x1b[31m title \\x1b]0;owned\\x07 clip \\x1b]52;c;Zm9v\\x07', "
+                          "RuntimeWarning)\n"
+                          "    return 1.0\n")
+    with pytest.warns(RuntimeWarning) as caught:
+        assert session.get("noisy")() == 1.0
+    text = str(caught[0].message)
+    assert "\x1b" not in text and "\x07" not in text and "\\x1b[31m" in text
