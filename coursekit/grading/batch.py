@@ -31,6 +31,7 @@ from coursekit.grading.lifetime import end_with_parent
 from coursekit.grading.limits import Settings
 from coursekit.grading.master import load_masters
 from coursekit.grading.notebook_json import parse_notebook
+from coursekit.grading.server_folders import BATCH_FOLDER_PREFIX
 from coursekit.grading.session import SandboxCrashed, SandboxTimeout, ServerGone
 from coursekit.grading.verdicts import Grade
 
@@ -256,9 +257,12 @@ def sandbox_server(sandbox: Path | str | None, preload: list[str]) -> Iterator[s
     if sandbox is not None:
         yield str(sandbox)
         return
-    with tempfile.TemporaryDirectory(prefix="coursekit-batch-") as folder:  # private to this user (0700)
+    # Private to this user (0700), named after this process: should it be killed, its server ends with it and removes
+    # the folder, and failing that the next server of this user does (server_folders).
+    with tempfile.TemporaryDirectory(prefix=f"{BATCH_FOLDER_PREFIX}{os.getpid()}-", ignore_cleanup_errors=True) \
+            as folder:
         path = os.path.join(folder, "sandbox.sock")
-        process = daemon.start(path, idle=60, preload=preload)  # if this process is killed, it ends by itself
+        process = daemon.start(path, idle=60, preload=preload, with_parent=True)
         try:
             daemon.attach(path, process).close()  # up and listening before the workers look for it
             yield path

@@ -70,11 +70,12 @@ def address(limits: Limits | None = None) -> Path:
 
 
 def start(path: str | os.PathLike, limits: Limits | None = None, idle: float = IDLE,
-          preload: list[str] | None = None) -> subprocess.Popen:
-    """Start a listening server at ``path`` (it warms up in the background; see ``attach``)."""
+          preload: list[str] | None = None, with_parent: bool = False) -> subprocess.Popen:
+    """Start a listening server at ``path`` (it warms up in the background; see ``attach``). ``with_parent``: it
+    stops when this process ends, however it ends, and removes the folder of ``path`` if that is then empty."""
     process = subprocess.Popen(
         [sys.executable, "-m", "coursekit.grading.forkserver", f"listen={os.fspath(path)}", f"idle={idle}",
-         *server_options(limits, preload)],
+         *server_options(limits, preload), *([f"parent={os.getpid()}"] if with_parent else [])],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=server_env(), cwd="/",
         start_new_session=True)
     _STARTED.append(process)

@@ -24,6 +24,7 @@ import tempfile
 import time
 
 from coursekit.grading import protocol, wire
+from coursekit.grading.lifetime import end_with_parent
 from coursekit.grading.limits import Limits
 from coursekit.grading.proc_stat import stat_fields
 from coursekit.grading.protections import apply_limits, drop_privileges, landlock, readable_roots, seccomp
@@ -318,8 +319,11 @@ def main() -> None:
     options = dict(arg.split("=", 1) for arg in arguments)
     preload = tuple(filter(None, options.pop("preload", ",".join(PRELOAD)).split(",")))
     path, idle = options.pop("listen", None), float(options.pop("idle", 600))
+    parent = int(options.pop("parent", 0))  # a batch's server: it ends with the batch, however the batch ends
     limits = Limits(**{k: int(v) for k, v in options.items()})
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `coursekit sandbox stop`: clean up on the way out
+    if parent:
+        end_with_parent(parent, signal.SIGTERM)
     # Not dumpable: a worker of the same user cannot ptrace this server or write its memory through /proc (and
     # so cannot change what later workers are forked from); the workers inherit it.
     ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
@@ -340,6 +344,9 @@ def main() -> None:
     finally:
         if listener is not None:
             _unlink_if_ours(path, listener, inode)
+            if parent:  # the batch's folder, which only held the socket (its batch may have been killed)
+                with contextlib.suppress(OSError):
+                    os.rmdir(os.path.dirname(path))
 
 
 if __name__ == "__main__":

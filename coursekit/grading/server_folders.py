@@ -1,6 +1,7 @@
 """The sandbox servers' folders in the temporary directory: one per server, named after its process, holding one
 folder per worker. A server removes its own when it ends; one killed outright cannot, so whoever sees it gone
-(the process that started it, or the next server of the same user) removes it."""
+(the process that started it, or the next server of the same user) removes it. A batch's folder for its server's
+socket, named after the batch's process, is removed the same way."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import tempfile
 from coursekit.grading.proc_stat import stat_fields
 
 FOLDER_PREFIX = "coursekit-sandbox-"
+BATCH_FOLDER_PREFIX = "coursekit-batch-"  # a batch's folder for its server's socket, named after the batch's process
 
 
 def new_server_folder() -> str:
@@ -24,15 +26,17 @@ def remove_folders_of(pid: int) -> None:
 
 
 def remove_stale_folders() -> None:
-    """Remove the folders of this user's servers that ended without cleaning up (killed outright)."""
-    _remove_where(lambda owner: not _running(owner))
+    """Remove the folders of this user's servers, and of its batches, that ended without cleaning up (killed
+    outright)."""
+    _remove_where(lambda owner: not _running(owner), (FOLDER_PREFIX, BATCH_FOLDER_PREFIX))
 
 
-def _remove_where(ended) -> None:
+def _remove_where(ended, prefixes: tuple[str, ...] = (FOLDER_PREFIX,)) -> None:
     base = tempfile.gettempdir()
     for entry in os.listdir(base):
-        pid = entry[len(FOLDER_PREFIX):].split("-", 1)[0]
-        if not entry.startswith(FOLDER_PREFIX) or not pid.isdigit():
+        prefix = next((prefix for prefix in prefixes if entry.startswith(prefix)), None)
+        pid = entry[len(prefix):].split("-", 1)[0] if prefix else ""
+        if not pid.isdigit():
             continue
         path = os.path.join(base, entry)
         try:

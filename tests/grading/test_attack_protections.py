@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -262,7 +263,7 @@ def _children(pid: int) -> set[int]:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the process tree in /proc")
-@pytest.mark.parametrize("how", ["SIGTERM to the command", "Ctrl-C to its process group"])
+@pytest.mark.parametrize("how", ["SIGTERM to the command", "Ctrl-C to its process group", "SIGKILL to the command"])
 def test_a_stopped_batch_ends_at_once_and_leaves_no_grading_process(tmp_path, how):
     from graded_submissions import ROOT as COURSE
 
@@ -281,6 +282,8 @@ def test_a_stopped_batch_ends_at_once_and_leaves_no_grading_process(tmp_path, ho
     stopped = time.monotonic()
     if how == "SIGTERM to the command":
         grade.send_signal(signal.SIGTERM)
+    elif how == "SIGKILL to the command":  # nothing of its own runs: its server and graders end with it
+        grade.send_signal(signal.SIGKILL)
     else:
         os.killpg(grade.pid, signal.SIGINT)
     grade.wait(20)  # the queue (6 submissions of 36 s) is dropped, not graded to its end
@@ -289,3 +292,5 @@ def test_a_stopped_batch_ends_at_once_and_leaves_no_grading_process(tmp_path, ho
     while any(_alive(pid) for pid in spawned) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not [pid for pid in spawned if _alive(pid)]
+    # the folder of the batch server's socket went with it (the server removes it; else the next server would)
+    assert not list(Path(tempfile.gettempdir()).glob(f"coursekit-batch-{grade.pid}-*"))
