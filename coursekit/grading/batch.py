@@ -22,7 +22,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from coursekit.grading import daemon, messages
+from coursekit.grading import daemon, limits, messages
 from coursekit.grading.client import WarmServer, end_server
 from coursekit.grading.gradebook import Entry, Gradebook
 from coursekit.grading.grader import grade_notebook, trusted_setup
@@ -132,9 +132,15 @@ def grade_items(items: Iterable[Submission | Rejected], masters: dict, gradebook
     inputs not yet recorded are graded by the next call), ``cluster.ClusterLost`` when it goes away mid-batch."""
     settings = settings or Settings()
     lessons = {name: {t.grade_id for t in master.tests} for name, master in masters.items()}
-    outcomes, todo = [], []
+    outcomes, todo, held = [], [], 0
+
+    def grade(todo: list) -> None:
+        _grade_todo(todo, masters, gradebook, outcomes, progress, jobs=jobs, settings=settings, sandbox=sandbox,
+                    cluster=cluster)
+
     arrival = gradebook.next_arrival()
     in_this_batch: dict[str, Submission] = {}  # key -> the submission of that key this batch grades
+    graded_before: set[str] = set()  # the keys of the parts of this batch already graded (see MAX_BATCH_BYTES)
     for item in items:
         item.arrival = arrival  # the order inputs are read in breaks ties between equal submitted times
         arrival += 1
@@ -153,23 +159,34 @@ def grade_items(items: Iterable[Submission | Rejected], masters: dict, gradebook
                     gradebook.arrived(entry.key, item.arrival)
                 if entry.key in in_this_batch:
                     in_this_batch[entry.key].arrival = item.arrival  # recorded, once graded, with this arrival
-                elif not known or regrade:
+                elif (not known or regrade) and entry.key not in graded_before:
                     in_this_batch[entry.key] = item
                     todo.append((item, lesson))
+                    held += len(item.notebook_raw)
+                    if held > limits.MAX_BATCH_BYTES:  # graded now, so that a batch holds a bounded part in memory
+                        grade(todo)
+                        graded_before.update(in_this_batch)
+                        in_this_batch, todo, held = {}, [], 0
                     continue
                 outcomes.append(_report(_outcome(entry, skipped=True), progress))
                 continue
         if regrade or not gradebook.known(entry.key):
             gradebook.reject(entry, reason)
         outcomes.append(_report(_outcome(entry, reason=reason), progress))
-    if not todo:
-        return outcomes
+    if todo:
+        grade(todo)
+    return outcomes
+
+
+def _grade_todo(todo: list, masters: dict, gradebook: Gradebook, outcomes: list, progress, *, jobs: int | None,
+                settings: Settings, sandbox, cluster) -> None:
+    """Grade ``todo`` ((submission, lesson) pairs), here or on ``cluster``, recording each result as it comes."""
     if cluster is not None:  # the cluster's workers grade; this process records each result as it arrives
         from coursekit.grading.cluster import grade_on_cluster  # needs distributed, the `cluster` extra
 
         for item, lesson, result in grade_on_cluster(cluster, todo, masters, settings):
             _finish(item, lesson, result, gradebook, outcomes, progress)
-        return outcomes
+        return
     needed = sorted({lesson for _, lesson in todo})
     preload = sorted({module for lesson in needed for module in masters[lesson].sandbox_modules()})
     jobs = max(1, min(jobs or default_jobs(), len(todo)))
@@ -204,7 +221,6 @@ def grade_items(items: Iterable[Submission | Rejected], masters: dict, gradebook
                             _finish(*failed, _process_lost, gradebook, outcomes, progress)
                     break
                 lost = again
-    return outcomes
 
 
 def _grade_in_a_pool(items: list, processes: int, grader: Grader, gradebook: Gradebook, outcomes: list,

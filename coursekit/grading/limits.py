@@ -61,6 +61,9 @@ MAX_DEPTH = 32  # nesting of the data in a message
 # Characters of a submission's cells that the grader parses, in all, to name what a cell with a problem defines (an
 # honest notebook's problem cells hold a few thousand; 60 cells of 200,000 once took minutes), and cells in a notebook.
 MAX_PARSED_PER_SUBMISSION, MAX_CELLS = 250_000, 2_000
+# Bytes of submissions a batch holds to grade at once: past them, what it has read is graded before it reads on (a
+# few zips of a thousand 1 MiB notebooks each held 3 GB before anything was graded).
+MAX_BATCH_BYTES = 256 * MiB
 # Characters of one string in the values it sends (a student's function may answer a 30 MB string, and the grader's
 # probes and messages copied it hundreds of times: 17 GB); of an exception's message kept; of a test's message.
 MAX_TEXT, MAX_ERROR_TEXT, MAX_VERDICT_TEXT = 10_000, 2_000, 2_000

@@ -361,3 +361,24 @@ def test_what_a_batch_runs_for_each_input_finds_its_rows_by_index_never_by_readi
                  for plan in [[row[-1] for row in book.db.execute(f"EXPLAIN QUERY PLAN {s}")]]
                  if any(step.startswith("SCAN submissions") for step in plan)}
     assert not scans, scans
+
+
+def test_a_batch_larger_than_it_may_hold_is_graded_in_parts_each_submission_once(fake_grading, tmp_path, monkeypatch):
+    # a few zips of a thousand 1 MiB notebooks held 3 GB before anything was graded: past MAX_BATCH_BYTES, what was
+    # read is graded (and let go) before the batch reads on
+    monkeypatch.setattr(batch.limits, "MAX_BATCH_BYTES", 2 * len(FULL))
+    parts = []
+    real_grade_todo = batch._grade_todo
+    monkeypatch.setattr(batch, "_grade_todo", lambda todo, *args, **kwargs: (parts.append(len(todo)),
+                                                                               real_grade_todo(todo, *args, **kwargs)))
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    students = [f"s{index}" for index in range(7)]
+    for student in students:
+        (inbox / f"{LESSON}--{student}.ipynb").write_bytes(FULL)
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        outcomes = grade(book, inbox, inbox)  # each file read twice: the second time in a later part
+        assert len(parts) > 2 and sum(parts) == len(students)
+        assert totals(book, tmp_path) == dict.fromkeys(students, MAX_POINTS)
+        assert sorted(o.student for o in outcomes if o.grade is not None) == students
+        assert sorted(o.student for o in outcomes if o.skipped) == students
