@@ -39,6 +39,14 @@ MAX_JSON_DEPTH = 64
 # Strings, lists and objects in one JSON document: each costs 50 to 70 bytes of memory once parsed, however
 # short its text (`{},` is 3 bytes), so this, not the file's size, bounds the memory a parsed notebook takes.
 MAX_JSON_VALUES = 1_000_000
+# Cells in a notebook (a lesson has under 100; nbformat takes a third of a millisecond to convert a version-3 one).
+MAX_CELLS = 2_000
+# Characters of a submission's cells that the grader parses, in all, to name what a cell with a problem defines (an
+# honest notebook's problem cells hold a few thousand; 60 cells of 200,000 once took minutes).
+MAX_PARSED_PER_SUBMISSION = 250_000
+# Bytes of submissions a batch holds to grade at once: past them, what it has read is graded before it reads on (a
+# few zips of a thousand 1 MiB notebooks each held 3 GB before anything was graded).
+MAX_BATCH_BYTES = 256 * MiB
 
 
 # ---------------------------------------------------------------- what a worker may use (rlimits)
@@ -58,12 +66,6 @@ OUTPUT_LIMIT = 20_000  # characters of a cell's stdout and stderr kept
 # ---------------------------------------------------------------- what the sandbox may send back
 MAX_MESSAGE = 64 * MiB  # bytes of one message: a larger one is refused, not read
 MAX_DEPTH = 32  # nesting of the data in a message
-# Characters of a submission's cells that the grader parses, in all, to name what a cell with a problem defines (an
-# honest notebook's problem cells hold a few thousand; 60 cells of 200,000 once took minutes), and cells in a notebook.
-MAX_PARSED_PER_SUBMISSION, MAX_CELLS = 250_000, 2_000
-# Bytes of submissions a batch holds to grade at once: past them, what it has read is graded before it reads on (a
-# few zips of a thousand 1 MiB notebooks each held 3 GB before anything was graded).
-MAX_BATCH_BYTES = 256 * MiB
 # Characters of one string in the values it sends (a student's function may answer a 30 MB string, and the grader's
 # probes and messages copied it hundreds of times: 17 GB); of an exception's message kept; of a test's message.
 MAX_TEXT, MAX_ERROR_TEXT, MAX_VERDICT_TEXT = 10_000, 2_000, 2_000
