@@ -67,8 +67,9 @@ OUTPUT_LIMIT = 20_000  # characters of a cell's stdout and stderr kept
 MAX_MESSAGE = 64 * MiB  # bytes of one message: a larger one is refused, not read
 MAX_DEPTH = 32  # nesting of the data in a message
 # Characters of one string in the values it sends (a student's function may answer a 30 MB string, and the grader's
-# probes and messages copied it hundreds of times: 17 GB); of an exception's message kept; of a test's message.
-MAX_TEXT, MAX_ERROR_TEXT, MAX_VERDICT_TEXT = 10_000, 2_000, 2_000
+# probes and messages copied it hundreds of times: 17 GB); of an exception's message kept; of a test's message (the
+# longest a lesson's check writes, a layer's gradient report with its diagnosis, has 2,558).
+MAX_TEXT, MAX_ERROR_TEXT, MAX_VERDICT_TEXT = 10_000, 2_000, 5_000
 MAX_CALLS = 64  # calls in one batched request (a gradient check's evaluations)
 MAX_CHAIN = 100_000  # operations of one REPEAT request (a graph deeper than Python's recursion limit has 1,500)
 MAX_CHAIN_STEPS = 8  # operations repeated by one REPEAT request (lesson 02's chains repeat one or two)

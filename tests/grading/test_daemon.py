@@ -24,8 +24,8 @@ def servers_that_import_only_lesson_07s_modules(monkeypatch):
     them to check their lifecycle, and grade lesson 07 only, which needs a quarter of that."""
     start = daemon.start
 
-    def start_light(path, limits=None, idle=daemon.IDLE, preload=None):
-        return start(path, limits, idle, MASTERS[LESSON].modules() if preload is None else preload)
+    def start_light(path, limits=None, idle=daemon.IDLE, preload=None, with_parent=False):
+        return start(path, limits, idle, MASTERS[LESSON].modules() if preload is None else preload, with_parent)
 
     monkeypatch.setattr(daemon, "start", start_light)
 
