@@ -336,6 +336,18 @@ def test_the_cli_reports_identical_notebooks_and_writes_gradescope_results_by_ke
     assert json.loads((tmp_path / "results.json").read_text())["score"] == MAX_POINTS
 
 
+def test_the_cli_writes_gradescope_results_again_for_a_submission_already_graded(fake_grading, tmp_path):
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "inbox" / f"{LESSON}--ada.ipynb").write_bytes(FULL)
+    for run in (1, 2):  # the second run grades nothing: the row it holds is the answer
+        target = tmp_path / f"results{run}.json"
+        result = CliRunner().invoke(main, ["grade", str(tmp_path / "inbox"), "--root", str(ROOT), "--jobs", "1",
+                                           "--no-keep-warm", "--gradebook", str(tmp_path / "book.sqlite"),
+                                           "--gradescope", str(target)])
+        assert result.exit_code == 0, result.output
+        assert json.loads(target.read_text())["score"] == MAX_POINTS
+
+
 def test_the_cli_runs_no_sql_of_its_own():
     source = (ROOT / "coursekit" / "cli.py").read_text(encoding="utf-8")
     assert ".db." not in source and "SELECT" not in source
