@@ -189,7 +189,7 @@ def grade(paths, jobs, gradebook, root, regrade, csv_path, feedback, feedback_fo
                 errors.print(_plain(f"feedback for {student} ({lesson}) {reason}"))
         if gradescope:
             # graded now, or before (the same submission graded again is skipped, and its row is the answer)
-            graded = [o for o in outcomes if o.grade is not None or (o.skipped and book.graded(o.key))]
+            graded = [o for o in outcomes if o.grade is not None or (o.skipped and _holds_a_grade(book, o.key))]
             if len(graded) != 1:
                 errors.print("--gradescope needs exactly one graded submission")
                 sys.exit(1)
@@ -222,6 +222,15 @@ def _cluster_errors(cluster: str | None):
     except (ClusterUnreachable, ClusterLost) as problem:
         errors.print(_plain(f"error: {problem}", limit=1000))
         sys.exit(1)
+
+
+def _holds_a_grade(book, key: str) -> bool:
+    """Whether the gradebook's row of ``key`` is a graded submission (not a rejected input)."""
+    try:
+        book.graded(key)
+    except KeyError:
+        return False
+    return True
 
 
 def _plain(text: str | None, limit: int = 300):

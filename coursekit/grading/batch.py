@@ -22,6 +22,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
+from coursekit import i18n
 from coursekit.grading import daemon, limits, messages
 from coursekit.grading.client import WarmServer, end_server
 from coursekit.grading.gradebook import Entry, Gradebook
@@ -154,7 +155,7 @@ def grade_items(items: Iterable[Submission | Rejected], masters: dict, gradebook
             else:
                 # The same submission read again (same student, lesson, bytes and time) is graded once, and counts as
                 # arriving now: on equal times, the one read last is the latest.
-                known = gradebook.known(entry.key)
+                known = gradebook.known(entry.key, unless_rejected_for=_GRADER_FAILED)  # a failure of ours: again
                 if known:
                     gradebook.arrived(entry.key, item.arrival)
                 if entry.key in in_this_batch:
@@ -176,6 +177,11 @@ def grade_items(items: Iterable[Submission | Rejected], masters: dict, gradebook
     if todo:
         grade(todo)
     return outcomes
+
+
+# How a row the grader failed on begins, in each language it may have been written in.
+_GRADER_FAILED = tuple(i18n.translate(messages.GRADER_FAILED.msgid, language).split("{", 1)[0]
+                       for language in i18n.LANGUAGES)
 
 
 def _grade_todo(todo: list, masters: dict, gradebook: Gradebook, outcomes: list, progress, *, jobs: int | None,

@@ -109,9 +109,14 @@ class Gradebook:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def known(self, key: str) -> bool:
-        """True when the input with this key was already graded or rejected."""
-        return self.db.execute("SELECT 1 FROM submissions WHERE key = ?", (key,)).fetchone() is not None
+    def known(self, key: str, unless_rejected_for: tuple[str, ...] = ()) -> bool:
+        """True when the input with this key was already graded or rejected (but not rejected for a reason that starts
+        with one of ``unless_rejected_for``: such an input is to be graded again)."""
+        row = self.db.execute("SELECT state, reason FROM submissions WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return False
+        state, reason = row
+        return not (state == "rejected" and unless_rejected_for and str(reason or "").startswith(unless_rejected_for))
 
     def arrived(self, key: str, arrival: int) -> None:
         """The submission with this key was read again, as arrival number ``arrival``: it counts as having arrived

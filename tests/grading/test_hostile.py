@@ -211,3 +211,9 @@ def test_a_grading_process_that_dies_costs_only_the_submission_it_was_grading(tm
     assert all(by_student[s].grade is not None and by_student[s].grade.points == full for s in students), \
         {s: by_student[s].reason for s in students}
     assert by_student["killer"].grade is None and "the grader failed" in by_student["killer"].reason
+    # the grader's failure is not the submission's: the next run grades it again (and only it)
+    monkeypatch.undo()
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        again = grade_paths([folder], ROOT / "solutions", book, jobs=2, settings=LIMITED)
+    assert [(o.student, o.grade.points) for o in again if o.grade is not None] == [("killer", full)]
+    assert sorted(o.student for o in again if o.skipped) == students
