@@ -128,6 +128,25 @@ def test_a_version_3_notebook_is_converted_and_read():
     assert student_cells(parse_notebook(item.notebook_raw)) == ["x = 1"]
 
 
+def test_a_version_3_notebook_keeps_what_the_grader_reads_and_nothing_of_its_outputs():
+    output = {"output_type": "stream", "stream": "stdout", "text": ["x" * 1000] * 50}
+    v3 = {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": [
+        {"cell_type": "heading", "level": 2, "source": ["Part ", "one"], "metadata": {}},
+        {"cell_type": "code", "input": ["def f(x):\n", "    return x\n"], "language": "python", "metadata":
+         {"nbgrader": {"grade_id": "f", "solution": True}}, "outputs": [output] * 20},
+        {"cell_type": "markdown", "source": "text", "metadata": {}}], "metadata": {}}]}
+    nb = parse_notebook(json.dumps(v3).encode())
+    assert [(c["cell_type"], c["source"]) for c in nb["cells"]] == [
+        ("markdown", "## Part one"), ("code", "def f(x):\n    return x\n"), ("markdown", "text")]
+    assert nb["cells"][1]["metadata"]["nbgrader"]["grade_id"] == "f" and "outputs" not in nb["cells"][1]
+
+
+def test_a_version_4_notebook_with_stray_worksheets_is_read_as_version_4():
+    nb = json.loads(EXERCISE)
+    nb["worksheets"] = [{"cells": [{"cell_type": "code", "input": "x = 1", "metadata": {}}] * 5000}]
+    assert student_cells(parse_notebook(json.dumps(nb).encode())) == student_cells(json.loads(EXERCISE))
+
+
 def test_a_malformed_version_3_notebook_is_rejected_with_a_reason():
     item = read_bytes("s", b'{"nbformat": 3, "worksheets": 7}', NAME, WHEN)
     assert isinstance(item, Rejected) and "a malformed notebook of format version 3" in item.reason
