@@ -34,9 +34,11 @@ def first_line(code: str) -> str:
     return ""
 
 
-# A line of IPython's own syntax: a line magic or a shell command, alone or assigned; a help request.
-_IPYTHON_LINE = re.compile(r"^(?P<indent>[ \t]*)(?:(?P<targets>[\w., ()\[\]]+?)[ \t]*=[ \t]*)?[%!].*$"
-                          r"|^(?P<help_indent>[ \t]*)[\w.]+\?\??[ \t]*$")
+# What IPython reads as its own: a help request (``np.sum?``), and what may be assigned the output of a magic or a
+# command (``x, y = %time f()``). Each a single character class, repeated: linear on any line (a regex that let
+# spaces match in three places backtracked cubically, hours on a line of spaces).
+_HELP = re.compile(r"[\w.]+\?\??")
+_TARGETS = re.compile(r"[\w., ()\[\]]+")
 
 
 def parse_cell(code: str) -> ast.Module | None:
@@ -62,11 +64,15 @@ def _python_only(code: str) -> str:
         lines = lines[1:]
 
     def plain(line: str) -> str:
-        match = _IPYTHON_LINE.match(line)
-        if match is None:
-            return line
-        indent, targets = match.group("indent") or match.group("help_indent") or "", match.group("targets")
-        return f"{indent}{targets} = None" if targets else f"{indent}pass"
+        code = line.lstrip(" \t")
+        indent = line[:len(line) - len(code)]
+        if code.startswith(("%", "!")) or _HELP.fullmatch(code.rstrip(" \t")):
+            return f"{indent}pass"
+        targets, equals, value = code.partition("=")
+        targets = targets.rstrip(" \t")
+        if equals and value.lstrip(" \t").startswith(("%", "!")) and _TARGETS.fullmatch(targets):
+            return f"{indent}{targets} = None"
+        return line
 
     return "\n".join(plain(line) for line in lines)
 

@@ -73,3 +73,11 @@ def test_ipython_lines_define_what_they_assign_and_hundreds_of_them_parse_at_onc
             "def f():\n    %time q\n    return 1\n" + "%time x\n" * 2_000)
     assert names_defined(code) == ("np", "files", "x", "y", "f")
     assert names_defined("%%time\nrate = 0.1\n") == ("rate",)
+
+
+@pytest.mark.parametrize("line", [" " * 50_000 + "x", "a" + " " * 50_000 + "= %x", " \t" * 25_000 + "?",
+                                  "(" + " ," * 25_000 + ") = !ls", "x." * 25_000 + "??"])
+def test_a_long_line_of_a_cell_with_ipython_syntax_is_read_in_linear_time(line):
+    # a regex that let spaces match in three places backtracked cubically on such a line: hours, in C, where no
+    # budget can stop it (pytest-timeout would end this test instead)
+    names_defined("%time 1\n" + line + "\n")
