@@ -66,6 +66,10 @@ class Submission:
     grade_ids: frozenset[str] = frozenset()   # the nbgrader grade_ids its cells carry (to identify the lesson)
     manifest: dict = field(default_factory=dict)
     arrival: int = 0            # the order in which the grader read it (set by the batch): ties on time go to the last
+    # The file's or member's time as it came, when it is not ``submitted_at`` (one too far in the future counts as
+    # the earliest, see _believed): the key uses it, so that the same file read again is the same submission
+    # whatever the clock says by then.
+    time_as_given: str | None = None
 
     @cached_property
     def content_hash(self) -> str:
@@ -312,13 +316,20 @@ def _file_time(seconds: float) -> str:
         return utc_text(EPOCH)
 
 
+class FileTime(str):
+    """A file's or a zip member's time (``utc_text``), and ``believed``: the time it counts as, which is the epoch, the
+    earliest, when it is later than the grader's clock allows (the student may have set it: a member dated 2038 would
+    otherwise be the latest for ever)."""
+
+    believed: str
+
+
 def _believed(moment: dt.datetime | None) -> str:
-    """A file's or a zip member's time as its submitted time, unless it is later than the grader's clock allows (the
-    student may have set it: a member dated 2038 would be the latest for ever): then the epoch, the earliest, as for
-    a time that cannot be read."""
-    if moment is None or moment - dt.datetime.now(dt.UTC) > CLOCK_TOLERANCE:
-        return utc_text(EPOCH)
-    return utc_text(moment)
+    """``moment`` as a FileTime (the epoch, when it cannot be read)."""
+    given = FileTime(utc_text(moment if moment is not None else EPOCH))
+    future = moment is not None and moment - dt.datetime.now(dt.UTC) > CLOCK_TOLERANCE
+    given.believed = utc_text(EPOCH) if future else str(given)
+    return given
 
 
 def open_input(path: Path | str, follow: bool) -> BinaryIO:
@@ -503,4 +514,6 @@ def _submission(source: str, raw: bytes, notebook_raw: bytes, names: Names, mani
         return Rejected(source, raw, str(problem), student=student, lesson=lesson)
     grade_ids = frozenset(cell["metadata"]["nbgrader"]["grade_id"] for cell in notebook["cells"]
                           if "grade_id" in cell.get("metadata", {}).get("nbgrader", {}))
-    return Submission(source, raw, notebook_raw, student, lesson, submitted, grade_ids, manifest_or_none)
+    believed = getattr(submitted, "believed", str(submitted))  # a manifest's time is believed (or refused) as it is
+    return Submission(source, raw, notebook_raw, student, lesson, believed, grade_ids, manifest_or_none,
+                      time_as_given=str(submitted) if believed != str(submitted) else None)

@@ -11,6 +11,7 @@ import csv
 import json
 import os
 import struct
+import time
 import uuid
 import warnings
 import zipfile
@@ -150,6 +151,27 @@ def test_a_time_the_student_set_in_the_future_never_makes_a_submission_the_lates
     with Gradebook(tmp_path / "book.sqlite") as book:
         grade(book, tmp_path / "inbox")
         assert totals(book, tmp_path) == {"ada": MAX_POINTS}
+
+
+def test_a_file_dated_in_the_future_is_one_submission_however_the_clock_has_moved(fake_grading, tmp_path,
+                                                                                 monkeypatch):
+    # read once while its time is more than a day ahead (it counts as the earliest), then once it no longer is: the
+    # same file, the same row, still the earliest (it was keyed by the clock's verdict, and became a second row)
+    from coursekit.grading import intake
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    path = inbox / f"{LESSON}--ada.ipynb"
+    path.write_bytes(EMPTY)
+    ahead = time.time() + 2 * 86_400
+    os.utime(path, (ahead, ahead))
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        first = grade(book, inbox)
+        monkeypatch.setattr(intake, "CLOCK_TOLERANCE", intake.CLOCK_TOLERANCE * 5)  # as if two days had passed
+        second = grade(book, inbox)
+        assert [o.skipped for o in first + second] == [False, True]
+        assert book.db.execute("SELECT COUNT(*), MIN(submitted_at) FROM submissions").fetchone() == (
+            1, "1970-01-01T00:00:00.000000+00:00")
 
 
 def same_named_members(path, contents, date_time=(2025, 1, 1, 0, 0, 0)):
