@@ -215,17 +215,18 @@ def _grade_todo(todo: list, masters: dict, gradebook: Gradebook, outcomes: list,
                 return _grade_in_a_pool(items, processes, grader, gradebook, outcomes, progress)
 
             # A grading process that dies (the kernel's OOM killer, a kill) breaks its pool, and every submission
-            # still in it with it: those are graded again in a new pool, as long as each pool gets some graded; then
-            # each alone, so that only the submission whose grading kills its process is recorded as the grader's
-            # failure.
+            # still in it with it: those are graded again in a new pool. When a pool breaks before grading any, the
+            # culprit is among the first it handed out (a pool hands out one more than it has processes): each of
+            # those is graded alone, so that only the submission whose grading kills its process is recorded as the
+            # grader's failure, and the rest go on in a pool.
             lost = in_a_pool(todo, jobs)
             while lost:
                 again = in_a_pool(lost, min(jobs, len(lost)))
                 if len(again) == len(lost):
-                    for item in again:
+                    suspects, again = again[:jobs + 1], again[jobs + 1:]
+                    for item in suspects:
                         for failed in in_a_pool([item], 1):
                             _finish(*failed, _process_lost, gradebook, outcomes, progress)
-                    break
                 lost = again
 
 
@@ -235,12 +236,12 @@ def _grade_in_a_pool(items: list, processes: int, grader: Grader, gradebook: Gra
     lost because a grading process died and broke the pool (not recorded)."""
     pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"),
                                initializer=_start_pool_worker, initargs=(grader, os.getpid()))
-    lost = []
+    lost = set()
     try:
         futures = {pool.submit(_grade_in_pool, lesson, item.notebook_raw): (item, lesson) for item, lesson in items}
         for future in as_completed(futures):
             if isinstance(future.exception(), BrokenProcessPool):
-                lost.append(futures[future])
+                lost.add(future)
                 continue
             item, lesson = futures[future]
             _finish(item, lesson, future.result, gradebook, outcomes, progress)
@@ -248,7 +249,7 @@ def _grade_in_a_pool(items: list, processes: int, grader: Grader, gradebook: Gra
         _stop_now(pool)    # recorded stays; the next run grades the rest)
         raise
     pool.shutdown()
-    return lost
+    return [pair for future, pair in futures.items() if future in lost]  # in the order they were handed out
 
 
 def _process_lost() -> Grade:

@@ -197,6 +197,10 @@ def test_a_grading_process_that_dies_costs_only_the_submission_it_was_grading(tm
         return graded(self, lesson, raw)
 
     monkeypatch.setattr(batch.Grader, "grade", dying_on_the_killer)  # the pool's processes are forked: they see it
+    pools = []
+    in_a_pool = batch._grade_in_a_pool
+    monkeypatch.setattr(batch, "_grade_in_a_pool", lambda items, *args: (pools.append(len(items)),
+                                                                          in_a_pool(items, *args))[1])
     folder = tmp_path / "inbox"
     folder.mkdir()
     students = [f"s{index}" for index in range(6)]
@@ -211,6 +215,8 @@ def test_a_grading_process_that_dies_costs_only_the_submission_it_was_grading(tm
     assert all(by_student[s].grade is not None and by_student[s].grade.points == full for s in students), \
         {s: by_student[s].reason for s in students}
     assert by_student["killer"].grade is None and "the grader failed" in by_student["killer"].reason
+    # the killer is read first: only the first submissions a broken pool handed out are graded alone
+    assert pools.count(1) <= 3, pools
     # the grader's failure is not the submission's: the next run grades it again (and only it)
     monkeypatch.undo()
     with Gradebook(tmp_path / "book.sqlite") as book:
