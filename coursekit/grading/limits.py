@@ -66,6 +66,9 @@ OUTPUT_LIMIT = 20_000  # characters of a cell's stdout and stderr kept
 # ---------------------------------------------------------------- what the sandbox may send back
 MAX_MESSAGE = 64 * MiB  # bytes of one message: a larger one is refused, not read
 MAX_DEPTH = 32  # nesting of the data in a message
+# Strings, lists and objects in one message, counted before it is parsed when it is larger than a few kilobytes: each
+# costs 50-70 bytes parsed, so a 60 MB reply of 20 million empty lists took a grading process to 1.8 GB.
+MAX_MESSAGE_VALUES, COUNTED_FROM_BYTES = 100_000, 64 * 1024
 # Characters of one string in the values it sends (a student's function may answer a 30 MB string, and the grader's
 # probes and messages copied it hundreds of times: 17 GB); of an exception's message kept; of a test's message (the
 # longest a lesson's check writes, a layer's gradient report with its diagnosis, has 2,558).

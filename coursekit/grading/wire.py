@@ -25,8 +25,10 @@ import numpy as np
 
 from coursekit.grading import protocol
 from coursekit.grading.limits import (
+    COUNTED_FROM_BYTES,
     MAX_DEPTH,
     MAX_MESSAGE,
+    MAX_MESSAGE_VALUES,
     MAX_TEXT,
     SYMPY_MAX_DEGREE,
     SYMPY_MAX_EXPONENT,
@@ -35,6 +37,7 @@ from coursekit.grading.limits import (
     SYMPY_MAX_NODES,
     SYMPY_MAX_TEXT,
 )
+from coursekit.grading.notebook_json import NotASubmission, check_json_size
 
 NUMERIC_KINDS = "biufc"
 
@@ -126,6 +129,8 @@ def receive(sock: socket.socket, deadline: float | None = None) -> dict:
     if size > MAX_MESSAGE:
         raise WireError(f"incoming message of {size:,} bytes exceeds the limit")
     raw = _read_exactly(sock, size, deadline)
+    if size > COUNTED_FROM_BYTES:
+        _check_values(raw)
     try:
         message = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
@@ -133,6 +138,14 @@ def receive(sock: socket.socket, deadline: float | None = None) -> dict:
     if not isinstance(message, dict):
         raise WireError("a message must be a JSON object")
     return message
+
+
+def _check_values(raw: bytes) -> None:
+    """WireError when ``raw`` holds more values than a message may (counted without parsing it)."""
+    try:
+        check_json_size(raw, "a message", MAX_MESSAGE_VALUES)
+    except NotASubmission as error:
+        raise WireError(str(error)) from error
 
 
 # ---------------------------------------------------------------- values

@@ -1,5 +1,7 @@
 """The wire format: plain data round-trips exactly; nothing else crosses except as a reference; no eval, no pickle."""
 
+import json
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -200,3 +202,28 @@ def test_a_text_longer_than_the_limit_is_refused_wherever_it_is_in_a_value():
     for value in ("a" * (MAX_TEXT + 1), ["a" * (MAX_TEXT + 1)], {"__dict__": [["a" * (MAX_TEXT + 1), 1]]}):
         with pytest.raises(wire.WireError, match="characters"):
             wire.decode(value, lambda ref: None)
+
+
+def test_a_large_message_of_too_many_values_is_refused_before_it_is_parsed():
+    import socket
+    import struct
+    import threading
+
+    from coursekit.grading.limits import MAX_MESSAGE_VALUES
+
+    # 20 million empty lists in 60 MB took a grading process to 1.8 GB once parsed; a message of as many bytes
+    # that holds a few values (an array's data) is read as ever
+    many = json.dumps({"value": [[]] * (MAX_MESSAGE_VALUES + 1)}).encode()
+    few = json.dumps({"value": "A" * len(many)}).encode()
+    for body, refused in ((many, True), (few, False)):
+        ours, theirs = socket.socketpair()
+        with ours, theirs:
+            sender = threading.Thread(target=theirs.sendall, args=(struct.pack("!I", len(body)) + body,))
+            sender.start()  # more than a socket's buffer holds
+            if refused:
+                with pytest.raises(wire.WireError, match="more than"):
+                    wire.receive(ours, deadline=None)
+            else:
+                assert wire.receive(ours, deadline=None)["value"] == "A" * len(many)
+            ours.shutdown(socket.SHUT_RD)
+            sender.join(5)
