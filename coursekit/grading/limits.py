@@ -85,6 +85,7 @@ POSTED_AT_ONCE, POSTED_BYTES = 256, 64 * 1024
 # (x**64**64 would expand to a polynomial of degree 4,096), at most 2,000 nodes in 100,000 characters.
 SYMPY_MAX_TEXT, SYMPY_MAX_NODES, SYMPY_MAX_INTEGER = 100_000, 2_000, 10**6
 SYMPY_MAX_EXPONENT, SYMPY_MAX_DEGREE = 64, 1_024
+SYMPY_MAX_TERMS = 10_000  # terms of a power of a sum, expanded ((x**2 + 1)**3 has 4; a lesson's, at most a few dozen)
 # A Float's value and precision: a double's range, and at most 1,024 bits (SymPy writes a double's as 53) or digits.
 SYMPY_MAX_FLOAT_BITS = 1_024
 

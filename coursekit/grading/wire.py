@@ -35,6 +35,7 @@ from coursekit.grading.limits import (
     SYMPY_MAX_FLOAT_BITS,
     SYMPY_MAX_INTEGER,
     SYMPY_MAX_NODES,
+    SYMPY_MAX_TERMS,
     SYMPY_MAX_TEXT,
 )
 from coursekit.grading.notebook_json import NotASubmission, check_json_size
@@ -349,6 +350,7 @@ def parse_sympy(text: str):
             built = [text] if text is not None else [build(arg, degree) for arg in args]
             if func is sympy.Pow and len(built) == 2:
                 _check_exponent(built[1])  # its value, whatever wrote it (Mul(Integer(2000), Integer(2000)) too)
+                _check_expansion(sympy, *built)
             value = _checked_number(func(*built, **_keywords(sympy, func, node.keywords)))
             if func is sympy.Float and not getattr(value, "is_Float", False):  # Float('inf') is oo, 'nan' nan
                 raise WireError("a number in the expression is too large or too precise")
@@ -386,6 +388,15 @@ def _check_exponent(exponent) -> None:
     (999999 ** 4000000 takes 44 s) that no time budget can interrupt."""
     if getattr(exponent, "is_Number", False) and exponent.is_finite and abs(exponent) > SYMPY_MAX_EXPONENT:
         raise WireError("an exponent in the expression is too large")
+
+
+def _check_expansion(sympy, base, exponent) -> None:
+    """WireError for a sum raised to a power whose expansion has more than SYMPY_MAX_TERMS terms (a sum of n terms to
+    the k has C(n + k - 1, k)): simplify expands it, and (a0 + ... + a29)**64 grew at 60 MB a second until the test's
+    budget stopped it."""
+    if isinstance(base, sympy.Add) and getattr(exponent, "is_Integer", False):
+        if math.comb(len(base.args) + abs(int(exponent)) - 1, abs(int(exponent))) > SYMPY_MAX_TERMS:
+            raise WireError("a power of a sum in the expression would expand to too many terms")
 
 
 def _checked_number(value):

@@ -94,7 +94,7 @@ LESSON01 = "01_chain_rule"
 def test_an_expression_whose_simplification_explodes_times_out_its_test_within_the_budget(server):
     explosive = ("def hand_derivative(x):\n"
                  "    return sp.sin(x**2) + 2 * x**2 * sp.cos(x**2) "
-                 "+ (sp.sin(x) + sp.cos(x) + sp.tan(x) + sp.exp(x) + x) ** 40\n")
+                 "+ (sp.sin(x) + sp.cos(x) + sp.tan(x) + sp.exp(x) + x) ** 10\n")  # 1,001 terms: within the bounds
     start = time.monotonic()
     graded = grade(server, replacing(LESSON01, "hand_derivative", explosive), LESSON01,
                    replace(FAST, test_timeout=1.0))
