@@ -393,35 +393,10 @@ def neuron(xs, ws, b):
         total = total + w * x
     return total.tanh()
 '''
-RADD_SPOOFING_ITS_CLASS = '''class Value:
-    def __init__(self, data, _children=(), _op=""):
-        self.data, self.grad, self._backward, self._prev, self._op = float(data), 0.0, lambda: None, _children, _op
-
-    def __add__(self, other):
-        other = other if isinstance(other, Value) else Value(other)
-        out = Value(self.data + other.data, (self, other), "+")
-
-        def _backward():
-            self.grad += out.grad
-            other.grad += out.grad
-        out._backward = _backward
-        return out
-
-    def __mul__(self, other):
-        other = other if isinstance(other, Value) else Value(other)
-        out = Value(self.data * other.data, (self, other), "*")
-
-        def _backward():
-            self.grad += other.data * out.grad
-            other.grad += self.data * out.grad
-        out._backward = _backward
-        return out
-
-    def __radd__(self, other):
+_SPOOFING_RADD = """    def __radd__(self, other):
         return _Sum(self.data + other)
-
-    __rmul__ = __mul__
-
+"""
+_SUM_CLAIMING_TO_BE_A_VALUE = """
 
 class _Sum:
     __class__ = property(lambda self: Value)
@@ -431,7 +406,14 @@ class _Sum:
 
     def _backward(self):
         pass
-'''
+"""
+
+
+def radd_spoofing_its_class() -> str:
+    """The lesson's own Value, but for a __radd__ whose result is no node of the graph and claims to be a Value."""
+    honest = _solution_source("02_computation_graphs", "value_add_mul")
+    radd = next(line for line in honest.splitlines() if line.strip().startswith("__radd__ = __add__"))
+    return honest.replace(radd + "\n", _SPOOFING_RADD) + _SUM_CLAIMING_TO_BE_A_VALUE
 
 
 # ---------------------------------------------------------------- empty answers where only a hidden case looks
@@ -528,6 +510,6 @@ def test_code_right_only_on_the_visible_cases_loses_the_hidden_test_and_nothing_
 @pytest.mark.parametrize("tree", sorted(TREES))
 def test_a_radd_that_makes_no_node_scores_nothing_whatever_its_result_says_of_its_class(server, tree):
     # check() never adds a number on the left; the hidden test does, and now judges the result by its gradients
-    cheat = Cheat("02_computation_graphs", "value_add_mul_test", {"value_add_mul": RADD_SPOOFING_ITS_CLASS}, "radd")
+    cheat = Cheat("02_computation_graphs", "value_add_mul_test", {"value_add_mul": radd_spoofing_its_class()}, "radd")
     result = by_id(grade(server, cheating(tree, cheat), cheat.lesson))["value_add_mul_test"]
     assert (result.status, result.points) == ("failed", 0), (result.status, result.message)
