@@ -26,22 +26,28 @@ class NotASubmission(ValueError):
 # per escape (580 MB for 5 million), a possessive one keeps none.
 _STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"', re.DOTALL)
 _NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}\"")
+_IN_SCALAR = np.ones(256, dtype=bool)  # a byte of a number, true, false or null (once the strings are cut out)
+_IN_SCALAR[list(b'[]{},:" \t\r\n')] = False
 _STEP = np.zeros(256, dtype=np.int8)  # how a byte changes the nesting depth
 _STEP[list(b"[{")], _STEP[list(b"]}")] = 1, -1
 
 
-def check_json_size(raw: bytes, what: str = "the file", max_values: int = limits.MAX_JSON_VALUES) -> None:
-    """NotASubmission when ``raw`` holds more than ``max_values`` strings, lists and objects, or nests lists and
-    objects deeper than MAX_JSON_DEPTH. No recursion, and no loop in Python: the strings are cut out by a regex, and
-    what is left, its brackets only, is counted and summed by NumPy (0.3 ms for a notebook of 30 kB)."""
+def check_json_size(raw: bytes, what: str = "the file", max_values: int | None = None) -> None:
+    """NotASubmission when ``raw`` holds more than ``max_values`` values (strings, numbers, true, false, null, lists
+    and objects, keys included), or nests lists and objects deeper than MAX_JSON_DEPTH. No recursion, and no loop in
+    Python: the strings are cut out by a regex; in what is left, NumPy counts the other scalars (runs of bytes that
+    are no punctuation) and sums the brackets (0.3 ms for a notebook of 30 kB)."""
+    max_values = limits.MAX_JSON_VALUES if max_values is None else max_values  # read now: a test may change it
     outside, strings = _STRING.subn(b"", raw)
+    in_scalar = _IN_SCALAR[np.frombuffer(outside, np.uint8)]
+    scalars = int(in_scalar[0]) + int(np.count_nonzero(in_scalar[1:] & ~in_scalar[:-1])) if in_scalar.size else 0
     brackets = outside.translate(None, _NOT_BRACKETS)
     unclosed = brackets.find(b'"')
     if unclosed >= 0:  # a string never closed: invalid JSON, which json reports there, having read what comes before
         brackets = brackets[:unclosed]
-    if strings + brackets.count(b"[") + brackets.count(b"{") > max_values:
-        raise NotASubmission(f"{what} holds more than {max_values:,} strings, lists and objects: "
-                             f"more than it may have, and too many to read")
+    if strings + scalars + brackets.count(b"[") + brackets.count(b"{") > max_values:
+        raise NotASubmission(f"{what} holds more than {max_values:,} values: more than it may have, and too many "
+                             f"to read")
     # The running sum is the true depth up to the first misplaced bracket, where json stops: never less than json meets.
     depths = np.cumsum(_STEP[np.frombuffer(brackets, np.uint8)], dtype=np.int32)
     if depths.size and int(depths.max()) > limits.MAX_JSON_DEPTH:
@@ -111,10 +117,12 @@ def _converted_from_version_3(data: dict) -> dict:
             raise NotASubmission(f"a malformed notebook of format version 3: cell {number} is {kind(cell)}, not a cell")
         cell_type = cell.get("cell_type")
         source = cell.get("input" if cell_type == "code" else "source", "")
-        if cell_type == "heading":
+        if cell_type == "heading":  # Markdown with its level's hashes, when its source is text (else checked below)
             level = cell.get("level", 1)
             level = level if isinstance(level, int) and not isinstance(level, bool) and 1 <= level <= 6 else 1
-            source = "#" * level + " " + ("".join(source) if isinstance(source, list) else str(source or ""))
+            if isinstance(source, list) and all(isinstance(line, str) for line in source):
+                source = "".join(source)
+            source = "#" * level + " " + source if isinstance(source, str) else source
             cell_type = "markdown"
         cells.append({"cell_type": cell_type, "source": source, "metadata": cell.get("metadata", {})})
     return {"nbformat": 4, "nbformat_minor": 0, "metadata": data.get("metadata", {}), "cells": cells}

@@ -216,8 +216,9 @@ def test_a_large_message_of_too_many_values_is_refused_before_it_is_parsed():
     # 20 million empty lists in 60 MB took a grading process to 1.8 GB once parsed; a message of as many bytes
     # that holds a few values (an array's data) is read as ever
     many = json.dumps({"value": [[]] * (MAX_MESSAGE_VALUES + 1)}).encode()
+    numbers = json.dumps({"value": [1] * (MAX_MESSAGE_VALUES + 1)}).encode()  # 8 bytes each once parsed, and more
     few = json.dumps({"value": "A" * len(many)}).encode()
-    for body, refused in ((many, True), (few, False)):
+    for body, refused in ((many, True), (numbers, True), (few, False)):
         ours, theirs = socket.socketpair()
         with ours, theirs:
             sender = threading.Thread(target=theirs.sendall, args=(struct.pack("!I", len(body)) + body,))
