@@ -350,7 +350,6 @@ def parse_sympy(text: str):
             built = [text] if text is not None else [build(arg, degree) for arg in args]
             if func is sympy.Pow and len(built) == 2:
                 _check_exponent(built[1])  # its value, whatever wrote it (Mul(Integer(2000), Integer(2000)) too)
-                _check_expansion(sympy, *built)
             value = _checked_number(func(*built, **_keywords(sympy, func, node.keywords)))
             if func is sympy.Float and not getattr(value, "is_Float", False):  # Float('inf') is oo, 'nan' nan
                 raise WireError("a number in the expression is too large or too precise")
@@ -358,7 +357,8 @@ def parse_sympy(text: str):
         raise WireError(f"not a SymPy srepr: {type(node).__name__}")
 
     try:
-        return build(tree, 1)  # evaluated as SymPy builds it: within the bounds above, that stays cheap
+        # evaluated as SymPy builds it: within the bounds above, that stays cheap; then the powers it made
+        return _checked_expansion(sympy, build(tree, 1))
     except RecursionError as error:
         raise WireError("expression nested too deeply") from error
     except (TypeError, ValueError, AttributeError) as error:
@@ -390,13 +390,26 @@ def _check_exponent(exponent) -> None:
         raise WireError("an exponent in the expression is too large")
 
 
-def _check_expansion(sympy, base, exponent) -> None:
-    """WireError for a sum raised to a power whose expansion has more than SYMPY_MAX_TERMS terms (a sum of n terms to
-    the k has C(n + k - 1, k)): simplify expands it, and (a0 + ... + a29)**64 grew at 60 MB a second until the test's
-    budget stopped it."""
-    if isinstance(base, sympy.Add) and getattr(exponent, "is_Integer", False):
-        if math.comb(len(base.args) + abs(int(exponent)) - 1, abs(int(exponent))) > SYMPY_MAX_TERMS:
+def _checked_expansion(sympy, value):
+    """``value``, unless a power of a sum in it, as SymPy built it (which merges (s**2)**32 into s**64), expands to
+    more than SYMPY_MAX_TERMS terms: simplify expands it, and (a0 + ... + a29)**64 grew at 60 MB a second until the
+    test's budget stopped it. A sum of n terms to the k has at most C(n + k - 1, k); a polynomial of degree d in one
+    symbol, d k + 1."""
+    if not isinstance(value, sympy.Basic):
+        return value
+    for power in value.atoms(sympy.Pow):
+        base, exponent = power.args
+        if not (isinstance(base, sympy.Add) and exponent.is_number and exponent.is_finite):
+            continue
+        k = int(abs(float(exponent)))
+        symbols = base.free_symbols
+        if len(symbols) == 1 and base.is_polynomial(*symbols):
+            terms = int(sympy.degree(base, *symbols)) * k + 1
+        else:
+            terms = math.comb(len(base.args) + k - 1, k)
+        if terms > SYMPY_MAX_TERMS:
             raise WireError("a power of a sum in the expression would expand to too many terms")
+    return value
 
 
 def _checked_number(value):

@@ -323,3 +323,11 @@ def test_a_notebook_whose_fields_have_any_types_is_rejected_or_safe_for_the_grad
     notebook = parse_notebook(item.notebook_raw)  # what a grading worker does with it
     assert all(isinstance(code, str) for code in student_cells(notebook))
     assert all(isinstance(grade_id, str) for grade_id in item.grade_ids)
+
+
+@pytest.mark.parametrize("source", [["Part ", 1], [None], 5, {"a": 1}])
+def test_a_version_3_heading_whose_source_is_not_text_is_refused_with_the_cell_named(source):
+    v3 = {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": [
+        {"cell_type": "heading", "level": 1, "source": source, "metadata": {}}], "metadata": {}}]}
+    with pytest.raises(NotASubmission, match="cell 1's source"):
+        parse_notebook(json.dumps(v3).encode())
