@@ -111,6 +111,15 @@ def test_no_process_can_leave_the_workers_group_to_outlive_it(session_for):
     assert not _alive(child)
 
 
+def _state(pid: int) -> str:
+    """A process's state and what it waits in (for a report)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        return f"{stat} {Path(f'/proc/{pid}/wchan').read_text()} {Path(f'/proc/{pid}/cmdline').read_text()[:80]!r}"
+    except OSError:
+        return "gone"
+
+
 def _alive(pid: int) -> bool:
     """True while ``pid`` runs (a zombie, ended but not yet reaped, counts as ended)."""
     try:
@@ -270,9 +279,11 @@ def test_a_stopped_batch_ends_at_once_and_leaves_no_grading_process(tmp_path, ho
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     _sleepy_batch(inbox, 6)
-    grade = subprocess.Popen([sys.executable, "-m", "coursekit", "grade", str(inbox), "--root", str(COURSE),
-                              "--gradebook", str(tmp_path / "book.sqlite"), "--no-keep-warm", "--jobs", "2"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    errors = tmp_path / "stderr.txt"  # with every thread's stack, should the command not end (faulthandler, SIGABRT)
+    with errors.open("wb") as sink:
+        grade = subprocess.Popen([sys.executable, "-X", "faulthandler", "-m", "coursekit", "grade", str(inbox),
+                                  "--root", str(COURSE), "--gradebook", str(tmp_path / "book.sqlite"), "--no-keep-warm",
+                                  "--jobs", "2"], stdout=subprocess.DEVNULL, stderr=sink, start_new_session=True)
     deadline = time.monotonic() + 30
     while len(_children(grade.pid)) < 3 and time.monotonic() < deadline:  # the server and two graders
         time.sleep(0.05)
@@ -286,7 +297,13 @@ def test_a_stopped_batch_ends_at_once_and_leaves_no_grading_process(tmp_path, ho
         grade.send_signal(signal.SIGKILL)
     else:
         os.killpg(grade.pid, signal.SIGINT)
-    grade.wait(20)  # the queue (6 submissions of 36 s) is dropped, not graded to its end
+    try:
+        grade.wait(20)  # the queue (6 submissions of 36 s) is dropped, not graded to its end
+    except subprocess.TimeoutExpired:
+        states = {pid: _state(pid) for pid in [grade.pid, *spawned, *_children(grade.pid)]}
+        grade.send_signal(signal.SIGABRT)
+        grade.wait(10)
+        pytest.fail(f"the command did not end; processes: {states}\n{errors.read_text(errors='replace')[-6000:]}")
     assert time.monotonic() - stopped < 10
     deadline = time.monotonic() + 10
     while any(_alive(pid) for pid in spawned) and time.monotonic() < deadline:
