@@ -111,6 +111,13 @@ def test_no_process_can_leave_the_workers_group_to_outlive_it(session_for):
     assert not _alive(child)
 
 
+def _as_a_shell_starts_it() -> None:
+    """A command's signals at their defaults, as an interactive shell starts it. A test process may have inherited
+    SIGINT ignored (a test of the course server's processes), and Python then installs no KeyboardInterrupt: the
+    command ignored Ctrl-C in three full suite runs, waiting on its pool (faulthandler's stack showed it)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _state(pid: int) -> str:
     """A process's state and what it waits in (for a report)."""
     try:
@@ -283,7 +290,8 @@ def test_a_stopped_batch_ends_at_once_and_leaves_no_grading_process(tmp_path, ho
     with errors.open("wb") as sink:
         grade = subprocess.Popen([sys.executable, "-X", "faulthandler", "-m", "coursekit", "grade", str(inbox),
                                   "--root", str(COURSE), "--gradebook", str(tmp_path / "book.sqlite"), "--no-keep-warm",
-                                  "--jobs", "2"], stdout=subprocess.DEVNULL, stderr=sink, start_new_session=True)
+                                  "--jobs", "2"], stdout=subprocess.DEVNULL, stderr=sink, start_new_session=True,
+                                 preexec_fn=_as_a_shell_starts_it)
     deadline = time.monotonic() + 30
     while len(_children(grade.pid)) < 3 and time.monotonic() < deadline:  # the server and two graders
         time.sleep(0.05)
