@@ -77,8 +77,9 @@ def load_json(raw: bytes, what: str = "the file") -> object:
 def parse_notebook(raw: bytes) -> dict:
     """The notebook in ``raw`` as plain JSON data (version 4, any minor; version 3 converted); NotASubmission if not.
 
-    Cell sources come back as one string each. Parsed with ``json`` alone: importing nbformat costs over a second,
-    which a single grading would feel (only a version 3 notebook imports it, to convert).
+    Cell sources come back as one string each. Parsed with ``json`` alone, never nbformat: importing it costs over a
+    second, which a single grading would feel, and it converts a version-3 notebook at a cost that grows with its
+    outputs (see ``_converted_from_version_3``).
     """
     if len(raw) > limits.MAX_NOTEBOOK_BYTES:
         raise NotASubmission(f"the notebook is {size(len(raw))}, more than the {size(limits.MAX_NOTEBOOK_BYTES)} "
@@ -91,7 +92,7 @@ def parse_notebook(raw: bytes) -> dict:
         raise NotASubmission(f"a malformed notebook: its nbformat is {kind(version)}, not a version number")
     if version > 4 or version < 3:
         raise NotASubmission(f"a notebook of format version {version}: the grader reads versions 3 and 4")
-    if version == 3 or "cells" not in data:  # a version-4 notebook's stray worksheets are nothing of its
+    if version == 3 or "cells" not in data:  # a version-4 notebook's stray worksheets are not its cells
         data = _converted_from_version_3(data)
     return _checked_cells(data)
 
