@@ -237,8 +237,10 @@ def _plain(text: str | None, limit: int = 300):
     """Untrusted text as the terminal shows it: no markup, control characters escaped, at most ``limit`` long."""
     from rich.text import Text
 
+    from coursekit.grading.reasons import escaped_controls
+
     text = text or ""
-    shown = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text[:limit])
+    shown = escaped_controls(text[:limit])
     return Text(shown + ("..." if len(text) > limit else ""))
 
 

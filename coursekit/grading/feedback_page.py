@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from markdown_it import MarkdownIt
 
 from coursekit.grading.messages import STATUS_NAMES
+from coursekit.grading.reasons import escaped_controls
 from coursekit.grading.verdicts import CellProblem
 from coursekit.i18n import N_, current
 
@@ -145,7 +146,7 @@ def plain_text(value: str) -> str:
 
 def _printable(value: str) -> str:
     """``value`` with control characters (but tabs) shown as escapes: a feedback page shows them, never runs them."""
-    return "".join(c if c.isprintable() or c == "\t" else c.encode("unicode_escape").decode("ascii") for c in value)
+    return escaped_controls(value, keep="\t")
 
 
 def _longest_run(value: str, char: str) -> int:

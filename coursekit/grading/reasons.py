@@ -17,6 +17,12 @@ def quoted(text: str, limit: int = 60) -> str:
     return shown
 
 
+def escaped_controls(text: str, keep: str = "") -> str:
+    """``text`` with its control characters (ANSI and OSC escapes, NUL, a right-to-left override), but those in
+    ``keep``, shown as escapes: a terminal or a page shows them, never obeys them."""
+    return "".join(c if c.isprintable() or c in keep else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def size(count: int) -> str:
     """A byte count as people read it: 712 bytes, 64 kB, 16 MB (binary units, as the caps are set)."""
     if count < 1024:

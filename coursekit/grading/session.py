@@ -35,6 +35,7 @@ from coursekit.grading.limits import (
 )
 from coursekit.grading.proc_stat import stat_fields
 from coursekit.grading.proxies import NO_RULES, _ClassProxy, _Method, _Proxy
+from coursekit.grading.reasons import escaped_controls
 
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -290,7 +291,7 @@ class Session:
             if not (isinstance(category, type) and issubclass(category, Warning)):
                 category = RuntimeWarning
             # shown on the grader's terminal: its control characters (ANSI and OSC escapes) as escapes, never run
-            warnings.warn(_printable(str(text)[:500]), category, stacklevel=3)
+            warnings.warn(escaped_controls(str(text)[:500]), category, stacklevel=3)
         return self.decode(reply.get(protocol.VALUE), rules)
 
     # -- what the grader uses
@@ -349,10 +350,6 @@ class _CpuBudget:
             self.session.kill()
             limit = self.limit if used > self.limit else test[1]
             raise CpuTimeout(messages.TIMEOUT.format(seconds=round(limit, 2)))
-
-
-def _printable(text: str) -> str:
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def _rebuilt(raised: dict) -> BaseException:
