@@ -13,7 +13,8 @@ recorded: they were graded before cell problems were kept). Version 3 had no cou
 adds the server's tables (the queue of uploads, the roster, the tokens) and two columns,
 ``results.mistake`` (the registered mistake a failed check recognised) and ``submissions.late``
 (handed in after its lesson's deadline), empty and 0 on the rows it holds, in one transaction with
-the new version number.
+the new version number. Columns added since (``submissions.language``, ``queue.regrade_of``) are added where
+missing, empty, whatever the version.
 """
 
 from __future__ import annotations
@@ -71,7 +72,8 @@ TABLES = (
         claim TEXT, claimed_at TEXT,   -- the worker's claim on a row being graded (a random token)
         attempts INTEGER NOT NULL DEFAULT 0,   -- claims so far: a row that stops its worker again and again ends
         recorded INTEGER NOT NULL DEFAULT 0,   -- results recorded for it: 1 once done, never more
-        submission_key TEXT, done_at TEXT
+        submission_key TEXT, done_at TEXT,
+        regrade_of TEXT                -- the key of the gradebook row a regrade replaces; added where missing
     )""",
     "CREATE INDEX IF NOT EXISTS queue_by_state ON queue (state, id)",
     "CREATE INDEX IF NOT EXISTS queue_by_student ON queue (student, id)",
@@ -89,6 +91,7 @@ ADDED_COLUMNS = (
     ("results", "mistake", "TEXT"),
     ("submissions", "late", "INTEGER NOT NULL DEFAULT 0"),
     ("submissions", "language", "TEXT"),  # issue 16; a NULL language is English
+    ("queue", "regrade_of", "TEXT"),  # a regrade records under the key it regrades, whatever its time or source
 )
 
 

@@ -45,6 +45,7 @@ class Job:
     late: bool
     claim: str
     attempts: int
+    regrade_of: str | None = None  # the key of the gradebook row this grading replaces (an instructor's regrade)
 
 
 def enqueue(db: sqlite3.Connection, student: str, lesson: str, name: str, content: bytes,
@@ -59,8 +60,10 @@ def enqueue(db: sqlite3.Connection, student: str, lesson: str, name: str, conten
 
 
 def enqueue_regrade(db: sqlite3.Connection, key: str) -> int | None:
-    """Queue a graded or rejected submission again (its bytes, student, lesson, time and late mark as stored, so
-    that its result replaces the earlier one); its queue id, or None when the gradebook has no such row."""
+    """Queue a graded or rejected submission again: its bytes, student, lesson, time and late mark as stored, and its
+    key, under which the result is recorded (replacing the earlier one, even where the key was made from what the row
+    does not keep: a file's time that lay in the future, or where a rejected input came from). Its queue id, or None
+    when the gradebook has no such row."""
     with db:
         row = db.execute("SELECT student, lesson, content, submitted_at, late, source FROM submissions WHERE key = ?",
                          (key,)).fetchone()
@@ -68,9 +71,9 @@ def enqueue_regrade(db: sqlite3.Connection, key: str) -> int | None:
             return None
         student, lesson, content, submitted_at, late, source = row
         name = f"{lesson}--{student}" + (".submission.zip" if content[:2] == b"PK" else ".ipynb")
-        cursor = db.execute("INSERT INTO queue (student, lesson, name, content, received_at, late) "
-                            "VALUES (?, ?, ?, ?, ?, ?)", (student, lesson, name, content,
-                                                          submitted_at or now(), late))
+        cursor = db.execute("INSERT INTO queue (student, lesson, name, content, received_at, late, regrade_of) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?)", (student, lesson, name, content,
+                                                             submitted_at or now(), late, key))
         return cursor.lastrowid
 
 
@@ -92,13 +95,13 @@ def claim(db: sqlite3.Connection, token: str | None = None) -> Job | None:
             return None
         db.execute("UPDATE queue SET state = ?, claim = ?, claimed_at = ?, attempts = attempts + 1 WHERE id = ?",
                    (GRADING, token, now(), row[0]))
-        job = db.execute("SELECT id, student, lesson, name, content, received_at, late, claim, attempts FROM queue "
-                         "WHERE id = ?", (row[0],)).fetchone()
+        job = db.execute("SELECT id, student, lesson, name, content, received_at, late, claim, attempts, regrade_of "
+                         "FROM queue WHERE id = ?", (row[0],)).fetchone()
     except BaseException:
         db.rollback()
         raise
     db.commit()
-    return Job(job[0], job[1], job[2], job[3], job[4] or b"", job[5], bool(job[6]), job[7], job[8])
+    return Job(job[0], job[1], job[2], job[3], job[4] or b"", job[5], bool(job[6]), job[7], job[8], job[9])
 
 
 def finish(job: Job) -> Callable[[sqlite3.Connection, Entry], None]:

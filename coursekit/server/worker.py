@@ -69,11 +69,11 @@ def grade_job(job: queue.Job, grader, book: Gradebook) -> None:
         else:
             reason = _in_language_of(item, GAVE_UP, attempts=job.attempts - 1)
         rejected = Rejected(source, job.content, reason, job.student, job.lesson, book.next_arrival())
-        book.reject(Entry.of_rejected(rejected, job.late), reason, then=done)
+        book.reject(_as_regraded(Entry.of_rejected(rejected, job.late), job), reason, then=done)
         return
     item = dataclasses.replace(item, student=job.student, lesson=job.lesson, submitted_at=job.received_at,
                                arrival=book.next_arrival())
-    entry = Entry.of_submission(item, job.lesson, job.late)
+    entry = _as_regraded(Entry.of_submission(item, job.lesson, job.late), job)
     try:
         grade = grader.grade(job.lesson, item.notebook_raw)
     except GradingUnavailable:
@@ -83,6 +83,13 @@ def grade_job(job: queue.Job, grader, book: Gradebook) -> None:
         book.reject(entry, reason, then=done)
         return
     book.record(entry, grade, then=done)
+
+
+def _as_regraded(entry: Entry, job: queue.Job) -> Entry:
+    """``entry`` under the key of the row that ``job`` regrades, if it is a regrade: the row is replaced, never
+    joined by a second one (the key of a row that `coursekit grade` made may hold a file's time or path that the
+    upload made of it here does not)."""
+    return dataclasses.replace(entry, key=job.regrade_of) if job.regrade_of else entry
 
 
 def _in_language_of(item: Submission, message: i18n.Message, **values) -> str:

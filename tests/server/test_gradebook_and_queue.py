@@ -5,6 +5,7 @@ are stored hashed."""
 import datetime as dt
 import io
 import json
+import os
 import sqlite3
 import zipfile
 
@@ -15,6 +16,7 @@ from server_helpers import LESSON, ROSTER, UNTOUCHED
 
 from coursekit.grading import gradebook_schema
 from coursekit.grading.gradebook import Entry, Gradebook
+from coursekit.grading.intake import Rejected, read_submissions
 from coursekit.grading.verdicts import Grade
 from coursekit.grading.verdicts import TestResult as Result
 from coursekit.server import queue, tokens, worker
@@ -131,3 +133,43 @@ def test_an_upload_is_the_signed_in_students_at_the_servers_time_whatever_its_ma
         worker.grade_job(queue.claim(book.db), Grader(), book)
         row = book.db.execute("SELECT student, lesson, submitted_at, state FROM submissions").fetchone()
     assert row == ("ada", LESSON, "2026-03-01T12:00:00.000000+00:00", "graded")
+
+
+class _PassingGrader:
+    """Grades any notebook of LESSON 1 / 1 (what the queue and the gradebook do with a result is what is tested)."""
+
+    masters = {LESSON: None}
+
+    def grade(self, lesson, raw_notebook):
+        return Grade(lesson, [Result("first", "passed", 1.0, 1.0)])
+
+
+def test_a_regrade_replaces_the_row_it_regrades_even_when_its_key_came_from_what_the_row_does_not_keep(tmp_path):
+    """`coursekit grade` keys a file dated in the future by that time (and counts it as the epoch), and a rejected
+    input by where it came from: a regrade from the dashboard, which knows only what the row stores, records under
+    the row's own key, so the row is replaced and no second one appears."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    future = inbox / f"{LESSON}--ada.ipynb"
+    future.write_bytes(UNTOUCHED)
+    ahead = dt.datetime.now(dt.UTC).timestamp() + 400 * 86400
+    os.utime(future, (ahead, ahead))
+    (inbox / f"{LESSON}--bob.ipynb").write_bytes(b"\x00not a notebook")
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        for item in read_submissions(inbox):
+            if isinstance(item, Rejected):
+                book.reject(Entry.of_rejected(item), item.reason)
+            else:
+                assert item.time_as_given is not None and item.submitted_at.startswith("1970")
+                book.record(Entry.of_submission(item, LESSON), _PassingGrader().grade(LESSON, item.notebook_raw))
+        rows = "SELECT key, student, state, received_at FROM submissions ORDER BY student"
+        before = book.db.execute(rows).fetchall()
+        assert [(student, state) for _, student, state, _ in before] == [("ada", "graded"), ("bob", "rejected")]
+        for key, *_ in before:
+            assert queue.enqueue_regrade(book.db, key) is not None
+            worker.grade_job(queue.claim(book.db), _PassingGrader(), book)
+        after = book.db.execute(rows).fetchall()
+        assert [key for key, *_ in after] == [key for key, *_ in before]  # the same two rows, no third
+        assert all(new[3] > old[3] for new, old in zip(after, before, strict=True))  # each written again
+        assert [state for _, _, state, _ in after] == ["graded", "rejected"]
+        assert book.db.execute("SELECT regrade_of FROM queue ORDER BY id").fetchall() == [(k,) for k, *_ in before]
