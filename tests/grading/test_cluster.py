@@ -1,7 +1,9 @@
 """Grading on a Dask cluster: a local cluster of two worker processes (one for the whole module) grades as local
 grading does, keeps one sandbox per worker, survives a worker killed mid-task, and leaves nothing behind.
 
-The tests run in file order: the last two kill a worker and close the cluster.
+The last two tests kill a worker and close the cluster, so they come last in file order. No test needs another to
+have run before it (each test process of `pytest -n` may get any of them): the fixture sets up each worker's sandbox
+as a first batch would.
 """
 
 import os
@@ -32,6 +34,9 @@ HOSTILE = ("import os, signal\nfor pid in (os.getppid(), os.getpgid(os.getppid()
 def cluster():
     with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,
                                   silence_logs=50) as local:
+        preload = sorted(set(ONE_LESSON[LESSON].sandbox_modules()))  # what a batch of ONE_LESSON registers
+        grading_cluster.connect(local.scheduler_address).register_plugin(grading_cluster.SandboxPlugin(preload),
+                                                                         name=grading_cluster.PLUGIN_NAME)
         yield local
         grading_cluster.close_clients()
 
@@ -100,6 +105,8 @@ def test_the_cluster_grades_every_submission_as_local_grading_does(cluster, tmp_
 
 def test_a_second_batch_uses_each_workers_sandbox_and_masters_again(cluster, tmp_path):
     client = grading_cluster.connect(cluster.scheduler_address)
+    with Gradebook(tmp_path / "first.sqlite") as book:  # the first batch: each worker's Grader for these masters
+        grade_items(batch()[:2], ONE_LESSON, book, settings=FAST, cluster=cluster.scheduler_address)
     before, graders_before = sandbox_pids(client), graders(client)
     held = []
 
