@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import copy
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -54,13 +55,25 @@ def variants(lesson: str, count: int, last: str = "hostile") -> list[tuple[str, 
             broken = solution_ids[index % len(solution_ids)]
             for cell in nb.cells:
                 if cell.metadata.get("nbgrader", {}).get("grade_id") == broken:
-                    cell.source = cell.source.replace("return", "return 0 *", 1)
+                    cell.source = broken_solution(cell.source)
         elif kind == "hostile":  # each attack in turn: loop, exit, fork bomb, big print, monkeypatch
             nb.cells.insert(2, nbformat.v4.new_code_cell(HOSTILE[hostile % len(HOSTILE)]))
             hostile += 1
         nb.cells.insert(0, nbformat.v4.new_markdown_cell(f"student {index}"))  # every file differs
         out.append((kind, nb))
     return out
+
+
+def broken_solution(source: str) -> str:
+    """``source`` made wrong: its first return statement answers 0 times its value; one without a return (an update
+    in place) has its first ``-=`` or ``+=`` reversed, or else its ``= 1.0`` (a seed) made ``= 0.0``. (A written
+    answer, which is not graded, stays as it is.)"""
+    for pattern, replacement in ((r"^(\s*)return\b", r"\1return 0 *"), (r"-=", "+="), (r"\+=", "-="),
+                                 (r"= 1\.0\b", "= 0.0")):
+        changed, count = re.subn(pattern, replacement, source, count=1, flags=re.MULTILINE)
+        if count:
+            return changed
+    return source
 
 
 def percentile(values: list[float], q: float) -> float:
