@@ -280,7 +280,7 @@ class Session:
                                         rules, methods)
             kind = str(ref.get(protocol.REF_TYPE, "object"))[:100]
             return _Proxy(self, int(ref[protocol.HANDLE]), kind, methods, rules)
-        return wire.decode(data, resolve)
+        return wire.decode(data, resolve, widen=True)  # numbers at full width: see wire.widened
 
     def value_of(self, reply: dict, rules: NameRules = NO_RULES):
         """The value of a reply, or the student's exception raised here."""

@@ -184,8 +184,12 @@ def encode(value, reference: Callable[[object], dict], depth: int = 0):
 _JSON_SCALARS = frozenset({type(None), bool, int, float, str})  # what json.loads makes that is not a container
 
 
-def decode(data, resolve: Callable[[dict], object], depth: int = 0):
-    """The value ``encode`` produced; ``resolve`` turns a reference back into an object (or a proxy)."""
+def decode(data, resolve: Callable[[dict], object], depth: int = 0, *, widen: bool = False):
+    """The value ``encode`` produced; ``resolve`` turns a reference back into an object (or a proxy).
+
+    ``widen`` (the grader, reading what the student's code gave): a NumPy scalar or 0-d array is a number at full
+    width, see ``widened``.
+    """
     if depth > MAX_DEPTH:
         raise WireError("data nested too deeply")
     kind = type(data)
@@ -194,16 +198,18 @@ def decode(data, resolve: Callable[[dict], object], depth: int = 0):
             raise WireError(f"a text of more than {MAX_TEXT:,} characters")
         return data
     if kind is list:
-        return [decode(item, resolve, depth + 1) for item in data]
+        return [decode(item, resolve, depth + 1, widen=widen) for item in data]
     if kind is not dict:
         raise WireError(f"unexpected {kind.__name__} in a message")
     if "__ndarray__" in data:
         array = _from_array(data["__ndarray__"])
+        if widen and array.ndim == 0:
+            return widened(array)
         return array[()] if data.get("scalar") else array
     if "__tuple__" in data:
-        return tuple(decode(item, resolve, depth + 1) for item in _list(data["__tuple__"]))
+        return tuple(decode(item, resolve, depth + 1, widen=widen) for item in _list(data["__tuple__"]))
     if "__dict__" in data:
-        return {_hashable(decode(k, resolve, depth + 1)): decode(v, resolve, depth + 1)
+        return {_hashable(decode(k, resolve, depth + 1, widen=widen)): decode(v, resolve, depth + 1, widen=widen)
                 for k, v in _list(data["__dict__"])}
     if "__complex__" in data:
         real, imag = data["__complex__"]
@@ -215,6 +221,17 @@ def decode(data, resolve: Callable[[dict], object], depth: int = 0):
     if protocol.HANDLE in data or protocol.CALLBACK_REF in data or protocol.PICKLED in data:
         return resolve(data)  # the receiving side decides what it accepts
     raise WireError(f"unknown data tag {sorted(data)[:3]}")
+
+
+def widened(array: np.ndarray):
+    """A 0-d array's number at full width: a Python bool or int (never overflowing), an np.float64 or np.complex128.
+
+    A test compares a number with Python floats (``abs(got - 2.5) < 1e-12``), and NumPy computes that in the type of
+    the number: an np.float32 would round the difference away (a float16 makes the tolerance itself 0), an np.int8's
+    abs(-128) stays -128. Widened, the number keeps its value and the test its tolerance."""
+    if array.dtype.kind in "biu":
+        return array.item()
+    return array.astype(np.complex128 if array.dtype.kind == "c" else np.float64)[()]
 
 
 def _list(data) -> list:

@@ -54,6 +54,21 @@ def test_a_function_that_returns_a_liar_on_hidden_cases_scores_nothing(server, l
     assert all(test.status == "passed" for test in others), others
 
 
+@pytest.mark.parametrize("narrow", ["np.float16", "np.float32", "lambda v: np.array(v, dtype=np.float32)"])
+def test_a_number_of_a_narrow_type_keeps_the_hidden_tests_tolerance(server, narrow):
+    """A hidden assert compares with Python floats (abs(got - 2 x) <= 1e-9 ...): in the student's float16 or float32,
+    NumPy would compute the difference at that precision, where an answer 0.02 % off rounds to exactly right."""
+    code = (f"import numpy as np\nNARROW = {narrow}\nVISIBLE = {VISIBLE_GRAPH_CASES!r}\n"
+            "def graph_gradients(x, y):\n"
+            "    if (x, y) in VISIBLE:\n"
+            "        return 2 * x, -2 * y\n"
+            "    return NARROW(2.0004 * x), NARROW(-2.0004 * y)\n")
+    graded = grade(server, replacing("02_computation_graphs", "graph_gradients", code), "02_computation_graphs",
+                   LIMITED)
+    result = by_id(graded)["graph_gradients_test"]
+    assert result.points == 0 and result.status == "failed", result
+
+
 def test_the_result_of_a_students_arithmetic_is_never_a_value_of_the_grader(session_for):
     session = session_for("class Sly:\n    def __sub__(self, other):\n        return 0.0\nsly = Sly()")
     sly = session.get("sly")

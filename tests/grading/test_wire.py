@@ -39,6 +39,32 @@ def test_numpy_scalars_stay_scalars():
     assert isinstance(roundtrip(np.float64(1.5)), np.float64) and roundtrip(np.array(2.0)).shape == ()
 
 
+@given(hnp.arrays(hnp.scalar_dtypes().filter(lambda d: d.kind in "biufc"), ()), st.booleans())
+def test_a_number_the_grader_reads_is_widened_to_full_width_with_its_value(array, as_scalar):
+    """What the grader decodes of the student's values (``widen``): a NumPy scalar or 0-d array of any width is a
+    Python bool or int, an np.float64 or an np.complex128, of the same value (NaN stays NaN)."""
+    value = array[()] if as_scalar else array
+    back = wire.decode(wire.encode(value, lambda obj: {}), lambda ref: ref, widen=True)
+    kind = array.dtype.kind
+    assert type(back) is {"b": bool, "i": int, "u": int, "f": np.float64, "c": np.complex128}[kind]
+    if kind in "fc":
+        np.testing.assert_array_equal(np.asarray(back, dtype=array.dtype), array)
+        assert np.asarray(back).astype(np.longdouble if kind == "f" else np.clongdouble) == \
+            array.astype(np.longdouble if kind == "f" else np.clongdouble) or np.isnan(back) or \
+            array.dtype.itemsize > np.dtype(np.float64 if kind == "f" else np.complex128).itemsize
+    else:
+        assert back == array.item()
+
+
+@pytest.mark.parametrize("narrow, value, expected", [(np.float16, 0.6002, 0.6), (np.float32, 0.6000000001, 0.6),
+                                                     (np.int8, -128, 0)])
+def test_a_narrow_number_keeps_a_tests_tolerance_once_widened(narrow, value, expected):
+    with np.errstate(over="ignore"):  # int8: abs(-128) overflows, and stays -128
+        assert abs(narrow(value) - expected) <= 1e-12  # in NumPy's own arithmetic, at the student's width: "right"
+    got = wire.decode(wire.encode(narrow(value), lambda obj: {}), lambda ref: ref, widen=True)
+    assert not abs(got - expected) <= 1e-12
+
+
 def test_other_objects_cross_only_as_references():
     class Sneaky:
         def __eq__(self, other):
