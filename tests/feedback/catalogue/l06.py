@@ -101,6 +101,7 @@ CORRECT = [
     correct(L, "sgd_step", "written through [...]", _sgd_slices),
     correct(L, "train", "a running total, Karpathy's style", _fit_batches),
     correct(L, "train", "the loop of training.fit", lambda *a, **k: training.fit(*a, **k)),
+    correct(L, "train", "the history as an array", lambda *a, **k: np.array(_fit(*a, **k))),
     correct(L, "layer_gradient_norms", "the course's gradient_norms", lambda m, x, y: training.gradient_norms(m, x, y)),
     correct(L, "layer_gradient_norms", "Frobenius norm by einsum", lambda m, x, y: (
         m.backward(nn.softmax_cross_entropy(m.forward(x), y)[1]),
