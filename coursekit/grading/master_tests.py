@@ -151,6 +151,7 @@ def grade_tests(master: Master, setup: dict, student: StudentCode, settings: Set
         if verdicts[test.grade_id] is not None or not test.parts()[1].strip():
             continue
         namespace = namespaces[test.grade_id]
+        student.hidden_started = True
         if generations[test.grade_id] != student.generation:  # a new worker since: its objects, not the old ones
             verdicts[test.grade_id] = _fetch_names(test, setup, student, namespace, hidden=True)
             if verdicts[test.grade_id] is not None:

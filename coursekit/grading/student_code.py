@@ -68,6 +68,8 @@ class StudentCode:
         self._names: dict[int, tuple[str, ...]] = {}  # what each cell with a problem defines, parsed once
         self._parse_left = MAX_PARSED_PER_SUBMISSION
         self.generation = 0  # how many workers this submission has had (names fetched from an older one are stale)
+        # Set once a hidden test has run: the cells replayed after that are not reported (see restart).
+        self.hidden_started = False
         self.session = self._start()
         failed = [(index, code) for index, code in enumerate(cells, start=1)
                   if index not in skipped and not self._run(code, index)]
@@ -192,7 +194,11 @@ class StudentCode:
 
     def restart(self) -> None:
         """A fresh worker with the cells that ran before replayed; a cell that now loops or crashes is dropped
-        (and noted) and the replay starts over without it. Nothing is started once the budget is spent."""
+        and the replay starts over without it. Nothing is started once the budget is spent.
+
+        The dropped cell is noted, unless a hidden test has run: the worker that test stopped may have chosen when
+        it died from the hidden inputs it was given, and a cell replayed after it can read the clock, so that which
+        cell fails in the replay would carry them to the learner (a red team read a hidden learning rate so)."""
         self.session.kill()
         while not self.out_of_time():
             try:
@@ -207,6 +213,8 @@ class StudentCode:
                 except (SandboxTimeout, SandboxCrashed) as problem:
                     self.good.remove((index, code, limit))
                     self.session.kill()
+                    if self.hidden_started:
+                        break
                     if isinstance(problem, SandboxTimeout):
                         self._note(index, "timeout", messages.CELL_REPLAYED.format(cause=self._timeout_cause(problem)))
                     else:

@@ -1,5 +1,6 @@
 """Hidden tests never reach the learner: not their source, not their inputs, not what they expect."""
 
+import nbformat
 import pytest
 
 from coursekit.lessons.l07_efficiency import exercises as lesson07
@@ -79,3 +80,18 @@ def test_a_protocol_error_in_a_hidden_case_does_not_echo_what_the_worker_sent(se
         "numerical_passes_test"]
     assert result.points == 0 and result.status == "error", result
     assert not any(char.isdigit() for char in result.message), result.message  # not the length it was sent
+
+
+def test_a_cell_that_fails_only_when_replayed_after_a_hidden_test_stopped_the_code_is_not_reported(server):
+    """The worker a hidden case stops may choose when it dies from the inputs it was given; a cell replayed in the
+    next worker can read the clock and fail or not. Which cell fails then must not reach the feedback (a red team
+    read a hidden learning rate from which cell was reported "when it was run again")."""
+    import time
+
+    after = time.time() + 2.0  # past it only in the replay: the hidden case below waits 3 s before it dies
+    nb = replacing(LESSON, "numerical_passes", _visible_then("import os, time; time.sleep(3.0); os._exit(0)"))
+    nb.cells.append(nbformat.v4.new_code_cell(f"import os, time\nif time.time() > {after!r}:\n    os._exit(0)\n"))
+    graded = grade(server, nb, LESSON)
+    assert by_id(graded)["numerical_passes_test"].status == "crashed"
+    assert graded.cell_problems == [], graded.cell_problems  # the last cell crashed in the replay: not said
+    assert all(test.status == "passed" for test in graded.tests if test.grade_id != "numerical_passes_test")
