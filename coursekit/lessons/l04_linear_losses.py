@@ -26,7 +26,8 @@ from coursekit.i18n import N_
 
 exercises = ExerciseSet(N_("04 The linear layer and losses"))
 exercises.withhold("coursekit.nn:Linear", "coursekit.nn:mse_loss", "coursekit.nn:bce_with_logits",
-                   "coursekit.nn:softmax_cross_entropy")  # the library's layer and losses
+                   "coursekit.nn:softmax_cross_entropy",  # the library's layer and losses,
+                   "coursekit.gradcheck:numerical_gradient")  # and its central differences over an array
 
 # ---------------------------------------------------------------- 1. the Linear layer
 N_IN, N_OUT, BATCH = 3, 4, 5  # all different, so that a wrong axis or a missing transpose changes a shape

@@ -25,6 +25,14 @@ BORROWED = [
      ("train_test",)),
     ("03_activations", "Sigmoid", "from coursekit.nn import Sigmoid\n", ("Sigmoid_test",)),
     ("04_linear_and_losses", "mse_loss", "from coursekit.nn import mse_loss\n", ("mse_loss_test",)),
+    ("04_linear_and_losses", "gradient_check",  # the library's differences, their step rescaled to the learner's h
+     "import numpy as np\nfrom coursekit.gradcheck.numerical import numerical_gradient, step\n"
+     "def gradient_check(f, x, grad, h=1e-5):\n"
+     "    e, x0 = float(step(0.0)), np.array(x, dtype=float)\n"
+     "    numerical = numerical_gradient(lambda u: f(x0 + u * (h / e)), np.zeros(x0.shape)) * (e / h)\n"
+     "    scale = np.maximum(np.maximum(np.abs(grad), np.abs(numerical)), np.finfo(float).tiny)\n"
+     "    return numerical, float(np.max(np.abs(grad - numerical) / scale))\n",
+     ("gradient_check_test",)),
     ("05_delta_recursion", "MLP", "from coursekit.nn import Sequential as MLP\n", ("MLP_test",)),
     ("06_training", "train", "from coursekit.training import fit as train\n", ("train_test",)),
     ("06_training", "layer_gradient_norms", "from coursekit.training import gradient_norms as layer_gradient_norms\n",
