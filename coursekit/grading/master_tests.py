@@ -81,6 +81,7 @@ def _run_part(code, test: TestCell, namespace: dict, student: StudentCode, setti
     session.deadline = min(student.deadline, time.monotonic() + wall_backstop(settings.test_timeout,
                                                                               settings.wall_grace))
     session.test_cpu = (session.cpu_seconds(), settings.test_timeout)
+    session.hidden = hidden
     try:
         # A check's printed verdict is not parsed, only its result; layers are screened along random directions
         # first (each evaluation is a round trip to the sandbox), element by element only to diagnose an error.
@@ -115,7 +116,7 @@ def _run_part(code, test: TestCell, namespace: dict, student: StudentCode, setti
             return _verdict(test, "error", messages.HIDDEN_FAILED_AT.format(error=type(error).__name__))
         return _verdict(test, "error", messages.ERROR.format(error=f"{type(error).__name__}: {str(error)[:500]}"))
     finally:
-        session.deadline, session.test_cpu = student.deadline, None
+        session.deadline, session.test_cpu, session.hidden = student.deadline, None, False
     return None
 
 

@@ -82,6 +82,7 @@ class Session:
         self.sent = 0  # requests sent so far, posted ones too: a value read before the last of them may be stale
         self.deadline = deadline  # the test's or the submission's wall-clock deadline (time.monotonic), if any
         self.test_cpu: tuple[float, float] | None = None  # (the worker's CPU time at the test's start, its budget)
+        self.hidden = False  # a hidden test is running: the warnings of the student's code are not shown
         self.wall_grace = WALL_GRACE  # seconds a request may wait beyond its CPU budget's share (see wall_backstop)
         ready_by = time.monotonic() + READY_TIMEOUT
         try:
@@ -286,7 +287,9 @@ class Session:
         """The value of a reply, or the student's exception raised here."""
         if protocol.RAISED in reply:
             raise _rebuilt(reply[protocol.RAISED])
-        for kind, text in list(reply.get(protocol.WARNINGS) or [])[:5]:
+        # a hidden case's warnings are dropped: their text is the student's, and could carry the case's inputs into
+        # the grader's output (which Gradescope shows the course's staff)
+        for kind, text in [] if self.hidden else list(reply.get(protocol.WARNINGS) or [])[:5]:
             category = getattr(builtins, str(kind), None)
             if not (isinstance(category, type) and issubclass(category, Warning)):
                 category = RuntimeWarning

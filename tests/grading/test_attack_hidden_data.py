@@ -95,3 +95,17 @@ def test_a_cell_that_fails_only_when_replayed_after_a_hidden_test_stopped_the_co
     assert by_id(graded)["numerical_passes_test"].status == "crashed"
     assert graded.cell_problems == [], graded.cell_problems  # the last cell crashed in the replay: not said
     assert all(test.status == "passed" for test in graded.tests if test.grade_id != "numerical_passes_test")
+
+
+def test_a_warning_a_hidden_case_raises_is_not_shown_on_the_graders_output(server):
+    """The grader shows the warnings of the student's code on its own output (Gradescope shows it to the course's
+    staff): a hidden case's, whose text the code chooses, would carry its inputs there."""
+    import warnings
+
+    code = _visible_then("import warnings; warnings.warn(f'LEAK {n_params} {method}'); "
+                         "return 2 * n_params if method == 'central' else n_params + 1")
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        graded = grade(server, replacing(LESSON, "numerical_passes", code), LESSON)
+    assert by_id(graded)["numerical_passes_test"].status == "passed"
+    assert not [w for w in shown if "LEAK" in str(w.message)], [str(w.message) for w in shown]
