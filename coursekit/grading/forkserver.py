@@ -15,7 +15,6 @@ import ctypes
 import gc
 import os
 import selectors
-import shutil
 import signal
 import socket
 import struct
@@ -28,7 +27,7 @@ from coursekit.grading.lifetime import end_with_parent
 from coursekit.grading.limits import Limits
 from coursekit.grading.proc_stat import stat_fields
 from coursekit.grading.protections import apply_limits, drop_privileges, landlock, readable_roots, seccomp
-from coursekit.grading.server_folders import new_server_folder, remove_stale_folders
+from coursekit.grading.server_folders import new_server_folder, remove_stale_folders, remove_tree
 from coursekit.grading.worker import Worker, _new_shell, _stub_lessons, _stub_submit, remember_library_modules
 
 _PR_SET_DUMPABLE = 4
@@ -148,7 +147,7 @@ class Workers:
                 return
             folder, _ = self.running.pop(pid, (None, None))
             if folder:
-                shutil.rmtree(folder, ignore_errors=True)
+                remove_tree(folder)
 
     def kill_of(self, control: socket.socket) -> None:
         """Kill the workers of a grader that has gone (their folders go when they are reaped)."""
@@ -165,7 +164,7 @@ class Workers:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)
         self.running.clear()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        remove_tree(self.folder)
 
 
 def _kill_group(pid: int) -> None:

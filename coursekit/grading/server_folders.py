@@ -7,12 +7,35 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import tempfile
 
 from coursekit.grading.proc_stat import stat_fields
 
 FOLDER_PREFIX = "coursekit-sandbox-"
 BATCH_FOLDER_PREFIX = "coursekit-batch-"  # a batch's folder for its server's socket, named after the batch's process
+
+
+def remove_tree(path: str) -> None:
+    """Remove ``path`` and all it holds, whatever a student's code made there; never raises (what cannot be removed
+    stays, for the next sweep).
+
+    Python 3.11's shutil.rmtree recurses once a level, and a worker can make a folder 1,500 levels deep: its
+    RecursionError, which ``ignore_errors`` does not cover, stopped the sandbox server and then every server started
+    after it. Where rmtree fails, coreutils finish the job: they walk iteratively, and what the student made
+    unreadable is opened up first."""
+    try:
+        shutil.rmtree(path)
+        return
+    except FileNotFoundError:
+        return
+    except Exception:  # noqa: BLE001 -- OSError, RecursionError, whatever the tree holds: the fallback below
+        pass
+    for command in (["chmod", "-R", "u+rwx", path], ["rm", "-rf", "--one-file-system", path]):
+        try:
+            subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=600, check=False)
+        except (OSError, subprocess.SubprocessError):
+            pass
 
 
 def new_server_folder() -> str:
@@ -44,7 +67,7 @@ def _remove_where(ended, prefixes: tuple[str, ...] = (FOLDER_PREFIX,)) -> None:
         except OSError:
             continue
         if mine and ended(int(pid)):
-            shutil.rmtree(path, ignore_errors=True)
+            remove_tree(path)
 
 
 def _running(pid: int) -> bool:

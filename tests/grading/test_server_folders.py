@@ -4,6 +4,7 @@ process that started it removes it, or else the next server of the same user).""
 import os
 import signal
 import tempfile
+import time
 from pathlib import Path
 
 from coursekit.grading import server_folders
@@ -75,3 +76,49 @@ def test_without_proc_a_running_servers_folder_is_still_left_alone(monkeypatch):
     os.waitpid(gone, 0)
     server_folders.remove_stale_folders()
     assert not _folders_of(gone)
+
+
+def _deep_tree(top: Path, depth: int) -> None:
+    """``top`` with ``depth`` nested folders in it, made as a worker would (relative steps: no path gets long)."""
+    here = os.open(top, os.O_RDONLY)
+    try:
+        for _ in range(depth):
+            os.mkdir("d", dir_fd=here)
+            deeper = os.open("d", os.O_RDONLY, dir_fd=here)
+            os.close(here)
+            here = deeper
+        with open(os.open("f", os.O_WRONLY | os.O_CREAT, dir_fd=here), "w") as made:
+            made.write("x")
+    finally:
+        os.close(here)
+
+
+def test_a_tree_deeper_than_pythons_recursion_and_unreadable_in_parts_is_removed(tmp_path):
+    top = tmp_path / "worker"
+    top.mkdir()
+    _deep_tree(top, 1500)  # shutil.rmtree of Python 3.11 raises RecursionError on it
+    (top / "closed").mkdir()
+    (top / "closed" / "inside").write_text("x")
+    (top / "closed").chmod(0o300)  # not even listable by its owner
+    server_folders.remove_tree(str(top))
+    assert not top.exists()
+    server_folders.remove_tree(str(top))  # gone already: nothing to do, no error
+
+
+def test_a_worker_that_leaves_a_very_deep_folder_does_not_stop_its_server():
+    server = WarmServer(preload=[])
+    try:
+        session = server.session(10.0)
+        assert session.run_cell("import os\nfor _ in range(1500):\n    os.mkdir('d')\n    os.chdir('d')", 10.0)["ok"]
+        [folder] = _folders_of(server.process.pid)
+        worker_folder = next(folder.glob("worker-*"))
+        session.kill()
+        after = server.session(10.0)  # the server reaped the worker and removed its folder, and serves on
+        assert after.run_cell("x = 1", 5.0)["ok"]
+        after.kill()
+        deadline = time.monotonic() + 10
+        while worker_folder.exists() and time.monotonic() < deadline:  # removed as the server reaps the worker
+            time.sleep(0.05)
+        assert server.process.poll() is None and not worker_folder.exists()
+    finally:
+        server.close()
