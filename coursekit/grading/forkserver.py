@@ -137,14 +137,22 @@ class Workers:
         self.running[pid] = (folder, control)
 
     def reap(self) -> None:
-        """Collect the workers that ended and remove their folders."""
+        """Collect the workers that ended, kill what they left running, and remove their folders.
+
+        A worker's code may fork a process that outlives it (with libc's fork, which no hook of Python's sees): it
+        stays in the worker's process group, which is killed while the worker, ended but not yet reaped, still holds
+        its number (so that no other process can have been given it)."""
         while self.running:
             try:
-                pid, _ = os.waitpid(-1, os.WNOHANG)
+                pid, reaped = _ended_child()
             except ChildProcessError:
                 return
             if pid == 0:
                 return
+            if not reaped:
+                _kill_group(pid)
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, 0)
             folder, _ = self.running.pop(pid, (None, None))
             if folder:
                 remove_tree(folder)
@@ -165,6 +173,15 @@ class Workers:
                 os.waitpid(pid, 0)
         self.running.clear()
         remove_tree(self.folder)
+
+
+def _ended_child() -> tuple[int, bool]:
+    """(the number of a child that has ended or 0 when none has, whether it was reaped); ChildProcessError when there
+    are no children. It is left unreaped, except without waitid (not Linux): its group may then outlive it."""
+    if hasattr(os, "waitid"):
+        ended = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        return (ended.si_pid if ended is not None else 0), False
+    return os.waitpid(-1, os.WNOHANG)[0], True  # pragma: no cover -- macOS
 
 
 def _kill_group(pid: int) -> None:

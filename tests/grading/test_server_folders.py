@@ -3,12 +3,16 @@ process that started it removes it, or else the next server of the same user).""
 
 import os
 import signal
+import subprocess
 import tempfile
 import time
 from pathlib import Path
 
+import pytest
+
 from coursekit.grading import server_folders
 from coursekit.grading.client import WarmServer
+from coursekit.grading.session import SandboxCrashed, SandboxTimeout
 
 
 def _folders_of(pid: int) -> list[Path]:
@@ -100,9 +104,12 @@ def test_a_tree_deeper_than_pythons_recursion_and_unreadable_in_parts_is_removed
     (top / "closed").mkdir()
     (top / "closed" / "inside").write_text("x")
     (top / "closed").chmod(0o300)  # not even listable by its owner
-    server_folders.remove_tree(str(top))
-    assert not top.exists()
-    server_folders.remove_tree(str(top))  # gone already: nothing to do, no error
+    try:
+        server_folders.remove_tree(str(top))
+        assert not top.exists()
+        server_folders.remove_tree(str(top))  # gone already: nothing to do, no error
+    finally:  # should it fail, pytest's own removal of old temporary folders (rmtree) would fail on what is left
+        subprocess.run(["rm", "-rf", str(top)], check=False)
 
 
 def test_a_worker_that_leaves_a_very_deep_folder_does_not_stop_its_server():
@@ -122,3 +129,43 @@ def test_a_worker_that_leaves_a_very_deep_folder_does_not_stop_its_server():
         assert server.process.poll() is None and not worker_folder.exists()
     finally:
         server.close()
+
+
+def test_a_process_a_worker_forked_with_libcs_fork_does_not_outlive_it():
+    """libc's fork, called through ctypes, runs none of Python's at-fork hooks: its child goes on as the student's
+    code wrote it, in the worker's process group; the worker ends at once, so that no grader kills that group. The
+    server does, as it reaps the worker."""
+    server = WarmServer(preload=[])
+    try:
+        session = server.session(5.0)
+        worker = session.pid
+        cell = "import ctypes, os, time\nif ctypes.CDLL(None).fork() != 0:\n    os._exit(0)\ntime.sleep(60)\n"
+        with pytest.raises((SandboxCrashed, SandboxTimeout)):
+            session.run_cell(cell, 5.0)
+        session.kill()
+        deadline = time.monotonic() + 10
+        while _group(worker) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _group(worker)
+    finally:
+        server.close()
+
+
+def _group(pgid: int) -> list[int]:
+    """The running processes of process group ``pgid``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_bytes().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != b"Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except FileNotFoundError:
+        return False
