@@ -402,7 +402,7 @@ def check_layer(layer, x, *, seed: int = 0, rtol: float = 1e-5, atol: float = 1e
     notes += [messages.GRAD_MISSING.format(key=key) for key in missing]
 
     def loss_of(out) -> float:
-        return float(np.sum(out * dout))
+        return _weighted_sum(out, dout)
 
     def loss_of_input(x_new: np.ndarray) -> float:
         return loss_of(layer.forward(x_new.copy()))
@@ -441,6 +441,15 @@ def check_layer(layer, x, *, seed: int = 0, rtol: float = 1e-5, atol: float = 1e
     return LayerReport(reports, notes)
 
 
+def _weighted_sum(out, dout: np.ndarray) -> float:
+    """sum(out * dout), the scalar a layer check differentiates. An output whose shape is not that of the first
+    forward's is refused before it is multiplied: (1, N) against (N, 1) broadcasts to N x N (a layer in the grader's
+    sandbox made it allocate gigabytes so, from a reply of 100 kB)."""
+    if np.shape(out) != dout.shape:
+        raise ValueError(messages.FORWARD_SHAPE_CHANGED.format(got=np.shape(out), expected=dout.shape))
+    return float(np.sum(out * dout))
+
+
 def _backward_and_read(layer, dout: np.ndarray) -> tuple:
     """``layer.backward(dout)``, then its ``grads`` and ``params`` as read right after: in one round trip for a layer
     in the grader's sandbox (whose exception, if it raises, is raised here as the call's would be)."""
@@ -467,7 +476,7 @@ def _screen_jointly(layer, x, dout, dx, params, grads, *, rtol, atol, seed) -> d
         parts = split(z)
         for key, value in zip(keys, parts[1:], strict=True):
             set_parameter(layer, key, value)
-        return float(np.sum(layer.forward(parts[0]) * dout))
+        return _weighted_sum(layer.forward(parts[0]), dout)
 
     # A layer in the grader's sandbox evaluates many points in one round trip: ``forward.many(calls, params=...)``
     # sets the layer's parameters to params[i] before calls[i] (the protocol a proxy implements for this check).
@@ -477,7 +486,7 @@ def _screen_jointly(layer, x, dout, dx, params, grads, *, rtol, atol, seed) -> d
             split_points = [split(z) for z in points]
             outs = forward_many([(parts[0],) for parts in split_points],
                                 params=[dict(zip(keys, parts[1:], strict=True)) for parts in split_points])
-            return [float(np.sum(out * dout)) for out in outs]
+            return [_weighted_sum(out, dout) for out in outs]
 
         loss.many = loss_many
 

@@ -10,6 +10,8 @@ FAILED = N_("{name}: gradient check FAILED ({bad} of {checked} checked elements 
 SHAPE = N_("{name}: your gradient has shape {got}, but {name} has shape {expected}; they must match exactly.")
 SHAPE_TRANSPOSED = N_(" It has the transposed shape: a missing transpose?")
 NOT_FINITE = N_("{name}: your gradient contains NaN or infinity at {index}.")
+FORWARD_SHAPE_CHANGED = N_("forward gave an output of shape {got} where it gave one of shape {expected} before, for an "
+                           "input of the same shape: a layer's output must keep its shape")
 MUTATED = N_("{what} was changed in place by your code; it must not write into its arguments (work on a copy).")
 FAILED_READING = N_("{name}: gradient check FAILED: {bad} of {checked} elements are wrong")
 FAILED_READING_ONE = N_("{name}: gradient check FAILED: {bad} of {checked} elements is wrong")

@@ -1,5 +1,7 @@
 """The checks: verdicts, shape strictness, kinks, mutation guard, directional localisation, reports."""
 
+import contextlib
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -18,6 +20,7 @@ from coursekit.gradcheck import (
     same_gradient,
     value_and_gradient,
 )
+from coursekit.gradcheck.checks import screening
 
 
 def quadratic(c):
@@ -177,6 +180,28 @@ def test_check_layer_checks_the_input_and_every_parameter():
     report = check_layer(layer, np.random.default_rng(1).standard_normal((4, 3)))
     assert report.passed and set(report.reports) == {"x", "W", "b"}
     assert layer.params["W"].shape == (2, 3)
+
+
+@pytest.mark.parametrize("screened", [False, True])
+def test_check_layer_refuses_an_output_whose_shape_changed_before_multiplying_it(screened):
+    """A first forward of shape (1, N) sets dout's shape; a later one of shape (N, 1) would broadcast against it to
+    N x N (from a sandbox, a reply of 100 kB made the grader allocate gigabytes so)."""
+    class Turning(nn.Linear):
+        calls = 0
+
+        def forward(self, x):
+            super().forward(x)  # what backward needs
+            Turning.calls += 1
+            return np.zeros((1, 4000)) if Turning.calls == 1 else np.zeros((4000, 1))
+
+        def backward(self, dout):
+            self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
+            return np.zeros_like(self.x)
+
+    layer = Turning(3, 2, np.random.default_rng(0))
+    with (screening() if screened else contextlib.nullcontext()), \
+            pytest.raises(ValueError, match=r"shape \(4000, 1\) where it gave one of shape \(1, 4000\)"):
+        check_layer(layer, np.ones((2, 3)))
 
 
 def test_check_layer_restores_the_parameters():
