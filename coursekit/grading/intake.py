@@ -34,6 +34,7 @@ from coursekit.grading import limits, messages
 from coursekit.grading.notebook_json import NotASubmission, load_json, parse_notebook
 from coursekit.grading.reasons import quoted, size
 from coursekit.grading.safe_zip import (
+    InflateBudget,
     is_symbolic_link,
     member_name_problem,
     member_time,
@@ -413,7 +414,7 @@ def _read_export_member(source: str, archive: zipfile.ZipFile, info: zipfile.Zip
         return
     moment = member_time(info)
     name = f"{folder}/{info.filename}" if folder is not None else info.filename  # the zip's student folder first
-    yield from _read_bytes(source, data, name, _believed(moment) if moment is not None else modified, False)
+    yield from _read_bytes(source, data, name, _believed(moment) if moment is not None else modified, False, budget)
 
 
 def read_bytes(source: str, raw: bytes, name: str, submitted: str, *, identified: bool = False) -> Item:
@@ -426,7 +427,10 @@ def read_bytes(source: str, raw: bytes, name: str, submitted: str, *, identified
     return next(_guarded(source, _read_bytes, source, raw, name, submitted, identified))
 
 
-def _read_bytes(source: str, raw: bytes, name: str, submitted: str, identified: bool) -> Iterator[Item]:
+def _read_bytes(source: str, raw: bytes, name: str, submitted: str, identified: bool,
+                budget: InflateBudget | None = None) -> Iterator[Item]:
+    """``budget``: the inflation allowance of the zip this input came from, which a submission file inside it spends
+    too (each one with an allowance of its own, a zip of 10,000 of them could inflate 160 GiB)."""
     if raw[:4] not in ZIP_SIGNATURES:
         yield from _notebook_or_rejected(source, raw, name, submitted)
         return
@@ -440,11 +444,11 @@ def _read_bytes(source: str, raw: bytes, name: str, submitted: str, identified: 
             yield Rejected(source, raw, "a zip that is not a submission file (no manifest.json) inside another: "
                                         "only submission files are opened there")
         else:
-            yield from _submission_from_archive(source, raw, archive, name, submitted, identified)
+            yield from _submission_from_archive(source, raw, archive, name, submitted, identified, budget)
 
 
 def _submission_from_archive(source: str, raw: bytes, archive: zipfile.ZipFile, name: str, modified: str,
-                             identified: bool) -> Iterator[Item]:
+                             identified: bool, budget: InflateBudget | None = None) -> Iterator[Item]:
     """The submission in a submission file (``raw``, open as ``archive``), or Rejected with the reason. A submission
     file without a manifest is its file name's (``07_x--ada.submission.zip``), at ``modified``."""
     counts = Counter(archive.namelist())
@@ -456,7 +460,7 @@ def _submission_from_archive(source: str, raw: bytes, archive: zipfile.ZipFile, 
     if NOTEBOOK not in counts:
         yield Rejected(source, raw, f"a submission file without its {NOTEBOOK}")
         return
-    budget = new_budget()
+    budget = budget if budget is not None else new_budget()
     manifest: dict = {}
     try:
         if MANIFEST in counts:

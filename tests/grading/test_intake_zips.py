@@ -131,6 +131,15 @@ def test_members_past_the_total_inflate_cap_are_each_rejected_unread(tmp_path):
     assert all("together inflate to more than" in item.reason for item in items[2:])
 
 
+def test_submission_files_inside_a_zip_spend_that_zips_inflate_cap_together(tmp_path):
+    """Each submission file in an export had an allowance of its own: 100 of them inflated 1.6 GB past the 1 GiB cap."""
+    members = [(f"ada/{i:03d}.submission.zip", submission_file()) for i in range(4)]
+    with mock.patch.object(limits, "MAX_ZIP_TOTAL_BYTES", 2 * len(EXERCISE) + 10_000):
+        items = items_of(tmp_path, zip_of(members))
+    assert [type(item).__name__ for item in items] == ["Submission", "Submission", "Rejected", "Rejected"]
+    assert all("together inflate to more than" in item.reason for item in items[2:])
+
+
 def test_a_zip_that_declares_more_members_than_the_cap_is_refused_before_it_is_listed(tmp_path):
     (item,) = items_of(tmp_path, handmade_zip([("a.ipynb", b"{}", 2, 0)], count=20_000))
     assert isinstance(item, Rejected) and "a zip of 20,000 members: more than the 10,000" in item.reason
