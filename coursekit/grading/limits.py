@@ -74,6 +74,7 @@ MAX_MESSAGE_VALUES, COUNTED_FROM_BYTES = 100_000, 64 * 1024
 # longest a lesson's check writes, a layer's gradient report with its diagnosis, has 2,558).
 MAX_TEXT, MAX_ERROR_TEXT, MAX_VERDICT_TEXT = 10_000, 2_000, 5_000
 MAX_CALLS = 64  # calls in one batched request (a gradient check's evaluations)
+MAX_WARNINGS = 20  # warnings of the student's code shown on the grader's output, per worker (one wrote 910: 1.5 MB)
 MAX_CHAIN = 100_000  # operations of one REPEAT request (a graph deeper than Python's recursion limit has 1,500)
 MAX_CHAIN_STEPS = 8  # operations repeated by one REPEAT request (lesson 02's chains repeat one or two)
 READ_AFTER_ELEMENTS = 4_096  # array elements of a layer's grads sent with its backward's answer (protocol.READS_AFTER)

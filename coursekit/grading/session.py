@@ -25,6 +25,7 @@ from coursekit.feedback.exercise import NameRules
 from coursekit.grading import messages, protocol, wire
 from coursekit.grading.limits import (
     MAX_ERROR_TEXT,
+    MAX_WARNINGS,
     POLL,
     POSTED_AT_ONCE,
     POSTED_BYTES,
@@ -83,6 +84,7 @@ class Session:
         self.deadline = deadline  # the test's or the submission's wall-clock deadline (time.monotonic), if any
         self.test_cpu: tuple[float, float] | None = None  # (the worker's CPU time at the test's start, its budget)
         self.hidden = False  # a hidden test is running: the warnings of the student's code are not shown
+        self.warned = 0  # the warnings of the student's code shown so far (see value_of)
         self.wall_grace = WALL_GRACE  # seconds a request may wait beyond its CPU budget's share (see wall_backstop)
         ready_by = time.monotonic() + READY_TIMEOUT
         try:
@@ -287,14 +289,19 @@ class Session:
         """The value of a reply, or the student's exception raised here."""
         if protocol.RAISED in reply:
             raise _rebuilt(reply[protocol.RAISED])
-        # a hidden case's warnings are dropped: their text is the student's, and could carry the case's inputs into
-        # the grader's output (which Gradescope shows the course's staff)
-        for kind, text in [] if self.hidden else list(reply.get(protocol.WARNINGS) or [])[:5]:
+        # A hidden case's warnings are dropped: their text is the student's, and could carry the case's inputs into
+        # the grader's output (which Gradescope shows the course's staff). The others, MAX_WARNINGS at most a worker.
+        shown = [] if self.hidden else list(reply.get(protocol.WARNINGS) or [])[:5][:MAX_WARNINGS - self.warned]
+        self.warned += len(shown)
+        caller = sys._getframe(1).f_back or sys._getframe(1)  # the line that used the student's value
+        for kind, text in shown:
             category = getattr(builtins, str(kind), None)
             if not (isinstance(category, type) and issubclass(category, Warning)):
                 category = RuntimeWarning
-            # shown on the grader's terminal: its control characters (ANSI and OSC escapes) as escapes, never run
-            warnings.warn(escaped_controls(str(text)[:500]), category, stacklevel=3)
+            # shown on the grader's terminal: its control characters (ANSI and OSC escapes) as escapes, never run;
+            # with a registry of its own, so that a long batch's texts do not pile up in a module's
+            warnings.warn_explicit(escaped_controls(str(text)[:500]), category, caller.f_code.co_filename,
+                                   caller.f_lineno, registry={})
         return self.decode(reply.get(protocol.VALUE), rules)
 
     # -- what the grader uses

@@ -401,6 +401,21 @@ def test_isinstance_is_answered_by_the_class_itself_not_by_what_an_object_says_o
     assert not isinstance(session.get("anything"), claiming)  # its metaclass says yes to every object
 
 
+def test_a_worker_shows_at_most_its_share_of_warnings_on_the_graders_output(session_for):
+    """A submission that warned 5 times a call wrote 910 warnings (1.5 MB) on the grader's output."""
+    from coursekit.grading.limits import MAX_WARNINGS
+
+    session = session_for("import warnings\n"
+                          "def noisy(n):\n"
+                          "    for k in range(5):\n"
+                          "        warnings.warn(f'call {n}, warning {k}', RuntimeWarning)\n"
+                          "    return n\n")
+    noisy = session.get("noisy")
+    with pytest.warns(RuntimeWarning) as caught:
+        assert [noisy(n) for n in range(30)] == list(range(30))
+    assert len(caught) == MAX_WARNINGS
+
+
 def test_a_warning_from_the_sandbox_reaches_the_grader_with_its_control_characters_escaped(session_for):
     # re-raised here, so that a check sees it; Python prints it on the instructor's terminal
     session = session_for("import warnings\n"
