@@ -138,6 +138,36 @@ def receive(sock: socket.socket, deadline: float | None = None) -> dict:
         raise WireError(f"not a message ({type(error).__name__})") from error
     if not isinstance(message, dict):
         raise WireError("a message must be a JSON object")
+    return _without_lone_surrogates(message) if _SURROGATE_ESCAPE.search(raw) else message
+
+
+# A surrogate can only reach a message as an escape: JSON may write a lone one, which UTF-8 cannot hold.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_lone_surrogates(message: dict) -> dict:
+    """``message`` with every lone surrogate in its texts as U+FFFD, walked without recursion (a message may nest
+    deeply). A student's exception message "\\ud800" made the gradebook refuse the grade's text (SQLite stores
+    UTF-8), and the course server graded the upload three times, then rejected it."""
+    def clean(text: str) -> str:
+        if text.isascii() or not _SURROGATE.search(text):
+            return text
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+    stack: list = [message]
+    while stack:
+        node = stack.pop()
+        items = list(node.items()) if isinstance(node, dict) else list(enumerate(node))
+        for key, value in items:
+            if isinstance(value, str):
+                value = clean(value)
+            elif isinstance(value, (list, dict)):
+                stack.append(value)
+            if isinstance(node, dict) and isinstance(key, str) and clean(key) != key:
+                del node[key]
+                key = clean(key)
+            node[key] = value
     return message
 
 

@@ -158,3 +158,14 @@ def test_a_cell_of_hundreds_of_magics_is_one_cell_problem_and_the_rest_is_graded
     assert all(test.status == "passed" for test in graded.tests), [(t.grade_id, t.status) for t in graded.tests]
     # IPython, in the sandbox, transforms it past the cell's limit, or gives up: the student's cost, not the grader's
     assert [problem.status for problem in graded.cell_problems] in (["timeout"], ["error"])
+
+
+def test_a_lone_surrogate_in_what_the_students_code_raised_is_recorded_as_a_replacement_character(server, tmp_path):
+    """JSON can carry a lone surrogate ("\\ud800"), UTF-8 cannot: the gradebook (SQLite) refused the grade's text, and
+    the course server graded such an upload three times and then rejected it, graded fine as it was."""
+    graded = grade(server, with_cell(LESSON, 'raise ValueError("\\ud800 in a message")', at=3), LESSON, LIMITED)
+    [problem] = graded.cell_problems
+    assert "\ufffd in a message" in problem.cause
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        [stored] = book.cell_problems(recorded(book, graded))
+        assert stored.cause == problem.cause
