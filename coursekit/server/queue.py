@@ -83,13 +83,25 @@ def new_claim() -> str:
     return secrets.token_hex(16)
 
 
+# The next row to grade, fairly: a student with nothing being graded first, then the student served least recently
+# (never, first), then the oldest row. In the order of arrival alone, one student's uploads that each wait out the
+# 30 s budget (sleeping costs nothing) kept every other student's feedback waiting for minutes.
+_NEXT = """
+SELECT q.id FROM queue q WHERE q.state = :queued
+ORDER BY EXISTS (SELECT 1 FROM queue g WHERE g.student = q.student AND g.state = :grading),
+         COALESCE((SELECT MAX(s.claimed_at) FROM queue s WHERE s.student = q.student), ''),
+         q.id
+LIMIT 1
+"""
+
+
 def claim(db: sqlite3.Connection, token: str | None = None) -> Job | None:
-    """Claim the oldest queued row for this worker (one transaction: no two workers get the same), with ``token``
-    (default: a new one); None when the queue is empty."""
+    """Claim the next queued row for this worker (one transaction: no two workers get the same), with ``token``
+    (default: a new one); None when the queue is empty. The next is chosen fairly between students (``_NEXT``)."""
     token = token or new_claim()
     db.execute("BEGIN IMMEDIATE")
     try:
-        row = db.execute("SELECT id FROM queue WHERE state = ? ORDER BY id LIMIT 1", (QUEUED,)).fetchone()
+        row = db.execute(_NEXT, {"queued": QUEUED, "grading": GRADING}).fetchone()
         if row is None:
             db.rollback()
             return None

@@ -173,3 +173,22 @@ def test_a_regrade_replaces_the_row_it_regrades_even_when_its_key_came_from_what
         assert all(new[3] > old[3] for new, old in zip(after, before, strict=True))  # each written again
         assert [state for _, _, state, _ in after] == ["graded", "rejected"]
         assert book.db.execute("SELECT regrade_of FROM queue ORDER BY id").fetchall() == [(k,) for k, *_ in before]
+
+
+def test_the_queue_grades_students_in_turn_and_first_those_with_nothing_being_graded(tmp_path):
+    """One student's many uploads, each holding a worker for its whole budget, kept everyone else waiting: the next
+    row is that of a student with nothing being graded, and of those the one served least recently."""
+    received = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        for student in ["eve"] * 4 + ["ada", "bob", "eve", "ada"]:
+            queue.enqueue(book.db, student, LESSON, f"{LESSON}--{student}.ipynb", b"{}", received, False)
+        one_worker = []
+        while (job := queue.claim(book.db)) is not None:  # each graded before the next is claimed
+            one_worker.append(job.student)
+            book.db.execute("UPDATE queue SET state = 'done' WHERE id = ?", (job.id,))
+            book.db.commit()
+        assert one_worker == ["eve", "ada", "bob", "eve", "ada", "eve", "eve", "eve"], one_worker
+        book.db.execute("UPDATE queue SET state = 'queued', claimed_at = NULL")
+        book.db.commit()
+        busy = [queue.claim(book.db).student, queue.claim(book.db).student]  # two workers, eve's first upload sleeps
+        assert busy == ["eve", "ada"]
