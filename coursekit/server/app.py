@@ -26,7 +26,7 @@ from coursekit.grading.master import load_masters
 from coursekit.server import auth, language, messages
 from coursekit.server.config import ServerConfig
 from coursekit.server.guards import Guards, TooLarge
-from coursekit.server.tokens import who_has
+from coursekit.server.tokens import who_has, who_has_hashed
 from coursekit.server.views import mistake_words
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -72,7 +72,18 @@ class Site:
         return HTMLResponse(html, status_code=status)
 
     def session(self, request: Request) -> auth.Session | None:
-        return self.sessions.get(request.cookies.get(auth.SESSION_COOKIE))
+        """The request's live session, or None. A session ends with the token it was opened with: reissuing a token
+        (the README's answer to a lost or stolen one) also signs out whoever signed in with the old one."""
+        session_id = request.cookies.get(auth.SESSION_COOKIE)
+        session = self.sessions.get(session_id)
+        if session is None:
+            return None
+        with self.lock:
+            person = who_has_hashed(self.book.db, session.token_hash)
+        if person != session.person:
+            self.sessions.end(session_id)
+            return None
+        return session
 
     def person_of_bearer(self, request: Request):
         header = request.headers.get("authorization", "")

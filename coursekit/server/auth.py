@@ -25,11 +25,13 @@ MAX_SESSIONS = 100_000  # a bound on memory: past it, the oldest sessions end
 
 @dataclass
 class Session:
-    """A signed-in person, their CSRF token, and when the session ends (monotonic seconds)."""
+    """A signed-in person, their CSRF token, when the session ends (monotonic seconds), and the hash of the token
+    they signed in with: the session ends with that token (see ``Site.session``)."""
 
     person: Person
     csrf: str
     expires: float
+    token_hash: str = ""
 
 
 class Sessions:
@@ -40,13 +42,15 @@ class Sessions:
         self._by_id: dict[str, Session] = {}
         self._lock = threading.Lock()
 
-    def start(self, person: Person) -> str:
-        """A new session for ``person``; its id (the cookie's value)."""
+    def start(self, person: Person, token_hash: str = "") -> str:
+        """A new session for ``person``, who signed in with the token of hash ``token_hash``; its id (the cookie's
+        value)."""
         session_id = secrets.token_urlsafe(32)
         with self._lock:
             if len(self._by_id) >= MAX_SESSIONS:
                 self._prune()
-            self._by_id[session_id] = Session(person, secrets.token_urlsafe(32), time.monotonic() + self.seconds)
+            self._by_id[session_id] = Session(person, secrets.token_urlsafe(32), time.monotonic() + self.seconds,
+                                              token_hash)
         return session_id
 
     def get(self, session_id: str | None) -> Session | None:

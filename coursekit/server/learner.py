@@ -18,7 +18,7 @@ from coursekit.grading import exports, feedback_page
 from coursekit.i18n import Message
 from coursekit.server import auth, messages, queue, views
 from coursekit.server.app import Site, refusal
-from coursekit.server.tokens import who_has
+from coursekit.server.tokens import hash_token, who_has
 
 MAX_FIELD_BYTES = 4096  # a form's fields other than the file (lesson, CSRF token, sign-in token)
 
@@ -107,11 +107,12 @@ def routes(site: Site) -> list[Route]:
         client = request.client.host if request.client else "?"
         if site.logins.allow(client):
             return _login_page(request, 429, messages.TOO_MANY_LOGINS)
-        person = await site.read(who_has, _form_text(form, "token").strip())
+        token = _form_text(form, "token").strip()
+        person = await site.read(who_has, token)
         if person is None:
             return _login_page(request, 403, messages.BAD_TOKEN)
         site.sessions.end(request.cookies.get(auth.SESSION_COOKIE))  # a new id at each sign-in
-        session_id = site.sessions.start(person)
+        session_id = site.sessions.start(person, hash_token(token))
         response = RedirectResponse("/instructor" if person.is_instructor else "/me", status_code=303)
         response.set_cookie(auth.SESSION_COOKIE, session_id, httponly=True, samesite="lax",
                             secure=site.config.secure_cookies, max_age=int(site.sessions.seconds))

@@ -149,8 +149,13 @@ def who_has(db: sqlite3.Connection, token: str) -> Person | None:
     """The person a token lets in, or None for a token never issued, revoked, or of a student no longer listed."""
     if not token or len(token) > 200:
         return None
+    return who_has_hashed(db, hash_token(token))
+
+
+def who_has_hashed(db: sqlite3.Connection, token_hash: str) -> Person | None:
+    """``who_has`` for the token of that hash (a session keeps the hash of the token it was opened with)."""
     row = db.execute("SELECT role, student FROM tokens WHERE hash = ? AND revoked_at IS NULL",
-                     (hash_token(token),)).fetchone()
+                     (token_hash,)).fetchone()
     if row is None:
         return None
     role, student = row

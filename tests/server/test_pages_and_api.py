@@ -291,3 +291,23 @@ def test_submit_in_a_japanese_notebook_sends_japanese_and_shows_the_servers_answ
     assert f"{LESSON}: 7 / 7 点 (期限後: レッスンの締め切りを過ぎています)。http://testserver で採点しました。" in shown
     assert "numerical_passes_test: 合格" in shown  # the feedback: graded in the notebook's language
     assert {headers["accept-language"] for headers in sent_headers} == {"ja"}
+
+
+def test_a_reissued_token_signs_out_whoever_signed_in_with_the_old_one(tmp_path, sandbox):
+    """Reissuing is the README's answer to a lost or stolen token: the API refused the old one, but a session opened
+    with it went on for its 12 hours, the instructor's (dashboard, regrade, CSV) too."""
+    config = ServerConfig(root=ROOT, gradebook=tmp_path / "gradebook.sqlite", grading=FAST, sandbox=sandbox)
+    app = create_app(config, MASTERS)
+    db = app.site.book.db
+    issued = {one.student: one.token for one in tokens.import_roster(db, ROSTER)}
+    with TestClient(app) as thief, TestClient(app) as staff_thief, TestClient(app) as ada:
+        sign_in(thief, issued["bob"])
+        sign_in(staff_thief, tokens.issue_instructor_token(db))
+        sign_in(ada, issued["ada"])
+        assert "bob" in thief.get("/me").text and staff_thief.get("/instructor").status_code == 200
+        tokens.reissue(db, "bob")
+        tokens.issue_instructor_token(db)
+        assert "Signed in as bob" not in thief.get("/me").text
+        assert staff_thief.get("/instructor", follow_redirects=False).status_code in (303, 403)
+        assert "ada" in ada.get("/me").text  # another's session goes on
+    app.site.close()
