@@ -71,10 +71,18 @@ class Site:
             **context)
         return HTMLResponse(html, status_code=status)
 
+    @property
+    def session_cookie(self) -> str:
+        return auth.cookie_name(auth.SESSION_COOKIE, self.config.secure_cookies)
+
+    @property
+    def login_csrf_cookie(self) -> str:
+        return auth.cookie_name(auth.LOGIN_CSRF_COOKIE, self.config.secure_cookies)
+
     def session(self, request: Request) -> auth.Session | None:
         """The request's live session, or None. A session ends with the token it was opened with: reissuing a token
         (the README's answer to a lost or stolen one) also signs out whoever signed in with the old one."""
-        session_id = request.cookies.get(auth.SESSION_COOKIE)
+        session_id = request.cookies.get(self.session_cookie)
         session = self.sessions.get(session_id)
         if session is None:
             return None

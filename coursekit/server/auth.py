@@ -20,6 +20,14 @@ from coursekit.server.tokens import Person
 
 SESSION_COOKIE = "coursekit_session"
 LOGIN_CSRF_COOKIE = "coursekit_login_csrf"
+
+
+def cookie_name(name: str, secure: bool) -> str:
+    """The name a cookie goes by: behind HTTPS with the ``__Host-`` prefix, which browsers accept only from this very
+    host (Secure, Path=/, no Domain). A page on a sibling host (hub.example.org beside course.example.org) could
+    otherwise set the session cookie for the whole domain, and sign a learner in as someone else, whose account then
+    received the learner's uploads; or set the sign-in form's CSRF cookie to a value it knows."""
+    return f"__Host-{name}" if secure else name
 MAX_SESSIONS = 100_000  # a bound on memory: past it, the oldest sessions end
 
 

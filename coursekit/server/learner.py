@@ -96,13 +96,13 @@ def routes(site: Site) -> list[Route]:
     def _login_page(request: Request, status: int = 200, error: str | None = None) -> Response:
         token = auth.new_login_csrf()
         response = site.render(request, "login.html", status=status, csrf=token, error=error)
-        response.set_cookie(auth.LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
+        response.set_cookie(site.login_csrf_cookie, token, httponly=True, samesite="strict",
                             secure=site.config.secure_cookies, max_age=3600)
         return response
 
     async def login(request: Request) -> Response:
         form = await request.form(max_files=0, max_fields=10)
-        if not auth.same_token(_form_text(form, "csrf"), request.cookies.get(auth.LOGIN_CSRF_COOKIE)):
+        if not auth.same_token(_form_text(form, "csrf"), request.cookies.get(site.login_csrf_cookie)):
             return _login_page(request, 403, messages.BAD_CSRF)
         client = request.client.host if request.client else "?"
         if site.logins.allow(client):
@@ -111,21 +111,21 @@ def routes(site: Site) -> list[Route]:
         person = await site.read(who_has, token)
         if person is None:
             return _login_page(request, 403, messages.BAD_TOKEN)
-        site.sessions.end(request.cookies.get(auth.SESSION_COOKIE))  # a new id at each sign-in
+        site.sessions.end(request.cookies.get(site.session_cookie))  # a new id at each sign-in
         session_id = site.sessions.start(person, hash_token(token))
         response = RedirectResponse("/instructor" if person.is_instructor else "/me", status_code=303)
-        response.set_cookie(auth.SESSION_COOKIE, session_id, httponly=True, samesite="lax",
+        response.set_cookie(site.session_cookie, session_id, httponly=True, samesite="lax",
                             secure=site.config.secure_cookies, max_age=int(site.sessions.seconds))
-        response.delete_cookie(auth.LOGIN_CSRF_COOKIE)
+        response.delete_cookie(site.login_csrf_cookie, secure=site.config.secure_cookies)
         return response
 
     async def logout(request: Request) -> Response:
         session = site.session(request)
         form = await request.form(max_files=0, max_fields=10)
         if session is not None and auth.same_token(_form_text(form, "csrf"), session.csrf):
-            site.sessions.end(request.cookies.get(auth.SESSION_COOKIE))
+            site.sessions.end(request.cookies.get(site.session_cookie))
         response = RedirectResponse("/", status_code=303)
-        response.delete_cookie(auth.SESSION_COOKIE)
+        response.delete_cookie(site.session_cookie, secure=site.config.secure_cookies)
         return response
 
     async def my_page(request: Request) -> Response:

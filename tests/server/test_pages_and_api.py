@@ -311,3 +311,20 @@ def test_a_reissued_token_signs_out_whoever_signed_in_with_the_old_one(tmp_path,
         assert staff_thief.get("/instructor", follow_redirects=False).status_code in (303, 403)
         assert "ada" in ada.get("/me").text  # another's session goes on
     app.site.close()
+
+
+def test_behind_https_the_cookies_are_host_only_and_one_a_sibling_host_sets_is_ignored(tmp_path, sandbox):
+    """A page on a sibling host (the course's JupyterHub) could set a cookie for the whole domain: the attacker's own
+    session id, so that the victim's uploads went to the attacker. Behind HTTPS the cookies carry the __Host- prefix,
+    which browsers accept only from this host itself, and a cookie of the plain name is not read."""
+    config = ServerConfig(root=ROOT, gradebook=tmp_path / "gradebook.sqlite", grading=FAST, sandbox=sandbox,
+                          public_url="https://course.example.org")
+    app = create_app(config, MASTERS)
+    issued = {one.student: one.token for one in tokens.import_roster(app.site.book.db, ROSTER)}
+    with TestClient(app, base_url="https://testserver") as eve, TestClient(app, base_url="https://testserver") as ada:
+        signed_in = sign_in(eve, issued["bob"])
+        assert signed_in.status_code == 200 and "__Host-coursekit_session" in eve.cookies
+        sign_in(ada, issued["ada"])
+        ada.cookies.set("coursekit_session", eve.cookies["__Host-coursekit_session"], domain="testserver")  # tossed
+        assert "ada" in ada.get("/me").text and "bob" not in ada.get("/me").text
+    app.site.close()
