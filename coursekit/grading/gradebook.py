@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from coursekit.grading.intake import Rejected, Submission
 
 
+JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes
+
+
 @dataclass(frozen=True)
 class Entry:
     """One input as the gradebook stores it: its key, where it came from, what identifies it, its bytes."""
@@ -95,6 +98,9 @@ class Gradebook:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, timeout=timeout, check_same_thread=not shared)
+        # A write-ahead log (the course server's) is cut back to this once its pages are in the gradebook: without a
+        # limit it keeps the size of its busiest minute for good (a flood of uploads left 642 MB).
+        self.db.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
         try:
             prepare(self.db)
         except BaseException:

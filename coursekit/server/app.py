@@ -44,6 +44,7 @@ class Site:
         self.lock = threading.Lock()
         self.sessions = auth.Sessions(config.session_hours)
         self.uploads = auth.RateLimit(config.submissions_per_minute)
+        self.upload_bytes = auth.ByteBudget(config.upload_bytes_per_day)
         self.logins = auth.RateLimit(config.logins_per_minute)
         self.templates = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                                      trim_blocks=True, lstrip_blocks=True)

@@ -113,6 +113,37 @@ class RateLimit:
             return 0.0
 
 
+class ByteBudget:
+    """At most ``total`` bytes per key in any ``window`` seconds (a sliding window of what each event used)."""
+
+    def __init__(self, total: int, window: float = 86400.0):
+        self.total, self.window = total, window
+        self._used: dict[str, deque] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str, amount: int) -> float:
+        """Record ``amount`` bytes for ``key`` and return 0 when they fit; else the seconds until they would (and
+        nothing is recorded). An amount larger than the whole budget never fits: the caller refuses it as too large."""
+        now = time.monotonic()
+        with self._lock:
+            if len(self._used) > 100_000:  # forget keys with nothing recent, so that memory stays bounded
+                self._used = {k: v for k, v in self._used.items() if v and v[-1][0] > now - self.window}
+            used = self._used.setdefault(key, deque())
+            while used and used[0][0] <= now - self.window:
+                used.popleft()
+            spent = sum(size for _, size in used)
+            if spent + amount > self.total:
+                freed, wait = spent + amount - self.total, self.window
+                for moment, size in used:  # the bytes fit once enough of the oldest have left the window
+                    freed -= size
+                    if freed <= 0:
+                        wait = moment + self.window - now
+                        break
+                return max(wait, 0.001)
+            used.append((now, amount))
+            return 0.0
+
+
 def new_login_csrf() -> str:
     """A token for the sign-in form, which the form and a cookie both carry (there is no session yet)."""
     return secrets.token_urlsafe(32)

@@ -45,6 +45,9 @@ class ServerConfig:
     # would read of a notebook (limits.MAX_NOTEBOOK_BYTES).
     max_upload_bytes: int = MAX_NOTEBOOK_BYTES
     submissions_per_minute: int = 10  # per student; a burst at the deadline is a few each
+    # per student, in any 24 hours: what is stored of uploads (2,000 honest notebooks; 16 MiB ten times a minute
+    # would have added 240 GB a day)
+    upload_bytes_per_day: int = 256 * 1024 * 1024
     logins_per_minute: int = 20  # per client address (tokens cannot be guessed; this spares the server)
     session_hours: float = 12.0
     grading: Settings = field(default_factory=Settings)
@@ -123,7 +126,7 @@ def load(path: Path | str | None = None, **options) -> ServerConfig:
 
 
 _FIELDS = {"root", "gradebook", "host", "port", "workers", "public_url", "max_upload_bytes", "submissions_per_minute",
-           "logins_per_minute", "session_hours", "sandbox", "cluster"}
+           "upload_bytes_per_day", "logins_per_minute", "session_hours", "sandbox", "cluster"}
 
 
 def _deadlines(table: object, where: str) -> dict[str, dt.datetime]:

@@ -55,6 +55,10 @@ async def accept_upload(site: Site, student: str, lesson: str, raw: bytes) -> tu
     if wait:
         raise Refused(429, messages.RATE_LIMITED.format(count=site.config.submissions_per_minute,
                                                         seconds=int(wait) + 1), retry_after=wait)
+    wait = site.upload_bytes.allow(student, len(raw))
+    if wait:
+        raise Refused(429, messages.BYTES_LIMITED.format(limit=site.config.upload_bytes_per_day // (1024 * 1024),
+                                                         hours=int(wait // 3600) + 1), retry_after=wait)
     received = dt.datetime.now(dt.UTC)
     late = site.config.is_late(lesson, received)
     # The name the intake reads: the signed-in student's, whatever a manifest inside says (the worker uses theirs).

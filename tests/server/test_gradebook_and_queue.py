@@ -192,3 +192,25 @@ def test_the_queue_grades_students_in_turn_and_first_those_with_nothing_being_gr
         book.db.commit()
         busy = [queue.claim(book.db).student, queue.claim(book.db).student]  # two workers, eve's first upload sleeps
         assert busy == ["eve", "ada"]
+
+
+def test_a_gradebooks_write_ahead_log_is_cut_back_after_a_busy_minute(tmp_path):
+    """While the web process reads, the log cannot start over and grows; without a limit it kept that size for good
+    (642 MB after a flood of uploads)."""
+    from coursekit.grading.gradebook import JOURNAL_SIZE_LIMIT
+
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        book.db.execute("PRAGMA journal_mode=WAL")
+        reader = sqlite3.connect(tmp_path / "book.sqlite")
+        reader.execute("BEGIN")
+        reader.execute("SELECT COUNT(*) FROM submissions").fetchone()  # a reader's snapshot: the log must keep all
+        big = b"x" * (4 * 1024 * 1024)
+        for n in range(24):  # 96 MB through the log, past the limit
+            book.reject(Entry(f"flood-{n}", "upload", big, f"h{n}", None, "eve", LESSON, None, n), "not a notebook")
+        log = tmp_path / "book.sqlite-wal"
+        assert log.stat().st_size > JOURNAL_SIZE_LIMIT
+        reader.rollback()
+        reader.close()
+        book.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        book.reject(entry("after"), "not a notebook")  # the log starts over, and is cut back to the limit
+        assert log.stat().st_size <= JOURNAL_SIZE_LIMIT

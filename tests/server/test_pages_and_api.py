@@ -124,6 +124,35 @@ def test_a_learner_is_rate_limited_and_told_how_long_to_wait(site):
     assert answers[0].json()["late"] is True
 
 
+def test_a_learners_uploads_are_capped_in_bytes_a_day_and_they_are_told_when_to_try_again(tmp_path, sandbox):
+    """Ten uploads of 16 MiB a minute, each kept (even rejected), added 168 MB a minute to the gradebook."""
+    config = ServerConfig(root=ROOT, gradebook=tmp_path / "gradebook.sqlite", grading=FAST, sandbox=sandbox,
+                          upload_bytes_per_day=3 * len(SOLVED) + 10)
+    app = create_app(config, MASTERS)
+    issued = {one.student: one.token for one in tokens.import_roster(app.site.book.db, ROSTER)}
+    with TestClient(app) as client:
+        def upload_as(student):
+            return client.post(f"/api/submissions?lesson={LESSON}", content=SOLVED,
+                               headers={"authorization": f"Bearer {issued[student]}"})
+
+        answers = [upload_as("ada").status_code for _ in range(4)]
+        refused = upload_as("ada")
+        assert answers == [202, 202, 202, 429] and refused.status_code == 429
+        assert "24 hours" in refused.json()["error"] and int(refused.headers["retry-after"]) > 3600 * 23
+        assert upload_as("bob").status_code == 202  # another learner's budget is their own
+    app.site.close()
+
+
+def test_a_byte_budget_says_when_an_amount_will_fit():
+    from coursekit.server.auth import ByteBudget
+
+    budget = ByteBudget(100, window=10.0)
+    assert budget.allow("ada", 60) == 0 and budget.allow("ada", 30) == 0
+    wait = budget.allow("ada", 50)  # fits once the first 60 have left the window
+    assert 9.0 < wait <= 10.0
+    assert budget.allow("ada", 10) == 0 and budget.allow("bob", 100) == 0
+
+
 def test_the_dashboard_shows_the_class_table_the_mistakes_with_counts_and_the_distribution(site):
     page = site["clients"]["instructor"].get("/instructor")
     assert page.status_code == 200
