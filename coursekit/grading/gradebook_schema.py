@@ -77,6 +77,8 @@ TABLES = (
     )""",
     "CREATE INDEX IF NOT EXISTS queue_by_state ON queue (state, id)",
     "CREATE INDEX IF NOT EXISTS queue_by_student ON queue (student, id)",
+    # a submission's uploads (the instructor's history of a student): without it, a scan of the queue per submission
+    "CREATE INDEX IF NOT EXISTS queue_by_submission ON queue (submission_key, id)",
     """CREATE TABLE IF NOT EXISTS roster (
         student TEXT PRIMARY KEY, name TEXT NOT NULL, email TEXT NOT NULL, added_at TEXT NOT NULL
     )""",

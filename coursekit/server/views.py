@@ -16,12 +16,13 @@ from coursekit.server import queue
 
 BINS = 10  # the score distribution's bars: 0-10%, ..., 90-100%
 
-# A learner's uploads: one row per submission (an upload graded again is still one), newest first.
+# A learner's uploads: one row per submission (an upload graded again is still one: its last), newest first. One pass
+# over the student's rows (a subquery per row made 6,000 uploads cost 8 s, with the web process's gradebook locked).
 _MY_UPLOADS = """
 SELECT q.id, q.lesson, q.received_at, q.late, q.state, s.state, s.points, s.max_points, s.reason
-FROM queue q LEFT JOIN submissions s ON s.key = q.submission_key
-WHERE q.student = ? AND q.id = (SELECT MAX(id) FROM queue r WHERE r.student = q.student
-                                AND COALESCE(r.submission_key, 'q' || r.id) = COALESCE(q.submission_key, 'q' || q.id))
+FROM (SELECT MAX(id) AS id FROM queue WHERE student = ? GROUP BY COALESCE(submission_key, 'q' || id)) AS last
+JOIN queue q ON q.id = last.id
+LEFT JOIN submissions s ON s.key = q.submission_key
 ORDER BY q.received_at DESC, q.id DESC LIMIT 500
 """
 
