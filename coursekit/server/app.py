@@ -33,6 +33,9 @@ TEMPLATES = Path(__file__).parent / "templates"
 STYLE = (TEMPLATES / "style.css").read_text(encoding="utf-8")
 
 
+UPLOADS_IN_FLIGHT = 2  # a student's uploads being received at once (40 slow ones held 720 MB of memory)
+
+
 class Site:
     """What every request handler needs: settings, the gradebook, sessions, limits, templates."""
 
@@ -45,6 +48,7 @@ class Site:
         self.sessions = auth.Sessions(config.session_hours)
         self.uploads = auth.RateLimit(config.submissions_per_minute)
         self.upload_bytes = auth.ByteBudget(config.upload_bytes_per_day)
+        self.receiving = auth.InFlight(UPLOADS_IN_FLIGHT)
         self.logins = auth.RateLimit(config.logins_per_minute)
         self.templates = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                                      trim_blocks=True, lstrip_blocks=True)

@@ -10,10 +10,12 @@ Sessions live in memory: a restarted server asks everyone to sign in again, whic
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from coursekit.server.tokens import Person
@@ -111,6 +113,33 @@ class RateLimit:
                 return events[0] + self.window - now
             events.append(now)
             return 0.0
+
+
+class InFlight:
+    """At most ``count`` requests per key being received at once (``with in_flight.holding(key):``, which raises
+    ``Busy`` past it): a body is held in memory as it arrives, and one that stops arriving is never timed out here."""
+
+    class Busy(Exception):
+        pass
+
+    def __init__(self, count: int):
+        self.count = count
+        self._held: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def holding(self, key: str) -> Iterator[None]:
+        with self._lock:
+            if self._held.get(key, 0) >= self.count:
+                raise InFlight.Busy(key)
+            self._held[key] = self._held.get(key, 0) + 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._held[key] -= 1
+                if not self._held[key]:
+                    del self._held[key]
 
 
 class ByteBudget:

@@ -146,13 +146,17 @@ def routes(site: Site) -> list[Route]:
         session = _student_session(site, request)
         if session is None:
             return refusal(site, request, 403, messages.NOT_SIGNED_IN)
-        form = await request.form(max_files=1, max_fields=10)
-        if not auth.same_token(_form_text(form, "csrf"), session.csrf):
-            return refusal(site, request, 403, messages.BAD_CSRF)
-        upload = form.get("notebook")
-        if upload is None or isinstance(upload, str):
-            return refusal(site, request, 400, messages.NO_FILE)
-        raw = await upload.read(site.config.max_upload_bytes + 1)
+        try:
+            with site.receiving.holding(session.person.student):
+                form = await request.form(max_files=1, max_fields=10)
+                if not auth.same_token(_form_text(form, "csrf"), session.csrf):
+                    return refusal(site, request, 403, messages.BAD_CSRF)
+                upload = form.get("notebook")
+                if upload is None or isinstance(upload, str):
+                    return refusal(site, request, 400, messages.NO_FILE)
+                raw = await upload.read(site.config.max_upload_bytes + 1)
+        except auth.InFlight.Busy:
+            return refusal(site, request, 429, messages.UPLOAD_IN_FLIGHT)
         try:
             queue_id, _ = await accept_upload(site, session.person.student, _form_text(form, "lesson"), raw)
         except Refused as refused:
@@ -180,7 +184,12 @@ def routes(site: Site) -> list[Route]:
         person = site.person_of_bearer(request)
         if person is None or person.is_instructor:
             return JSONResponse({"error": str(messages.API_TOKEN)}, status_code=401)
-        raw = await request.body()
+        try:
+            with site.receiving.holding(person.student):
+                raw = await request.body()
+        except auth.InFlight.Busy:
+            return JSONResponse({"error": str(messages.UPLOAD_IN_FLIGHT)}, status_code=429,
+                                headers={"retry-after": "5"})
         try:
             queue_id, late = await accept_upload(site, person.student, request.query_params.get("lesson", ""), raw)
         except Refused as refused:

@@ -54,6 +54,7 @@ UNKNOWN_LESSON = N_("There is no lesson {lesson!r} in this course; the lessons a
 RATE_LIMITED = N_("You submitted {count} times in the last minute: wait {seconds} s before the next submission.")
 BYTES_LIMITED = N_("Your uploads of the last 24 hours add up to {limit} MiB, as much as the server keeps for one "
                    "student: try again in {hours} h, or ask the instructor.")
+UPLOAD_IN_FLIGHT = N_("Your previous uploads are still arriving: wait until they are received, then send this one.")
 EMPTY_UPLOAD = N_("The upload is empty.")
 API_TOKEN = N_("Send your token as 'Authorization: Bearer TOKEN' (see `coursekit login`).")
 QUEUED = N_("Received; it is queued for grading.")

@@ -357,3 +357,18 @@ def test_behind_https_the_cookies_are_host_only_and_one_a_sibling_host_sets_is_i
         ada.cookies.set("coursekit_session", eve.cookies["__Host-coursekit_session"], domain="testserver")  # tossed
         assert "ada" in ada.get("/me").text and "bob" not in ada.get("/me").text
     app.site.close()
+
+
+def test_a_learner_may_have_two_uploads_arriving_at_once_and_a_third_is_refused_at_once():
+    """A body is held in memory as it arrives and is never timed out here: forty uploads of one student that stopped
+    one byte short of their length held 720 MB of the server's memory."""
+    from coursekit.server.auth import InFlight
+
+    receiving = InFlight(2)
+    with receiving.holding("eve"), receiving.holding("eve"):
+        with pytest.raises(InFlight.Busy), receiving.holding("eve"):
+            pass
+        with receiving.holding("ada"):  # another learner's are their own
+            pass
+    with receiving.holding("eve"):  # received (or failed): counted no more
+        pass

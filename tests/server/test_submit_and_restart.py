@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -112,3 +113,35 @@ def test_a_server_killed_mid_queue_grades_every_upload_exactly_once_after_a_rest
         graded = db.execute("SELECT COUNT(*) FROM submissions WHERE state = 'graded'").fetchone()[0]
     assert recorded == [1] * uploads  # each upload's result recorded once, none twice, none lost
     assert graded == uploads
+
+
+def test_a_learners_third_upload_arriving_at_once_is_refused_while_two_stall(config):
+    """Bodies are held in memory as they arrive: forty uploads of one student that stopped one byte short of their
+    declared length held 720 MB of the server. Two may arrive at once; the next is refused at once (429)."""
+    import socket
+
+    with Gradebook(config.gradebook) as book:
+        issued = {one.student: one.token for one in tokens.import_roster(book.db, ROSTER)}
+    server = ServerThread(config)
+    stalled = []
+    try:
+        port = server.config.port
+        for _ in range(2):
+            connection = socket.create_connection(("127.0.0.1", port))
+            connection.sendall((f"POST /api/submissions?lesson={LESSON} HTTP/1.1\r\nHost: x\r\n"
+                                f"Authorization: Bearer {issued['cy']}\r\nContent-Length: 100000\r\n\r\n").encode()
+                               + b"{" * 1000)  # and then nothing more
+            stalled.append(connection)
+        time.sleep(0.5)  # both are being received
+        third = urllib.request.Request(f"{server.url}/api/submissions?lesson={LESSON}", data=SOLVED, method="POST",
+                                       headers={"Authorization": f"Bearer {issued['cy']}"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(third, timeout=10)
+        assert refused.value.code == 429 and "still arriving" in json.loads(refused.value.read())["error"]
+        other = urllib.request.Request(f"{server.url}/api/submissions?lesson={LESSON}", data=SOLVED, method="POST",
+                                       headers={"Authorization": f"Bearer {issued['ada']}"})
+        assert urllib.request.urlopen(other, timeout=10).status == 202  # another learner's are their own
+    finally:
+        for connection in stalled:
+            connection.close()
+        server.close()
