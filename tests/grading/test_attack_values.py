@@ -36,16 +36,20 @@ LIARS = {
 }
 
 
+def _graded_graph_gradients(server, prelude: str, on_hidden: str):
+    """Lesson 02 graded with a graph_gradients that is right on check()'s cases and returns ``on_hidden`` on the
+    others (after ``prelude``)."""
+    code = prelude + (f"VISIBLE = {VISIBLE_GRAPH_CASES!r}\n"
+                      "def graph_gradients(x, y):\n"
+                      "    if (x, y) in VISIBLE:\n"
+                      "        return 2 * x, -2 * y\n"
+                      f"    return {on_hidden}\n")
+    return grade(server, replacing("02_computation_graphs", "graph_gradients", code), "02_computation_graphs", LIMITED)
+
+
 @pytest.mark.parametrize("liar", sorted(LIARS))
 def test_a_function_that_returns_a_liar_on_hidden_cases_scores_nothing(server, liar):
-    code = LIARS[liar] + (
-        f"VISIBLE = {VISIBLE_GRAPH_CASES!r}\n"
-        "def graph_gradients(x, y):\n"
-        "    if (x, y) in VISIBLE:\n"
-        "        return 2 * x, -2 * y\n"
-        "    return Liar(), Liar()\n")
-    graded = grade(server, replacing("02_computation_graphs", "graph_gradients", code), "02_computation_graphs",
-                   LIMITED)
+    graded = _graded_graph_gradients(server, LIARS[liar], "Liar(), Liar()")
     result = by_id(graded)["graph_gradients_test"]
     assert result.points == 0 and result.status == "failed", result
     # a hidden case: the refusal in fixed words, without the name of the student's class (which could carry data)
@@ -58,13 +62,8 @@ def test_a_function_that_returns_a_liar_on_hidden_cases_scores_nothing(server, l
 def test_a_number_of_a_narrow_type_keeps_the_hidden_tests_tolerance(server, narrow):
     """A hidden assert compares with Python floats (abs(got - 2 x) <= 1e-9 ...): in the student's float16 or float32,
     NumPy would compute the difference at that precision, where an answer 0.02 % off rounds to exactly right."""
-    code = (f"import numpy as np\nNARROW = {narrow}\nVISIBLE = {VISIBLE_GRAPH_CASES!r}\n"
-            "def graph_gradients(x, y):\n"
-            "    if (x, y) in VISIBLE:\n"
-            "        return 2 * x, -2 * y\n"
-            "    return NARROW(2.0004 * x), NARROW(-2.0004 * y)\n")
-    graded = grade(server, replacing("02_computation_graphs", "graph_gradients", code), "02_computation_graphs",
-                   LIMITED)
+    graded = _graded_graph_gradients(server, f"import numpy as np\nNARROW = {narrow}\n",
+                                     "NARROW(2.0004 * x), NARROW(-2.0004 * y)")
     result = by_id(graded)["graph_gradients_test"]
     assert result.points == 0 and result.status == "failed", result
 
