@@ -293,7 +293,7 @@ class Session:
         # the grader's output (which Gradescope shows the course's staff). The others, MAX_WARNINGS at most a worker.
         shown = [] if self.hidden else list(reply.get(protocol.WARNINGS) or [])[:5][:MAX_WARNINGS - self.warned]
         self.warned += len(shown)
-        caller = sys._getframe(1).f_back or sys._getframe(1)  # the line that used the student's value
+        caller = (sys._getframe(1).f_back or sys._getframe(1)) if shown else None  # the line that used the value
         for kind, text in shown:
             category = getattr(builtins, str(kind), None)
             if not (isinstance(category, type) and issubclass(category, Warning)):
