@@ -86,8 +86,13 @@ class Site:
 
     def session(self, request: Request) -> auth.Session | None:
         """The request's live session, or None. A session ends with the token it was opened with: reissuing a token
-        (the README's answer to a lost or stolen one) also signs out whoever signed in with the old one."""
-        session_id = request.cookies.get(self.session_cookie)
+        (the README's answer to a lost or stolen one) also signs out whoever signed in with the old one. Looked up
+        once per request (a handler and the page it renders both ask)."""
+        if not hasattr(request.state, "session"):
+            request.state.session = self._live_session(request.cookies.get(self.session_cookie))
+        return request.state.session
+
+    def _live_session(self, session_id: str | None) -> auth.Session | None:
         session = self.sessions.get(session_id)
         if session is None:
             return None
