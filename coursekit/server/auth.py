@@ -92,27 +92,15 @@ def same_token(given: object, expected: str | None) -> bool:
 
 
 class RateLimit:
-    """At most ``count`` events per key in any ``window`` seconds (a sliding window of the events' times)."""
+    """At most ``count`` events per key in any ``window`` seconds (a ``ByteBudget`` in which each event weighs 1)."""
 
     def __init__(self, count: int, window: float = 60.0):
-        self.count, self.window = count, window
-        self._events: dict[str, deque] = {}
-        self._lock = threading.Lock()
+        self._budget = ByteBudget(count, window)
 
     def allow(self, key: str) -> float:
         """Record an event for ``key`` and return 0 when it is allowed; else the seconds until one is (and nothing
         is recorded)."""
-        now = time.monotonic()
-        with self._lock:
-            if len(self._events) > 100_000:  # forget keys with nothing recent, so that memory stays bounded
-                self._events = {k: v for k, v in self._events.items() if v and v[-1] > now - self.window}
-            events = self._events.setdefault(key, deque())
-            while events and events[0] <= now - self.window:
-                events.popleft()
-            if len(events) >= self.count:
-                return events[0] + self.window - now
-            events.append(now)
-            return 0.0
+        return self._budget.allow(key, 1)
 
 
 class InFlight:
@@ -143,7 +131,8 @@ class InFlight:
 
 
 class ByteBudget:
-    """At most ``total`` bytes per key in any ``window`` seconds (a sliding window of what each event used)."""
+    """At most ``total`` bytes (or any amount) per key in any ``window`` seconds (a sliding window of what each event
+    used)."""
 
     def __init__(self, total: int, window: float = 86400.0):
         self.total, self.window = total, window
