@@ -164,9 +164,9 @@ def _without_lone_surrogates(message: dict) -> dict:
                 value = clean(value)
             elif isinstance(value, (list, dict)):
                 stack.append(value)
-            if isinstance(node, dict) and isinstance(key, str) and clean(key) != key:
+            if isinstance(node, dict) and isinstance(key, str) and (cleaned := clean(key)) != key:
                 del node[key]
-                key = clean(key)
+                key = cleaned
             node[key] = value
     return message
 
