@@ -48,9 +48,8 @@ class Entry:
     def of_submission(cls, item: Submission, lesson: str | None, late: bool = False) -> Entry:
         """The entry of a submission that was read, for ``lesson`` (the one identified, None when none was)."""
         return cls(submission_key(item.student, lesson, item.notebook_hash, item.time_as_given or item.submitted_at),
-                   item.source,
-                   item.raw, item.content_hash, item.notebook_hash, item.student, lesson, item.submitted_at,
-                   item.arrival, late)
+                   item.source, item.raw, item.content_hash, item.notebook_hash, item.student, lesson,
+                   item.submitted_at, item.arrival, late)
 
     @classmethod
     def of_rejected(cls, item: Rejected, late: bool = False) -> Entry:
