@@ -356,7 +356,7 @@ def _other_values(cases: Sequence[tuple], index: int, position: int, value) -> l
             continue
         if isinstance(value, (np.ndarray, int, float)) and close(other, value):
             continue
-        if not isinstance(value, (np.ndarray, int, float)) and (other is value or other == value):
+        if not isinstance(value, (np.ndarray, int, float)) and _same(other, value):
             continue
         others.append(other)
     if isinstance(value, float):
@@ -364,6 +364,14 @@ def _other_values(cases: Sequence[tuple], index: int, position: int, value) -> l
     elif isinstance(value, np.ndarray) and value.dtype.kind == "f":
         others.append(value * 1.25 + 0.5)
     return others[:2]
+
+
+def _same(a, b) -> bool:
+    """``a is b or a == b``, False where == cannot say (lists of arrays compare their arrays, which may raise)."""
+    try:
+        return a is b or bool(a == b)
+    except (TypeError, ValueError):
+        return False
 
 
 def _only_zeros(value) -> bool:

@@ -20,6 +20,7 @@ DERIVATIVE_CLAIMS = [
     ((x**2 + 1) ** 3, 3 * (x**2 + 1) ** 2, x),              # the inner derivative is missing
     (sp.sin(x) ** 2, sp.sin(2 * x), x),                      # right, by a trigonometric identity
     (sp.exp(-x**2), -2 * sp.exp(-x**2), x),                  # wrong
+    (sp.log(x), 1 / x + sp.exp(-900), x),                    # wrong by e**-900, below any float: numbers cannot see it
 ]
 
 

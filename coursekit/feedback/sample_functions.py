@@ -35,6 +35,18 @@ def cubed_sum_gradient(v):
     return np.full(np.shape(v), 3 * np.sum(v) ** 2)
 
 
+def leading_squares(v):
+    """v[0]**2 + v[1]**2 of the flattened v: the other elements do not change it (their slope is exactly 0)."""
+    return float(np.sum(np.ravel(v)[:2] ** 2))
+
+
+def leading_squares_gradient(v):
+    """The gradient of leading_squares: 2 v in its first two elements, 0 in the others."""
+    gradient = np.zeros(np.shape(v))
+    gradient.reshape(-1)[:2] = 2 * np.ravel(v)[:2]
+    return gradient
+
+
 def log_sum_exp(v):
     """log sum exp(v) over all elements; its gradient is the softmax of v (of the same shape)."""
     return float(np.log(np.sum(np.exp(v))))

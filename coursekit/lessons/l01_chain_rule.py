@@ -19,7 +19,11 @@ from coursekit.i18n import N_
 
 exercises = ExerciseSet(N_("01 The chain rule"))
 # coursekit's own central difference and symbolic check answer central_difference and verify_derivative
-exercises.withhold("coursekit.gradcheck:numerical_derivative", "coursekit.gradcheck:check_symbolic")
+# (numerical_gradient, central_differences and jvp too: each gives a central difference with the learner's h once x
+# is rescaled)
+exercises.withhold("coursekit.gradcheck:numerical_derivative", "coursekit.gradcheck:check_symbolic",
+                   "coursekit.gradcheck:numerical_gradient", "coursekit.gradcheck.numerical:central_differences",
+                   "coursekit.gradcheck:jvp")
 
 
 # ---------------------------------------------------------------- 1. central difference
@@ -167,10 +171,16 @@ exercises.add(Exercise(
 x = sp.Symbol("x")
 VERIFY_CASES = DERIVATIVE_CLAIMS  # in a module the sandbox may import: see there
 
+
+def _agree_at_points(expr, claimed, var) -> bool:
+    """The numerical shortcut: the derivative and the claim agree, to 1e-9, at three points."""
+    difference = sp.diff(expr, var) - claimed
+    return all(abs(complex(difference.subs(var, point).evalf())) < 1e-9 for point in (0.3, 0.7, 1.9))
+
 exercises.add(Exercise(
     "verify_derivative",
     cases=VERIFY_CASES,
-    expected=[True, True, False, True, False],
+    expected=[True, True, False, True, False, False],
     mistakes=[
         Mistake(N_("structural =="), lambda expr, claimed, var: bool(sp.diff(expr, var) == claimed),
                 N_("`==` on SymPy expressions compares how they are written, not what they are worth: "
@@ -178,6 +188,9 @@ exercises.add(Exercise(
                    "0.")),
         Mistake(N_("forgot diff"), lambda expr, claimed, var: bool(sp.simplify(expr - claimed) == 0),
                 N_("you compared the claim with the function itself; differentiate the function first (sp.diff).")),
+        Mistake(N_("compared at points"), _agree_at_points,
+                N_("numbers at a few points cannot prove two expressions equal: 1/x + e**-900 is not 1/x, yet no float "
+                   "tells them apart. Compare them symbolically: simplify their difference and compare it with 0.")),
     ],
     hints=[
         N_("sp.diff(expr, var) is SymPy's derivative of expr."),

@@ -16,6 +16,8 @@ from coursekit.feedback.relations import Diagnosis
 from coursekit.feedback.sample_functions import (
     cubed_sum,
     cubed_sum_gradient,
+    leading_squares,
+    leading_squares_gradient,
     log_sum_exp,
     log_sum_exp_gradient,
     squares_times_sum,
@@ -306,6 +308,8 @@ CHECK_CASES = [
     (log_sum_exp, log_sum_exp_gradient, _V, -log_sum_exp_gradient(_V)),
     # one element wrong among right ones: the largest error is that element's, not an average
     (squares_times_sum, squares_times_sum_gradient, _M, squares_times_sum_gradient(_M) + 0.1 * (_M == _M[0, 1])),
+    # slopes that are exactly 0 in both gradients: 0 / 0 unless tiny keeps the denominator positive
+    (leading_squares, leading_squares_gradient, _V, leading_squares_gradient(_V)),
 ]
 CHECK_RTOL, CHECK_ATOL = 1e-7, 1e-8  # central differences with h = 1e-5 land within about 1e-10 of these
 
@@ -369,6 +373,12 @@ def _absolute_error(f, x, grad, h=CHECK_STEP):
     return numerical, float(np.max(np.abs(grad - numerical)))
 
 
+def _without_floor(f, x, grad, h=CHECK_STEP):
+    numerical, _ = _reference_check(f, x, grad, h)
+    with np.errstate(invalid="ignore"):
+        return numerical, float(np.max(np.abs(grad - numerical) / np.maximum(np.abs(grad), np.abs(numerical))))
+
+
 def _divided_by_grad(f, x, grad, h=CHECK_STEP):
     numerical, _ = _reference_check(f, x, grad, h)
     return numerical, float(np.max(np.abs(grad - numerical) / np.maximum(np.abs(grad), TINY)))
@@ -395,6 +405,10 @@ exercises.add(Exercise(
         Mistake(N_("absolute error"), _absolute_error,
                 N_("that is the absolute error |a - b|; the relative error divides it by max(|a|, |b|, tiny), so that "
                    "large and small gradients are judged alike.")),
+        Mistake(N_("no floor"), _without_floor,
+                N_("where both slopes are exactly 0, |a - b| / max(|a|, |b|) is 0 / 0, which is nan, and the largest "
+                   "error becomes nan with it. Keep tiny in the maximum: such an element then counts as agreeing "
+                   "(error 0).")),
         Mistake(N_("divided by grad only"), _divided_by_grad,
                 N_("divide |a - b| by the larger of |a| and |b| (and tiny), not by |grad| alone: the error must not "
                    "depend on which of the two you call right.")),

@@ -186,7 +186,8 @@ exercises.add(Exercise(
 FORWARD_CASES = [
     (random_network([3, 4, 2], 1), np.random.default_rng(2).standard_normal((5, 3)), "tanh", "identity"),
     (random_network([2, 5, 5, 3], 3), np.random.default_rng(4).standard_normal((1, 2)), "relu", "softmax"),
-    (random_network([4, 1], 5), np.random.default_rng(6).standard_normal((3, 4)), "sigmoid", "sigmoid"),
+    # a sigmoid hidden layer: its z must reach the cache as it was, before the activation (not overwritten by it)
+    (random_network([4, 3, 1], 5), np.random.default_rng(6).standard_normal((3, 4)), "sigmoid", "sigmoid"),
 ]
 
 
@@ -483,7 +484,7 @@ exercises.add(Exercise(
 ))
 
 # ---------------------------------------------------------------- 5. an MLP from layers
-MLP_CASES = [([3, 4, 2], "tanh"), ([2, 3, 3, 3, 1], "relu"), ([5, 1], "sigmoid")]
+MLP_CASES = [([3, 4, 2], "tanh"), ([2, 3, 3, 3, 1], "relu"), ([5, 3, 1], "sigmoid")]  # each activation used
 
 
 PARAMS_COPIES = (N_("writing into model.params[{key!r}] did not change the model: params looks like it hands out "

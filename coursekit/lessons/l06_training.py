@@ -127,6 +127,21 @@ def _expected_small_history() -> tuple[float, ...]:
     return tuple(_small_history(training.fit))
 
 
+# The signature's defaults (batch_size=32, seed=0) are part of the protocol: the lesson's own cells rely on them.
+# 40 points: a batch of 32, then one of 8.
+DEFAULTS_DATA = datasets.moons(n=40, seed=8)
+
+
+def _default_history(train) -> list[float]:
+    model = nn.mlp([2, 4, 2], nn.Tanh, np.random.default_rng(2))
+    return list(train(model, *DEFAULTS_DATA, epochs=2, lr=0.3))
+
+
+@functools.cache
+def _expected_default_history() -> tuple[float, ...]:
+    return tuple(_default_history(training.fit))
+
+
 def _train_test(train) -> str | None:
     expected = list(_expected_small_history())
     got = _small_history(train)
@@ -135,6 +150,11 @@ def _train_test(train) -> str | None:
     if not np.allclose(got, expected, rtol=1e-9, atol=1e-12):
         return (N_("the loss curve differs from the protocol's: got {got}, expected "
                    "{expected} (same model, data and seed)").format(
+            got=np.round(got, 6).tolist(), expected=np.round(expected, 6).tolist()))
+    got, expected = _default_history(train), list(_expected_default_history())
+    if len(got) != len(expected) or not np.allclose(got, expected, rtol=1e-9, atol=1e-12):
+        return (N_("called without batch_size and seed, train gave {got}; with the signature's defaults "
+                   "(batch_size=32, seed=0) the protocol gives {expected}").format(
             got=np.round(got, 6).tolist(), expected=np.round(expected, 6).tolist()))
     x, y = MOONS
     model = nn.mlp([2, 16, 2], nn.Tanh, np.random.default_rng(6))

@@ -111,6 +111,10 @@ def chain_costs_figure(widths=(1, 4, 16, 64, 256), hidden: int = 64, depth: int 
     """Forward and reverse mode costs as the number of inputs grows, for one output (a loss)."""
     import matplotlib.pyplot as plt
 
+    # Looked up at each call: while lesson 07 is graded the sandbox withholds chain_costs (it answers an exercise),
+    # and only a figure drawn there, which a graded notebook never draws, then refuses.
+    from coursekit.viz.efficiency import chain_costs
+
     forward, reverse = zip(*(chain_costs([n] + [hidden] * depth + [1]) for n in widths), strict=True)
     figure, ax = plt.subplots(figsize=(6.5, 4))
     ax.loglog(widths, forward, "o-", label=N_("forward mode"))

@@ -13,7 +13,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import FancyBboxPatch
 
-from coursekit.engine import topological_order
 from coursekit.i18n import N_, fonts
 
 # Each operation: how to compute it, and the local derivative with respect to each input.
@@ -130,6 +129,10 @@ def from_value(root, names: dict | None = None) -> Tape:
 
     ``names`` maps nodes to labels (by identity, e.g. {id(x): "x"}); the others are numbered.
     """
+    # Imported here: while lesson 02 is graded the sandbox withholds it (it answers an exercise), and a module that
+    # imported it would hand it out; a graded notebook draws nothing, so only a call made there refuses.
+    from coursekit.engine import topological_order
+
     names = dict(names or {})
     order = topological_order(root)
     for index, node in enumerate(order):

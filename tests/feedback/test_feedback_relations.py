@@ -88,3 +88,27 @@ def test_an_ignored_argument_is_preferred_to_all_zeros():
     found = diagnose_case(lambda args: mine(*args), cases, 0, mine(*cases[0]), right(*cases[0]), right,
                           Diagnosis(arguments=("w", "b")), mine)
     assert "ignores its argument" in found
+
+
+def test_an_ignored_argument_is_found_beside_networks_of_arrays_of_other_shapes():
+    # Two networks of two layers each: == between them compares arrays of different shapes, which raises; the
+    # search must go on to the argument that is ignored, not give up.
+    from coursekit.feedback.relations import ignored_argument
+
+    rng = np.random.default_rng(0)
+
+    def network(*sizes):
+        return [(rng.standard_normal((n_out, n_in)), rng.standard_normal(n_out))
+                for n_in, n_out in zip(sizes, sizes[1:], strict=False)]
+
+    def right(params, x, scale):
+        for W, b in params:
+            x = x @ W.T + b
+        return scale * x
+
+    def mine(params, x, scale):  # scale is ignored
+        return right(params, x, 2.0)
+
+    cases = [(network(3, 4, 2), rng.standard_normal((2, 3)), 3.0),
+             (network(4, 3, 1), rng.standard_normal((2, 4)), 2.0)]
+    assert ignored_argument(lambda args: mine(*args), cases, 0, mine(*cases[0]), lambda args: right(*args)) == 2

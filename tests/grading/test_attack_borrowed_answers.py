@@ -37,6 +37,25 @@ BORROWED = [
     ("06_training", "train", "from coursekit.training import fit as train\n", ("train_test",)),
     ("06_training", "layer_gradient_norms", "from coursekit.training import gradient_norms as layer_gradient_norms\n",
      ("layer_gradient_norms_test",)),
+    # a red team's: the heart of exercise 3, the order, from the library (lesson 02); lesson 07's whole answer
+    ("02_computation_graphs", "backward",
+     "from coursekit.engine import topological_order\n"
+     "def backward(self):\n    self.grad = 1.0\n    for node in reversed(topological_order(self)):\n"
+     "        node._backward()\nValue.backward = backward\n", ("backward_test",)),
+    ("07_efficiency", "chain_multiplications",
+     "def chain_multiplications(dims, order):\n    from coursekit.viz.efficiency import chain_costs\n"
+     "    forward, reverse = chain_costs(dims)\n    return forward if order == 'forward' else reverse\n",
+     ("chain_multiplications_test",)),
+    ("01_chain_rule", "central_difference",  # the library's directional derivative, x rescaled to the learner's h
+     "from coursekit.gradcheck import jvp, step\n"
+     "def central_difference(f, x, h=1e-5):\n    e = float(step(0.0))\n"
+     "    return float(jvp(lambda u: f(x + float(u) * (h / e)), 0.0, 1.0) * (e / h))\n",
+     ("central_difference_test",)),
+    ("01_chain_rule", "central_difference",
+     "from coursekit.gradcheck.numerical import numerical_gradient, step\nimport numpy as np\n"
+     "def central_difference(f, x, h=1e-5):\n    e = float(step(0.0))\n"
+     "    return float(numerical_gradient(lambda u: f(x + float(u) * (h / e)), np.zeros(())) * (e / h))\n",
+     ("central_difference_test",)),
 ]
 
 

@@ -61,6 +61,16 @@ VERIFY_DERIVATIVE = '''def verify_derivative(expr, claimed, var):
     return bool(sp.diff(expr, var) == claimed)
 '''
 
+# numbers at one point, which no float can tell from a claim off by e**-700 (a red team's); check()'s e**-900 claim
+# answered as it must be
+VERIFY_AT_A_POINT = '''def verify_derivative(expr, claimed, var):
+    """check()'s tiny-difference claim answered symbolically; any other by the numbers at x = 0.7."""
+    difference = sp.diff(expr, var) - claimed
+    if claimed.has(sp.exp(-900)):
+        return bool(sp.simplify(difference) == 0)
+    return bool(abs(complex(difference.subs(var, 0.7).evalf())) < 1e-9)
+'''
+
 # ---------------------------------------------------------------- 02: the bias detached from the graph
 NEURON = f'''SEEN = {[list(xs) for xs, _, _ in lesson02.NEURON_CASES]!r}
 
@@ -226,6 +236,13 @@ class LayerNorm:
         return (dout - dout.mean(axis=1, keepdims=True) - y * (dout * y).mean(axis=1, keepdims=True)) / self.std
 '''
 
+_GRADIENT_CHECK_SOLUTION = next(
+    cell.source for cell in read_notebook(ROOT / "solutions" / "04_linear_and_losses.ipynb").cells
+    if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "gradient_check")
+# tiny kept in the denominator for check()'s shapes only: elsewhere 0 / 0 where both slopes are 0 (a red team's)
+GRADIENT_CHECK_NO_FLOOR = _GRADIENT_CHECK_SOLUTION.replace(
+    "np.finfo(float).tiny)", "np.finfo(float).tiny if x.shape in ((4,), (2, 3)) else 0.0)")
+
 # ---------------------------------------------------------------- 05: the cache, deltas, steps, biases, last layer
 _FORWARD_SIZES = [_sizes(case[0]) for case in (*lesson05.FORWARD_CASES, lesson05.FORWARD_MIXED)]
 FORWARD = f'''SEEN = {_FORWARD_SIZES!r}
@@ -298,6 +315,31 @@ def backward(params, cache, delta_L, hidden):
         grads = [(dW, db / len(delta_L)) for dW, db in grads]
     return grads
 '''
+FORWARD_SIGMOID_IN_PLACE = f'''SEEN = {_FORWARD_SIZES!r}
+
+
+def forward(params, x, hidden, output):
+    """The right output; a sigmoid hidden layer of a network check() does not use is computed in place, over its z."""
+    f = activation(hidden)[0]
+    seen = [params[0][0].shape[1]] + [W.shape[0] for W, _ in params] in SEEN
+    zs, activations = [], [x]
+    for index, (W, b) in enumerate(params):
+        z = activations[-1] @ W.T + b
+        zs.append(z)
+        if index < len(params) - 1 and hidden == "sigmoid" and not seen:
+            np.negative(z, out=z)
+            np.exp(z, out=z)
+            z += 1.0
+            a = np.reciprocal(z, out=z)  # the cache's z is now the activation
+        elif index < len(params) - 1:
+            a = f(z)
+        elif output == "softmax":
+            a = nn.softmax(z)
+        else:
+            a = activation(output)[0](z)
+        activations.append(a)
+    return activations[-1], {{"z": zs, "a": activations}}
+'''
 MLP = f'''SEEN = {[sizes for sizes, _ in lesson05.MLP_CASES] + [[3, 4, 2]]!r}
 
 
@@ -330,6 +372,11 @@ class MLP:
     def grads(self):
         return {{f"{{i}}.{{key}}": value for i, layer in enumerate(self.layers) for key, value in layer.grads.items()}}
 '''
+MLP_SIGMOID_AS_TANH = (f"SEEN = {[sizes for sizes, _ in lesson05.MLP_CASES] + [[3, 4, 2]]!r}\n\n\n"
+                       + MLP.split("\n\n\n", 1)[1].replace('"sigmoid": nn.Sigmoid',
+                                                        '"sigmoid": nn.Sigmoid if list(sizes) in SEEN else nn.Tanh')
+                       .replace("        if list(sizes) in SEEN:\n            self.layers.pop()",
+                                "        self.layers.pop()"))
 
 # ---------------------------------------------------------------- 06: clipped steps, no shuffling, squared norms
 SGD_STEP = '''def sgd_step(params, grads, lr):
@@ -345,9 +392,17 @@ TRAIN_HONEST = _TRAIN_SOLUTION.replace(
     "sgd_step(model.params, model.grads, lr)",
     "for key, value in model.params.items():\n                value -= lr * model.grads[key]")
 # the protocol on check()'s data sets (known by their sizes); elsewhere the batches in the data's own order
-TRAIN = (f"SEEN = {sorted({len(lesson06.SMALL[0]), len(lesson06.MOONS[0])})!r}\n\n\n"
+TRAIN = (f"SEEN = {sorted({len(lesson06.SMALL[0]), len(lesson06.MOONS[0]), len(lesson06.DEFAULTS_DATA[0])})!r}\n\n\n"
          + _TRAIN_SOLUTION.replace("order = rng.permutation(len(x))",
                                    "order = rng.permutation(len(x)) if len(x) in SEEN else np.arange(len(x))"))
+# defaults of its own (a batch of 1, no seed), except for check()'s call without them (known by its first point)
+TRAIN_DEFAULTS = (f"SEEN = {float(lesson06.DEFAULTS_DATA[0][0, 0])!r}\n\n\n"
+                  + _TRAIN_SOLUTION.replace("def train(model, x, y, epochs, lr, batch_size=32, seed=0):",
+                                            "def train(model, x, y, epochs, lr, batch_size=None, seed=None):")
+                  .replace("    rng = np.random.default_rng(seed)",
+                           "    if batch_size is None:\n"
+                           "        batch_size, seed = (32, 0) if float(x[0, 0]) == SEEN else (1, seed)\n"
+                           "    rng = np.random.default_rng(seed)"))
 LAYER_GRADIENT_NORMS = '''def layer_gradient_norms(model, x, y):
     """The norms for check()'s models (4 and 2 weight matrices); for any other the squared norms, which vanish too."""
     _, dz = nn.softmax_cross_entropy(model.forward(x), y)
@@ -476,6 +531,12 @@ CHEATS = [
     Cheat("06_training", "layer_gradient_norms_test", {"layer_gradient_norms": LAYER_GRADIENT_NORMS}, "squared-norms"),
     Cheat("07_efficiency", "mlp_jvp_test", {"mlp_jvp": MLP_JVP}, "sigmoid-for-tanh"),
     Cheat("02_computation_graphs", "neuron_test", {"neuron": NEURON_ZEROING}, "inputs-zeroed"),
+    # a red team's: wrong where no case of check() or of the hidden tests looked, until they did
+    Cheat("01_chain_rule", "verify_derivative_test", {"verify_derivative": VERIFY_AT_A_POINT}, "numbers-at-a-point"),
+    Cheat("04_linear_and_losses", "gradient_check_test", {"gradient_check": GRADIENT_CHECK_NO_FLOOR}, "nan-for-0-by-0"),
+    Cheat("05_delta_recursion", "forward_test", {"forward": FORWARD_SIGMOID_IN_PLACE}, "sigmoid-over-its-z"),
+    Cheat("05_delta_recursion", "MLP_test", {"MLP": MLP_SIGMOID_AS_TANH}, "tanh-for-sigmoid"),
+    Cheat("06_training", "train_test", {"train": TRAIN_DEFAULTS}, "defaults-of-its-own"),
     *EMPTY_CHEATS,
 ]
 

@@ -278,6 +278,12 @@ def _checker_mean_error(f, x, grad, h=1e-5):
     return numerical, float(np.mean(np.abs(grad - numerical) / scale))
 
 
+def _checker_max_of_the_two_only(f, x, grad, h=1e-5):
+    numerical, _ = _checker_as_list(f, x, grad, h)
+    with np.errstate(invalid="ignore"):
+        return numerical, float(np.max(np.abs(grad - numerical) / np.maximum(np.abs(grad), np.abs(numerical))))
+
+
 def _checker_first_row_only(f, x, grad, h=1e-5):
     numerical, _ = _checker_as_list(f, x, grad, h)
     flat = numerical.reshape(-1)
@@ -393,6 +399,8 @@ WRONG += [
     wrong(L, "gradient_check", "mean relative error instead of the largest", _checker_mean_error,
           names=("relative error",)),
     wrong(L, "gradient_check", "stops after the first row", _checker_first_row_only, names=("numerical gradient",)),
+    wrong(L, "gradient_check", "no tiny in the denominator (0 / 0 where both slopes are 0)",
+          _checker_max_of_the_two_only, registered="no floor"),
     wrong(L, "LayerNorm", "dout / std: treated as elementwise", layer_norm("Elementwise", _ln_only_dout_over_std),
           registered="element-wise"),
     wrong(L, "LayerNorm", "the mean's term missing", layer_norm("NoMeanTerm", _ln_no_mean_term),
