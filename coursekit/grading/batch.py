@@ -27,7 +27,7 @@ from coursekit.grading import daemon, limits, messages
 from coursekit.grading.client import WarmServer, end_server
 from coursekit.grading.gradebook import Entry, Gradebook
 from coursekit.grading.grader import grade_notebook, trusted_setup
-from coursekit.grading.intake import Rejected, Submission, identify_lesson, read_submissions
+from coursekit.grading.intake import Rejected, Submission, identify_lesson, lesson_of_its_cells, read_submissions
 from coursekit.grading.lifetime import end_with_parent
 from coursekit.grading.limits import Settings
 from coursekit.grading.master import load_masters
@@ -146,12 +146,15 @@ def grade_items(items: Iterable[Submission | Rejected], masters: dict, gradebook
         item.arrival = arrival  # the order inputs are read in breaks ties between equal submitted times
         arrival += 1
         if isinstance(item, Rejected):
-            entry, reason = Entry.of_rejected(item), item.reason
+            entry, reason = Entry.of_rejected(item, place=_absolute(item.source)), item.reason
         else:
             lesson = identify_lesson(item, lessons)
             entry = Entry.of_submission(item, lesson)
+            found = lesson_of_its_cells(item, lessons, lesson) if lesson is not None else None
             if lesson is None:
                 reason = messages.UNKNOWN_LESSON.format(lesson=item.lesson)
+            elif found is not None:
+                reason = messages.CELLS_OF_ANOTHER_LESSON.format(claimed=lesson, found=found)
             else:
                 # The same submission read again (same student, lesson, bytes and time) is graded once, and counts as
                 # arriving now: on equal times, the one read last is the latest.
@@ -177,6 +180,13 @@ def grade_items(items: Iterable[Submission | Rejected], masters: dict, gradebook
     if todo:
         grade(todo)
     return outcomes
+
+
+def _absolute(source: str) -> str:
+    """An input's source with its file's path made absolute (a zip's member stays as it is, after "!"): a folder
+    graded once as ``inbox`` and again as ``/home/me/inbox`` holds the same rejected inputs, not twice as many."""
+    path, bang, member = source.partition("!")
+    return os.path.abspath(path) + bang + member
 
 
 # How a row the grader failed on begins, in each language it may have been written in.

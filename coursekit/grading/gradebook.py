@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from coursekit import i18n
 from coursekit.grading import exports
-from coursekit.grading.gradebook_schema import now, prepare, rejection_key, submission_key
+from coursekit.grading.gradebook_schema import now, prepare, rejection_key, storable_text, submission_key
 from coursekit.grading.verdicts import CellProblem, Grade
 
 if TYPE_CHECKING:
@@ -48,14 +48,16 @@ class Entry:
     def of_submission(cls, item: Submission, lesson: str | None, late: bool = False) -> Entry:
         """The entry of a submission that was read, for ``lesson`` (the one identified, None when none was)."""
         return cls(submission_key(item.student, lesson, item.notebook_hash, item.time_as_given or item.submitted_at),
-                   item.source, item.raw, item.content_hash, item.notebook_hash, item.student, lesson,
-                   item.submitted_at, item.arrival, late)
+                   storable_text(item.source), item.raw, item.content_hash, item.notebook_hash, item.student,
+                   storable_text(lesson), item.submitted_at, item.arrival, late)
 
     @classmethod
-    def of_rejected(cls, item: Rejected, late: bool = False) -> Entry:
-        """The entry of an input that could not be read."""
-        return cls(rejection_key(item.source, item.content_hash), item.source, item.raw, item.content_hash, None,
-                   item.student, item.lesson, None, item.arrival, late)
+    def of_rejected(cls, item: Rejected, late: bool = False, place: str | None = None) -> Entry:
+        """The entry of an input that could not be read. ``place``: where it is, if not its source as given (a file's
+        absolute path: the same folder graded again by another path is the same input)."""
+        return cls(rejection_key(place or item.source, item.content_hash), storable_text(item.source), item.raw,
+                   item.content_hash, None, storable_text(item.student), storable_text(item.lesson), None, item.arrival,
+                   late)
 
 
 @dataclass(frozen=True)
@@ -160,7 +162,10 @@ class Gradebook:
         """Store an input that could not be graded, with its reason (replacing an earlier row of the same key);
         ``then`` as for ``record``."""
         with self.db:
-            self._write(entry, "rejected", reason, None, None, None, None)
+            row = self._write(entry, "rejected", reason, None, None, None, None)
+            # the same input rejected under a key of an earlier rule (its path as given): one row, not two
+            self.db.execute("DELETE FROM submissions WHERE state = 'rejected' AND source = ? AND hash = ? AND id != ?",
+                            (entry.source, entry.content_hash, row))
             if then is not None:
                 then(self.db, entry)
 
@@ -175,8 +180,8 @@ class Gradebook:
             "max_points = excluded.max_points, protections = excluded.protections, seconds = excluded.seconds, "
             "late = excluded.late",
             (entry.key, entry.content_hash, entry.notebook_hash, entry.source, entry.student, entry.lesson,
-             entry.submitted_at, entry.arrival, now(), entry.raw, state, reason, points, max_points, protections,
-             seconds, int(entry.late)))
+             entry.submitted_at, entry.arrival, now(), entry.raw, state, storable_text(reason), points, max_points,
+             protections, seconds, int(entry.late)))
         row = self.db.execute("SELECT id FROM submissions WHERE key = ?", (entry.key,)).fetchone()[0]
         self.db.execute("DELETE FROM results WHERE submission = ?", (row,))
         self.db.execute("DELETE FROM cell_problems WHERE submission = ?", (row,))

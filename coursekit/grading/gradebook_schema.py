@@ -107,6 +107,24 @@ def rejection_key(source: str, content_hash: str) -> str:
     return _digest(["rejected", source, content_hash])
 
 
+def storable_text(text: str | None) -> str | None:
+    """``text`` as SQLite can keep it (UTF-8): the bytes of a file name that are not UTF-8 (surrogate escapes, as
+    Python reads such a name) written ``\\xff``, any other lone surrogate (JSON can write one) ``\\ud800``. A
+    student's ``caf\\xe9.ipynb`` or a manifest's lesson "\\ud800" made every write of the row raise, and the whole
+    batch with it."""
+    if text is None or text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _digest(parts: list) -> str:
     return hashlib.sha256(json.dumps(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -175,7 +193,9 @@ def _copy_first_schema_row(db: sqlite3.Connection, row: tuple, arrival: int) -> 
 
         item = read_bytes(source or "", content, "", received_at)
         if isinstance(item, Submission):
-            notebook_hash, submitted_at, student = item.notebook_hash, item.submitted_at, item.student
+            # The row stays the student's it was filed under: the manifest read back (without the folder it came
+            # from) could name another, who would be handed the grade
+            notebook_hash, submitted_at, student = item.notebook_hash, item.submitted_at, student or item.student
         key = submission_key(student, lesson, notebook_hash, submitted_at)
     else:
         notebook_hash = None

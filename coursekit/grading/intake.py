@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from coursekit.grading import limits, messages
+from coursekit.grading.gradebook_schema import storable_text
 from coursekit.grading.notebook_json import NotASubmission, load_json, parse_notebook
 from coursekit.grading.reasons import quoted, size
 from coursekit.grading.safe_zip import (
@@ -123,6 +124,19 @@ def identify_lesson(submission: Submission, lessons: dict[str, set[str]]) -> str
     """The lesson of a submission: its manifest or file name, else the master sharing most grade_ids."""
     if submission.lesson in lessons:
         return submission.lesson
+    return _lesson_of_cells(submission, lessons)
+
+
+def lesson_of_its_cells(submission: Submission, lessons: dict[str, set[str]], lesson: str) -> str | None:
+    """Another lesson whose grade_ids the submission's cells carry, where they carry none of ``lesson``'s (the one
+    its name or manifest claims): a notebook of lesson 03 handed in as lesson 01 would get 0 points for 01, and
+    replace a better grade as the latest. None when its cells fit ``lesson``, or carry no known grade_id."""
+    if not submission.grade_ids or lessons.get(lesson, set()) & submission.grade_ids:
+        return None
+    return _lesson_of_cells(submission, lessons)
+
+
+def _lesson_of_cells(submission: Submission, lessons: dict[str, set[str]]) -> str | None:
     best = max(lessons, key=lambda name: len(lessons[name] & submission.grade_ids), default=None)
     return best if best is not None and lessons[best] & submission.grade_ids else None
 
@@ -382,6 +396,9 @@ def _read_export(source: str, archive: zipfile.ZipFile, modified: str, folder: s
     """Each notebook and submission file in a zip of many; two members of one name are both read, named apart.
     ``folder``: the student folder the zip itself is in, if any (every member is then that student's)."""
     infos = [info for info in archive.infolist() if _is_input_member(info)]
+    if not infos:  # it was handed in, or found where hand-ins are: a row says what it held
+        yield Rejected(source, b"", NO_NOTEBOOK_IN_ZIP.format(count=len(archive.infolist())))
+        return
     counts = Counter(info.filename for info in infos)
     seen: Counter[str] = Counter()
     budget = new_budget()
@@ -391,6 +408,10 @@ def _read_export(source: str, archive: zipfile.ZipFile, modified: str, folder: s
         if counts[info.filename] > 1:
             member += f" (copy {seen[info.filename]} of {counts[info.filename]} of that name)"
         yield from _guarded(member, _read_export_member, member, archive, info, budget, modified, folder)
+
+
+NO_NOTEBOOK_IN_ZIP = ("a zip with no notebook (.ipynb) and no submission file in it ({count} members): nothing to "
+                      "grade")
 
 
 def _is_input_member(info: zipfile.ZipInfo) -> bool:
@@ -501,7 +522,8 @@ def _submission(source: str, raw: bytes, notebook_raw: bytes, names: Names, mani
     the manifest gives none (or ``identified``, see ``read_bytes``)."""
     manifest_or_none = manifest if manifest is not None else {}
     lesson = manifest_or_none.get("lesson") or names.lesson
-    if lesson is not None and not (isinstance(lesson, str) and len(lesson) <= 100):
+    if lesson is not None and not (isinstance(lesson, str) and len(lesson) <= 100 and lesson.isprintable()
+                                   and storable_text(lesson) == lesson):
         return Rejected(source, raw, "its manifest's lesson is not a lesson's name")
     try:
         student = owner(names, None if identified else manifest)

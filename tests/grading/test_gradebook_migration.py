@@ -180,3 +180,17 @@ def test_a_second_schema_gradebook_gains_the_cell_problems_table_keeping_every_r
     with Gradebook(tmp_path / "book.sqlite") as book:  # opening again changes nothing
         assert book.db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 3
         assert book.db.execute("SELECT COUNT(*) FROM cell_problems").fetchone()[0] == 1
+
+
+def test_an_upgrade_keeps_a_row_with_the_student_it_was_filed_under_whatever_its_manifest_says(tmp_path):
+    # A red team's: mallory's graded submission file names "victim" in its manifest; read back without its folder,
+    # the upgrade handed the row, and its grade, to victim.
+    first_schema_gradebook(tmp_path / "book.sqlite", submission_file("victim", "2024-12-31T09:00:00Z"))
+    db = sqlite3.connect(tmp_path / "book.sqlite")
+    with db:
+        db.execute("UPDATE submissions SET student = 'mallory', source = 'in/mallory/07.submission.zip' "
+                   "WHERE source = 'in/07--bob.submission.zip'")
+    db.close()
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        students = {student for student, _, _ in book.latest()}
+        assert students == {"ada", "mallory"}

@@ -293,3 +293,22 @@ def test_any_zip_of_random_members_is_read_within_the_caps(tmp_path, members):
     assert sum(len(item.raw) for item in items) <= SMALL_CAPS["MAX_ZIP_TOTAL_BYTES"]
     # Up to 12 MiB of members went in; what was held at once stays near a couple of capped members.
     assert peak < 1 * MiB, peak
+
+
+def test_members_that_share_one_compressed_stream_are_rejected_but_the_first(tmp_path):
+    # A red team's bomb: one deflate stream listed 70 times under one name; each copy kept within the ratio its
+    # declared sizes claim, and a 173 kB zip put 1 GiB into the gradebook.
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    data = compressor.compress(EXERCISE) + compressor.flush()
+    name, crc = f"{LESSON}--ada.ipynb".encode(), zlib.crc32(EXERCISE)
+    header = struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 8, DOS_TIME, DOS_DATE, crc, len(data), len(EXERCISE),
+                         len(name), 0)
+    entry = struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 0x314, 20, 0, 8, DOS_TIME, DOS_DATE, crc, len(data),
+                        len(EXERCISE), len(name), 0, 0, 0, 0, 0o100644 << 16, 0) + name
+    body, directory = header + name + data, entry * 5
+    path = tmp_path / "export.zip"
+    path.write_bytes(body + directory + struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 5, 5, len(directory), len(body),
+                                                    0))
+    items = list(read_submissions(path))
+    assert [type(item) for item in items] == [Submission] + [Rejected] * 4
+    assert all("also another member's" in item.reason for item in items[1:])
