@@ -55,9 +55,8 @@ CELL_RAISED = N_("raised {error}")
 CELL_RAISED_AT = N_("raised {error} (at: {line})")
 CELL_REPLAYED = N_("{cause} when it was run again (a test had stopped your code, so your cells were run anew)")
 UNKNOWN_LESSON = N_("no master in solutions/ matches this submission (lesson {lesson!r})")
-CELLS_OF_ANOTHER_LESSON = N_("its name or manifest says {claimed}, but its cells are those of {found} (their "
-                             "grade_ids): graded as neither; hand in the notebook of {claimed}, or name this one "
-                             "{found}")
+CELLS_OF_ANOTHER_LESSON = N_("handed in as {claimed}, but its cells are those of {found} (their grade_ids): graded "
+                             "as neither; hand in the notebook of {claimed}, or this one as {found}")
 # Why a submission has no grade though it was read: the grader itself failed on it (a batch, the course server).
 GRADER_FAILED = N_("the grader failed on it: {error}")
 NOT_A_SUBMISSION = N_("not a submission: {reason}")

@@ -22,9 +22,9 @@ import threading
 from coursekit import i18n
 from coursekit.grading.batch import Grader
 from coursekit.grading.gradebook import Entry, Gradebook
-from coursekit.grading.intake import Rejected, Submission, read_bytes
+from coursekit.grading.intake import Rejected, Submission, lesson_of_its_cells, read_bytes
 from coursekit.grading.master import load_masters, submission_language
-from coursekit.grading.messages import GRADER_FAILED, UNKNOWN_LESSON
+from coursekit.grading.messages import CELLS_OF_ANOTHER_LESSON, GRADER_FAILED, UNKNOWN_LESSON
 from coursekit.grading.notebook_json import NotASubmission, parse_notebook
 from coursekit.grading.session import SandboxCrashed, SandboxTimeout
 from coursekit.server import queue
@@ -61,11 +61,14 @@ def grade_job(job: queue.Job, grader, book: Gradebook) -> None:
     source = f"upload: {job.name} at {job.received_at}"
     # Never raises; the login and the server's clock say whose it is and when, not a manifest inside.
     item = read_bytes(source, job.content, job.name, job.received_at, identified=True)
-    if isinstance(item, Rejected) or job.lesson not in grader.masters or job.attempts > queue.MAX_ATTEMPTS:
+    found = None if isinstance(item, Rejected) else _lesson_of_its_cells(item, grader.masters, job.lesson)
+    if isinstance(item, Rejected) or job.lesson not in grader.masters or found or job.attempts > queue.MAX_ATTEMPTS:
         if isinstance(item, Rejected):
             reason = item.reason  # the notebook could not be read: in the worker's language
         elif job.lesson not in grader.masters:
             reason = _in_language_of(item, UNKNOWN_LESSON, lesson=job.lesson)
+        elif found:  # chosen as one lesson, the notebook of another: graded as the choice it would get 0 points
+            reason = _in_language_of(item, CELLS_OF_ANOTHER_LESSON, claimed=job.lesson, found=found)
         else:
             reason = _in_language_of(item, GAVE_UP, attempts=job.attempts - 1)
         rejected = Rejected(source, job.content, reason, job.student, job.lesson, book.next_arrival())
@@ -83,6 +86,11 @@ def grade_job(job: queue.Job, grader, book: Gradebook) -> None:
         book.reject(entry, reason, then=done)
         return
     book.record(entry, grade, then=done)
+
+
+def _lesson_of_its_cells(item: Submission, masters: dict, lesson: str) -> str | None:
+    lessons = {name: {test.grade_id for test in master.tests} for name, master in masters.items()}
+    return lesson_of_its_cells(item, lessons, lesson)
 
 
 def _as_regraded(entry: Entry, job: queue.Job) -> Entry:

@@ -142,6 +142,6 @@ def test_a_notebook_of_another_lesson_under_this_lessons_name_is_not_graded_and_
         grade_paths([tmp_path / "class"], ROOT / "solutions", book, settings=FAST, jobs=1)
         [(source, reason)] = book.rejected()
         assert source.endswith(f"new/{LESSON}.ipynb")
-        assert reason.startswith(f"its name or manifest says {LESSON}, but its cells are those of 03_activations")
+        assert reason.startswith(f"handed in as {LESSON}, but its cells are those of 03_activations")
         [(student, lesson, key)] = book.latest()
         assert (student, lesson) == ("ada", LESSON) and book.graded(key)[2] == MASTERS[LESSON].max_points

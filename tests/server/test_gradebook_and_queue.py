@@ -12,7 +12,7 @@ import zipfile
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from server_helpers import LESSON, ROSTER, UNTOUCHED
+from server_helpers import LESSON, MASTERS, ROOT, ROSTER, UNTOUCHED
 
 from coursekit.grading import gradebook_schema
 from coursekit.grading.gradebook import Entry, Gradebook
@@ -38,6 +38,9 @@ INSERT INTO submissions VALUES (1, 'k', 'h', 'n', 'in/ada.ipynb', 'ada', '07_eff
 INSERT INTO results VALUES (1, 'first', 'passed', 2.0, 2.0, 'well done'), (1, 'second', 'failed', 0.0, 1.0, 'no');
 PRAGMA user_version = 3;
 """
+
+
+MASTER = MASTERS[LESSON]
 
 
 def entry(key: str) -> Entry:
@@ -118,7 +121,7 @@ def test_an_upload_is_the_signed_in_students_at_the_servers_time_whatever_its_ma
     """The course server's identity is the login's and its time the server's clock: the intake's checks of a
     manifest against its file name (for `coursekit grade`) neither reject an upload nor change its owner."""
     class Grader:
-        masters = {LESSON: None}
+        masters = {LESSON: MASTER}
 
         def grade(self, lesson, raw_notebook):
             return Grade(lesson, [Result("first", "passed", 1.0, 1.0)])
@@ -138,7 +141,7 @@ def test_an_upload_is_the_signed_in_students_at_the_servers_time_whatever_its_ma
 class _PassingGrader:
     """Grades any notebook of LESSON 1 / 1 (what the queue and the gradebook do with a result is what is tested)."""
 
-    masters = {LESSON: None}
+    masters = {LESSON: MASTER}
 
     def grade(self, lesson, raw_notebook):
         return Grade(lesson, [Result("first", "passed", 1.0, 1.0)])
@@ -173,6 +176,21 @@ def test_a_regrade_replaces_the_row_it_regrades_even_when_its_key_came_from_what
         assert all(new[3] > old[3] for new, old in zip(after, before, strict=True))  # each written again
         assert [state for _, _, state, _ in after] == ["graded", "rejected"]
         assert book.db.execute("SELECT regrade_of FROM queue ORDER BY id").fetchall() == [(k,) for k, *_ in before]
+
+
+class _AllLessonsGrader(_PassingGrader):
+    masters = MASTERS
+
+
+def test_an_upload_of_another_lessons_notebook_is_rejected_saying_so_not_graded_0(tmp_path):
+    # lesson 03's notebook uploaded as 07: graded as 07 it got 0 points, and became the latest
+    other = (ROOT / "exercises" / "03_activations.ipynb").read_bytes()
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        queue.enqueue(book.db, "ada", LESSON, f"{LESSON}.ipynb", other, dt.datetime(2026, 3, 1, tzinfo=dt.UTC), False)
+        worker.grade_job(queue.claim(book.db), _AllLessonsGrader(), book)
+        state, reason = book.db.execute("SELECT state, reason FROM submissions").fetchone()
+    assert state == "rejected" and reason.startswith(
+        f"handed in as {LESSON}, but its cells are those of 03_activations"), reason
 
 
 def test_the_queue_grades_students_in_turn_and_first_those_with_nothing_being_graded(tmp_path):
