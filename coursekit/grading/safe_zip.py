@@ -68,7 +68,7 @@ def open_archive(handle: BinaryIO) -> zipfile.ZipFile:
     or if it is damaged."""
     extent = _central_directory_extent(handle)
     if extent is not None:
-        count, directory_bytes = extent
+        count, directory_bytes, _, _ = extent
         if count > limits.MAX_ZIP_MEMBERS:
             raise NotASubmission(f"a zip of {count:,} members: more than the {limits.MAX_ZIP_MEMBERS:,} one zip may "
                                  f"hold")
@@ -78,7 +78,10 @@ def open_archive(handle: BinaryIO) -> zipfile.ZipFile:
                                  f"{limits.MAX_ZIP_MEMBERS:,} members)")
     handle.seek(0)
     try:
-        archive = zipfile.ZipFile(handle)
+        try:
+            archive = zipfile.ZipFile(handle)
+        except UnicodeDecodeError:  # a name flagged as UTF-8 that is not: zipfile refuses to list any member
+            archive = zipfile.ZipFile(_RelabelledNames(handle, _names_not_utf_8(handle, extent)))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, struct.error) as error:
         raise NotASubmission(f"a damaged zip file: {error}") from error
     if len(archive.infolist()) > limits.MAX_ZIP_MEMBERS:  # the end record under-counted: the list is what counts
@@ -87,9 +90,10 @@ def open_archive(handle: BinaryIO) -> zipfile.ZipFile:
     return archive
 
 
-def _central_directory_extent(handle: BinaryIO) -> tuple[int, int] | None:
-    """(members, bytes) of the central directory, as the end record that ``zipfile`` will use states them;
-    None when there is no end record (``zipfile`` then refuses the file itself)."""
+def _central_directory_extent(handle: BinaryIO) -> tuple[int, int, int, int] | None:
+    """(members, bytes, where it starts in the file, bytes before the zip) of the central directory, as the end
+    record that ``zipfile`` will use states them (the last: a self-extracting zip's program, which the offsets of its
+    records do not count); None when there is no end record (``zipfile`` then refuses the file itself)."""
     handle.seek(0, 2)
     file_size = handle.tell()
     # The end record sits in the last 22 bytes plus a comment of up to 65,535; the zip64 records just before it.
@@ -103,13 +107,88 @@ def _central_directory_extent(handle: BinaryIO) -> tuple[int, int] | None:
     if at < 0 or at + _END.size > len(tail):
         return None
     fields = _END.unpack_from(tail, at)
-    count, directory_bytes = fields[4], fields[5]
+    count, directory_bytes, offset, ends = fields[4], fields[5], fields[6], start + at
     locator = at - _END_64_LOCATOR.size
     record = locator - _END_64.size
     if record >= 0 and tail[locator:locator + 4] == b"PK\x06\x07" and tail[record:record + 4] == b"PK\x06\x06":
         fields_64 = _END_64.unpack_from(tail, record)
-        count, directory_bytes = fields_64[7], fields_64[8]  # entries in all, size of the central directory
-    return count, directory_bytes
+        count, directory_bytes, offset = fields_64[7], fields_64[8], fields_64[9]  # entries in all, size, offset
+        ends = start + record
+    return count, directory_bytes, ends - directory_bytes, ends - directory_bytes - offset
+
+
+_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")  # a central directory record (46 bytes, then name, extra, comment)
+_UTF_8_NAME = 0x800  # the general purpose flag that says a name is UTF-8
+
+
+def _names_not_utf_8(handle: BinaryIO, extent: tuple[int, int, int, int] | None) -> dict[int, int]:
+    """{position in the file: byte} that clears the UTF-8 flag of each member whose name claims UTF-8 and is not,
+    in its central directory record and its local header: zipfile then reads the name as code page 437, as it reads
+    any name without the flag, and lists the zip (one such name made every member of a class's export unread)."""
+    if extent is None:
+        return {}
+    _, directory_bytes, start, prepended = extent
+    handle.seek(start)
+    directory = handle.read(directory_bytes)
+    records, at = [], 0
+    while at + _CENTRAL.size <= len(directory) and directory[at:at + 4] == b"PK\x01\x02":
+        record = _CENTRAL.unpack_from(directory, at)
+        flags, (name_length, extra_length, comment_length), local = record[5], record[12:15], record[18]
+        name = directory[at + _CENTRAL.size:at + _CENTRAL.size + name_length]
+        records.append((at, flags, name, local))
+        at += _CENTRAL.size + name_length + extra_length + comment_length
+    patches = {}
+    for at, flags, name, local in records:
+        if not flags & _UTF_8_NAME or _is_utf_8(name):
+            continue
+        patches[start + at + 9] = (flags >> 8) & ~(_UTF_8_NAME >> 8)  # the flags' high byte
+        if prepended + local < 0:
+            continue  # an offset that points before the file: zipfile refuses the member, with or without the flag
+        handle.seek(prepended + local + 6)
+        local_flags = handle.read(2)
+        if len(local_flags) == 2:
+            patches[prepended + local + 7] = local_flags[1] & ~(_UTF_8_NAME >> 8)
+    handle.seek(0)
+    return patches
+
+
+def _is_utf_8(name: bytes) -> bool:
+    try:
+        name.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+class _RelabelledNames:
+    """A zip file as read with a few of its bytes replaced (``_names_not_utf_8``): what zipfile reads, not what it
+    inflates (no replaced byte is in a member's data)."""
+
+    def __init__(self, handle: BinaryIO, patches: dict[int, int]):
+        self.handle, self.patches = handle, patches
+
+    def read(self, count: int = -1) -> bytes:
+        at = self.handle.tell()
+        data = self.handle.read(count)
+        touched = [position for position in self.patches if at <= position < at + len(data)]
+        if not touched:
+            return data
+        data = bytearray(data)
+        for position in touched:
+            data[position - at] = self.patches[position]
+        return bytes(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.handle.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.handle.tell()
+
+    def seekable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.handle.close()
 
 
 def member_name_problem(name: str) -> str | None:

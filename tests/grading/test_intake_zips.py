@@ -312,3 +312,19 @@ def test_members_that_share_one_compressed_stream_are_rejected_but_the_first(tmp
     items = list(read_submissions(path))
     assert [type(item) for item in items] == [Submission] + [Rejected] * 4
     assert all("also another member's" in item.reason for item in items[1:])
+
+
+def test_a_name_flagged_utf_8_that_is_not_leaves_the_other_members_readable(tmp_path):
+    # A red team's: zipfile refuses to list a zip with one such name, and a class's export was one rejected row
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in ("ada/07_efficiency.ipynb", "bob/07_efficiency.ipynb", "eve/\u00e9ve.ipynb"):
+            archive.writestr(name, EXERCISE)  # a name that is not ASCII is written as UTF-8, flagged so
+    raw = buffer.getvalue()
+    assert raw.count("eve/\u00e9ve".encode()) == 2  # in the central directory and the local header
+    path = tmp_path / "export.zip"
+    path.write_bytes(raw.replace("eve/\u00e9ve".encode(), b"eve/\xff\xfeve"))
+    items = list(read_submissions(path))
+    assert [(type(item), item.student) for item in items] == [(Submission, "ada"), (Submission, "bob"),
+                                                              (Submission, "eve")]
+    assert items[2].source.endswith("!eve/\u00a0\u25a0ve.ipynb")  # code page 437's reading of the two bytes
