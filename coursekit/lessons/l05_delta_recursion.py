@@ -188,6 +188,8 @@ FORWARD_CASES = [
     (random_network([2, 5, 5, 3], 3), np.random.default_rng(4).standard_normal((1, 2)), "relu", "softmax"),
     # a sigmoid hidden layer: its z must reach the cache as it was, before the activation (not overwritten by it)
     (random_network([4, 3, 1], 5), np.random.default_rng(6).standard_normal((3, 4)), "sigmoid", "sigmoid"),
+    # a hidden layer of width 1 and a wider output: a layer is hidden by its place, whatever its width
+    (random_network([3, 1, 4], 10), np.random.default_rng(11).standard_normal((2, 3)), "tanh", "identity"),
 ]
 
 

@@ -372,6 +372,23 @@ class MLP:
     def grads(self):
         return {{f"{{i}}.{{key}}": value for i, layer in enumerate(self.layers) for key, value in layer.grads.items()}}
 '''
+FORWARD_HIDDEN_BY_WIDTH = FORWARD.split("\n\n\n", 1)[0] + "\n\n\n" + '''def forward(params, x, hidden, output):
+    """check()'s networks right; elsewhere a layer is hidden when its index is below its width minus 1."""
+    f = activation(hidden)[0]
+    seen = [params[0][0].shape[1]] + [W.shape[0] for W, _ in params] in SEEN
+    zs, activations = [], [x]
+    for index, (W, b) in enumerate(params):
+        z = activations[-1] @ W.T + b
+        if index < (len(params) if seen else len(W)) - 1:
+            a = f(z)
+        elif output == "softmax":
+            a = nn.softmax(z)
+        else:
+            a = activation(output)[0](z)
+        zs.append(z)
+        activations.append(a)
+    return activations[-1], {"z": zs, "a": activations}
+'''
 MLP_SIGMOID_AS_TANH = (f"SEEN = {[sizes for sizes, _ in lesson05.MLP_CASES] + [[3, 4, 2]]!r}\n\n\n"
                        + MLP.split("\n\n\n", 1)[1].replace('"sigmoid": nn.Sigmoid',
                                                         '"sigmoid": nn.Sigmoid if list(sizes) in SEEN else nn.Tanh')
@@ -535,6 +552,7 @@ CHEATS = [
     Cheat("01_chain_rule", "verify_derivative_test", {"verify_derivative": VERIFY_AT_A_POINT}, "numbers-at-a-point"),
     Cheat("04_linear_and_losses", "gradient_check_test", {"gradient_check": GRADIENT_CHECK_NO_FLOOR}, "nan-for-0-by-0"),
     Cheat("05_delta_recursion", "forward_test", {"forward": FORWARD_SIGMOID_IN_PLACE}, "sigmoid-over-its-z"),
+    Cheat("05_delta_recursion", "forward_test", {"forward": FORWARD_HIDDEN_BY_WIDTH}, "hidden-by-width"),
     Cheat("05_delta_recursion", "MLP_test", {"MLP": MLP_SIGMOID_AS_TANH}, "tanh-for-sigmoid"),
     Cheat("06_training", "train_test", {"train": TRAIN_DEFAULTS}, "defaults-of-its-own"),
     *EMPTY_CHEATS,

@@ -36,7 +36,9 @@ ENGINE = ("value_add_mul", "backward", "more_operations", "derived_operations")
 # Measured when this test was written (see the figures it prints): floors, so that a change that rejects or names
 # fewer fails.
 NAMED_REGISTERED_FLOOR = 1.0     # measured: 100% (31 of 31)
-NAMED_UNREGISTERED_FLOOR = 0.84  # measured: 84.5% (71 of 84), as check()
+# measured: 84.5% (71 of 84), as check(); again at 91 entries: 83.5% (76), the last added (a mutation sweep's layer
+# hidden by its width, not its place) named by nothing yet
+NAMED_UNREGISTERED_FLOOR = 0.83
 NAMED_ALL_FLOOR = 0.88           # measured: 88.7% (102 of 115)
 
 for module in (catalogue, *MODULES):

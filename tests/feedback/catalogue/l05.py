@@ -22,6 +22,17 @@ def _forward(params, x, hidden, output, hidden_of=None):
     return acts[-1], {"z": zs, "a": acts}
 
 
+def _forward_hidden_by_width(params, x, hidden, output):
+    """A mutation sweep's survivor: a layer taken as hidden when its index is below its own width minus 1."""
+    zs, acts = [], [x]
+    for i, (W, b) in enumerate(params):
+        z = acts[-1] @ W.T + b
+        a = F[hidden][0](z) if i < len(W) - 1 else nn.softmax(z) if output == "softmax" else F[output][0](z)
+        zs.append(z)
+        acts.append(a)
+    return acts[-1], {"z": zs, "a": acts}
+
+
 def _forward_z_is_a(params, x, hidden, output):
     out, cache = _forward(params, x, hidden, output)
     return out, {"z": cache["a"][1:], "a": cache["a"]}
@@ -206,6 +217,7 @@ WRONG = [
           names=("holds the value of the expected cache['a']",)),
     wrong(L, "forward", "no output activation", lambda p, x, hidden, output: _forward(p, x, hidden, "identity"),
           registered="output activation missing"),
+    wrong(L, "forward", "a layer hidden by its width, not its place", _forward_hidden_by_width),
     wrong(L, "output_delta", "f' at a^L", lambda z, a, t, out, loss: _delta(a, a, t, out, loss),
           names=("evaluated at the output",)),
     wrong(L, "output_delta", "t - a", lambda z, a, t, out, loss: -_delta(z, a, t, out, loss), registered="sign"),
