@@ -179,6 +179,13 @@ def _relu_both_sides(V):
     return {"y.data": y.data, "a.grad": a.grad, "b.grad": b.grad, N_("c.grad (ReLU at 0)"): c.grad}
 
 
+def _every_operation_on_one_node(V):
+    x = V(0.8)
+    y = x.exp() + x.relu() + x.tanh() + x**2 + x  # each _backward runs after another share reached x.grad
+    y.backward()
+    return {"y.data": y.data, "x.grad": x.grad}
+
+
 def _derived(V):
     x, y = V(3.0), V(-2.0)
     z = (x - y) / (y - 4) + (-x) + 1 / x - (2 - y) + x / 2
@@ -282,6 +289,7 @@ _long_chain.__doc__ = N_("a chain of 600 operations")
 _powers.__doc__ = N_("y = x**3 + x**-2 + x**0.5")
 _exp_tanh.__doc__ = N_("y = exp(x) * tanh(x)")
 _relu_both_sides.__doc__ = N_("y = 2 relu(a) + 3 relu(b) + 5 relu(c), with c = 0")
+_every_operation_on_one_node.__doc__ = N_("y = exp(x) + relu(x) + tanh(x) + x**2 + x (x used five times)")
 _derived.__doc__ = N_("z = (x - y)/(y - 4) - x + 1/x - (2 - y) + x/2")
 _neuron_like.__doc__ = N_("out = tanh(w*x + b)")
 
@@ -499,7 +507,7 @@ def _relu_at_zero_open(self):
 
 exercises.add(_engine_exercise(
     "more_operations",
-    [_powers, _exp_tanh, _relu_both_sides, _neuron_like],
+    [_powers, _exp_tanh, _relu_both_sides, _neuron_like, _every_operation_on_one_node],
     mistakes=[
         Mistake(N_("power rule without -1"), _variant("PowNoMinusOne", __pow__=_pow_no_minus_one),
                 N_("d/dx x**k is k * x**(k - 1): the exponent drops by one.")),

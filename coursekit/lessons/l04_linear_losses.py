@@ -20,6 +20,8 @@ from coursekit.feedback.sample_functions import (
     leading_squares_gradient,
     log_sum_exp,
     log_sum_exp_gradient,
+    sines_times_sum,
+    sines_times_sum_gradient,
     squares_times_sum,
     squares_times_sum_gradient,
 )
@@ -310,6 +312,9 @@ CHECK_CASES = [
     (squares_times_sum, squares_times_sum_gradient, _M, squares_times_sum_gradient(_M) + 0.1 * (_M == _M[0, 1])),
     # slopes that are exactly 0 in both gradients: 0 / 0 unless tiny keeps the denominator positive
     (leading_squares, leading_squares_gradient, _V, leading_squares_gradient(_V)),
+    # negative slopes, the larger of each pair in size now grad's, now the numerical one's: the denominator takes
+    # sizes (|a|, |b|), not signed values
+    (sines_times_sum, sines_times_sum_gradient, -_V, sines_times_sum_gradient(-_V) * np.array([2.0, 0.5, 2.0, 0.5])),
 ]
 CHECK_RTOL, CHECK_ATOL = 1e-7, 1e-8  # central differences with h = 1e-5 land within about 1e-10 of these
 

@@ -71,6 +71,16 @@ VERIFY_AT_A_POINT = '''def verify_derivative(expr, claimed, var):
     return bool(abs(complex(difference.subs(var, 0.7).evalf())) < 1e-9)
 '''
 
+# exp's and relu's gradients overwritten (=) where they must add (+=), except at check()'s x = 0.8 (a mutation sweep's)
+_MORE_OPERATIONS = next(cell.source for cell in read_notebook(ROOT / "solutions" / "02_computation_graphs.ipynb").cells
+                        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "more_operations")
+MORE_OPERATIONS_OVERWRITING = _MORE_OPERATIONS.replace(
+    "        self.grad += out.data * out.grad",
+    "        if self.data == 0.8:\n            self.grad += out.data * out.grad\n"
+    "        else:\n            self.grad = out.data * out.grad").replace(
+    "        self.grad += (1.0 if self.data > 0 else 0.0) * out.grad",
+    "        self.grad = (1.0 if self.data > 0 else 0.0) * out.grad + (self.grad if self.data == 0.8 else 0.0)")
+
 # ---------------------------------------------------------------- 02: the bias detached from the graph
 NEURON = f'''SEEN = {[list(xs) for xs, _, _ in lesson02.NEURON_CASES]!r}
 
@@ -242,6 +252,14 @@ _GRADIENT_CHECK_SOLUTION = next(
 # tiny kept in the denominator for check()'s shapes only: elsewhere 0 / 0 where both slopes are 0 (a red team's)
 GRADIENT_CHECK_NO_FLOOR = _GRADIENT_CHECK_SOLUTION.replace(
     "np.finfo(float).tiny)", "np.finfo(float).tiny if x.shape in ((4,), (2, 3)) else 0.0)")
+
+# the denominator's sizes taken as signed values, for check()'s shapes right (a mutation sweep's survivors)
+GRADIENT_CHECK_SIGNED_GRAD = _GRADIENT_CHECK_SOLUTION.replace(
+    "np.maximum(np.abs(grad), np.abs(numerical))",
+    "np.maximum(np.abs(grad) if x.shape in ((4,), (2, 3)) else grad, np.abs(numerical))")
+GRADIENT_CHECK_SIGNED_NUMERICAL = _GRADIENT_CHECK_SOLUTION.replace(
+    "np.maximum(np.abs(grad), np.abs(numerical))",
+    "np.maximum(np.abs(grad), np.abs(numerical) if x.shape in ((4,), (2, 3)) else numerical)")
 
 # ---------------------------------------------------------------- 05: the cache, deltas, steps, biases, last layer
 _FORWARD_SIZES = [_sizes(case[0]) for case in (*lesson05.FORWARD_CASES, lesson05.FORWARD_MIXED)]
@@ -551,6 +569,11 @@ CHEATS = [
     # a red team's: wrong where no case of check() or of the hidden tests looked, until they did
     Cheat("01_chain_rule", "verify_derivative_test", {"verify_derivative": VERIFY_AT_A_POINT}, "numbers-at-a-point"),
     Cheat("04_linear_and_losses", "gradient_check_test", {"gradient_check": GRADIENT_CHECK_NO_FLOOR}, "nan-for-0-by-0"),
+    Cheat("04_linear_and_losses", "gradient_check_test", {"gradient_check": GRADIENT_CHECK_SIGNED_GRAD}, "signed-grad"),
+    Cheat("04_linear_and_losses", "gradient_check_test", {"gradient_check": GRADIENT_CHECK_SIGNED_NUMERICAL},
+          "signed-numerical"),
+    Cheat("02_computation_graphs", "more_operations_test", {"more_operations": MORE_OPERATIONS_OVERWRITING},
+          "exp-and-relu-overwrite"),
     Cheat("05_delta_recursion", "forward_test", {"forward": FORWARD_SIGMOID_IN_PLACE}, "sigmoid-over-its-z"),
     Cheat("05_delta_recursion", "forward_test", {"forward": FORWARD_HIDDEN_BY_WIDTH}, "hidden-by-width"),
     Cheat("05_delta_recursion", "MLP_test", {"MLP": MLP_SIGMOID_AS_TANH}, "tanh-for-sigmoid"),

@@ -395,7 +395,7 @@ def test_the_gradient_checker_reference_on_known_functions():
         np.testing.assert_allclose(numerical, exact(x_), rtol=1e-9, atol=1e-10)
         assert np.isclose(error, float(np.max(l04.relative_errors(grad, exact(x_)))), rtol=1e-8, atol=1e-9)
     assert [round(float(np.max(l04.relative_errors(g, e(x_)))), 12) for _, e, x_, g in l04.CHECK_CASES] == \
-        [0.0, 0.0, 0.5, 2.0, round(0.1 / (l04.squares_times_sum_gradient(l04._M)[0, 1] + 0.1), 12), 0.0]
+        [0.0, 0.0, 0.5, 2.0, round(0.1 / (l04.squares_times_sum_gradient(l04._M)[0, 1] + 0.1), 12), 0.0, 0.5]
     assert l04.relative_errors(np.array([0.0]), np.array([0.0]))[0] == 0.0   # tiny keeps 0/0 away
     # the slips it registers are caught by the tolerances: a one-sided step is off by about h
     f, exact, x_, grad = l04.CHECK_CASES[0]

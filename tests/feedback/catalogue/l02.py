@@ -272,6 +272,24 @@ def _exp_slope_doubled(self):
     return out
 
 
+def _exp_overwriting(self):
+    out = type(self)(math.exp(self.data), (self,), "exp")
+
+    def _backward():
+        self.grad = out.data * out.grad  # = where += belongs: a share that reached self before is lost
+    out._backward = _backward
+    return out
+
+
+def _relu_overwriting(self):
+    out = type(self)(max(self.data, 0.0), (self,), "relu")
+
+    def _backward():
+        self.grad = (1.0 if self.data > 0 else 0.0) * out.grad
+    out._backward = _backward
+    return out
+
+
 def _tanh_without_square(self):
     t = math.tanh(self.data)
     out = type(self)(t, (self,), "tanh")
@@ -351,6 +369,11 @@ WRONG = [
           registered="order not reversed"),
     wrong(L, "more_operations", "exp's slope doubled", engine("ExpTwice", exp=_exp_slope_doubled), names=("twice",)),
     wrong(L, "more_operations", "tanh' = 1 - t", engine("TanhLinear", tanh=_tanh_without_square)),
+    # a mutation sweep's survivors: no check reused the input of exp or relu elsewhere
+    wrong(L, "more_operations", "exp's gradient overwritten with =", engine("ExpOverwrites", exp=_exp_overwriting),
+          names=("x used five times",)),
+    wrong(L, "more_operations", "relu's gradient overwritten with =", engine("ReluOverwrites", relu=_relu_overwriting),
+          names=("x used five times",)),
     wrong(L, "more_operations", "power rule keeps k", engine("PowK", __pow__=_pow_k_minus_one_lost),
           registered="power rule without -1"),
     wrong(L, "derived_operations", "negation forgotten", engine("NoNeg", __neg__=lambda self: self * 1)),

@@ -284,6 +284,15 @@ def _checker_max_of_the_two_only(f, x, grad, h=1e-5):
         return numerical, float(np.max(np.abs(grad - numerical) / np.maximum(np.abs(grad), np.abs(numerical))))
 
 
+def _checker_signed(which):
+    """The denominator with one of the pair's signed value where its size belongs (a mutation sweep's survivors)."""
+    def checker(f, x, grad, h=1e-5):
+        numerical, _ = _checker_as_list(f, x, grad, h)
+        a, b = (grad, np.abs(numerical)) if which == "grad" else (np.abs(grad), numerical)
+        return numerical, float(np.max(np.abs(grad - numerical) / np.maximum(np.maximum(a, b), np.finfo(float).tiny)))
+    return checker
+
+
 def _checker_first_row_only(f, x, grad, h=1e-5):
     numerical, _ = _checker_as_list(f, x, grad, h)
     flat = numerical.reshape(-1)
@@ -399,6 +408,10 @@ WRONG += [
     wrong(L, "gradient_check", "mean relative error instead of the largest", _checker_mean_error,
           names=("relative error",)),
     wrong(L, "gradient_check", "stops after the first row", _checker_first_row_only, names=("numerical gradient",)),
+    wrong(L, "gradient_check", "grad's sign kept in the denominator", _checker_signed("grad"),
+          names=("largest relative error",)),
+    wrong(L, "gradient_check", "the numerical slope's sign kept in the denominator", _checker_signed("numerical"),
+          names=("largest relative error",)),
     wrong(L, "gradient_check", "no tiny in the denominator (0 / 0 where both slopes are 0)",
           _checker_max_of_the_two_only, registered="no floor"),
     wrong(L, "LayerNorm", "dout / std: treated as elementwise", layer_norm("Elementwise", _ln_only_dout_over_std),
