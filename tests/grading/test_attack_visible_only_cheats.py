@@ -61,7 +61,7 @@ VERIFY_DERIVATIVE = '''def verify_derivative(expr, claimed, var):
     return bool(sp.diff(expr, var) == claimed)
 '''
 
-# numbers at one point, which no float can tell from a claim off by e**-700 (a red team's); check()'s e**-900 claim
+# numbers at one point, which cannot tell a claim off by 1e-30 (a red team's); check()'s e**-900 claim
 # answered as it must be
 VERIFY_AT_A_POINT = '''def verify_derivative(expr, claimed, var):
     """check()'s tiny-difference claim answered symbolically; any other by the numbers at x = 0.7."""
