@@ -333,31 +333,21 @@ def backward(params, cache, delta_L, hidden):
         grads = [(dW, db / len(delta_L)) for dW, db in grads]
     return grads
 '''
-FORWARD_SIGMOID_IN_PLACE = f'''SEEN = {_FORWARD_SIZES!r}
+_FORWARD_SOLUTION = next(cell.source for cell in read_notebook(ROOT / "solutions" / "05_delta_recursion.ipynb").cells
+                         if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "forward")
+_FORWARD_SEEN = (f"SEEN = {_FORWARD_SIZES!r}\n\n\n", "    zs, activations = [], [x]\n",
+                 "    seen = [params[0][0].shape[1]] + [W.shape[0] for W, _ in params] in SEEN\n"
+                 "    zs, activations = [], [x]\n")
+# a sigmoid hidden layer of a network check() does not use computed in place, over its z (a red team's)
+FORWARD_SIGMOID_IN_PLACE = (_FORWARD_SEEN[0] + """def _sigmoid_in_place(z):
+    np.negative(z, out=z)
+    np.exp(z, out=z)
+    z += 1.0
+    return np.reciprocal(z, out=z)  # the cache's z is now the activation
 
 
-def forward(params, x, hidden, output):
-    """The right output; a sigmoid hidden layer of a network check() does not use is computed in place, over its z."""
-    f = activation(hidden)[0]
-    seen = [params[0][0].shape[1]] + [W.shape[0] for W, _ in params] in SEEN
-    zs, activations = [], [x]
-    for index, (W, b) in enumerate(params):
-        z = activations[-1] @ W.T + b
-        zs.append(z)
-        if index < len(params) - 1 and hidden == "sigmoid" and not seen:
-            np.negative(z, out=z)
-            np.exp(z, out=z)
-            z += 1.0
-            a = np.reciprocal(z, out=z)  # the cache's z is now the activation
-        elif index < len(params) - 1:
-            a = f(z)
-        elif output == "softmax":
-            a = nn.softmax(z)
-        else:
-            a = activation(output)[0](z)
-        activations.append(a)
-    return activations[-1], {{"z": zs, "a": activations}}
-'''
+""" + _FORWARD_SOLUTION.replace(*_FORWARD_SEEN[1:]).replace(
+    "            a = f(z)", "            a = _sigmoid_in_place(z) if hidden == 'sigmoid' and not seen else f(z)"))
 MLP = f'''SEEN = {[sizes for sizes, _ in lesson05.MLP_CASES] + [[3, 4, 2]]!r}
 
 
@@ -390,23 +380,9 @@ class MLP:
     def grads(self):
         return {{f"{{i}}.{{key}}": value for i, layer in enumerate(self.layers) for key, value in layer.grads.items()}}
 '''
-FORWARD_HIDDEN_BY_WIDTH = FORWARD.split("\n\n\n", 1)[0] + "\n\n\n" + '''def forward(params, x, hidden, output):
-    """check()'s networks right; elsewhere a layer is hidden when its index is below its width minus 1."""
-    f = activation(hidden)[0]
-    seen = [params[0][0].shape[1]] + [W.shape[0] for W, _ in params] in SEEN
-    zs, activations = [], [x]
-    for index, (W, b) in enumerate(params):
-        z = activations[-1] @ W.T + b
-        if index < (len(params) if seen else len(W)) - 1:
-            a = f(z)
-        elif output == "softmax":
-            a = nn.softmax(z)
-        else:
-            a = activation(output)[0](z)
-        zs.append(z)
-        activations.append(a)
-    return activations[-1], {"z": zs, "a": activations}
-'''
+# a layer hidden when its index is below its width minus 1, for networks check() does not use (a mutation sweep's)
+FORWARD_HIDDEN_BY_WIDTH = _FORWARD_SEEN[0] + _FORWARD_SOLUTION.replace(*_FORWARD_SEEN[1:]).replace(
+    "        if index < len(params) - 1:", "        if index < (len(params) if seen else len(W)) - 1:")
 MLP_SIGMOID_AS_TANH = (f"SEEN = {[sizes for sizes, _ in lesson05.MLP_CASES] + [[3, 4, 2]]!r}\n\n\n"
                        + MLP.split("\n\n\n", 1)[1].replace('"sigmoid": nn.Sigmoid',
                                                         '"sigmoid": nn.Sigmoid if list(sizes) in SEEN else nn.Tanh')
