@@ -328,3 +328,20 @@ def test_a_name_flagged_utf_8_that_is_not_leaves_the_other_members_readable(tmp_
     assert [(type(item), item.student) for item in items] == [(Submission, "ada"), (Submission, "bob"),
                                                               (Submission, "eve")]
     assert items[2].source.endswith("!eve/\u00a0\u25a0ve.ipynb")  # code page 437's reading of the two bytes
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(min_size=1, max_size=300), st.data())
+def test_relabelled_names_replace_exactly_the_bytes_asked_whatever_the_reads(data, draw):
+    from coursekit.grading.safe_zip import _RelabelledNames
+
+    positions = draw.draw(st.sets(st.integers(0, len(data) - 1), max_size=20))
+    patches = {position: draw.draw(st.integers(0, 255)) for position in positions}
+    expected = bytearray(data)
+    for position, value in patches.items():
+        expected[position] = value
+    reader, got = _RelabelledNames(io.BytesIO(data), patches), b""
+    reader.seek(0)
+    while len(got) < len(data):
+        got += reader.read(draw.draw(st.integers(1, 64)))
+    assert got == bytes(expected)
