@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import BinaryIO
 
 from coursekit.grading import limits, messages
-from coursekit.grading.gradebook_schema import storable_text
 from coursekit.grading.notebook_json import NotASubmission, load_json, parse_notebook
 from coursekit.grading.reasons import quoted, size
 from coursekit.grading.safe_zip import (
@@ -522,8 +521,8 @@ def _submission(source: str, raw: bytes, notebook_raw: bytes, names: Names, mani
     the manifest gives none (or ``identified``, see ``read_bytes``)."""
     manifest_or_none = manifest if manifest is not None else {}
     lesson = manifest_or_none.get("lesson") or names.lesson
-    if lesson is not None and not (isinstance(lesson, str) and len(lesson) <= 100 and lesson.isprintable()
-                                   and storable_text(lesson) == lesson):
+    # printable: no control character, and no lone surrogate (one stopped every write of its row, and the batch)
+    if lesson is not None and not (isinstance(lesson, str) and len(lesson) <= 100 and lesson.isprintable()):
         return Rejected(source, raw, "its manifest's lesson is not a lesson's name")
     try:
         student = owner(names, None if identified else manifest)

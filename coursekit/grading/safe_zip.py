@@ -131,24 +131,19 @@ def _names_not_utf_8(handle: BinaryIO, extent: tuple[int, int, int, int] | None)
     _, directory_bytes, start, prepended = extent
     handle.seek(start)
     directory = handle.read(directory_bytes)
-    records, at = [], 0
+    patches, at = {}, 0
     while at + _CENTRAL.size <= len(directory) and directory[at:at + 4] == b"PK\x01\x02":
         record = _CENTRAL.unpack_from(directory, at)
         flags, (name_length, extra_length, comment_length), local = record[5], record[12:15], record[18]
         name = directory[at + _CENTRAL.size:at + _CENTRAL.size + name_length]
-        records.append((at, flags, name, local))
+        if flags & _UTF_8_NAME and not _is_utf_8(name):
+            patches[start + at + 9] = (flags >> 8) & ~(_UTF_8_NAME >> 8)  # the flags' high byte
+            if prepended + local >= 0:  # else zipfile refuses the member, with or without the flag
+                handle.seek(prepended + local + 6)
+                local_flags = handle.read(2)
+                if len(local_flags) == 2:
+                    patches[prepended + local + 7] = local_flags[1] & ~(_UTF_8_NAME >> 8)
         at += _CENTRAL.size + name_length + extra_length + comment_length
-    patches = {}
-    for at, flags, name, local in records:
-        if not flags & _UTF_8_NAME or _is_utf_8(name):
-            continue
-        patches[start + at + 9] = (flags >> 8) & ~(_UTF_8_NAME >> 8)  # the flags' high byte
-        if prepended + local < 0:
-            continue  # an offset that points before the file: zipfile refuses the member, with or without the flag
-        handle.seek(prepended + local + 6)
-        local_flags = handle.read(2)
-        if len(local_flags) == 2:
-            patches[prepended + local + 7] = local_flags[1] & ~(_UTF_8_NAME >> 8)
     handle.seek(0)
     return patches
 
