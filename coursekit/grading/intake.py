@@ -240,12 +240,18 @@ def _unexpected(error: Exception, count: int) -> str:
 
 # ---------------------------------------------------------------- folders
 def _read_folder(root: Path) -> Iterator[Item]:
-    """Every input under ``root``, in name order; symbolic links are rejected, never followed. No recursion."""
-    listings = [_listing(root)]
+    """Every input under ``root``, in name order; symbolic links are rejected, never followed. No recursion.
+
+    A student folder (a folder right below ``root``) in which nothing is an input, yet files were handed in (a
+    ``.py``, a notebook saved as HTML), is a row that says so: the student is not silently missing."""
+    listings: list[tuple[Iterator, _StudentFolder | None]] = [(_listing(root), None)]
     while listings:
-        entry = next(listings[-1], None)
+        listing, student_folder = listings[-1]
+        entry = next(listing, None)
         if entry is None:
             listings.pop()
+            if student_folder is not None and len(listings) == 1:  # the student folder's own listing ended
+                yield from student_folder.nothing_to_grade()
             continue
         if isinstance(entry, Rejected):
             yield entry
@@ -255,15 +261,59 @@ def _read_folder(root: Path) -> Iterator[Item]:
         except OSError as error:
             yield Rejected(entry.path, b"", f"cannot read it: {error.strerror}")
             continue
+        if student_folder is not None and not is_folder:
+            student_folder.saw(entry.name)
         if is_link:
             if _looks_like_input(entry.name) or os.path.isdir(entry.path):
+                if student_folder is not None:
+                    student_folder.inputs += 1  # a row says what it was
                 yield Rejected(entry.path, b"", _link_reason(entry.path, root))
         elif is_folder:
             if entry.name not in SKIPPED_FOLDERS:
-                listings.append(_listing(Path(entry.path)))
+                below = student_folder or _StudentFolder(entry.path, entry.name)
+                listings.append((_listing(Path(entry.path)), below))
         elif _looks_like_input(entry.name):
             yield from _guarded(entry.path, _read_file, Path(entry.path), entry.path,
                                 os.path.relpath(entry.path, root), False)
+
+
+NOTHING_TO_GRADE_IN_FOLDER = "a student folder with no notebook (.ipynb) and no zip in it ({files}): nothing to grade"
+
+
+@dataclass
+class _StudentFolder:
+    """What was found in one student folder (and the folders inside it): whether anything was an input."""
+
+    path: str
+    name: str
+    inputs: int = 0
+    files: list[str] = field(default_factory=list)  # the other entries' names, hidden ones (.DS_Store) left out
+
+    def saw(self, name: str) -> None:
+        if _looks_like_input(name):
+            self.inputs += 1
+        elif not name.startswith("."):
+            self.files.append(name)
+
+    def nothing_to_grade(self) -> Iterator[Rejected]:
+        """The folder's row when it held files but not one input; an empty folder hands in nothing."""
+        if self.inputs or not self.files:
+            return
+        yield Rejected(self.path, b"", _nothing_to_grade(self.files), student=_student_or_none(self.name))
+
+
+def _nothing_to_grade(files: list[str]) -> str:
+    names = ", ".join(quoted(name) for name in sorted(files)[:3])
+    shown = f"1 file: {names}" if len(files) == 1 else f"{len(files):,} files, such as {names}"
+    return NOTHING_TO_GRADE_IN_FOLDER.format(files=shown)
+
+
+def _student_or_none(name: str) -> str | None:
+    """``name`` as a student id when it is a valid one (a row for the student), else None."""
+    try:
+        return normalize_student_id(name)
+    except ValueError:
+        return None
 
 
 def _listing(folder: Path) -> Iterator[os.DirEntry | Rejected]:
@@ -407,6 +457,22 @@ def _read_export(source: str, archive: zipfile.ZipFile, modified: str, folder: s
         if counts[info.filename] > 1:
             member += f" (copy {seen[info.filename]} of {counts[info.filename]} of that name)"
         yield from _guarded(member, _read_export_member, member, archive, info, budget, modified, folder)
+    if folder is None:  # the zip's own folders are its students' (see names_of)
+        yield from _zip_folders_with_nothing_to_grade(source, archive.infolist())
+
+
+def _zip_folders_with_nothing_to_grade(source: str, infos: list[zipfile.ZipInfo]) -> Iterator[Rejected]:
+    """A row for each student folder of a zip of many that holds files but not one input (see _read_folder)."""
+    folders: dict[str, _StudentFolder] = {}
+    for info in infos:
+        parts = [part for part in re.split(r"[/\\]", info.filename) if part]
+        if len(parts) < 2 or SKIPPED_FOLDERS & set(parts):
+            continue
+        student_folder = folders.setdefault(parts[0], _StudentFolder(f"{source}!{parts[0]}/", parts[0]))
+        if not info.is_dir():
+            student_folder.saw(parts[-1])
+    for student_folder in folders.values():
+        yield from student_folder.nothing_to_grade()
 
 
 NO_NOTEBOOK_IN_ZIP = ("a zip with no notebook (.ipynb) and no submission file in it ({count} members): nothing to "

@@ -85,6 +85,69 @@ def test_a_zip_with_nothing_to_grade_is_a_row_saying_so(tmp_path):
                               "nothing to grade"
 
 
+def _class_with_stray_files(write) -> None:
+    """A class's hand-ins where some students gave no notebook: ``write(path, data)`` makes each file."""
+    write("ada/hw.py", b"x = 1\n")
+    write("ada/.DS_Store", b"\0")
+    write("bob/01_chain_rule.html", b"<html></html>")
+    write("bob/sub/a.py", b"")
+    write("bob/sub/b.py", b"")
+    write("bob/c.txt", b"")
+    write("carol/.DS_Store", b"\0")               # nothing but the system's own file: nothing handed in
+    write("dave/work/hw.py", b"")                  # deeper down: still dave's
+    write("not an id/hw.py", b"")
+    write("eve/junk.ipynb", b"{")                  # an input (rejected for what it holds): no folder row
+    write("frank/work/01_chain_rule.ipynb", b"{")  # an input deeper down
+    write("frank/notes.txt", b"")
+
+
+FOLDER_ROWS = {
+    "ada": ("ada", "1 file: 'hw.py'"),
+    "bob": ("bob", "4 files, such as '01_chain_rule.html', 'a.py', 'b.py'"),
+    "dave": ("dave", "1 file: 'hw.py'"),
+    "not an id": (None, "1 file: 'hw.py'"),
+}
+
+
+def _folder_rows(items) -> dict:
+    rows = {}
+    for item in items:
+        if isinstance(item, Rejected) and "student folder" in item.reason:
+            name = item.source.rstrip("/").rsplit("!", 1)[-1].rsplit("/", 1)[-1]
+            rows[name] = (item.student, item.reason)
+    return rows
+
+
+def _expected_rows() -> dict:
+    return {name: (student, f"a student folder with no notebook (.ipynb) and no zip in it ({files}): nothing to "
+                            "grade") for name, (student, files) in FOLDER_ROWS.items()}
+
+
+def test_a_student_folder_with_files_but_no_notebook_is_a_row_naming_them(tmp_path):
+    # a student who handed in hw.py, or the notebook saved as HTML, was silently missing from the gradebook
+    def write(name, data):
+        (tmp_path / "class" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "class" / name).write_bytes(data)
+
+    _class_with_stray_files(write)
+    (tmp_path / "class" / "empty").mkdir()
+    items = list(read_submissions(tmp_path / "class"))
+    assert _folder_rows(items) == _expected_rows()
+    assert sum(isinstance(item, Rejected) for item in items) == len(FOLDER_ROWS) + 2  # eve's and frank's junk
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        for _ in range(2):  # graded again: the same rows, not doubled
+            grade_paths([tmp_path / "class"], ROOT / "solutions", book, jobs=1)
+        assert len(book.rejected()) == len(FOLDER_ROWS) + 2
+
+
+def test_a_student_folder_in_a_zip_of_many_with_files_but_no_notebook_is_a_row(tmp_path):
+    export = tmp_path / "class.zip"
+    with zipfile.ZipFile(export, "w") as archive:
+        _class_with_stray_files(archive.writestr)
+        archive.writestr("empty/", b"")
+    assert _folder_rows(read_submissions(export)) == _expected_rows()
+
+
 def test_the_same_folder_graded_by_another_path_keeps_one_row_per_rejected_input(tmp_path, monkeypatch):
     folder = tmp_path / "in"
     folder.mkdir()
