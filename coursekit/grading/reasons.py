@@ -6,21 +6,46 @@ member's name, a student id) is shortened and shown with its control characters 
 
 from __future__ import annotations
 
+import re
+
 from coursekit.grading.limits import MiB
 
 
 def quoted(text: str, limit: int = 60) -> str:
     """``text`` in quotes, control characters escaped, cut to ``limit`` characters (saying how long it was)."""
-    shown = repr(text[:limit])
+    shown = _DEFAULT_IGNORABLE.sub(_escape, repr(text[:limit]))  # repr escapes controls, not what shows as nothing
     if len(text) > limit:
         shown += f"... ({len(text):,} characters)"
     return shown
 
 
 def escaped_controls(text: str, keep: str = "") -> str:
-    """``text`` with its control characters (ANSI and OSC escapes, NUL, a right-to-left override), but those in
-    ``keep``, shown as escapes: a terminal or a page shows them, never obeys them."""
-    return "".join(c if c.isprintable() or c in keep else c.encode("unicode_escape").decode("ascii") for c in text)
+    """``text`` with its control characters (ANSI and OSC escapes, NUL, a right-to-left override) and the characters
+    that show as nothing (``invisible``), but those in ``keep``, shown as escapes: a terminal or a page shows them,
+    never obeys them, and no text hides in them."""
+    if text.isprintable() and not _DEFAULT_IGNORABLE.search(text):
+        return text
+    return "".join(c if (c.isprintable() and not _DEFAULT_IGNORABLE.match(c)) or c in keep
+                   else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+# Unicode's default-ignorable code points (Default_Ignorable_Code_Point in DerivedCoreProperties.txt): drawn as
+# nothing, or as a blank (the Hangul fillers), and kept by NFKC. "ada" and "ada" + U+034F look alike; U+3164 looks
+# like no text at all. Some are letters or marks by category, so ``str.isprintable`` passes them.
+_DEFAULT_IGNORABLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
+    "\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0000-\U000e0fff]")
+
+
+def _escape(match: re.Match) -> str:
+    return match.group().encode("unicode_escape").decode("ascii")
+
+
+def invisible(character: str) -> bool:
+    """True for a character that shows as nothing: a control or format character, a space, or a default-ignorable
+    code point (a variation selector, a combining grapheme joiner, a Hangul filler)."""
+    return not character.isprintable() or character.isspace() or bool(_DEFAULT_IGNORABLE.match(character))
 
 
 def size(count: int) -> str:

@@ -1,10 +1,14 @@
 """What a valid student id is, checked where a submission is packed and again where it is graded.
 
 A valid id is 1 to 64 characters: letters (any script) and digits, and ``. _ - @ +``, starting with
-a letter or a digit; combining marks may follow a letter (as in Hindi or Thai). Ids are compared
-in Unicode's NFKC form, so ``ａｄａ`` (full width) and ``ada`` are one id. Such an id holds no path
-separator, no ``..`` at its start, no control character, no space and no quote, and cannot be read
-as a command-line option or a spreadsheet formula.
+a letter or a digit; up to four combining marks may follow a letter (as in Hindi or Thai). Ids are
+compared in Unicode's NFKC form, so ``ａｄａ`` (full width) and ``ada`` are one id. Such an id holds no
+path separator, no ``..`` at its start, no control character, no space and no quote, and cannot be
+read as a command-line option or a spreadsheet formula. Nor can it look like another id: it holds
+nothing that shows as nothing (a variation selector, a combining grapheme joiner, a Hangul filler),
+and its letters are of one script, or of those that one language writes together (Latin with
+Japanese's kana and kanji, with Korean's hangul and hanja, with Chinese's bopomofo): ``adа``, whose
+last letter is Cyrillic, is refused.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import unicodedata
 
 from coursekit.grading.notebook_json import NotASubmission
-from coursekit.grading.reasons import quoted
+from coursekit.grading.reasons import invisible, quoted
 from coursekit.i18n import N_
 
 MAX_LENGTH = 64
@@ -21,6 +25,10 @@ RULE = N_("a student id is 1 to {length} letters, digits and {punctuation}, star
     length=MAX_LENGTH, punctuation=" ".join(PUNCTUATION))
 _WORD = {"Lu", "Ll", "Lt", "Lm", "Lo", "Nd"}   # letters and decimal digits, in any script
 _MARKS = {"Mn", "Mc"}                          # combining marks, which some scripts need after a letter
+MAX_MARKS = 4                                  # on one letter: Hindi and Thai need two or three; "Zalgo" text, dozens
+# Scripts that one language writes together (UTS #39's "highly restrictive" sets), by the first word of a letter's
+# Unicode name: Japanese, Korean, Chinese, each with Latin.
+_WRITTEN_TOGETHER = ({"LATIN", "CJK", "HIRAGANA", "KATAKANA"}, {"LATIN", "CJK", "HANGUL"}, {"LATIN", "CJK", "BOPOMOFO"})
 _NAMES = {"/": N_("a slash"), "\\": N_("a backslash"), "\x00": N_("a NUL character"), " ": N_("a space"),
           ":": N_("a colon")}
 NOT_TEXT = N_("the student id is not text: {rule}")
@@ -30,6 +38,9 @@ TOO_LONG = N_("it has {count:,} characters")
 STARTS_WITH = N_("it starts with {character}")
 HOLDS = N_("it holds {character}")
 INVISIBLE = N_("an invisible character (U+{code:04X})")
+LONE_MARK = N_("a combining mark (U+{code:04X}) on no letter")
+MARKS = N_("it stacks more than {count} combining marks on one letter")
+MIXED_SCRIPTS = N_("it mixes the letters of two scripts ({first} and {second}), as a look-alike of another id would")
 
 
 class InvalidStudentId(NotASubmission):
@@ -60,18 +71,41 @@ def student_id_problem(text: str) -> str | None:
     text = unicodedata.normalize("NFKC", text)
     if len(text) > MAX_LENGTH:
         return TOO_LONG.format(count=len(text))
-    if unicodedata.category(text[0]) not in _WORD:
+    if invisible(text[0]) or unicodedata.category(text[0]) not in _WORD:
         return STARTS_WITH.format(character=_named(text[0]))
-    for character in text:
+    marks = 0
+    for previous, character in zip(" " + text, text):  # noqa: B905 -- each character with the one before it
         category = unicodedata.category(character)
-        if category not in _WORD and category not in _MARKS and character not in PUNCTUATION:
+        if invisible(character) or (category not in _WORD and category not in _MARKS and character not in PUNCTUATION):
             return HOLDS.format(character=_named(character))
-    return None
+        if category in _MARKS:
+            if not unicodedata.category(previous).startswith(("L", "M")):
+                return HOLDS.format(character=LONE_MARK.format(code=ord(character)))
+            marks += 1
+            if marks > MAX_MARKS:
+                return MARKS.format(count=MAX_MARKS)
+        else:
+            marks = 0
+    return _mixed_scripts(text)
+
+
+def _mixed_scripts(text: str) -> str | None:
+    """The problem of an id whose letters are of scripts that no language writes together, or None."""
+    scripts = list(dict.fromkeys(_script(c) for c in text if unicodedata.category(c) in {"Lu", "Ll", "Lt", "Lo"}))
+    if len(scripts) <= 1 or any(set(scripts) <= together for together in _WRITTEN_TOGETHER):
+        return None
+    first, second = (script.title() for script in scripts[:2])
+    return MIXED_SCRIPTS.format(first=first, second=second)
+
+
+def _script(letter: str) -> str:
+    """A letter's script, by the first word of its Unicode name (LATIN, CYRILLIC, CJK, HIRAGANA...)."""
+    return unicodedata.name(letter, "UNKNOWN").split(" ", 1)[0]
 
 
 def _named(character: str) -> str:
     if character in _NAMES:
         return str(_NAMES[character])
-    if unicodedata.category(character).startswith("C") or character.isspace():
+    if invisible(character):
         return INVISIBLE.format(code=ord(character))
     return repr(character)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from coursekit.cli import main
 from coursekit.grading.intake import Rejected, Submission, read_submissions
+from coursekit.grading.reasons import escaped_controls, invisible
 from coursekit.grading.student_ids import InvalidStudentId, is_valid_student_id, normalize_student_id
 from coursekit.grading.submission import NotASubmission, pack
 from graded_submissions import ROOT
@@ -31,11 +32,22 @@ HOSTILE = {
     "ada lovelace": "it holds a space",
     "ada\u202ebob": "it holds an invisible character (U+202E)",
     "a\\b": "it holds a backslash",
+    # look-alikes of "ada", each graded as another student and shown as "ada" (a red team's)
+    "ada\u034f": "it holds an invisible character (U+034F)",         # a combining grapheme joiner
+    "ada\U000e0100": "it holds an invisible character (U+E0100)",    # a variation selector
+    "ada\u180b": "it holds an invisible character (U+180B)",
+    "ada\u00ad": "it holds an invisible character (U+00AD)",         # a soft hyphen
+    "\u3164ada": "it starts with an invisible character (U+1160)",   # a Hangul filler (NFKC's form of it)
+    "\u115f\u1160": "it starts with an invisible character (U+115F)",  # a blank id
+    "ad\u0430": "it mixes the letters of two scripts (Latin and Cyrillic)",
+    "a.\u0301": "it holds a combining mark (U+0301) on no letter",
+    "x" + "\u0300\u0301\u0302\u0303\u0304": "it stacks more than 4 combining marks on one letter",
 }
 
 
 @pytest.mark.parametrize("text", ["ada", "Ada.Lovelace", "s1234567", "ada@example.org", "ada+07", "a_b-c",
-                                  "José", "太郎", "देवनागरी", "a" * 64])
+                                  "José", "太郎", "देवनागरी", "a" * 64,
+                                  "山田たろう", "yamadaタロウ", "김철수", "kim김", "ภาษาไทย", "Ελένη", "Иван"])
 def test_letters_of_any_script_digits_and_a_little_punctuation_are_valid_ids(text):
     assert normalize_student_id(text) == text and is_valid_student_id(text)
 
@@ -63,6 +75,26 @@ def test_any_text_is_a_valid_id_whose_normal_form_is_stable_or_is_refused(text):
         return
     assert normalize_student_id(normal) == normal and 1 <= len(normal) <= 64
     assert not normal.startswith(".") and not {"/", "\\", "\x00", " "} & set(normal)
+    assert not any(invisible(character) for character in normal)  # nothing in it shows as nothing
+
+
+@pytest.mark.parametrize("hidden", ["\u034f", "\U000e0100", "\u3164", "\u200b", "\x1b"])
+def test_what_shows_as_nothing_is_escaped_in_reasons_and_pages(hidden):
+    assert escaped_controls(f"ada{hidden}") == "ada" + hidden.encode("unicode_escape").decode("ascii")
+    assert escaped_controls("ada\tx", keep="\t") == "ada\tx" and escaped_controls("山田 ada") == "山田 ada"
+
+
+def test_a_look_alike_of_another_students_id_is_rejected_and_the_student_is_graded(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for student in ("ada", "ada\u034f", "ad\u0430"):
+        (inbox / f"{LESSON}--{student}.ipynb").write_bytes(EXERCISES.read_bytes())
+    items = sorted(read_submissions(inbox), key=lambda item: item.source)
+    assert [type(item) for item in items] == [Submission, Rejected, Rejected]
+    assert items[0].student == "ada"
+    assert "'ada\\u034f' is not a valid student id: it holds an invisible character (U+034F)" in items[1].reason
+    assert "'adа' is not a valid student id: it mixes the letters of two scripts (Latin and Cyrillic)" \
+        in items[2].reason
 
 
 @pytest.mark.parametrize("text", ["a/b", "../x", "a" * 10_000])
