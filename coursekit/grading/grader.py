@@ -14,7 +14,7 @@ from coursekit.grading.client import WarmServer
 from coursekit.grading.limits import Settings
 from coursekit.grading.master import Master, submission_language
 from coursekit.grading.master_tests import grade_tests
-from coursekit.grading.student_code import StudentCode, student_cells
+from coursekit.grading.student_code import EveryCellNeeded, StudentCode, student_cells
 from coursekit.grading.verdicts import Grade
 
 
@@ -41,9 +41,9 @@ def grade_notebook(nb: dict, master: Master, server: WarmServer,
                    settings: Settings | None = None, setup: dict | None = None) -> Grade:
     """Grade one student notebook against ``master``.
 
-    The master's demonstration cells are skipped where the notebook holds them unchanged. Should a cell or a test
-    then raise NameError (the student's code may use a name a demonstration defines), the notebook is graded again
-    with every cell, by the same deadline.
+    The master's demonstration cells are skipped where the notebook holds them unchanged. Should a cell or a test's
+    visible part then raise NameError (the student's code may use a name a demonstration defines), the notebook is
+    graded again with every cell, by the same deadline, before any hidden part has run.
 
     The grading speaks the submission's language (``master.submission_language``): its messages, its sandbox's, and
     the words of the master's edition in that language when there is one (same tests, same points). It runs in a
@@ -83,21 +83,25 @@ def _grade_in(language: str, nb: dict, master: Master, server: WarmServer, setti
     cells = student_cells(nb)
     server.wait_until_ready()  # a server still warming up: its time is not the submission's
     deadline = time.monotonic() + settings.budget
-    grade, student = _graded(cells, master, server, settings, setup, master.demonstrations, deadline)
-    if student.may_have_needed_a_skipped_cell() and not student.out_of_time():
-        grade, _ = _graded(cells, master, server, settings, setup, frozenset(), deadline)
+    grade = _graded(cells, master, server, settings, setup, master.demonstrations, deadline)
+    if grade is None:  # a NameError where demonstrations were skipped: again with every cell, by the same deadline
+        grade = _graded(cells, master, server, settings, setup, frozenset(), deadline)
     grade.seconds = time.perf_counter() - start
     grade.language = language
     return grade
 
 
 def _graded(cells: list[str], master: Master, server: WarmServer, settings: Settings, setup: dict,
-            skip: frozenset[str], deadline: float) -> tuple[Grade, StudentCode]:
+            skip: frozenset[str], deadline: float) -> Grade | None:
+    """The grade of ``cells`` run but those in ``skip``; None when they are to be run again with every cell (decided
+    before any hidden part, see ``master_tests.grade_tests``)."""
     grade = Grade(master.lesson)
     student = StudentCode(server, cells, settings, grade, skip, deadline, language=i18n.current(),
                           withheld=getattr(setup.get("exercises"), "withheld", ()))
     try:
         grade.tests = grade_tests(master, setup, student, settings)
+    except EveryCellNeeded:
+        return None
     finally:
         student.close()
-    return grade, student
+    return grade

@@ -20,7 +20,7 @@ from coursekit.grading.limits import MAX_VERDICT_TEXT, Settings, wall_backstop
 from coursekit.grading.master import Master, TestCell
 from coursekit.grading.proxies import ChangedArgument, NotPlainData
 from coursekit.grading.session import ProtocolError, SandboxCrashed, SandboxTimeout, StudentError
-from coursekit.grading.student_code import StudentCode
+from coursekit.grading.student_code import EveryCellNeeded, StudentCode
 from coursekit.grading.verdicts import TestResult
 
 
@@ -138,7 +138,8 @@ def _student_words(error: BaseException) -> str:
 
 
 def grade_tests(master: Master, setup: dict, student: StudentCode, settings: Settings) -> list[TestResult]:
-    """Every test of ``master``: first the visible part of each, then the hidden parts of those still passing."""
+    """Every test of ``master``: first the visible part of each, then the hidden parts of those still passing.
+    EveryCellNeeded, between the two, when the submission is to be graded again with every cell."""
     namespaces, verdicts, generations = {}, {}, {}
     for test in master.tests:
         visible, _ = test.compiled_parts()
@@ -148,6 +149,8 @@ def grade_tests(master: Master, setup: dict, student: StudentCode, settings: Set
         if verdict is None:
             verdict = _run_part(visible, test, namespace, student, settings, hidden=False)
         namespaces[test.grade_id], verdicts[test.grade_id] = namespace, verdict
+    if student.may_have_needed_a_skipped_cell(verdicts.values()) and not student.out_of_time():
+        raise EveryCellNeeded  # decided here, before any hidden input has reached the student's code
     for test in master.tests:
         if verdicts[test.grade_id] is not None or not test.parts()[1].strip():
             continue

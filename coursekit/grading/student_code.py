@@ -13,6 +13,7 @@ it defines, so that a test needing one of them can say why it is missing.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 
 from coursekit.grading import messages, protocol
 from coursekit.grading.cell_source import LINE_CHARS, definitions_only, first_line, names_defined
@@ -20,7 +21,7 @@ from coursekit.grading.client import WarmServer
 from coursekit.grading.limits import MAX_PARSED_PER_SUBMISSION, Settings
 from coursekit.grading.master import same_code
 from coursekit.grading.session import CpuTimeout, SandboxCrashed, SandboxTimeout, Session
-from coursekit.grading.verdicts import CellProblem, Grade
+from coursekit.grading.verdicts import CellProblem, Grade, TestResult
 
 
 def student_cells(nb: dict) -> list[str]:
@@ -40,6 +41,11 @@ def student_cells(nb: dict) -> list[str]:
             continue
         cells.append(source)
     return cells
+
+
+class EveryCellNeeded(Exception):
+    """Raised before the hidden parts when the submission is to be graded again with every cell (see
+    ``StudentCode.may_have_needed_a_skipped_cell``)."""
 
 
 class StudentCode:
@@ -81,12 +87,15 @@ class StudentCode:
                 break
             failed = still
 
-    def may_have_needed_a_skipped_cell(self) -> bool:
-        """True when cells were skipped and a cell or test then raised NameError: the submission's code may use
-        what a demonstration defines (its grader then runs every cell, see ``grader.grade_notebook``)."""
+    def may_have_needed_a_skipped_cell(self, visible: Iterable[TestResult | None]) -> bool:
+        """True when cells were skipped and a cell or a test's visible part (``visible``: their verdicts) then raised
+        NameError: the submission's code may use what a demonstration defines (its grader then runs every cell, see
+        ``grader.grade_notebook``). Asked before any hidden part runs, never after: code that chose to raise
+        NameError on a hidden input would otherwise have its cells run again, and what they say (a clock read, a
+        process id) would carry that input to the learner."""
         return self.skipped > 0 and (any("NameError" in problem.cause for problem in self.grade.cell_problems)
-                                     or any(test.status == "error" and "NameError" in test.message
-                                            for test in self.grade.tests))
+                                     or any(test is not None and test.status == "error" and "NameError" in test.message
+                                            for test in visible))
 
     def out_of_time(self) -> bool:
         """True once the submission's budget is spent."""

@@ -78,3 +78,19 @@ def test_every_exercise_set_holds_its_masters_demonstrations_unchanged():
         exercise_set = read_notebook(ROOT / "exercises" / f"{lesson}.ipynb")
         learners = {same_code("".join(cell.source)) for cell in exercise_set.cells if cell.cell_type == "code"}
         assert len(master.demonstrations) >= 2 and master.demonstrations <= learners, lesson
+
+
+def test_a_name_error_in_a_hidden_case_does_not_grade_the_cells_again(server, master):
+    # A red team raised NameError on a hidden input only: the cells then ran again, in a new worker, after the
+    # hidden part, and one of them reported a clock phase (or a process id) that the first worker had set from it.
+    hidden_only = ("def numerical_passes(n_params, method):\n"
+                   "    if n_params == 3:  # a hidden test's input; check()'s are others\n"
+                   "        raise NameError('a name chosen for it')\n"
+                   "    return 2 * n_params if method == 'central' else n_params + 1\n")
+    nb = with_demonstration(replacing(LESSON, "numerical_passes", hidden_only))
+    nb.cells.append(nbformat.v4.new_code_cell("if 'TWO' in globals():\n    raise ValueError('graded again')"))
+    graded = grade_notebook(nb, master, server, LIMITED)
+    assert not any("graded again" in problem.cause for problem in graded.cell_problems)
+    (verdict,) = [test for test in graded.tests if test.grade_id == "numerical_passes_test"]
+    assert verdict.status == "error" and verdict.message == "a hidden case raised `NameError`"
+    assert graded.points == graded.max_points - verdict.max_points
