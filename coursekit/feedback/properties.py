@@ -23,6 +23,7 @@ import numpy as np
 from coursekit.feedback.batched import in_sandbox, offers_steps, run_step, steps_in_one_trip
 from coursekit.feedback.compare import difference
 from coursekit.feedback.result import CheckResult
+from coursekit.feedback.widened import made_dtype
 from coursekit.i18n import N_, Message
 
 # ---------------------------------------------------------------- every learner-facing sentence of this module
@@ -244,9 +245,11 @@ def row_wise(join: Callable[[list, int], object], *cases, batched: Sequence[int]
 
 
 def _narrow_dtype(value) -> str | None:
-    """The dtype of the first floating array in ``value`` narrower than float64, if any."""
+    """The dtype of the first floating array in ``value`` narrower than float64, if any (as the learner's code made
+    it: the grader widens what it receives, see ``coursekit.feedback.widened``)."""
     if isinstance(value, np.ndarray):
-        return str(value.dtype) if value.dtype.kind == "f" and value.dtype.itemsize < 8 else None
+        dtype = made_dtype(value)
+        return str(dtype) if dtype.kind == "f" and dtype.itemsize < 8 else None
     if isinstance(value, np.floating):
         return str(value.dtype) if value.dtype.itemsize < 8 else None
     if isinstance(value, (list, tuple)):

@@ -17,6 +17,7 @@ import numpy as np
 
 from coursekit.feedback import messages
 from coursekit.feedback.compare import ANY_SEQUENCE, as_sequence, difference
+from coursekit.feedback.widened import made_dtype
 
 # A relation holds when the learner's result and the related value agree this closely: looser than an exercise's
 # tolerance (the learner computed the wrong thing in their own order of operations), far tighter than chance.
@@ -185,7 +186,7 @@ def _parts(got: list, expected: list, n, args, diagnosis: Diagnosis, labels: lis
 
 
 def _low_precision(value) -> bool:
-    dtype = getattr(value, "dtype", None)
+    dtype = made_dtype(value)  # as the learner's code made it: the grader widens what it receives
     return dtype is not None and dtype.kind == "f" and dtype.itemsize < 8
 
 
@@ -233,7 +234,7 @@ def _leaf(got, expected, n, args, where: str) -> str | None:
 
 def _same_shape(raw, g: np.ndarray, e: np.ndarray, n, args, where: str) -> str | None:
     if _low_precision(raw) and close(g, e, rtol=_FLOAT32_RTOL):
-        return messages.FLOAT32.format(where=where, dtype=raw.dtype)
+        return messages.FLOAT32.format(where=where, dtype=made_dtype(raw))
     if not np.any(g) and np.any(e):
         return messages.ZEROS.format(where=where)
     # One number is always some multiple of another: only a simple factor names a cause there.

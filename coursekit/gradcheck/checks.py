@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from coursekit.feedback.batched import in_one_trip, run_steps
+from coursekit.feedback.widened import made_dtype
 from coursekit.gradcheck import messages, reading
 from coursekit.gradcheck.diagnosis import diagnose
 from coursekit.gradcheck.numerical import EPS, Counted, as_float64, central_differences, step
@@ -299,7 +300,7 @@ def same_gradient(got, reference: np.ndarray, rtol: float = 1e-9, atol: float = 
     """True when ``got`` is a float64 array of ``reference``'s shape, within a tolerance 10,000 times tighter than a
     numerical check's: a gradient that a trusted, numerically checked reference computed then needs no check of its
     own. False for anything else (a proxy, a list, another dtype, NaN), which the numerical check then examines."""
-    return (type(got) is np.ndarray and got.dtype == np.float64 and got.shape == np.shape(reference)
+    return (type(got) is np.ndarray and made_dtype(got) == np.float64 and got.shape == np.shape(reference)
             and bool(np.allclose(got, reference, rtol=rtol, atol=atol)))
 
 

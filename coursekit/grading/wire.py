@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from coursekit.feedback.widened import widened as widened_array
 from coursekit.grading import protocol
 from coursekit.grading.limits import (
     COUNTED_FROM_BYTES,
@@ -218,7 +219,7 @@ def decode(data, resolve: Callable[[dict], object], depth: int = 0, *, widen: bo
     """The value ``encode`` produced; ``resolve`` turns a reference back into an object (or a proxy).
 
     ``widen`` (the grader, reading what the student's code gave): a NumPy scalar or 0-d array is a number at full
-    width, see ``widened``.
+    width (``widened``), an array of a narrow type is widened (``coursekit.feedback.widened``).
     """
     if depth > MAX_DEPTH:
         raise WireError("data nested too deeply")
@@ -233,8 +234,8 @@ def decode(data, resolve: Callable[[dict], object], depth: int = 0, *, widen: bo
         raise WireError(f"unexpected {kind.__name__} in a message")
     if "__ndarray__" in data:
         array = _from_array(data["__ndarray__"])
-        if widen and array.ndim == 0:
-            return widened(array)
+        if widen:  # numbers at full width, see widened
+            return widened(array) if array.ndim == 0 else widened_array(array)
         return array[()] if data.get("scalar") else array
     if "__tuple__" in data:
         return tuple(decode(item, resolve, depth + 1, widen=widen) for item in _list(data["__tuple__"]))

@@ -58,7 +58,9 @@ def test_a_function_that_returns_a_liar_on_hidden_cases_scores_nothing(server, l
     assert all(test.status == "passed" for test in others), others
 
 
-@pytest.mark.parametrize("narrow", ["np.float16", "np.float32", "lambda v: np.array(v, dtype=np.float32)"])
+@pytest.mark.parametrize("narrow", ["np.float16", "np.float32", "lambda v: np.array(v, dtype=np.float32)",
+                                    "lambda v: np.array([v], dtype=np.float32)",    # an array: a red team's
+                                    "lambda v: np.array([[v]], dtype=np.float16)"])
 def test_a_number_of_a_narrow_type_keeps_the_hidden_tests_tolerance(server, narrow):
     """A hidden assert compares with Python floats (abs(got - 2 x) <= 1e-9 ...): in the student's float16 or float32,
     NumPy would compute the difference at that precision, where an answer 0.02 % off rounds to exactly right."""

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from coursekit.feedback.widened import made_dtype
 from coursekit.grading import wire
 
 
@@ -58,11 +59,15 @@ def test_a_number_the_grader_reads_is_widened_to_full_width_with_its_value(array
 
 @pytest.mark.parametrize("narrow, value, expected", [(np.float16, 0.6002, 0.6), (np.float32, 0.6000000001, 0.6),
                                                      (np.int8, -128, 0)])
-def test_a_narrow_number_keeps_a_tests_tolerance_once_widened(narrow, value, expected):
+@pytest.mark.parametrize("shape", [(), (1,), (2, 3)])
+def test_a_narrow_number_keeps_a_tests_tolerance_once_widened(narrow, value, expected, shape):
+    sent = np.full(shape, value, dtype=narrow)[()]  # a NumPy scalar, or an array of numbers of that type
     with np.errstate(over="ignore"):  # int8: abs(-128) overflows, and stays -128
-        assert abs(narrow(value) - expected) <= 1e-12  # in NumPy's own arithmetic, at the student's width: "right"
-    got = wire.decode(wire.encode(narrow(value), lambda obj: {}), lambda ref: ref, widen=True)
-    assert not abs(got - expected) <= 1e-12
+        assert np.all(abs(sent - expected) <= 1e-12)  # in NumPy's own arithmetic, at the student's width: "right"
+    got = wire.decode(wire.encode(sent, lambda obj: {}), lambda ref: ref, widen=True)
+    assert not np.any(abs(got - expected) <= 1e-12)
+    if shape:  # the checks that name a narrow result still see what the student's code made
+        assert made_dtype(got) == np.dtype(narrow) or narrow is np.int8
 
 
 def test_other_objects_cross_only_as_references():
