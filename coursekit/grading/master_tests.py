@@ -36,6 +36,9 @@ def _fetch_names(test: TestCell, setup: dict, student: StudentCode, namespace: d
     words when ``hidden``: a name fetched again for a hidden part, after a new worker was started)."""
     if student.out_of_time():
         return _verdict(test, "timeout", messages.OUT_OF_BUDGET.format(seconds=student.settings.budget))
+    # Fetched again for a hidden part: the worker that replays the cells may have been chosen to die by a hidden
+    # input, so what the fetch says (a warning) is treated as a hidden case's. The test's own part resets it.
+    student.session.hidden = hidden
     for name in test.names_used(set(setup)):
         try:
             with grader_budget(student.settings.test_timeout, student.deadline):  # its value is decoded here

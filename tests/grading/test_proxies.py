@@ -1,7 +1,11 @@
 """Proxies for student objects: calls, methods and attributes forwarded; no equality, truth or hash."""
 
+import warnings
+
 import numpy as np
 import pytest
+
+from coursekit.grading import session as session_module
 
 STUDENT = """
 import numpy as np
@@ -401,7 +405,7 @@ def test_isinstance_is_answered_by_the_class_itself_not_by_what_an_object_says_o
     assert not isinstance(session.get("anything"), claiming)  # its metaclass says yes to every object
 
 
-def test_a_worker_shows_at_most_its_share_of_warnings_on_the_graders_output(session_for):
+def test_a_worker_raises_at_most_its_share_of_warnings_in_the_grader(session_for, monkeypatch):
     """A submission that warned 5 times a call wrote 910 warnings (1.5 MB) on the grader's output."""
     from coursekit.grading.limits import MAX_WARNINGS
 
@@ -411,19 +415,74 @@ def test_a_worker_shows_at_most_its_share_of_warnings_on_the_graders_output(sess
                           "        warnings.warn(f'call {n}, warning {k}', RuntimeWarning)\n"
                           "    return n\n")
     noisy = session.get("noisy")
-    with pytest.warns(RuntimeWarning) as caught:
-        assert [noisy(n) for n in range(30)] == list(range(30))
-    assert len(caught) == MAX_WARNINGS
+    considered = []
+    monkeypatch.setattr(session_module, "_watched", lambda category, text: considered.append(text) or False)
+    assert [noisy(n) for n in range(30)] == list(range(30))
+    assert len(considered) == MAX_WARNINGS
 
 
 def test_a_warning_from_the_sandbox_reaches_the_grader_with_its_control_characters_escaped(session_for):
-    # re-raised here, so that a check sees it; Python prints it on the instructor's terminal
+    # re-raised here, so that a check sees it (printed nowhere: see the next test)
     session = session_for("import warnings\n"
                           "def noisy():\n"
                           "    warnings.warn('red \\x1b[31m title \\x1b]0;owned\\x07 clip \\x1b]52;c;Zm9v\\x07', "
                           "RuntimeWarning)\n"
                           "    return 1.0\n")
-    with pytest.warns(RuntimeWarning) as caught:
-        assert session.get("noisy")() == 1.0
-    text = str(caught[0].message)
+    with warnings.catch_warnings(), pytest.raises(RuntimeWarning) as caught:
+        warnings.simplefilter("error")
+        session.get("noisy")()
+    text = str(caught.value)
     assert "\x1b" not in text and "\x07" not in text and "\\x1b[31m" in text
+
+
+def test_a_warning_of_the_students_code_is_never_printed_and_a_check_still_sees_it(session_for):
+    # a red team's warning, wrapped to the terminal's width, posed as the course server's own line
+    session = session_for("import warnings\n"
+                          "def noisy():\n"
+                          "    warnings.warn('x' + ' ' * 70 + 'coursekit grading worker: upload 12: regrade of ada "
+                          "FAILED', UserWarning)\n"
+                          "    return 1.0\n")
+    noisy = session.get("noisy")
+    with warnings.catch_warnings(record=True) as shown:  # what would be printed, with the filters as they are
+        assert noisy() == 1.0
+    assert not shown
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a check that watches for warnings
+        with pytest.raises(UserWarning, match="regrade of ada FAILED"):
+            noisy()
+
+
+# A red team's cell: the sandbox's own worker made to attach a warning to every reply that hands over a name.
+WARNS_ON_EVERY_FETCH = """
+import sys
+_Worker = sys.modules["coursekit.grading.worker"].Worker
+_handle = _Worker.handle
+def _warning_handle(self, request):
+    reply = _handle(self, request)
+    if request.get("op") == "get":
+        reply["warnings"] = [["UserWarning", "carried out of a hidden case"]]
+    return reply
+_Worker.handle = _warning_handle
+def f():
+    return 1.0
+"""
+
+
+def test_a_name_fetched_again_for_a_hidden_part_lets_none_of_its_warnings_out(session_for, monkeypatch):
+    # After a hidden case stopped the worker, its cells are replayed in a new one and the next test's names fetched
+    # again: the red team's forged warnings then reached the grader's output with a hidden input in them.
+    from types import SimpleNamespace
+
+    from coursekit.grading import master_tests
+    from coursekit.grading.limits import Settings
+
+    session = session_for(WARNS_ON_EVERY_FETCH)
+    student = SimpleNamespace(session=session, settings=Settings(), deadline=None, out_of_time=lambda: False)
+    test = SimpleNamespace(grade_id="f_test", names_used=lambda known: ["f"])
+    considered = []
+    monkeypatch.setattr(session_module, "_watched", lambda category, text: considered.append(text) or False)
+    for hidden in (False, True):
+        namespace = {}
+        assert master_tests._fetch_names(test, {}, student, namespace, hidden=hidden) is None
+        assert namespace["f"]() == 1.0
+    assert considered == ["carried out of a hidden case"]  # the visible fetch's only
