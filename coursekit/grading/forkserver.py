@@ -103,6 +103,7 @@ def start_worker(limits: Limits, uid: int, folder: str) -> list[str]:
     os.chdir(folder)
     for name in ("HOME", "IPYTHONDIR", "TMPDIR", "MPLCONFIGDIR"):  # the only place it may write
         os.environ[name] = folder
+    os.environ.pop("PYTHONPATH", None)  # the grader's, for the server to import coursekit: done before the fork
     tempfile.tempdir = folder
     os.nice(10)  # student code yields the CPU to the grader and to other submissions' honest work
     active = [f"limits: {', '.join(apply_limits(limits))}", "empty working folder", "lower priority"]

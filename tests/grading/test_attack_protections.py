@@ -74,6 +74,17 @@ def test_the_graders_processes_cannot_be_read_through_proc(session_for):
     assert attempt(session_for, code) == "PermissionError"
 
 
+def test_the_sandbox_has_none_of_the_graders_environment_but_a_few_harmless_variables(session_for):
+    # a red team read the course's path in the worker's PYTHONPATH (which the server needs, to import coursekit)
+    from coursekit.grading.client import INHERITED_ENV, SINGLE_THREADED
+
+    names = set(attempt(session_for, "import os\noutcome = sorted(os.environ)"))
+    assert "PYTHONPATH" not in names
+    own = {"PATH", "COURSEKIT_HEADLESS", "MPLBACKEND", "PYTHONDONTWRITEBYTECODE", "HOME", "IPYTHONDIR", "TMPDIR",
+           "MPLCONFIGDIR"}  # the worker's own folder, headless plotting
+    assert names <= set(INHERITED_ENV) | set(SINGLE_THREADED) | own, names
+
+
 def test_no_other_program_can_be_run(session_for):
     # execv itself, without a fork first: as a user (not root) the process limit, shared with the grader's own
     # processes, may refuse the fork before the exec is even tried. Were exec allowed, the worker would become
