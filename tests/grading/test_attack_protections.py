@@ -112,7 +112,7 @@ def test_no_process_can_leave_the_workers_group_to_outlive_it(session_for):
                           "    try:\n        os.setsid()\n    except OSError:\n        pass\n"
                           "    time.sleep(300)\n    os._exit(0)\n")
     child = session.get("pid")
-    if child < 0:  # as a user, the process limit (shared with the grader's own processes) refused the fork itself
+    if child < 0:  # refused: no new process in the sandbox (seccomp), or, without it, the process limit
         return
     assert _alive(child)
     session.kill()
@@ -120,6 +120,18 @@ def test_no_process_can_leave_the_workers_group_to_outlive_it(session_for):
     while _alive(child) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(child)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="seccomp filters are Linux's")
+def test_no_process_or_thread_can_be_started(session_for):
+    # Each would take a process id from the machine's counter: a red team forked until the next worker's id was a
+    # hidden input (modulo 256), which the same student's next submission then printed in a cell's error.
+    code = ("import ctypes, os, threading\n"
+            "outcome = [ctypes.CDLL(None).fork()]\n"
+            "if outcome[0] == 0:\n    os._exit(0)\n"
+            "try:\n    os.fork()\nexcept OSError as error:\n    outcome.append(type(error).__name__)\n"
+            "try:\n    threading.Thread(target=print).start()\nexcept RuntimeError:\n    outcome.append('no thread')\n")
+    assert attempt(session_for, code) == [-1, "PermissionError", "no thread"]
 
 
 def _as_a_shell_starts_it() -> None:
