@@ -65,8 +65,11 @@ def export_csv(book: Gradebook, path: Path | str) -> Path:
                 columns.append(column)
             rows.setdefault(student, {})[column] = points
         rows.setdefault(student, {})
+        problems = book.cell_problems(key)
         cells.setdefault(student, []).extend(f"{lesson} cell {problem.cell}: {problem.status}"
-                                             for problem in book.cell_problems(key))
+                                             for problem in problems[:feedback_page.MAX_CELLS_LISTED])
+        if len(problems) > feedback_page.MAX_CELLS_LISTED:
+            cells[student].append(f"{lesson}: {len(problems) - feedback_page.MAX_CELLS_LISTED:,} more cells")
     path = Path(path)
     with path.open("w", newline="", encoding="utf-8", errors="backslashreplace") as handle:
         writer = csv.writer(handle)
@@ -137,5 +140,5 @@ def gradescope(book: Gradebook, key: str) -> dict:
     if problems:
         with i18n.speaking(book.language(key)):
             results["output"] = feedback_page.plain_text("\n".join([feedback_page.CELLS_HEADING + ":", *(
-                "- " + feedback_page.cell_sentence(problem, as_markdown=False) for problem in problems)]))
+                "- " + sentence for sentence in feedback_page.cell_sentences(problems, as_markdown=False))]))
     return results

@@ -30,10 +30,14 @@ CELL_LINE = N_("Cell {cell} (starting {start}) {cause}.")
 CELL_LINE_NO_START = N_("Cell {cell} {cause}.")
 CELL_DEFINES = N_("It defines {names}.")
 MORE_NAMES = N_("and {count} more")
+MORE_CELLS = N_("And {count:,} more cells, not listed.")
 DETAILS_HEADING = N_("Feedback per question")
 QUESTION_HEADING = N_("{grade_id}: {status}")
 
 _MAX_NAMES = 8  # names listed for a cell; more are counted
+# Cells listed; more are counted. A red team's 1,960 raising cells made a feedback page of 1.35 MB, with the
+# questions' feedback at its bottom, and a CSV cell of 61,835 characters (a spreadsheet keeps 32,767).
+MAX_CELLS_LISTED = 20
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")  # the grader's messages mark code so
 # Characters that may start Markdown (or HTML) anywhere in a line; an underscore between two letters or digits never
 # does (snake_case names stay readable in the Markdown).
@@ -67,7 +71,7 @@ def markdown(lesson: str, student: str, points: float, max_points: float,
         lines.append(f"| {text(grade_id)} | {text(STATUS_NAMES.get(status, status))} | {got:g} / {full:g} |")
     if problems:
         lines += ["", "## " + CELLS_HEADING, "", str(CELLS_COUNTED), ""]
-        lines += ["- " + cell_sentence(problem) for problem in problems]
+        lines += ["- " + sentence for sentence in cell_sentences(problems)]
     lines += ["", "## " + DETAILS_HEADING]
     for grade_id, status, _, _, message in results:
         heading = text(QUESTION_HEADING.format(grade_id=grade_id, status=STATUS_NAMES.get(status, status)))
@@ -88,6 +92,14 @@ def html_page(markdown_text: str, title: str) -> str:
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             f"<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n<main>\n{body}</main>\n"
             "</body>\n</html>\n")
+
+
+def cell_sentences(problems: Sequence[CellProblem], as_markdown: bool = True) -> list[str]:
+    """A sentence for each of the first ``MAX_CELLS_LISTED`` cells (``cell_sentence``), and one that counts the rest."""
+    sentences = [cell_sentence(problem, as_markdown) for problem in problems[:MAX_CELLS_LISTED]]
+    if len(problems) > MAX_CELLS_LISTED:
+        sentences.append(str(MORE_CELLS.format(count=len(problems) - MAX_CELLS_LISTED)))
+    return sentences
 
 
 def cell_sentence(problem: CellProblem, as_markdown: bool = True) -> str:

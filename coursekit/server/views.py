@@ -60,6 +60,8 @@ def my_uploads(db: sqlite3.Connection, student: str) -> list[Upload]:
 
 def upload(db: sqlite3.Connection, queue_id: int, student: str | None) -> Upload | None:
     """One upload; None when there is none of that id, or (``student`` given) it is not that student's."""
+    if not -2**63 <= queue_id < 2**63:  # no row has it, and SQLite cannot hold it (an OverflowError, a 500)
+        return None
     row = db.execute("SELECT q.id, q.lesson, q.received_at, q.late, q.state, s.state, s.points, s.max_points, "
                      "s.reason, q.student, q.submission_key FROM queue q "
                      "LEFT JOIN submissions s ON s.key = q.submission_key WHERE q.id = ?", (queue_id,)).fetchone()

@@ -1,6 +1,7 @@
 """Feedback pages: a standalone HTML document rendered from the Markdown, readable (headings, a table of the questions,
 code spans), in which nothing a student wrote is ever read as markup."""
 
+import csv
 import html
 from html.parser import HTMLParser
 
@@ -91,6 +92,22 @@ def test_what_a_student_wrote_is_shown_as_text_in_messages_ids_and_cells():
         assert not any(name.startswith("on") or name in ("href", "src") for _, attrs in parsed.tags for name in attrs)
         shown = "".join(parsed.text)
         assert f"your code raised ValueError: {hostile}" in shown and f"Student: {hostile}" in shown, hostile
+
+
+def test_a_submission_with_thousands_of_failing_cells_lists_twenty_and_counts_the_rest(tmp_path):
+    # a red team's 1,960 raising cells made a 1.35 MB page and a CSV cell of 61,835 characters
+    problems = [CellProblem(cell, "error", "raised ValueError: x" * 20, "raise ValueError()", ()) for cell in
+                range(1, 1_961)]
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        key = submission_key("ada", LESSON, "0" * 64, "2025-01-01T00:00:00.000000+00:00")
+        book.record(Entry(key, "in/ada", b"{}", "0" * 64, "0" * 64, "ada", LESSON, "2025-01-01T00:00:00.000000+00:00",
+                          1), Grade(LESSON, [Result("q1", "passed", 1.0, 1.0, "passed")], cell_problems=problems))
+        markdown, results = book.feedback(key), book.gradescope(key)
+        (_, ada) = list(csv.reader(book.export_csv(tmp_path / "grades.csv").open(encoding="utf-8")))
+    for text_of_cells in (markdown, results["output"]):
+        assert text_of_cells.count("- Cell ") == feedback_page.MAX_CELLS_LISTED == 20
+        assert "- And 1,940 more cells, not listed." in text_of_cells
+    assert len(markdown) < 10_000 and ada[-2].endswith(f"{LESSON}: 1,940 more cells") and len(ada[-2]) < 1_000
 
 
 def test_the_exported_html_escapes_a_hostile_message_from_the_gradebook(tmp_path):

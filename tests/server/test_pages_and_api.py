@@ -71,11 +71,14 @@ def test_a_learner_gets_404_for_another_learners_upload_and_403_for_the_dashboar
     ada = site["clients"]["ada"]
     assert ada.get(f"/me/uploads/{site['ids']['bob']}").status_code == 404
     assert ada.get("/me/uploads/999999").status_code == 404  # the same answer as for one that does not exist
+    huge = "9" * 23  # past SQLite's integers: it raised OverflowError, a 500 and a traceback in the server's log
+    assert ada.get(f"/me/uploads/{huge}").status_code == 404
     for path in ("/instructor", "/instructor/students/bob", "/instructor/export.csv",
                  "/instructor/mistakes?lesson=07_efficiency&exercise=x&mistake=y"):
         assert ada.get(path).status_code == 403, path
     bearer = {"authorization": f"Bearer {site['tokens']['ada']}"}
     assert ada.get(f"/api/submissions/{site['ids']['bob']}", headers=bearer).status_code == 404
+    assert ada.get(f"/api/submissions/{huge}", headers=bearer).status_code == 404
 
 
 def test_a_page_without_signing_in_leads_to_the_sign_in_form(site):
