@@ -480,8 +480,10 @@ def roster_instructor(gradebook: Path) -> None:
 def roster_list(gradebook: Path) -> None:
     """The students on the roster."""
     from coursekit.grading.gradebook import Gradebook
+    from coursekit.grading.reasons import escaped_controls
     from coursekit.server import tokens
 
     with Gradebook(gradebook) as book:
         for student, name, email in tokens.roster(book.db):
-            console.print(_plain(f"{student}\t{name}\t{email}"))
+            # fields apart by tabs, for a script to read (rich would print them as spaces); controls escaped
+            click.echo("\t".join(escaped_controls(field or "") for field in (student, name, email)))

@@ -90,6 +90,20 @@ def test_tokens_are_stored_hashed_and_a_reissued_one_replaces_the_old(tmp_path):
         assert tokens.import_roster(book.db, ROSTER) == []  # no new student: no token
 
 
+def test_the_roster_is_listed_one_student_a_line_in_tab_separated_fields(tmp_path):
+    from click.testing import CliRunner
+
+    from coursekit.cli import main
+
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        tokens.import_roster(book.db, ROSTER)
+    listed = CliRunner().invoke(main, ["roster", "list", "--gradebook", str(tmp_path / "book.sqlite")])
+    assert listed.exit_code == 0, listed.output
+    # tabs (it printed a backslash and a t), and a name's markup as text
+    assert listed.output.splitlines() == ["ada\tAda Lovelace\tada@example.org", "bob\t<b>Bob</b>\tbob@example.org",
+                                          "cy\tCy\tcy@example.org"]
+
+
 def test_a_roster_whose_tokens_cannot_be_delivered_is_not_imported(tmp_path):
     def lost(_issued):
         raise OSError("disk full")
