@@ -51,9 +51,9 @@ def routes(site: Site) -> list[Route]:
         if refused:
             return refused
         who = request.path_params["student"]
-        uploads = await site.read(views.history, who)
+        uploads, total = await site.read(views.history, who)
         pending = [one for one in await site.read(views.my_uploads, who) if one.state in (queue.QUEUED, queue.GRADING)]
-        return site.render(request, "student.html", student=who, uploads=uploads, pending=pending)
+        return site.render(request, "student.html", student=who, uploads=uploads, total=total, pending=pending)
 
     async def submission(request: Request) -> Response:
         _, refused = _instructor(site, request)

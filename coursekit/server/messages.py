@@ -78,6 +78,7 @@ IDENTICAL_HEADING = N_("Identical notebooks from different students (the untouch
 NO_IDENTICAL = N_("None.")
 EXPORT_CSV = N_("Download the gradebook (CSV)")
 STUDENT_HEADING = N_("{student}: every submission")
+NEWEST_SHOWN = N_("The newest {shown:,} of {total:,} submissions are shown.")
 MISTAKE_HEADING = N_("{lesson} {grade_id}: {mistake}")
 REGRADE_BUTTON = N_("Grade again")
 REGRADE_QUEUED = N_("Queued for grading again.")

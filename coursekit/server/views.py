@@ -70,12 +70,16 @@ def upload(db: sqlite3.Connection, queue_id: int, student: str | None) -> Upload
     return _upload(row[:9], row[9], row[10])
 
 
-def history(db: sqlite3.Connection, student: str) -> list[Upload]:
-    """Every graded or rejected submission of one student in the gradebook (uploads and `coursekit grade`'s),
-    newest first, each with the queue id of its last upload, if any."""
-    rows = db.execute(_SUBMISSIONS + "WHERE s.student = ? ORDER BY s.submitted_at DESC, s.arrival DESC",
-                      (student,)).fetchall()
-    return [_submission(row) for row in rows]
+HISTORY_ROWS = 500  # a student's page lists so many; a day of uploads at the rate limit made a 3.4 MB page
+
+
+def history(db: sqlite3.Connection, student: str) -> tuple[list[Upload], int]:
+    """The newest ``HISTORY_ROWS`` graded or rejected submissions of one student in the gradebook (uploads and
+    `coursekit grade`'s), newest first, each with the queue id of its last upload, if any; and how many there are."""
+    rows = db.execute(_SUBMISSIONS + "WHERE s.student = ? ORDER BY s.submitted_at DESC, s.arrival DESC LIMIT ?",
+                      (student, HISTORY_ROWS)).fetchall()
+    total = db.execute("SELECT COUNT(*) FROM submissions WHERE student = ?", (student,)).fetchone()[0]
+    return [_submission(row) for row in rows], total
 
 
 @dataclass
