@@ -42,6 +42,9 @@ _CODE_SPAN = re.compile(r"`([^`\n]+)`")  # the grader's messages mark code so
 # Characters that may start Markdown (or HTML) anywhere in a line; an underscore between two letters or digits never
 # does (snake_case names stay readable in the Markdown).
 _MARKUP = re.compile(r"([\\`*\[\]<>&|~!#{}]|(?<![^\W_])_|_(?![^\W_]))")  # [^\W_]: a letter or a digit
+# Where a GitHub-flavoured preview (GitHub, VS Code) sees a link in plain text: "scheme://" and "www.". The ":" or
+# "." escaped, it shows the same and links nowhere (this page's own renderer makes no links at all).
+_LINK_START = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*(?=://)|www(?=\.))")
 _BLOCK_START = re.compile(r"^([-+=>]|\d+[.)])")  # a line starting so would be a list, heading or quote
 _RENDERER = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table") \
     .disable(["link", "image", "autolink"])  # feedback has no links: none can come from a student's text
@@ -136,6 +139,7 @@ def text(value: str, at_start: bool = True) -> str:
     shown as escapes, and (``at_start``: it starts a line) no indent, and nothing at its start that would make a
     list, a heading or a quote."""
     escaped = _MARKUP.sub(r"\\\1", _printable(" ".join(str(value).splitlines())))
+    escaped = _LINK_START.sub(lambda start: start.group(0) + "\\", escaped)  # its ":" or "." escaped: no autolink
     if not at_start:
         return escaped
     return _BLOCK_START.sub(lambda match: match.group(0)[:-1] + "\\" + match.group(0)[-1], escaped.lstrip())

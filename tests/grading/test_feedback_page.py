@@ -155,3 +155,11 @@ def test_any_message_keeps_its_text_and_makes_no_tag_but_code(value):
     lines = value.splitlines() or [""]
     expected = "".join(feedback_page._printable(line) for line in [lines[0].strip(), *lines[1:]])
     assert letters(rendered_text(message_markdown(value))) == letters(expected), message_markdown(value)
+
+
+def test_a_web_address_in_a_students_text_shows_as_it_is_and_links_nowhere_in_a_preview():
+    # the Markdown files may be opened in a GitHub-flavoured preview, which links "https://..." and "www...."
+    said = "see https://evil.example/x, HTTP://x.y and www.evil.example"
+    source = text(said)
+    assert source == "see https\\://evil.example/x, HTTP\\://x.y and www\\.evil.example"  # escaped: no address
+    assert feedback_page.html_body(source).strip() == f"<p>{said}</p>"
