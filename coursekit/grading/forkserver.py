@@ -101,13 +101,16 @@ def start_worker(limits: Limits, uid: int, folder: str) -> list[str]:
     os.dup2(devnull, 1)  # writes that bypass sys.stdout go nowhere
     os.dup2(devnull, 2)
     os.chdir(folder)
-    for name in ("HOME", "IPYTHONDIR", "TMPDIR", "MPLCONFIGDIR"):  # the only place it may write
+    for name in ("HOME", "IPYTHONDIR", "TMPDIR", "MPLCONFIGDIR"):  # its own, empty (with Landlock, no writes there)
         os.environ[name] = folder
     os.environ.pop("PYTHONPATH", None)  # the grader's, for the server to import coursekit: done before the fork
     tempfile.tempdir = folder
     os.nice(10)  # student code yields the CPU to the grader and to other submissions' honest work
     active = [f"limits: {', '.join(apply_limits(limits))}", "empty working folder", "lower priority"]
-    confined = landlock(readable_roots(), [folder])
+    # Its folder is read-only too: no lesson writes a file, and a worker that could wrote gigabytes past its
+    # 16 MiB a file (fallocate), filled a tmpfs /tmp (memory no limit saw), or made a million folders whose removal
+    # held up every other worker's start (red team M).
+    confined = landlock((*readable_roots(), folder), [])
     if confined:
         active.append(confined)
     # As root, a failure to become another user raises: the worker ends before any student code runs.

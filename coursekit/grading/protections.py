@@ -98,7 +98,7 @@ class LandlockRights:
         return cls(fs, net, scoped, size)
 
     def describe(self, abi: int) -> str:
-        parts = ["reads only in the Python installation", "writes only in its folder"]
+        parts = ["reads only in the Python installation and its folder", "writes nowhere"]
         if self.fs & _FS_TRUNCATE:
             parts.append("no truncation elsewhere")
         if self.net:
@@ -185,7 +185,8 @@ _X32_SYSCALL_BIT = 0x40000000
 # worker's process group or session (a child forked past Python's hooks, with libc's fork, would then outlive the
 # worker: the group is what is killed); starting a process or a thread (no lesson needs one, BLAS runs in one thread
 # here, and each takes a process id from the machine's counter: a red team forked until the next worker's id told
-# the same student's next submission a hidden input, modulo 256).
+# the same student's next submission a hidden input, modulo 256); reserving disk space (fallocate's "keep size"
+# reserves it past the limit on a file's size, where a file can be written: without Landlock).
 _DENIED = {
     "x86_64": {"chmod": 90, "fchmod": 91, "fchmodat": 268, "fchmodat2": 452, "chown": 92, "fchown": 93,
                "lchown": 94, "fchownat": 260, "utime": 132, "utimes": 235, "futimesat": 261, "utimensat": 280,
@@ -199,7 +200,7 @@ _DENIED = {
                "msgget": 68, "msgsnd": 69, "msgrcv": 70, "msgctl": 71, "semget": 64, "semop": 65, "semctl": 66,
                "semtimedop": 220, "shmget": 29, "shmat": 30, "shmctl": 31, "shmdt": 67, "mq_open": 240,
                "mq_unlink": 241, "mq_timedsend": 242, "mq_timedreceive": 243, "mq_notify": 244, "mq_getsetattr": 245,
-               "clone": 56, "fork": 57, "vfork": 58, "clone3": 435},
+               "clone": 56, "fork": 57, "vfork": 58, "clone3": 435, "fallocate": 285},
     "aarch64": {"fchmod": 52, "fchmodat": 53, "fchmodat2": 452, "fchownat": 54, "fchown": 55, "utimensat": 88,
                 "setxattr": 5, "lsetxattr": 6, "fsetxattr": 7, "removexattr": 14, "lremovexattr": 15,
                 "fremovexattr": 16, "ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271,
@@ -211,7 +212,7 @@ _DENIED = {
                 "msgget": 186, "msgctl": 187, "msgrcv": 188, "msgsnd": 189, "semget": 190, "semctl": 191,
                 "semtimedop": 192, "semop": 193, "shmget": 194, "shmctl": 195, "shmat": 196, "shmdt": 197,
                 "mq_open": 180, "mq_unlink": 181, "mq_timedsend": 182, "mq_timedreceive": 183, "mq_notify": 184,
-                "mq_getsetattr": 185, "clone": 220, "clone3": 435},
+                "mq_getsetattr": 185, "clone": 220, "clone3": 435, "fallocate": 47},
 }
 # Calls that send a signal, with the argument that names its target: allowed only towards the worker's own
 # process group (0, or minus its number) or the worker itself.

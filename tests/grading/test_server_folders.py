@@ -22,10 +22,11 @@ def _folders_of(pid: int) -> list[Path]:
 def test_a_private_server_killed_outright_leaves_no_folder_once_closed():
     server = WarmServer(preload=[])
     session = server.session(5.0)
-    assert session.run_cell("open('scratch.txt', 'w').write('x')", 5.0)["ok"]
+    assert session.run_cell("x = 1", 5.0)["ok"]
     pid = server.process.pid
     [folder] = _folders_of(pid)
-    assert list(folder.glob("worker-*/scratch.txt"))
+    [worker_folder] = folder.glob("worker-*")
+    (worker_folder / "scratch.txt").write_text("x")  # what a worker without Landlock could leave
     os.kill(pid, signal.SIGKILL)  # no chance to clean up after itself
     server.process.wait()
     assert folder.exists()
@@ -112,13 +113,25 @@ def test_a_tree_deeper_than_pythons_recursion_and_unreadable_in_parts_is_removed
         subprocess.run(["rm", "-rf", str(top)], check=False)
 
 
+def _nest(folder: Path, depth: int) -> None:
+    """Folders ``d`` inside each other, ``depth`` deep, in ``folder`` (deeper than a path may be long)."""
+    fd = os.open(folder, os.O_RDONLY)
+    for _ in range(depth):
+        os.mkdir("d", dir_fd=fd)
+        inner = os.open("d", os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = inner
+    os.close(fd)
+
+
 def test_a_worker_that_leaves_a_very_deep_folder_does_not_stop_its_server():
     server = WarmServer(preload=[])
     try:
         session = server.session(10.0)
-        assert session.run_cell("import os\nfor _ in range(1500):\n    os.mkdir('d')\n    os.chdir('d')", 10.0)["ok"]
+        assert session.run_cell("x = 1", 10.0)["ok"]
         [folder] = _folders_of(server.process.pid)
         worker_folder = next(folder.glob("worker-*"))
+        _nest(worker_folder, 1500)  # what a worker without Landlock could leave
         session.kill()
         after = server.session(10.0)  # the server reaped the worker and removed its folder, and serves on
         assert after.run_cell("x = 1", 5.0)["ok"]
