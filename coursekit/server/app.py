@@ -26,6 +26,7 @@ from coursekit.grading.master import load_masters
 from coursekit.server import auth, language, messages
 from coursekit.server.config import ServerConfig
 from coursekit.server.guards import Guards, TooLarge
+from coursekit.server.slow_clients import TooSlow
 from coursekit.server.tokens import who_has, who_has_hashed
 from coursekit.server.views import mistake_words
 
@@ -132,6 +133,9 @@ def create_app(config: ServerConfig, masters: dict | None = None) -> Starlette:
         text = messages.TOO_LARGE.format(limit=config.max_upload_bytes // (1024 * 1024))
         return refusal(site, request, 413, text)
 
+    async def too_slow(request: Request, _error: Exception) -> Response:
+        return refusal(site, request, 408, messages.TOO_SLOW)
+
     async def style(_request: Request) -> Response:
         return PlainTextResponse(STYLE, media_type="text/css", headers={"cache-control": "max-age=3600"})
 
@@ -145,7 +149,7 @@ def create_app(config: ServerConfig, masters: dict | None = None) -> Starlette:
 
     routes = [Route("/style.css", style), Route("/language/{code}", switch_language), *learner.routes(site),
               *instructor.routes(site)]
-    app = Starlette(routes=routes, exception_handlers={TooLarge: too_large}, lifespan=lifespan)
+    app = Starlette(routes=routes, exception_handlers={TooLarge: too_large, TooSlow: too_slow}, lifespan=lifespan)
     # outermost, so that the guards' own refusals speak the request's language too
     guarded = language.Speaking(Guards(app, config.max_upload_bytes))
     guarded.site = site  # for the tests and the runner

@@ -1,7 +1,9 @@
-"""What every request and response gets: a cap on the request's body, and headers that keep pages to themselves.
+"""What every request and response gets: a cap on the request's body and a deadline for it, and headers that keep
+pages to themselves.
 
 The cap is checked on the declared length first (a 413 before a byte is read) and again on the bytes
-as they arrive (a client may declare nothing, or lie), so no upload past it is ever held in memory.
+as they arrive (a client may declare nothing, or lie), so no upload past it is ever held in memory. A
+body that has not arrived whole by its deadline is refused (408, see ``slow_clients``).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import json
 
 from coursekit.server import messages
+from coursekit.server.slow_clients import TooSlow, receive_by_deadline
 
 # No script anywhere; styles and images from this server only; forms post here; no framing by other sites.
 CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
@@ -50,9 +53,11 @@ class Guards:
             return
         received = 0
 
+        receive_in_time = receive_by_deadline(receive)
+
         async def counted_receive():
             nonlocal received
-            message = await receive()
+            message = await receive_in_time()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.limit:
@@ -64,14 +69,17 @@ class Guards:
         except TooLarge:
             if not started:
                 await self._refuse(scope, send_with_headers)
+        except TooSlow:
+            if not started:
+                await self._refuse(scope, send_with_headers, 408, str(messages.TOO_SLOW))
 
-    async def _refuse(self, scope, send):
-        text = messages.TOO_LARGE.format(limit=(self.limit - self.FORM_ROOM) // (1024 * 1024))
+    async def _refuse(self, scope, send, status: int = 413, text: str | None = None):
+        text = text or messages.TOO_LARGE.format(limit=(self.limit - self.FORM_ROOM) // (1024 * 1024))
         if scope["path"].startswith("/api/"):
             body, kind = json.dumps({"error": text}).encode(), b"application/json"
         else:
             body, kind = text.encode(), b"text/plain; charset=utf-8"
-        await send({"type": "http.response.start", "status": 413,
+        await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode()),
                                 (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": body})

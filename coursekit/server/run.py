@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from coursekit.grading.gradebook import Gradebook
 from coursekit.grading.master import load_masters
-from coursekit.server import messages, queue, supervisor
+from coursekit.server import messages, queue, slow_clients, supervisor
 from coursekit.server.config import ConfigError, ServerConfig
 
 
@@ -66,6 +66,17 @@ def check_cluster(config: ServerConfig) -> None:
         check_reachable(config.cluster)
 
 
+def web_config(app, config: ServerConfig):
+    """uvicorn's configuration for ``app``: deadlines for slow clients, and a cap on connections at once."""
+    import uvicorn
+
+    slow_clients.more_descriptors()
+    # Behind a reverse proxy on this machine, its X-Forwarded-For gives the client's address (rate limits).
+    return uvicorn.Config(app, host=config.host, port=config.port, log_level="warning", proxy_headers=True,
+                          forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+                          http=slow_clients.HeadersDeadline, limit_concurrency=slow_clients.CONNECTIONS)
+
+
 def serve(config: ServerConfig, announce: Callable[[str], None] = print) -> None:
     """Run the server for ``config`` until it is stopped (Ctrl+C, SIGTERM)."""
     import uvicorn
@@ -85,9 +96,7 @@ def serve(config: ServerConfig, announce: Callable[[str], None] = print) -> None
                 workers=config.workers if graders else 0,
                 cluster=messages.SERVING_ON_CLUSTER.format(address=config.cluster) if config.cluster else "",
                 recovered=messages.SERVING_RECOVERED.format(count=recovered) if recovered else ""))
-            # Behind a reverse proxy on this machine, its X-Forwarded-For gives the client's address (rate limits).
-            uvicorn.run(app, host=config.host, port=config.port, log_level="warning", proxy_headers=True,
-                        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"))
+            uvicorn.Server(web_config(app, config)).run()
         finally:
             if graders is not None:
                 graders.stop()

@@ -99,8 +99,9 @@ class ServerThread:
         run.prepare(self.config)
         self.app = create_app(self.config, MASTERS)
         self.url = f"http://127.0.0.1:{self.config.port}"
-        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.config.port,
-                                                    log_level="warning", lifespan="on"))
+        web = run.web_config(self.app, self.config)  # as `coursekit serve` runs it: deadlines for slow clients
+        web.host, web.lifespan = "127.0.0.1", "on"
+        self.server = uvicorn.Server(web)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
         self.worker, self.stop_worker = worker.start_thread(self.config, MASTERS)
