@@ -31,6 +31,7 @@ from coursekit.grading.server_folders import new_server_folder, remove_stale_fol
 from coursekit.grading.worker import Worker, _new_shell, _stub_lessons, _stub_submit, remember_library_modules
 
 _PR_SET_DUMPABLE = 4
+FIRST_WORKER_UID, WORKER_UIDS = 60000, 5000  # as root, each running worker becomes a user of its own among these
 
 
 PRELOAD = ("numpy", "sympy", "matplotlib.pyplot", "coursekit.datasets", "coursekit.engine", "coursekit.feedback",
@@ -132,13 +133,24 @@ class Workers:
 
     def __init__(self):
         self.folder = new_server_folder()
-        self.running: dict[int, tuple[str, socket.socket]] = {}
+        self.running: dict[int, tuple[str, socket.socket, int]] = {}  # pid -> (folder, grader, uid)
+        self._next_uid = os.getpid() % WORKER_UIDS  # servers of one machine start apart
 
     def new_folder(self) -> str:
         return tempfile.mkdtemp(prefix="worker-", dir=self.folder)
 
-    def add(self, pid: int, folder: str, control: socket.socket) -> None:
-        self.running[pid] = (folder, control)
+    def new_uid(self) -> int:
+        """A user id for a new worker (as root) that no running worker of this server has: workers of one user
+        would share its limit on processes (it was the server's pid, modulo 5,000)."""
+        taken = {uid for _, _, uid in self.running.values()}
+        for _ in range(WORKER_UIDS):
+            uid, self._next_uid = FIRST_WORKER_UID + self._next_uid, (self._next_uid + 1) % WORKER_UIDS
+            if uid not in taken:
+                return uid
+        raise RuntimeError("every worker user id is in use")  # 5,000 workers at once: the process limit is first
+
+    def add(self, pid: int, folder: str, control: socket.socket, uid: int) -> None:
+        self.running[pid] = (folder, control, uid)
 
     def reap(self) -> None:
         """Collect the workers that ended, kill what they left running, and remove their folders.
@@ -157,13 +169,13 @@ class Workers:
                 _kill_group(pid)
                 with contextlib.suppress(ChildProcessError):
                     os.waitpid(pid, 0)
-            folder, _ = self.running.pop(pid, (None, None))
+            folder, _, _ = self.running.pop(pid, (None, None, None))
             if folder:
                 remove_tree(folder)
 
     def kill_of(self, control: socket.socket) -> None:
         """Kill the workers of a grader that has gone (their folders go when they are reaped)."""
-        for pid, (_, owner) in list(self.running.items()):
+        for pid, (_, owner, _) in list(self.running.items()):
             if owner is control:
                 _kill_group(pid)
 
@@ -285,7 +297,7 @@ def _fork_worker(control: socket.socket, limits: Limits, servers_own: list, work
             os.close(fd)
         return False
     channel = socket.socket(fileno=fds[0])
-    folder = workers.new_folder()
+    folder, uid = workers.new_folder(), workers.new_uid()
     pid = os.fork()
     if pid == 0:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -293,13 +305,13 @@ def _fork_worker(control: socket.socket, limits: Limits, servers_own: list, work
             if other is not None:
                 other.close()  # the worker talks to its own grader only
         try:
-            active = start_worker(limits, 60000 + os.getpid() % 5000, folder)
+            active = start_worker(limits, uid, folder)
             wire.send(channel, {protocol.READY: True, protocol.PROTECTIONS: active})
             Worker(channel).serve()
         finally:
             os._exit(0)
     channel.close()
-    workers.add(pid, folder, control)
+    workers.add(pid, folder, control, uid)
     try:
         control.sendall(pid.to_bytes(8, "big"))
     except OSError:

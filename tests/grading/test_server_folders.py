@@ -182,3 +182,23 @@ def _running(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0] != b"Z"
     except FileNotFoundError:
         return False
+
+
+def test_no_two_running_workers_of_a_server_share_a_user_id():
+    # it was 60000 + the worker's pid modulo 5,000: two at once could share a user, and its limit on processes
+    from coursekit.grading.forkserver import FIRST_WORKER_UID, WORKER_UIDS, Workers
+    from coursekit.grading.server_folders import remove_tree
+
+    workers = Workers()
+    try:
+        for fake_pid in range(-1, -WORKER_UIDS - 1, -1):  # no process's number: nothing real is named
+            workers.add(fake_pid, "", None, workers.new_uid())
+        uids = {uid for _, _, uid in workers.running.values()}
+        assert uids == set(range(FIRST_WORKER_UID, FIRST_WORKER_UID + WORKER_UIDS))
+        with pytest.raises(RuntimeError, match="in use"):
+            workers.new_uid()
+        _, _, freed = workers.running.pop(-7)
+        assert workers.new_uid() == freed
+    finally:
+        workers.running.clear()
+        remove_tree(workers.folder)
