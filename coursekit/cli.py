@@ -158,8 +158,9 @@ def grade(paths, jobs, gradebook, root, regrade, csv_path, feedback, feedback_fo
     sandbox = _warm_sandbox() if keep_warm and not cluster else None
     outcomes = []
     signal.signal(signal.SIGTERM, _stop_as_interrupted)  # a batch stopped by SIGTERM cleans up as after Ctrl-C
-    with Gradebook(gradebook) as book, Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(),
-                                               TimeElapsedColumn(), console=console, transient=True) as bar:
+    with _gradebook_errors(gradebook), Gradebook(gradebook) as book, \
+            Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+                     transient=True) as bar:
         task = bar.add_task("grading", total=None)
         with _cluster_errors(cluster):
             outcomes = grade_paths(paths, course.solutions, book, jobs=jobs, regrade=regrade, sandbox=sandbox,
@@ -205,6 +206,21 @@ def _check_cluster_extra() -> None:
         import distributed  # noqa: F401 -- only whether it imports
     except ImportError as missing:
         errors.print(_plain(NEEDS_CLUSTER_EXTRA.format(missing=missing), limit=1000))
+        sys.exit(1)
+
+
+@contextlib.contextmanager
+def _gradebook_errors(gradebook: Path):
+    """A gradebook that cannot be written (a full disk, a read-only folder) ends the command saying so, without a
+    traceback: what was recorded before stays, and the next run grades the rest."""
+    import sqlite3
+
+    try:
+        yield
+    except (sqlite3.OperationalError, sqlite3.DatabaseError) as problem:
+        errors.print(_plain(f"error: the gradebook {gradebook} could not be written ({problem}); what it recorded "
+                            "before stays, and the next run grades the rest once it can be written (is the disk "
+                            "full?)", limit=1000))
         sys.exit(1)
 
 
