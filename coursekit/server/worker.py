@@ -120,10 +120,12 @@ def work(config: ServerConfig, stop: threading.Event, *, masters: dict | None = 
     grader = make_grader(config, masters)
     book = Gradebook(config.gradebook, timeout=60)
     recorded, pause = 0, RETRY_PAUSE
+    unreleased: list[tuple[queue.Job, bool]] = []  # rows to put back that the gradebook refused (a full disk)
     try:
         while not stop.is_set():
             if parent is not None and os.getppid() != parent:
                 break  # the server is gone: a new one will hand out what is left
+            unreleased = [(job, counted) for job, counted in unreleased if not _released(book, job, counted)]
             token = queue.new_claim()
             if holding is not None:
                 holding.value = token.encode()  # before the claim commits: the supervisor always knows it
@@ -145,20 +147,30 @@ def work(config: ServerConfig, stop: threading.Event, *, masters: dict | None = 
                 pass  # another worker has it now
             except GradingUnavailable as problem:  # not the upload's doing: back in the queue, uncounted
                 print(UNAVAILABLE.format(problem=problem, id=job.id, pause=pause), file=sys.stderr)
-                with contextlib.suppress(sqlite3.Error):
-                    queue.release(book.db, job, counted=False)
+                if not _released(book, job, counted=False):
+                    unreleased.append((job, False))
                 if until_empty:
                     raise
                 stop.wait(pause)
                 pause = min(pause * 2, MAX_RETRY_PAUSE)
             except Exception as error:  # noqa: BLE001 -- the worker goes on; the row goes back (MAX_ATTEMPTS ends it)
                 print(FAILED.format(id=job.id, error=f"{type(error).__name__}: {error}"), file=sys.stderr)
-                with contextlib.suppress(sqlite3.Error):
-                    queue.release(book.db, job)
+                if not _released(book, job, counted=True):
+                    unreleased.append((job, True))
     finally:
         grader.close()
         book.close()
     return recorded
+
+
+def _released(book: Gradebook, job: queue.Job, counted: bool) -> bool:
+    """Whether ``job``'s row went back in the queue; False when the gradebook refused the write (a full disk): the
+    worker tries again before each claim, or the row would wait in "grading" until the server restarts."""
+    try:
+        queue.release(book.db, job, counted=counted)
+    except sqlite3.Error:
+        return False
+    return True
 
 
 def drain(config: ServerConfig, masters: dict | None = None) -> int:

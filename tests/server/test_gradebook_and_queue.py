@@ -246,3 +246,29 @@ def test_a_gradebooks_write_ahead_log_is_cut_back_after_a_busy_minute(tmp_path):
         book.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
         book.reject(entry("after"), "not a notebook")  # the log starts over, and is cut back to the limit
         assert log.stat().st_size <= JOURNAL_SIZE_LIMIT
+
+
+def test_a_row_the_full_disk_kept_from_going_back_to_the_queue_is_put_back_once_it_can_be(config, monkeypatch):
+    # a red team's full disk failed the grade's record and then the row's release: it stayed "grading" until a
+    # restart of the server
+    import threading
+
+    with Gradebook(config.gradebook) as book:
+        queue.enqueue(book.db, "ada", LESSON, f"{LESSON}.ipynb", UNTOUCHED, dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
+                      False)
+    grade_job, release, failures = worker.grade_job, queue.release, {"grade": 1, "release": 1}
+
+    def fails_once(name, real):
+        def call(*args, **kwargs):
+            if failures[name]:
+                failures[name] -= 1
+                raise sqlite3.OperationalError("database or disk is full")
+            return real(*args, **kwargs)
+        return call
+
+    monkeypatch.setattr(worker, "grade_job", fails_once("grade", grade_job))
+    monkeypatch.setattr(queue, "release", fails_once("release", release))
+    assert worker.work(config, threading.Event(), masters=MASTERS, until_empty=True) == 1
+    with Gradebook(config.gradebook) as book:
+        assert book.db.execute("SELECT state, attempts FROM queue").fetchall() == [("done", 2)]
+        assert book.db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 1
