@@ -268,7 +268,8 @@ def _compounded(got: np.ndarray, expected: np.ndarray, n) -> str | None:
         return None
     ratios = got / expected
     for base in (2.0, 0.5, -1.0, *((float(n), 1.0 / n) if n and n > 2 else ())):
-        powers = np.log(np.abs(ratios)) / np.log(abs(base)) if abs(base) != 1 else np.zeros_like(ratios)
+        with np.errstate(divide="ignore", invalid="ignore"):  # a zero ratio has no power: -inf, never whole
+            powers = np.log(np.abs(ratios)) / np.log(abs(base)) if abs(base) != 1 else np.zeros_like(ratios)
         whole = np.round(powers)
         if abs(base) == 1:
             if np.allclose(ratios, -1.0, rtol=_RTOL):

@@ -112,3 +112,15 @@ def test_an_ignored_argument_is_found_beside_networks_of_arrays_of_other_shapes(
     cases = [(network(3, 4, 2), rng.standard_normal((2, 3)), 3.0),
              (network(4, 3, 1), rng.standard_normal((2, 4)), 2.0)]
     assert ignored_argument(lambda args: mine(*args), cases, 0, mine(*cases[0]), lambda args: right(*args)) == 2
+
+
+def test_a_result_with_zeros_where_a_factor_is_looked_for_warns_nothing():
+    # a wrong answer of zeros in some places printed "divide by zero encountered in log" on the grader's terminal,
+    # once a submission
+    import warnings
+
+    from coursekit.feedback.relations import _compounded
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _compounded(np.array([0.0, 2.0, 4.0]), np.array([1.0, 1.0, 1.0]), 3) is None
