@@ -77,6 +77,10 @@ TABLES = (
     )""",
     "CREATE INDEX IF NOT EXISTS queue_by_state ON queue (state, id)",
     "CREATE INDEX IF NOT EXISTS queue_by_student ON queue (student, id)",
+    # the next row to claim, chosen per student (see coursekit/server/queue.py): what each student has being graded,
+    # and when they were last served, each read from an index
+    "CREATE INDEX IF NOT EXISTS queue_by_student_state ON queue (student, state, id)",
+    "CREATE INDEX IF NOT EXISTS queue_by_student_claimed ON queue (student, claimed_at)",
     # a submission's uploads (the instructor's history of a student): without it, a scan of the queue per submission
     "CREATE INDEX IF NOT EXISTS queue_by_submission ON queue (submission_key, id)",
     """CREATE TABLE IF NOT EXISTS roster (

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -46,6 +47,11 @@ class Site:
         self.book = Gradebook(config.gradebook, shared=True, timeout=30)
         self.book.db.execute("PRAGMA journal_mode=WAL")  # readers never wait for the workers' writes
         self.lock = threading.Lock()
+        # Whose a cookie or token is, asked on the event loop for every request: on a connection of its own, for
+        # reads only, never behind ``lock``, which an upload holds while it waits for the workers' writes (a red
+        # team's slow claims held it 30 s, and every signed-in page with it).
+        self.identity = sqlite3.connect(config.gradebook, timeout=5, check_same_thread=False)
+        self.identity_lock = threading.Lock()
         self.sessions = auth.Sessions(config.session_hours)
         self.uploads = auth.RateLimit(config.submissions_per_minute)
         self.upload_bytes = auth.ByteBudget(config.upload_bytes_per_day)
@@ -97,8 +103,8 @@ class Site:
         session = self.sessions.get(session_id)
         if session is None:
             return None
-        with self.lock:
-            person = who_has_hashed(self.book.db, session.token_hash)
+        with self.identity_lock:
+            person = who_has_hashed(self.identity, session.token_hash)
         if person != session.person:
             self.sessions.end(session_id)
             return None
@@ -109,10 +115,11 @@ class Site:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return None
-        with self.lock:
-            return who_has(self.book.db, token.strip())
+        with self.identity_lock:
+            return who_has(self.identity, token.strip())
 
     def close(self) -> None:
+        self.identity.close()
         self.book.close()
 
 

@@ -63,7 +63,11 @@ async def accept_upload(site: Site, student: str, lesson: str, raw: bytes) -> tu
     late = site.config.is_late(lesson, received)
     # The name the intake reads: the signed-in student's, whatever a manifest inside says (the worker uses theirs).
     name = f"{lesson}--{student}" + (".submission.zip" if raw[:2] == b"PK" else ".ipynb")
-    queue_id = await site.read(queue.enqueue, student, lesson, name, raw, received, late)
+    try:
+        queue_id = await site.read(queue.enqueue, student, lesson, name, raw, received, late)
+    except queue.TooManyWaiting:
+        raise Refused(429, messages.TOO_MANY_WAITING.format(count=queue.WAITING_PER_STUDENT), retry_after=60) \
+            from None
     return queue_id, late
 
 

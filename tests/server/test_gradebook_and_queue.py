@@ -272,3 +272,40 @@ def test_a_row_the_full_disk_kept_from_going_back_to_the_queue_is_put_back_once_
     with Gradebook(config.gradebook) as book:
         assert book.db.execute("SELECT state, attempts FROM queue").fetchall() == [("done", 2)]
         assert book.db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 1
+
+
+def test_choosing_the_next_upload_looks_at_each_waiting_student_once_not_at_each_row(tmp_path):
+    # per row, 4,000 uploads waiting and 4,000 done of one student made a claim take 15 s, holding the write lock
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        with book.db:
+            book.db.executemany(
+                "INSERT INTO queue (student, lesson, name, content, received_at, state, claimed_at) "
+                "VALUES ('mallory', ?, 'x', NULL, 't', ?, ?)",
+                [(LESSON, "done", f"2026-03-01T00:00:00.{i:06d}") for i in range(4000)] +
+                [(LESSON, "queued", None) for _ in range(4000)])
+            book.db.execute("INSERT INTO queue (student, lesson, name, content, received_at) "
+                            "VALUES ('ada', ?, 'x', x'00', 't')", (LESSON,))
+        steps = [0]
+
+        def count(_=None):
+            steps[0] += 1
+            return 0
+
+        book.db.set_progress_handler(count, 1000)  # a call every 1,000 of SQLite's instructions
+        assert queue.claim(book.db).student == "ada"  # served least recently (never)
+        book.db.set_progress_handler(None, 0)
+    assert steps[0] < 200, steps  # per row, it took some 350 million of them
+
+
+def test_a_student_with_twenty_uploads_waiting_cannot_queue_another(tmp_path):
+    when = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        for _ in range(queue.WAITING_PER_STUDENT):
+            queue.enqueue(book.db, "eve", LESSON, "x.ipynb", b"{}", when, False)
+        with pytest.raises(queue.TooManyWaiting):
+            queue.enqueue(book.db, "eve", LESSON, "x.ipynb", b"{}", when, False)
+        queue.enqueue(book.db, "ada", LESSON, "x.ipynb", b"{}", when, False)  # others are not held up
+        job = queue.claim(book.db)
+        book.db.execute("UPDATE queue SET state = 'done' WHERE id = ?", (job.id,))
+        book.db.commit()
+        queue.enqueue(book.db, job.student, LESSON, "x.ipynb", b"{}", when, False)  # one graded: room for one more

@@ -11,6 +11,7 @@ import warnings
 
 import pytest
 from server_helpers import FAST, LESSON, MASTERS, MISTAKEN, ROOT, ROSTER, SOLVED, SOLVED_JA, UNTOUCHED, csrf_of, sign_in
+from starlette.requests import Request
 
 from coursekit.server import tokens, worker
 from coursekit.server.app import create_app
@@ -384,3 +385,15 @@ def test_a_learner_may_have_two_uploads_arriving_at_once_and_a_third_is_refused_
             pass
     with receiving.holding("eve"):  # received (or failed): counted no more
         pass
+
+
+def test_who_signed_in_is_known_while_an_upload_waits_on_the_gradebook(site):
+    # an upload waiting up to 30 s for the workers' writes held the lock that every page's sign-in check took
+    bearer = {"authorization": f"Bearer {site['tokens']['ada']}"}
+    with site["app"].site.lock:  # as an upload holds it: a page that reads the gradebook waits, in a thread
+        answer = site["clients"]["ada"].get("/api/me", headers=bearer)
+        name = site["app"].site.session_cookie
+        cookie = f"{name}={site['clients']['ada'].cookies[name]}".encode()
+        session = site["app"].site.session(Request({"type": "http", "headers": [(b"cookie", cookie)]}))
+    assert answer.status_code == 200 and answer.json()["student"] == "ada"
+    assert session is not None and session.person.student == "ada"  # the cookie's session, looked up meanwhile
