@@ -52,6 +52,8 @@ CELL_NOT_RUN = N_("was not run: the submission used up its time budget of {secon
 CELL_CRASHED = N_("ended its own process (os._exit, a signal, or a resource limit)")
 CELL_NOT_ATTEMPTED = N_("is not done yet (it raised NotImplementedError)")
 CELL_RAISED = N_("raised {error}")
+CELL_REFUSED_DEFINITIONS_KEPT = N_("{raised}: the grader runs your code without writing files or starting threads or "
+                                   "processes, so only the cell's imports, functions, classes and constants were kept")
 CELL_RAISED_AT = N_("raised {error} (at: {line})")
 CELL_REPLAYED = N_("{cause} when it was run again (a test had stopped your code, so your cells were run anew)")
 UNKNOWN_LESSON = N_("no master in solutions/ matches this submission (lesson {lesson!r})")

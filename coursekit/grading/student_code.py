@@ -175,24 +175,33 @@ class StudentCode:
             self._note(index, "not attempted", str(messages.CELL_NOT_ATTEMPTED))
         else:
             self._note(index, "error", _raised(error))
+            if _refused_by_sandbox(error):
+                return self._keep_definitions(index, code, refused=error)
         return False
 
-    def _keep_definitions(self, index: int, code: str) -> None:
-        """Run the definitions of cell ``index``, which ran past its limit, alone (see
-        ``cell_source.definitions_only``), under the larger definitions limit; kept, and replayed, if they run."""
+    def _keep_definitions(self, index: int, code: str, refused: dict | None = None) -> bool:
+        """Run the definitions of cell ``index`` alone (see ``cell_source.definitions_only``), under the larger
+        definitions limit; kept, and replayed, if they run. The cell ran past its limit, or (``refused``: the error)
+        the sandbox refused what it did (a file written, a thread started) where the learner's own kernel would
+        not: a scratch file written above a function cost that function's points (red team O). True when kept."""
         definitions = definitions_only(code) if self._parsing(code) else None
         if definitions is None or self.out_of_time():
-            return
+            return False
         limit = self.settings.definitions_timeout
         try:
             outcome = self.session.run_cell(definitions, limit)
         except (SandboxTimeout, SandboxCrashed):  # they loop or crash too: the cell stays skipped
             self.restart()
-            return
+            return False
+        if not outcome.get(protocol.OK):
+            return False
         self.good.append((index, definitions, limit))
-        if outcome.get(protocol.OK):
+        if refused is not None:
+            self._note(index, "error", messages.CELL_REFUSED_DEFINITIONS_KEPT.format(raised=_raised(refused)))
+        else:
             self._note(index, "timeout", messages.CELL_TIMEOUT_DEFINITIONS_KEPT.format(
                 seconds=self.settings.cell_timeout))
+        return True
 
     def _timeout_cause(self, timeout: SandboxTimeout) -> str:
         if isinstance(timeout, CpuTimeout):
@@ -234,6 +243,13 @@ class StudentCode:
 
     def close(self) -> None:
         self.session.kill()
+
+
+def _refused_by_sandbox(error: dict) -> bool:
+    """Whether a cell's error is the sandbox's refusal of what the learner's own kernel allows: writing a file
+    (PermissionError), starting a thread or a process."""
+    kind, text = str(error.get("type")), str(error.get("message"))
+    return kind == "PermissionError" or (kind == "RuntimeError" and "can't start new thread" in text)
 
 
 def _raised(error) -> str:

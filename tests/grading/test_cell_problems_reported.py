@@ -100,6 +100,23 @@ def test_a_cell_that_raises_is_named_with_the_students_own_error_shown_as_text(s
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(("side_note", "raised"), [
+    ("open('scratch.txt', 'w').write('notes')", "PermissionError"),
+    ("import threading\nthreading.Timer(60, print).start()", "RuntimeError: can't start new thread"),
+    ("import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.savefig('figure.png')", "PermissionError")])
+def test_a_cell_that_writes_a_file_or_starts_a_thread_above_a_definition_keeps_the_definition(server, side_note,
+                                                                                              raised):
+    # the sandbox refuses both, the learner's own kernel does not: a red team's scratch file cost the points of the
+    # function defined below it
+    graded = grade(server, replacing(LESSON, "numerical_passes", side_note + "\n" + SOLUTION), LESSON, LIMITED)
+    assert graded.points == graded.max_points, [(t.grade_id, t.message) for t in graded.tests]
+    (problem,) = graded.cell_problems
+    assert problem.status == "error" and problem.cause.startswith(f"raised {raised}")
+    assert problem.cause.endswith("the grader runs your code without writing files or starting threads or processes, "
+                                  "so only the cell's imports, functions, classes and constants were kept")
+
+
+@pytest.mark.slow
 def test_a_stub_cell_makes_its_test_not_attempted_and_says_so(server):
     stub = "raise NotImplementedError()\n" + SOLUTION
     graded = grade(server, replacing(LESSON, "numerical_passes", stub), LESSON, LIMITED)
