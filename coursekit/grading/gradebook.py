@@ -163,9 +163,11 @@ class Gradebook:
         ``then`` as for ``record``."""
         with self.db:
             row = self._write(entry, "rejected", reason, None, None, None, None)
-            # the same input rejected under a key of an earlier rule (its path as given): one row, not two
-            self.db.execute("DELETE FROM submissions WHERE state = 'rejected' AND source = ? AND hash = ? AND id != ?",
-                            (entry.source, entry.content_hash, row))
+            # the same input rejected under the key of an earlier rule (its path as given): one row, not two. By that
+            # key only: another folder given by the same relative path (next week's "inbox") holds other inputs, and
+            # many rejected rows keep no bytes (a folder with nothing to grade, a link), so have the same hash
+            self.db.execute("DELETE FROM submissions WHERE state = 'rejected' AND key = ? AND id != ?",
+                            (rejection_key(entry.source, entry.content_hash), row))
             if then is not None:
                 then(self.db, entry)
 

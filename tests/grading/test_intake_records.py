@@ -160,6 +160,19 @@ def test_the_same_folder_graded_by_another_path_keeps_one_row_per_rejected_input
         assert book.db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 2
 
 
+def test_another_weeks_folder_given_by_the_same_relative_path_keeps_its_own_rejected_rows(tmp_path, monkeypatch):
+    # a red team graded w1/inbox, then w2/inbox, each as "inbox": week 1's row saying ada handed in no notebook went
+    for week, stray in (("w1", "week1.py"), ("w2", "week2.html")):
+        (tmp_path / week / "inbox" / "ada").mkdir(parents=True)
+        (tmp_path / week / "inbox" / "ada" / stray).write_text("x")
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        for week in ("w1", "w2"):
+            monkeypatch.chdir(tmp_path / week)
+            grade_paths(["inbox"], ROOT / "solutions", book, jobs=1)
+        reasons = sorted(reason for _, reason in book.rejected())
+    assert len(reasons) == 2 and "'week1.py'" in reasons[0] and "'week2.html'" in reasons[1]
+
+
 def test_a_row_of_an_earlier_key_rule_is_replaced_not_doubled(tmp_path):
     rejected = Rejected("in/junk.ipynb", b"{", "invalid JSON")
     with Gradebook(tmp_path / "book.sqlite") as book:
