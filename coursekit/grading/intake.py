@@ -155,7 +155,7 @@ class Names:
 def names_of(name: str) -> Names:
     """What ``name`` says: a file's path inside the folder or zip given (``ada/work/07_x.ipynb``,
     ``07_x--ada.submission.zip``; through a zip inside a folder, the zip's student folder then the member's path)."""
-    parts = [part for part in re.split(r"[/\\]", name) if part]
+    parts = [part for part in re.split(r"[/\\]", name) if part not in ("", ".")]  # "./frank/x" is frank's
     file_name = parts[-1] if parts else ""
     stem = file_stem(file_name)
     _, dashes, named = stem.partition("--")
@@ -272,6 +272,8 @@ def _read_folder(root: Path) -> Iterator[Item]:
             if entry.name not in SKIPPED_FOLDERS:
                 below = student_folder or _StudentFolder(entry.path, entry.name)
                 listings.append((_listing(Path(entry.path)), below))
+            elif student_folder is not None:  # copies only (checkpoints): handed in, yet nothing to grade
+                student_folder.files.append(entry.name + "/")
         elif _looks_like_input(entry.name):
             yield from _guarded(entry.path, _read_file, Path(entry.path), entry.path,
                                 os.path.relpath(entry.path, root), False)
@@ -465,11 +467,15 @@ def _zip_folders_with_nothing_to_grade(source: str, infos: list[zipfile.ZipInfo]
     """A row for each student folder of a zip of many that holds files but not one input (see _read_folder)."""
     folders: dict[str, _StudentFolder] = {}
     for info in infos:
-        parts = [part for part in re.split(r"[/\\]", info.filename) if part]
-        if len(parts) < 2 or SKIPPED_FOLDERS & set(parts):
+        parts = [part for part in re.split(r"[/\\]", info.filename) if part not in ("", ".")]
+        if len(parts) < 2 or parts[0] in SKIPPED_FOLDERS:
             continue
         student_folder = folders.setdefault(parts[0], _StudentFolder(f"{source}!{parts[0]}/", parts[0]))
-        if not info.is_dir():
+        skipped = next((part for part in parts[1:] if part in SKIPPED_FOLDERS), None)
+        if skipped:  # copies only (checkpoints): handed in, yet nothing to grade
+            if skipped + "/" not in student_folder.files:
+                student_folder.files.append(skipped + "/")
+        elif not info.is_dir():
             student_folder.saw(parts[-1])
     for student_folder in folders.values():
         yield from student_folder.nothing_to_grade()

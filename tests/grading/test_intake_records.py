@@ -99,6 +99,9 @@ def _class_with_stray_files(write) -> None:
     write("eve/junk.ipynb", b"{")                  # an input (rejected for what it holds): no folder row
     write("frank/work/01_chain_rule.ipynb", b"{")  # an input deeper down
     write("frank/notes.txt", b"")
+    write("gina/.ipynb_checkpoints/01_chain_rule-checkpoint.ipynb", b"{}")  # Jupyter's copy only: a red team's
+    write("gina/.ipynb_checkpoints/02_computation_graphs-checkpoint.ipynb", b"{}")
+    write("./hal/hw.py", b"")                      # "./" before the student folder (a zip made so): still hal's
 
 
 FOLDER_ROWS = {
@@ -106,6 +109,8 @@ FOLDER_ROWS = {
     "bob": ("bob", "4 files, such as '01_chain_rule.html', 'a.py', 'b.py'"),
     "dave": ("dave", "1 file: 'hw.py'"),
     "not an id": (None, "1 file: 'hw.py'"),
+    "gina": ("gina", "1 file: '.ipynb_checkpoints/'"),
+    "hal": ("hal", "1 file: 'hw.py'"),
 }
 
 
@@ -221,3 +226,12 @@ def test_a_notebook_of_another_lesson_under_this_lessons_name_is_not_graded_and_
         assert reason.startswith(f"handed in as {LESSON}, but its cells are those of 03_activations")
         [(student, lesson, key)] = book.latest()
         assert (student, lesson) == ("ada", LESSON) and book.graded(key)[2] == MASTERS[LESSON].max_points
+
+
+def test_a_zip_whose_members_start_with_dot_slash_names_their_student_folder(tmp_path):
+    # a red team's zip of "./frank/..." members filed them under the student "."
+    export = tmp_path / "class.zip"
+    with zipfile.ZipFile(export, "w") as archive:
+        archive.writestr(f"./frank/{LESSON}.ipynb", EXERCISE)
+    (item,) = read_submissions(export)
+    assert isinstance(item, Submission) and item.student == "frank"
