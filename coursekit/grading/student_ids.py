@@ -91,7 +91,8 @@ def student_id_problem(text: str) -> str | None:
 
 def _mixed_scripts(text: str) -> str | None:
     """The problem of an id whose letters are of scripts that no language writes together, or None."""
-    scripts = list(dict.fromkeys(_script(c) for c in text if unicodedata.category(c) in {"Lu", "Ll", "Lt", "Lo"}))
+    scripts = list(dict.fromkeys(script for c in text if unicodedata.category(c) in _LETTERS
+                                 and (script := _script(c)) != "MODIFIER"))  # an okina (ʻ) belongs to no script
     if len(scripts) <= 1 or any(set(scripts) <= together for together in _WRITTEN_TOGETHER):
         return None
     first, second = (script.title() for script in scripts[:2])
@@ -99,8 +100,14 @@ def _mixed_scripts(text: str) -> str | None:
 
 
 def _script(letter: str) -> str:
-    """A letter's script, by the first word of its Unicode name (LATIN, CYRILLIC, CJK, HIRAGANA...)."""
-    return unicodedata.name(letter, "UNKNOWN").split(" ", 1)[0]
+    """A letter's script, by the first word of its Unicode name (LATIN, CYRILLIC, CJK, HIRAGANA...); Japanese's
+    modifier letters (ー, 々) their script's; MODIFIER for the modifier letters of no script."""
+    first = unicodedata.name(letter, "UNKNOWN").split(" ", 1)[0]
+    return _SCRIPT_OF.get(first, first)
+
+
+_LETTERS = {"Lu", "Ll", "Lt", "Lo", "Lm"}  # modifier letters too: Arabic's tatweel made "ada" + U+0640 pass for "ada_"
+_SCRIPT_OF = {"KATAKANA-HIRAGANA": "KATAKANA", "IDEOGRAPHIC": "CJK", "HALFWIDTH": "KATAKANA"}
 
 
 def _named(character: str) -> str:

@@ -40,6 +40,7 @@ HOSTILE = {
     "\u3164ada": "it starts with an invisible character (U+1160)",   # a Hangul filler (NFKC's form of it)
     "\u115f\u1160": "it starts with an invisible character (U+115F)",  # a blank id
     "ad\u0430": "it mixes the letters of two scripts (Latin and Cyrillic)",
+    "ada\u0640": "it mixes the letters of two scripts (Latin and Arabic)",  # a tatweel, a modifier letter: "ada_"
     "a.\u0301": "it holds a combining mark (U+0301) on no letter",
     "x" + "\u0300\u0301\u0302\u0303\u0304": "it stacks more than 4 combining marks on one letter",
 }
@@ -47,7 +48,8 @@ HOSTILE = {
 
 @pytest.mark.parametrize("text", ["ada", "Ada.Lovelace", "s1234567", "ada@example.org", "ada+07", "a_b-c",
                                   "José", "太郎", "देवनागरी", "a" * 64,
-                                  "山田たろう", "yamadaタロウ", "김철수", "kim김", "ภาษาไทย", "Ελένη", "Иван"])
+                                  "山田たろう", "yamadaタロウ", "김철수", "kim김", "ภาษาไทย", "Ελένη", "Иван",
+                                  "Kaʻiulani", "カトー", "佐々木"])
 def test_letters_of_any_script_digits_and_a_little_punctuation_are_valid_ids(text):
     assert normalize_student_id(text) == text and is_valid_student_id(text)
 
