@@ -43,6 +43,8 @@ SEVERAL_UPLOADED = N_("Your submission holds several notebooks ({names}): upload
 NOT_GRADED = N_("Your submission was not graded: {reason}")
 OTHER_LESSON = N_("this submission file is for lesson {found}, and this assignment grades {lesson}: upload the "
                   "notebook of {lesson}")
+NOT_THIS_LESSON = N_("this notebook holds none of the exercises of {lesson}, which this assignment grades: it is "
+                     "another lesson's; upload the notebook of {lesson}")
 LINK = N_("{name} is a symbolic link; links are not followed: upload the notebook itself")
 NOT_A_FILE = N_("{name} is not a regular file")
 UNREADABLE = N_("{name} cannot be read ({problem})")
@@ -98,6 +100,11 @@ def _grade(root: Path, lesson: str, master: Master, sandbox, settings) -> dict:
     item = read_bytes(name, raw, f"{lesson}--{STUDENT}{suffix}", utc_text(dt.datetime.now(dt.UTC)), identified=True)
     if not isinstance(item, Rejected) and item.lesson not in (None, lesson):
         return _not_graded(NOT_GRADED.format(reason=OTHER_LESSON.format(found=quoted(item.lesson), lesson=lesson)))
+    # A notebook of another lesson, under this lesson's name, would get 0 and replace a better grade as Gradescope's
+    # active submission (a red team's): its cells carry grade_ids, none of them this lesson's tests'.
+    if not isinstance(item, Rejected) and item.grade_ids and \
+            not item.grade_ids & {test.grade_id for test in master.tests}:
+        return _not_graded(NOT_GRADED.format(reason=NOT_THIS_LESSON.format(lesson=lesson)))
     with tempfile.TemporaryDirectory(prefix="coursekit-gradescope-") as folder, \
             Gradebook(Path(folder) / "gradebook.sqlite") as book:
         [outcome] = grade_items([item], {lesson: master}, book, jobs=1, settings=settings, sandbox=sandbox)

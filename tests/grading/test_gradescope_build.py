@@ -220,6 +220,14 @@ def test_a_submission_file_of_another_lesson_is_not_graded_and_says_so(source, t
     assert results["score"] == 0 and "for lesson '01_chain_rule'" in results["output"]
 
 
+def test_a_notebook_of_another_lesson_under_this_lessons_name_is_not_graded_and_says_so(source, tmp_path):
+    # graded, it got 0 points and could replace a better active submission (a red team's); `grade` rejects it too
+    root = lay_out(tmp_path, source, {f"{LESSON}.ipynb": (ROOT / "solutions" / "07_efficiency.ipynb").read_bytes()})
+    results = gradescope_run.run(root, LESSON, settings=FAST)  # rejected before any sandbox is needed
+    assert results["score"] == 0 and results["tests"] == []
+    assert f"this notebook holds none of the exercises of {LESSON}" in results["output"]
+
+
 def test_when_the_autograder_itself_fails_results_still_say_so(source, tmp_path):
     root = lay_out(tmp_path, source, {f"{LESSON}.ipynb": MASTER.read_bytes()})
     (root / "source" / "solutions" / f"{LESSON}.ipynb").write_text("{broken")
