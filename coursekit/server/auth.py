@@ -102,6 +102,10 @@ class RateLimit:
         is recorded)."""
         return self._budget.allow(key, 1)
 
+    def wait(self, key: str) -> float:
+        """The seconds until an event for ``key`` would be allowed (0: now), recording nothing."""
+        return self._budget.wait(key, 1)
+
 
 class InFlight:
     """At most ``count`` requests per key being received at once (``with in_flight.holding(key):``, which raises
@@ -147,19 +151,31 @@ class ByteBudget:
             if len(self._used) > 100_000:  # forget keys with nothing recent, so that memory stays bounded
                 self._used = {k: v for k, v in self._used.items() if v and v[-1][0] > now - self.window}
             used = self._used.setdefault(key, deque())
-            while used and used[0][0] <= now - self.window:
-                used.popleft()
-            spent = sum(size for _, size in used)
-            if spent + amount > self.total:
-                freed, wait = spent + amount - self.total, self.window
-                for moment, size in used:  # the bytes fit once enough of the oldest have left the window
-                    freed -= size
-                    if freed <= 0:
-                        wait = moment + self.window - now
-                        break
-                return max(wait, 0.001)
-            used.append((now, amount))
+            wait = self._wait(used, now, amount)
+            if not wait:
+                used.append((now, amount))
+            return wait
+
+    def wait(self, key: str, amount: int) -> float:
+        """The seconds until ``amount`` bytes would fit for ``key`` (0: now), recording nothing."""
+        now = time.monotonic()
+        with self._lock:
+            used = self._used.get(key)
+            return self._wait(used, now, amount) if used else 0.0
+
+    def _wait(self, used: deque, now: float, amount: int) -> float:
+        while used and used[0][0] <= now - self.window:
+            used.popleft()
+        spent = sum(size for _, size in used)
+        if spent + amount <= self.total:
             return 0.0
+        freed, wait = spent + amount - self.total, self.window
+        for moment, size in used:  # the bytes fit once enough of the oldest have left the window
+            freed -= size
+            if freed <= 0:
+                wait = moment + self.window - now
+                break
+        return max(wait, 0.001)
 
 
 def new_login_csrf() -> str:

@@ -397,3 +397,18 @@ def test_who_signed_in_is_known_while_an_upload_waits_on_the_gradebook(site):
         session = site["app"].site.session(Request({"type": "http", "headers": [(b"cookie", cookie)]}))
     assert answer.status_code == 200 and answer.json()["student"] == "ada"
     assert session is not None and session.person.student == "ada"  # the cookie's session, looked up meanwhile
+
+
+def test_only_failed_sign_ins_count_toward_an_addresss_limit(tmp_path, sandbox):
+    # a class behind one address (a campus NAT) signing in at once was refused after its limit of sign-ins
+    config = ServerConfig(root=ROOT, gradebook=tmp_path / "gradebook.sqlite", grading=FAST, sandbox=sandbox,
+                          logins_per_minute=3)
+    app = create_app(config, MASTERS)
+    issued = {one.student: one.token for one in tokens.import_roster(app.site.book.db, ROSTER)}
+
+    def signed_in(token: str) -> int:  # a browser of its own each time, all from one address ("testclient")
+        return sign_in(TestClient(app), token).status_code
+
+    assert [signed_in(token) for token in [*issued.values()] * 2] == [200] * 6  # six, past the limit of 3
+    assert [signed_in("not a token") for _ in range(3)] == [403] * 3
+    assert signed_in(issued["ada"]) == 429  # three failures: the address waits a minute
