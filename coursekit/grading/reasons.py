@@ -13,7 +13,8 @@ from coursekit.grading.limits import MiB
 
 def quoted(text: str, limit: int = 60) -> str:
     """``text`` in quotes, control characters escaped, cut to ``limit`` characters (saying how long it was)."""
-    shown = _DEFAULT_IGNORABLE.sub(_escape, repr(text[:limit]))  # repr escapes controls, not what shows as nothing
+    # repr escapes controls, not what shows as nothing
+    shown = _DEFAULT_IGNORABLE.sub(lambda match: _escaped(match.group()), repr(text[:limit]))
     if len(text) > limit:
         shown += f"... ({len(text):,} characters)"
     return shown
@@ -25,8 +26,8 @@ def escaped_controls(text: str, keep: str = "") -> str:
     never obeys them, and no text hides in them."""
     if text.isprintable() and not _DEFAULT_IGNORABLE.search(text):
         return text
-    return "".join(c if (c.isprintable() and not _DEFAULT_IGNORABLE.match(c)) or c in keep
-                   else c.encode("unicode_escape").decode("ascii") for c in text)
+    return "".join(c if (c.isprintable() and not _DEFAULT_IGNORABLE.match(c)) or c in keep else _escaped(c)
+                   for c in text)
 
 
 # Unicode's default-ignorable code points (Default_Ignorable_Code_Point in DerivedCoreProperties.txt): drawn as
@@ -38,8 +39,8 @@ _DEFAULT_IGNORABLE = re.compile(
     "\U000e0000-\U000e0fff]")
 
 
-def _escape(match: re.Match) -> str:
-    return match.group().encode("unicode_escape").decode("ascii")
+def _escaped(text: str) -> str:
+    return text.encode("unicode_escape").decode("ascii")
 
 
 def invisible(character: str) -> bool:

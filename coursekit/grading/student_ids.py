@@ -24,6 +24,8 @@ PUNCTUATION = "._-@+"
 RULE = N_("a student id is 1 to {length} letters, digits and {punctuation}, starting with a letter or a digit").bind(
     length=MAX_LENGTH, punctuation=" ".join(PUNCTUATION))
 _WORD = {"Lu", "Ll", "Lt", "Lm", "Lo", "Nd"}   # letters and decimal digits, in any script
+# letters, modifier ones too (Arabic's tatweel made "ada" + U+0640 pass for "ada_"): those whose script is checked
+_LETTERS = _WORD - {"Nd"}
 _MARKS = {"Mn", "Mc"}                          # combining marks, which some scripts need after a letter
 MAX_MARKS = 4                                  # on one letter: Hindi and Thai need two or three; "Zalgo" text, dozens
 # Scripts that one language writes together (UTS #39's "highly restrictive" sets), by the first word of a letter's
@@ -106,7 +108,6 @@ def _script(letter: str) -> str:
     return _SCRIPT_OF.get(first, first)
 
 
-_LETTERS = {"Lu", "Ll", "Lt", "Lo", "Lm"}  # modifier letters too: Arabic's tatweel made "ada" + U+0640 pass for "ada_"
 _SCRIPT_OF = {"KATAKANA-HIRAGANA": "KATAKANA", "IDEOGRAPHIC": "CJK", "HALFWIDTH": "KATAKANA"}
 
 
