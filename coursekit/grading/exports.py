@@ -65,11 +65,10 @@ def export_csv(book: Gradebook, path: Path | str) -> Path:
                 columns.append(column)
             rows.setdefault(student, {})[column] = points
         rows.setdefault(student, {})
-        problems = book.cell_problems(key)
-        cells.setdefault(student, []).extend(f"{lesson} cell {problem.cell}: {problem.status}"
-                                             for problem in problems[:feedback_page.MAX_CELLS_LISTED])
-        if len(problems) > feedback_page.MAX_CELLS_LISTED:
-            cells[student].append(f"{lesson}: {len(problems) - feedback_page.MAX_CELLS_LISTED:,} more cells")
+        listed, more = feedback_page.listed_cells(book.cell_problems(key))
+        cells.setdefault(student, []).extend(f"{lesson} cell {problem.cell}: {problem.status}" for problem in listed)
+        if more:
+            cells[student].append(f"{lesson}: {more:,} more cells")
     path = Path(path)
     with path.open("w", newline="", encoding="utf-8", errors="backslashreplace") as handle:
         writer = csv.writer(handle)

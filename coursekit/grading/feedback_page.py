@@ -97,11 +97,17 @@ def html_page(markdown_text: str, title: str) -> str:
             "</body>\n</html>\n")
 
 
+def listed_cells(problems: Sequence[CellProblem]) -> tuple[Sequence[CellProblem], int]:
+    """The first ``MAX_CELLS_LISTED`` of ``problems``, which a report lists, and how many more it only counts."""
+    return problems[:MAX_CELLS_LISTED], max(len(problems) - MAX_CELLS_LISTED, 0)
+
+
 def cell_sentences(problems: Sequence[CellProblem], as_markdown: bool = True) -> list[str]:
     """A sentence for each of the first ``MAX_CELLS_LISTED`` cells (``cell_sentence``), and one that counts the rest."""
-    sentences = [cell_sentence(problem, as_markdown) for problem in problems[:MAX_CELLS_LISTED]]
-    if len(problems) > MAX_CELLS_LISTED:
-        sentences.append(str(MORE_CELLS.format(count=len(problems) - MAX_CELLS_LISTED)))
+    listed, more = listed_cells(problems)
+    sentences = [cell_sentence(problem, as_markdown) for problem in listed]
+    if more:
+        sentences.append(str(MORE_CELLS.format(count=more)))
     return sentences
 
 
