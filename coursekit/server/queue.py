@@ -99,9 +99,9 @@ def new_claim() -> str:
 # The next row to grade, fairly: a student with nothing being graded first, then the student served least recently
 # (never, first), then the oldest row. In the order of arrival alone, one student's uploads that each wait out the
 # 30 s budget (sleeping costs nothing) kept every other student's feedback waiting for minutes.
-# Each student with a row waiting is looked at once, by indexes, never once per row: per row, a red team's 3,000
-# uploads waiting (and 3,000 done) made each claim read about 18 million rows (15 s), holding the gradebook's write
-# lock, and every upload and page waited on it.
+# Each student with a row waiting is looked at once, by indexes, never once per row: per row, one student's 4,000
+# uploads waiting (and 4,000 done) made each claim take 15 s, holding the gradebook's write lock, and every upload
+# and page waited on it.
 _NEXT = """
 WITH waiting AS (SELECT DISTINCT student FROM queue WHERE state = :queued)
 SELECT (SELECT id FROM queue q WHERE q.student = w.student AND q.state = :queued ORDER BY q.id LIMIT 1) AS first
