@@ -11,6 +11,7 @@ import struct
 import subprocess
 import sys
 import textwrap
+import time
 import tracemalloc
 import warnings
 import zipfile
@@ -259,7 +260,27 @@ def test_the_time_of_a_bare_member_is_its_utc_timestamp_when_the_zip_records_one
         archive.writestr(zipfile.ZipInfo(f"{LESSON}--bob.ipynb", date_time=(2025, 6, 1, 12, 0, 0)), EXERCISE)
     ada, bob = items_of(tmp_path, buffer.getvalue())
     assert ada.submitted_at == "2023-11-14T22:13:20.000000+00:00"
-    assert bob.submitted_at == "2025-06-01T12:00:00.000000+00:00"  # no time zone recorded: read as UTC
+    assert bob.submitted_at == "2025-06-01T12:00:00.000000+00:00"  # no time zone recorded: the local one (UTC here)
+
+
+@pytest.fixture()
+def in_tokyo(monkeypatch):
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_a_zip_time_without_a_zone_is_read_in_the_graders_zone_so_a_later_submission_stays_the_latest(tmp_path,
+                                                                                                        in_tokyo):
+    # zipped at 10:00 in Tokyo (01:00 UTC); the manifest of a later submission says 03:00 UTC
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(zipfile.ZipInfo(f"{LESSON}--ada.ipynb", date_time=(2025, 6, 1, 10, 0, 0)), EXERCISE)
+    (zipped,) = items_of(tmp_path, buffer.getvalue())
+    assert zipped.submitted_at == "2025-06-01T01:00:00.000000+00:00"
+    assert zipped.submitted_at < "2025-06-01T03:00:00.000000+00:00"
 
 
 # ---------------------------------------------------------------- properties
