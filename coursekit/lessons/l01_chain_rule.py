@@ -217,6 +217,10 @@ def _is_derivative_of_x_sin_x2(expression_of) -> str | None:
     if not isinstance(expression, sp.Basic):
         return N_("return a SymPy expression in x, not a {kind}").format(
             kind=type(expression).__name__)
+    unevaluated = [kind.__name__ for kind in (sp.Derivative, sp.Subs, sp.Integral) if expression.has(kind)]
+    if unevaluated:  # it names the derivative without working it out: SymPy's doit() would be doing the exercise
+        return N_("your expression still holds SymPy's {kind}(...), which names a derivative without working it "
+                  "out; apply the product and chain rules yourself and return the result").format(kind=unevaluated[0])
     report = check_symbolic(x * sp.sin(x**2), x, expression)
     return None if report.passed else str(report)
 

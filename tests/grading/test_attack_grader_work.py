@@ -104,6 +104,18 @@ def test_an_expression_whose_simplification_explodes_times_out_its_test_within_t
     assert all(r.status == "passed" for r in graded.tests if r.grade_id != "hand_derivative_test")
 
 
+@pytest.mark.parametrize(("answer", "words"), [
+    ("sp.Derivative(x * sp.sin(x**2), x)", "names a derivative without working it out"),
+    ("sp.sin(x**2) + x * sp.Derivative(sp.sin(x**2), x)", "names a derivative without working it out"),
+    ("sp.Subs(sp.Derivative(x * sp.sin(x**2), x), x, x)", "'Subs' is not one of the SymPy constructors"),
+])
+def test_a_derivative_left_to_sympy_unevaluated_scores_nothing_and_is_told_why(server, answer, words):
+    graded = grade(server, replacing(LESSON01, "hand_derivative", f"def hand_derivative(x):\n    return {answer}\n"),
+                   LESSON01)
+    result = by_id(graded)["hand_derivative_test"]
+    assert result.points == 0 and words in result.message, result
+
+
 @pytest.mark.slow
 def test_a_float_sympy_would_compute_to_a_hundred_thousand_digits_is_refused_before_it_is_built(server):
     # The sandbox's own srepr is made to describe an object as 40 sines of Floats of 332,196 bits.

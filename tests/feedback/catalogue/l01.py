@@ -102,6 +102,10 @@ WRONG = [
     wrong(L, "hand_derivative", "sign flipped", lambda v: -(sp.sin(v**2) + 2 * v**2 * sp.cos(v**2)),
           names=("negated",)),
     wrong(L, "hand_derivative", "doubled", lambda v: 2 * sp.sin(v**2) + 4 * v**2 * sp.cos(v**2), names=("twice",)),
+    wrong(L, "hand_derivative", "SymPy's Derivative, left unevaluated", lambda v: sp.Derivative(v * sp.sin(v**2), v),
+          names=("Derivative",)),
+    wrong(L, "hand_derivative", "a Subs of an unevaluated derivative",
+          lambda v: sp.Subs(sp.Derivative(v * sp.sin(v**2), v), v, v), names=("Derivative",)),
 ]
 
 CORRECT = [
