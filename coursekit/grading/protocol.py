@@ -52,6 +52,8 @@ CALLBACK_RESULT = "callback_result"  # the grader's answer to it
 # ---------------------------------------------------------------- answer keys
 VALUE = "value"
 RAISED = "raised"          # {"type", "message", "line"}
+UNSENDABLE = "coursekit:unsendable"  # RAISED's type when the answer itself cannot be sent (too large, nested too
+                                     # deeply): the grader says so in its own words, never "your code raised ..."
 MISSING = "missing"        # GET of a name the student did not define
 IS_METHOD = "method"       # GETATTR found a bound method of the target
 CHANGED_ARGS = "changed_args"    # CALL: arguments the student's code changed in place, by position

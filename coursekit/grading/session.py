@@ -18,6 +18,7 @@ import sys
 import time
 import types
 import warnings
+from typing import NoReturn
 
 import numpy as np
 
@@ -213,8 +214,7 @@ class Session:
             self.kill()
             raise SandboxCrashed(str(messages.CRASHED)) from error
         except wire.WireError as error:
-            self.kill()
-            raise ProtocolError(messages.PROTOCOL_ERROR.format(problem=error)) from error
+            self._refuse(error)
 
     def _answer(self, start: float, deadline: float, budget: _CpuBudget) -> dict:
         """The next answer of the worker, serving the callbacks it makes first, within the request's limits."""
@@ -299,12 +299,23 @@ class Session:
                                         rules, methods)
             kind = str(ref.get(protocol.REF_TYPE, "object"))[:100]
             return _Proxy(self, int(ref[protocol.HANDLE]), kind, methods, rules)
-        return wire.decode(data, resolve, widen=True)  # numbers at full width: see wire.widened
+        try:
+            return wire.decode(data, resolve, widen=True)  # numbers at full width: see wire.widened
+        except wire.WireError as error:  # a value past the wire's limits: the submission's fault, not its exception
+            self._refuse(error)
+
+    def _refuse(self, problem) -> NoReturn:
+        """Kill the worker and raise ProtocolError: it sent what the grader does not read (``problem``, in words)."""
+        self.kill()
+        raise ProtocolError(messages.PROTOCOL_ERROR.format(problem=str(problem)[:200]))
 
     def value_of(self, reply: dict, rules: NameRules = NO_RULES):
         """The value of a reply, or the student's exception raised here."""
         if protocol.RAISED in reply:
-            raise _rebuilt(reply[protocol.RAISED])
+            raised = reply[protocol.RAISED]
+            if isinstance(raised, dict) and raised.get("type") == protocol.UNSENDABLE:
+                self._refuse(raised.get("message"))
+            raise _rebuilt(raised)
         # A hidden case's warnings are dropped: their text is the student's, and could carry the case's inputs into
         # the grader's output (which Gradescope shows the course's staff). The others, MAX_WARNINGS at most a worker.
         shown = [] if self.hidden else list(reply.get(protocol.WARNINGS) or [])[:5][:MAX_WARNINGS - self.warned]

@@ -156,9 +156,10 @@ class StudentCode:
         try:
             outcome = self.session.run_cell(code, self.settings.cell_timeout)
         except SandboxTimeout as timeout:
-            self._note(index, "timeout", self._timeout_cause(timeout))
+            cause = self._timeout_cause(timeout)
+            self._note(index, "timeout", cause)
             self.restart()
-            self._keep_definitions(index, code)
+            self._keep_definitions(index, code, cause)
             return True
         except SandboxCrashed:
             self._note(index, "crashed", str(messages.CELL_CRASHED))
@@ -179,11 +180,12 @@ class StudentCode:
                 return self._keep_definitions(index, code, refused=error)
         return False
 
-    def _keep_definitions(self, index: int, code: str, refused: dict | None = None) -> bool:
+    def _keep_definitions(self, index: int, code: str, cause: str = "", refused: dict | None = None) -> bool:
         """Run the definitions of cell ``index`` alone (see ``cell_source.definitions_only``), under the larger
         definitions limit; kept, and replayed, if they run. The cell ran past its limit, or (``refused``: the error)
         the sandbox refused what it did (a file written, a thread started) where the learner's own kernel would
-        not: a scratch file written above a function cost that function's points (red team O). True when kept."""
+        not: a scratch file written above a function cost that function's points (red team O). ``cause``: why it
+        was stopped, in the learner's words. True when kept."""
         definitions = definitions_only(code) if self._parsing(code) else None
         if definitions is None or self.out_of_time():
             return False
@@ -199,8 +201,7 @@ class StudentCode:
         if refused is not None:
             self._note(index, "error", messages.CELL_REFUSED_DEFINITIONS_KEPT.format(raised=_raised(refused)))
         else:
-            self._note(index, "timeout", messages.CELL_TIMEOUT_DEFINITIONS_KEPT.format(
-                seconds=self.settings.cell_timeout))
+            self._note(index, "timeout", messages.CELL_DEFINITIONS_KEPT.format(cause=cause))
         return True
 
     def _timeout_cause(self, timeout: SandboxTimeout) -> str:

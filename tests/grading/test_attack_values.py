@@ -3,6 +3,7 @@ the test wants gets nothing, and code that writes into the arguments a test pass
 
 import pytest
 
+from coursekit.grading.limits import MAX_MESSAGE
 from coursekit.lessons.l02_computation_graphs import exercises as lesson02
 from graded_submissions import LIMITED, by_id, grade, replacing
 
@@ -277,14 +278,21 @@ def test_operations_posted_while_the_worker_loops_on_an_earlier_one_end_at_the_n
     assert not session.alive
 
 
-def test_an_answer_past_the_message_limit_is_the_calls_error_and_the_worker_goes_on(session_for):
-    from coursekit.grading.limits import MAX_MESSAGE
+PAST_THE_WIRE = [f"np.zeros({MAX_MESSAGE // 8 + 1})",  # a message too large
+                 "'x' * 20_000",  # a text too long
+                 "__import__('functools').reduce(lambda a, _: [a], range(100), [])"]  # nested too deeply
 
-    session = session_for(f"import numpy as np\ndef huge():\n    return np.zeros({MAX_MESSAGE // 8 + 1})\n"
-                          "def small():\n    return 1.5\n")
-    with pytest.raises(ValueError, match="too large to send to the grader"):
+
+@pytest.mark.parametrize("value", PAST_THE_WIRE)
+def test_a_value_past_the_wires_limits_is_said_in_the_graders_words_never_as_the_students_exception(session_for,
+                                                                                                    value):
+    from coursekit.grading.session import ProtocolError
+
+    session = session_for(f"import numpy as np\ndef huge():\n    return {value}\n")
+    with pytest.raises(ProtocolError, match="^your code sent the grader something it cannot read") as raised:
         session.get("huge")()
-    assert session.alive and session.get("small")() == 1.5  # not a crash: the same worker answers on
+    assert "WireError" not in str(raised.value) and "raised" not in str(raised.value)
+    assert not session.alive  # killed, as for any message the grader cannot read
 
 
 def test_a_chained_computation_is_one_message_and_gives_what_the_operations_one_by_one_give(session_for, monkeypatch):
@@ -339,3 +347,15 @@ def test_only_a_class_declared_for_arithmetic_can_be_chained(session_for):
     session = session_for(CHAIN + "v = V(1.0)")
     with pytest.raises(TypeError, match="plain value"):
         chained(session.get("v"), [("__mul__", 2.0)], 3)
+
+
+@pytest.mark.slow  # a worker killed and the cells replayed
+def test_a_graded_function_returning_a_text_past_the_limit_fails_its_test_in_the_graders_words(server):
+    code = "def numerical_passes(n_params, method):\n    return 'x' * 20_000\n"
+    graded = grade(server, replacing("07_efficiency", "numerical_passes", code), "07_efficiency")
+    test = by_id(graded)["numerical_passes_test"]
+    assert test.status == "error" and test.points == 0
+    assert test.message.startswith("your code sent the grader something it cannot read (a text of more than")
+    assert "WireError" not in test.message
+    others = [t.status for t in graded.tests if t.grade_id != "numerical_passes_test"]
+    assert set(others) == {"passed"}  # the worker was replaced, and the rest graded

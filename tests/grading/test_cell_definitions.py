@@ -67,6 +67,30 @@ def test_kept_definitions_are_replayed_when_a_later_cell_ends_the_worker(server)
     assert all(t.status == "passed" for t in graded.tests), graded.tests
 
 
+@pytest.mark.slow  # one cell waits out its wall-clock backstop (2.1 s)
+def test_a_cell_that_sleeps_is_said_to_have_waited_not_to_have_used_its_cpu_and_keeps_its_definitions(server):
+    sleeping = "import time\ntime.sleep(30)\n" + SOLUTION
+    graded = grade(server, replacing(LESSON, "numerical_passes", sleeping), LESSON, LIMITED)
+    (problem,) = graded.cell_problems
+    assert problem.status == "timeout"
+    assert problem.cause.startswith("was stopped after waiting ") and "CPU" not in problem.cause
+    assert problem.cause.endswith(": only its imports, functions, classes and constants were kept")
+    assert all(t.status == "passed" for t in graded.tests), graded.tests
+
+
+def test_timeit_runs_its_statement_once_whatever_counts_it_asks_for(server):
+    timing = ("%timeit -n 100000 -r 50 sum(range(1000))\nresult = %timeit -o -q numerical_passes(3, 'central')\n"
+              "loops = (result.loops, result.repeat)")
+    nb = replacing(LESSON, "numerical_passes", SOLUTION)
+    nb.cells.append(nbformat.v4.new_code_cell(timing, id="timing"))
+    nb.cells.append(nbformat.v4.new_code_cell("%%timeit -n 100000 -r 50 data = list(range(1000))\nsorted(data)",
+                                              id="timing-cell"))
+    nb.cells.append(nbformat.v4.new_code_cell("assert loops == (1, 1), loops", id="counts"))
+    graded = grade(server, nb, LESSON, LIMITED)  # 5 million sums would take seconds; the cell limit is 0.4 s
+    assert graded.cell_problems == []
+    assert all(t.status == "passed" for t in graded.tests), graded.tests
+
+
 def test_ipython_lines_define_what_they_assign_and_hundreds_of_them_parse_at_once():
     # IPython's transformer, used here before, took 8 s on 499 magics and raised past 500 (the grader failed)
     code = ("%matplotlib inline\nimport numpy as np\nfiles = !ls\nx, y = %time f()\nnp?\n"
