@@ -133,7 +133,9 @@ def routes(site: Site) -> list[Route]:
     async def logout(request: Request) -> Response:
         session = site.session(request)
         form = await request.form(max_files=0, max_fields=10)
-        if session is not None and auth.same_token(_form_text(form, "csrf"), session.csrf):
+        if session is not None:
+            if not auth.same_token(_form_text(form, "csrf"), session.csrf):  # another site's form: nothing changes
+                return RedirectResponse("/", status_code=303)
             site.sessions.end(request.cookies.get(site.session_cookie))
         response = RedirectResponse("/", status_code=303)
         response.delete_cookie(site.session_cookie, secure=site.config.secure_cookies)

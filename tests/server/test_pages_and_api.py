@@ -101,6 +101,20 @@ def test_a_wrong_token_or_a_form_without_its_csrf_token_is_refused(site):
     assert instructor.post(f"/instructor/submissions/{key}/regrade", data={}).status_code == 403
 
 
+def test_signing_out_needs_the_pages_csrf_token_and_then_ends_the_session_itself(site):
+    client = TestClient(site["app"])
+    sign_in(client, site["tokens"]["bob"])
+    cookie = client.cookies.get(site["app"].site.session_cookie)
+    forged = client.post("/logout", data={"csrf": "forged"})  # another site's form, sent with the cookie
+    assert forged.status_code == 200 and 'id="login"' not in client.get("/me").text  # still signed in
+    assert client.cookies.get(site["app"].site.session_cookie) == cookie
+    page = client.get("/me")
+    client.post("/logout", data={"csrf": csrf_of(page.text)})
+    assert 'id="login"' in client.get("/me").text
+    replayed = TestClient(site["app"], cookies={site["app"].site.session_cookie: cookie})
+    assert 'id="login"' in replayed.get("/me").text  # the session ended on the server, not only in the browser
+
+
 def test_the_api_takes_a_bearer_token_and_refuses_a_missing_one_an_unknown_lesson_and_an_empty_body(site):
     client = site["clients"]["ada"]  # its session cookie is not what the API looks at
     assert client.post(f"/api/submissions?lesson={LESSON}", content=SOLVED).status_code == 401
