@@ -1,7 +1,8 @@
 """What a valid student id is, checked where a submission is packed and again where it is graded.
 
 A valid id is 1 to 64 characters: letters (any script) and digits, and ``. _ - @ +``, starting with
-a letter or a digit; up to four combining marks may follow a letter (as in Hindi or Thai). Ids are
+a letter or a digit; up to four combining marks may follow a letter (as in Hindi or Thai), and the
+katakana middle dot may stand between two Japanese letters (ジョン・スミス). Ids are
 compared in Unicode's NFKC form, so ``ａｄａ`` (full width) and ``ada`` are one id. Such an id holds no
 path separator, no ``..`` at its start, no control character, no space and no quote, and cannot be
 read as a command-line option or a spreadsheet formula. Nor can it look like another id: it holds
@@ -31,6 +32,10 @@ MAX_MARKS = 4                                  # on one letter: Hindi and Thai n
 # Scripts that one language writes together (UTS #39's "highly restrictive" sets), by the first word of a letter's
 # Unicode name: Japanese, Korean, Chinese, each with Latin.
 _WRITTEN_TOGETHER = ({"LATIN", "CJK", "HIRAGANA", "KATAKANA"}, {"LATIN", "CJK", "HANGUL"}, {"LATIN", "CJK", "BOPOMOFO"})
+# The katakana middle dot, which separates the parts of a foreign name written in katakana (ジョン・スミス): allowed
+# between two letters of Japanese's scripts, where it can stand for nothing else (as IDNA allows it).
+NAKAGURO = "\u30fb"
+_JAPANESE = {"HIRAGANA", "KATAKANA", "CJK"}
 _NAMES = {"/": N_("a slash"), "\\": N_("a backslash"), "\x00": N_("a NUL character"), " ": N_("a space"),
           ":": N_("a colon")}
 NOT_TEXT = N_("the student id is not text: {rule}")
@@ -76,8 +81,10 @@ def student_id_problem(text: str) -> str | None:
     if invisible(text[0]) or unicodedata.category(text[0]) not in _WORD:
         return STARTS_WITH.format(character=_named(text[0]))
     marks = 0
-    for previous, character in zip(" " + text, text):  # noqa: B905 -- each character with the one before it
+    for previous, character, following in zip(" " + text, text, text[1:] + " "):  # noqa: B905 -- with its neighbours
         category = unicodedata.category(character)
+        if character == NAKAGURO and _japanese(previous) and _japanese(following):
+            continue
         if invisible(character) or (category not in _WORD and category not in _MARKS and character not in PUNCTUATION):
             return HOLDS.format(character=_named(character))
         if category in _MARKS:
@@ -89,6 +96,11 @@ def student_id_problem(text: str) -> str | None:
         else:
             marks = 0
     return _mixed_scripts(text)
+
+
+def _japanese(character: str) -> bool:
+    """Whether ``character`` is a letter of Japanese's scripts (kana, kanji, the prolonged sound mark)."""
+    return unicodedata.category(character) in _LETTERS and _script(character) in _JAPANESE
 
 
 def _mixed_scripts(text: str) -> str | None:

@@ -43,13 +43,19 @@ HOSTILE = {
     "ada\u0640": "it mixes the letters of two scripts (Latin and Arabic)",  # a tatweel, a modifier letter: "ada_"
     "a.\u0301": "it holds a combining mark (U+0301) on no letter",
     "x" + "\u0300\u0301\u0302\u0303\u0304": "it stacks more than 4 combining marks on one letter",
+    # the katakana middle dot stands between Japanese letters only: elsewhere it is a dot that is not "."
+    "ada・bob": "it holds '・'",
+    "・ジョン": "it starts with '・'",
+    "ジョン・": "it holds '・'",
+    "ジョン・・スミス": "it holds '・'",
+    "ジョン・smith": "it holds '・'",
 }
 
 
 @pytest.mark.parametrize("text", ["ada", "Ada.Lovelace", "s1234567", "ada@example.org", "ada+07", "a_b-c",
                                   "José", "太郎", "देवनागरी", "a" * 64,
                                   "山田たろう", "yamadaタロウ", "김철수", "kim김", "ภาษาไทย", "Ελένη", "Иван",
-                                  "Kaʻiulani", "カトー", "佐々木"])
+                                  "Kaʻiulani", "カトー", "佐々木", "ジョン・スミス"])
 def test_letters_of_any_script_digits_and_a_little_punctuation_are_valid_ids(text):
     assert normalize_student_id(text) == text and is_valid_student_id(text)
 
@@ -66,6 +72,7 @@ def test_invalid_ids_are_refused_saying_what_is_wrong(text, problem):
 def test_ids_are_compared_in_nfkc_form():
     assert normalize_student_id("ａｄａ") == "ada"                 # full-width letters
     assert normalize_student_id("Jose\u0301") == "Jos\u00e9"        # a combining accent, composed
+    assert normalize_student_id("ﾏﾘｰ･ｷｭﾘｰ") == "マリー・キュリー"      # half-width katakana and middle dot
 
 
 @given(st.text(max_size=80))
