@@ -9,7 +9,8 @@ read as a command-line option or a spreadsheet formula. Nor can it look like ano
 nothing that shows as nothing (a variation selector, a combining grapheme joiner, a Hangul filler),
 and its letters are of one script, or of those that one language writes together (Latin with
 Japanese's kana and kanji, with Korean's hangul and hanja, with Chinese's bopomofo): ``adа``, whose
-last letter is Cyrillic, is refused.
+last letter is Cyrillic, is refused, and so is an id that another script's letters make look like an
+ASCII one (``аса``, all Cyrillic, is ``aca`` to the eye).
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ HOLDS = N_("it holds {character}")
 INVISIBLE = N_("an invisible character (U+{code:04X})")
 LONE_MARK = N_("a combining mark (U+{code:04X}) on no letter")
 MARKS = N_("it stacks more than {count} combining marks on one letter")
+DISGUISED = N_("each of its characters looks like one of {skeleton}, an id in plain ASCII, as a look-alike of that id "
+               "would")
 MIXED_SCRIPTS = N_("it mixes the letters of two scripts ({first} and {second}), as a look-alike of another id would")
 
 
@@ -95,7 +98,32 @@ def student_id_problem(text: str) -> str | None:
                 return MARKS.format(count=MAX_MARKS)
         else:
             marks = 0
-    return _mixed_scripts(text)
+    return _mixed_scripts(text) or _disguised(text)
+
+
+def _disguised(text: str) -> str | None:
+    """The problem of an id that is not plain ASCII but whose every other character looks like one an ASCII id may
+    hold (``аса``, all Cyrillic; ``ada一2``, with a kanji one; ``aㅣice``, with a Hangul vowel), or None: it would
+    pass for that ASCII id, whatever the scripts it mixes (UTS #39's confusables, for the scripts ids may hold)."""
+    if text.isascii():
+        return None
+    skeleton = "".join(character if character.isascii() else _LOOKS_LIKE.get(character, "\0") for character in text)
+    if "\0" in skeleton or student_id_problem(skeleton) is not None:  # no ASCII id it could pass for
+        return None
+    return DISGUISED.format(skeleton=quoted(skeleton))
+
+
+# Letters of the scripts an id may hold that look like a character of an ASCII id (after NFKC: Hangul's
+# compatibility jamo are its conjoining ones then, ㅣ is U+1175).
+_LOOKS_LIKE = {
+    **dict(zip("аеорсухіјѕһԁԛԝАВЕКМНОРСТХІЈЅ", "aeopcyxijshdqwABEKMHOPCTXIJS", strict=True)),  # Cyrillic
+    **dict(zip("οινρΑΒΕΖΗΙΚΜΝΟΡΤΥΧ", "oivpABEZHIKMNOPTYX", strict=True)),  # Greek
+    "\u4e00": "-", "\u30fc": "-", "\u1173": "-",  # 一, ー, ㅡ
+    "\u53e3": "o", "\u30ed": "o", "\u110b": "o", "\u11bc": "o",  # 口, ロ, ㅇ
+    "\u5de5": "I", "\u30a8": "I", "\u4e28": "l", "\u1175": "l",  # 工, エ, 丨, ㅣ
+    "\u5341": "+", "\u4e01": "T", "\u116e": "T", "\u1102": "L", "\u11ab": "L", "\u1110": "E",  # 十, 丁, ㅜ, ㄴ, ㅌ
+    NAKAGURO: ".",
+}
 
 
 def _japanese(character: str) -> bool:

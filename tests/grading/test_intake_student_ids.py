@@ -49,13 +49,19 @@ HOSTILE = {
     "ジョン・": "it holds '・'",
     "ジョン・・スミス": "it holds '・'",
     "ジョン・smith": "it holds '・'",
+    # whole ids of letters that look like ASCII ones (UTS #39's confusables), in one script or in a mix ids allow
+    "\u0430\u0441\u0430": "each of its characters looks like one of 'aca', an id in plain ASCII",  # all Cyrillic
+    "\u0391\u0392\u0395": "each of its characters looks like one of 'ABE'",  # all Greek
+    "ada\u4e002": "each of its characters looks like one of 'ada-2'",  # a kanji "one"
+    "ada\u30fc2": "each of its characters looks like one of 'ada-2'",  # the prolonged sound mark
+    "a\u3163ice": "each of its characters looks like one of 'alice'",  # a Hangul vowel
 }
 
 
 @pytest.mark.parametrize("text", ["ada", "Ada.Lovelace", "s1234567", "ada@example.org", "ada+07", "a_b-c",
                                   "José", "太郎", "देवनागरी", "a" * 64,
                                   "山田たろう", "yamadaタロウ", "김철수", "kim김", "ภาษาไทย", "Ελένη", "Иван",
-                                  "Kaʻiulani", "カトー", "佐々木", "ジョン・スミス"])
+                                  "Kaʻiulani", "カトー", "佐々木", "ジョン・スミス", "一", "一郎", "ロン", "Ирина"])
 def test_letters_of_any_script_digits_and_a_little_punctuation_are_valid_ids(text):
     assert normalize_student_id(text) == text and is_valid_student_id(text)
 
