@@ -10,7 +10,8 @@ from pathlib import Path
 # Every test runs in UTC unless it sets a zone of its own: a zip's member times carry no zone and are read in the
 # local one, so a test that compares them with a manifest's times would pass on one machine and fail on another.
 os.environ["TZ"] = "UTC"
-time.tzset()
+if hasattr(time, "tzset"):  # Unix; elsewhere the grader's zone is the system's
+    time.tzset()
 
 # Kernels inherit this process's environment: widgets must draw their static figure,
 # as they do when `coursekit generate --execute` stores the outputs nbval compares with.
