@@ -32,6 +32,9 @@ WAIT_FOR_GRADE = 120.0  # seconds submit() waits for the grade before it says wh
 # Every sentence the learner reads here, in one place for translation (shown in the notebook's language).
 NOT_A_URL = N_("{url!r} is not a web address: give the course server's, as https://course.example.org")
 UNREACHABLE = N_("could not reach the course server at {url} ({problem})")
+# An upload whose answer did not come in time may still have been queued: the learner must not believe it lost.
+NO_ANSWER_TO_UPLOAD = N_("the course server at {url} did not answer within {seconds:g} s, so it may have received "
+                         "the notebook all the same; look at your page there before you send it again")
 REFUSED = N_("the course server refused: {message}")
 BAD_ANSWER = N_("the course server answered something that is not what coursekit expects (HTTP {status})")
 LOGGED_IN = N_("Signed in to {url} as {student}; saved in {file}. coursekit.submit() now sends your notebooks there.")
@@ -141,6 +144,10 @@ def request(login: Login, method: str, path: str, body: bytes | None = None) -> 
         with contextlib.suppress(Exception):
             message = json.loads(error.read(65536)).get("error")
         raise ServerProblem(REFUSED.format(message=message or f"HTTP {error.code}")) from error
+    except TimeoutError as error:  # sent, and no answer in time (a connection that timed out is a URLError)
+        if method == "POST":
+            raise ServerProblem(NO_ANSWER_TO_UPLOAD.format(url=login.url, seconds=TIMEOUT)) from error
+        raise ServerProblem(UNREACHABLE.format(url=login.url, problem=error)) from error
     except (urllib.error.URLError, OSError) as error:
         raise ServerProblem(UNREACHABLE.format(url=login.url, problem=getattr(error, "reason", error))) from error
     try:

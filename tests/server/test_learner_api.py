@@ -1,9 +1,11 @@
 """What a learner's notebook reaches of the course server without the server: ``coursekit.login(url)`` at the
-top of the package (the sign-in form in a notebook, a question in a terminal), and the feedback's HTML body that the
-server's pages show (``feedback_page.html_body``)."""
+top of the package (the sign-in form in a notebook, a question in a terminal), the feedback's HTML body that the
+server's pages show (``feedback_page.html_body``), and what the client says when a server does not answer."""
 
+import socket
 import subprocess
 import sys
+import threading
 
 import pytest
 from server_helpers import ROOT
@@ -61,3 +63,34 @@ def test_import_coursekit_leaves_the_course_server_client_unimported():
     shown = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
                            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}).stdout
     assert shown.split() == ["False", "True"]
+
+
+def _silent_server():
+    """A server that takes whatever is sent and never answers; its address."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held = []
+
+    def serve():
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            held.append(connection)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener, f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+
+def test_an_upload_with_no_answer_in_time_is_said_to_have_perhaps_arrived_and_a_read_to_be_unreachable(monkeypatch):
+    monkeypatch.setattr(course_server, "TIMEOUT", 0.3)
+    listener, url = _silent_server()
+    login = course_server.Login(url, "token")
+    try:
+        with pytest.raises(course_server.ServerProblem, match="may have received the notebook all the same"):
+            course_server.request(login, "POST", "/api/submissions?lesson=07_efficiency", b"{}")
+        with pytest.raises(course_server.ServerProblem, match="could not reach the course server") as read:
+            course_server.request(login, "GET", "/api/me")
+        assert "may have" not in str(read.value)
+    finally:
+        listener.close()
