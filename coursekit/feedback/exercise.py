@@ -78,12 +78,34 @@ class Exercise:
     sequences: tuple[type, ...] = ANY_SEQUENCE
     properties: Sequence[property_checks.Property] = ()
     _hints_shown: int = field(default=0, repr=False)
+    # What the lesson's own code (a registered mistake, the diagnosis's reference) gives on this exercise's cases:
+    # the same every time, so computed once (see lesson_value); lesson 01's SymPy variants cost a grader 100 ms for
+    # every wrong submission.
+    _lesson_values: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def lesson_value(self, code: Callable, slot, compute: Callable):
+        """``compute()``, which runs the lesson's ``code`` (a mistake's variant, a reference) on ``slot`` (a case's
+        index, or "probe"), computed once; _LessonCodeFailed, each time, when it raised."""
+        key = (id(code), slot)
+        if key not in self._lesson_values:
+            try:
+                self._lesson_values[key] = (True, compute())
+            except Exception:  # noqa: BLE001 -- a variant that cannot run on a case matches nothing
+                self._lesson_values[key] = (False, None)
+        ran, value = self._lesson_values[key]
+        if not ran:
+            raise _LessonCodeFailed
+        return value
 
     def expected_for(self, index: int):
         """The expected result of case ``index``."""
         if callable(self.expected):
             return self.expected(*self.cases[index])
         return self.expected[index]
+
+
+class _LessonCodeFailed(Exception):
+    """The lesson's own code (a mistake's variant, a reference) raised on a case: it matches nothing there."""
 
 
 class _Raised(Exception):
@@ -255,10 +277,10 @@ class ExerciseSet:
         return None
 
     def _same_outputs(self, exercise: Exercise, variant: Callable, outputs: list) -> bool:
-        for args, got in zip(exercise.cases, outputs, strict=True):
+        for index, (args, got) in enumerate(zip(exercise.cases, outputs, strict=True)):
             try:
-                theirs = variant(*copy.deepcopy(args))
-            except Exception:  # noqa: BLE001 -- a variant that cannot run on a case matches nothing
+                theirs = exercise.lesson_value(variant, index, lambda args=args: variant(*copy.deepcopy(args)))
+            except _LessonCodeFailed:
                 return False
             if difference(got, theirs, rtol=exercise.rtol, atol=exercise.atol):
                 return False
@@ -272,8 +294,9 @@ class ExerciseSet:
         def matches(variant) -> bool:
             if exercise.probe is not None:
                 try:
-                    mine, theirs = exercise.probe(obj), exercise.probe(variant)
-                except Exception:  # noqa: BLE001
+                    mine = exercise.probe(obj)
+                    theirs = exercise.lesson_value(variant, "probe", lambda: exercise.probe(variant))
+                except Exception:  # noqa: BLE001 -- _LessonCodeFailed, or the learner's object failed to be probed
                     return False
                 return difference(mine, theirs, rtol=exercise.rtol, atol=exercise.atol) is None
             try:
@@ -284,8 +307,10 @@ class ExerciseSet:
         def diagnose() -> str | None:
             if exercise.probe is None or exercise.diagnosis.reference is None:
                 return None
+            reference = exercise.diagnosis.reference
             try:
-                mine, theirs = exercise.probe(obj), exercise.probe(exercise.diagnosis.reference)
+                mine = exercise.probe(obj)
+                theirs = exercise.lesson_value(reference, "probe", lambda: exercise.probe(reference))
             except Exception:  # noqa: BLE001 -- the test's own message stands alone
                 return None
             return diagnose_probe(mine, theirs, exercise.diagnosis)

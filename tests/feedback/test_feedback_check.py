@@ -156,3 +156,42 @@ def test_an_error_no_mistake_shares_gets_no_hint():
                     mistakes=[Mistake("transposed", lambda W, x: W.T @ x, "W is (out, in).")]))
     result = verdict(ex, lambda W, x: W @ x[:2], "matvec")
     assert result.status == "error" and result.mistake is None
+
+
+def test_a_mistakes_outputs_are_computed_once_and_name_it_every_time():
+    calls = []
+
+    def failing(a):
+        calls.append("failing")
+        raise ValueError("cannot")
+
+    def doubled(a):
+        calls.append("doubled")
+        return 2 * a
+
+    ex = ExerciseSet("demo")
+    ex.add(Exercise("square", cases=[(np.array([1.0, -2.0]),), (np.array([[0.5]]),)], expected=lambda a: a * a,
+                    mistakes=[Mistake("fails", failing, "it fails."), Mistake("doubled", doubled, "doubled.")]))
+    for _ in range(3):  # a grader sees one wrong submission after another
+        result = ex.evaluate("square", lambda a: a + a)
+        assert result.status == "failed" and result.mistake == "doubled"
+        assert ex.evaluate("square", lambda a: a - 1).mistake is None  # matches neither
+    assert calls.count("doubled") == 2 and calls.count("failing") == 1  # once per case; a raise, once and for all
+
+
+def test_a_probed_mistake_is_probed_once_and_recognised_every_time():
+    probed = []
+
+    def probe(f):
+        probed.append(f)
+        return np.array([f(x) for x in (0.5, 1.5)])
+
+    def halved(x):
+        return x / 2
+
+    ex = ExerciseSet("demo")
+    ex.add(Exercise("double", test=lambda f: None if f(3.0) == 6.0 else "wrong", probe=probe,
+                    mistakes=[Mistake("halved", halved, "halved.")]))
+    for _ in range(3):
+        assert ex.evaluate("double", lambda x: x / 2).mistake == "halved"
+    assert probed.count(halved) == 1
