@@ -397,10 +397,18 @@ class FileTime(str):
 
 
 def _believed(moment: dt.datetime | None) -> str:
-    """``moment`` as a FileTime (the epoch, when it cannot be read)."""
+    """``moment`` as a FileTime (the epoch, when it cannot be read). A naive ``moment`` (a zip's date and time, which
+    carry no zone) counts as the grader's local time (``TZ``), as unzip reads it: read as UTC, a notebook zipped in
+    Tokyo sorted nine hours late, after a later submission. It is given (and keyed) as written, read as UTC, so that
+    the same zip read again under another zone is the same submission, and "latest" does not flip with it."""
     given = FileTime(utc_text(moment if moment is not None else EPOCH))
+    if moment is not None and moment.tzinfo is None:
+        try:
+            moment = moment.astimezone(dt.UTC)
+        except (OverflowError, OSError, ValueError):  # out of the local zone's range: as written
+            moment = moment.replace(tzinfo=dt.UTC)
     future = moment is not None and moment - dt.datetime.now(dt.UTC) > CLOCK_TOLERANCE
-    given.believed = utc_text(EPOCH) if future else str(given)
+    given.believed = utc_text(EPOCH) if future else utc_text(moment) if moment is not None else str(given)
     return given
 
 

@@ -207,9 +207,8 @@ def is_symbolic_link(info: zipfile.ZipInfo) -> bool:
 
 def member_time(info: zipfile.ZipInfo) -> dt.datetime | None:
     """When the member was last modified: its UTC time from the "UT" extra field when present, else the zip's
-    date and time read in the grader's local time zone (``TZ``), as unzip reads them: zip stores no zone, and a
-    notebook zipped in Tokyo read as UTC would sort nine hours late, after a later submission. None when that date
-    is invalid."""
+    date and time as written, a naive datetime (zip stores no zone: the caller decides which to read it in); None
+    when that date is invalid."""
     extra = info.extra
     while len(extra) >= 4:
         tag, length = struct.unpack_from("<HH", extra)
@@ -221,8 +220,8 @@ def member_time(info: zipfile.ZipInfo) -> dt.datetime | None:
                 break
         extra = extra[4 + length:]
     try:
-        return dt.datetime(*info.date_time).astimezone(dt.UTC)  # a naive time is the local one
-    except (TypeError, ValueError, OverflowError, OSError):
+        return dt.datetime(*info.date_time)
+    except (TypeError, ValueError):
         return None
 
 

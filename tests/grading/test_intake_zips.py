@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from coursekit.grading import limits
+from coursekit.grading.gradebook import Entry
 from coursekit.grading.intake import Rejected, Submission, read_bytes, read_submissions
 from coursekit.grading.limits import MiB
 from graded_submissions import ROOT
@@ -263,24 +264,46 @@ def test_the_time_of_a_bare_member_is_its_utc_timestamp_when_the_zip_records_one
     assert bob.submitted_at == "2025-06-01T12:00:00.000000+00:00"  # no time zone recorded: the local one (UTC here)
 
 
-@pytest.fixture()
-def in_tokyo(monkeypatch):
-    monkeypatch.setenv("TZ", "Asia/Tokyo")
+def _in_zone(monkeypatch, zone: str) -> None:
+    monkeypatch.setenv("TZ", zone)
     time.tzset()
-    yield
+
+
+@pytest.fixture()
+def zones(monkeypatch):
+    """Set the grader's zone with ``zones(name)``; UTC again afterwards."""
+    yield lambda zone: _in_zone(monkeypatch, zone)
     monkeypatch.undo()
     time.tzset()
 
 
-def test_a_zip_time_without_a_zone_is_read_in_the_graders_zone_so_a_later_submission_stays_the_latest(tmp_path,
-                                                                                                        in_tokyo):
-    # zipped at 10:00 in Tokyo (01:00 UTC); the manifest of a later submission says 03:00 UTC
+def _zipped_at(date_time: tuple) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(zipfile.ZipInfo(f"{LESSON}--ada.ipynb", date_time=(2025, 6, 1, 10, 0, 0)), EXERCISE)
-    (zipped,) = items_of(tmp_path, buffer.getvalue())
+        archive.writestr(zipfile.ZipInfo(f"{LESSON}--ada.ipynb", date_time=date_time), EXERCISE)
+    return buffer.getvalue()
+
+
+def test_a_zip_time_without_a_zone_is_read_in_the_graders_zone_so_a_later_submission_stays_the_latest(tmp_path,
+                                                                                                        zones):
+    # zipped at 10:00 in Tokyo (01:00 UTC); the manifest of a later submission says 03:00 UTC
+    zones("Asia/Tokyo")
+    (zipped,) = items_of(tmp_path, _zipped_at((2025, 6, 1, 10, 0, 0)))
     assert zipped.submitted_at == "2025-06-01T01:00:00.000000+00:00"
     assert zipped.submitted_at < "2025-06-01T03:00:00.000000+00:00"
+
+
+def test_the_same_zip_read_in_another_zone_is_the_same_submission(tmp_path, zones):
+    # a gradebook's key must not change with whoever runs the grader (red team R: read again under New York's zone,
+    # an older notebook was graded again and became the latest)
+    raw = _zipped_at((2025, 6, 1, 10, 0, 0))
+    keys, times = set(), set()
+    for zone in ("UTC", "Asia/Tokyo", "America/New_York"):
+        zones(zone)
+        (zipped,) = items_of(tmp_path, raw)
+        keys.add(Entry.of_submission(zipped, LESSON).key)
+        times.add(zipped.submitted_at)
+    assert len(keys) == 1 and len(times) == 3
 
 
 # ---------------------------------------------------------------- properties
