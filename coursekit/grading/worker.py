@@ -105,7 +105,10 @@ def _time_once(shell) -> None:
     cell's CPU limit: an honest timing cell would lose what it defines."""
     from IPython.core.magic import needs_local_scope, no_var_expand
 
-    execution = shell.magics_manager.registry.get("ExecutionMagics")
+    try:  # the registry loads its magics when indexed (its get() finds none yet)
+        execution = shell.magics_manager.registry["ExecutionMagics"]
+    except KeyError:
+        return
     timed = getattr(execution, "timeit", None)
     if timed is None:  # an IPython without it: %timeit then fails in the student's cell, as it would at home
         return
