@@ -108,16 +108,29 @@ def definitions_only(code: str) -> str | None:
 
     What a cell that ran past its CPU limit still defines, once its demonstration below them (a training run, a
     loop, a print of a sweep) is left out."""
-    tree = parse_cell(code)
-    if tree is None:
-        return None
-    kept = [node for node in tree.body if isinstance(node, DEFINING) or _calls_nothing(node)]
+    kept = _definitions(code)
     if not kept:
         return None
     try:
         return ast.unparse(ast.Module(body=kept, type_ignores=[]))
     except (RecursionError, ValueError):
         return None
+
+
+def definitions_apart(code: str) -> list[str] | None:
+    """The statements of ``definitions_only``, each on its own (to run one at a time when they fail together)."""
+    kept = _definitions(code)
+    try:
+        return [ast.unparse(node) for node in kept] or None
+    except (RecursionError, ValueError):
+        return None
+
+
+def _definitions(code: str) -> list[ast.stmt]:
+    tree = parse_cell(code)
+    if tree is None:
+        return []
+    return [node for node in tree.body if isinstance(node, DEFINING) or _calls_nothing(node)]
 
 
 def _calls_nothing(node: ast.stmt) -> bool:

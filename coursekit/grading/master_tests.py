@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import time
 
 from coursekit.feedback.exercise import NameRules
@@ -96,7 +97,10 @@ def _run_part(code, test: TestCell, namespace: dict, student: StudentCode, setti
             session.flush()  # a parameter write still owed its answer: its error counts too
     except CheckFailed as failed:
         # the registered mistake the check recognised: its name only (the lesson's own words, never a hidden value)
-        return _verdict(test, failed.result.status, failed.result.message, failed.result.mistake)
+        message = failed.result.message
+        if failed.result.status == "error" and not hidden:
+            message = _why_not_defined(message, student)
+        return _verdict(test, failed.result.status, message, failed.result.mistake)
     except (SandboxTimeout, SandboxCrashed) as problem:
         return _worker_lost(test, student, problem, hidden)
     except NotImplementedError:
@@ -114,7 +118,8 @@ def _run_part(code, test: TestCell, namespace: dict, student: StudentCode, setti
         return _verdict(test, "failed", text if text else str(messages.HIDDEN_FAILED))
     except Exception as error:  # noqa: BLE001 -- any other error of the student's code is a verdict
         if getattr(error, "from_student", False):
-            return _verdict(test, "error", _raised(error, hidden))
+            return _verdict(test, "error", _raised(error, hidden) if hidden else
+                            _why_not_defined(_raised(error, hidden), student))
         if hidden:  # raised here, by the test, on what the student's code returned
             return _verdict(test, "error", messages.HIDDEN_FAILED_AT.format(error=type(error).__name__))
         return _verdict(test, "error", messages.ERROR.format(error=f"{type(error).__name__}: {str(error)[:500]}"))
@@ -132,6 +137,17 @@ def _raised(error: BaseException, hidden: bool) -> str:
     message = messages.ERROR.format(error=_student_words(error))
     line = getattr(error, "student_line", None)
     return message + (messages.AT_LINE.format(line=line) if line else "")
+
+
+_NOT_DEFINED = re.compile(r"NameError: name '(\w+)' is not defined")
+
+
+def _why_not_defined(message: str, student: StudentCode) -> str:
+    """``message`` (a visible case's error), and, when the student's code met a name that one of its cells would
+    have defined but for a problem (a CPU limit, a crash), that cell's problem: the learner's code was right."""
+    found = _NOT_DEFINED.search(message)
+    why = student.why_missing(found.group(1)) if found else None
+    return f"{message}\n{why[1]}" if why else message
 
 
 def _student_words(error: BaseException) -> str:

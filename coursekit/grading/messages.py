@@ -45,6 +45,8 @@ STATUS_NAMES = {"passed": PASSED, "failed": N_("failed"), "not attempted": NOT_A
 # What happened to a cell of the student's: each completes "the cell ..." (see verdicts.CellProblem).
 CELL_TIMEOUT = N_("ran past its {seconds:g} s CPU limit")
 CELL_DEFINITIONS_KEPT = N_("{cause}: only its imports, functions, classes and constants were kept")
+CELL_DEFINITIONS_KEPT_BUT = N_("{cause}: only its imports, functions, classes and constants were kept, and not "
+                               "`{line}`, which ran past the {seconds:g} s they may take")
 CELL_WAITED = N_("was {problem}")  # a SandboxTimeout's own words: "stopped after waiting 2.1 s for an answer (...)"
 CELL_STOPPED_BY_BUDGET = N_("was stopped: the submission used up its time budget of {seconds:g} s")
 CELL_NOT_RUN = N_("was not run: the submission used up its time budget of {seconds:g} s")

@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterable
 
 from coursekit.grading import messages, protocol
-from coursekit.grading.cell_source import LINE_CHARS, definitions_only, first_line, names_defined
+from coursekit.grading.cell_source import LINE_CHARS, definitions_apart, first_line, names_defined
 from coursekit.grading.client import WarmServer
 from coursekit.grading.limits import MAX_PARSED_PER_SUBMISSION, Settings
 from coursekit.grading.master import same_code
@@ -186,23 +186,48 @@ class StudentCode:
         the sandbox refused what it did (a file written, a thread started) where the learner's own kernel would
         not: a scratch file written above a function cost that function's points (red team O). ``cause``: why it
         was stopped, in the learner's words. True when kept."""
-        definitions = definitions_only(code) if self._parsing(code) else None
-        if definitions is None or self.out_of_time():
+        statements = definitions_apart(code) if self._parsing(code) else None
+        if not statements or self.out_of_time():
             return False
-        limit = self.settings.definitions_timeout
-        try:
-            outcome = self.session.run_cell(definitions, limit)
-        except (SandboxTimeout, SandboxCrashed):  # they loop or crash too: the cell stays skipped
-            self.restart()
+        kept, slow = self._run_definitions(index, statements, self.settings.definitions_timeout)
+        if not kept:
             return False
-        if not outcome.get(protocol.OK):
-            return False
-        self.good.append((index, definitions, limit))
         if refused is not None:
             self._note(index, "error", messages.CELL_REFUSED_DEFINITIONS_KEPT.format(raised=_raised(refused)))
+        elif slow is not None:
+            self._note(index, "timeout", messages.CELL_DEFINITIONS_KEPT_BUT.format(
+                cause=cause, line=first_line(slow), seconds=self.settings.definitions_timeout))
         else:
             self._note(index, "timeout", messages.CELL_DEFINITIONS_KEPT.format(cause=cause))
         return True
+
+    def _run_definitions(self, index: int, statements: list[str], limit: float) -> tuple[bool, str | None]:
+        """Run ``statements`` together, or, when that fails, one at a time, as the learner's own kernel would have
+        run them: each that runs is kept; one past ``limit`` is left out and the rest still run (at home it would
+        have finished: ``import torch`` above ``import numpy`` cost a red team's honest notebook every import); the
+        first that raises ends them, as it ends a cell. (Whether any was kept, the first left out for its time.)"""
+        together = "\n".join(statements)
+        try:
+            if self.session.run_cell(together, limit).get(protocol.OK):
+                self.good.append((index, together, limit))
+                return True, None
+        except (SandboxTimeout, SandboxCrashed):
+            self.restart()
+        kept, slow = False, None
+        for statement in statements:
+            if self.out_of_time():
+                break
+            try:
+                outcome = self.session.run_cell(statement, limit)
+            except (SandboxTimeout, SandboxCrashed):
+                self.restart()
+                slow = slow or statement
+                continue
+            if not outcome.get(protocol.OK):
+                break
+            self.good.append((index, statement, limit))
+            kept = True
+        return kept, slow
 
     def _timeout_cause(self, timeout: SandboxTimeout) -> str:
         if isinstance(timeout, CpuTimeout):
