@@ -18,6 +18,13 @@ _FLOOR_ULPS = 8
 _SHOWN = 3  # indices listed in a mismatch report, as NumPy's assert_allclose lists a few
 
 
+def type_name(value) -> str:
+    """The name of ``value``'s type, as the learner's own kernel would say it: the grader's stand-in for a learner's
+    object (``coursekit.grading.proxies``) names the learner's type, never its own class."""
+    shown = getattr(type(value), "_coursekit_type_name", None)
+    return shown(value) if callable(shown) else type(value).__name__
+
+
 def _fmt(value) -> str:
     return np.array2string(np.asarray(value), precision=6, threshold=8) if np.ndim(value) else f"{value:.6g}"
 
@@ -56,7 +63,7 @@ def difference(got, expected, *, rtol: float, atol: float, where: str | None = N
         parts = as_sequence(got, sequences)
         if parts is None:
             wanted = str(messages.OR).join(t.__name__.replace("ndarray", "1-D array") for t in sequences)
-            return messages.WRONG_TYPE.format(got=type(got).__name__, expected=wanted)
+            return messages.WRONG_TYPE.format(got=type_name(got), expected=wanted)
         if len(parts) != len(expected):
             return messages.WRONG_LENGTH.format(got=len(parts), expected=len(expected))
         for index, (g, e) in enumerate(zip(parts, expected, strict=True)):
@@ -66,7 +73,7 @@ def difference(got, expected, *, rtol: float, atol: float, where: str | None = N
         return None
     if isinstance(expected, dict):
         if not isinstance(got, dict) or set(got) != set(expected):
-            keys = sorted(got) if isinstance(got, dict) else type(got).__name__
+            keys = sorted(got) if isinstance(got, dict) else type_name(got)
             wanted = messages.DICT_WITH_KEYS.format(keys=sorted(expected))
             return messages.WRONG_TYPE.format(got=f"{keys}", expected=wanted)
         for key in expected:
@@ -81,7 +88,7 @@ def difference(got, expected, *, rtol: float, atol: float, where: str | None = N
     try:
         got_array = np.asarray(got, dtype=np.float64)
     except (TypeError, ValueError):
-        return messages.WRONG_TYPE.format(got=type(got).__name__, expected=messages.NUMBER_OR_ARRAY)
+        return messages.WRONG_TYPE.format(got=type_name(got), expected=messages.NUMBER_OR_ARRAY)
     expected_array = np.asarray(expected, dtype=np.float64)
     if got_array.shape != expected_array.shape:
         return messages.WRONG_SHAPE.format(got=got_array.shape, expected=expected_array.shape)

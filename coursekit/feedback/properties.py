@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from coursekit.feedback.batched import in_sandbox, offers_steps, run_step, steps_in_one_trip
-from coursekit.feedback.compare import difference
+from coursekit.feedback.compare import difference, type_name
 from coursekit.feedback.result import CheckResult
 from coursekit.feedback.widened import made_dtype
 from coursekit.i18n import N_, Message
@@ -140,9 +140,9 @@ def _short(args: tuple) -> str:
         elif isinstance(value, np.ndarray):
             parts.append(ARRAY_OF_SHAPE.format(shape=value.shape))
         elif isinstance(value, (list, tuple, dict)):
-            parts.append(f"<{type(value).__name__} of {len(value)}>")
+            parts.append(f"<{type_name(value)} of {len(value)}>")
         else:
-            parts.append(repr(value) if isinstance(value, str) else f"<{type(value).__name__}>")
+            parts.append(repr(value) if isinstance(value, str) else f"<{type_name(value)}>")
     return "(" + ", ".join(parts) + ")"
 
 

@@ -37,6 +37,14 @@ class _Refusing:
 
     __slots__ = ()
 
+    @staticmethod
+    def _coursekit_type_name(stand_in) -> str:
+        """The learner's type, as feedback names it (see ``feedback.compare.type_name``)."""
+        return stand_in._type_name()
+
+    def _type_name(self) -> str:
+        return "object"
+
     def _kind(self) -> str:
         return "object"
 
@@ -141,6 +149,9 @@ class _Proxy(_Refusing):
 
     def _kind(self) -> str:
         return f"`{object.__getattribute__(self, '_type')}` object"
+
+    def _type_name(self) -> str:
+        return object.__getattribute__(self, "_type")
 
     def _op(self, op: str, fields: dict | None = None):
         session = object.__getattribute__(self, "_session")
@@ -258,6 +269,9 @@ class _Method(_Refusing):
 
     def _kind(self) -> str:
         return f"method `{self._name}`"
+
+    def _type_name(self) -> str:
+        return "method"
 
     def __call__(self, *args, **kwargs):
         owner = self._owner

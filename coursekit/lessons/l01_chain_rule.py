@@ -10,6 +10,7 @@ import numpy as np
 import sympy as sp
 
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
+from coursekit.feedback.compare import type_name
 from coursekit.feedback.properties import honours, inputs_kept, repeatable
 from coursekit.feedback.relations import Diagnosis
 from coursekit.feedback.sample_expressions import DERIVATIVE_CLAIMS
@@ -216,7 +217,7 @@ def _is_derivative_of_x_sin_x2(expression_of) -> str | None:
     expression = expression_of(x)
     if not isinstance(expression, sp.Basic):
         return N_("return a SymPy expression in x, not a {kind}").format(
-            kind=type(expression).__name__)
+            kind=type_name(expression))
     unevaluated = [kind.__name__ for kind in (sp.Derivative, sp.Subs, sp.Integral) if expression.has(kind)]
     if unevaluated:  # it names the derivative without working it out: SymPy's doit() would be doing the exercise
         return N_("your expression still holds SymPy's {kind}(...), which names a derivative without working it "

@@ -16,6 +16,7 @@ import numpy as np
 from coursekit.engine import Value, topological_order
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
 from coursekit.feedback.batched import chained
+from coursekit.feedback.compare import type_name
 from coursekit.feedback.properties import Property
 from coursekit.feedback.relations import Diagnosis
 from coursekit.gradcheck import numerical_gradient
@@ -260,7 +261,7 @@ def _engine_exercise(name: str, scenarios: list[Scenario], mistakes: list[Mistak
 
     def test(cls) -> str | None:
         if not isinstance(cls, type):
-            return N_("pass your class itself, Value, not {kind}").format(kind=type(cls).__name__)
+            return N_("pass your class itself, Value, not {kind}").format(kind=type_name(cls))
         for scenario in scenarios:
             expected, got = _expected(scenario), scenario(cls)
             for key, value in expected.items():

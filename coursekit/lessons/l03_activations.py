@@ -13,6 +13,7 @@ import numpy as np
 
 from coursekit import nn
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
+from coursekit.feedback.compare import type_name
 from coursekit.feedback.properties import dtype_kept, inputs_kept, layer_properties, row_wise
 from coursekit.feedback.relations import Diagnosis
 from coursekit.gradcheck import check_layer
@@ -160,7 +161,7 @@ def _layer_probe(cls):
 def _layer_test(reference_forward, relu=False):
     def test(cls) -> str | None:
         if not isinstance(cls, type):
-            return N_("pass your class itself, not {kind}").format(kind=type(cls).__name__)
+            return N_("pass your class itself, not {kind}").format(kind=type_name(cls))
         layer = cls()
         if dict(layer.params) or dict(layer.grads):
             return N_("an activation layer has no parameters: params and grads must be empty dicts")

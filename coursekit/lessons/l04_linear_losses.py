@@ -11,6 +11,7 @@ import numpy as np
 
 from coursekit import nn
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
+from coursekit.feedback.compare import type_name
 from coursekit.feedback.properties import dtype_kept, honours, inputs_kept, layer_properties, row_wise
 from coursekit.feedback.relations import Diagnosis
 from coursekit.feedback.sample_functions import (
@@ -46,7 +47,7 @@ def _make(cls, n_in=N_IN, n_out=N_OUT, seed=0):
 
 def _linear_test(cls) -> str | None:
     if not isinstance(cls, type):
-        return N_("pass your class itself, Linear, not {kind}").format(kind=type(cls).__name__)
+        return N_("pass your class itself, Linear, not {kind}").format(kind=type_name(cls))
     layer = _make(cls)
     params = dict(layer.params)  # read once (in the grader, each read is a round trip to the learner's code)
     for key, shape in (("W", (N_OUT, N_IN)), ("b", (N_OUT,))):
@@ -328,7 +329,7 @@ def _checker_test(func) -> str | None:
         case = N_("f = {name}, x of shape {shape}").format(name=f.__name__, shape=x.shape)
         if not isinstance(out, (tuple, list)) or len(out) != 2:
             return N_("for {case}: return a pair (numerical gradient, largest relative error), not {kind}").format(
-                case=case, kind=type(out).__name__)
+                case=case, kind=type_name(out))
         numerical, error = np.asarray(out[0], dtype=float), out[1]
         if numerical.shape != x.shape:
             return N_("for {case}: the numerical gradient has shape {got}, not x's shape {shape}").format(
@@ -499,7 +500,7 @@ def _ln_probe(cls):
 
 def _ln_test(cls) -> str | None:
     if not isinstance(cls, type):
-        return N_("pass your class itself, LayerNorm, not {kind}").format(kind=type(cls).__name__)
+        return N_("pass your class itself, LayerNorm, not {kind}").format(kind=type_name(cls))
     layer = cls()
     if dict(layer.params) or dict(layer.grads):
         return N_("this layer norm has no learned scale or shift: params and grads must be empty dicts")

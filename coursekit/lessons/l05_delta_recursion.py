@@ -12,6 +12,7 @@ import numpy as np
 
 from coursekit import nn
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
+from coursekit.feedback.compare import type_name
 from coursekit.feedback.properties import dtype_kept, inputs_kept, layer_properties, row_wise
 from coursekit.feedback.relations import Diagnosis
 from coursekit.gradcheck import check_gradient_directional, check_layer, same_gradient, set_parameter
@@ -497,7 +498,7 @@ PARAMS_COPIES = (N_("writing into model.params[{key!r}] did not change the model
 
 def _mlp_test(cls) -> str | None:
     if not isinstance(cls, type):
-        return N_("pass your class itself, MLP, not {kind}").format(kind=type(cls).__name__)
+        return N_("pass your class itself, MLP, not {kind}").format(kind=type_name(cls))
     for sizes, activation in MLP_CASES:
         model = cls(sizes, activation, np.random.default_rng(len(sizes)))
         expected = [f"{i}.{key}" for i in range(0, 2 * (len(sizes) - 1), 2) for key in ("W", "b")]

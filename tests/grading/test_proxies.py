@@ -486,3 +486,22 @@ def test_a_name_fetched_again_for_a_hidden_part_lets_none_of_its_warnings_out(se
         assert master_tests._fetch_names(test, {}, student, namespace, hidden=hidden) is None
         assert namespace["f"]() == 1.0
     assert considered == ["carried out of a hidden case"]  # the visible fetch's only
+
+
+def test_feedback_names_the_learners_type_never_the_graders_stand_in(session_for):
+    from coursekit.feedback.compare import difference, type_name
+
+    session = session_for("def pairs():\n    return (g for g in (1.0, 2.0))\nclass Layer:\n    pass\n")
+    generator, layer = session.get("pairs")(), session.get("Layer")()
+    assert (type_name(generator), type_name(layer), type_name(3.0)) == ("generator", "Layer", "float")
+    said = str(difference(generator, (1.0, 2.0), rtol=1e-9, atol=0.0))
+    assert "generator" in said and "Proxy" not in said
+
+
+def test_a_graded_generator_is_called_a_generator_as_check_calls_it(server):
+    from graded_submissions import by_id, grade, replacing
+
+    code = "def graph_gradients(x, y):\n    a, b = x + y, x - y\n    return (g for g in (b + a, b - a))\n"
+    result = by_id(grade(server, replacing("02_computation_graphs", "graph_gradients", code),
+                         "02_computation_graphs"))["graph_gradients_test"]
+    assert result.points == 0 and "generator" in result.message and "Proxy" not in result.message, result
