@@ -32,6 +32,7 @@ from coursekit.grading.lifetime import end_with_parent
 from coursekit.grading.limits import Settings
 from coursekit.grading.master import load_masters
 from coursekit.grading.notebook_json import parse_notebook
+from coursekit.grading.reasons import failure_words
 from coursekit.grading.server_folders import BATCH_FOLDER_PREFIX
 from coursekit.grading.session import SandboxCrashed, SandboxTimeout, ServerGone
 from coursekit.grading.verdicts import Grade
@@ -310,7 +311,7 @@ def _finish(item: Submission, lesson: str, result: Callable[[], Grade], gradeboo
     try:
         grade = result()
     except (Exception, SandboxCrashed, SandboxTimeout) as error:  # noqa: BLE001 -- recorded, never skipped
-        reason = messages.GRADER_FAILED.format(error=f"{type(error).__name__}: {error}")
+        reason = messages.GRADER_FAILED.format(error=failure_words(error))
         gradebook.reject(entry, reason)
         outcomes.append(_report(_outcome(entry, reason=reason), progress))
         return

@@ -31,7 +31,8 @@ from coursekit.grading.batch import grade_items
 from coursekit.grading.gradebook import Gradebook
 from coursekit.grading.intake import SKIPPED_FOLDERS, Rejected, open_input, read_bytes, read_capped, utc_text
 from coursekit.grading.master import Master, load_master
-from coursekit.grading.reasons import quoted, size
+from coursekit.grading.reasons import failure_words, quoted, size
+from coursekit.grading.session import SandboxCrashed, SandboxTimeout
 from coursekit.i18n import N_
 
 # Every sentence the learner reads on Gradescope from here, in one place for translation. They are said in the
@@ -79,12 +80,16 @@ def run(root: Path | str, lesson: str, *, sandbox: Path | str | None = None, set
     language = i18n.DEFAULT  # until the master says its own
     try:
         master = load_master(root / "source" / "solutions" / f"{lesson}.ipynb")  # the instructor's: a failure is theirs
+    except Exception as error:  # noqa: BLE001 -- in its own words: nothing of the student's is in them yet
+        results = _not_graded(AUTOGRADER_FAILED.format(problem=f"{type(error).__name__}: {str(error)[:300]}"))
+    else:
         language = master.language
         with i18n.speaking(language):
-            results = _grade(root, lesson, master, sandbox, settings)
-    except Exception as error:  # noqa: BLE001 -- whatever failed, Gradescope gets results that say so
-        with i18n.speaking(language):
-            results = _not_graded(AUTOGRADER_FAILED.format(problem=f"{type(error).__name__}: {str(error)[:300]}"))
+            try:
+                results = _grade(root, lesson, master, sandbox, settings)
+            except (Exception, SandboxCrashed, SandboxTimeout) as error:  # noqa: BLE001 -- Gradescope gets results
+                # that say so, in words the student's code cannot choose (the learner reads them)
+                results = _not_graded(AUTOGRADER_FAILED.format(problem=failure_words(error)))
     _write(root / "results" / "results.json", results)
     return results
 

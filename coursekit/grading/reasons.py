@@ -7,8 +7,23 @@ member's name, a student id) is shortened and shown with its control characters 
 from __future__ import annotations
 
 import re
+import traceback
 
 from coursekit.grading.limits import MiB
+
+
+def failure_words(error: BaseException) -> str:
+    """What failed, for a reason a learner may read: the exception's type and where in coursekit it was raised, never
+    its text (student code may choose an exception's text, and carry a hidden input out in it: red team R)."""
+    where = ""
+    for frame in traceback.extract_tb(error.__traceback__):
+        parts = _PATH_PARTS.split(frame.filename)
+        if "coursekit" in parts:
+            where = f" at {parts[-1]}:{frame.lineno}"
+    return type(error).__name__ + where
+
+
+_PATH_PARTS = re.compile(r"[/\\]")
 
 
 def quoted(text: str, limit: int = 60) -> str:

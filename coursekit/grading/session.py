@@ -215,6 +215,10 @@ class Session:
             raise SandboxCrashed(str(messages.CRASHED)) from error
         except wire.WireError as error:
             self._refuse(error)
+        except Exception as error:  # noqa: BLE001 -- anything else the worker's messages caused: never the grader's
+            # failure, whose words would be the worker's (red team R: a callback id of its choosing, "phase 8.933",
+            # carried a hidden input into a rejection's reason), and never a worker left running
+            self._refuse(type(error).__name__)
 
     def _answer(self, start: float, deadline: float, budget: _CpuBudget) -> dict:
         """The next answer of the worker, serving the callbacks it makes first, within the request's limits."""
@@ -249,7 +253,10 @@ class Session:
                 pass
 
     def _callback(self, message: dict) -> dict:
-        function = self.callbacks.get(int(message.get(protocol.CALLBACK_ID, -1)))
+        number = message.get(protocol.CALLBACK_ID, -1)
+        if type(number) is not int:
+            raise wire.WireError("a callback without the number of one")
+        function = self.callbacks.get(number)
         try:
             args = self.decode(message.get(protocol.ARGS, []))
             kwargs = self.decode(message.get(protocol.KWARGS, {"__dict__": []}))

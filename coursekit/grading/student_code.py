@@ -20,7 +20,7 @@ from coursekit.grading.cell_source import LINE_CHARS, definitions_apart, first_l
 from coursekit.grading.client import WarmServer
 from coursekit.grading.limits import MAX_PARSED_PER_SUBMISSION, Settings
 from coursekit.grading.master import same_code
-from coursekit.grading.session import CpuTimeout, SandboxCrashed, SandboxTimeout, Session
+from coursekit.grading.session import CpuTimeout, ProtocolError, SandboxCrashed, SandboxTimeout, Session
 from coursekit.grading.verdicts import CellProblem, Grade, TestResult
 
 
@@ -77,6 +77,13 @@ class StudentCode:
         # Set once a hidden test has run: the cells replayed after that are not reported (see restart).
         self.hidden_started = False
         self.session = self._start()
+        try:
+            self._run_all(cells, skipped)
+        except BaseException:  # whatever stops it, no worker is left running
+            self.close()
+            raise
+
+    def _run_all(self, cells: list[str], skipped: set[int]) -> None:
         failed = [(index, code) for index, code in enumerate(cells, start=1)
                   if index not in skipped and not self._run(code, index)]
         # Cells may come in any order (moved, shuffled): a cell that failed, e.g. on a name defined further
@@ -160,6 +167,10 @@ class StudentCode:
             self._note(index, "timeout", cause)
             self.restart()
             self._keep_definitions(index, code, cause)
+            return True
+        except ProtocolError as problem:  # it wrote on the grader's socket what no worker sends
+            self._note(index, "error", str(problem))
+            self.restart()
             return True
         except SandboxCrashed:
             self._note(index, "crashed", str(messages.CELL_CRASHED))

@@ -26,6 +26,7 @@ from coursekit.grading.intake import Rejected, Submission, lesson_of_its_cells, 
 from coursekit.grading.master import load_masters, submission_language
 from coursekit.grading.messages import CELLS_OF_ANOTHER_LESSON, GRADER_FAILED, UNKNOWN_LESSON
 from coursekit.grading.notebook_json import NotASubmission, parse_notebook
+from coursekit.grading.reasons import failure_words
 from coursekit.grading.session import SandboxCrashed, SandboxTimeout
 from coursekit.server import queue
 from coursekit.server.config import ServerConfig
@@ -82,7 +83,7 @@ def grade_job(job: queue.Job, grader, book: Gradebook) -> None:
     except GradingUnavailable:
         raise  # nothing was graded: the worker puts the row back
     except (Exception, SandboxCrashed, SandboxTimeout) as error:  # noqa: BLE001 -- recorded, never dropped
-        reason = _in_language_of(item, GRADER_FAILED, error=f"{type(error).__name__}: {str(error)[:300]}")
+        reason = _in_language_of(item, GRADER_FAILED, error=failure_words(error))
         book.reject(entry, reason, then=done)
         return
     book.record(entry, grade, then=done)

@@ -5,7 +5,7 @@ import pytest
 
 from coursekit.grading.limits import MAX_MESSAGE
 from coursekit.lessons.l02_computation_graphs import exercises as lesson02
-from graded_submissions import LIMITED, by_id, grade, replacing
+from graded_submissions import LIMITED, by_id, grade, replacing, with_cell
 
 pytestmark = pytest.mark.slow  # grades through a sandbox server
 
@@ -359,3 +359,48 @@ def test_a_graded_function_returning_a_text_past_the_limit_fails_its_test_in_the
     assert "WireError" not in test.message
     others = [t.status for t in graded.tests if t.grade_id != "numerical_passes_test"]
     assert set(others) == {"passed"}  # the worker was replaced, and the rest graded
+
+
+FORGED_CALLBACK = ("import gc\nfrom coursekit.grading import wire as _wire\n"
+                   "_worker = next(o for o in gc.get_objects() if type(o).__name__ == 'Worker')\n"
+                   "def forge(number):\n"
+                   "    _wire.send(_worker.sock, {'op': 'callback', 'id': number})\n"
+                   "    while True:\n"
+                   "        pass\n")
+
+
+@pytest.mark.parametrize("number", ["'phase 8.933'", "[1]", "1e999", "None"])
+def test_a_forged_callback_is_a_protocol_error_and_the_worker_is_gone(session_for, number):
+    # red team R: the grader's int() on a callback's id raised ValueError with the worker's own words ("phase 8.933",
+    # a clock read that carried a hidden input), the submission became "the grader failed on it: <those words>", and
+    # the worker was left running
+    from coursekit.grading.session import ProtocolError
+
+    session = session_for(FORGED_CALLBACK)
+    with pytest.raises(ProtocolError) as raised:
+        session.run_cell(f"forge({number})", 5.0)
+    assert "phase" not in str(raised.value) and "8.933" not in str(raised.value)
+    assert not session.alive
+
+
+@pytest.mark.slow
+def test_a_cell_that_forges_a_callback_is_that_cells_error_and_the_rest_is_graded(server):
+    graded = grade(server, with_cell("07_efficiency", FORGED_CALLBACK + "forge('phase 8.933')\n"), "07_efficiency")
+    (problem,) = graded.cell_problems
+    assert problem.status == "error" and problem.cause.startswith("your code sent the grader something it cannot read")
+    assert "phase" not in problem.cause
+    assert all(t.status == "passed" for t in graded.tests), graded.tests
+
+
+def test_a_graders_failure_is_told_by_its_type_and_place_never_its_text():
+    from coursekit.grading.reasons import failure_words
+
+    try:
+        int("phase 8.933")
+    except ValueError as error:
+        words = failure_words(error)
+    assert words == "ValueError" and "phase" not in words
+    try:
+        failure_words(None)  # fails inside coursekit: the place is named
+    except AttributeError as error:
+        assert failure_words(error).startswith("AttributeError at reasons.py:")
