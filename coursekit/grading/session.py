@@ -310,6 +310,8 @@ class Session:
             return wire.decode(data, resolve, widen=True)  # numbers at full width: see wire.widened
         except wire.WireError as error:  # a value past the wire's limits: the submission's fault, not its exception
             self._refuse(error)
+        except Exception as error:  # noqa: BLE001 -- malformed data: the worker's doing, whatever broke on it
+            self._refuse(type(error).__name__)
 
     def _refuse(self, problem) -> NoReturn:
         """Kill the worker and raise ProtocolError: it sent what the grader does not read (``problem``, in words)."""

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -276,3 +276,28 @@ def test_a_high_power_of_a_polynomial_in_one_symbol_is_accepted():
     x = sp.Symbol("x")
     for expr in (sp.diff(sum(x**i for i in range(7)) ** 13, x), sum(x**i for i in range(5)) ** 20):
         assert roundtrip(expr) == expr
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+                    lambda inner: st.lists(inner, max_size=4)
+                    | st.dictionaries(st.sampled_from(["__ndarray__", "__tuple__", "__dict__", "__complex__",
+                                                       "__bigint__", "__sympy__", "__handle__", "dtype", "shape",
+                                                       "data", "scalar", "x"]), inner, max_size=4),
+                    max_leaves=12)
+
+
+def test_whatever_a_worker_sends_as_a_value_is_a_value_or_a_protocol_error(session_for):
+    # a malformed value raised KeyError or TypeError in the grader: an error "of the test", in the worker's words
+    from coursekit.grading.session import ProtocolError
+
+    session = session_for("pass")  # decoding needs no worker: one for every example
+
+    @settings(max_examples=300, deadline=None)
+    @given(junk=JSON)
+    def decoded_or_refused(junk):
+        try:
+            session.decode(junk)
+        except ProtocolError as refused:
+            assert str(refused).startswith("your code sent the grader something it cannot read")
+
+    decoded_or_refused()
