@@ -618,10 +618,14 @@ def _scan_library_modules() -> tuple:
 
 
 def _apply_withheld(module) -> None:
-    """Take ``module``'s withheld names out of it; reading one raises ImportError (a module's ``__getattr__``)."""
+    """Take ``module``'s withheld names out of it and its ``__all__``; reading one raises ImportError (a module's
+    ``__getattr__``)."""
     refused = _WITHHELD[module.__name__]
     for name in refused:
         vars(module).pop(name, None)
+    exported = vars(module).get("__all__")
+    if isinstance(exported, (list, tuple)):  # a star import takes the rest, as it would without the withheld ones
+        module.__all__ = [name for name in exported if name not in refused]  # (red team Q: it raised, and lost all)
     current = vars(module).get("__getattr__")
     if getattr(current, "withholding", False):
         return

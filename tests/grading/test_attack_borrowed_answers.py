@@ -5,7 +5,7 @@ import pytest
 
 from coursekit.grading.client import WarmServer
 from coursekit.lessons import l02_computation_graphs, l06_training
-from graded_submissions import FAST, MASTERS, by_id, grade, replacing
+from graded_submissions import FAST, MASTERS, by_id, grade, replacing, solution
 
 pytestmark = pytest.mark.slow  # grades through a sandbox server
 
@@ -119,6 +119,17 @@ def test_the_library_stays_available_where_it_is_not_the_answer(server):
                                                                                              "hand_deltas")),
                    "05_delta_recursion", FAST)
     assert sum(test.points for test in graded.tests) == MASTERS["05_delta_recursion"].max_points, graded.tests
+
+
+@pytest.mark.parametrize("lesson", ["04_linear_and_losses", "01_chain_rule"])
+def test_a_star_import_of_a_module_that_holds_a_withheld_answer_imports_the_rest(server, lesson):
+    # red team Q: gradcheck's __all__ names answers lessons 01 and 04 withhold; the star import raised ImportError,
+    # and every import below it in the setup cell was lost (0 of 18)
+    nb = solution(lesson)
+    setup = next(cell for cell in nb.cells if cell.cell_type == "code" and "from coursekit.lessons" in cell.source)
+    setup.source = "from coursekit.gradcheck import *\n" + setup.source + "\nassert callable(check_gradient)\n"
+    graded = grade(server, nb, lesson, FAST)
+    assert graded.cell_problems == [] and graded.points == graded.max_points, graded.tests
 
 
 def test_each_withheld_name_is_a_real_object_of_the_library():
