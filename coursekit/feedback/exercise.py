@@ -214,7 +214,11 @@ class ExerciseSet:
             result = self._evaluate_test(exercise, obj) if exercise.test is not None else \
                 self._evaluate_cases(exercise, obj)
             # the properties every correct answer has, on visible inputs, once its values are right
-            return (result.passed and property_checks.verdict(name, exercise.properties, obj)) or result
+            result = (result.passed and property_checks.verdict(name, exercise.properties, obj)) or result
+            built_on = self._built_on(name, obj) if result.passed else None
+            if built_on is not None:
+                return CheckResult(name, "failed", messages.BUILT_ON.format(name=name, library=built_on))
+            return result
         except _Raised as raised:
             error = raised.error
             if isinstance(error, NotImplementedError):
@@ -230,11 +234,31 @@ class ExerciseSet:
             return CheckResult(name, "error", text)
 
     def _borrowed(self, obj) -> str | None:
-        """The withheld library object (``withhold``) that ``obj`` is, as "module.name"; else None. (The grader also
-        refuses a subclass of one; the lessons' registered mistakes are such subclasses, so here only the object.)"""
+        """The withheld library object (``withhold``) that ``obj`` is, as "module.name"; else None."""
         for spec in self.withheld:
             if library_object(spec) is obj:
                 return spec.replace(":", ".")
+        return None
+
+    def _built_on(self, name: str, obj) -> str | None:
+        """The withheld library class that the class ``obj`` builds on, as "module.name"; else None. The grader's
+        sandbox cannot import it, so there such a class gets nothing (red team Q's MLP on nn.Sequential passed
+        here and scored 0 there). Asked of a passing answer only: the lessons' tests break the library's classes by
+        subclassing them, and a broken one keeps its own verdict."""
+        if not isinstance(obj, type) or any(obj is mistake.variant for mistake in self[name].mistakes):
+            return None
+        for spec in self.withheld:
+            answer = library_object(spec)
+            if answer is not None and any(base is answer for base in obj.__mro__[1:]):
+                return spec.replace(":", ".")
+        return None
+        bases = obj.__mro__[1:] if isinstance(obj, type) else ()
+        for spec in self.withheld:
+            answer = library_object(spec)
+            if answer is obj:
+                return messages.BORROWED.format(name=name, library=spec.replace(":", "."))
+            if answer is not None and any(base is answer for base in bases):
+                return messages.BUILT_ON.format(name=name, library=spec.replace(":", "."))
         return None
 
     def _evaluate_cases(self, exercise: Exercise, func) -> CheckResult:

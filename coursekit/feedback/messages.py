@@ -7,6 +7,8 @@ PASSED_ALL = N_("{name}: passed (all cases).")
 NOT_ATTEMPTED = N_("{name}: not attempted yet: replace `raise NotImplementedError()` with your code.")
 BORROWED = N_("{name}: this is {library}, coursekit's own answer to the exercise: the grader gives it no points. "
               "Write your own.")
+BUILT_ON = N_("{name}: it builds on {library}, coursekit's own answer to the exercise, which the grader does not let "
+              "a submission import: there it gives this no points. Write your own.")
 ERROR = N_("{name}: your code raised {error} on case {case}.")
 ERROR_LINE = N_("The line that raised, in your code: {line}")
 FAILED = N_("{name}: failed on case {case}.")

@@ -55,3 +55,24 @@ def test_checking_coursekits_own_answer_says_the_grader_gives_it_no_points(lesso
     result = exercises.evaluate(exercise, getattr(importlib.import_module(module), name))
     assert result.status == "failed" and f"this is {module}.{name}" in result.message
     assert "the grader gives it no points" in result.message
+
+
+def test_a_class_built_on_a_withheld_library_answer_fails_here_as_the_grader_would_fail_it():
+    # red team Q: an MLP built on nn.Sequential passed check() and scored 0 in the grader, whose sandbox refuses the
+    # import of the library's own answer to the exercise
+    from coursekit import nn
+    from coursekit.lessons.l05_delta_recursion import exercises
+
+    class MLP(nn.Sequential):
+        def __init__(self, sizes, activation, rng):
+            kind = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}[activation]
+            layers = []
+            for index, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+                layers.append(nn.Linear(n_in, n_out, rng))
+                if index < len(sizes) - 2:
+                    layers.append(kind())
+            super().__init__(layers)
+
+    result = exercises.evaluate("MLP", MLP)
+    assert result.status == "failed"
+    assert "it builds on coursekit.nn.Sequential, coursekit's own answer to the exercise" in result.message
