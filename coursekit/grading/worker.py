@@ -96,7 +96,21 @@ def _new_shell():
     shell = InteractiveShell.instance(config=config)
     shell.colors = "nocolor"
     _time_once(shell)
+    _headless(shell)
     return shell
+
+
+def _headless(shell) -> None:
+    """What a notebook's kernel does for the screen, done for none: ``%matplotlib inline`` (or any backend) changes
+    nothing, since figures are drawn with Agg and never shown (this shell has no GUI: the magic raised
+    NotImplementedError, which reads as an exercise not attempted, after 0.15 s of imports that ran the cell past
+    its limit and lost its assignments: red team Q); a GUI asked for otherwise (``%pylab``) is none; and IPython's
+    formatted traceback of a failing magic cell is never shown (the grader reads the exception itself), so a
+    worker's first one costs no 80 ms of imports."""
+    shell.enable_gui = lambda gui=None: None
+    shell.showtraceback = lambda *args, **kwargs: None
+    shell.showsyntaxerror = lambda *args, **kwargs: None
+    shell.register_magic_function(lambda line="": None, magic_kind="line", magic_name="matplotlib")
 
 
 def _time_once(shell) -> None:

@@ -38,3 +38,23 @@ def test_system_exit_is_the_cells_error_and_the_worker_serves_on(session):
     outcome = session.run_cell("import sys\nsys.exit(3)", 5.0)
     assert not outcome["ok"] and outcome["error"]["type"] == "SystemExit"
     assert session.run_cell("after = 1", 5.0)["ok"] and session.get("after") == 1
+
+
+@pytest.mark.parametrize("magic", ["%matplotlib inline", "%matplotlib", "%matplotlib notebook", "%matplotlib widget"])
+def test_a_matplotlib_magic_changes_nothing_and_costs_nothing(server, magic):
+    # red team Q: `%matplotlib inline` raised NotImplementedError here (no GUI), read as an exercise not attempted,
+    # after 0.15 s of imports that ran the cell past its 0.1 s limit and lost `TINY = np.finfo(float).tiny` below it
+    session = server.session(5.0)
+    try:
+        outcome = session.run_cell(f"{magic}\nimport numpy as np\nTINY = np.finfo(float).tiny", 0.1)
+        assert outcome["ok"] and session.get("TINY") > 0
+        assert session.run_cell("import matplotlib\nbackend = matplotlib.get_backend()", 5.0)["ok"]
+        assert session.get("backend").lower() == "agg"
+    finally:
+        session.kill()
+
+
+def test_a_failing_magic_cell_is_reported_by_its_error_within_the_cell_limit(session):
+    # IPython's first formatted traceback cost a worker 0.25-0.3 s of imports (red team R): it is never shown
+    outcome = session.run_cell("%time x = 1\nraise KeyError('k')", 0.1)
+    assert not outcome["ok"] and outcome["error"]["type"] == "KeyError"
