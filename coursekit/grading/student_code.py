@@ -182,7 +182,7 @@ class StudentCode:
                 del self.problems[index]
                 self.grade.cell_problems = [self.problems[i] for i in sorted(self.problems)]
             return True
-        error = outcome.get(protocol.ERROR)
+        error = outcome.get(protocol.ERROR) or outcome.get(protocol.RAISED)  # RAISED: the worker could not run it
         if isinstance(error, dict) and error.get("type") == "NotImplementedError":  # the exercise's stub: not done
             self._note(index, "not attempted", str(messages.CELL_NOT_ATTEMPTED))
         else:
@@ -285,6 +285,8 @@ class StudentCode:
 def _refused_by_sandbox(error: dict) -> bool:
     """Whether a cell's error is the sandbox's refusal of what the learner's own kernel allows: writing a file
     (PermissionError), starting a thread or a process."""
+    if not isinstance(error, dict):  # what a worker sent is untrusted: a reply of another shape is no refusal
+        return False
     kind, text = str(error.get("type")), str(error.get("message"))
     return kind == "PermissionError" or (kind == "RuntimeError" and "can't start new thread" in text)
 

@@ -700,7 +700,14 @@ def _unsendable(error: wire.WireError) -> dict:
 
 def _describe(error: BaseException) -> dict:
     """An exception as data: type, message (truncated) and the student's last line, if any."""
-    frames = traceback.extract_tb(error.__traceback__)
-    student = [f for f in frames if f.filename.startswith("<")]  # cells compile to "<ipython-input-...>"
-    line = student[-1].line if student and student[-1].line else None
-    return {"type": type(error).__name__, "message": str(error)[:2000], "line": line}
+    try:
+        frames = traceback.extract_tb(error.__traceback__)
+        student = [f for f in frames if f.filename.startswith("<")]  # cells compile to "<ipython-input-...>"
+        line = student[-1].line if student and student[-1].line else None
+    except Exception:  # noqa: BLE001 -- a traceback that cannot be read: no line
+        line = None
+    try:
+        message = str(error)[:2000]
+    except BaseException:  # noqa: BLE001 -- an exception whose __str__ raises (red team R): it has no message
+        message = "(its message could not be read)"
+    return {"type": str(type(error).__name__)[:100], "message": message, "line": line}

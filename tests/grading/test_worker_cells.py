@@ -58,3 +58,15 @@ def test_a_failing_magic_cell_is_reported_by_its_error_within_the_cell_limit(ses
     # IPython's first formatted traceback cost a worker 0.25-0.3 s of imports (red team R): it is never shown
     outcome = session.run_cell("%time x = 1\nraise KeyError('k')", 0.1)
     assert not outcome["ok"] and outcome["error"]["type"] == "KeyError"
+
+
+def test_an_exception_whose_message_cannot_be_read_is_the_cells_error_and_the_rest_is_graded(server):
+    # red team R: its __str__ raising made the worker's answer malformed, and the grader failed on the submission
+    from graded_submissions import FAST, grade, with_cell
+
+    unreadable = ("class Unreadable(Exception):\n    def __str__(self):\n        raise RuntimeError('no')\n"
+                  "raise Unreadable()")
+    graded = grade(server, with_cell("07_efficiency", unreadable), "07_efficiency", FAST)
+    (problem,) = graded.cell_problems
+    assert problem.status == "error" and problem.cause.startswith("raised Unreadable: (its message could not be read)")
+    assert all(t.status == "passed" for t in graded.tests), graded.tests
