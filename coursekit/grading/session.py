@@ -307,7 +307,7 @@ class Session:
             kind = str(ref.get(protocol.REF_TYPE, "object"))[:100]
             return _Proxy(self, int(ref[protocol.HANDLE]), kind, methods, rules)
         try:
-            return wire.decode(data, resolve, widen=True)  # numbers at full width: see wire.widened
+            return wire.decode(data, resolve, widen=wire.Widening())  # numbers at full width: see wire.widened
         except wire.WireError as error:  # a value past the wire's limits: the submission's fault, not its exception
             self._refuse(error)
         except Exception as error:  # noqa: BLE001 -- malformed data: the worker's doing, whatever broke on it

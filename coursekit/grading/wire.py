@@ -38,6 +38,7 @@ from coursekit.grading.limits import (
     SYMPY_MAX_NODES,
     SYMPY_MAX_TERMS,
     SYMPY_MAX_TEXT,
+    MiB,
 )
 from coursekit.grading.notebook_json import NotASubmission, check_json_size
 
@@ -215,11 +216,26 @@ def encode(value, reference: Callable[[object], dict], depth: int = 0):
 _JSON_SCALARS = frozenset({type(None), bool, int, float, str})  # what json.loads makes that is not a container
 
 
-def decode(data, resolve: Callable[[dict], object], depth: int = 0, *, widen: bool = False):
+class Widening:
+    """What the arrays of one message may take once widened (see ``decode``): twice the message limit. Each narrow
+    array grows to 8 bytes a number: a 61 MiB reply of int8 arrays took 353 MiB more in the grader (red team R)."""
+
+    def __init__(self, allowance: int = 2 * MAX_MESSAGE):
+        self.left = allowance
+
+    def spend(self, array: np.ndarray) -> None:
+        """WireError when widening ``array`` would pass what is left."""
+        self.left -= array.size * max(array.dtype.itemsize, 8)
+        if self.left < 0:
+            raise WireError(f"arrays of more than {2 * MAX_MESSAGE // MiB} MiB once widened, in one answer")
+
+
+def decode(data, resolve: Callable[[dict], object], depth: int = 0, *, widen: bool | Widening = False):
     """The value ``encode`` produced; ``resolve`` turns a reference back into an object (or a proxy).
 
     ``widen`` (the grader, reading what the student's code gave): a NumPy scalar or 0-d array is a number at full
-    width (``widened``), an array of a narrow type is widened (``coursekit.feedback.widened``).
+    width (``widened``), an array of a narrow type is widened (``coursekit.feedback.widened``); a Widening bounds
+    what they take then.
     """
     if depth > MAX_DEPTH:
         raise WireError("data nested too deeply")
@@ -235,6 +251,8 @@ def decode(data, resolve: Callable[[dict], object], depth: int = 0, *, widen: bo
     if "__ndarray__" in data:
         array = _from_array(data["__ndarray__"])
         if widen:  # numbers at full width, see widened
+            if isinstance(widen, Widening):
+                widen.spend(array)
             return widened(array) if array.ndim == 0 else widened_array(array)
         return array[()] if data.get("scalar") else array
     if "__tuple__" in data:

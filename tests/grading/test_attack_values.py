@@ -3,7 +3,7 @@ the test wants gets nothing, and code that writes into the arguments a test pass
 
 import pytest
 
-from coursekit.grading.limits import MAX_MESSAGE
+from coursekit.grading.limits import MAX_MESSAGE, MiB
 from coursekit.lessons.l02_computation_graphs import exercises as lesson02
 from graded_submissions import LIMITED, by_id, grade, replacing, with_cell
 
@@ -404,3 +404,13 @@ def test_a_graders_failure_is_told_by_its_type_and_place_never_its_text():
         failure_words(None)  # fails inside coursekit: the place is named
     except AttributeError as error:
         assert failure_words(error).startswith("AttributeError at reasons.py:")
+
+
+def test_narrow_arrays_whose_widening_would_take_more_than_twice_a_message_are_refused(session_for):
+    # red team R: a 61 MiB reply of int8 arrays, widened to 8 bytes a number, took 353 MiB more in the grader
+    from coursekit.grading.session import ProtocolError
+
+    session = session_for(f"import numpy as np\ndef narrow(n):\n    return [np.zeros({8 * MiB}, np.int8)] * n\n")
+    assert len(session.get("narrow")(2)) == 2  # 16 MiB sent, 128 MiB once widened: the allowance
+    with pytest.raises(ProtocolError, match="arrays of more than 128 MiB once widened"):
+        session.get("narrow")(3)
