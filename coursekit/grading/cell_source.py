@@ -56,11 +56,19 @@ def parse_cell(code: str) -> ast.Module | None:
         return None
 
 
+_BODY_IN_NAMESPACE = ("time", "capture", "prun")  # cell magics that run their body in the learner's namespace
+
+
 def _python_only(code: str) -> str:
     """``code`` with each line of IPython's own syntax made plain Python that binds what it would bind; a cell magic's
-    first line dropped (the body of %%time or %%capture is Python; any other, the parse refuses)."""
+    first line dropped when its body runs as the cell's own code (%%time, %%capture, %%prun), and the whole cell
+    nothing when it does not (%%timeit runs it in a scope of its own, %%bash is no Python: red team R saw their
+    definitions kept as the cell's, which the learner's kernel never binds)."""
     lines = code.split("\n")
     if lines and lines[0].lstrip().startswith("%%"):
+        magic = lines[0].lstrip()[2:].split(maxsplit=1)
+        if not magic or magic[0] not in _BODY_IN_NAMESPACE:
+            return ""
         lines = lines[1:]
 
     def plain(line: str) -> str:

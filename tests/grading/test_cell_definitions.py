@@ -121,6 +121,16 @@ def test_ipython_lines_define_what_they_assign_and_hundreds_of_them_parse_at_onc
     assert names_defined("%%time\nrate = 0.1\n") == ("rate",)
 
 
+@pytest.mark.parametrize(("code", "names"), [("%%time\ndef f():\n    return 1", ("f",)),
+                                             ("%%capture\nimport numpy as np", ("np",)),
+                                             ("%%timeit\ndef f():\n    return 1", ()),
+                                             ("%%bash\nf=1", ()), ("%%\nx = 1", ())])
+def test_a_cell_magic_defines_what_its_body_defines_only_where_it_runs_as_the_cells_code(code, names):
+    # %%timeit runs its body in a scope of its own: the learner's kernel binds none of it (red team R)
+    assert names_defined(code) == names
+    assert (definitions_only(code) is not None) == bool(names)
+
+
 @pytest.mark.parametrize("line", [" " * 50_000 + "x", "a" + " " * 50_000 + "= %x", " \t" * 25_000 + "?",
                                   "(" + " ," * 25_000 + ") = !ls", "x." * 25_000 + "??"])
 def test_a_long_line_of_a_cell_with_ipython_syntax_is_read_in_linear_time(line):
