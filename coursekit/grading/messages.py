@@ -7,6 +7,7 @@ TIMEOUT = N_("stopped after {seconds:g} s of computing (an infinite loop, or cod
 WALL_TIMEOUT = N_("stopped after waiting {seconds:g} s for an answer (code that sleeps, waits or loops)")
 DEADLINE_PASSED = N_("not run: the time for this test, or for the whole submission, had run out")
 OUT_OF_BUDGET = N_("not run: the submission used up its time budget of {seconds:g} s")
+UNSENDABLE = N_("a value too large, or nested too deeply, to send")
 PROTOCOL_ERROR = N_("your code sent the grader something it cannot read ({problem}); it was stopped")
 NOT_PLAIN_DATA = N_("your code gave a {kind} where a plain value (a number, an array, a tuple of those) is "
                   "needed; return plain values")

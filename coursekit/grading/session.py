@@ -11,6 +11,7 @@ import base64
 import builtins
 import os
 import pickle
+import re
 import select
 import signal
 import socket
@@ -323,7 +324,10 @@ class Session:
         if protocol.RAISED in reply:
             raised = reply[protocol.RAISED]
             if isinstance(raised, dict) and raised.get("type") == protocol.UNSENDABLE:
-                self._refuse(raised.get("message"))
+                # the worker's words only when they are those its encoding says: student code can name its own
+                # exception so, or write on the socket, and would put its words in the grader's sentence (red team R)
+                words = str(raised.get("message"))
+                self._refuse(words if _UNSENDABLE_WORDS.fullmatch(words) else messages.UNSENDABLE)
             raise _rebuilt(raised)
         # A hidden case's warnings are dropped: their text is the student's, and could carry the case's inputs into
         # the grader's output (which Gradescope shows the course's staff). The others, MAX_WARNINGS at most a worker.
@@ -394,6 +398,9 @@ class _CpuBudget:
             self.session.kill()
             limit = self.limit if used > self.limit else test[1]
             raise CpuTimeout(messages.TIMEOUT.format(seconds=round(limit, 2)))
+
+
+_UNSENDABLE_WORDS = re.compile(r"data nested too deeply|message of [\d,]+ bytes exceeds the limit of [\d,]+")
 
 
 def _rebuilt(raised: dict) -> BaseException:

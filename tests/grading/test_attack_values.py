@@ -414,3 +414,19 @@ def test_narrow_arrays_whose_widening_would_take_more_than_twice_a_message_are_r
     assert len(session.get("narrow")(2)) == 2  # 16 MiB sent, 128 MiB once widened: the allowance
     with pytest.raises(ProtocolError, match="arrays of more than 128 MiB once widened"):
         session.get("narrow")(3)
+
+
+@pytest.mark.parametrize("raising", [
+    "class E(Exception):\n    pass\nE.__name__ = 'coursekit:unsendable'\nraise E(WORDS)",
+    "from coursekit.grading.wire import WireError\nraise WireError(WORDS)"])
+def test_a_student_exception_posing_as_an_unsendable_value_puts_no_words_of_its_own_in_the_graders(session_for,
+                                                                                                 raising):
+    from coursekit.grading.session import ProtocolError
+
+    body = raising.replace("WORDS", "'I chose these words'").replace("\n", "\n    ")
+    session = session_for(f"def pose():\n    {body}\n")
+    with pytest.raises(ProtocolError) as raised:
+        session.get("pose")()
+    assert "I chose" not in str(raised.value)
+    assert str(raised.value) == ("your code sent the grader something it cannot read (a value too large, or nested "
+                                 "too deeply, to send); it was stopped")
