@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import binascii
+import importlib
 import json
 import keyword
 import math
@@ -500,7 +501,7 @@ def _text_argument(sympy, func, args: list) -> str | None:
     if len(args) != 1 or not isinstance(args[0], ast.Constant) or type(args[0].value) is not str:
         raise WireError(f"a {func.__name__} takes one text argument")
     text = args[0].value
-    if len(text) > 100:
+    if len(text) > (100 if func is sympy.Symbol else 400):  # a Float of SYMPY_MAX_FLOAT_BITS has about 310 digits
         raise WireError("a name or number in the expression is too long")
     if func is sympy.Symbol and not (text.isidentifier() and not keyword.iskeyword(text)):
         raise WireError("a symbol's name must be a Python identifier")
@@ -533,6 +534,12 @@ def _call_name(node: ast.Call) -> str:
 
 
 def _sympy_name(sympy, name: str):
-    if name not in SYMPY_NAMES or not hasattr(sympy, name):
+    found = getattr(sympy, name, None) if name in SYMPY_NAMES else None
+    if found is None and name in _NOT_TOP_LEVEL:  # a Piecewise's pieces could not cross (red team R)
+        found = getattr(importlib.import_module(_NOT_TOP_LEVEL[name]), name, None)
+    if found is None:
         raise WireError(f"{name!r} is not one of the SymPy constructors the grader accepts")
-    return getattr(sympy, name)
+    return found
+
+
+_NOT_TOP_LEVEL = {"ExprCondPair": "sympy.functions.elementary.piecewise"}  # accepted constructors sympy does not export

@@ -301,3 +301,11 @@ def test_whatever_a_worker_sends_as_a_value_is_a_value_or_a_protocol_error(sessi
             assert str(refused).startswith("your code sent the grader something it cannot read")
 
     decoded_or_refused()
+
+
+@pytest.mark.parametrize("expression", [sp.Piecewise((sp.Symbol("x"), sp.Symbol("x") > 0), (-sp.Symbol("x"), True)),
+                                        sp.Float(sp.Rational(1, 3), precision=1024), sp.Float("1e-400", 300)])
+def test_what_a_learner_may_honestly_answer_in_sympy_crosses_the_wire(expression):
+    # red team R: a Piecewise's pieces (ExprCondPair, which sympy does not export) and a Float of the 1,024 bits
+    # allowed (about 310 digits, past a 100-character cap) could not cross: the test ended as a protocol error
+    assert wire.decode(wire.encode(expression, lambda obj: {}), lambda ref: None) == expression
