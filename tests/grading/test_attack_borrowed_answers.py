@@ -132,6 +132,45 @@ def test_a_star_import_of_a_module_that_holds_a_withheld_answer_imports_the_rest
     assert graded.cell_problems == [] and graded.points == graded.max_points, graded.tests
 
 
+@pytest.mark.parametrize(("lesson", "line"), [
+    ("03_activations", "from coursekit.viz.activations import functions_figure, saturation_figure"),
+    ("02_computation_graphs", "from coursekit.viz.graphs import draw_graph, from_value"),
+    ("04_linear_and_losses", "from coursekit.viz.efficiency import time_numerical_gradient"),
+    ("06_training", "from coursekit.viz.training import datasets_figure, gradient_norms_figure"),
+])
+def test_the_courses_own_tools_import_and_draw_where_the_answers_they_use_are_withheld(server, lesson, line):
+    # red team Q: lesson 03's own import line, copied into the setup cell, lost all 9 points (viz.activations reads
+    # nn.ACTIVATIONS as it is imported); lesson 02's graph drawing was "the answer" (engine.topological_order)
+    nb = solution(lesson)
+    setup = next(cell for cell in nb.cells if cell.cell_type == "code" and "from coursekit.lessons" in cell.source)
+    setup.source = line + "\n" + setup.source
+    graded = grade(server, nb, lesson, FAST)
+    assert graded.cell_problems == [] and graded.points == graded.max_points, (graded.cell_problems, graded.tests)
+
+
+def test_a_graph_of_the_learners_values_is_drawn_with_the_courses_tool(server):
+    # red team Q: lesson 02's own demonstration, edited, raised "coursekit.engine.topological_order is coursekit's own
+    # answer" from inside draw_graph(from_value(...))
+    import nbformat
+
+    nb = solution("02_computation_graphs")
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "from coursekit.viz.graphs import draw_graph, from_value\n_v = Value(2.0) * 3 + 1\n_v.backward()\n"
+        "figure = draw_graph(from_value(_v))\nassert from_value(_v).nodes", id="drawn"))
+    graded = grade(server, nb, "02_computation_graphs", FAST)
+    assert graded.cell_problems == [] and graded.points == graded.max_points, (graded.cell_problems, graded.tests)
+
+
+def test_a_tool_that_holds_an_answer_does_not_hand_it_to_the_learner(server):
+    nb = replacing("04_linear_and_losses", "gradient_check",
+                   "from coursekit.viz.efficiency import numerical_gradient\n" + _solution("04_linear_and_losses",
+                                                                                        "gradient_check"))
+    graded = grade(server, nb, "04_linear_and_losses", FAST)
+    assert by_id(graded)["gradient_check_test"].points == 0
+    assert any("coursekit.gradcheck.numerical_gradient is coursekit's own answer" in problem.cause
+               for problem in graded.cell_problems), graded.cell_problems
+
+
 def test_each_withheld_name_is_a_real_object_of_the_library():
     import importlib
 
