@@ -183,8 +183,10 @@ def _check_values(raw: bytes) -> None:
 
 
 # ---------------------------------------------------------------- values
-def encode(value, reference: Callable[[object], dict], depth: int = 0):
-    """``value`` as JSON-able data; objects that are not plain data become ``reference(value)``."""
+def encode(value, reference: Callable[[object], dict], depth: int = 0, *, plain: bool = False):
+    """``value`` as JSON-able data; objects that are not plain data become ``reference(value)``. ``plain`` (the
+    sandbox, answering): a tuple, list or dict of a subclass (a namedtuple, an OrderedDict, a defaultdict) goes as
+    the plain one it is; a handle, the grader found "a _Proxy" where check() found a tuple (red team Q)."""
     if depth > MAX_DEPTH:
         raise WireError("data nested too deeply")
     kind = type(value)
@@ -195,13 +197,13 @@ def encode(value, reference: Callable[[object], dict], depth: int = 0):
         return value if -2**63 < value < 2**63 else {"__bigint__": str(value)}
     if kind is np.ndarray and value.dtype.kind in NUMERIC_KINDS:
         return {"__ndarray__": _array(value)}
-    if kind is list:
-        return [encode(item, reference, depth + 1) for item in value]
-    if kind is tuple:
-        return {"__tuple__": [encode(item, reference, depth + 1) for item in value]}
-    if kind is dict:
-        return {"__dict__": [[encode(k, reference, depth + 1), encode(v, reference, depth + 1)]
-                             for k, v in value.items()]}
+    if kind is list or (plain and isinstance(value, list)):
+        return [encode(item, reference, depth + 1, plain=plain) for item in list.__iter__(value)]
+    if kind is tuple or (plain and isinstance(value, tuple)):
+        return {"__tuple__": [encode(item, reference, depth + 1, plain=plain) for item in tuple.__iter__(value)]}
+    if kind is dict or (plain and isinstance(value, dict)):
+        return {"__dict__": [[encode(key, reference, depth + 1, plain=plain),
+                              encode(item, reference, depth + 1, plain=plain)] for key, item in dict.items(value)]}
     if kind is complex:
         return {"__complex__": [value.real, value.imag]}
     if isinstance(value, np.generic) and value.dtype.kind in NUMERIC_KINDS:

@@ -215,7 +215,7 @@ class Worker:
         return _Callback(self, int(data[protocol.CALLBACK_REF]))
 
     def encode(self, value):
-        return wire.encode(value, self._reference)
+        return wire.encode(value, self._reference, plain=True)
 
     def decode(self, data):
         return wire.decode(data, self._resolve)

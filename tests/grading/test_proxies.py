@@ -505,3 +505,24 @@ def test_a_graded_generator_is_called_a_generator_as_check_calls_it(server):
     result = by_id(grade(server, replacing("02_computation_graphs", "graph_gradients", code),
                          "02_computation_graphs"))["graph_gradients_test"]
     assert result.points == 0 and "generator" in result.message and "Proxy" not in result.message, result
+
+
+@pytest.mark.parametrize("made", ["collections.namedtuple('LossGrad', 'loss grad')(1.5, [1.0, 2.0])",
+                                  "collections.OrderedDict(z=[1.0], a=[2.0])",
+                                  "collections.defaultdict(list, z=[1.0])", "type('Row', (list,), {})([1.0, 2.0])"])
+def test_a_tuple_list_or_dict_of_a_subclass_comes_back_as_the_plain_data_it_holds(session_for, made):
+    # red team Q: a namedtuple (loss, grad) came back as a handle, and check() in the grader said "a _Proxy"
+    session = session_for(f"import collections\ndef made():\n    return {made}\n")
+    got = session.get("made")()
+    assert type(got) in (tuple, list, dict)
+    assert got in ((1.5, [1.0, 2.0]), {"z": [1.0], "a": [2.0]}, {"z": [1.0]}, [1.0, 2.0])
+
+
+def test_a_namedtuple_answer_is_graded_as_the_tuple_it_is(server):
+    from graded_submissions import by_id, grade, replacing
+
+    code = ("from collections import namedtuple\nLossGrad = namedtuple('LossGrad', ['loss', 'grad'])\n"
+            "def mse_loss(y, t):\n    n = y.shape[0]\n"
+            "    return LossGrad(float(0.5 * np.sum((y - t) ** 2) / n), (y - t) / n)\n")
+    result = by_id(grade(server, replacing("04_linear_and_losses", "mse_loss", code), "04_linear_and_losses"))
+    assert result["mse_loss_test"].status == "passed", result["mse_loss_test"]
