@@ -82,7 +82,7 @@ def _warm_first_calls() -> None:
     """Pay here, once, for what is slow the first time in a process and would otherwise be paid in every
     worker: IPython's first cell and first displayed value (5 ms), NumPy's first random generator (15 ms),
     SymPy's first simplifications (those of the sample claims that lesson 01's visible check repeats: about
-    90 ms of each worker's 140, kept in SymPy's caches)."""
+    90 ms of each worker's 140, kept in SymPy's caches), and what ``sp.init_printing()`` imports."""
     shell = _new_shell()
     shell.run_cell("_ = 1", store_history=False)
     shell.display_formatter.format(1)
@@ -93,6 +93,8 @@ def _warm_first_calls() -> None:
         from coursekit.feedback.sample_expressions import simplify_claims
 
         simplify_claims()
+        with contextlib.suppress(ImportError):  # what sp.init_printing() imports to ask which shell it runs in (50 ms)
+            import IPython.terminal.interactiveshell  # noqa: F401
 
 
 def start_worker(limits: Limits, uid: int, folder: str) -> list[str]:

@@ -101,13 +101,17 @@ def _new_shell():
 
 
 def _headless(shell) -> None:
-    """What a notebook's kernel does for the screen, done for none: ``%matplotlib inline`` (or any backend) changes
+    """What a notebook's kernel does for the screen, done for none: a value shown as text only; ``%matplotlib inline``
+    (or any backend) changes
     nothing, since figures are drawn with Agg and never shown (this shell has no GUI: the magic raised
     NotImplementedError, which reads as an exercise not attempted, after 0.15 s of imports that ran the cell past
     its limit and lost its assignments: red team Q); a GUI asked for otherwise (``%pylab``) is none; and IPython's
     formatted traceback of a failing magic cell is never shown (the grader reads the exception itself), so a
     worker's first one costs no 80 ms of imports."""
     shell.enable_gui = lambda gui=None: None
+    # A cell's displayed value as text only: its PNG, LaTeX or HTML would be made for no one (a SymPy expression
+    # after sp.init_printing(), typeset through matplotlib: 0.15 s, past a cell's limit: red team Q; a figure: more)
+    shell.display_formatter.active_types = ["text/plain"]
     shell.showtraceback = lambda *args, **kwargs: None
     shell.showsyntaxerror = lambda *args, **kwargs: None
     shell.register_magic_function(lambda line="": None, magic_kind="line", magic_name="matplotlib")

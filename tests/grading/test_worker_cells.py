@@ -70,3 +70,23 @@ def test_an_exception_whose_message_cannot_be_read_is_the_cells_error_and_the_re
     (problem,) = graded.cell_problems
     assert problem.status == "error" and problem.cause.startswith("raised Unreadable: (its message could not be read)")
     assert all(t.status == "passed" for t in graded.tests), graded.tests
+
+
+def test_sympys_pretty_printing_and_a_shown_figure_cost_a_cell_nothing(server):
+    # red team Q: sp.init_printing() then an expression shown typeset each value through matplotlib (0.15 s), past
+    # the 0.1 s cell limit, and the cell's constants (TWO = sp.Integer(2)) were lost: 0 points
+    from coursekit.grading.limits import Settings
+    from graded_submissions import grade, replacing
+
+    cell = ("sp.init_printing()\nX = sp.Symbol('x')\nTWO = sp.Integer(2)\n"
+            "def hand_derivative(x):\n    return sp.sin(x**2) + TWO * x**2 * sp.cos(x**2)\n"
+            "hand_derivative(X)\n")
+    graded = grade(server, replacing("01_chain_rule", "hand_derivative", cell), "01_chain_rule", Settings())
+    assert graded.cell_problems == [] and graded.points == graded.max_points, (graded.cell_problems, graded.tests)
+    session = server.session(5.0)
+    try:
+        drawn = ("import matplotlib.pyplot as plt\nfigure, axes = plt.subplots()\n"
+                 "axes.plot(range(100))\naxes.set_title('$x^2$')\nfigure")
+        assert session.run_cell(drawn, 0.1)["ok"]  # shown as text: its PNG is made for no one
+    finally:
+        session.kill()
