@@ -1,5 +1,5 @@
 """What the grader reads in a student's cell without running it: its first line, the names it defines, and its
-definitions alone.
+statements one by one.
 
 The code is the student's, so it is only parsed, never past ``MAX_PARSED`` characters, and a cell that cannot be
 parsed simply has no names and no definitions. IPython's own syntax (``%magic``, ``!command``, ``x = %time f()``,
@@ -110,35 +110,20 @@ def names_defined(code: str) -> tuple[str, ...]:
     return tuple(names)
 
 
-def definitions_only(code: str) -> str | None:
-    """The cell's top-level definitions alone, in order: its imports, functions, classes, and assignments of values
-    that call nothing (``EPS = 1e-12``, ``SIZES = (2, 3)``); None when it has none or cannot be parsed.
+def statements_apart(code: str) -> list[tuple[str, bool]] | None:
+    """The cell's top-level statements, each on its own, and whether it only defines (an import, a function, a
+    class, an assignment of a value that calls nothing: ``EPS = 1e-12``); None when it cannot be parsed.
 
-    What a cell that ran past its CPU limit still defines, once its demonstration below them (a training run, a
-    loop, a print of a sweep) is left out."""
-    kept = _definitions(code)
-    if not kept:
-        return None
-    try:
-        return ast.unparse(ast.Module(body=kept, type_ignores=[]))
-    except (RecursionError, ValueError):
-        return None
-
-
-def definitions_apart(code: str) -> list[str] | None:
-    """The statements of ``definitions_only``, each on its own (to run one at a time when they fail together)."""
-    kept = _definitions(code)
-    try:
-        return [ast.unparse(node) for node in kept] or None
-    except (RecursionError, ValueError):
-        return None
-
-
-def _definitions(code: str) -> list[ast.stmt]:
+    What a cell that ran past its limit is run again as, one statement at a time, so that all of it is kept but
+    what runs past its limit again (a training run, a sweep, a slow import); IPython's own lines are left out."""
     tree = parse_cell(code)
     if tree is None:
-        return []
-    return [node for node in tree.body if isinstance(node, DEFINING) or _calls_nothing(node)]
+        return None
+    try:
+        return [(ast.unparse(node), isinstance(node, DEFINING) or _calls_nothing(node)) for node in tree.body
+                if not isinstance(node, ast.Pass)]  # IPython's own lines read as `pass`: nothing to run
+    except (RecursionError, ValueError):
+        return None
 
 
 def _calls_nothing(node: ast.stmt) -> bool:

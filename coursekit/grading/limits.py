@@ -92,9 +92,10 @@ SYMPY_MAX_FLOAT_BITS = 1_024
 
 # ---------------------------------------------------------------- time
 # CPU seconds a student cell may use: 20 times the heaviest cell the grader runs of the course's masters (at most
-# 5 ms in a warm worker). A cell that runs past it still keeps its definitions (imports, functions, classes,
-# constants): they are run alone, with DEFINITIONS_TIMEOUT (an import of a module the sandbox has not loaded takes
-# 0.2-0.5 s). A looping cell costs a batch its limit: 0.5 s was a quarter of a lesson-07 batch's CPU.
+# 5 ms in a warm worker). A cell that runs past it is run again a statement at a time, all of it kept but what
+# runs past its limit again; its definitions (imports, functions, classes, constants) get DEFINITIONS_TIMEOUT (an
+# import of a module the sandbox has not loaded takes 0.2-0.5 s). A looping cell costs a batch its limit: 0.5 s was a
+# quarter of a lesson-07 batch's CPU.
 DEFAULT_CELL_TIMEOUT = 0.1
 DEFINITIONS_TIMEOUT = 0.5
 DEFAULT_BUDGET = 30.0  # wall-clock seconds for grading one submission; an honest one takes 0.03-0.5 s
@@ -121,8 +122,8 @@ class Settings:
     that sleeps. ``cell_timeout`` and ``budget`` None mean the master's own (its metadata
     ``coursekit.cell_timeout`` and ``coursekit.submission_budget``, set by a lesson whose cells do real
     work, such as training a network) or the defaults. Every student cell is run, and a looping one costs
-    its whole limit, so a short limit is what keeps a batch fast; the definitions of a cell that ran past
-    it get ``definitions_timeout`` (at least the cell limit) to run alone.
+    its whole limit, so a short limit is what keeps a batch fast; a cell that ran past it is run again a
+    statement at a time, its definitions with ``definitions_timeout`` (at least the cell limit) each.
     """
 
     cell_timeout: float | None = None

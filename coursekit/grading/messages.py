@@ -45,17 +45,20 @@ STATUS_NAMES = {"passed": PASSED, "failed": N_("failed"), "not attempted": NOT_A
                 "timeout": N_("timeout"), "crashed": N_("crashed")}
 # What happened to a cell of the student's: each completes "the cell ..." (see verdicts.CellProblem).
 CELL_TIMEOUT = N_("ran past its {seconds:g} s CPU limit")
-CELL_DEFINITIONS_KEPT = N_("{cause}: only its imports, functions, classes and constants were kept")
-CELL_DEFINITIONS_KEPT_BUT = N_("{cause}: only its imports, functions, classes and constants were kept, and not "
-                               "`{line}`, which ran past the {seconds:g} s they may take")
+# A cell run again a statement at a time (student_code.StudentCode._run_apart): why, then what was kept.
+CELL_RUN_APART = N_("{cause}: it was run again one statement at a time")
+CELL_REFUSED_RUN_APART = N_("{raised}: the grader runs your code without writing files or starting threads or "
+                            "processes, so the cell was run again one statement at a time")
+ALL_KEPT = N_("{why}, and all of it was kept")
+ALL_KEPT_BUT = N_("{why}, and all of it was kept but `{line}`, which {what}")
+ALL_KEPT_BUT_SOME = N_("{why}, and all of it was kept but {count} statements, the first `{line}`, which {what}")
+LEFT_OUT_SLOW, LEFT_OUT_FAILED = N_("ran past its limit"), N_("raised or crashed")
 CELL_WAITED = N_("was {problem}")  # a SandboxTimeout's own words: "stopped after waiting 2.1 s for an answer (...)"
 CELL_STOPPED_BY_BUDGET = N_("was stopped: the submission used up its time budget of {seconds:g} s")
 CELL_NOT_RUN = N_("was not run: the submission used up its time budget of {seconds:g} s")
 CELL_CRASHED = N_("ended its own process (os._exit, a signal, or a resource limit)")
 CELL_NOT_ATTEMPTED = N_("is not done yet (it raised NotImplementedError)")
 CELL_RAISED = N_("raised {error}")
-CELL_REFUSED_DEFINITIONS_KEPT = N_("{raised}: the grader runs your code without writing files or starting threads or "
-                                   "processes, so only the cell's imports, functions, classes and constants were kept")
 CELL_RAISED_AT = N_("raised {error} (at: {line})")
 CELL_REPLAYED = N_("{cause} when it was run again (a test had stopped your code, so your cells were run anew)")
 UNKNOWN_LESSON = N_("no master in solutions/ matches this submission (lesson {lesson!r})")

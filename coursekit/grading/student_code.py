@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterable
 
 from coursekit.grading import messages, protocol
-from coursekit.grading.cell_source import LINE_CHARS, definitions_apart, first_line, names_defined
+from coursekit.grading.cell_source import LINE_CHARS, first_line, names_defined, statements_apart
 from coursekit.grading.client import WarmServer
 from coursekit.grading.limits import MAX_PARSED_PER_SUBMISSION, Settings
 from coursekit.grading.master import same_code
@@ -166,7 +166,7 @@ class StudentCode:
             cause = self._timeout_cause(timeout)
             self._note(index, "timeout", cause)
             self.restart()
-            self._keep_definitions(index, code, cause)
+            self._run_apart(index, code, cause)
             return True
         except ProtocolError as problem:  # it wrote on the grader's socket what no worker sends
             self._note(index, "error", str(problem))
@@ -188,57 +188,48 @@ class StudentCode:
         else:
             self._note(index, "error", _raised(error))
             if _refused_by_sandbox(error):
-                return self._keep_definitions(index, code, refused=error)
+                self.restart()  # what ran of the cell before its refusal must not run twice
+                return self._run_apart(index, code, refused=error)
         return False
 
-    def _keep_definitions(self, index: int, code: str, cause: str = "", refused: dict | None = None) -> bool:
-        """Run the definitions of cell ``index`` alone (see ``cell_source.definitions_only``), under the larger
-        definitions limit; kept, and replayed, if they run. The cell ran past its limit, or (``refused``: the error)
-        the sandbox refused what it did (a file written, a thread started) where the learner's own kernel would
-        not: a scratch file written above a function cost that function's points (red team O). ``cause``: why it
-        was stopped, in the learner's words. True when kept."""
-        statements = definitions_apart(code) if self._parsing(code) else None
-        if not statements or self.out_of_time():
-            return False
-        kept, slow = self._run_definitions(index, statements, self.settings.definitions_timeout)
-        if not kept:
-            return False
-        if refused is not None:
-            self._note(index, "error", messages.CELL_REFUSED_DEFINITIONS_KEPT.format(raised=_raised(refused)))
-        elif slow is not None:
-            self._note(index, "timeout", messages.CELL_DEFINITIONS_KEPT_BUT.format(
-                cause=cause, line=first_line(slow), seconds=self.settings.definitions_timeout))
-        else:
-            self._note(index, "timeout", messages.CELL_DEFINITIONS_KEPT.format(cause=cause))
-        return True
+    def _run_apart(self, index: int, code: str, cause: str = "", refused: dict | None = None) -> bool:
+        """Run cell ``index`` again one top-level statement at a time (see ``cell_source.statements_apart``), each
+        under its own limit (a definition's, larger: an import may be slow, else the cell's): what runs is kept and
+        replayed; what runs past its limit, crashes or raises is left out, and the rest still runs, as the learner's
+        own kernel would have run the cell to its end. The cell ran past its limit (``cause``: why it was stopped,
+        in the learner's words), or (``refused``: the error) the sandbox refused what it did (a file written, a
+        thread started). A cell of one statement is that statement: it is not run again. True when any is kept.
 
-    def _run_definitions(self, index: int, statements: list[str], limit: float) -> tuple[bool, str | None]:
-        """Run ``statements`` together, or, when that fails, one at a time, as the learner's own kernel would have
-        run them: each that runs is kept; one past ``limit`` is left out and the rest still run (at home it would
-        have finished: ``import torch`` above ``import numpy`` cost a red team's honest notebook every import); the
-        first that raises ends them, as it ends a cell. (Whether any was kept, the first left out for its time.)"""
-        together = "\n".join(statements)
-        try:
-            if self.session.run_cell(together, limit).get(protocol.OK):
-                self.good.append((index, together, limit))
-                return True, None
-        except (SandboxTimeout, SandboxCrashed):
-            self.restart()
-        kept, slow = False, None
-        for statement in statements:
+        Keeping its definitions alone lost honest points: ``import torch`` above ``import numpy`` lost every import,
+        ``TINY = np.finfo(float).tiny`` beside a slow plot was dropped, and so were operations attached to a class
+        in a loop above a long experiment (red team Q)."""
+        statements = statements_apart(code) if self._parsing(code) else None
+        if not statements or len(statements) < 2 or self.out_of_time():
+            return False
+        kept, left_out = False, []  # (statement, why it was left out)
+        for statement, defines in statements:
             if self.out_of_time():
-                break
-            try:
-                outcome = self.session.run_cell(statement, limit)
-            except (SandboxTimeout, SandboxCrashed):
-                self.restart()
-                slow = slow or statement
+                left_out.append((statement, messages.LEFT_OUT_SLOW))
                 continue
-            if not outcome.get(protocol.OK):
-                break
-            self.good.append((index, statement, limit))
-            kept = True
-        return kept, slow
+            limit = self.settings.definitions_timeout if defines else self.settings.cell_timeout
+            try:
+                ran = self.session.run_cell(statement, limit).get(protocol.OK)
+            except SandboxTimeout:
+                self.restart()
+                left_out.append((statement, messages.LEFT_OUT_SLOW))
+                continue
+            except SandboxCrashed:
+                self.restart()
+                ran = False
+            if ran:
+                self.good.append((index, statement, limit))
+                kept = True
+            else:
+                left_out.append((statement, messages.LEFT_OUT_FAILED))
+        if kept:
+            self._note(index, "error" if refused is not None else "timeout", _run_apart_words(
+                _raised(refused) if refused is not None else cause, refused is not None, left_out))
+        return kept
 
     def _timeout_cause(self, timeout: SandboxTimeout) -> str:
         if isinstance(timeout, CpuTimeout):
@@ -280,6 +271,19 @@ class StudentCode:
 
     def close(self) -> None:
         self.session.kill()
+
+
+def _run_apart_words(cause: str, refused: bool, left_out: list[tuple[str, object]]) -> str:
+    """What happened to a cell run again a statement at a time (see StudentCode._run_apart), in the learner's words:
+    why, and what was left out (the first of them, and why)."""
+    why = (messages.CELL_REFUSED_RUN_APART.format(raised=cause) if refused else
+           messages.CELL_RUN_APART.format(cause=cause))
+    if not left_out:
+        return str(messages.ALL_KEPT.format(why=why))
+    (statement, what), count = left_out[0], len(left_out)
+    if count == 1:
+        return str(messages.ALL_KEPT_BUT.format(why=why, line=first_line(statement), what=what))
+    return str(messages.ALL_KEPT_BUT_SOME.format(why=why, count=count, line=first_line(statement), what=what))
 
 
 def _refused_by_sandbox(error: dict) -> bool:

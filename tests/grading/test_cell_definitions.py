@@ -1,5 +1,6 @@
-"""What is kept of a cell that ran past its CPU limit: its definitions alone (imports, functions, classes, constants),
-run again under a larger limit; what computes is left out. Parsed only, never run here."""
+"""What is kept of a cell that ran past its CPU limit: it is run again one top-level statement at a time, definitions
+under a larger limit, and all of it is kept but what runs past its limit again or fails. Parsed only, never run,
+but in the tests that grade."""
 
 import ast
 
@@ -8,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coursekit.grading.cell_source import MAX_PARSED, definitions_only, names_defined
+from coursekit.grading.cell_source import MAX_PARSED, names_defined, statements_apart
 from graded_submissions import LIMITED, by_id, grade, replacing
 
 DEFINING = ["import numpy as np", "from math import tau as turn", "def f(x):\n    return helper(x) * 2",
@@ -19,26 +20,27 @@ COMPUTING = ["while True:\n    pass", "print(f(3))", "model = train(x, y)", "x =
              "get_ipython().run_line_magic('timeit', 'f(1)')", "(n := 5)", "z = (lambda: go())()"]
 
 
-def test_a_cell_keeps_its_definitions_in_order_and_loses_what_computes():
+def test_a_cell_is_run_again_as_its_statements_in_order_each_known_to_define_or_to_compute():
     code = ("%matplotlib inline\nimport numpy as np\nwhile True:\n    pass\n"
             "def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\nprint(sigmoid(0))\nRATE = 0.1\nhistory = run(RATE)\n")
-    assert definitions_only(code) == ("import numpy as np\n\ndef sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n"
-                                      "RATE = 0.1")
+    assert statements_apart(code) == [("import numpy as np", True), ("while True:\n    pass", False),
+                                      ("def sigmoid(z):\n    return 1 / (1 + np.exp(-z))", True),
+                                      ("print(sigmoid(0))", False), ("RATE = 0.1", True),
+                                      ("history = run(RATE)", False)]
 
 
 @given(st.lists(st.tuples(st.booleans(), st.integers(0, 100)), min_size=1, max_size=12))
-def test_exactly_the_defining_statements_are_kept_in_their_order(picks):
+def test_every_statement_comes_apart_in_its_order_and_only_definitions_are_said_to_define(picks):
     statements = [(DEFINING if defines else COMPUTING)[index % len(DEFINING if defines else COMPUTING)]
                   for defines, index in picks]
-    kept = [statement for (defines, _), statement in zip(picks, statements, strict=True) if defines]
-    expected = ast.unparse(ast.parse("\n".join(kept))) if kept else None
-    assert definitions_only("\n".join(statements)) == expected
+    expected = [(ast.unparse(ast.parse(statement)), defines)
+                for (defines, _), statement in zip(picks, statements, strict=True)]
+    assert statements_apart("\n".join(statements)) == expected
 
 
-@pytest.mark.parametrize("code", ["", "print(1)", "while True:\n    pass", "def broken(:\n", "x" * (MAX_PARSED + 1),
-                                  "(" * 10_000])
-def test_a_cell_with_nothing_to_keep_or_that_cannot_be_parsed_has_no_definitions(code):
-    assert definitions_only(code) is None
+@pytest.mark.parametrize("code", ["def broken(:\n", "x" * (MAX_PARSED + 1), "(" * 10_000])
+def test_a_cell_that_cannot_be_parsed_has_no_statements_to_run_again(code):
+    assert statements_apart(code) is None
 
 
 LESSON = "07_efficiency"
@@ -46,12 +48,13 @@ SOLUTION = ("def numerical_passes(n_params, method):\n"
             "    return 2 * n_params if method == 'central' else n_params + 1\n")
 
 
-@pytest.mark.slow  # a loop of 0.4 s, then of 0.5 s twice, through a sandbox server
-def test_a_definition_that_loops_is_left_out_and_the_definitions_around_it_kept(server):
+@pytest.mark.slow  # a loop of 0.4 s, then of 0.5 s, through a sandbox server
+def test_a_definition_that_loops_is_left_out_and_the_rest_of_the_cell_kept(server):
     looping_class = "class Stuck:\n    while True:\n        pass\n\n" + SOLUTION + "print(numerical_passes(3, 'a'))"
     graded = grade(server, replacing(LESSON, "numerical_passes", looping_class), LESSON, LIMITED)
     (problem,) = graded.cell_problems
-    assert problem.status == "timeout" and "and not `class Stuck:`" in problem.cause
+    assert problem.status == "timeout"
+    assert problem.cause.endswith("and all of it was kept but `class Stuck:`, which ran past its limit")
     assert all(t.status == "passed" for t in graded.tests), graded.tests
 
 
@@ -76,16 +79,33 @@ def test_kept_definitions_are_replayed_when_a_later_cell_ends_the_worker(server)
     assert all(t.status == "passed" for t in graded.tests), graded.tests
 
 
-@pytest.mark.slow  # a cell past its limit, its definitions past theirs together, then the slow one alone
-def test_a_slow_definition_above_the_others_is_left_out_and_the_rest_of_the_cells_definitions_kept(server):
+@pytest.mark.slow  # a cell past its limit, then the slow definition and the loop past theirs
+def test_a_slow_definition_above_the_others_is_left_out_and_the_rest_of_the_cell_kept(server):
     # red team Q: `import torch` (seconds of CPU) on the first line of the setup cell lost every import below it
     slow = "class Warm:\n    total = sum(range(10**10))\n"  # what a slow import is: a definition that computes
     cell = slow + "import numpy as np\n" + SOLUTION + "while True:\n    pass\n"
     graded = grade(server, replacing(LESSON, "numerical_passes", cell), LESSON, LIMITED)
     (problem,) = graded.cell_problems
     assert problem.status == "timeout"
-    assert problem.cause == ("ran past its 0.4 s CPU limit: only its imports, functions, classes and constants were "
-                             "kept, and not `class Warm:`, which ran past the 0.5 s they may take")
+    assert problem.cause == ("ran past its 0.4 s CPU limit: it was run again one statement at a time, and all of it "
+                             "was kept but 2 statements, the first `class Warm:`, which ran past its limit")
+    assert all(t.status == "passed" for t in graded.tests), graded.tests
+
+
+@pytest.mark.slow  # a cell past its limit: run again apart, a computed constant and a loop attaching methods run
+def test_what_a_cell_computes_beside_its_slow_experiment_is_kept(server):
+    # red team Q: TINY = np.finfo(float).tiny beside a slow plot, and methods attached to a class in a loop above a
+    # long experiment, were lost with the experiment (only definitions were kept)
+    cell = ("import numpy as np\nTINY = np.finfo(float).tiny\nclass Counter:\n    pass\n"
+            "for name in ('up', 'down'):\n    setattr(Counter, name, lambda self: 1)\n"
+            "def numerical_passes(n_params, method):\n"
+            "    assert TINY > 0 and Counter().up() == 1\n"
+            "    return 2 * n_params if method == 'central' else n_params + 1\n"
+            "experiment = sum(range(10**10))\n")
+    graded = grade(server, replacing(LESSON, "numerical_passes", cell), LESSON, LIMITED)
+    (problem,) = graded.cell_problems
+    assert problem.cause.endswith("and all of it was kept but `experiment = sum(range(10 ** 10))`, which ran past "
+                                  "its limit")
     assert all(t.status == "passed" for t in graded.tests), graded.tests
 
 
@@ -96,7 +116,8 @@ def test_a_cell_that_sleeps_is_said_to_have_waited_not_to_have_used_its_cpu_and_
     (problem,) = graded.cell_problems
     assert problem.status == "timeout"
     assert problem.cause.startswith("was stopped after waiting ") and "CPU" not in problem.cause
-    assert problem.cause.endswith(": only its imports, functions, classes and constants were kept")
+    assert problem.cause.endswith(": it was run again one statement at a time, and all of it was kept but "
+                                  "`time.sleep(30)`, which ran past its limit")
     assert all(t.status == "passed" for t in graded.tests), graded.tests
 
 
@@ -128,7 +149,7 @@ def test_ipython_lines_define_what_they_assign_and_hundreds_of_them_parse_at_onc
 def test_a_cell_magic_defines_what_its_body_defines_only_where_it_runs_as_the_cells_code(code, names):
     # %%timeit runs its body in a scope of its own: the learner's kernel binds none of it (red team R)
     assert names_defined(code) == names
-    assert (definitions_only(code) is not None) == bool(names)
+    assert bool(statements_apart(code)) == bool(names)
 
 
 @pytest.mark.parametrize("line", [" " * 50_000 + "x", "a" + " " * 50_000 + "= %x", " \t" * 25_000 + "?",
@@ -144,7 +165,7 @@ def test_a_name_the_students_code_meets_undefined_is_explained_by_the_cell_that_
     uses_factor = ("def numerical_passes(n_params, method):\n"
                    "    return factor * n_params if method == 'central' else n_params + 1\n")
     nb = replacing(LESSON, "numerical_passes", uses_factor)
-    nb.cells.insert(1, nbformat.v4.new_code_cell("factor = int('2')\nwhile True:\n    pass\n", id="setup"))
+    nb.cells.insert(1, nbformat.v4.new_code_cell("factor = 2 + 0 * sum(range(10**10))\n", id="setup"))
     graded = grade(server, nb, LESSON, LIMITED)
     result = by_id(graded)["numerical_passes_test"]
     assert result.status == "error" and "NameError: name 'factor' is not defined" in result.message

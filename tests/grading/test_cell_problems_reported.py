@@ -17,7 +17,10 @@ SOLUTION = ("def numerical_passes(n_params, method):\n"
 LOOPS = "while True:\n    pass\n" + SOLUTION  # stopped before its def runs: the def, run alone, is kept
 # only a call defines the name, and the call loops: what is kept of the cell (the helper) does not define it
 LOOPS_TO_DEFINE = "def _passes():\n    while True:\n        pass\n\n\nnumerical_passes = _passes()\n"
-KEPT = "ran past its 0.4 s CPU limit: only its imports, functions, classes and constants were kept"
+# run again a statement at a time, all of it kept but the call that loops (the loop above the def, for LOOPS)
+APART = "ran past its 0.4 s CPU limit: it was run again one statement at a time, and all of it was kept but "
+KEPT = APART + "`numerical_passes = _passes()`, which ran past its limit"
+KEPT_MARKDOWN = APART + r"\`numerical_passes = \_passes()\`, which ran past its limit"  # the line, as text
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(1)>"
 RAISES = f"raise ValueError({HOSTILE!r})\n" + SOLUTION
 
@@ -48,7 +51,8 @@ def test_a_looping_cell_is_named_with_its_limit_and_the_names_it_defines(looping
 def test_a_looping_cell_keeps_the_functions_defined_below_its_loop(server):
     graded = grade(server, replacing(LESSON, "numerical_passes", LOOPS), LESSON, LIMITED)
     (problem,) = graded.cell_problems
-    assert problem.status == "timeout" and problem.start == "while True:" and problem.cause == KEPT
+    assert problem.status == "timeout" and problem.start == "while True:"
+    assert problem.cause == APART + "`while True:`, which ran past its limit"
     assert all(t.status == "passed" for t in graded.tests), graded.tests
 
 
@@ -72,7 +76,7 @@ def test_the_cell_problem_reaches_the_gradebook_feedback_csv_and_gradescope(loop
         results = book.gradescope(key)
         rows = list(csv.reader(book.export_csv(tmp_path / "grades.csv").open(encoding="utf-8")))
     assert "## Cells that did not run to their end" in markdown
-    assert (f"- Cell {cell} (starting `def _passes():`) {KEPT}. It defines `_passes`, `numerical_passes`."
+    assert (f"- Cell {cell} (starting `def _passes():`) {KEPT_MARKDOWN}. It defines `_passes`, `numerical_passes`."
             in markdown), markdown
     assert f"`numerical_passes` is not defined: the cell that defines it {KEPT}" in markdown
     assert f"<li>Cell {cell} (starting <code>def _passes():</code>) {KEPT}." in page
@@ -112,8 +116,9 @@ def test_a_cell_that_writes_a_file_or_starts_a_thread_above_a_definition_keeps_t
     assert graded.points == graded.max_points, [(t.grade_id, t.message) for t in graded.tests]
     (problem,) = graded.cell_problems
     assert problem.status == "error" and problem.cause.startswith(f"raised {raised}")
-    assert problem.cause.endswith("the grader runs your code without writing files or starting threads or processes, "
-                                  "so only the cell's imports, functions, classes and constants were kept")
+    assert ("the grader runs your code without writing files or starting threads or processes, so the cell was run "
+            "again one statement at a time, and all of it was kept but `") in problem.cause
+    assert problem.cause.endswith("`, which raised or crashed")
 
 
 @pytest.mark.slow
