@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
+from typing import NamedTuple
 
 LINE_CHARS = 120
 MAX_PARSED = 200_000  # characters of a cell that are parsed (a longer cell: no names, no definitions known)
@@ -110,20 +111,37 @@ def names_defined(code: str) -> tuple[str, ...]:
     return tuple(names)
 
 
-def statements_apart(code: str) -> list[tuple[str, bool]] | None:
-    """The cell's top-level statements, each on its own, and whether it only defines (an import, a function, a
-    class, an assignment of a value that calls nothing: ``EPS = 1e-12``); None when it cannot be parsed.
+class Statement(NamedTuple):
+    """A top-level statement of a cell (see ``statements_apart``)."""
+
+    source: str
+    defines: bool             # it only defines: an import, a function, a class, a value that calls nothing
+    lines: range | None       # its lines in the cell, when the cell is plain Python (as the worker numbers them)
+
+
+def statements_apart(code: str) -> list[Statement] | None:
+    """The cell's top-level statements, each on its own; None when it cannot be parsed.
 
     What a cell that ran past its limit is run again as, one statement at a time, so that all of it is kept but
     what runs past its limit again (a training run, a sweep, a slow import); IPython's own lines are left out."""
     tree = parse_cell(code)
     if tree is None:
         return None
+    plain = len(code) <= MAX_PARSED and _parses(code)  # else IPython's lines were rewritten: no line numbers
     try:
-        return [(ast.unparse(node), isinstance(node, DEFINING) or _calls_nothing(node)) for node in tree.body
-                if not isinstance(node, ast.Pass)]  # IPython's own lines read as `pass`: nothing to run
+        return [Statement(ast.unparse(node), isinstance(node, DEFINING) or _calls_nothing(node),
+                          range(node.lineno, (node.end_lineno or node.lineno) + 1) if plain else None)
+                for node in tree.body if not isinstance(node, ast.Pass)]  # IPython's own lines read as `pass`
     except (RecursionError, ValueError):
         return None
+
+
+def _parses(code: str) -> bool:
+    try:
+        ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
 
 
 def _calls_nothing(node: ast.stmt) -> bool:

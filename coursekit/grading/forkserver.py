@@ -108,6 +108,8 @@ def start_worker(limits: Limits, uid: int, folder: str) -> list[str]:
         os.environ[name] = folder
     os.environ.pop("PYTHONPATH", None)  # the grader's, for the server to import coursekit: done before the fork
     tempfile.tempdir = folder
+    # an interrupt raises KeyboardInterrupt, whatever the server inherited: a cell stopped at its limit says where
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     os.nice(10)  # student code yields the CPU to the grader and to other submissions' honest work
     active = [f"limits: {', '.join(apply_limits(limits))}", "empty working folder", "lower priority"]
     # Its folder is read-only too: no lesson writes a file, and a worker that could wrote gigabytes past its

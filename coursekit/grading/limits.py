@@ -105,6 +105,7 @@ WALL_FACTOR, WALL_GRACE = 4.0, 2.0
 READY_TIMEOUT = 60.0  # seconds for a sandbox server or worker to start
 SLOW = 0.1  # seconds of waiting after which a worker is moved to the lowest priority
 POLL = 0.05  # seconds between two looks at a busy worker's CPU time
+INTERRUPT_GRACE = 0.2  # seconds a cell stopped at its limit has to say where it was (see Session.stop)
 IDLE = 600.0  # seconds without a grader after which a shared server stops
 
 

@@ -26,6 +26,7 @@ import numpy as np
 from coursekit.feedback.exercise import NameRules
 from coursekit.grading import messages, protocol, wire
 from coursekit.grading.limits import (
+    INTERRUPT_GRACE,
     MAX_ERROR_TEXT,
     MAX_WARNINGS,
     POLL,
@@ -227,8 +228,7 @@ class Session:
         while True:
             now = time.monotonic()
             if now >= deadline:
-                self.kill()
-                raise SandboxTimeout(messages.WALL_TIMEOUT.format(seconds=round(now - start, 1)))
+                self.stop(SandboxTimeout(messages.WALL_TIMEOUT.format(seconds=round(now - start, 1))))
             if select.select([self.sock], [], [], min(POLL, deadline - now))[0]:
                 reply = wire.receive(self.sock, deadline)
                 if reply.get(protocol.OP) != protocol.CALLBACK:
@@ -239,6 +239,35 @@ class Session:
             if not deprioritised and time.monotonic() - start > SLOW:
                 self._deprioritise()
                 deprioritised = True
+
+    def stop(self, timeout: SandboxTimeout) -> NoReturn:
+        """Kill the worker and raise ``timeout``, with the line its cell was at when ``locating`` (else None)."""
+        timeout.line = self._interrupted_at() if getattr(self, "locating", False) else None
+        self.kill()
+        raise timeout
+
+    def _interrupted_at(self) -> int | None:
+        """Interrupt the worker (KeyboardInterrupt in the student's cell) and give it INTERRUPT_GRACE to say where
+        it was: the line of the cell's top-level statement, so that the cell, run again a statement at a time, need
+        not run past its limit a second time there (a notebook of 45 experiments ran out of its budget so). None
+        when it does not say (it caught the interrupt, or is in a long call of C code)."""
+        pidfd = getattr(self, "pidfd", None)
+        if pidfd is None or select.select([pidfd], [], [], 0)[0]:
+            return None
+        try:
+            signal.pidfd_send_signal(pidfd, signal.SIGINT)
+        except OSError:
+            return None
+        end = time.monotonic() + INTERRUPT_GRACE
+        if not select.select([self.sock], [], [], INTERRUPT_GRACE)[0]:
+            return None
+        try:
+            reply = wire.receive(self.sock, end)
+        except (TimeoutError, EOFError, OSError, wire.WireError):
+            return None
+        error = reply.get(protocol.ERROR)
+        top = error.get("top") if isinstance(error, dict) and error.get("type") == "KeyboardInterrupt" else None
+        return top if type(top) is int else None
 
     def _deprioritise(self) -> None:
         """Lower a slow worker's priority for the rest of its life.
@@ -343,9 +372,15 @@ class Session:
         return self.decode(reply.get(protocol.VALUE), rules)
 
     # -- what the grader uses
-    def run_cell(self, code: str, cpu_limit: float) -> dict:
-        """Run one cell of student code; its outcome as data (ok, error, stdout)."""
-        return self.request({protocol.OP: protocol.RUN, protocol.CODE: code}, cpu_limit)
+    def run_cell(self, code: str, cpu_limit: float, locate: bool = False) -> dict:
+        """Run one cell of student code; its outcome as data (ok, error, stdout). ``locate``: a cell stopped at its
+        limit is first interrupted, and the SandboxTimeout raised carries, as ``line``, the line of the cell's
+        top-level statement it was running (None when the worker did not say)."""
+        self.locating = locate
+        try:
+            return self.request({protocol.OP: protocol.RUN, protocol.CODE: code}, cpu_limit)
+        finally:
+            self.locating = False
 
     def get(self, name: str, rules: NameRules | None = None):
         """The student's value for ``name`` (plain data or a proxy that follows ``rules``); NameError when it is
@@ -395,9 +430,8 @@ class _CpuBudget:
         test = self.session.test_cpu
         over = used > self.limit or (test is not None and cpu - test[0] > test[1])
         if over:
-            self.session.kill()
             limit = self.limit if used > self.limit else test[1]
-            raise CpuTimeout(messages.TIMEOUT.format(seconds=round(limit, 2)))
+            self.session.stop(CpuTimeout(messages.TIMEOUT.format(seconds=round(limit, 2))))
 
 
 _UNSENDABLE_WORDS = re.compile(r"data nested too deeply|message of [\d,]+ bytes exceeds the limit of [\d,]+")

@@ -161,12 +161,13 @@ class StudentCode:
                 self._note(index, "not run", messages.CELL_NOT_RUN.format(seconds=self.settings.budget))
             return True
         try:
-            outcome = self.session.run_cell(code, self.settings.cell_timeout)
+            # Located only before any hidden test: where a cell replayed after one stops is not the learner's to know
+            outcome = self.session.run_cell(code, self.settings.cell_timeout, locate=not self.hidden_started)
         except SandboxTimeout as timeout:
             cause = self._timeout_cause(timeout)
             self._note(index, "timeout", cause)
             self.restart()
-            self._run_apart(index, code, cause)
+            self._run_apart(index, code, cause, stopped_at=getattr(timeout, "line", None))
             return True
         except ProtocolError as problem:  # it wrote on the grader's socket what no worker sends
             self._note(index, "error", str(problem))
@@ -192,13 +193,15 @@ class StudentCode:
                 return self._run_apart(index, code, refused=error)
         return False
 
-    def _run_apart(self, index: int, code: str, cause: str = "", refused: dict | None = None) -> bool:
+    def _run_apart(self, index: int, code: str, cause: str = "", refused: dict | None = None,
+                   stopped_at: int | None = None) -> bool:
         """Run cell ``index`` again one top-level statement at a time (see ``cell_source.statements_apart``), each
         under its own limit (a definition's, larger: an import may be slow, else the cell's): what runs is kept and
         replayed; what runs past its limit, crashes or raises is left out, and the rest still runs, as the learner's
         own kernel would have run the cell to its end. The cell ran past its limit (``cause``: why it was stopped,
         in the learner's words), or (``refused``: the error) the sandbox refused what it did (a file written, a
-        thread started). A cell of one statement is that statement: it is not run again. True when any is kept.
+        thread started). A cell of one statement is that statement: it is not run again; nor is the statement
+        the cell was stopped in (``stopped_at``: a line in it, when the worker said). True when any is kept.
 
         Keeping its definitions alone lost honest points: ``import torch`` above ``import numpy`` lost every import,
         ``TINY = np.finfo(float).tiny`` beside a slow plot was dropped, and so were operations attached to a class
@@ -207,8 +210,8 @@ class StudentCode:
         if not statements or len(statements) < 2 or self.out_of_time():
             return False
         kept, left_out = False, []  # (statement, why it was left out)
-        for statement, defines in statements:
-            if self.out_of_time():
+        for statement, defines, lines in statements:
+            if self.out_of_time() or (stopped_at is not None and lines is not None and stopped_at in lines):
                 left_out.append((statement, messages.LEFT_OUT_SLOW))
                 continue
             limit = self.settings.definitions_timeout if defines else self.settings.cell_timeout

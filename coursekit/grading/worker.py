@@ -735,15 +735,17 @@ def _unsendable(error: wire.WireError) -> dict:
 
 
 def _describe(error: BaseException) -> dict:
-    """An exception as data: type, message (truncated) and the student's last line, if any."""
+    """An exception as data: type, message (truncated), the student's last line, if any, and the line number in the
+    cell of the top-level statement it came through."""
     try:
         frames = traceback.extract_tb(error.__traceback__)
         student = [f for f in frames if f.filename.startswith("<")]  # cells compile to "<ipython-input-...>"
         line = student[-1].line if student and student[-1].line else None
+        top = student[0].lineno if student else None  # the cell's own frame: the top-level statement it was in
     except Exception:  # noqa: BLE001 -- a traceback that cannot be read: no line
-        line = None
+        line = top = None
     try:
         message = str(error)[:2000]
     except BaseException:  # noqa: BLE001 -- an exception whose __str__ raises (red team R): it has no message
         message = "(its message could not be read)"
-    return {"type": str(type(error).__name__)[:100], "message": message, "line": line}
+    return {"type": str(type(error).__name__)[:100], "message": message, "line": line, "top": top}

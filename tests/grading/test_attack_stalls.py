@@ -68,9 +68,12 @@ def test_the_servers_warm_up_is_not_counted_in_the_first_submissions_budget():
 
 def test_cells_whose_kept_definitions_loop_too_end_within_the_submissions_budget(server):
     nb = solution(LESSON)
-    for at in range(2, 12):  # each runs past its cell limit, then, run again apart, its class body loops as well
-        nb.cells.insert(at, nbformat.v4.new_code_cell("class Stuck:\n    while True:\n        pass\nKEPT = 1",
-                                                      id=f"stuck-{at}"))
+    # each runs past its cell limit, does not say where (it swallows the interrupt), and, run again a statement at a
+    # time, its class body loops as well
+    stuck = ("class Stuck:\n    while True:\n        try:\n            while True:\n                pass\n"
+             "        except KeyboardInterrupt:\n            pass\nKEPT = 1")
+    for at in range(2, 12):
+        nb.cells.insert(at, nbformat.v4.new_code_cell(stuck, id=f"stuck-{at}"))
     server.wait_until_ready()  # run alone, the test's server may still be warming up: that is not the submission's
     graded = grade(server, nb, LESSON, Settings(cell_timeout=0.1, budget=1.5, wall_grace=0.5))
     assert graded.seconds < 1.5 + 1.0, graded.seconds
@@ -127,3 +130,25 @@ def test_a_budget_that_runs_out_while_a_new_worker_starts_ends_the_replay_quietl
     student.restart()  # nothing more runs, and nothing is raised: the tests then say the budget was used up
     assert student.out_of_time()
     student.close()
+
+
+@pytest.mark.parametrize(("cell", "line"), [
+    ("import numpy as np\nEPS = 1e-12\nfor step in range(10**10):\n    EPS += 0\nDONE = True", (3, 4)),  # the loop
+    ("x = 1\nwhile True:\n    try:\n        while True:\n            pass\n    except KeyboardInterrupt:\n"
+     "        pass", (None,)),  # it swallows the interrupt: it says nothing, and is killed as before
+])
+def test_a_cell_stopped_at_its_limit_says_which_top_level_statement_it_was_in(session_for, cell, line):
+    # ``line``: the lines of the statement it was in
+    # so that, run again a statement at a time, it need not run past its limit there a second time (red team Q: 45
+    # experiment cells, each run past the limit twice, left a notebook's tests to its budget)
+    session = session_for("pass")
+    with pytest.raises(SandboxTimeout) as stopped:
+        session.run_cell(cell, 0.2, locate=True)
+    assert stopped.value.line in line and not session.alive
+
+
+def test_a_cell_not_to_be_located_is_not_interrupted(session_for):
+    session = session_for("pass")
+    with pytest.raises(SandboxTimeout) as stopped:
+        session.run_cell("while True:\n    pass", 0.2)
+    assert stopped.value.line is None

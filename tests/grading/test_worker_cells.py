@@ -26,7 +26,8 @@ def test_plain_python_and_ipython_syntax_both_define_their_names(session):
 def test_an_error_names_its_type_message_and_the_students_line(session, cell):
     outcome = session.run_cell(cell, 5.0)
     assert not outcome["ok"]
-    assert outcome["error"] == {"type": "ValueError", "message": "bad input", "line": "raise ValueError('bad input')"}
+    assert outcome["error"] == {"type": "ValueError", "message": "bad input", "line": "raise ValueError('bad input')",
+                                "top": 2}  # the line, in the cell, of the top-level statement it came through
 
 
 def test_a_syntax_error_is_reported_as_ipython_reports_it(session):
