@@ -18,6 +18,31 @@ _FLOOR_ULPS = 8
 _SHOWN = 3  # indices listed in a mismatch report, as NumPy's assert_allclose lists a few
 
 
+def rounded_only(before, after) -> bool:
+    """Whether ``after``, which is not ``before`` (an argument as the caller gave it), differs from it by a few
+    roundings only: a float array put back by x[i] += h, x[i] -= 2 * h, x[i] += h (red team Q: told only that it
+    "changed an argument in place", an honest learner could not see what was wrong)."""
+    if isinstance(before, (list, tuple)) and isinstance(after, (list, tuple)) and len(before) == len(after):
+        pairs = [(b, a) for b, a in zip(before, after, strict=True) if not _equal_arrays(b, a)]
+        return bool(pairs) and all(rounded_only(b, a) for b, a in pairs)
+    if not (isinstance(before, np.ndarray) and isinstance(after, np.ndarray) and before.shape == after.shape
+            and before.dtype.kind in "fc" and after.dtype.kind in "fc"):
+        return False
+    with np.errstate(all="ignore"):
+        off = np.abs(after.astype(np.complex128) - before)
+        near = (off <= _ROUNDED * np.maximum(1.0, np.abs(before))) | (np.isnan(before) & np.isnan(after))
+    return bool(np.all(near))
+
+
+# What "off by rounding" is: a step h moved and moved back leaves an element off by a few roundings of |x| + 2h, at
+# most about 1e-15 where |x| and h are at most 1; a hint only, never a verdict, so it may be generous.
+_ROUNDED = 1e-12
+
+
+def _equal_arrays(a, b) -> bool:
+    return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and np.array_equal(a, b, equal_nan=True)
+
+
 def type_name(value) -> str:
     """The name of ``value``'s type, as the learner's own kernel would say it: the grader's stand-in for a learner's
     object (``coursekit.grading.proxies``) names the learner's type, never its own class."""

@@ -14,7 +14,7 @@ import numpy as np
 from coursekit.feedback import display, messages, progress
 from coursekit.feedback import properties as property_checks
 from coursekit.feedback.batched import in_one_trip
-from coursekit.feedback.compare import ANY_SEQUENCE, difference
+from coursekit.feedback.compare import ANY_SEQUENCE, difference, rounded_only
 from coursekit.feedback.relations import NOTHING, Diagnosis, diagnose_case, diagnose_probe
 from coursekit.feedback.result import CheckFailed, CheckResult
 from coursekit.i18n import Message, key
@@ -127,7 +127,8 @@ def _call(func: Callable, args: tuple):
         raise _Raised(error, _short(args)) from error
     for index, (before, after) in enumerate(zip(args, copies, strict=True)):
         if isinstance(before, np.ndarray) and not np.array_equal(before, after, equal_nan=True):
-            raise AssertionError(messages.MUTATED.format(index=index + 1))
+            rounded = f" {messages.ROUNDED_ONLY}" if rounded_only(before, after) else ""
+            raise AssertionError(messages.MUTATED.format(index=index + 1) + rounded)
     return out
 
 

@@ -27,6 +27,8 @@ MISMATCH_ARRAY = N_("Mismatch at {where}: {count} of {size} elements differ.\n{s
 MISMATCH_ELEMENT = N_("  {where}: expected {expected}, got {got}")
 MISMATCH_MORE = N_("\n  ... and {count} more")
 MUTATED = N_("Your code changed its input argument {index} in place; work on a copy instead.")
+ROUNDED_ONLY = N_("It differs only by rounding: x + h - 2h + h is not always x in floating point, so keep each value "
+                  "you move and put that value back.")
 LIKELY_MISTAKE = N_("Likely mistake: {hint}")
 TEST_FAILED = N_("{name}: failed: {message}")
 NO_HINTS = N_("No hints are registered for '{name}'.")

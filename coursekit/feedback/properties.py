@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from coursekit.feedback import messages as feedback_messages
 from coursekit.feedback.batched import in_sandbox, offers_steps, run_step, steps_in_one_trip
-from coursekit.feedback.compare import difference, type_name
+from coursekit.feedback.compare import difference, rounded_only, type_name
 from coursekit.feedback.result import CheckResult
 from coursekit.feedback.widened import made_dtype
 from coursekit.i18n import N_, Message
@@ -184,7 +185,10 @@ def inputs_kept(*cases, positions: Sequence[int] | None = None) -> Property:
             for args, kept in zip(calls, originals, strict=True):
                 for index, (before, after) in enumerate(zip(kept, args, strict=True)):
                     if (positions is None or index in positions) and not _same(before, after):
-                        return ON_CASE.format(case=_short(kept), detail=INPUT_CHANGED_DETAIL.format(index=index + 1))
+                        detail = INPUT_CHANGED_DETAIL.format(index=index + 1)
+                        if rounded_only(before, after):
+                            detail += f" {feedback_messages.ROUNDED_ONLY}"
+                        return ON_CASE.format(case=_short(kept), detail=detail)
             return None
         return _calls(func, calls), judge
     return Property(INPUT_CHANGED, inputs=cases, by_case=True, plan=plan)

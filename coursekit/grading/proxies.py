@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from coursekit.feedback import messages as feedback_messages
+from coursekit.feedback.compare import rounded_only
 from coursekit.feedback.exercise import NameRules
 from coursekit.grading import messages, protocol
 from coursekit.grading.limits import MAX_CALLS
@@ -327,7 +329,10 @@ def _write_back(session: Session, args: tuple, reply: dict, rules: NameRules, wh
         if not 0 <= position < len(args):
             continue
         if position not in rules.mutates:
-            raise ChangedArgument(messages.CHANGED_ARGUMENT.format(what=what, position=position + 1))
+            said = messages.CHANGED_ARGUMENT.format(what=what, position=position + 1)
+            if rounded_only(args[position], session.decode(data)):  # a hidden case's words are fixed (master_tests)
+                said += f" ({feedback_messages.ROUNDED_ONLY})"
+            raise ChangedArgument(said)
         _update(args[position], session.decode(data), set(map(str, rebound.get(index, []))))
     for index, data in dict(synced or {}).items():
         position = int(index)

@@ -2,8 +2,12 @@
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from coursekit.feedback import CheckFailed, Exercise, ExerciseSet, Mistake
+from coursekit.feedback.compare import rounded_only
 
 
 def square_set():
@@ -195,3 +199,36 @@ def test_a_probed_mistake_is_probed_once_and_recognised_every_time():
     for _ in range(3):
         assert ex.evaluate("double", lambda x: x / 2).mistake == "halved"
     assert probed.count(halved) == 1
+
+
+@given(values=hnp.arrays(np.float64, hnp.array_shapes(max_dims=2, max_side=5),
+                         elements=st.floats(-1e6, 1e6, allow_nan=False)),
+       h=st.sampled_from([1e-5, 1e-3, 0.1]))
+def test_an_argument_moved_and_moved_back_by_a_step_is_off_by_rounding_at_most(values, h):
+    moved = values.copy()
+    for index in np.ndindex(moved.shape):
+        moved[index] += h
+        moved[index] -= 2 * h
+        moved[index] += h
+    assert np.array_equal(moved, values) or rounded_only(values, moved)
+    assert not rounded_only(values, values + 1e-9 * (1 + np.abs(values)))  # a real change is not rounding
+
+
+def test_a_gradient_check_that_restores_x_by_steps_is_told_it_is_off_by_rounding_only():
+    # red team Q: told only "argument 2 was changed in place", the learner could not see what was wrong
+    from coursekit.lessons.l04_linear_losses import exercises
+
+    def gradient_check(f, x, grad, h=1e-5):
+        numerical = np.zeros_like(x)
+        for index in np.ndindex(x.shape):
+            x[index] += h
+            plus = f(x)
+            x[index] -= 2 * h
+            minus = f(x)
+            x[index] += h
+            numerical[index] = (plus - minus) / (2 * h)
+        scale = np.maximum(np.maximum(np.abs(grad), np.abs(numerical)), np.finfo(float).tiny)
+        return numerical, float(np.max(np.abs(grad - numerical) / scale))
+
+    result = exercises.evaluate("gradient_check", gradient_check)
+    assert result.status == "failed" and "differs only by rounding: x + h - 2h + h is not always x" in result.message

@@ -526,3 +526,17 @@ def test_a_namedtuple_answer_is_graded_as_the_tuple_it_is(server):
             "    return LossGrad(float(0.5 * np.sum((y - t) ** 2) / n), (y - t) / n)\n")
     result = by_id(grade(server, replacing("04_linear_and_losses", "mse_loss", code), "04_linear_and_losses"))
     assert result["mse_loss_test"].status == "passed", result["mse_loss_test"]
+
+
+def test_through_the_grader_an_argument_put_back_by_steps_is_said_to_be_off_by_rounding(server):
+    from graded_submissions import by_id, grade, replacing
+
+    code = ("import numpy as np\ndef gradient_check(f, x, grad, h=1e-5):\n    numerical = np.zeros_like(x)\n"
+            "    for index in np.ndindex(x.shape):\n        x[index] += h\n        plus = f(x)\n"
+            "        x[index] -= 2 * h\n        minus = f(x)\n        x[index] += h\n"
+            "        numerical[index] = (plus - minus) / (2 * h)\n"
+            "    scale = np.maximum(np.maximum(np.abs(grad), np.abs(numerical)), np.finfo(float).tiny)\n"
+            "    return numerical, float(np.max(np.abs(grad - numerical) / scale))\n")
+    result = by_id(grade(server, replacing("04_linear_and_losses", "gradient_check", code),
+                         "04_linear_and_losses"))["gradient_check_test"]
+    assert result.points == 0 and "differs only by rounding" in result.message, result
