@@ -29,7 +29,8 @@ from coursekit.i18n import N_, Message
 
 # ---------------------------------------------------------------- every learner-facing sentence of this module
 FAILED = N_("{name}: the value cases pass, but {words}\n{detail}")
-RAISED = N_("{name}: the value cases pass, but your code raised {error} while checking that {checking}.")
+# {checking}: the words of the mistake the check looks for ("your h is not used"), not of what it hopes to find
+RAISED = N_("{name}: the value cases pass, but your code raised {error} in the check for this mistake: {checking}.")
 HIDDEN = N_("a hidden test found that {words}")  # fixed words only: never a hidden value
 HIDDEN_RAISED = N_("a hidden test found that {words}: your code raised {kind}")
 OWN_EXCEPTION = N_("an exception of your own")

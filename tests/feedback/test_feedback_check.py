@@ -232,3 +232,11 @@ def test_a_gradient_check_that_restores_x_by_steps_is_told_it_is_off_by_rounding
 
     result = exercises.evaluate("gradient_check", gradient_check)
     assert result.status == "failed" and "differs only by rounding: x + h - 2h + h is not always x" in result.message
+
+
+def test_an_error_during_a_property_check_names_the_mistake_looked_for_not_its_opposite():
+    # red team Q: a keyword-only h raised "... while checking that your h is not used", when the check is that it is
+    from coursekit.lessons.l01_chain_rule import exercises
+
+    message = exercises.evaluate("central_difference", lambda f, x, *, h=1e-5: (f(x + h) - f(x - h)) / (2 * h)).message
+    assert "in the check for this mistake: your h is not used." in message and "checking that" not in message
