@@ -125,9 +125,7 @@ def test_the_library_stays_available_where_it_is_not_the_answer(server):
 def test_a_star_import_of_a_module_that_holds_a_withheld_answer_imports_the_rest(server, lesson):
     # red team Q: gradcheck's __all__ names answers lessons 01 and 04 withhold; the star import raised ImportError,
     # and every import below it in the setup cell was lost (0 of 18)
-    nb = solution(lesson)
-    setup = next(cell for cell in nb.cells if cell.cell_type == "code" and "from coursekit.lessons" in cell.source)
-    setup.source = "from coursekit.gradcheck import *\n" + setup.source + "\nassert callable(check_gradient)\n"
+    nb = with_setup(lesson, "from coursekit.gradcheck import *\n", "\nassert callable(check_gradient)\n")
     graded = grade(server, nb, lesson, FAST)
     assert graded.cell_problems == [] and graded.points == graded.max_points, graded.tests
 
@@ -141,10 +139,7 @@ def test_a_star_import_of_a_module_that_holds_a_withheld_answer_imports_the_rest
 def test_the_courses_own_tools_import_and_draw_where_the_answers_they_use_are_withheld(server, lesson, line):
     # red team Q: lesson 03's own import line, copied into the setup cell, lost all 9 points (viz.activations reads
     # nn.ACTIVATIONS as it is imported); lesson 02's graph drawing was "the answer" (engine.topological_order)
-    nb = solution(lesson)
-    setup = next(cell for cell in nb.cells if cell.cell_type == "code" and "from coursekit.lessons" in cell.source)
-    setup.source = line + "\n" + setup.source
-    graded = grade(server, nb, lesson, FAST)
+    graded = grade(server, with_setup(lesson, line + "\n"), lesson, FAST)
     assert graded.cell_problems == [] and graded.points == graded.max_points, (graded.cell_problems, graded.tests)
 
 
@@ -169,6 +164,14 @@ def test_a_tool_that_holds_an_answer_does_not_hand_it_to_the_learner(server):
     assert by_id(graded)["gradient_check_test"].points == 0
     assert any("coursekit.gradcheck.numerical_gradient is coursekit's own answer" in problem.cause
                for problem in graded.cell_problems), graded.cell_problems
+
+
+def with_setup(lesson: str, before: str, after: str = ""):
+    """The lesson's solution with ``before`` and ``after`` around its setup cell (the one importing the lesson)."""
+    nb = solution(lesson)
+    setup = next(cell for cell in nb.cells if cell.cell_type == "code" and "from coursekit.lessons" in cell.source)
+    setup.source = before + setup.source + after
+    return nb
 
 
 def test_each_withheld_name_is_a_real_object_of_the_library():
