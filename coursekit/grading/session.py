@@ -95,6 +95,7 @@ class Session:
         self.sock, self.pid, self.call_timeout = sock, pid, call_timeout
         self.callbacks: dict[int, object] = {}
         self.unconfirmed = False  # requests were posted since the last answer (see ``post``)
+        self.locating = False  # a cell is running that says where it was, if stopped (see ``run_cell``)
         self.posted: list[bytes] = []  # posted requests (JSON) not sent yet: they go with the next request
         self.posted_bytes = 0
         self.last_result_id = 0  # the handles of posted results are the grader's to choose: -1, -2, ...
@@ -242,7 +243,7 @@ class Session:
 
     def stop(self, timeout: SandboxTimeout) -> NoReturn:
         """Kill the worker and raise ``timeout``, with the line its cell was at when ``locating`` (else None)."""
-        timeout.line = self._interrupted_at() if getattr(self, "locating", False) else None
+        timeout.line = self._interrupted_at() if self.locating else None
         self.kill()
         raise timeout
 

@@ -101,13 +101,12 @@ def _new_shell():
 
 
 def _headless(shell) -> None:
-    """What a notebook's kernel does for the screen, done for none: a value shown as text only; ``%matplotlib inline``
-    (or any backend) changes
-    nothing, since figures are drawn with Agg and never shown (this shell has no GUI: the magic raised
-    NotImplementedError, which reads as an exercise not attempted, after 0.15 s of imports that ran the cell past
-    its limit and lost its assignments: red team Q); a GUI asked for otherwise (``%pylab``) is none; and IPython's
-    formatted traceback of a failing magic cell is never shown (the grader reads the exception itself), so a
-    worker's first one costs no 80 ms of imports."""
+    """What a notebook's kernel does for the screen, done for none: a value is shown as text only; ``%matplotlib
+    inline`` (or any backend) changes nothing, since figures are drawn with Agg and never shown (this shell has no
+    GUI: the magic raised NotImplementedError, which reads as an exercise not attempted, after 0.15 s of imports
+    that ran the cell past its limit and lost its assignments: red team Q); a GUI asked for otherwise (``%pylab``)
+    is none; and IPython's formatted traceback of a failing magic cell is never made (the grader reads the exception
+    itself), so a worker's first one costs no 80 ms of imports."""
     shell.enable_gui = lambda gui=None: None
     # A cell's displayed value as text only: its PNG, LaTeX or HTML would be made for no one (a SymPy expression
     # after sp.init_printing(), typeset through matplotlib: 0.15 s, past a cell's limit: red team Q; a figure: more)
@@ -686,9 +685,9 @@ class _WithholdingModule(types.ModuleType):
 def _asked_by_a_course_tool() -> bool:
     """Whether the code reading a withheld name is one of the course's tools (import machinery passed over)."""
     frame = sys._getframe(2)
-    while frame is not None and frame.f_globals.get("__name__", "").startswith(("importlib", "_frozen_importlib")):
+    while frame is not None and str(frame.f_globals.get("__name__")).startswith(("importlib", "_frozen_importlib")):
         frame = frame.f_back
-    return frame is not None and str(frame.f_globals.get("__name__", "")).startswith(COURSE_TOOLS)
+    return frame is not None and str(frame.f_globals.get("__name__")).startswith(COURSE_TOOLS)
 
 
 class _Rewithholding:
