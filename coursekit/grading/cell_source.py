@@ -45,16 +45,21 @@ _TARGETS = re.compile(r"[\w., ()\[\]]+")
 def parse_cell(code: str) -> ast.Module | None:
     """The cell's syntax tree (IPython's own lines read as defining only the names they assign); None when it is too
     long or cannot be parsed."""
+    return _parsed(code)[0]
+
+
+def _parsed(code: str) -> tuple[ast.Module | None, bool]:
+    """``parse_cell``'s tree, and whether the cell parsed as plain Python (its lines as the worker numbers them)."""
     if len(code) > MAX_PARSED:
-        return None
+        return None, False
     try:
-        return ast.parse(code)
+        return ast.parse(code), True
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         pass
     try:
-        return ast.parse(_python_only(code))
+        return ast.parse(_python_only(code)), False
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+        return None, False
 
 
 _BODY_IN_NAMESPACE = ("time", "capture", "prun")  # cell magics that run their body in the learner's namespace
@@ -124,24 +129,15 @@ def statements_apart(code: str) -> list[Statement] | None:
 
     What a cell that ran past its limit is run again as, one statement at a time, so that all of it is kept but
     what runs past its limit again (a training run, a sweep, a slow import); IPython's own lines are left out."""
-    tree = parse_cell(code)
+    tree, plain = _parsed(code)  # not plain: IPython's lines were rewritten, and no line numbers are known
     if tree is None:
         return None
-    plain = len(code) <= MAX_PARSED and _parses(code)  # else IPython's lines were rewritten: no line numbers
     try:
         return [Statement(ast.unparse(node), isinstance(node, DEFINING) or _calls_nothing(node),
                           range(node.lineno, (node.end_lineno or node.lineno) + 1) if plain else None)
                 for node in tree.body if not isinstance(node, ast.Pass)]  # IPython's own lines read as `pass`
     except (RecursionError, ValueError):
         return None
-
-
-def _parses(code: str) -> bool:
-    try:
-        ast.parse(code)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return True
 
 
 def _calls_nothing(node: ast.stmt) -> bool:
