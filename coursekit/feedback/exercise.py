@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import functools
 import sysconfig
 import traceback
 from collections.abc import Callable, Sequence
@@ -96,6 +98,31 @@ class Exercise:
         if not ran:
             raise _LessonCodeFailed
         return value
+
+    def output_of(self, code: Callable, index: int):
+        """What the lesson's ``code`` (a mistake's variant) gives on case ``index``, computed once (lesson_value)."""
+        return self.lesson_value(code, index, lambda: code(*copy.deepcopy(self.cases[index])))
+
+    def probe_of(self, code: Callable):
+        """What ``probe`` gives on the lesson's ``code`` (a mistake's variant, a reference), computed once."""
+        return self.lesson_value(code, "probe", lambda: self.probe(code))
+
+    def compute_lesson_values(self) -> None:
+        """Compute now all that recognising a wrong answer may ask of the lesson's own code: each mistake's variant
+        on every case (or its probe) and the diagnosis's reference probe. A batch grader does it before it forks its
+        grading processes, which then share the values instead of each computing them on its first wrong answer."""
+        codes = [mistake.variant for mistake in self.mistakes]
+        if self.test is None:  # a mistake is recognised by its outputs on the cases
+            computations = [functools.partial(self.output_of, code, index) for code in codes
+                            for index in range(len(self.cases))]
+        elif self.probe is not None:  # by what the probe finds in it; the reference's, for a diagnosis
+            references = [self.diagnosis.reference] if self.diagnosis.reference is not None else []
+            computations = [functools.partial(self.probe_of, code) for code in codes + references]
+        else:  # by the test's message, which depends on the learner's answer: nothing to compute ahead
+            computations = []
+        for compute in computations:
+            with contextlib.suppress(_LessonCodeFailed):  # remembered as such: it matches nothing
+                compute()
 
     def expected_for(self, index: int):
         """The expected result of case ``index``."""
@@ -196,6 +223,12 @@ class ExerciseSet:
         self._exercises[exercise.name] = exercise
         return exercise
 
+    def compute_lesson_values(self) -> None:
+        """Compute now, for every exercise, what recognising a wrong answer asks of the lesson's own code (see
+        Exercise.compute_lesson_values)."""
+        for exercise in self._exercises.values():
+            exercise.compute_lesson_values()
+
     def names(self) -> list[str]:
         """The registered exercise names, in the order added."""
         return list(self._exercises)
@@ -294,9 +327,9 @@ class ExerciseSet:
         return None
 
     def _same_outputs(self, exercise: Exercise, variant: Callable, outputs: list) -> bool:
-        for index, (args, got) in enumerate(zip(exercise.cases, outputs, strict=True)):
+        for index, got in enumerate(outputs):
             try:
-                theirs = exercise.lesson_value(variant, index, lambda args=args: variant(*copy.deepcopy(args)))
+                theirs = exercise.output_of(variant, index)
             except _LessonCodeFailed:
                 return False
             if difference(got, theirs, rtol=exercise.rtol, atol=exercise.atol):
@@ -312,7 +345,7 @@ class ExerciseSet:
             if exercise.probe is not None:
                 try:
                     mine = exercise.probe(obj)
-                    theirs = exercise.lesson_value(variant, "probe", lambda: exercise.probe(variant))
+                    theirs = exercise.probe_of(variant)
                 except Exception:  # noqa: BLE001 -- _LessonCodeFailed, or the learner's object failed to be probed
                     return False
                 return difference(mine, theirs, rtol=exercise.rtol, atol=exercise.atol) is None
@@ -327,7 +360,7 @@ class ExerciseSet:
             reference = exercise.diagnosis.reference
             try:
                 mine = exercise.probe(obj)
-                theirs = exercise.lesson_value(reference, "probe", lambda: exercise.probe(reference))
+                theirs = exercise.probe_of(reference)
             except Exception:  # noqa: BLE001 -- the test's own message stands alone
                 return None
             return diagnose_probe(mine, theirs, exercise.diagnosis)

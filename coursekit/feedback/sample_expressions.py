@@ -2,9 +2,9 @@
 
 They live here, not in ``coursekit.lessons``, for the reason ``sample_functions`` does: the grader's sandbox can
 import this module (the lessons are stubbed there). Its server simplifies every claim once, before it forks (see
-``coursekit.grading.forkserver``), so that every worker finds SymPy's caches warm for the work each submission's
-visible check repeats (without it, a third of the CPU a lesson-01 submission costs). Nothing here may be
-secret.
+``coursekit.grading.forkserver``), so that every worker finds SymPy's caches, and the cache that server gives
+``simplify``, warm for the work each submission's visible check repeats (without them, half the CPU a lesson-01
+submission costs). Nothing here may be secret: a worker may read those caches.
 """
 
 from __future__ import annotations

@@ -220,6 +220,10 @@ def _grade_todo(todo: list, masters: dict, gradebook: Gradebook, outcomes: list,
             finally:
                 grader.close()
         else:
+            for setup in setups.values():  # recognising wrong answers, computed once here rather than in each process
+                compute = getattr(setup.get("exercises"), "compute_lesson_values", None)
+                if compute is not None:
+                    compute()
             grader = Grader(masters, setups, settings, address)
 
             def in_a_pool(items: list, processes: int) -> list:

@@ -201,6 +201,29 @@ def test_a_probed_mistake_is_probed_once_and_recognised_every_time():
     assert probed.count(halved) == 1
 
 
+def test_the_lesson_values_computed_ahead_leave_a_wrong_answer_nothing_to_compute():
+    calls = []
+
+    def counted(name, variant):
+        def run(*args):
+            calls.append(name)
+            return variant(*args)
+        return run
+
+    probe = counted("probe", lambda f: np.array([f(x) for x in (0.5, 1.5)]))
+    ex = ExerciseSet("demo")
+    ex.add(Exercise("square", cases=[(np.array([1.0, -2.0]),), (np.array([[0.5]]),)], expected=lambda a: a * a,
+                    mistakes=[Mistake("doubled", counted("doubled", lambda a: 2 * a), "doubled.")]))
+    ex.add(Exercise("double", test=lambda f: None if f(3.0) == 6.0 else "wrong", probe=probe,
+                    mistakes=[Mistake("halved", lambda x: x / 2, "halved.")]))
+    ex.compute_lesson_values()  # what a batch grader does before it forks its grading processes
+    assert calls == ["doubled", "doubled", "probe"]  # each case's output; the probe of the one mistake
+    for _ in range(3):
+        assert ex.evaluate("square", lambda a: a + a).mistake == "doubled"
+        assert ex.evaluate("double", lambda x: x / 2).mistake == "halved"
+    assert calls == ["doubled", "doubled", "probe", "probe", "probe", "probe"]  # only the learner's answers probed
+
+
 @given(values=hnp.arrays(np.float64, hnp.array_shapes(max_dims=2, max_side=5),
                          elements=st.floats(-1e6, 1e6, allow_nan=False)),
        h=st.sampled_from([1e-5, 1e-3, 0.1]))
