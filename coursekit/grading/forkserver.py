@@ -28,7 +28,7 @@ from coursekit.grading.limits import Limits
 from coursekit.grading.proc_stat import stat_fields
 from coursekit.grading.protections import apply_limits, drop_privileges, landlock, readable_roots, seccomp
 from coursekit.grading.server_folders import new_server_folder, remove_stale_folders, remove_tree
-from coursekit.grading.worker import Worker, _new_shell, _stub_lessons, _stub_submit, remember_library_modules
+from coursekit.grading.worker import Worker, _new_shell, install_stubs, remember_library_modules
 
 _PR_SET_DUMPABLE = 4
 FIRST_WORKER_UID, WORKER_UIDS = 60000, 5000  # as root, each running worker becomes a user of its own among these
@@ -51,15 +51,11 @@ def warm_up(modules: tuple[str, ...] = PRELOAD) -> None:
                 importlib.import_module(name)
             except ImportError:
                 pass  # a module the student imports but the machine lacks fails in the student's cell instead
-    _stub_lessons()
-    _stub_submit()
+    install_stubs()  # (a figure's fonts imported matplotlib: a quarter of a second of a lesson-01 batch's start)
     from coursekit import i18n
-    from coursekit.i18n import fonts
 
-    for language in i18n.LANGUAGES:  # every catalogue and font read once here: a worker opens no file for them
+    for language in i18n.LANGUAGES:  # every catalogue read once here: a worker opens no file for them
         i18n.catalogue(language)
-        with contextlib.suppress(ImportError):  # matplotlib or its Japanese font missing: figures only lack it
-            fonts.prepare(language)
     lessons = [name for name in modules if name.startswith("coursekit.lessons.")]
     if modules == PRELOAD:  # every lesson's stub, found by file name (nothing of the real lessons is imported)
         import coursekit

@@ -76,7 +76,7 @@ def _collecting_only_what_grading_makes():
 
 def _grade_in(language: str, nb: dict, master: Master, server: WarmServer, settings: Settings | None,
               setup: dict | None) -> Grade:
-    i18n.use(language)
+    i18n.use(language, figures=False)
     start = time.perf_counter()
     settings = (settings or Settings()).for_master(master)
     setup = trusted_setup(master) if setup is None else setup

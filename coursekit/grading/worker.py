@@ -84,6 +84,26 @@ def _stub_submit() -> None:
     coursekit.submit = submit
 
 
+def _stub_fonts() -> None:
+    """A figure's fonts are not prepared in the sandbox: no figure leaves it, and preparing the Japanese font
+    imports matplotlib (a quarter of a second), which a Japanese submission's ``coursekit.use_language("ja")`` did
+    in its first cell wherever the lesson's server had not preloaded it."""
+    from coursekit.i18n import fonts
+
+    def prepare(language: str) -> bool:
+        return False
+
+    fonts.prepare = prepare
+
+
+def install_stubs() -> None:
+    """The sandbox's stand-ins (in its server, before any fork): the lessons' oracles, ``coursekit.submit``, a
+    figure's fonts."""
+    _stub_lessons()
+    _stub_submit()
+    _stub_fonts()
+
+
 def _new_shell():
     """The InteractiveShell student cells run in (created once in the warm server, inherited by each fork)."""
     from IPython.core.interactiveshell import InteractiveShell

@@ -33,14 +33,15 @@ class UnknownLanguage(ValueError):
     """A language coursekit has no catalogue for."""
 
 
-def use(language: str) -> None:
-    """Speak ``language`` ("en" or "ja") from now on, in this context."""
+def use(language: str, figures: bool = True) -> None:
+    """Speak ``language`` ("en" or "ja") from now on, in this context; with ``figures``, the figures drawn from now
+    on can show its characters (matplotlib is imported for that: the grader, which shows no figure, says False)."""
     code = _checked(language)
     _chosen.set(code)
-    if code != DEFAULT:
+    if code != DEFAULT and figures:
         from coursekit.i18n import fonts
 
-        fonts.prepare(code)  # figures drawn from now on can show the language's characters
+        fonts.prepare(code)
 
 
 @contextlib.contextmanager

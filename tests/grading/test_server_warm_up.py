@@ -36,3 +36,21 @@ def test_the_cached_simplify_gives_what_sympys_own_gives_under_each_of_its_names
                              "    all(e.simplify() == own(e) for e in extra),\n"
                              "    sp.simplify.cache_info().hits > 0]))")
     assert same == [True, True, True, True]
+
+
+def test_a_japanese_submissions_use_language_costs_a_server_without_matplotlib_nothing():
+    from coursekit.grading.client import WarmServer
+    from coursekit.grading.limits import DEFAULT_CELL_TIMEOUT
+    from coursekit.grading.master import load_master
+    from tests.grading.graded_submissions import ROOT
+
+    modules = load_master(ROOT / "solutions" / "01_chain_rule.ipynb").sandbox_modules()  # as a batch's server
+    assert "matplotlib" not in modules
+    with WarmServer(preload=sorted(set(modules))) as server:
+        session = server.session(1.0)
+        try:  # the first cell of each Japanese exercise set; no figure leaves the sandbox, so no font is prepared
+            outcome = session.run_cell("import coursekit\ncoursekit.use_language('ja')\nimport sys\n"
+                                       "print('matplotlib' in sys.modules)", DEFAULT_CELL_TIMEOUT)
+        finally:
+            session.kill()
+    assert outcome["ok"] and outcome["stdout"] == "False\n", outcome

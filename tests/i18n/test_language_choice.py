@@ -44,3 +44,13 @@ def test_a_notebooks_choice_wins_and_stays_in_its_context(monkeypatch):
 def test_an_unknown_language_is_refused_in_plain_words():
     with pytest.raises(i18n.UnknownLanguage, match="coursekit speaks en and ja, not 'fr'"):
         fresh(i18n.use, "fr")
+
+
+def test_a_learner_choosing_japanese_gets_its_font_and_the_grader_which_draws_nothing_does_not(monkeypatch):
+    from coursekit.i18n import fonts
+
+    prepared = []
+    monkeypatch.setattr(fonts, "prepare", lambda language: prepared.append(language) or True)
+    fresh(coursekit.use_language, "ja")  # a learner's notebook: its figures must show Japanese labels
+    fresh(i18n.use, "ja", False)  # the grader, in its own process and its sandbox: no figure leaves either
+    assert prepared == ["ja"]
