@@ -127,15 +127,22 @@ class Master:
         return names
 
     def sandbox_modules(self) -> list[str]:
-        """What a sandbox server for this lesson should import before it forks: the setup's imports (``modules``), and
-        the library modules the lesson's exercise set withholds names from (``ExerciseSet.withhold``). Every worker
-        takes those names out before any student code runs; where its server had not imported their module, each
-        worker would import it for that (lesson 01: coursekit.gradcheck, 15 ms a submission)."""
-        names = self.modules()
+        """What a sandbox server for this lesson should import before it forks: the setup's imports (``modules``), what
+        learners import whatever the lesson (LEARNERS_IMPORT), and the library modules the lesson's exercise set
+        withholds names from (``ExerciseSet.withhold``). Every worker takes those names out before any student code
+        runs; where its server had not imported their module, each worker would import it for that (lesson 01:
+        coursekit.gradcheck, 15 ms a submission)."""
+        names = self.modules() + list(LEARNERS_IMPORT)
         for name in [name for name in names if name.startswith("coursekit.lessons.")]:
             exercises = getattr(importlib.import_module(name), "exercises", None)  # this process trusts the lessons
             names += [spec.partition(":")[0] for spec in getattr(exercises, "withheld", ())]
         return names
+
+
+# Imported by every lesson's sandbox server, whatever the lesson's own setup imports: learners plot, and a worker
+# cannot import matplotlib itself (matplotlib needs a cache folder it can write, and a worker writes nowhere: red team
+# T's `import matplotlib.pyplot as plt` first in an import cell lost that cell, and 14 of 14 points in lesson 05).
+LEARNERS_IMPORT = ("matplotlib.pyplot",)
 
 
 def load_master(path: Path | str) -> Master:

@@ -2,8 +2,12 @@
 
 import json
 
+import pytest
+
 CLAIMS = """
 import json
+
+import pytest
 import sympy as sp
 from sympy import simplify
 from coursekit.feedback.sample_expressions import DERIVATIVE_CLAIMS
@@ -38,19 +42,33 @@ def test_the_cached_simplify_gives_what_sympys_own_gives_under_each_of_its_names
     assert same == [True, True, True, True]
 
 
-def test_a_japanese_submissions_use_language_costs_a_server_without_matplotlib_nothing():
+def test_a_japanese_submissions_use_language_prepares_no_font_in_the_sandbox():
     from coursekit.grading.client import WarmServer
     from coursekit.grading.limits import DEFAULT_CELL_TIMEOUT
-    from coursekit.grading.master import load_master
-    from tests.grading.graded_submissions import ROOT
+    from tests.grading.graded_submissions import MASTERS
 
-    modules = load_master(ROOT / "solutions" / "01_chain_rule.ipynb").sandbox_modules()  # as a batch's server
-    assert "matplotlib" not in modules
+    modules = MASTERS["01_chain_rule"].sandbox_modules()  # as a batch's server for lesson 01
     with WarmServer(preload=sorted(set(modules))) as server:
         session = server.session(1.0)
         try:  # the first cell of each Japanese exercise set; no figure leaves the sandbox, so no font is prepared
-            outcome = session.run_cell("import coursekit\ncoursekit.use_language('ja')\nimport sys\n"
-                                       "print('matplotlib' in sys.modules)", DEFAULT_CELL_TIMEOUT)
+            outcome = session.run_cell("import coursekit\ncoursekit.use_language('ja')\nimport matplotlib\n"
+                                       "print(matplotlib.rcParams['font.family'])", DEFAULT_CELL_TIMEOUT)
         finally:
             session.kill()
-    assert outcome["ok"] and outcome["stdout"] == "False\n", outcome
+    assert outcome["ok"] and "IPAexGothic" not in outcome["stdout"], outcome
+
+
+@pytest.mark.parametrize("lesson", ["01_chain_rule", "05_delta_recursion"])
+def test_a_learner_who_imports_pyplot_first_loses_nothing_where_the_lesson_draws_nothing(lesson):
+    from coursekit.grading.client import WarmServer
+    from coursekit.grading.limits import Settings
+    from tests.grading.graded_submissions import MASTERS, grade, solution
+
+    nb = solution(lesson)
+    setup = next(cell for cell in nb.cells if cell.cell_type == "code")
+    setup.source = "import matplotlib.pyplot as plt\n" + setup.source  # the first line of many a notebook
+    modules = MASTERS[lesson].sandbox_modules()  # a batch's server for this lesson alone
+    with WarmServer(preload=sorted(set(modules))) as server:
+        graded = grade(server, nb, lesson, Settings())  # the default limits: 0.1 s a cell
+    assert not graded.cell_problems, graded.cell_problems
+    assert graded.points == graded.max_points
