@@ -186,7 +186,12 @@ _X32_SYSCALL_BIT = 0x40000000
 # worker: the group is what is killed); starting a process or a thread (no lesson needs one, BLAS runs in one thread
 # here, and each takes a process id from the machine's counter: a red team forked until the next worker's id told
 # the same student's next submission a hidden input, modulo 256); reserving disk space (fallocate's "keep size"
-# reserves it past the limit on a file's size, where a file can be written: without Landlock).
+# reserves it past the limit on a file's size, where a file can be written: without Landlock). And what workers
+# running at once could pass each other data through, though each can only read the files they share: locks on
+# them (flock, and fcntl's lock, lease and notification commands, below: a red team wrote every hidden input of a
+# lesson into the offsets of locks on a library file, which a worker graded beside it read back, F_GETLK, into its
+# own feedback), watches on who opens or reads them (inotify, fanotify), and which of their pages the kernel holds in
+# memory (mincore, cachestat, preadv2's RWF_NOWAIT read it; fadvise drops them).
 _DENIED = {
     "x86_64": {"chmod": 90, "fchmod": 91, "fchmodat": 268, "fchmodat2": 452, "chown": 92, "fchown": 93,
                "lchown": 94, "fchownat": 260, "utime": 132, "utimes": 235, "futimesat": 261, "utimensat": 280,
@@ -200,7 +205,10 @@ _DENIED = {
                "msgget": 68, "msgsnd": 69, "msgrcv": 70, "msgctl": 71, "semget": 64, "semop": 65, "semctl": 66,
                "semtimedop": 220, "shmget": 29, "shmat": 30, "shmctl": 31, "shmdt": 67, "mq_open": 240,
                "mq_unlink": 241, "mq_timedsend": 242, "mq_timedreceive": 243, "mq_notify": 244, "mq_getsetattr": 245,
-               "clone": 56, "fork": 57, "vfork": 58, "clone3": 435, "fallocate": 285},
+               "clone": 56, "fork": 57, "vfork": 58, "clone3": 435, "fallocate": 285,
+               "flock": 73, "inotify_init": 253, "inotify_init1": 294, "inotify_add_watch": 254, "fanotify_init": 300,
+               "fanotify_mark": 301, "mincore": 27, "cachestat": 451, "fadvise64": 221, "preadv2": 327,
+               "pwritev2": 328},
     "aarch64": {"fchmod": 52, "fchmodat": 53, "fchmodat2": 452, "fchownat": 54, "fchown": 55, "utimensat": 88,
                 "setxattr": 5, "lsetxattr": 6, "fsetxattr": 7, "removexattr": 14, "lremovexattr": 15,
                 "fremovexattr": 16, "ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271,
@@ -212,8 +220,16 @@ _DENIED = {
                 "msgget": 186, "msgctl": 187, "msgrcv": 188, "msgsnd": 189, "semget": 190, "semctl": 191,
                 "semtimedop": 192, "semop": 193, "shmget": 194, "shmctl": 195, "shmat": 196, "shmdt": 197,
                 "mq_open": 180, "mq_unlink": 181, "mq_timedsend": 182, "mq_timedreceive": 183, "mq_notify": 184,
-                "mq_getsetattr": 185, "clone": 220, "clone3": 435, "fallocate": 47},
+                "mq_getsetattr": 185, "clone": 220, "clone3": 435, "fallocate": 47,
+                "flock": 32, "inotify_init1": 26, "inotify_add_watch": 27, "fanotify_init": 262, "fanotify_mark": 263,
+                "mincore": 232, "cachestat": 451, "fadvise64": 223, "preadv2": 286, "pwritev2": 287},
 }
+# fcntl's commands that reach past the worker (the rest, on its own file descriptors, stay): record locks, open file
+# description locks, leases, directory notifications, and the owner and signal of SIGIO.
+_FCNTL = {"x86_64": 72, "aarch64": 25}
+_FCNTL_DENIED = {"F_GETLK": 5, "F_SETLK": 6, "F_SETLKW": 7, "F_SETOWN": 8, "F_SETSIG": 10, "F_SETOWN_EX": 15,
+                 "F_OFD_GETLK": 36, "F_OFD_SETLK": 37, "F_OFD_SETLKW": 38, "F_SETLEASE": 1024, "F_GETLEASE": 1025,
+                 "F_NOTIFY": 1026}
 # Calls that send a signal, with the argument that names its target: allowed only towards the worker's own
 # process group (0, or minus its number) or the worker itself.
 _SIGNALS = {"x86_64": {"kill": 62, "tkill": 200, "tgkill": 234, "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297},
@@ -223,7 +239,7 @@ _AF_UNIX = 1
 _BPF_LD_W_ABS, _BPF_JEQ, _BPF_JGE, _BPF_RET = 0x20, 0x15, 0x35, 0x06
 _RET_ALLOW, _RET_KILL_PROCESS = 0x7FFF0000, 0x80000000
 _RET_EPERM = 0x00050000 | 1
-_NR, _ARCH, _ARG0 = 0, 4, 16  # offsets in struct seccomp_data (args are 64-bit, little-endian: low half first)
+_NR, _ARCH, _ARG0, _ARG1 = 0, 4, 16, 24  # offsets in struct seccomp_data (64-bit args, little-endian: low half first)
 
 
 class _SockFilter(ctypes.Structure):
@@ -247,11 +263,14 @@ def seccomp_program(machine: str, worker: int) -> list[tuple[int, int, int, int]
         code += [("jge", _X32_SYSCALL_BIT, "deny")]
     code += [("jeq", number, "deny") for number in sorted(denied.values())]
     code += [("jeq", number, "signal") for number in sorted(_SIGNALS[machine].values())]
-    code += [("jeq", _SOCKET[machine], "socket"), ("ret", _RET_ALLOW)]
-    # A signal only to the worker's own processes; a socket only of the Unix family (no UDP or raw ones).
+    code += [("jeq", _SOCKET[machine], "socket"), ("jeq", _FCNTL[machine], "fcntl"), ("ret", _RET_ALLOW)]
+    # A signal only to the worker's own processes; a socket only of the Unix family (no UDP or raw ones); fcntl but
+    # for the commands above (the kernel reads the command as 32 bits: the low half of the argument).
     code += [("label", "signal"), ("ld", _ARG0), *[("jeq", target, "allow") for target in allowed_targets],
              ("ret", _RET_EPERM)]
     code += [("label", "socket"), ("ld", _ARG0), ("jeq", _AF_UNIX, "allow"), ("ret", _RET_EPERM)]
+    code += [("label", "fcntl"), ("ld", _ARG1), *[("jeq", command, "deny") for command in _FCNTL_DENIED.values()],
+             ("ret", _RET_ALLOW)]
     code += [("label", "deny"), ("ret", _RET_EPERM), ("label", "allow"), ("ret", _RET_ALLOW)]
     return _assemble(code)
 
@@ -295,6 +314,7 @@ def seccomp(worker: int) -> str | None:
     return ("seccomp: no chmod, chown, utime, xattr, exec, ptrace, mount or namespaces; no new process or thread; "
             "no network socket; "
             "no System V IPC, message queue or kernel key (nothing kept for a later worker); "
+            "no lock, watch or page-cache query on a file (nothing passed to a worker beside it); "
             "signals only to its own processes, which stay in its process group")
 
 

@@ -199,6 +199,47 @@ def test_nothing_can_be_kept_in_the_kernel_for_a_later_worker(session_for, kept)
     assert attempt(session_for, code) == os.strerror(1)  # EPERM, from the filter: not a missing feature
 
 
+# What two workers running at once could pass each other through a file both may read (red team S: every hidden input
+# of lesson 01 went from one submission's worker into another's feedback as the offsets of locks on a library file).
+SHARED_FILE_CHANNELS = {
+    "a record lock": "fcntl.lockf(handle, fcntl.LOCK_SH | fcntl.LOCK_NB, 1, 2**40)",
+    "a lock's query": "fcntl.fcntl(handle, fcntl.F_GETLK, struct.pack('hhqqi', fcntl.F_WRLCK, 0, 0, 0, 0))",
+    "an open file description lock": "fcntl.fcntl(handle, 37, struct.pack('hhqqi', fcntl.F_RDLCK, 0, 0, 1, 0))",
+    "a whole-file lock": "fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)",
+    "a lease": "fcntl.fcntl(handle, fcntl.F_SETLEASE, fcntl.F_RDLCK)",
+    "a directory notification": "fcntl.fcntl(os.open(os.path.dirname(numpy.__file__), os.O_RDONLY), fcntl.F_NOTIFY, "
+                                "fcntl.DN_ACCESS)",
+    "an inotify watch": "check(libc.inotify_add_watch(libc.inotify_init1(0), numpy.__file__.encode(), 1))",
+    "a page-cache query": "check(libc.mincore(mapped, 4096, ctypes.create_string_buffer(1)))",
+    "a page-cache drop": "os.posix_fadvise(handle, 0, 0, os.POSIX_FADV_DONTNEED)",
+}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or os.uname().machine not in ("x86_64", "aarch64"),
+                    reason="seccomp filters are Linux's, and coursekit's are written for x86-64 and aarch64")
+@pytest.mark.parametrize("channel", SHARED_FILE_CHANNELS)
+def test_nothing_passes_between_workers_through_a_file_they_both_read(session_for, channel):
+    code = ("import ctypes, fcntl, mmap, os, struct, numpy\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+            "def check(result):\n    if result == -1:\n"
+            "        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))\n"
+            "handle = os.open(numpy.__file__, os.O_RDONLY)\n"
+            "libc.mmap.restype = ctypes.c_void_p\n"
+            "libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, *[ctypes.c_int] * 3, ctypes.c_long]\n"
+            "mapped = ctypes.c_void_p(libc.mmap(None, 4096, mmap.PROT_READ, mmap.MAP_SHARED, handle, 0))\n"
+            "try:\n"
+            f"    {SHARED_FILE_CHANNELS[channel]}\n"
+            "    outcome = 'done'\n"
+            "except OSError as error:\n    outcome = error.errno\n")
+    assert attempt(session_for, code) == 1  # EPERM, from the filter
+
+
+def test_a_worker_still_reads_and_flags_its_own_file_descriptors(session_for):
+    code = ("import fcntl, os, numpy\nhandle = os.open(numpy.__file__, os.O_RDONLY)\n"
+            "flags = fcntl.fcntl(handle, fcntl.F_GETFD)\nfcntl.fcntl(handle, fcntl.F_SETFD, flags | fcntl.FD_CLOEXEC)\n"
+            "outcome = [len(os.read(handle, 10)), fcntl.fcntl(handle, fcntl.F_GETFL) & os.O_ACCMODE]\n")
+    assert attempt(session_for, code) == [10, os.O_RDONLY]
+
+
 @pytest.mark.skipif(not ROOT, reason="the grader is not root: there is no privilege to drop")
 def test_as_root_every_id_is_dropped_and_secrets_stay_unreadable(session_for):
     ids = attempt(session_for, "import os\noutcome = [os.getresuid(), os.getresgid(), os.getgroups(),\n"
