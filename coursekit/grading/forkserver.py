@@ -26,7 +26,14 @@ from coursekit.grading import protocol, wire
 from coursekit.grading.lifetime import end_with_parent
 from coursekit.grading.limits import Limits
 from coursekit.grading.proc_stat import stat_fields
-from coursekit.grading.protections import apply_limits, drop_privileges, landlock, readable_roots, seccomp
+from coursekit.grading.protections import (
+    apply_limits,
+    drop_privileges,
+    landlock,
+    read_only_view,
+    readable_roots,
+    seccomp,
+)
 from coursekit.grading.server_folders import new_server_folder, remove_stale_folders, remove_tree
 from coursekit.grading.worker import Worker, _new_shell, install_stubs, remember_library_modules
 
@@ -131,11 +138,16 @@ def start_worker(limits: Limits, uid: int, folder: str) -> list[str]:
     # Its folder is read-only too: no lesson writes a file, and a worker that could wrote gigabytes past its
     # 16 MiB a file (fallocate), filled a tmpfs /tmp (memory no limit saw), or made a million folders whose removal
     # held up every other worker's start (red team M).
+    if os.getuid() == 0:
+        os.chown(folder, uid, uid)  # the user it becomes below, before the file systems turn read-only
+    view = read_only_view()  # before Landlock, which forbids changing mounts
+    if view:
+        active.append(view)
     confined = landlock((*readable_roots(), folder), [])
     if confined:
         active.append(confined)
     # As root, a failure to become another user raises: the worker ends before any student code runs.
-    user = drop_privileges(uid, folder, keep_reading=confined is not None)
+    user = drop_privileges(uid, keep_reading=confined is not None)
     if user:
         active.append(user)
     filtered = seccomp(os.getpid())

@@ -201,17 +201,22 @@ class StudentCode:
         own kernel would have run the cell to its end. The cell ran past its limit (``cause``: why it was stopped,
         in the learner's words), or (``refused``: the error) the sandbox refused what it did (a file written, a
         thread started). A cell of one statement is that statement: it is not run again; nor is the statement
-        the cell was stopped in (``stopped_at``: a line in it, when the worker said). True when any is kept.
+        the cell was stopped in (``stopped_at``: a line in it, when the worker said), unless it is a definition,
+        whose larger limit it did not have (red team T: ``import sympy``, 0.2 s where no server preloads it, was lost
+        alone in its cell, and first in an import cell). True when any is kept.
 
         Keeping its definitions alone lost honest points: ``import torch`` above ``import numpy`` lost every import,
         ``TINY = np.finfo(float).tiny`` beside a slow plot was dropped, and so were operations attached to a class
         in a loop above a long experiment (red team Q)."""
         statements = statements_apart(code) if self._parsing(code) else None
-        if not statements or len(statements) < 2 or self.out_of_time():
+        # a definition stopped at the cell's limit may run within its own, larger one
+        larger = refused is None and self.settings.definitions_timeout > self.settings.cell_timeout
+        if not statements or self.out_of_time() or (len(statements) < 2 and not (statements[0].defines and larger)):
             return False
         kept, left_out = False, []  # (statement, why it was left out)
         for statement, defines, lines in statements:
-            if self.out_of_time() or (stopped_at is not None and lines is not None and stopped_at in lines):
+            stopped_here = stopped_at is not None and lines is not None and stopped_at in lines
+            if self.out_of_time() or (stopped_here and not (defines and larger)):
                 left_out.append((statement, messages.LEFT_OUT_SLOW))
                 continue
             limit = self.settings.definitions_timeout if defines else self.settings.cell_timeout
@@ -291,11 +296,12 @@ def _run_apart_words(cause: str, refused: bool, left_out: list[tuple[str, object
 
 def _refused_by_sandbox(error: dict) -> bool:
     """Whether a cell's error is the sandbox's refusal of what the learner's own kernel allows: writing a file
-    (PermissionError), starting a thread or a process."""
+    (PermissionError from Landlock, or OSError from the read-only file systems), starting a thread or a process."""
     if not isinstance(error, dict):  # what a worker sent is untrusted: a reply of another shape is no refusal
         return False
     kind, text = str(error.get("type")), str(error.get("message"))
-    return kind == "PermissionError" or (kind == "RuntimeError" and "can't start new thread" in text)
+    return kind == "PermissionError" or (kind == "OSError" and text.startswith("[Errno 30]")) or \
+        (kind == "RuntimeError" and "can't start new thread" in text)  # (errno 30: a read-only file system)
 
 
 def _raised(error) -> str:

@@ -3,6 +3,7 @@
 A protection the kernel cannot give is skipped here with the reason, and the report says it was not active.
 """
 
+import errno
 import json
 import os
 import signal
@@ -127,9 +128,12 @@ def test_no_process_can_leave_the_workers_group_to_outlive_it(session_for):
 def test_nothing_can_be_written_even_in_the_workers_own_folder(session_for):
     # A red team wrote 2.5 GiB past the 16 MiB a file (fallocate keeps a file's size), filled a tmpfs /tmp with
     # 16 MiB files (memory that no limit saw), and made a million folders whose removal held up every other worker.
+    # Landlock refuses them (EACCES); where the worker has a read-only view of the file systems, they refuse first
+    refused = {errno.EACCES, errno.EROFS}
     for action in ("open('scratch.txt', 'w')", "os.mkdir('more')", "os.mkfifo('pipe')",
                    "import tempfile\ntempfile.mkstemp()", "open('/tmp/coursekit-probe', 'w')"):
-        assert attempt(session_for, failure(action)) == "PermissionError", action
+        code = failure(action).replace("outcome = type(error).__name__", "outcome = error.errno")
+        assert attempt(session_for, code) in refused, action
 
 
 def test_no_process_or_thread_can_be_started(session_for):
@@ -238,6 +242,25 @@ def test_a_worker_still_reads_and_flags_its_own_file_descriptors(session_for):
             "flags = fcntl.fcntl(handle, fcntl.F_GETFD)\nfcntl.fcntl(handle, fcntl.F_SETFD, flags | fcntl.FD_CLOEXEC)\n"
             "outcome = [len(os.read(handle, 10)), fcntl.fcntl(handle, fcntl.F_GETFL) & os.O_ACCMODE]\n")
     assert attempt(session_for, code) == [10, os.O_RDONLY]
+
+
+def test_a_file_a_worker_reads_keeps_its_access_time_for_no_later_worker_to_read(server, tmp_path):
+    # relatime stamps a file's first read after its last change: a red team passed every hidden input of lesson 01
+    # to the same learner's next submission in which of 4,000 files it had read (stat shows any later process)
+    probe = Path(sys.prefix) / f"coursekit-atime-probe-{os.getpid()}.txt"  # in a root the sandbox may read
+    probe.write_text("never read since it was written")
+    os.utime(probe, (1_500_000_000, 1_600_000_000))  # read before its last change: the next read stamps it
+    session = server.session(5.0)
+    try:
+        if not ROOT and not any("read-only" in protection for protection in session.protections):
+            pytest.skip("this kernel gives a user's worker no namespaces of its own (no unprivileged user namespaces)")
+        assert session.run_cell(f"text = open({str(probe)!r}).read()", 5.0)["ok"]
+        assert session.get("text") == "never read since it was written"
+    finally:
+        session.kill()
+        atime = probe.stat().st_atime
+        probe.unlink()
+    assert atime == 1_500_000_000
 
 
 @pytest.mark.skipif(not ROOT, reason="the grader is not root: there is no privilege to drop")

@@ -173,3 +173,25 @@ def test_a_name_the_students_code_meets_undefined_is_explained_by_the_cell_that_
     result = by_id(graded)["numerical_passes_test"]
     assert result.status == "error" and "NameError: name 'factor' is not defined" in result.message
     assert result.message.endswith("`factor` is not defined: the cell that defines it ran past its 0.4 s CPU limit")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cell", ["import sympy as sp", "import sympy as sp\nimport numpy\nHALF = sp.Rational(1, 2)"])
+def test_an_import_slower_than_a_cell_but_within_a_definitions_limit_is_kept_where_it_was_stopped(cell):
+    # red team T: `import sympy` takes about 0.2 s where the lesson's server has not imported it, past a cell's 0.1 s:
+    # alone in its cell, or the statement its cell was stopped in, it was never run again, and lost with all that
+    # used it
+    from coursekit.grading.client import WarmServer
+    from coursekit.grading.limits import Settings
+    from graded_submissions import MASTERS, solution
+
+    lesson = "03_activations"
+    modules = sorted(set(MASTERS[lesson].sandbox_modules()))
+    assert "sympy" not in modules  # a batch's server for this lesson alone
+    nb = solution(lesson)
+    nb.cells.insert(2, nbformat.v4.new_code_cell(cell, id="learners-import"))
+    nb.cells.insert(3, nbformat.v4.new_code_cell("ONE = sp.Integer(1)", id="uses-it"))
+    with WarmServer(preload=modules) as server:
+        graded = grade(server, nb, lesson, Settings())  # the default limits: 0.1 s a cell, 0.5 s a definition
+    assert [problem.cell for problem in graded.cell_problems if problem.status != "timeout"] == []
+    assert graded.points == graded.max_points
