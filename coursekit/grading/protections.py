@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from coursekit.grading.limits import Limits
 
 _libc = ctypes.CDLL(None, use_errno=True)
-_PR_SET_NO_NEW_PRIVS, _PR_SET_KEEPCAPS, _PR_SET_SECCOMP = 38, 8, 22
+_PR_SET_DUMPABLE, _PR_SET_NO_NEW_PRIVS, _PR_SET_KEEPCAPS, _PR_SET_SECCOMP = 4, 38, 8, 22
 
 
 # ---------------------------------------------------------------- resource limits
@@ -350,9 +350,15 @@ def read_only_view() -> str | None:
         return None
     try:
         if uid != 0:  # its own ids inside, so that nothing it sees of itself changes
-            for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
-                with open(f"/proc/self/{name}", "w") as mapping:
-                    mapping.write(text)
+            # (its /proc files are root's while it is not dumpable, as its server made it: dumpable only meanwhile)
+            _libc.prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0)
+            try:
+                for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"),
+                                   ("gid_map", f"{gid} {gid} 1")):
+                    with open(f"/proc/self/{name}", "w") as mapping:
+                        mapping.write(text)
+            finally:
+                _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
         if _libc.mount(None, b"/", None, ctypes.c_ulong(_MS_REC | _MS_PRIVATE), None) != 0:
             return None  # (nothing it changes from now on reaches the grader's view)
         attr = _MountAttr(_MOUNT_ATTR_RDONLY, 0, 0, 0)
