@@ -359,8 +359,9 @@ def read_only_view() -> str | None:
                         mapping.write(text)
             finally:
                 _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+        # private first, so that no change made here reaches the mounts the grader sees
         if _libc.mount(None, b"/", None, ctypes.c_ulong(_MS_REC | _MS_PRIVATE), None) != 0:
-            return None  # (nothing it changes from now on reaches the grader's view)
+            return None
         attr = _MountAttr(_MOUNT_ATTR_RDONLY, 0, 0, 0)
         if _libc.syscall(_MOUNT_SETATTR[machine], _AT_FDCWD, b"/", _AT_RECURSIVE, ctypes.byref(attr),
                          ctypes.sizeof(attr)) != 0:
