@@ -58,7 +58,7 @@ def warm_up(modules: tuple[str, ...] = PRELOAD) -> None:
                 importlib.import_module(name)
             except ImportError:
                 pass  # a module the student imports but the machine lacks fails in the student's cell instead
-    install_stubs()  # (a figure's fonts imported matplotlib: a quarter of a second of a lesson-01 batch's start)
+    install_stubs()  # the lessons' oracles, coursekit.submit, a figure's fonts
     from coursekit import i18n
 
     for language in i18n.LANGUAGES:  # every catalogue read once here: a worker opens no file for them

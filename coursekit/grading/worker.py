@@ -85,9 +85,9 @@ def _stub_submit() -> None:
 
 
 def _stub_fonts() -> None:
-    """A figure's fonts are not prepared in the sandbox: no figure leaves it, and preparing the Japanese font
-    imports matplotlib (a quarter of a second), which a Japanese submission's ``coursekit.use_language("ja")`` did
-    in its first cell wherever the lesson's server had not preloaded it."""
+    """A figure's fonts are not prepared in the sandbox, where no figure leaves it: not by its server, and not by a
+    Japanese submission's ``coursekit.use_language("ja")`` in its first cell (preparing the Japanese font reads and
+    registers a font file, in a cell that has 0.1 s)."""
     from coursekit.i18n import fonts
 
     def prepare(language: str) -> bool:
