@@ -323,7 +323,7 @@ def seccomp(worker: int) -> str | None:
 # ---------------------------------------------------------------- a read-only view of the file systems
 _CLONE_NEWNS, _CLONE_NEWUSER = 0x00020000, 0x10000000
 _MS_REC, _MS_PRIVATE = 0x4000, 1 << 18
-_MOUNT_SETATTR = {"x86_64": 442, "aarch64": 442}
+_MOUNT_SETATTR = 442  # the same on x86-64 and aarch64
 _AT_FDCWD, _AT_RECURSIVE, _MOUNT_ATTR_RDONLY = -100, 0x8000, 0x1
 
 
@@ -342,8 +342,7 @@ def read_only_view() -> str | None:
     every hidden input of lesson 01 back from their access times. A read-only mount stamps none. As a user, the
     namespace needs one of users too, in which the worker keeps its own ids and gives up the capabilities that
     namespace gave it."""
-    machine = platform.machine()
-    if machine not in _MOUNT_SETATTR or not sys.platform.startswith("linux"):
+    if platform.machine() not in _AUDIT_ARCH or not sys.platform.startswith("linux"):
         return None
     uid, gid = os.getuid(), os.getgid()
     if _libc.unshare(_CLONE_NEWNS if uid == 0 else _CLONE_NEWUSER | _CLONE_NEWNS) != 0:
@@ -363,7 +362,7 @@ def read_only_view() -> str | None:
         if _libc.mount(None, b"/", None, ctypes.c_ulong(_MS_REC | _MS_PRIVATE), None) != 0:
             return None
         attr = _MountAttr(_MOUNT_ATTR_RDONLY, 0, 0, 0)
-        if _libc.syscall(_MOUNT_SETATTR[machine], _AT_FDCWD, b"/", _AT_RECURSIVE, ctypes.byref(attr),
+        if _libc.syscall(_MOUNT_SETATTR, _AT_FDCWD, b"/", _AT_RECURSIVE, ctypes.byref(attr),
                          ctypes.sizeof(attr)) != 0:
             return None
         return "every file system read-only (no access time stamped)"
