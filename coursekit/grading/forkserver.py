@@ -85,7 +85,8 @@ def _warm_first_calls() -> None:
     """Pay here, once, for what is slow the first time in a process and would otherwise be paid in every
     worker: IPython's first cell and first displayed value (5 ms), NumPy's first random generator (15 ms),
     SymPy's first simplifications (those of the public sample claims that lesson 01's visible check repeats, kept
-    in SymPy's caches and in ``simplify``'s: see cache_simplify), and what ``sp.init_printing()`` imports."""
+    in SymPy's caches and in ``simplify``'s: see cache_simplify), those claims built from their text (5 ms), and
+    what ``sp.init_printing()`` imports."""
     shell = _new_shell()
     shell.run_cell("_ = 1", store_history=False)
     shell.display_formatter.format(1)
@@ -93,10 +94,13 @@ def _warm_first_calls() -> None:
     if numpy is not None:
         numpy.random.default_rng(0).standard_normal(2)
     if "sympy" in sys.modules:  # preloaded: some lesson uses it
-        from coursekit.feedback.sample_expressions import simplify_claims
+        from coursekit.feedback.sample_expressions import DERIVATIVE_CLAIMS, simplify_claims
 
         cache_simplify()
         simplify_claims()
+        for claim in DERIVATIVE_CLAIMS:  # built from the text the grader sends them as, and kept (wire.parse_sympy)
+            for part in claim:
+                wire.parse_sympy(sys.modules["sympy"].srepr(part))
         with contextlib.suppress(ImportError):  # what sp.init_printing() imports to ask which shell it runs in (50 ms)
             import IPython.terminal.interactiveshell  # noqa: F401
 

@@ -87,6 +87,9 @@ POSTED_AT_ONCE, POSTED_BYTES = 256, 64 * 1024
 SYMPY_MAX_TEXT, SYMPY_MAX_NODES, SYMPY_MAX_INTEGER = 100_000, 2_000, 10**6
 SYMPY_MAX_EXPONENT, SYMPY_MAX_DEGREE = 64, 1_024
 SYMPY_MAX_TERMS = 10_000  # terms of a power of a sum, expanded ((x**2 + 1)**3 has 4; a lesson's, at most a few dozen)
+# SymPy texts whose expressions a process keeps, once built, and the longest kept: a lesson's are under 150 characters,
+# and 40 nodes of a kept text's expression make it a few kilobytes at most.
+SYMPY_PARSED_KEPT, SYMPY_PARSED_TEXT = 512, 400
 # A Float's value and precision: a double's range, and at most 1,024 bits (SymPy writes a double's as 53) or digits.
 SYMPY_MAX_FLOAT_BITS = 1_024
 

@@ -1,4 +1,5 @@
-"""What the sandbox server computes once before it forks, so that its workers need not: SymPy's simplify, cached."""
+"""What the sandbox server computes once before it forks, so that its workers need not: SymPy's simplify, cached,
+and the public claims built from the text they cross the wire as."""
 
 import json
 
@@ -28,6 +29,18 @@ def test_a_worker_finds_the_public_claims_of_lesson_01s_check_simplified_already
                               "after = sp.simplify.cache_info()\n"
                               "print(json.dumps([after.hits - before.hits, after.misses - before.misses]))")
     assert found == [6, 0]  # the six claims: each found, none computed again
+
+
+def test_a_worker_finds_the_public_claims_of_lesson_01s_check_built_from_their_text_already(session_for):
+    session = session_for(CLAIMS)
+    found = _printed(session, "from coursekit.grading import wire\n"
+                              "before = wire._parse_kept.cache_info()\n"
+                              "texts = [sp.srepr(part) for claim in DERIVATIVE_CLAIMS for part in claim]\n"
+                              "built = [wire.parse_sympy(text) for text in texts]\n"
+                              "after = wire._parse_kept.cache_info()\n"
+                              "print(json.dumps([after.hits - before.hits, after.misses - before.misses,\n"
+                              "                  built == [part for claim in DERIVATIVE_CLAIMS for part in claim]]))")
+    assert found == [18, 0, True]  # the six claims' function, derivative and variable: each found, none built again
 
 
 def test_the_cached_simplify_gives_what_sympys_own_gives_under_each_of_its_names(session_for):

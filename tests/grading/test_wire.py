@@ -135,6 +135,36 @@ def test_sympy_expressions_are_rebuilt_by_parsing_not_evaluating():
         assert roundtrip(expr) == expr
 
 
+EXPRESSIONS = st.recursive(
+    st.sampled_from([sp.Symbol("x"), sp.Symbol("t", positive=True), sp.Integer(3), sp.Rational(-2, 7), sp.pi,
+                     sp.Float("0.25")]),
+    lambda inner: st.one_of(st.tuples(inner, inner).map(lambda pair: pair[0] + pair[1]),
+                            st.tuples(inner, inner).map(lambda pair: pair[0] * pair[1]),
+                            inner.map(sp.sin), inner.map(sp.exp), inner.map(lambda e: e**2)),
+    max_leaves=8)
+
+
+@settings(max_examples=100, deadline=None)
+@given(expression=EXPRESSIONS)
+def test_a_text_parsed_again_gives_the_expression_a_fresh_parse_gives(expression):
+    # a short text's expression is kept (lesson 01's claims come again and again); kept or not, it is the same
+    text = sp.srepr(expression)
+    assert wire.parse_sympy(text) == wire._parse(text) == expression
+    assert wire.parse_sympy(text) is wire.parse_sympy(text) or len(text) > wire.SYMPY_PARSED_TEXT
+
+
+def test_a_text_refused_once_is_refused_again_and_a_long_one_is_not_kept():
+    refused = "Function('f')(Symbol('x'))"
+    for _ in range(2):  # a failure is not remembered: it is refused again, by the same checks
+        with pytest.raises(wire.WireError):
+            wire.parse_sympy(refused)
+    long = "Add(" + ", ".join(f"Symbol('a{k}')" for k in range(40)) + ")"
+    assert len(long) > wire.SYMPY_PARSED_TEXT
+    before = wire._parse_kept.cache_info().currsize
+    assert wire.parse_sympy(long) == sum(sp.Symbol(f"a{k}") for k in range(40))
+    assert wire._parse_kept.cache_info().currsize == before
+
+
 # What would let the text choose code or behaviour in the grader: an undefined function (its name is written into
 # the code lambdify runs; its keywords become methods of a class, such as a __sub__ that answers 0), a call of what
 # a call built, a symbol whose name is not an identifier, a keyword other than an assumption or a precision, text
