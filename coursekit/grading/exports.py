@@ -54,7 +54,9 @@ def _safe_part(text: str, plain: re.Pattern, unsafe: str) -> str:
 
 def export_csv(book: Gradebook, path: Path | str) -> Path:
     """One row per student: one column per question (lesson:grade_id), the cells of theirs that did not run to their
-    end (lesson, cell number and status: the feedback tells why), and a total."""
+    end (lesson, cell number and status: the feedback tells why), and a total. A question the student's graded
+    submission of that lesson does not hold (no submission of it, or one graded against an older master) is left
+    empty, so that it reads as missing, never as a 0 they scored."""
     rows: dict[str, dict[str, float]] = {}
     cells: dict[str, list[str]] = {}
     columns: list[str] = []
@@ -74,7 +76,7 @@ def export_csv(book: Gradebook, path: Path | str) -> Path:
         writer = csv.writer(handle)
         writer.writerow(["student", *columns, CELL_PROBLEMS_COLUMN, "total"])
         for student, scores in sorted(rows.items()):
-            writer.writerow([_not_a_formula(student), *(scores.get(c, 0.0) for c in columns),
+            writer.writerow([_not_a_formula(student), *(scores.get(c, "") for c in columns),
                              _not_a_formula("; ".join(cells[student])), sum(scores.values())])
     return path
 

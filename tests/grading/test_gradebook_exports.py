@@ -104,3 +104,15 @@ def test_gradescope_results_show_control_characters_as_escapes_and_keep_lines(tm
         output = book.gradescope(key)["tests"][0]["output"]
     assert not any(not c.isprintable() and c != "\n" for c in output), repr(output)
     assert "\\x1b[31m" in output and "\\x00" in output and "\\u202e" in output and output.endswith("\nnext line")
+
+
+def test_the_csv_leaves_a_lesson_not_submitted_empty_and_keeps_a_zero_scored(tmp_path):
+    # an instructor must tell "did not hand it in" from "handed it in and scored 0"
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        record(book, "ada", points=0.0, lesson="03_activations")
+        record(book, "bob", points=1.0, lesson=LESSON)
+        rows = list(csv.reader(book.export_csv(tmp_path / "grades.csv").open(encoding="utf-8")))
+    header, ada, bob = rows
+    assert header == ["student", "03_activations:q1", f"{LESSON}:q1", "cells not run to their end", "total"]
+    assert ada == ["ada", "0.0", "", "", "0.0"]
+    assert bob == ["bob", "", "1.0", "", "1.0"]
