@@ -57,6 +57,12 @@ LAYER_INPUT_DETAIL = N_("{method}({argument}) wrote into {argument}. Build a new
 LAYER_REPEAT = N_("a second forward and backward gave different results: is something kept between calls?")
 LAYER_REPEAT_DETAIL = N_("with the same x and dout, a second pass changed {what}. Each backward must set "
                          "grads afresh (=, not +=) and leave the cache that forward kept as it was.")
+LAYER_APART = N_("two layers of this class, in one network, change each other's backward: is something kept outside "
+                  "self?")
+LAYER_APART_DETAIL = N_("between a layer's forward and its backward, a second layer of the class ran its own forward "
+                        "and backward, as in a network that uses the class twice: then {what} differed from what "
+                        "the layer gives alone. Keep what backward needs on self (self.x, self.cache), never in a "
+                        "variable every layer of the class shares.")
 LAYER_DTYPE = N_("a float64 input gave a float32 (or smaller) result")
 LAYER_DTYPE_DETAIL = N_("{what} has dtype {dtype}. Keep float64: it is what the gradient checks need.")
 
@@ -328,6 +334,31 @@ def layer_repeatable(make: Callable, x: np.ndarray, dout: np.ndarray) -> Propert
     return Property(LAYER_REPEAT, inputs=(make, x, dout), plan=plan)
 
 
+def layer_instances_apart(make: Callable, x: np.ndarray, dout: np.ndarray) -> Property:
+    """Two layers of the class keep apart what forward keeps for backward: a layer's backward, with a second layer's
+    forward and backward run between (as a network that uses the class twice runs them), gives what it gives alone.
+    (A cache at module level, or on the class, passes every check of one layer at a time, and is wrong in any
+    network: red team U's Sigmoid, Linear and LayerNorm scored full marks so.)"""
+    def plan(cls, make, x, dout):
+        alone, first, second = make(cls), make(cls), make(cls)
+        other_x, other_dout = 0.5 - 0.75 * x[::-1], 1.5 * dout[::-1]  # another batch of the same shape, other signs
+        steps = [(alone, "forward", (x.copy(),)), (alone, "backward", (dout.copy(),)), (alone, "grads", None),  # 0-2
+                 (first, "forward", (x.copy(),)), (second, "forward", (other_x,)),                             # 3 4
+                 (second, "backward", (other_dout,)), (first, "backward", (dout.copy(),)),                     # 5 6
+                 (first, "grads", None)]                                                                        # 7
+
+        def judge(results):
+            dx, grads = _as_float64(results[1]), _as_grads(results[2])
+            if not _agree(dx, _as_float64(results[6])):
+                return LAYER_APART_DETAIL.format(what="dx")
+            now = _as_grads(results[7])
+            if now.keys() != grads.keys() or any(not _agree(grads[key], now[key]) for key in grads):
+                return LAYER_APART_DETAIL.format(what="grads")
+            return None
+        return steps, judge
+    return Property(LAYER_APART, inputs=(make, x, dout), plan=plan)
+
+
 def layer_dtype_kept(make: Callable, x: np.ndarray, dout: np.ndarray) -> Property:
     """With float64 x and dout, forward's output, dx and every gradient stay float64."""
     def plan(cls, make, x, dout):
@@ -344,8 +375,9 @@ def layer_dtype_kept(make: Callable, x: np.ndarray, dout: np.ndarray) -> Propert
 
 
 def layer_properties(make: Callable, x: np.ndarray, dout: np.ndarray) -> list[Property]:
-    """Every property a layer follows: its inputs kept, repeated passes agree, float64 kept."""
-    return [layer_inputs_kept(make, x, dout), layer_repeatable(make, x, dout), layer_dtype_kept(make, x, dout)]
+    """Every property a layer follows: its inputs kept, repeated passes agree, float64 kept, two layers apart."""
+    return [layer_inputs_kept(make, x, dout), layer_repeatable(make, x, dout), layer_dtype_kept(make, x, dout),
+            layer_instances_apart(make, x, dout)]
 
 
 # ---------------------------------------------------------------- applying them

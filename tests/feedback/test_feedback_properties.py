@@ -119,6 +119,22 @@ def _layer_cache_consumed(base):
     return Consumed
 
 
+def _layer_sharing_its_cache(base):
+    """``base`` with what backward needs kept where every layer of the class finds it (red team U): right for one
+    layer at a time, wrong in a network that uses the class twice."""
+    class Shared(base):
+        last_input: list = []  # on the class: shared by every layer of it, as a module-level variable would be
+
+        def forward(self, x):
+            Shared.last_input[:] = [np.array(x, dtype=np.float64, copy=True)]
+            return super().forward(x)
+
+        def backward(self, dout):
+            super().forward(Shared.last_input[0])  # the cache of whichever layer of the class ran forward last
+            return super().backward(dout)
+    return Shared
+
+
 class _Mlp(nn.Sequential):
     def __init__(self, sizes, activation, rng):
         super().__init__(nn.mlp(sizes, {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}[activation],
@@ -233,10 +249,14 @@ BROKEN = [
     (l04_linear_losses, "LayerNorm", _layer_forward_in_place(l04_linear_losses._LayerNorm),
      "changed the array you passed in"),
     (l04_linear_losses, "LayerNorm", _layer_cache_consumed(l04_linear_losses._LayerNorm), properties.LAYER_REPEAT),
+    (l04_linear_losses, "Linear", _layer_sharing_its_cache(nn.Linear), properties.LAYER_APART),
+    (l04_linear_losses, "LayerNorm", _layer_sharing_its_cache(l04_linear_losses._LayerNorm), properties.LAYER_APART),
+    (l05, "MLP", _layer_sharing_its_cache(_Mlp), properties.LAYER_APART),
 ] + [(l03_activations, name, broken(getattr(nn, name)), words)
      for name in ("Sigmoid", "ReLU", "Tanh")
      for broken, words in ((_layer_forward_in_place, "changed the array you passed in"),
-                           (_layer_cache_consumed, properties.LAYER_REPEAT))]
+                           (_layer_cache_consumed, properties.LAYER_REPEAT),
+                           (_layer_sharing_its_cache, properties.LAYER_APART))]
 
 
 @pytest.mark.parametrize(("lesson", "name", "broken", "words"), BROKEN,
@@ -384,7 +404,8 @@ def test_in_a_learners_kernel_each_layer_property_builds_its_layer_once():
 
     checks = properties.layer_properties(lambda cls: cls(), np.ones((2, 3)), np.ones((2, 3)))
     assert properties.verdict("Scale", checks, Scale) is None
-    assert len(built) == len(checks)  # one layer a property, made when it is checked
+    # the layers of each property made once, when it is checked: one each, three for two layers apart (one alone)
+    assert len(built) == len(checks) - 1 + 3
 
 
 def test_a_property_declared_with_neither_a_rule_nor_a_plan_or_with_both_is_refused_in_plain_words():

@@ -91,6 +91,38 @@ LINEAR_ACCUMULATE = '''class Linear:
         self.grads["b"] += dout.sum(axis=0)
         return dout @ self.params["W"]
 '''
+# Red team U: what backward needs, kept where every layer of the class finds it. Right for one layer at a time,
+# wrong in any network that uses the class twice; both scored full marks before the two-layers property.
+SIGMOID_MODULE_CACHE = '''_LAST = {}
+
+
+class Sigmoid:
+    def __init__(self):
+        self.params, self.grads = {}, {}
+
+    def forward(self, x):
+        _LAST["y"] = 1 / (1 + np.exp(-x))
+        return _LAST["y"]
+
+    def backward(self, dout):
+        return dout * _LAST["y"] * (1 - _LAST["y"])
+'''
+LINEAR_CLASS_CACHE = '''class Linear:
+    seen = {}
+
+    def __init__(self, n_in, n_out, rng):
+        self.params = {"W": rng.standard_normal((n_out, n_in)) / np.sqrt(n_in), "b": np.zeros(n_out)}
+        self.grads = {"W": np.zeros((n_out, n_in)), "b": np.zeros(n_out)}
+
+    def forward(self, x):
+        Linear.seen["x"] = x.copy()
+        return x @ self.params["W"].T + self.params["b"]
+
+    def backward(self, dout):
+        self.grads["W"] = dout.T @ Linear.seen["x"]
+        self.grads["b"] = dout.sum(axis=0)
+        return dout @ self.params["W"]
+'''
 LESSONS = {"01_chain_rule": "l01_chain_rule", "02_computation_graphs": "l02_computation_graphs",
            "03_activations": "l03_activations", "04_linear_and_losses": "l04_linear_losses"}
 # (lesson, grade_id, the learner's cell, words of the property it breaks)
@@ -102,6 +134,8 @@ EXAMPLES = [
     ("04_linear_and_losses", "softmax_cross_entropy", SOFTMAX_GLOBAL, "each row of a batch should be treated"),
     ("03_activations", "ReLU", RELU_IN_PLACE, "changed"),
     ("04_linear_and_losses", "Linear", LINEAR_ACCUMULATE, "is something kept between calls?"),
+    ("03_activations", "Sigmoid", SIGMOID_MODULE_CACHE, "is something kept outside self?"),
+    ("04_linear_and_losses", "Linear", LINEAR_CLASS_CACHE, "is something kept outside self?"),
 ]
 
 
