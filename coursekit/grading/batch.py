@@ -195,9 +195,26 @@ _GRADER_FAILED = tuple(i18n.translate(messages.GRADER_FAILED.msgid, language).sp
                        for language in i18n.LANGUAGES)
 
 
+def fairly_ordered(todo: list) -> list:
+    """``todo`` ((submission, lesson) pairs) in the order to grade them: every student's latest submission of each
+    lesson first (the one that counts), then each one's next latest, and so on, in the order read within a round.
+
+    Each submission may use its whole budget, so a student who hands in a dozen that do (in a folder, or a zip of
+    them) held every student read after them for a dozen budgets (red team V): now only for one, at most."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for index, (item, lesson) in enumerate(todo):
+        groups.setdefault((item.student, lesson), []).append(index)
+    rank = {}
+    for indices in groups.values():
+        latest_first = sorted(indices, key=lambda i: (todo[i][0].submitted_at, todo[i][0].arrival), reverse=True)
+        rank.update((index, place) for place, index in enumerate(latest_first))
+    return [todo[index] for index in sorted(range(len(todo)), key=lambda index: (rank[index], index))]
+
+
 def _grade_todo(todo: list, masters: dict, gradebook: Gradebook, outcomes: list, progress, *, jobs: int | None,
                 settings: Settings, sandbox, cluster) -> None:
     """Grade ``todo`` ((submission, lesson) pairs), here or on ``cluster``, recording each result as it comes."""
+    todo = fairly_ordered(todo)
     if cluster is not None:  # the cluster's workers grade; this process records each result as it arrives
         from coursekit.grading.cluster import grade_on_cluster  # needs distributed, the `cluster` extra
 

@@ -3,13 +3,16 @@
 import csv
 import json
 import zipfile
+from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from coursekit.assignment.notebooks import write_notebook
 from coursekit.cli import main
-from coursekit.grading.batch import grade_paths
+from coursekit.grading.batch import fairly_ordered, grade_paths
 from coursekit.grading.gradebook import Gradebook
 from coursekit.grading.intake import Rejected, Submission, read_submissions
 from coursekit.grading.submission import pack
@@ -103,3 +106,30 @@ def test_the_cli_packs_a_submission(tmp_path):
     assert result.exit_code == 0 and (tmp_path / f"{LESSON}--bob.submission.zip").exists()
 
 
+
+
+SUBMISSIONS = st.lists(st.tuples(st.sampled_from(["ada", "bob", "cyd"]), st.sampled_from(["01", "02"]),
+                                 st.integers(0, 3)), max_size=25)
+
+
+@settings(max_examples=200, deadline=None)
+@given(submissions=SUBMISSIONS)
+def test_a_batch_grades_every_students_latest_first_then_the_rest_round_by_round(submissions):
+    # red team V: a student's dozen submissions, each taking its whole budget, held everyone read after them
+    todo = [(SimpleNamespace(student=student, submitted_at=f"2025-01-0{day + 1}", arrival=index), lesson)
+            for index, (student, lesson, day) in enumerate(submissions)]
+    ordered = fairly_ordered(todo)
+    assert sorted(map(id, ordered)) == sorted(map(id, todo))  # the same submissions, each once
+    seen: dict = {}
+    rounds = []
+    for item, lesson in ordered:
+        group = seen.setdefault((item.student, lesson), [])
+        if not group:  # a student's first for a lesson is their latest: submitted last, read last on a tie
+            assert all((other.submitted_at, other.arrival) <= (item.submitted_at, item.arrival)
+                       for other, other_lesson in todo if (other.student, other_lesson) == (item.student, lesson))
+        rounds.append(len(group))
+        group.append(item)
+    assert rounds == sorted(rounds)  # every group's first, then every group's second, ...
+    for place in set(rounds):  # and within a round, in the order read
+        arrivals = [item.arrival for (item, _), r in zip(ordered, rounds, strict=True) if r == place]
+        assert arrivals == sorted(arrivals)
