@@ -11,6 +11,7 @@ import contextlib
 import io
 import re
 import time
+import warnings
 
 from coursekit.feedback.exercise import NameRules
 from coursekit.feedback.result import CheckFailed
@@ -91,8 +92,12 @@ def _run_part(code, test: TestCell, namespace: dict, student: StudentCode, setti
         # first (each evaluation is a round trip to the sandbox), element by element only to diagnose an error.
         # The grader's own work on what the student's code returned (decoding, comparing, simplifying) has a budget
         # of its own, as the sandbox's work has.
-        with contextlib.redirect_stdout(io.StringIO()), screening(), \
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), screening(), \
                 grader_budget(settings.test_timeout, session.deadline):
+            # What NumPy warns while the test computes on the student's values is shown nowhere: from a hidden part it
+            # told the terminal which of its lines a hidden value reached (red team U). A check that watches for
+            # warnings records them under a filter of its own.
+            warnings.simplefilter("ignore")
             exec(code, namespace)  # noqa: S102 -- the master's
             session.flush()  # a parameter write still owed its answer: its error counts too
     except CheckFailed as failed:

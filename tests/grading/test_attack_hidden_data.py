@@ -109,3 +109,20 @@ def test_a_warning_a_hidden_case_raises_is_not_shown_on_the_graders_output(serve
         graded = grade(server, replacing(LESSON, "numerical_passes", code), LESSON)
     assert by_id(graded)["numerical_passes_test"].status == "passed"
     assert not [w for w in shown if "LEAK" in str(w.message)], [str(w.message) for w in shown]
+
+
+def test_a_warning_the_grader_itself_raises_on_a_hidden_value_is_not_shown_on_its_output(server):
+    """Red team U: a stable_sigmoid that answers 1.5e308 for the hidden case's shape alone made the test's own sum
+    overflow, and Python printed "<hidden test stable_sigmoid_test>:6: RuntimeWarning" on the grader's output: the
+    line a hidden value reached, chosen by the code."""
+    import warnings
+
+    code = ("def stable_sigmoid(x):\n"
+            "    e = np.exp(-np.abs(x))\n"
+            "    out = np.where(x >= 0, 1 / (1 + e), e / (1 + e))\n"
+            "    return np.full(np.shape(x), 1.5e308) if np.shape(x) == (61,) else out\n")
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        graded = grade(server, replacing("03_activations", "stable_sigmoid", code), "03_activations")
+    assert by_id(graded)["stable_sigmoid_test"].points == 0
+    assert not shown, [f"{w.filename}:{w.lineno}: {w.message}" for w in shown]
