@@ -13,6 +13,8 @@ NOT_PLAIN_DATA = N_("your code gave a {kind} where a plain value (a number, an a
                   "needed; return plain values")
 CHANGED_ARGUMENT = N_("{what} changed its argument {position} in place; leave the caller's data as it is and "
                     "return new values")
+RESHAPED_ARGUMENT = N_("{what} changed the shape of its argument {position} in place (x.shape = ..., x.resize): "
+                      "the caller's array is no longer the one it passed; leave it as it was")
 HIDDEN_RAISED = N_("a hidden case raised {kind}")
 WITHHELD = N_("{name} is coursekit's own answer to this lesson's exercises: the grader does not let a submission use "
               "it. Write your own")

@@ -333,7 +333,10 @@ def _write_back(session: Session, args: tuple, reply: dict, rules: NameRules, wh
             if rounded_only(args[position], session.decode(data)):  # a hidden case's words are fixed (master_tests)
                 said += f" ({feedback_messages.ROUNDED_ONLY})"
             raise ChangedArgument(said)
-        _update(args[position], session.decode(data), set(map(str, rebound.get(index, []))))
+        try:
+            _update(args[position], session.decode(data), set(map(str, rebound.get(index, []))))
+        except _CannotMirror:
+            raise ChangedArgument(messages.RESHAPED_ARGUMENT.format(what=what, position=position + 1)) from None
     for index, data in dict(synced or {}).items():
         position = int(index)
         if 0 <= position < len(args) and position in rules.mutates:  # a grader model that the student trains
@@ -344,25 +347,43 @@ def _write_back(session: Session, args: tuple, reply: dict, rules: NameRules, wh
                     set_parameter(model, key, value)
 
 
+class _CannotMirror(Exception):
+    """A change made in the student's process that no write into the grader's same array can make."""
+
+
 def _update(original, changed, rebound: set[str] = frozenset()) -> None:
-    """Apply the student's changes: arrays written in place stay the same arrays; entries the student
-    replaced (``rebound``) are replaced in the dict only, exactly as in the student's own process."""
+    """Apply the student's changes as they happened in its own process: arrays written in place stay the same arrays;
+    entries the student replaced (``rebound``) are replaced in the dict only, entries it removed are removed; a list
+    that grew or shrank does so here. An array whose shape the code changed in place (``x.shape = ...``,
+    ``x.resize``), or that came back as something else, raises _CannotMirror: the caller's array would no longer be
+    the one the test goes on checking (red team U: a gradient_check that left x flattened passed, since the grader,
+    unable to copy that back, still saw x as it was)."""
     if isinstance(original, np.ndarray):
-        if isinstance(changed, np.ndarray) and changed.shape == original.shape:
-            original[...] = changed
+        if not isinstance(changed, np.ndarray) or changed.shape != original.shape:
+            raise _CannotMirror
+        original[...] = changed
     elif isinstance(original, dict) and isinstance(changed, dict):
+        for key in [key for key in original if key not in changed]:
+            del original[key]
         for key, value in changed.items():
             kept = str(key) not in rebound and isinstance(original.get(key), np.ndarray)
             if kept and isinstance(value, np.ndarray) and value.shape == original[key].shape:
                 original[key][...] = value
             else:
                 original[key] = value
-    elif isinstance(original, list) and isinstance(changed, list) and len(original) == len(changed):
-        for index, value in enumerate(changed):
-            if isinstance(original[index], (np.ndarray, dict, list)):
-                _update(original[index], value)
+    elif isinstance(original, list) and isinstance(changed, list):
+        shared = min(len(original), len(changed))
+        for index, value in enumerate(changed[:shared]):
+            inner = original[index]
+            same_array = isinstance(inner, np.ndarray) and isinstance(value, np.ndarray) and inner.shape == value.shape
+            if same_array or isinstance(inner, (dict, list)) and type(value) is type(inner):
+                _update(inner, value)
             else:
                 original[index] = value
+        del original[shared:]
+        original.extend(changed[shared:])
+    else:
+        raise _CannotMirror
 
 
 def _posted(session: Session, request: dict, type_name: str, methods: set[str], rules: NameRules) -> _Proxy:

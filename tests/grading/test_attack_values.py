@@ -131,6 +131,57 @@ def test_an_argument_declared_as_changed_comes_back_and_others_stay_the_callers(
     assert np.array_equal(params["w"], [0.5, 0.5]) and list(grads) == ["w"]  # the declared one changed, not grads
 
 
+def test_a_declared_argument_whose_shape_was_changed_in_place_fails_the_call_in_plain_words(session_for):
+    # red team U: gradient_check left the caller's x flattened (x.shape = ...); the grader could not copy that back
+    # into its own array, kept checking x as it was, and gave the test 3/3
+    import numpy as np
+
+    from coursekit.feedback import NameRules
+
+    session = session_for("def walk(x):\n    x.shape = (x.size,)\n    x[0] += 0.0\n    return 1.0\n")
+    x = np.ones((2, 3))
+    declared = session.get("walk", NameRules("walk", mutates=(0,)))
+    with pytest.raises(AssertionError, match="`walk` changed the shape of its argument 1 in place"):
+        declared(x)
+    assert x.shape == (2, 3)
+
+
+def test_a_declared_dict_or_list_changes_here_as_in_the_students_process(session_for):
+    # an entry removed, a list that grew or shrank: the caller's own dict and list, as in the learner's kernel
+    import numpy as np
+
+    from coursekit.feedback import NameRules
+
+    session = session_for("import numpy as np\n\ndef tidy(d, items, more):\n    del d['old']\n    d['w'][0] = 5.0\n"
+                          "    items.pop()\n    more.append(np.zeros(2))\n")
+    w, first = np.ones(2), np.ones(3)
+    d, items, more = {"w": w, "old": 1.0}, [1.0, 2.0, 3.0], [first]
+    session.get("tidy", NameRules("tidy", mutates=(0, 1, 2)))(d, items, more)
+    assert list(d) == ["w"] and d["w"] is w and w[0] == 5.0  # the same array, written in place
+    assert items == [1.0, 2.0] and len(more) == 2 and more[0] is first
+
+
+@pytest.mark.slow
+def test_a_gradient_check_that_leaves_x_flattened_scores_nothing(server):
+    code = ("def gradient_check(f, x, grad, h=1e-5):\n"
+            "    shape = x.shape\n"
+            "    numerical = np.zeros(x.size)\n"
+            "    x.shape = (x.size,)\n"
+            "    for i in range(x.size):\n"
+            "        saved = x[i]\n"
+            "        x[i] = saved + h\n"
+            "        up = f(x.reshape(shape))\n"
+            "        x[i] = saved - h\n"
+            "        down = f(x.reshape(shape))\n"
+            "        x[i] = saved\n"
+            "        numerical[i] = (up - down) / (2 * h)\n"
+            "    numerical = numerical.reshape(shape)\n"
+            "    scale = np.maximum(np.maximum(np.abs(grad), np.abs(numerical)), np.finfo(float).tiny)\n"
+            "    return numerical, float(np.max(np.abs(grad - numerical) / scale))\n")
+    graded = grade(server, replacing("04_linear_and_losses", "gradient_check", code), "04_linear_and_losses")
+    assert by_id(graded)["gradient_check_test"].points == 0
+
+
 VALUE_CLASS = ("class V:\n    def __init__(self, d): self.data = d\n"
                "    def __mul__(self, o):\n"
                "        if o == 13: raise ValueError('unlucky')\n"
