@@ -59,6 +59,7 @@ IS_METHOD = "method"       # GETATTR found a bound method of the target
 CHANGED_ARGS = "changed_args"    # CALL: arguments the student's code changed in place, by position
 REBOUND_KEYS = "rebound_keys"    # CALL: dict entries it replaced rather than changed
 SYNCED_PARAMS = "synced_params"  # CALL: the parameters of grader models it was given, after the call
+CHANGED_KWARGS = "changed_kwargs"  # CALL: keyword arguments the student's code changed in place, by name
 WARNINGS = "warnings"
 REPLIES = "replies"        # CALLMANY, SEQUENCE: what each call answered, as CALL (or GETATTR) would have
 READ_AFTER = "read_after"  # CALLMETHOD: the attribute READS_AFTER names for the method, read right after the call

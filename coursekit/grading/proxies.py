@@ -68,7 +68,7 @@ def _call(session: Session, args: tuple, kwargs: dict, rules: NameRules, what: s
     if owner is not None and isinstance(reply.get(protocol.READ_AFTER), dict):
         object.__getattribute__(owner, "_read")[0:2] = [session.sent, reply[protocol.READ_AFTER]]
     value = session.value_of(reply, rules.of_results())
-    _write_back(session, args, reply, rules, what)
+    _write_back(session, args, reply, rules, what, kwargs)
     return value
 
 
@@ -315,13 +315,22 @@ for _name in protocol.BINOPS:
     setattr(_Proxy, _name, _binop(_name))
 
 
-def _write_back(session: Session, args: tuple, reply: dict, rules: NameRules, what: str) -> None:
+def _write_back(session: Session, args: tuple, reply: dict, rules: NameRules, what: str,
+                kwargs: dict | None = None) -> None:
     """What the student's code changed in arguments it received: copied into the grader's originals for the
-    arguments ``rules`` say it changes; for any other, the test fails (the caller's data stays as it was)."""
+    arguments ``rules`` say it changes; for any other, the test fails (the caller's data stays as it was). A grader
+    model it was given counts as changed when its parameters did (red team U: a layer_gradient_norms that zeroed
+    the caller's weights scored 2/2); a keyword argument may never change."""
     changed, synced = reply.get(protocol.CHANGED_ARGS), reply.get(protocol.SYNCED_PARAMS)
-    if not changed and not synced:  # most calls: the worker names no argument
+    keywords = reply.get(protocol.CHANGED_KWARGS)
+    if not changed and not synced and not keywords:  # most calls: the worker names no argument
         return
     from coursekit.gradcheck import set_parameter
+
+    named = set(map(str, keywords)) if isinstance(keywords, list) else set()
+    for name in (kwargs or {}):  # the grader's own names, never the worker's text
+        if name in named:
+            raise ChangedArgument(messages.CHANGED_ARGUMENT.format(what=what, position=name))
 
     rebound = dict(reply.get(protocol.REBOUND_KEYS) or {})
     for index, data in dict(changed or {}).items():
@@ -339,12 +348,25 @@ def _write_back(session: Session, args: tuple, reply: dict, rules: NameRules, wh
             raise ChangedArgument(messages.RESHAPED_ARGUMENT.format(what=what, position=position + 1)) from None
     for index, data in dict(synced or {}).items():
         position = int(index)
-        if 0 <= position < len(args) and position in rules.mutates:  # a grader model that the student trains
-            model, params = args[position], session.decode(data)
+        if not 0 <= position < len(args) or isinstance(args[position], (_Refusing, _ClassProxy)):  # the student's
+            continue
+        model, params = args[position], session.decode(data)
+        if position in rules.mutates:  # a grader model that the student trains
             for key, value in (params.items() if isinstance(params, dict) else ()):
                 if isinstance(value, np.ndarray) and key in model.params \
                         and np.shape(model.params[key]) == value.shape:
                     set_parameter(model, key, value)
+        elif _params_changed(model, params):
+            raise ChangedArgument(messages.CHANGED_ARGUMENT.format(what=what, position=position + 1))
+
+
+def _params_changed(model, params) -> bool:
+    """Whether ``params`` (a model's, as the worker read them after a call) differ from ``model``'s own here."""
+    own = dict(getattr(model, "params", None) or {})
+    if not isinstance(params, dict) or params.keys() != own.keys():
+        return True
+    return not all(isinstance(value, np.ndarray) and np.shape(own[key]) == value.shape
+                   and np.array_equal(np.asarray(own[key]), value, equal_nan=True) for key, value in params.items())
 
 
 class _CannotMirror(Exception):
@@ -371,6 +393,10 @@ def _update(original, changed, rebound: set[str] = frozenset()) -> None:
                 original[key][...] = value
             else:
                 original[key] = value
+    elif isinstance(original, tuple) and isinstance(changed, tuple) and len(original) == len(changed):
+        for inner, value in zip(original, changed, strict=True):  # a tuple's own entries cannot be replaced: the
+            if isinstance(inner, (np.ndarray, dict, list, tuple)):     # arrays and containers in it can change
+                _update(inner, value)
     elif isinstance(original, list) and isinstance(changed, list):
         shared = min(len(original), len(changed))
         for index, value in enumerate(changed[:shared]):

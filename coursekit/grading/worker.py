@@ -318,6 +318,7 @@ class Worker:
         # the identity of each entry of a dict (an entry replaced, not changed, is said so)
         before = [_snapshot(a) if type(a) in _PLAIN else None for a in args]
         identities = [{k: id(v) for k, v in a.items()} if type(a) is dict else None for a in args]
+        keywords_before = {name: _snapshot(a) for name, a in kwargs.items() if type(a) in _PLAIN}
         seen = len(caught)
         value = target(*args, **kwargs)
         reply = {protocol.VALUE: self.encode(value)}
@@ -336,6 +337,9 @@ class Worker:
             reply[protocol.REBOUND_KEYS] = rebound
         if synced:
             reply[protocol.SYNCED_PARAMS] = synced
+        changed_keywords = [str(name) for name, b in keywords_before.items() if not _deep_equal(kwargs[name], b)]
+        if changed_keywords:  # no lesson lets a call change a keyword argument: the grader fails the call
+            reply[protocol.CHANGED_KWARGS] = changed_keywords
         return reply
 
     def _sequence(self, request: dict) -> dict:
@@ -513,8 +517,9 @@ def _methods_of(kind: type) -> list[str]:
     return names[:64]
 
 
-_PLAIN = (list, dict, np.ndarray)  # what the grader sent by value: arrays and containers (what a call does to them is
-#                                    reported); its types by identity, as a subclass is never sent
+# What the grader sent by value: arrays and containers, tuples too (their arrays can be written), whose changes a call
+# reports; its types by identity, as a subclass is never sent.
+_PLAIN = (list, dict, tuple, np.ndarray)
 
 
 def _snapshot(value):

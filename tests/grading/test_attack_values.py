@@ -182,6 +182,35 @@ def test_a_gradient_check_that_leaves_x_flattened_scores_nothing(server):
     assert by_id(graded)["gradient_check_test"].points == 0
 
 
+def test_a_write_into_an_array_inside_a_tuple_or_a_keyword_argument_fails_the_call(session_for):
+    # the worker compared only lists, dicts and arrays passed by position (red team U)
+    import numpy as np
+
+    session = session_for("def into_tuple(pair):\n    pair[0][0] = 9.0\n    return 1.0\n\n"
+                          "def into_keyword(x, *, out):\n    out[0] = 9.0\n    return 1.0\n")
+    pair, out = (np.zeros(2), 1.0), np.zeros(2)
+    with pytest.raises(AssertionError, match="changed its argument 1 in place"):
+        session.get("into_tuple")(pair)
+    with pytest.raises(AssertionError, match="changed its argument out in place"):
+        session.get("into_keyword")(1.0, out=out)
+    assert pair[0][0] == 0.0 and out[0] == 0.0
+
+
+@pytest.mark.slow
+def test_a_function_that_wipes_the_weights_of_the_model_it_was_given_scores_nothing(server):
+    # red team U: the worker compared no model's parameters unless the lesson declared the call may change them
+    code = ("def layer_gradient_norms(model, x, y):\n"
+            "    _, dz = nn.softmax_cross_entropy(model.forward(x), y)\n"
+            "    model.backward(dz)\n"
+            "    norms = [float(np.linalg.norm(g)) for k, g in model.grads.items() if k.endswith('W')]\n"
+            "    for value in model.params.values():\n"
+            "        value[...] = 0.0\n"
+            "    return norms\n")
+    graded = by_id(grade(server, replacing("06_training", "layer_gradient_norms", code), "06_training"))
+    assert graded["layer_gradient_norms_test"].points == 0
+    assert "changed its argument 1 in place" in graded["layer_gradient_norms_test"].message
+
+
 VALUE_CLASS = ("class V:\n    def __init__(self, d): self.data = d\n"
                "    def __mul__(self, o):\n"
                "        if o == 13: raise ValueError('unlucky')\n"
