@@ -193,7 +193,8 @@ _X32_SYSCALL_BIT = 0x40000000
 # them (flock, and fcntl's lock, lease and notification commands, below: a red team wrote every hidden input of a
 # lesson into the offsets of locks on a library file, which a worker graded beside it read back, F_GETLK, into its
 # own feedback), watches on who opens or reads them (inotify, fanotify), and which of their pages the kernel holds in
-# memory (mincore, cachestat, preadv2's RWF_NOWAIT read it; fadvise drops them).
+# memory (mincore, cachestat, preadv2's RWF_NOWAIT read it; fadvise drops them). Page faults and the time of a
+# read still tell that last one, and no filter refuses a clock: the README's threat model says so.
 _DENIED = {
     "x86_64": {"chmod": 90, "fchmod": 91, "fchmodat": 268, "fchmodat2": 452, "chown": 92, "fchown": 93,
                "lchown": 94, "fchownat": 260, "utime": 132, "utimes": 235, "futimesat": 261, "utimensat": 280,
