@@ -41,6 +41,8 @@ COUNT = "count"            # over, from TARGET; the last result kept under RESUL
 LEN, ITEMS = "len", "items"
 ISINSTANCE = "isinstance"
 WRITE_PARAM = "write_param"  # params[name][...] = value in a student layer (a gradient check's perturbation)
+RELEASE = "release"        # posted: the grader holds the objects of HANDLES no more; the worker drops them too
+HANDLES = "handles"
 WITHHOLD = "withhold"      # before any student code: coursekit's answers to the lesson (NAMES) are not importable
 NAMES = "names"            # WITHHOLD: "module:name" of each; its VALUE: the words of the ImportError they raise
 

@@ -149,6 +149,12 @@ class _Proxy(_Refusing):
         # (protocol.READS_AFTER), good for one read while nothing else has been sent since
         object.__setattr__(self, "_read", [-1, {}])
 
+    def __del__(self):
+        try:
+            object.__getattribute__(self, "_session").release(object.__getattribute__(self, "_id"))
+        except Exception:  # noqa: BLE001 -- a proxy collected half built, or as the process ends
+            pass
+
     def _kind(self) -> str:
         return f"`{object.__getattribute__(self, '_type')}` object"
 

@@ -98,6 +98,8 @@ class Session:
         self.locating = False  # a cell is running that says where it was, if stopped (see ``run_cell``)
         self.posted: list[bytes] = []  # posted requests (JSON) not sent yet: they go with the next request
         self.posted_bytes = 0
+        self.released: list[int] = []  # handles whose proxies were collected here: see release
+        self.sending: list = []  # proxies made only to be sent (a bound method): kept until the next answer
         self.last_result_id = 0  # the handles of posted results are the grader's to choose: -1, -2, ...
         self.alive = True
         self.sent = 0  # requests sent so far, posted ones too: a value read before the last of them may be stale
@@ -151,8 +153,19 @@ class Session:
         if len(self.posted) >= POSTED_AT_ONCE or self.posted_bytes >= POSTED_BYTES:
             self._send_posted()
 
+    def release(self, ident: int) -> None:
+        """The grader holds the sandbox object ``ident`` no more (its proxy was collected): the worker drops it too,
+        before the next request, so that it is freed when the learner's kernel would free it (and its memory and id
+        used again: a backward() that kept the ids of nodes it had ordered passed here, and failed in the kernel,
+        while the sandbox kept every graph a test had built: red team U). Called from a finalizer: it only notes."""
+        self.released.append(ident)
+
     def _take_posted(self) -> bytes:
-        """The posted requests as one framed message (nothing when there are none), and none kept any longer."""
+        """The posted requests as one framed message (nothing when there are none), and none kept any longer; the
+        handles released since the last one go last (a posted request before them may still use one)."""
+        if self.released:
+            released, self.released = self.released, []
+            self.posted.append(wire.to_json({protocol.OP: protocol.RELEASE, protocol.HANDLES: released}))
         posted, self.posted, self.posted_bytes = self.posted, [], 0
         return wire.frame_list(protocol.POSTED, protocol.REQUESTS, posted) if posted else b""
 
@@ -209,6 +222,7 @@ class Session:
             wire.send_framed(self.sock, data, deadline)
             reply = self._answer(start, deadline, budget)
             self.unconfirmed = False  # a posted request's error would have come as this reply
+            self.sending.clear()
             return reply
         except TimeoutError as error:  # a message that did not come (or go) whole before the deadline
             self.kill()
@@ -300,6 +314,7 @@ class Session:
         def reference(obj):
             if isinstance(obj, _Method):  # passed on as the bound method itself, which then needs a handle
                 obj = obj.bound()
+                self.sending.append(obj)  # alive until the request that carries its handle is answered
             if isinstance(obj, _Proxy):
                 return {protocol.HANDLE: object.__getattribute__(obj, "_id")}
             if isinstance(obj, type) and isinstance(obj, _ClassProxy):

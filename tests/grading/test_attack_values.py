@@ -305,7 +305,9 @@ def test_posted_requests_travel_as_one_message_and_a_malformed_one_among_them_is
     assert y.data == 5.0
     (size,) = struct.unpack("!I", writes[0][:4])
     posted = json.loads(writes[0][4:4 + size])  # the construction and two operations: one message, then the read
-    assert posted[protocol.OP] == protocol.POSTED and len(posted[protocol.REQUESTS]) == 3
+    assert posted[protocol.OP] == protocol.POSTED
+    *operations, released = posted[protocol.REQUESTS]  # and, last, the two intermediate results the grader dropped
+    assert len(operations) == 3 and released == {protocol.OP: protocol.RELEASE, protocol.HANDLES: [-1, -2]}
     # entries that are no request (a number, a posted message inside a posted message) fail, and the session goes on
     session.posted += [b"7", wire.to_json({protocol.OP: protocol.POSTED, protocol.REQUESTS: []})]
     session.unconfirmed = True

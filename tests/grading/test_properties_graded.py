@@ -123,6 +123,29 @@ LINEAR_CLASS_CACHE = '''class Linear:
         self.grads["b"] = dout.sum(axis=0)
         return dout @ self.params["W"]
 '''
+# Red team U: the ids of the nodes already ordered, kept for the module. In the learner's kernel a test's graphs
+# are freed and their ids handed to the next graph's nodes, which this backward then skips; the sandbox kept every
+# graph a test had built, until it freed what the grader's proxies no longer hold.
+BACKWARD_MODULE_IDS = '''_SEEN = set()
+
+
+def backward(self):
+    order, stack = [], [(self, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if children_done:
+            order.append(node)
+        elif id(node) not in _SEEN:
+            _SEEN.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in node._prev)
+    self.grad = 1.0
+    for node in reversed(order):
+        node._backward()
+
+
+Value.backward = backward
+'''
 LESSONS = {"01_chain_rule": "l01_chain_rule", "02_computation_graphs": "l02_computation_graphs",
            "03_activations": "l03_activations", "04_linear_and_losses": "l04_linear_losses"}
 # (lesson, grade_id, the learner's cell, words of the property it breaks)
@@ -156,3 +179,11 @@ def test_check_and_the_grader_both_reject_it_naming_the_property(server, lesson,
     graded = by_id(grade(server, replacing(lesson, grade_id, code), lesson))[f"{grade_id}_test"]
     assert graded.status == "failed" and graded.points == 0, graded
     assert words in graded.message and "a hidden test failed" not in graded.message, graded.message
+
+
+def test_a_backward_that_keeps_node_ids_for_the_module_fails_in_the_grader_as_in_the_kernel(server):
+    checked = _checked("02_computation_graphs", "backward", BACKWARD_MODULE_IDS)
+    assert checked.status == "failed", checked.message
+    graded = by_id(grade(server, replacing("02_computation_graphs", "backward", BACKWARD_MODULE_IDS),
+                         "02_computation_graphs"))["backward_test"]
+    assert graded.status == "failed" and graded.points == 0, graded

@@ -540,3 +540,19 @@ def test_through_the_grader_an_argument_put_back_by_steps_is_said_to_be_off_by_r
     result = by_id(grade(server, replacing("04_linear_and_losses", "gradient_check", code),
                          "04_linear_and_losses"))["gradient_check_test"]
     assert result.points == 0 and "differs only by rounding" in result.message, result
+
+
+def test_an_object_the_grader_holds_no_more_is_freed_in_the_sandbox_as_in_a_kernel(session):
+    # red team U: the worker kept every object a test had touched, so a bug that shows when an object is freed (its
+    # id used again) never showed in the grader
+    assert session.run_cell("class Counted:\n    alive = 0\n"
+                            "    def __init__(self):\n        Counted.alive += 1\n"
+                            "    def __del__(self):\n        Counted.alive -= 1\n\n"
+                            "def alive():\n    return Counted.alive", 5.0)["ok"]
+    make, alive = session.get("Counted"), session.get("alive")
+    kept = make()
+    for _ in range(5):
+        make()  # each dropped at once here, as in a kernel
+    assert alive() == 1 and kept is not None  # the one still held here
+    del kept
+    assert alive() == 0
