@@ -172,8 +172,9 @@ def names_of(name: str) -> Names:
 def owner(names: Names, manifest: dict | None) -> str:
     """The student an input is for, as a valid id in NFKC form: the one its student folder, its file name's ``--id``
     and its manifest's ``student`` name (``manifest``: None for a bare notebook). A bare notebook that none names
-    is its file name's (``ada.ipynb``); a submission file that none names, and any two of them that name different
-    students, are NotASubmission with the reason; an invalid id is InvalidStudentId."""
+    is its file name's (``ada.ipynb``), unless that name starts with a lesson's; a submission file that none names,
+    and any two of them that name different students, are NotASubmission with the reason; an invalid id is
+    InvalidStudentId."""
     claims: list[tuple[object, object]] = []
     if names.folder is not None:
         claims.append((messages.BY_FOLDER, names.folder))
@@ -184,6 +185,10 @@ def owner(names: Names, manifest: dict | None) -> str:
     if not claims:
         if manifest is not None:
             raise NotASubmission(messages.NO_STUDENT.format(name=quoted(names.file_name)))
+        if names.lesson is not None:  # 03_activations.ipynb is a lesson's name, not a student's: every student's
+            # notebook given so (a student folder given alone, `grade inbox/*`) became one student's (red team V)
+            raise NotASubmission(messages.NAMED_AFTER_LESSON.format(name=quoted(names.file_name),
+                                                                    lesson=names.lesson))
         claims.append((messages.BY_FILE_NAME, names.stem))
     ids = [(who, normalize_student_id(text)) for who, text in claims]
     (first, one), *others = ids

@@ -77,6 +77,9 @@ BY_MANIFEST = N_("its manifest")
 TWO_STUDENTS = N_("{first} names the student {one} and {second} names {other}: it is graded as neither")
 NO_STUDENT = N_("a submission file that names no student: it has no manifest that names one, and its name, {name}, "
                 "holds no id (07_efficiency--ada.submission.zip would)")
+NAMED_AFTER_LESSON = N_("nothing names the student of {name}: a notebook named after its lesson holds no id (a "
+                       "student's own folder, given alone, names nobody). Name it {lesson}--ID.ipynb, or give the "
+                       "folder that holds one folder per student")
 NO_TIME_ZONE = N_("its manifest's submitted_at, {time}, has no time zone: a time is written with its offset from UTC, "
                   "as coursekit submit writes it (2025-01-02T03:04:05+00:00)")
 IN_THE_FUTURE = N_("its manifest's submitted_at, {time}, is more than a day after the grader's clock ({now}): a time "

@@ -201,12 +201,18 @@ def test_a_zip_of_many_inside_a_student_folder_is_that_students(tmp_path):
     assert isinstance(other, Rejected) and "'alice'" in other.reason and "'bob'" in other.reason
 
 
-def test_a_notebook_directly_in_the_folder_given_is_named_by_its_file_name_as_before(tmp_path):
+def test_a_notebook_directly_in_the_folder_given_is_named_by_its_file_name_unless_that_is_a_lessons(tmp_path):
+    # red team V: `grade inbox/*` gave each student's folder alone, and every 03_activations.ipynb in them became the
+    # work of one student named "03_activations", all but the latest in no export
     (tmp_path / f"{LESSON}--ada.ipynb").write_bytes(EXERCISE)
     (tmp_path / "bob.ipynb").write_bytes(EXERCISE)
     (tmp_path / f"{LESSON}.ipynb").write_bytes(EXERCISE)
-    assert sorted((item.student, item.lesson) for item in read_submissions(tmp_path)) == [
-        (LESSON, LESSON), ("ada", LESSON), ("bob", None)]
+    items = sorted(read_submissions(tmp_path), key=lambda item: item.source)
+    assert [(item.student, item.lesson) for item in items if isinstance(item, Submission)] == [
+        ("ada", LESSON), ("bob", None)]
+    (rejected,) = [item for item in items if isinstance(item, Rejected)]
+    assert rejected.source.endswith(f"{LESSON}.ipynb") and rejected.reason.startswith(
+        f"nothing names the student of '{LESSON}.ipynb': a notebook named after its lesson holds no id")
 
 
 # ---------------------------------------------------------------- submission files without a manifest
