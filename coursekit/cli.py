@@ -147,6 +147,7 @@ def grade(paths, jobs, gradebook, root, regrade, csv_path, feedback, feedback_fo
 
     from coursekit.grading.batch import grade_paths
     from coursekit.grading.gradebook import Gradebook
+    from coursekit.grading.ownership_report import several_folders
 
     try:
         course = Course.find(root)
@@ -181,6 +182,7 @@ def grade(paths, jobs, gradebook, root, regrade, csv_path, feedback, feedback_fo
         console.print(table)
         _print_counts(outcomes)
         _print_identical(book.identical_submissions())
+        _print_several_folders(several_folders(outcomes))
         if csv_path:
             console.print(_plain(f"CSV gradebook: {book.export_csv(csv_path)}"))
         if feedback:
@@ -278,6 +280,22 @@ def _print_identical(groups: list) -> None:
         console.print(_plain(f"  {group.lesson}: {', '.join(group.students[:10])}{more}"))
     if len(groups) > 20:
         console.print(f"  and {len(groups) - 20} more: Gradebook.identical_submissions() lists them all")
+
+
+def _print_several_folders(groups: list) -> None:
+    """A line per student whose different notebooks of one lesson came from different folders below their student
+    folder (ownership_report): a folder of students, or a zip of the inbox itself, read as one student's."""
+    if not groups:
+        return
+    errors.print(f"one student, different notebooks of one lesson from different folders: {len(groups)} (is that "
+                 f"student folder a folder of students, or a zip of the inbox folder itself? Then give the folder that "
+                 f"holds one folder per student, or zip its contents)")
+    for group in groups[:20]:
+        folders = ", ".join(f"{folder or '.'}/" for folder in group.folders[:5])
+        more = f" and {len(group.folders) - 5} more" if len(group.folders) > 5 else ""
+        errors.print(_plain(f"  {group.student} ({group.lesson}): {folders}{more}"))
+    if len(groups) > 20:
+        errors.print(f"  and {len(groups) - 20} more")
 
 
 def _warm_sandbox() -> Path | None:

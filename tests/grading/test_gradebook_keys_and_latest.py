@@ -416,3 +416,33 @@ def test_a_batch_larger_than_it_may_hold_is_graded_in_parts_each_submission_once
         assert totals(book, tmp_path) == dict.fromkeys(students, MAX_POINTS)
         assert sorted(o.student for o in outcomes if o.grade is not None) == students
         assert sorted(o.student for o in outcomes if o.skipped) == students
+
+
+def test_a_zip_of_the_inbox_folder_itself_is_reported_as_one_student_with_several_folders(fake_grading, tmp_path):
+    # red team V: `zip -r inbox.zip inbox` made "inbox" every notebook's student folder, and the CSV kept one of them
+    export = tmp_path / "inbox.zip"
+    with zipfile.ZipFile(export, "w") as archive:
+        for student, raw in (("ada", FULL), ("bob", EMPTY)):
+            archive.writestr(zipfile.ZipInfo(f"inbox/{student}/{LESSON}.ipynb", (2025, 1, 1, 0, 0, 0)), raw)
+    result = CliRunner().invoke(main, ["grade", str(export), "--root", str(ROOT), "--jobs", "1",
+                                       "--no-keep-warm", "--gradebook", str(tmp_path / "book.sqlite")])
+    assert result.exit_code == 0, result.output
+    assert "one student, different notebooks of one lesson from different folders: 1" in result.stderr
+    assert f"inbox ({LESSON}): ada/, bob/" in result.stderr
+
+
+def test_a_students_own_subfolders_with_one_notebook_or_the_same_bytes_are_not_reported():
+    from coursekit.grading.batch import Outcome
+    from coursekit.grading.ownership_report import SeveralFolders, several_folders
+
+    def outcome(source, student, content_hash, lesson=LESSON):
+        return Outcome(source, student, lesson, content_hash=content_hash)
+
+    assert several_folders([outcome("/in/ada/work/x.ipynb", "ada", "1"), outcome("/in/ada/x.ipynb", "ada", "1"),
+                            outcome("/in/bob/x.ipynb", "bob", "2"), outcome("/in/x--cyd.ipynb", "cyd", "3"),
+                            outcome("/old/ada/y.ipynb", "ada", "4", lesson="01_chain_rule"),
+                            outcome("/new/ada/y.ipynb", "ada", "5", lesson="01_chain_rule")]) == []
+    assert several_folders([outcome("/s/section1/ada/x.ipynb", "section1", "1"),
+                            outcome("/s/section1/bob/x.ipynb", "section1", "2"),
+                            outcome("/i.zip!inbox/ｃｙｄ/x.ipynb", "ｃｙｄ", "3")]) == [
+        SeveralFolders("section1", LESSON, ("ada", "bob"))]
