@@ -360,8 +360,11 @@ def _read_file(path: Path, source: str, name: str, follow: bool) -> Iterator[Ite
     try:
         handle = open_input(path, follow)  # a link put in its place after the folder was listed is still not followed
     except OSError as error:
-        if error.errno == errno.ELOOP:
-            yield Rejected(source, b"", "a symbolic link; links in a folder are never followed")
+        if error.errno == errno.ELOOP:  # O_NOFOLLOW met a link, or a link given met a loop of links
+            yield Rejected(source, b"", "a symbolic link; links in a folder are never followed" if not follow
+                           else "a loop of symbolic links: they never reach a file")
+        elif error.errno == errno.ENXIO and _is_socket(path):  # a socket cannot be opened at all
+            yield Rejected(source, b"", "not a regular file (a device, a pipe or a socket): not read")
         else:
             yield Rejected(source, b"", f"cannot read the file: {error.strerror}")
         return
@@ -384,6 +387,13 @@ def _read_file(path: Path, source: str, name: str, follow: bool) -> Iterator[Ite
             yield Rejected(source, b"", _file_too_large(None, limits.MAX_NOTEBOOK_BYTES, "a notebook"))
             return
         yield from _notebook_or_rejected(source, raw, name, modified)
+
+
+def _is_socket(path: Path) -> bool:
+    try:
+        return stat.S_ISSOCK(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _file_time(seconds: float) -> str:

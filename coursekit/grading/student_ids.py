@@ -46,6 +46,8 @@ TOO_LONG = N_("it has {count:,} characters")
 STARTS_WITH = N_("it starts with {character}")
 HOLDS = N_("it holds {character}")
 INVISIBLE = N_("an invisible character (U+{code:04X})")
+NOT_UTF8 = N_("its bytes are not UTF-8 (a byte 0x{byte:02X}): rename the file or folder, or unpack the export with the "
+              "encoding it was made in")
 LONE_MARK = N_("a combining mark (U+{code:04X}) on no letter")
 MARKS = N_("it stacks more than {count} combining marks on one letter")
 DISGUISED = N_("each of its characters looks like one of {skeleton}, an id in plain ASCII, as a look-alike of that id "
@@ -76,6 +78,9 @@ def student_id_problem(text: str) -> str | None:
     """What is wrong with ``text`` as a student id, in a few words, or None when it is valid."""
     if not text:
         return str(EMPTY)
+    escaped = next((character for character in text[:4 * MAX_LENGTH] if "\udc80" <= character <= "\udcff"), None)
+    if escaped is not None:  # a byte of a file name that is not UTF-8, as Python reads it (red team V): not invisible
+        return NOT_UTF8.format(byte=ord(escaped) - 0xDC00)
     if len(text) > 4 * MAX_LENGTH:  # checked before normalising: NFKC could take long on a huge string
         return TOO_LONG.format(count=len(text))
     text = unicodedata.normalize("NFKC", text)

@@ -211,6 +211,28 @@ def test_a_named_pipe_is_rejected_without_waiting_for_a_writer(tmp_path):
     assert len(result) == 1 and "not a regular file" in result[0].reason
 
 
+def test_a_socket_a_loop_of_links_and_a_name_not_in_utf8_are_rejected_for_what_they_are(tmp_path):
+    # red team V: "No such device or address", "links in a folder are never followed" (for a link given), and "an
+    # invisible character (U+DCE9)": each reason named the wrong cause
+    import socket
+
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(tmp_path / f"{LESSON}--sock.ipynb"))
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    latin = os.fsdecode(f"{LESSON}--caf".encode() + b"\xe9.ipynb")  # as an export unpacked in Latin-1 names it
+    (tmp_path / latin).write_bytes(b"{}")
+    try:
+        (sock,) = read_submissions(tmp_path / f"{LESSON}--sock.ipynb")
+        (loop,) = read_submissions(tmp_path / "a")
+        (named,) = read_submissions(tmp_path / latin)
+    finally:
+        listener.close()
+    assert sock.reason == "not a regular file (a device, a pipe or a socket): not read"
+    assert loop.reason == "a loop of symbolic links: they never reach a file"
+    assert "its bytes are not UTF-8 (a byte 0xE9)" in named.reason and "invisible" not in named.reason
+
+
 def test_checkpoint_copies_are_not_read(tmp_path):
     (tmp_path / ".ipynb_checkpoints").mkdir()
     (tmp_path / ".ipynb_checkpoints" / f"{LESSON}--ada-checkpoint.ipynb").write_bytes(EXERCISE)
