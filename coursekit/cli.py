@@ -183,13 +183,16 @@ def grade(paths, jobs, gradebook, root, regrade, csv_path, feedback, feedback_fo
         _print_counts(outcomes)
         _print_identical(book.identical_submissions())
         _print_several_folders(several_folders(outcomes))
+        failed: list[str] = []
         if csv_path:
-            console.print(_plain(f"CSV gradebook: {book.export_csv(csv_path)}"))
+            with _export_errors("the CSV gradebook", csv_path, failed):
+                console.print(_plain(f"CSV gradebook: {book.export_csv(csv_path)}"))
         if feedback:
-            export = book.export_feedback(feedback, feedback_format)
-            console.print(_plain(f"feedback: {len(export.written)} files in {feedback}"))
-            for student, lesson, reason in export.problems:
-                errors.print(_plain(f"feedback for {student} ({lesson}) {reason}"))
+            with _export_errors("the feedback", feedback, failed):
+                export = book.export_feedback(feedback, feedback_format)
+                console.print(_plain(f"feedback: {len(export.written)} files in {feedback}"))
+                for student, lesson, reason in export.problems:
+                    errors.print(_plain(f"feedback for {student} ({lesson}) {reason}"))
         if gradescope:
             # graded now, or before (the same submission graded again is skipped, and its row is the answer)
             graded = [o for o in outcomes if o.grade is not None or (o.skipped and _holds_a_grade(book, o.key))]
@@ -198,8 +201,11 @@ def grade(paths, jobs, gradebook, root, regrade, csv_path, feedback, feedback_fo
                 sys.exit(1)
             import json
 
-            gradescope.write_text(json.dumps(book.gradescope(graded[0].key), indent=1), encoding="utf-8")
-            console.print(_plain(f"Gradescope results: {gradescope}"))
+            with _export_errors("Gradescope's results", gradescope, failed):
+                gradescope.write_text(json.dumps(book.gradescope(graded[0].key), indent=1), encoding="utf-8")
+                console.print(_plain(f"Gradescope results: {gradescope}"))
+        if failed:
+            sys.exit(1)
 
 
 def _check_cluster_extra() -> None:
@@ -224,6 +230,24 @@ def _gradebook_errors(gradebook: Path):
                             "before stays, and the next run grades the rest once it can be written (is the disk "
                             "full?)", limit=1000))
         sys.exit(1)
+    except OSError as problem:  # its folder cannot be made (a file of that name is in the way, red team V)
+        errors.print(_plain(f"error: the gradebook {gradebook} cannot be used ({type(problem).__name__}: "
+                            f"{problem.strerror or problem}); what it recorded stays, and the next run grades the rest",
+                            limit=1000))
+        sys.exit(1)
+
+
+@contextlib.contextmanager
+def _export_errors(what: str, path: Path, failed: list):
+    """An export that cannot be written (its folder is a file, a full disk) says so in plain words, and the others
+    are still written: the gradebook holds every result, so running again with another path exports them."""
+    try:
+        yield
+    except OSError as problem:
+        errors.print(_plain(f"error: {what} could not be written to {path} ({type(problem).__name__}: "
+                            f"{problem.strerror or problem}); the gradebook holds every result: run again with another "
+                            "path", limit=1000))
+        failed.append(what)
 
 
 @contextlib.contextmanager

@@ -38,3 +38,24 @@ def test_a_full_disk_ends_the_command_saying_so_and_keeps_what_was_recorded(tmp_
     monkeypatch.undo()
     with Gradebook(book) as kept:
         assert [student for student, _, _ in kept.latest()] == ["ada"]
+
+
+def test_an_output_path_below_a_file_is_said_in_plain_words_and_the_other_outputs_are_written(tmp_path):
+    # red team V: a traceback, after grading, and the feedback and Gradescope's results never written
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / f"{LESSON}--ada.ipynb").write_bytes((ROOT / "solutions" / f"{LESSON}.ipynb").read_bytes())
+    in_the_way = tmp_path / "a-file"
+    in_the_way.write_text("")
+    result = CliRunner().invoke(main, ["grade", str(inbox), "--root", str(ROOT), "--jobs", "1", "--no-keep-warm",
+                                       "--gradebook", str(tmp_path / "book.sqlite"), "--csv", str(in_the_way / "g.csv"),
+                                       "--feedback", str(tmp_path / "feedback"),
+                                       "--gradescope", str(tmp_path / "results.json")])
+    said = " ".join(result.output.split())
+    assert result.exit_code == 1 and "Traceback" not in said, said
+    assert f"error: the CSV gradebook could not be written to {in_the_way / 'g.csv'} (NotADirectoryError" in said
+    assert (tmp_path / "feedback" / f"{LESSON}--ada.md").exists() and (tmp_path / "results.json").exists()
+    result = CliRunner().invoke(main, ["grade", str(inbox), "--root", str(ROOT), "--no-keep-warm",
+                                       "--gradebook", str(in_the_way / "book.sqlite")])
+    said = " ".join(result.output.split())
+    assert result.exit_code == 1 and "Traceback" not in said and "cannot be used (FileExistsError" in said, said
