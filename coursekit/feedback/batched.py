@@ -55,7 +55,7 @@ def in_sandbox(obj) -> bool:
 
 def offers_steps(steps: Sequence[tuple]) -> bool:
     """Whether ``steps`` can go in one round trip (``steps_in_one_trip``): their objects are in the grader's sandbox."""
-    return bool(steps) and in_sandbox(steps[0][0])
+    return bool(steps) and not is_again(steps[0]) and in_sandbox(steps[0][0])
 
 
 def steps_in_one_trip(steps: Sequence[tuple]) -> list | None:
@@ -75,7 +75,34 @@ def run_steps(steps: Sequence[tuple]) -> list:
     raises here as it would alone (the steps before it made, those after it not)."""
     if offers_steps(steps):
         return list(type(steps[0][0])._coursekit_steps(list(steps)))
-    return [run_step(step) for step in steps]
+    results: list = []
+    for index, step in enumerate(steps):
+        results.append(results[earlier(steps, index)] if is_again(step) else run_step(step))
+    return results
+
+
+AGAIN = "again"
+
+
+def again(step: tuple) -> tuple:
+    """A step that gives what ``step``, an earlier step of the same list, gave, as it is at this point: here the very
+    object; in the grader's sandbox, that object read again. A value that a later step changed (a list the function
+    keeps and fills again at each call) so shows the change in both, where the step's own result, which the sandbox
+    reads at once, would not (red team U: such a forward passed in the grader, and failed in the learner's kernel)."""
+    return (None, AGAIN, (step,))
+
+
+def is_again(step: tuple) -> bool:
+    return step[0] is None and step[1] == AGAIN
+
+
+def earlier(steps: Sequence[tuple], index: int) -> int:
+    """Where, in ``steps``, is the earlier step that the again step ``steps[index]`` names."""
+    named = steps[index][2][0]
+    for position in range(index):
+        if steps[position] is named:
+            return position
+    raise ValueError("an again step names no earlier step of its list")
 
 
 def run_step(step: tuple):

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from coursekit.feedback import messages as feedback_messages
-from coursekit.feedback.batched import in_sandbox, offers_steps, run_step, steps_in_one_trip
+from coursekit.feedback.batched import again, earlier, in_sandbox, is_again, offers_steps, run_step, steps_in_one_trip
 from coursekit.feedback.compare import difference, rounded_only, type_name
 from coursekit.feedback.result import CheckResult
 from coursekit.feedback.widened import made_dtype
@@ -128,7 +128,9 @@ class _OneByOne(Sequence):
             return [self[i] for i in range(*index.indices(len(self.steps)))]
         index = index + len(self.steps) if index < 0 else index
         while len(self.made) <= index:
-            self.made.append(run_step(self.steps[len(self.made)]))
+            position = len(self.made)
+            step = self.steps[position]
+            self.made.append(self.made[earlier(self.steps, position)] if is_again(step) else run_step(step))
         return self.made[index]
 
 
@@ -244,14 +246,22 @@ def row_wise(join: Callable[[list, int], object], *cases, batched: Sequence[int]
             calls += [tuple(arg[i:i + 1] if index in batched else copy.deepcopy(arg)
                             for index, arg in enumerate(args)) for i in range(rows)] + [args]
 
+        steps = _calls(func, calls)
+        # each row's result read again once its case's calls are all made: a result the function changes at a later
+        # call (a buffer it keeps and returns again) is joined as the caller holding it would find it
+        read_again = len(steps)
+        steps += [again(steps[start + i]) for _, rows, start in groups for i in range(rows)]
+
         def judge(results):
+            position = read_again
             for args, rows, start in groups:
-                alone, whole = [results[start + i] for i in range(rows)], results[start + rows]
+                alone, whole = [results[position + i] for i in range(rows)], results[start + rows]
+                position += rows
                 found = difference(whole, join(alone, rows), rtol=1e-9, atol=1e-12)
                 if found:
                     return ON_CASE.format(case=_short(args), detail=ROWS_DETAIL.format(difference=found))
             return None
-        return _calls(func, calls), judge
+        return steps, judge
     return Property(ROWS, inputs=cases, by_case=True, plan=plan)
 
 

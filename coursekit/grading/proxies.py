@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from coursekit.feedback import messages as feedback_messages
+from coursekit.feedback.batched import AGAIN, earlier
 from coursekit.feedback.compare import rounded_only
 from coursekit.feedback.exercise import NameRules
 from coursekit.grading import messages, protocol
@@ -73,15 +74,19 @@ def _call(session: Session, args: tuple, kwargs: dict, rules: NameRules, what: s
 
 
 def _call_many(session: Session, target: int, name: str, rules: NameRules, calls: list[tuple], what: str,
-               params: list[dict] | None = None) -> list:
+               params: list[dict] | None = None, as_collected: bool = False) -> list:
     """``target.name(*args)`` (or ``target(*args)`` when ``name`` is empty) for each args in ``calls``, up to MAX_CALLS
     calls a round trip; each call's changes to its arguments are handled as _call handles them. ``params``: for each
-    call, the target's parameters to set first (``target.params[key] = value``), as a gradient check perturbs them."""
+    call, the target's parameters to set first (``target.params[key] = value``), as a gradient check perturbs them.
+    ``as_collected``: every value read once every call of the trip is made, as ``[f(*args) for args in calls]``
+    holds them (a value that a later call changes, such as a list the function keeps and fills again, shows that)."""
     results = []
     for start in range(0, len(calls), MAX_CALLS):
         chunk = calls[start:start + MAX_CALLS]
         request = {protocol.OP: protocol.CALLMANY, protocol.TARGET: target, protocol.NAME: name,
                    protocol.CALLS: [session.encode(list(args)) for args in chunk], protocol.ERRSTATE: np.geterr()}
+        if as_collected:
+            request[protocol.AS_COLLECTED] = True
         if params is not None:
             request[protocol.SETS] = [[[str(key), session.encode(value)] for key, value in dict(values).items()]
                                       for values in params[start:start + MAX_CALLS]]
@@ -107,20 +112,43 @@ def _batch_replies(session: Session, request: dict, count: int) -> list[dict]:
 
 def _steps(steps: list[tuple]) -> list:
     """The value of each step ``(target, name, args)`` (see ``batched.run_step``) on student objects of one session,
-    up to MAX_CALLS steps a round trip; each call's changes to its arguments are handled as _call handles them."""
+    up to MAX_CALLS steps a round trip; each call's changes to its arguments are handled as _call handles them. A
+    step ``batched.again(earlier)`` reads again, in the sandbox, what that earlier step of its trip gave."""
     session = None
-    for target, _, _ in steps:
+    for target, name, _ in steps:
+        if name == AGAIN and target is None:
+            continue
         if not isinstance(target, _Proxy) or session not in (None, object.__getattribute__(target, "_session")):
             raise TypeError("steps on student objects of one sandbox only")
         session = object.__getattribute__(target, "_session")
     results = []
     for start in range(0, len(steps), MAX_CALLS):
         chunk = steps[start:start + MAX_CALLS]
-        request = {protocol.OP: protocol.SEQUENCE, protocol.ERRSTATE: np.geterr(),
-                   protocol.STEPS: [[object.__getattribute__(target, "_id"), name or "",
-                                     None if args is None else session.encode(list(args))]
-                                    for target, name, args in chunk]}
-        for (target, name, args), answer in zip(chunk, _batch_replies(session, request, len(chunk)), strict=True):
+        # The steps the worker makes, and where each step of the chunk is among them; an again step of a step made
+        # in an earlier trip is answered here, with what that trip read (the worker's values are per request).
+        sent, place, local = [], {}, {}
+        for offset, (target, name, args) in enumerate(chunk):
+            if name == AGAIN and target is None:
+                index = earlier(steps, start + offset)
+                if index < start or index - start in local:
+                    local[offset] = local.get(index - start, index)
+                    continue
+                place[offset] = len(sent)
+                sent.append([0, protocol.AGAIN, [place[index - start]]])
+            else:
+                place[offset] = len(sent)
+                sent.append([object.__getattribute__(target, "_id"), name or "",
+                             None if args is None else session.encode(list(args))])
+        request = {protocol.OP: protocol.SEQUENCE, protocol.ERRSTATE: np.geterr(), protocol.STEPS: sent}
+        answers = iter(_batch_replies(session, request, len(sent)))
+        for offset, (target, name, args) in enumerate(chunk):
+            if offset in local:
+                results.append(results[local[offset]])
+                continue
+            answer = next(answers)
+            if name == AGAIN and target is None:
+                target, name, args = steps[earlier(steps, start + offset)]
+                args = None if args is None else ()  # read again: no call, nothing of the arguments to write back
             rules = object.__getattribute__(target, "_rules")
             if args is None:  # an attribute read, as the proxy's own would decode it
                 results.append(session.value_of(answer, rules))
@@ -174,10 +202,11 @@ class _Proxy(_Refusing):
 
     def _coursekit_many(self, calls: list[tuple]) -> list:
         """The object (a student function) called with each tuple of arguments in ``calls``, 64 calls a round trip:
-        a check's cases. Named so that no attribute of the student's object is hidden by it."""
+        a check's cases, whose values it holds until all are made (as_collected). Named so that no attribute of the
+        student's object is hidden by it."""
         rules = object.__getattribute__(self, "_rules")
         return _call_many(object.__getattribute__(self, "_session"), object.__getattribute__(self, "_id"), "",
-                          rules, calls, f"`{rules.name or 'it'}`")
+                          rules, calls, f"`{rules.name or 'it'}`", as_collected=True)
 
     _coursekit_steps = staticmethod(_steps)  # named so that no attribute of the student's object is hidden by it
 

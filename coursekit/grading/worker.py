@@ -312,9 +312,10 @@ class Worker:
         with _calling(request) as caught:
             return self._call_once(target, request, caught)
 
-    def _call_once(self, target, request: dict, caught: list) -> dict:
+    def _call_once(self, target, request: dict, caught: list, values: list | None = None) -> dict:
         """One call, inside ``_calling`` (``caught``: the warnings it records). The reply names only what happened:
-        no key for arguments left as they were, nor for warnings when there were none."""
+        no key for arguments left as they were, nor for warnings when there were none. ``values``: where the value
+        itself is kept, and left out of the reply (its caller reads it later, see AS_COLLECTED and AGAIN)."""
         args = self.decode(request.get(protocol.ARGS, []))
         kwargs = request.get(protocol.KWARGS)
         kwargs = self.decode(kwargs) if kwargs is not None else {}
@@ -325,7 +326,11 @@ class Worker:
         keywords_before = {name: _snapshot(a) for name, a in kwargs.items() if type(a) in _PLAIN}
         seen = len(caught)
         value = target(*args, **kwargs)
-        reply = {protocol.VALUE: self.encode(value)}
+        if values is None:
+            reply = {protocol.VALUE: self.encode(value)}
+        else:
+            reply = {}
+            values.append(value)
         if len(caught) > seen:
             reply[protocol.WARNINGS] = [[type(w.message).__name__, str(w.message)[:500]] for w in caught[seen:seen + 5]]
         changed, rebound, synced = {}, {}, {}
@@ -350,17 +355,24 @@ class Worker:
         """Each step of a SEQUENCE request in order (a property's calls and reads, on several objects), in one
         round trip; the first exception ends it, as the request's."""
         steps = list(request.get(protocol.STEPS) or [])[:MAX_CALLS]
-        replies = []
+        replies, values = [], []  # each step's reply, and the value it gave (for a step that reads it AGAIN)
         with _calling(request) as caught:  # set up once: most steps take microseconds
             for target_id, name, args in steps:
-                target = self.objects.get(int(target_id))
-                if target is None:
+                if name == protocol.AGAIN and int(target_id) == 0:
+                    index = int(list(args)[0])
+                    if not 0 <= index < len(values):
+                        raise LookupError("no such step")
+                    values.append(values[index])
+                elif (target := self.objects.get(int(target_id))) is None:
                     raise LookupError("unknown object")
-                if args is None:
-                    replies.append({protocol.VALUE: self.encode(getattr(target, str(name)))})
+                elif args is None:
+                    values.append(getattr(target, str(name)))
                 else:
                     method = getattr(target, str(name)) if name else target
-                    replies.append(self._call_once(method, {protocol.ARGS: args}, caught))
+                    replies.append(self._call_once(method, {protocol.ARGS: args}, caught, values))
+                    replies[-1][protocol.VALUE] = self.encode(values[-1])
+                    continue
+                replies.append({protocol.VALUE: self.encode(values[-1])})
         return {protocol.VALUE: None, protocol.REPLIES: replies}
 
     def _operate(self, op: str, target, request: dict) -> dict:
@@ -385,12 +397,14 @@ class Worker:
                       protocol.ERRSTATE: request.get(protocol.ERRSTATE)}
             calls = list(request.get(protocol.CALLS) or [])[:MAX_CALLS]
             sets = list(request.get(protocol.SETS) or [])[:len(calls)]
-            replies = []
+            replies, values = [], [] if request.get(protocol.AS_COLLECTED) else None
             with _calling(request) as caught:  # set up once for the whole batch: most calls take microseconds
                 for index, args in enumerate(calls):
                     for write in sets[index] if index < len(sets) and isinstance(sets[index], list) else []:
                         _write_param(target, str(write[0]), self.decode(write[1]))
-                    replies.append(self._call_once(method, {**common, protocol.ARGS: args}, caught))
+                    replies.append(self._call_once(method, {**common, protocol.ARGS: args}, caught, values))
+            for reply, value in zip(replies, values or [], strict=False):  # read once all are made (AS_COLLECTED)
+                reply[protocol.VALUE] = self.encode(value)
             return {protocol.VALUE: None, protocol.REPLIES: replies}
         if op == protocol.ISINSTANCE:
             kind = self.objects.get(int(request.get(protocol.CLASS, 0)))

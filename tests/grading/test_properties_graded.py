@@ -146,8 +146,37 @@ def backward(self):
 
 Value.backward = backward
 '''
+# Red team U: results the function keeps and fills again at its next call. The sandbox read each result as it was
+# returned, where the learner's check() holds them all before comparing, and both passed in the grader only.
+FORWARD_MODULE_CACHE = '''_Z, _A = [], []
+
+
+def forward(params, x, hidden, output):
+    f = activation(hidden)[0]
+    _Z.clear()
+    _A.clear()
+    _A.append(x)
+    for index, (W, b) in enumerate(params):
+        z = _A[-1] @ W.T + b
+        a = f(z) if index < len(params) - 1 else nn.softmax(z) if output == "softmax" else activation(output)[0](z)
+        _Z.append(z)
+        _A.append(a)
+    return _A[-1], {"z": _Z, "a": _A}
+'''
+MSE_REUSED_BUFFER = '''_BUF = {}
+
+
+def mse_loss(y, t):
+    n = y.shape[0]
+    dy = _BUF.setdefault(y.shape, np.empty(y.shape))
+    np.subtract(y, t, out=dy)
+    loss = float(0.5 * np.sum(dy ** 2) / n)
+    dy /= n
+    return loss, dy
+'''
 LESSONS = {"01_chain_rule": "l01_chain_rule", "02_computation_graphs": "l02_computation_graphs",
-           "03_activations": "l03_activations", "04_linear_and_losses": "l04_linear_losses"}
+           "03_activations": "l03_activations", "04_linear_and_losses": "l04_linear_losses",
+           "05_delta_recursion": "l05_delta_recursion"}
 # (lesson, grade_id, the learner's cell, words of the property it breaks)
 EXAMPLES = [
     ("02_computation_graphs", "backward", BACKWARD_RECURSIVE, "deeper than Python's recursion limit"),
@@ -159,12 +188,16 @@ EXAMPLES = [
     ("04_linear_and_losses", "Linear", LINEAR_ACCUMULATE, "is something kept between calls?"),
     ("03_activations", "Sigmoid", SIGMOID_MODULE_CACHE, "is something kept outside self?"),
     ("04_linear_and_losses", "Linear", LINEAR_CLASS_CACHE, "is something kept outside self?"),
+    ("05_delta_recursion", "forward", FORWARD_MODULE_CACHE, "failed on case"),
+    ("04_linear_and_losses", "mse_loss", MSE_REUSED_BUFFER, "each row of a batch should be treated on its own"),
 ]
 
 
 def _checked(lesson: str, grade_id: str, code: str):
     module = importlib.import_module(f"coursekit.lessons.{LESSONS[lesson]}")
-    namespace = {"np": np, "math": math}
+    from coursekit import nn
+
+    namespace = {"np": np, "math": math, "nn": nn, "activation": lambda name: nn.ACTIVATIONS[name]}
     if grade_id == "backward":
         namespace["Value"] = type("Value", (module._Value,), {})
     exec(code, namespace)  # noqa: S102 -- the test's own code

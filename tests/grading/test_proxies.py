@@ -556,3 +556,28 @@ def test_an_object_the_grader_holds_no_more_is_freed_in_the_sandbox_as_in_a_kern
     assert alive() == 1 and kept is not None  # the one still held here
     del kept
     assert alive() == 0
+
+
+def test_a_step_read_again_shows_what_a_later_step_changed_as_in_a_kernel(session):
+    # red team U: a function that returns a list it keeps and fills again passed in the grader, whose sandbox read
+    # each result at once, and failed in the learner's kernel, which holds the list itself
+    from coursekit.feedback.batched import again, run_steps
+
+    assert session.run_cell("_KEPT = []\n\ndef fill(n):\n    _KEPT[:] = [n]\n    return _KEPT", 5.0)["ok"]
+    fill = session.get("fill")
+    steps = [(fill, None, (n,)) for n in range(70)]  # two trips: 64 steps, then the rest
+    steps += [again(steps[68]), again(steps[0])]
+    results = run_steps(steps)
+    assert results[68] == [68] and results[-2] == [69]  # read at once, and read again after step 69 filled it
+    assert results[-1] == [0]  # a step of an earlier trip: what that trip read
+
+    kept = []
+
+    def fill_here(n):  # in a kernel: the very list, as it is when read
+        kept[:] = [n]
+        return kept
+
+    here = [(fill_here, None, (n,)) for n in range(70)]
+    here += [again(here[68]), again(here[0])]
+    results = run_steps(here)
+    assert results[-2] is results[-1] is kept == [69]
