@@ -413,3 +413,16 @@ def test_a_property_declared_with_neither_a_rule_nor_a_plan_or_with_both_is_refu
         properties.Property("holds")
     with pytest.raises(TypeError, match="needs a rule or a plan"):
         properties.Property("holds", rule=lambda obj: None, plan=lambda obj: ([], lambda results: None))
+
+
+def test_an_index_error_of_the_learners_code_in_a_property_is_its_error_never_the_end_of_its_calls():
+    # red team U: the one-by-one results were iterated as a Sequence, which stops at the first IndexError
+    def writes_then_fails(x):
+        if x.shape == (3,):
+            raise IndexError("the learner's own")
+        x[0] = 99.0
+        return x
+
+    prop = properties.inputs_kept((np.ones(2),), (np.ones(3),))
+    with pytest.raises(IndexError, match="the learner's own"):
+        prop.problem(writes_then_fails)
