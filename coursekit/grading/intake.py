@@ -280,6 +280,9 @@ def _read_folder(root: Path) -> Iterator[Item]:
                     student_folder.inputs += 1  # a row says what it was
                 yield Rejected(entry.path, b"", _link_reason(entry.path, root))
         elif is_folder:
+            if _looks_like_input(entry.name):  # a row, besides what is read inside it: one may expect a notebook
+                yield Rejected(entry.path, b"", "a folder named like a notebook or a zip: its own files are read, "
+                                                "it is not")
             if entry.name not in SKIPPED_FOLDERS:
                 below = student_folder or _StudentFolder(entry.path, entry.name)
                 listings.append((_listing(Path(entry.path)), below))
@@ -288,6 +291,11 @@ def _read_folder(root: Path) -> Iterator[Item]:
         elif _looks_like_input(entry.name):
             yield from _guarded(entry.path, _read_file, Path(entry.path), entry.path,
                                 os.path.relpath(entry.path, root), False)
+        elif _nearly_an_input(entry.name):  # "x.ipynb " (a trailing space), "x.ipynb.json": one expects it read
+            if student_folder is not None:
+                student_folder.inputs += 1  # this row says what it was
+            yield Rejected(entry.path, b"", f"named like a notebook or a zip, but its name is {quoted(entry.name)}: "
+                                            "not read (a notebook's name ends in .ipynb, a zip's in .zip)")
 
 
 NOTHING_TO_GRADE_IN_FOLDER = "a student folder with no notebook (.ipynb) and no zip in it ({files}): nothing to grade"
@@ -351,6 +359,11 @@ def _link_reason(link: str, root: Path) -> str:
 
 def _looks_like_input(name: str) -> bool:
     return name.lower().endswith((".ipynb", ".zip"))
+
+
+def _nearly_an_input(name: str) -> bool:
+    """A name that is not an input's but would be taken for one (red team V: such files got no row at all)."""
+    return ".ipynb" in name.lower() or name.strip().lower().endswith(".zip")
 
 
 # ---------------------------------------------------------------- files

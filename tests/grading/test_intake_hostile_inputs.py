@@ -353,3 +353,22 @@ def test_a_version_3_heading_whose_source_is_not_text_is_refused_with_the_cell_n
         {"cell_type": "heading", "level": 1, "source": source, "metadata": {}}], "metadata": {}}]}
     with pytest.raises(NotASubmission, match="cell 1's source"):
         parse_notebook(json.dumps(v3).encode())
+
+
+def test_a_name_taken_for_a_notebook_but_not_one_is_a_row_that_says_so(tmp_path):
+    # red team V: "x.ipynb " (a trailing space) and a folder named "x.ipynb" got no row, beside a student's notebook
+    ada = tmp_path / "ada"
+    ada.mkdir()
+    (ada / NAME).write_bytes((ROOT / "exercises" / f"{LESSON}.ipynb").read_bytes())
+    (ada / f"{LESSON}.ipynb ").write_bytes(b"{}")
+    (ada / "old.ipynb.json").write_bytes(b"{}")
+    (ada / "folder.ipynb").mkdir()
+    (ada / "notes.txt").write_text("not an input: no row")
+    items = list(read_submissions(tmp_path))
+    assert [item.student for item in items if isinstance(item, Submission)] == ["ada"]
+    assert sorted(item.reason for item in items if isinstance(item, Rejected)) == [
+        "a folder named like a notebook or a zip: its own files are read, it is not",
+        f"named like a notebook or a zip, but its name is '{LESSON}.ipynb ': not read (a notebook's name ends in "
+        ".ipynb, a zip's in .zip)",
+        "named like a notebook or a zip, but its name is 'old.ipynb.json': not read (a notebook's name ends in .ipynb, "
+        "a zip's in .zip)"]
