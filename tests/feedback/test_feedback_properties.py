@@ -404,8 +404,8 @@ def test_in_a_learners_kernel_each_layer_property_builds_its_layer_once():
 
     checks = properties.layer_properties(lambda cls: cls(), np.ones((2, 3)), np.ones((2, 3)))
     assert properties.verdict("Scale", checks, Scale) is None
-    # the layers of each property made once, when it is checked: one each, three for two layers apart (one alone)
-    assert len(built) == len(checks) - 1 + 3
+    # the layers of each property made once, when it is checked: one each, two for two layers apart
+    assert len(built) == len(checks) + 1
 
 
 def test_a_property_declared_with_neither_a_rule_nor_a_plan_or_with_both_is_refused_in_plain_words():
