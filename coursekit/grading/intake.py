@@ -169,10 +169,11 @@ def names_of(name: str) -> Names:
                  stem, file_name, file_name.lower().endswith(SUFFIX))
 
 
-def owner(names: Names, manifest: dict | None) -> str:
+def owner(names: Names, manifest: dict | None, identified: bool = False) -> str:
     """The student an input is for, as a valid id in NFKC form: the one its student folder, its file name's ``--id``
     and its manifest's ``student`` name (``manifest``: None for a bare notebook). A bare notebook that none names
-    is its file name's (``ada.ipynb``), unless that name starts with a lesson's; a submission file that none names,
+    is its file name's (``ada.ipynb``), unless that name starts with a lesson's (and the caller does not know the
+    student: ``identified``, see read_bytes); a submission file that none names,
     and any two of them that name different students, are NotASubmission with the reason; an invalid id is
     InvalidStudentId."""
     claims: list[tuple[object, object]] = []
@@ -185,8 +186,10 @@ def owner(names: Names, manifest: dict | None) -> str:
     if not claims:
         if manifest is not None:
             raise NotASubmission(messages.NO_STUDENT.format(name=quoted(names.file_name)))
-        if names.lesson is not None:  # 03_activations.ipynb is a lesson's name, not a student's: every student's
-            # notebook given so (a student folder given alone, `grade inbox/*`) became one student's (red team V)
+        if names.lesson is not None and not identified:  # 03_activations.ipynb is a lesson's name, not a student's:
+            # every student's notebook given so (a student folder given alone, `grade inbox/*`) became one student's
+            # (red team V). An upload whose student the caller knows (``identified``: a login) is theirs whatever
+            # its name.
             raise NotASubmission(messages.NAMED_AFTER_LESSON.format(name=quoted(names.file_name),
                                                                     lesson=names.lesson))
         claims.append((messages.BY_FILE_NAME, names.stem))
@@ -566,7 +569,7 @@ def _read_bytes(source: str, raw: bytes, name: str, submitted: str, identified: 
     """``budget``: the inflation allowance of the zip this input came from, which a submission file inside it spends
     too (each one with an allowance of its own, a zip of 10,000 of them could inflate 160 GiB)."""
     if raw[:4] not in ZIP_SIGNATURES:
-        yield from _notebook_or_rejected(source, raw, name, submitted)
+        yield from _notebook_or_rejected(source, raw, name, submitted, identified)
         return
     try:
         archive = open_archive(io.BytesIO(raw))
@@ -624,8 +627,9 @@ def _hash_mismatch(declared, notebook_raw: bytes) -> str | None:
 
 
 # ---------------------------------------------------------------- notebooks
-def _notebook_or_rejected(source: str, raw: bytes, name: str, submitted: str) -> Iterator[Item]:
-    yield _submission(source, raw, raw, names_of(name), None, submitted, False)
+def _notebook_or_rejected(source: str, raw: bytes, name: str, submitted: str, identified: bool = False
+                          ) -> Iterator[Item]:
+    yield _submission(source, raw, raw, names_of(name), None, submitted, identified)
 
 
 def _submission(source: str, raw: bytes, notebook_raw: bytes, names: Names, manifest: dict | None, submitted: str,
@@ -639,7 +643,7 @@ def _submission(source: str, raw: bytes, notebook_raw: bytes, names: Names, mani
     if lesson is not None and not (isinstance(lesson, str) and len(lesson) <= 100 and lesson.isprintable()):
         return Rejected(source, raw, "its manifest's lesson is not a lesson's name")
     try:
-        student = owner(names, None if identified else manifest)
+        student = owner(names, None if identified else manifest, identified)
         if not identified:
             submitted = submitted_time(manifest_or_none.get("submitted_at"), submitted)
     except NotASubmission as problem:
