@@ -125,27 +125,12 @@ LINEAR_CLASS_CACHE = '''class Linear:
 '''
 # Red team U: the ids of the nodes already ordered, kept for the module. In the learner's kernel a test's graphs
 # are freed and their ids handed to the next graph's nodes, which this backward then skips; the sandbox kept every
-# graph a test had built, until it freed what the grader's proxies no longer hold.
-BACKWARD_MODULE_IDS = '''_SEEN = set()
-
-
-def backward(self):
-    order, stack = [], [(self, False)]
-    while stack:
-        node, children_done = stack.pop()
-        if children_done:
-            order.append(node)
-        elif id(node) not in _SEEN:
-            _SEEN.add(id(node))
-            stack.append((node, True))
-            stack.extend((child, False) for child in node._prev)
-    self.grad = 1.0
-    for node in reversed(order):
-        node._backward()
-
-
-Value.backward = backward
-'''
+# graph a test had built, until it freed what the grader's proxies no longer hold. BACKWARD_MODULE_LIST's backward,
+# with an order of its own but the ids of the nodes it has seen kept for the module.
+BACKWARD_MODULE_IDS = (BACKWARD_MODULE_LIST.replace("_topo, _visited = [], set()", "_visited = set()")
+                       .replace("    stack = [(self, False)]", "    _topo, stack = [], [(self, False)]")
+                       .replace("node not in _visited", "id(node) not in _visited")
+                       .replace("_visited.add(node)", "_visited.add(id(node))"))
 # Red team U: results the function keeps and fills again at its next call. The sandbox read each result as it was
 # returned, where the learner's check() holds them all before comparing, and both passed in the grader only.
 FORWARD_MODULE_CACHE = '''_Z, _A = [], []
