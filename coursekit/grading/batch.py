@@ -32,7 +32,7 @@ from coursekit.grading.lifetime import end_with_parent
 from coursekit.grading.limits import Settings
 from coursekit.grading.master import load_masters
 from coursekit.grading.notebook_json import parse_notebook
-from coursekit.grading.reasons import failure_words
+from coursekit.grading.reasons import failure_words, quoted
 from coursekit.grading.server_folders import BATCH_FOLDER_PREFIX
 from coursekit.grading.session import SandboxCrashed, SandboxTimeout, ServerGone
 from coursekit.grading.verdicts import Grade
@@ -154,6 +154,8 @@ def grade_items(items: Iterable[Submission | Rejected], masters: dict, gradebook
             found = lesson_of_its_cells(item, lessons, lesson) if lesson is not None else None
             if lesson is None:
                 reason = messages.UNKNOWN_LESSON.format(lesson=item.lesson)
+            elif item.named_by_file and item.student.lower().startswith(lesson.lower()):
+                reason = messages.NAMED_AFTER_LESSON.format(name=quoted(os.path.basename(item.source)), lesson=lesson)
             elif found is not None:
                 reason = messages.CELLS_OF_ANOTHER_LESSON.format(claimed=lesson, found=found)
             else:

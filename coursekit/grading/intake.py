@@ -67,6 +67,9 @@ class Submission:
     grade_ids: frozenset[str] = frozenset()   # the nbgrader grade_ids its cells carry (to identify the lesson)
     manifest: dict = field(default_factory=dict)
     arrival: int = 0            # the order in which the grader read it (set by the batch): ties on time go to the last
+    # Its student is its file's name, nothing else naming one (``ada.ipynb``): the batch refuses such a name that is
+    # the lesson's (``03_activations.ipynb``, every student's name for it: red team V merged a class into one "student")
+    named_by_file: bool = False
     # The file's or member's time as it came, when it is not ``submitted_at`` (one too far in the future counts as
     # the earliest, see _believed): the key uses it, so that the same file read again is the same submission
     # whatever the clock says by then.
@@ -169,12 +172,11 @@ def names_of(name: str) -> Names:
                  stem, file_name, file_name.lower().endswith(SUFFIX))
 
 
-def owner(names: Names, manifest: dict | None, identified: bool = False) -> str:
+def owner(names: Names, manifest: dict | None) -> str:
     """The student an input is for, as a valid id in NFKC form: the one its student folder, its file name's ``--id``
     and its manifest's ``student`` name (``manifest``: None for a bare notebook). A bare notebook that none names
-    is its file name's (``ada.ipynb``), unless that name starts with a lesson's (and the caller does not know the
-    student: ``identified``, see read_bytes); a submission file that none names,
-    and any two of them that name different students, are NotASubmission with the reason; an invalid id is
+    is its file name's (``ada.ipynb``: see Submission.named_by_file); a submission file that none names, and any
+    two of them that name different students, are NotASubmission with the reason; an invalid id is
     InvalidStudentId."""
     claims: list[tuple[object, object]] = []
     if names.folder is not None:
@@ -186,12 +188,6 @@ def owner(names: Names, manifest: dict | None, identified: bool = False) -> str:
     if not claims:
         if manifest is not None:
             raise NotASubmission(messages.NO_STUDENT.format(name=quoted(names.file_name)))
-        if names.lesson is not None and not identified:  # 03_activations.ipynb is a lesson's name, not a student's:
-            # every student's notebook given so (a student folder given alone, `grade inbox/*`) became one student's
-            # (red team V). An upload whose student the caller knows (``identified``: a login) is theirs whatever
-            # its name.
-            raise NotASubmission(messages.NAMED_AFTER_LESSON.format(name=quoted(names.file_name),
-                                                                    lesson=names.lesson))
         claims.append((messages.BY_FILE_NAME, names.stem))
     ids = [(who, normalize_student_id(text)) for who, text in claims]
     (first, one), *others = ids
@@ -643,7 +639,7 @@ def _submission(source: str, raw: bytes, notebook_raw: bytes, names: Names, mani
     if lesson is not None and not (isinstance(lesson, str) and len(lesson) <= 100 and lesson.isprintable()):
         return Rejected(source, raw, "its manifest's lesson is not a lesson's name")
     try:
-        student = owner(names, None if identified else manifest, identified)
+        student = owner(names, None if identified else manifest)
         if not identified:
             submitted = submitted_time(manifest_or_none.get("submitted_at"), submitted)
     except NotASubmission as problem:
@@ -658,5 +654,6 @@ def _submission(source: str, raw: bytes, notebook_raw: bytes, names: Names, mani
     grade_ids = frozenset(cell["metadata"]["nbgrader"]["grade_id"] for cell in notebook["cells"]
                           if "grade_id" in cell.get("metadata", {}).get("nbgrader", {}))
     believed = getattr(submitted, "believed", str(submitted))  # a manifest's time is believed (or refused) as it is
+    by_file = not identified and names.folder is None and names.file_id is None and "student" not in manifest_or_none
     return Submission(source, raw, notebook_raw, student, lesson, believed, grade_ids, manifest_or_none,
-                      time_as_given=str(submitted) if believed != str(submitted) else None)
+                      time_as_given=str(submitted) if believed != str(submitted) else None, named_by_file=by_file)

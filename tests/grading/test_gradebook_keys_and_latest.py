@@ -446,3 +446,19 @@ def test_a_students_own_subfolders_with_one_notebook_or_the_same_bytes_are_not_r
                             outcome("/s/section1/bob/x.ipynb", "section1", "2"),
                             outcome("/i.zip!inbox/ｃｙｄ/x.ipynb", "ｃｙｄ", "3")]) == [
         SeveralFolders("section1", LESSON, ("ada", "bob"))]
+
+
+def test_a_notebook_named_after_its_lesson_alone_names_nobody_but_an_id_that_looks_like_one_does(fake_grading,
+                                                                                               tmp_path):
+    # red team V: `grade inbox/*` made each student's LESSON.ipynb the work of one student named LESSON; red team W:
+    # the first fix refused 23_bob.ipynb too, an id that only looks like a lesson's name
+    for student in ("ada", "bob"):
+        (tmp_path / student).mkdir()
+        (tmp_path / student / f"{LESSON}.ipynb").write_bytes(FULL)
+    (tmp_path / "23_cyd.ipynb").write_bytes(FULL)
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        outcomes = grade(book, tmp_path / "ada", tmp_path / "bob", tmp_path / "23_cyd.ipynb")
+        assert sorted((o.student, o.grade is not None) for o in outcomes) == [
+            (LESSON, False), (LESSON, False), ("23_cyd", True)]
+        assert all(o.reason.startswith(f"nothing names the student of '{LESSON}.ipynb'") for o in outcomes if o.reason)
+        assert totals(book, tmp_path) == {"23_cyd": MAX_POINTS}

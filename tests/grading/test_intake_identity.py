@@ -201,18 +201,16 @@ def test_a_zip_of_many_inside_a_student_folder_is_that_students(tmp_path):
     assert isinstance(other, Rejected) and "'alice'" in other.reason and "'bob'" in other.reason
 
 
-def test_a_notebook_directly_in_the_folder_given_is_named_by_its_file_name_unless_that_is_a_lessons(tmp_path):
+def test_a_notebook_directly_in_the_folder_given_is_named_by_its_file_name_and_says_so(tmp_path):
     # red team V: `grade inbox/*` gave each student's folder alone, and every 03_activations.ipynb in them became the
-    # work of one student named "03_activations", all but the latest in no export
+    # work of one student named "03_activations": the batch refuses that name once it knows the lesson (see
+    # test_gradebook_keys_and_latest); an id that only looks like a lesson's (23_bob) is an id (red team W)
     (tmp_path / f"{LESSON}--ada.ipynb").write_bytes(EXERCISE)
     (tmp_path / "bob.ipynb").write_bytes(EXERCISE)
     (tmp_path / f"{LESSON}.ipynb").write_bytes(EXERCISE)
-    items = sorted(read_submissions(tmp_path), key=lambda item: item.source)
-    assert [(item.student, item.lesson) for item in items if isinstance(item, Submission)] == [
-        ("ada", LESSON), ("bob", None)]
-    (rejected,) = [item for item in items if isinstance(item, Rejected)]
-    assert rejected.source.endswith(f"{LESSON}.ipynb") and rejected.reason.startswith(
-        f"nothing names the student of '{LESSON}.ipynb': a notebook named after its lesson holds no id")
+    (tmp_path / "23_cyd.ipynb").write_bytes(EXERCISE)
+    assert sorted((item.student, item.lesson, item.named_by_file) for item in read_submissions(tmp_path)) == [
+        (LESSON, LESSON, True), ("23_cyd", "23_cyd", True), ("ada", LESSON, False), ("bob", None, True)]
 
 
 # ---------------------------------------------------------------- submission files without a manifest
