@@ -11,6 +11,8 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
 
 def in_one_trip(func: Callable, calls: Sequence[tuple]) -> list | None:
     """``[func(*args) for args in calls]`` in one round trip when ``func`` offers it; None when it does not, or when a
@@ -107,8 +109,22 @@ def earlier(steps: Sequence[tuple], index: int) -> int:
 
 def run_step(step: tuple):
     """One step ``(target, name, args)``: ``target(*args)`` when name is None, ``target.name(*args)``, or the
-    attribute ``target.name`` when args is None."""
+    attribute ``target.name`` when args is None; ``(layer, PERTURB_PARAMS, ())`` changes every parameter of a layer."""
     target, name, args = step
     if name is None:
         return target(*args)
+    if name == PERTURB_PARAMS:
+        return perturb_params(target)
     return getattr(target, name) if args is None else getattr(target, name)(*args)
+
+
+PERTURB_PARAMS = "perturb_params"
+
+
+def perturb_params(layer) -> None:
+    """Write 1.5 x + 0.25 into every parameter x of ``layer``, in place (a step, so that it runs in its turn: a layer
+    made like another then holds other parameters, and a params dict the two share shows it)."""
+    from coursekit.gradcheck.checks import set_parameter  # (gradcheck builds on this package)
+
+    for key, value in list(dict(layer.params).items()):
+        set_parameter(layer, key, 1.5 * np.asarray(value, dtype=float) + 0.25)

@@ -21,7 +21,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from coursekit.feedback import messages as feedback_messages
-from coursekit.feedback.batched import again, earlier, in_sandbox, is_again, offers_steps, run_step, steps_in_one_trip
+from coursekit.feedback.batched import (
+    PERTURB_PARAMS,
+    again,
+    earlier,
+    in_sandbox,
+    is_again,
+    offers_steps,
+    run_step,
+    steps_in_one_trip,
+)
 from coursekit.feedback.compare import difference, rounded_only, type_name
 from coursekit.feedback.result import CheckResult
 from coursekit.feedback.widened import made_dtype
@@ -358,18 +367,28 @@ def layer_instances_apart(make: Callable, x: np.ndarray, dout: np.ndarray) -> Pr
     def plan(cls, make, x, dout):
         first, second = make(cls), make(cls)  # the first alone, then again with the second's pass between
         other_x, other_dout = 0.5 - 0.75 * x[::-1], 1.5 * dout[::-1]  # another batch of the same shape, other signs
-        steps = [(first, "forward", (x.copy(),)), (first, "backward", (dout.copy(),)), (first, "grads", None),  # 0-2
-                 (first, "forward", (x.copy(),)), (second, "forward", (other_x,)),                             # 3 4
-                 (second, "backward", (other_dout,)), (first, "backward", (dout.copy(),)),                     # 5 6
-                 (first, "grads", None)]                                                                        # 7
+        # The second's parameters are then made other than the first's: a params dict the two share (a mutable
+        # default argument: red team W) changes the first's too, which two layers made alike would hide.
+        steps = [(first, "params", None), (first, "forward", (x.copy(),)), (first, "backward", (dout.copy(),)),  # 0-2
+                 (first, "grads", None), (second, PERTURB_PARAMS, ()),                                           # 3 4
+                 (first, "forward", (x.copy(),)), (second, "forward", (other_x,)),                              # 5 6
+                 (second, "backward", (other_dout,)), (second, "grads", None),                                  # 7 8
+                 (first, "backward", (dout.copy(),)), (first, "grads", None), (second, "grads", None),          # 9-11
+                 (first, "params", None)]                                                                        # 12
 
         def judge(results):
-            dx, grads = _as_float64(results[1]), _as_grads(results[2])
-            if not _agree(dx, _as_float64(results[6])):
+            # each copied as it is read: one step at a time (a learner's kernel), the later ones are not made yet
+            own, dx, grads = _as_grads(results[0]), _as_float64(results[2]), _as_grads(results[3])
+            second_own = _as_grads(results[8])
+            if not _agree(dx, _as_float64(results[9])):
                 return LAYER_APART_DETAIL.format(what="dx")
-            now = _as_grads(results[7])
-            if now.keys() != grads.keys() or any(not _agree(grads[key], now[key]) for key in grads):
-                return LAYER_APART_DETAIL.format(what="grads")
+            # the first's grads as alone; the second's as its own backward left them (a grads dict both share holds
+            # whichever ran last); the first's params as they were
+            for what, before, after in (("grads", grads, _as_grads(results[10])),
+                                        ("grads", second_own, _as_grads(results[11])),
+                                        ("params", own, _as_grads(results[12]))):
+                if after.keys() != before.keys() or any(not _agree(before[key], after[key]) for key in before):
+                    return LAYER_APART_DETAIL.format(what=what)
             return None
         return steps, judge
     return Property(LAYER_APART, inputs=(make, x, dout), plan=plan)

@@ -32,6 +32,7 @@ CALLS = "calls"
 AS_COLLECTED = "as_collected"  # CALLMANY: every value read once every call is made, as a caller that collects the
                            # values first sees them (a value a later call changed shows the change, as in a kernel)
 AGAIN = "again"            # SEQUENCE step [0, AGAIN, [k]]: what the request's step k gave, read again now
+PERTURB_PARAMS = "perturb_params"  # SEQUENCE step [layer, PERTURB_PARAMS, []]: 1.5 x + 0.25 into each of its params
 SETS = "sets"              # CALLMANY: before each call, [name, value] parameter writes on the target (WRITE_PARAM)
 SEQUENCE = "sequence"      # each of STEPS in order, in one round trip: REPLIES, one per step (a property's calls)
 STEPS = "steps"            # SEQUENCE: [target, name, args]: target.name(*args); target(*args) when name is "";

@@ -367,6 +367,10 @@ class Worker:
                     raise LookupError("unknown object")
                 elif args is None:
                     values.append(getattr(target, str(name)))
+                elif name == protocol.PERTURB_PARAMS:  # a layer made like another made other (see batched)
+                    for key, value in list(dict(target.params).items()):
+                        _write_param(target, str(key), 1.5 * np.asarray(value, dtype=float) + 0.25)
+                    values.append(None)
                 else:
                     method = getattr(target, str(name)) if name else target
                     replies.append(self._call_once(method, {protocol.ARGS: args}, caught, values))

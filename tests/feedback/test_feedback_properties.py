@@ -135,6 +135,31 @@ def _layer_sharing_its_cache(base):
     return Shared
 
 
+def _linear_sharing_its_grads(base):
+    """A Linear whose grads dict is a mutable default argument: every layer of the class has the same one (red team
+    W: right for one layer at a time, and a network's second layer holds the first's gradients)."""
+    class SharedGrads(base):
+        def __init__(self, n_in, n_out, rng, grads={}):  # noqa: B006 -- the mistake itself
+            super().__init__(n_in, n_out, rng)
+            self.grads = grads
+
+        def backward(self, dout):
+            dx = super().backward(dout)
+            self.grads.update(W=dout.T @ self.x, b=dout.sum(axis=0))
+            return dx
+    return SharedGrads
+
+
+def _linear_sharing_its_params(base):
+    """A Linear whose params dict is a mutable default argument, filled by every layer it builds (red team W)."""
+    class SharedParams(base):
+        def __init__(self, n_in, n_out, rng, params={}):  # noqa: B006 -- the mistake itself
+            super().__init__(n_in, n_out, rng)
+            params.update(self.params)
+            self.params = params
+    return SharedParams
+
+
 class _Mlp(nn.Sequential):
     def __init__(self, sizes, activation, rng):
         super().__init__(nn.mlp(sizes, {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}[activation],
@@ -250,6 +275,8 @@ BROKEN = [
      "changed the array you passed in"),
     (l04_linear_losses, "LayerNorm", _layer_cache_consumed(l04_linear_losses._LayerNorm), properties.LAYER_REPEAT),
     (l04_linear_losses, "Linear", _layer_sharing_its_cache(nn.Linear), properties.LAYER_APART),
+    (l04_linear_losses, "Linear", _linear_sharing_its_grads(nn.Linear), properties.LAYER_APART),
+    (l04_linear_losses, "Linear", _linear_sharing_its_params(nn.Linear), properties.LAYER_APART),
     (l04_linear_losses, "LayerNorm", _layer_sharing_its_cache(l04_linear_losses._LayerNorm), properties.LAYER_APART),
     (l05, "MLP", _layer_sharing_its_cache(_Mlp), properties.LAYER_APART),
 ] + [(l03_activations, name, broken(getattr(nn, name)), words)

@@ -159,6 +159,23 @@ def mse_loss(y, t):
     dy /= n
     return loss, dy
 '''
+# Red team W: a mutable default argument, so that every Linear of a network shares one params dict (and the two
+# layers the property first built alike hid it).
+LINEAR_SHARED_PARAMS = '''class Linear:
+    def __init__(self, n_in, n_out, rng, params={}):
+        params.update({"W": rng.standard_normal((n_out, n_in)) / np.sqrt(n_in), "b": np.zeros(n_out)})
+        self.params = params
+        self.grads = {"W": np.zeros((n_out, n_in)), "b": np.zeros(n_out)}
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.params["W"].T + self.params["b"]
+
+    def backward(self, dout):
+        self.grads["W"] = dout.T @ self.x
+        self.grads["b"] = dout.sum(axis=0)
+        return dout @ self.params["W"]
+'''
 LESSONS = {"01_chain_rule": "l01_chain_rule", "02_computation_graphs": "l02_computation_graphs",
            "03_activations": "l03_activations", "04_linear_and_losses": "l04_linear_losses",
            "05_delta_recursion": "l05_delta_recursion"}
@@ -173,6 +190,7 @@ EXAMPLES = [
     ("04_linear_and_losses", "Linear", LINEAR_ACCUMULATE, "is something kept between calls?"),
     ("03_activations", "Sigmoid", SIGMOID_MODULE_CACHE, "is something kept outside self?"),
     ("04_linear_and_losses", "Linear", LINEAR_CLASS_CACHE, "is something kept outside self?"),
+    ("04_linear_and_losses", "Linear", LINEAR_SHARED_PARAMS, "is something kept outside self?"),
     ("05_delta_recursion", "forward", FORWARD_MODULE_CACHE, "failed on case"),
     ("04_linear_and_losses", "mse_loss", MSE_REUSED_BUFFER, "each row of a batch should be treated on its own"),
 ]
