@@ -147,7 +147,7 @@ def grade(paths, jobs, gradebook, root, regrade, csv_path, feedback, feedback_fo
 
     from coursekit.grading.batch import grade_paths
     from coursekit.grading.gradebook import Gradebook
-    from coursekit.grading.ownership_report import several_folders
+    from coursekit.grading.ownership_report import several_places
 
     try:
         course = Course.find(root)
@@ -182,7 +182,7 @@ def grade(paths, jobs, gradebook, root, regrade, csv_path, feedback, feedback_fo
         console.print(table)
         _print_counts(outcomes)
         _print_identical(book.identical_submissions())
-        _print_several_folders(several_folders(outcomes))
+        _print_several_places(several_places(outcomes))
         failed: list[str] = []
         if csv_path:
             with _export_errors("the CSV gradebook", csv_path, failed):
@@ -306,18 +306,18 @@ def _print_identical(groups: list) -> None:
         console.print(f"  and {len(groups) - 20} more: Gradebook.identical_submissions() lists them all")
 
 
-def _print_several_folders(groups: list) -> None:
-    """A line per student whose different notebooks of one lesson came from different folders below their student
-    folder (ownership_report): a folder of students, or a zip of the inbox itself, read as one student's."""
+def _print_several_places(groups: list) -> None:
+    """A line per student whose different notebooks of one lesson came from different places (ownership_report): a
+    folder of students, a zip of the inbox folder itself, or students' folders given one by one, read as one student."""
     if not groups:
         return
-    errors.print(f"one student, different notebooks of one lesson from different folders: {len(groups)} (is that "
-                 f"student folder a folder of students, or a zip of the inbox folder itself? Then give the folder that "
-                 f"holds one folder per student, or zip its contents)")
+    errors.print(f"one student, different notebooks of one lesson from different places: {len(groups)} (a folder of "
+                 f"students read as one student's? Give the folder that holds one folder per student, name each "
+                 f"notebook LESSON--ID.ipynb, or zip the inbox's contents rather than the inbox)")
     for group in groups[:20]:
-        folders = ", ".join(f"{folder or '.'}/" for folder in group.folders[:5])
-        more = f" and {len(group.folders) - 5} more" if len(group.folders) > 5 else ""
-        errors.print(_plain(f"  {group.student} ({group.lesson}): {folders}{more}"))
+        places = ", ".join(group.places[:5])
+        more = f" and {len(group.places) - 5} more" if len(group.places) > 5 else ""
+        errors.print(_plain(f"  {group.student} ({group.lesson}): {places}{more}"))
     if len(groups) > 20:
         errors.print(f"  and {len(groups) - 20} more")
 

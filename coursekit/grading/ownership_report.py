@@ -3,8 +3,8 @@
 Who a bare notebook belongs to comes from the first folder below the folder or zip given (see intake). A folder
 given one level too high, or a zip of the inbox folder itself (``zip -r inbox.zip inbox``: every member under
 ``inbox/``), makes that folder the student of every notebook in it, and the CSV keeps only the latest of them.
-Nothing about one notebook shows it; the batch does: one student, different notebooks of one lesson, each in
-another folder below the one that names the student (red team V).
+Nothing about one notebook shows it; the batch does: one student, different notebooks of one lesson, each from
+another place (red team V, W).
 """
 
 from __future__ import annotations
@@ -17,37 +17,37 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
-class SeveralFolders:
-    """One student's different notebooks of one lesson, found in different folders below their student folder."""
+class SeveralPlaces:
+    """One student's different notebooks of one lesson, found in different places."""
 
     student: str
     lesson: str
-    folders: tuple[str, ...]  # below the student folder, sorted
+    places: tuple[str, ...]  # below the student folder, or whole paths; sorted
 
 
-def several_folders(outcomes: Iterable) -> list[SeveralFolders]:
+def several_places(outcomes: Iterable) -> list[SeveralPlaces]:
     """Each (student, lesson) whose submissions in ``outcomes`` (batch.Outcome: graded, or already graded) are
-    different notebooks in two or more folders below the folder that names the student."""
+    different notebooks from two or more places: below the folder that names the student, each file's path there
+    (``inbox/week3/ada.ipynb`` and ``.../bob.ipynb``, both graded as student "week3"); for a student that no folder
+    names, each file's whole path (``inbox/ada/Untitled.ipynb`` and ``inbox/bob/Untitled.ipynb``, given as
+    ``grade inbox/*``: both student "Untitled", red team W)."""
     found: dict[tuple[str, str], dict[str, set[str]]] = {}
     for outcome in outcomes:
         if outcome.student is None or outcome.lesson is None or outcome.content_hash is None or outcome.reason:
             continue
-        below = _below_student_folder(outcome.source, outcome.student)
-        if below is not None:
-            found.setdefault((outcome.student, outcome.lesson), {}).setdefault(below, set()).add(outcome.content_hash)
-    return [SeveralFolders(student, lesson, tuple(sorted(folders)))
-            for (student, lesson), folders in sorted(found.items())
-            if len(folders) > 1 and len(set().union(*folders.values())) > 1]
+        place = _place(outcome.source, outcome.student)
+        found.setdefault((outcome.student, outcome.lesson), {}).setdefault(place, set()).add(outcome.content_hash)
+    return [SeveralPlaces(student, lesson, tuple(sorted(places)))
+            for (student, lesson), places in sorted(found.items())
+            if len(places) > 1 and len(set().union(*places.values())) > 1]
 
 
-def _below_student_folder(source: str, student: str) -> str | None:
-    """The folder of ``source`` (a path, or ``path!member``) below the last folder named ``student`` (compared in NFKC
-    form, as ids are), "" for a file right in it; None when no folder of it is named so (its file name or manifest
-    named the student)."""
+def _place(source: str, student: str) -> str:
+    """Where ``source`` (a path, or ``path!member``) is: its path below the last folder named ``student`` (compared
+    in NFKC form, as ids are), else its whole path."""
     path, _, member = source.partition("!")
     parts = [part for part in re.split(r"[/\\]", path.replace(os.sep, "/")) + re.split(r"[/\\]", member) if part]
-    folders = parts[:-1]
-    for index in range(len(folders) - 1, -1, -1):
-        if unicodedata.normalize("NFKC", folders[index]) == student:
-            return "/".join(folders[index + 1:])
-    return None
+    for index in range(len(parts) - 2, -1, -1):
+        if unicodedata.normalize("NFKC", parts[index]) == student:
+            return "/".join(parts[index + 1:])
+    return "/".join(parts)

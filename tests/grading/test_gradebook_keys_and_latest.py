@@ -418,7 +418,7 @@ def test_a_batch_larger_than_it_may_hold_is_graded_in_parts_each_submission_once
         assert sorted(o.student for o in outcomes if o.skipped) == students
 
 
-def test_a_zip_of_the_inbox_folder_itself_is_reported_as_one_student_with_several_folders(fake_grading, tmp_path):
+def test_a_zip_of_the_inbox_folder_itself_is_reported_as_one_student_with_several_places(fake_grading, tmp_path):
     # red team V: `zip -r inbox.zip inbox` made "inbox" every notebook's student folder, and the CSV kept one of them
     export = tmp_path / "inbox.zip"
     with zipfile.ZipFile(export, "w") as archive:
@@ -427,25 +427,43 @@ def test_a_zip_of_the_inbox_folder_itself_is_reported_as_one_student_with_severa
     result = CliRunner().invoke(main, ["grade", str(export), "--root", str(ROOT), "--jobs", "1",
                                        "--no-keep-warm", "--gradebook", str(tmp_path / "book.sqlite")])
     assert result.exit_code == 0, result.output
-    assert "one student, different notebooks of one lesson from different folders: 1" in result.stderr
-    assert f"inbox ({LESSON}): ada/, bob/" in result.stderr
+    assert "one student, different notebooks of one lesson from different places: 1" in result.stderr
+    assert f"inbox ({LESSON}): ada/{LESSON}.ipynb, bob/{LESSON}.ipynb" in result.stderr
 
 
-def test_a_students_own_subfolders_with_one_notebook_or_the_same_bytes_are_not_reported():
+def test_students_folders_given_one_by_one_or_a_folder_of_their_notebooks_are_reported(fake_grading, tmp_path):
+    # red team W: `grade inbox/*` with each student's Untitled.ipynb, and inbox/week3/{ada,bob}.ipynb, each one
+    # "student" (Untitled, week3) whose CSV row kept the latest, with no warning
+    for student, raw in (("ada", FULL), ("bob", EMPTY)):
+        (tmp_path / "inbox" / student).mkdir(parents=True)
+        (tmp_path / "inbox" / student / "Untitled.ipynb").write_bytes(raw)
+        (tmp_path / "week" / "week3").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "week" / "week3" / f"{student}.ipynb").write_bytes(raw)
+    result = CliRunner().invoke(main, ["grade", str(tmp_path / "inbox" / "ada"), str(tmp_path / "inbox" / "bob"),
+                                       str(tmp_path / "week"), "--root", str(ROOT), "--jobs", "1", "--no-keep-warm",
+                                       "--gradebook", str(tmp_path / "book.sqlite")])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stderr.split())
+    assert "one student, different notebooks of one lesson from different places: 2" in said
+    assert f"Untitled ({LESSON}): {tmp_path.as_posix().strip('/')}/inbox/ada/Untitled.ipynb" in said
+    assert f"week3 ({LESSON}): ada.ipynb, bob.ipynb" in said
+
+
+def test_a_students_own_places_with_the_same_bytes_or_one_place_over_time_are_not_reported():
     from coursekit.grading.batch import Outcome
-    from coursekit.grading.ownership_report import SeveralFolders, several_folders
+    from coursekit.grading.ownership_report import SeveralPlaces, several_places
 
     def outcome(source, student, content_hash, lesson=LESSON):
         return Outcome(source, student, lesson, content_hash=content_hash)
 
-    assert several_folders([outcome("/in/ada/work/x.ipynb", "ada", "1"), outcome("/in/ada/x.ipynb", "ada", "1"),
-                            outcome("/in/bob/x.ipynb", "bob", "2"), outcome("/in/x--cyd.ipynb", "cyd", "3"),
-                            outcome("/old/ada/y.ipynb", "ada", "4", lesson="01_chain_rule"),
-                            outcome("/new/ada/y.ipynb", "ada", "5", lesson="01_chain_rule")]) == []
-    assert several_folders([outcome("/s/section1/ada/x.ipynb", "section1", "1"),
-                            outcome("/s/section1/bob/x.ipynb", "section1", "2"),
-                            outcome("/i.zip!inbox/ｃｙｄ/x.ipynb", "ｃｙｄ", "3")]) == [
-        SeveralFolders("section1", LESSON, ("ada", "bob"))]
+    assert several_places([outcome("/in/ada/work/x.ipynb", "ada", "1"), outcome("/in/ada/x.ipynb", "ada", "1"),
+                           outcome("/in/bob/x.ipynb", "bob", "2"), outcome("/in/x--cyd.ipynb", "cyd", "3"),
+                           outcome("/old/ada/y.ipynb", "ada", "4", lesson="01_chain_rule"),
+                           outcome("/new/ada/y.ipynb", "ada", "5", lesson="01_chain_rule")]) == []
+    assert several_places([outcome("/s/section1/ada/x.ipynb", "section1", "1"),
+                           outcome("/s/section1/bob/x.ipynb", "section1", "2"),
+                           outcome("/i.zip!inbox/ｃｙｄ/x.ipynb", "ｃｙｄ", "3")]) == [
+        SeveralPlaces("section1", LESSON, ("ada/x.ipynb", "bob/x.ipynb"))]
 
 
 def test_a_notebook_named_after_its_lesson_alone_names_nobody_but_an_id_that_looks_like_one_does(fake_grading,
