@@ -122,9 +122,15 @@ PERTURB_PARAMS = "perturb_params"
 
 
 def perturb_params(layer) -> None:
-    """Write 1.5 x + 0.25 into every parameter x of ``layer``, in place (a step, so that it runs in its turn: a layer
-    made like another then holds other parameters, and a params dict the two share shows it)."""
+    """Write ``perturbed(x)`` into every parameter x of ``layer``, in place (a step, so that it runs in its turn: a
+    layer made like another then holds other parameters, and a params dict the two share shows it). The grader's
+    sandbox makes the same step with the same numbers (worker._sequence)."""
     from coursekit.gradcheck.checks import set_parameter  # (gradcheck builds on this package)
 
     for key, value in list(dict(layer.params).items()):
-        set_parameter(layer, key, 1.5 * np.asarray(value, dtype=float) + 0.25)
+        set_parameter(layer, key, perturbed(value))
+
+
+def perturbed(value) -> np.ndarray:
+    """A parameter's value made other than it was (PERTURB_PARAMS): 1.5 x + 0.25, as float64."""
+    return 1.5 * np.asarray(value, dtype=float) + 0.25

@@ -155,7 +155,7 @@ class Names:
     submission_file: bool       # named ``*.submission.zip``: a submission file, never a zip of many
 
 
-def _path_parts(name: str) -> list[str]:
+def path_parts(name: str) -> list[str]:
     """The folders and file of a path inside a folder or zip, either slash apart; none empty, none "."
     (``./frank/x.ipynb`` is frank's)."""
     return [part for part in re.split(r"[/\\]", name) if part not in ("", ".")]
@@ -164,7 +164,7 @@ def _path_parts(name: str) -> list[str]:
 def names_of(name: str) -> Names:
     """What ``name`` says: a file's path inside the folder or zip given (``ada/work/07_x.ipynb``,
     ``07_x--ada.submission.zip``; through a zip inside a folder, the zip's student folder then the member's path)."""
-    parts = _path_parts(name)
+    parts = path_parts(name)
     file_name = parts[-1] if parts else ""
     stem = file_stem(file_name)
     _, dashes, named = stem.partition("--")
@@ -508,7 +508,7 @@ def _zip_folders_with_nothing_to_grade(source: str, infos: list[zipfile.ZipInfo]
     """A row for each student folder of a zip of many that holds files but not one input (see _read_folder)."""
     folders: dict[str, _StudentFolder] = {}
     for info in infos:
-        parts = _path_parts(info.filename)
+        parts = path_parts(info.filename)
         if len(parts) < 2 or parts[0] in SKIPPED_FOLDERS:
             continue
         student_folder = folders.setdefault(parts[0], _StudentFolder(f"{source}!{parts[0]}/", parts[0]))
@@ -527,7 +527,7 @@ NO_NOTEBOOK_IN_ZIP = ("a zip with no notebook (.ipynb) and no submission file in
 
 
 def _is_input_member(info: zipfile.ZipInfo) -> bool:
-    parts = _path_parts(info.filename)
+    parts = path_parts(info.filename)
     return not info.is_dir() and _looks_like_input(info.filename) and not SKIPPED_FOLDERS & set(parts)
 
 

@@ -10,10 +10,11 @@ another place (red team V, W).
 from __future__ import annotations
 
 import os
-import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from coursekit.grading.intake import path_parts
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def _place(source: str, student: str) -> str:
     """Where ``source`` (a path, or ``path!member``) is: its path below the last folder named ``student`` (compared
     in NFKC form, as ids are), else its whole path."""
     path, _, member = source.partition("!")
-    parts = [part for part in re.split(r"[/\\]", path.replace(os.sep, "/")) + re.split(r"[/\\]", member) if part]
+    parts = path_parts(path.replace(os.sep, "/")) + path_parts(member)
     for index in range(len(parts) - 2, -1, -1):
         if unicodedata.normalize("NFKC", parts[index]) == student:
             return "/".join(parts[index + 1:])

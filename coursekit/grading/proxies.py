@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from coursekit.feedback import messages as feedback_messages
-from coursekit.feedback.batched import AGAIN, earlier
+from coursekit.feedback.batched import AGAIN, PERTURB_PARAMS, earlier
 from coursekit.feedback.compare import rounded_only
 from coursekit.feedback.exercise import NameRules
 from coursekit.grading import messages, protocol
@@ -110,6 +110,9 @@ def _batch_replies(session: Session, request: dict, count: int) -> list[dict]:
     return replies
 
 
+_WIRE_NAMES = {PERTURB_PARAMS: protocol.PERTURB_PARAMS}  # a step batched names, as the worker knows it
+
+
 def _steps(steps: list[tuple]) -> list:
     """The value of each step ``(target, name, args)`` (see ``batched.run_step``) on student objects of one session,
     up to MAX_CALLS steps a round trip; each call's changes to its arguments are handled as _call handles them. A
@@ -126,10 +129,10 @@ def _steps(steps: list[tuple]) -> list:
         chunk = steps[start:start + MAX_CALLS]
         # The steps the worker makes, and where each step of the chunk is among them; an again step of a step made
         # in an earlier trip is answered here, with what that trip read (the worker's values are per request).
-        sent, place, local = [], {}, {}
+        sent, place, local, again_of = [], {}, {}, {}
         for offset, (target, name, args) in enumerate(chunk):
             if name == AGAIN and target is None:
-                index = earlier(steps, start + offset)
+                index = again_of[offset] = earlier(steps, start + offset)
                 if index < start or index - start in local:
                     local[offset] = local.get(index - start, index)
                     continue
@@ -137,7 +140,7 @@ def _steps(steps: list[tuple]) -> list:
                 sent.append([0, protocol.AGAIN, [place[index - start]]])
             else:
                 place[offset] = len(sent)
-                sent.append([object.__getattribute__(target, "_id"), name or "",
+                sent.append([object.__getattribute__(target, "_id"), _WIRE_NAMES.get(name, name or ""),
                              None if args is None else session.encode(list(args))])
         request = {protocol.OP: protocol.SEQUENCE, protocol.ERRSTATE: np.geterr(), protocol.STEPS: sent}
         answers = iter(_batch_replies(session, request, len(sent)))
@@ -146,8 +149,8 @@ def _steps(steps: list[tuple]) -> list:
                 results.append(results[local[offset]])
                 continue
             answer = next(answers)
-            if name == AGAIN and target is None:
-                target, name, args = steps[earlier(steps, start + offset)]
+            if offset in again_of:
+                target, name, args = steps[again_of[offset]]
                 args = None if args is None else ()  # read again: no call, nothing of the arguments to write back
             rules = object.__getattribute__(target, "_rules")
             if args is None:  # an attribute read, as the proxy's own would decode it

@@ -20,6 +20,7 @@ import warnings
 
 import numpy as np
 
+from coursekit.feedback.batched import perturbed
 from coursekit.grading import protocol, wire
 from coursekit.grading.limits import MAX_CALLS, MAX_CHAIN, MAX_CHAIN_STEPS, OUTPUT_LIMIT, READ_AFTER_ELEMENTS
 from coursekit.library import library_object
@@ -369,7 +370,7 @@ class Worker:
                     values.append(getattr(target, str(name)))
                 elif name == protocol.PERTURB_PARAMS:  # a layer made like another made other (see batched)
                     for key, value in list(dict(target.params).items()):
-                        _write_param(target, str(key), 1.5 * np.asarray(value, dtype=float) + 0.25)
+                        _write_param(target, str(key), perturbed(value))
                     values.append(None)
                 else:
                     method = getattr(target, str(name)) if name else target
