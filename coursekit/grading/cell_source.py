@@ -122,6 +122,7 @@ class Statement(NamedTuple):
     source: str
     defines: bool             # it only defines: an import, a function, a class, a value that calls nothing
     lines: range | None       # its lines in the cell, when the cell is plain Python (as the worker numbers them)
+    imports: bool = False     # it is an import (which may take far longer than any other definition)
 
 
 def statements_apart(code: str) -> list[Statement] | None:
@@ -134,7 +135,8 @@ def statements_apart(code: str) -> list[Statement] | None:
         return None
     try:
         return [Statement(ast.unparse(node), isinstance(node, DEFINING) or _calls_nothing(node),
-                          range(node.lineno, (node.end_lineno or node.lineno) + 1) if plain else None)
+                          range(node.lineno, (node.end_lineno or node.lineno) + 1) if plain else None,
+                          isinstance(node, IMPORTS))
                 for node in tree.body if not isinstance(node, ast.Pass)]  # IPython's own lines read as `pass`
     except (RecursionError, ValueError):
         return None

@@ -96,11 +96,13 @@ SYMPY_MAX_FLOAT_BITS = 1_024
 # ---------------------------------------------------------------- time
 # CPU seconds a student cell may use: 20 times the heaviest cell the grader runs of the course's masters (at most
 # 5 ms in a warm worker). A cell that runs past it is run again a statement at a time, all of it kept but what
-# runs past its limit again; its definitions (imports, functions, classes, constants) get DEFINITIONS_TIMEOUT (an
-# import of a module the sandbox has not loaded takes 0.2-0.5 s). A looping cell costs a batch its limit: 0.5 s was a
-# quarter of a lesson-07 batch's CPU.
+# runs past its limit again; its definitions (functions, classes, constants) get DEFINITIONS_TIMEOUT, and its imports
+# IMPORT_TIMEOUT: a module the sandbox has not loaded takes 0.2 s (`import sympy` on a fast machine) to 0.6 s (on a
+# slow one), and a learner's library more. A looping cell costs a batch its limit: 0.5 s was a quarter of a lesson-07
+# batch's CPU.
 DEFAULT_CELL_TIMEOUT = 0.1
 DEFINITIONS_TIMEOUT = 0.5
+IMPORT_TIMEOUT = 2.0
 DEFAULT_BUDGET = 30.0  # wall-clock seconds for grading one submission; an honest one takes 0.03-0.5 s
 # A request's CPU budget is what it may compute; its wall-clock deadline, only a backstop for code that sleeps or
 # waits, is generous, because waiting for a core while other submissions compute must not cost a student.
@@ -127,11 +129,13 @@ class Settings:
     ``coursekit.cell_timeout`` and ``coursekit.submission_budget``, set by a lesson whose cells do real
     work, such as training a network) or the defaults. Every student cell is run, and a looping one costs
     its whole limit, so a short limit is what keeps a batch fast; a cell that ran past it is run again a
-    statement at a time, its definitions with ``definitions_timeout`` (at least the cell limit) each.
+    statement at a time, its definitions with ``definitions_timeout`` and its imports with ``import_timeout`` (each
+    at least the cell limit).
     """
 
     cell_timeout: float | None = None
     definitions_timeout: float = DEFINITIONS_TIMEOUT
+    import_timeout: float = IMPORT_TIMEOUT
     call_timeout: float = 3.0
     test_timeout: float = 15.0
     budget: float | None = None
@@ -141,4 +145,5 @@ class Settings:
         """These settings with the cell limit and the budget resolved for ``master``."""
         cell_timeout = self.cell_timeout or master.cell_timeout or DEFAULT_CELL_TIMEOUT
         return replace(self, cell_timeout=cell_timeout, definitions_timeout=max(self.definitions_timeout, cell_timeout),
+                       import_timeout=max(self.import_timeout, cell_timeout),
                        budget=self.budget or master.budget or DEFAULT_BUDGET)

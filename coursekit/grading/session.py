@@ -192,35 +192,39 @@ class Session:
 
     def cpu_seconds(self) -> float:
         """The CPU time the worker has used so far (its own threads and the children it waited for)."""
+        return self.cpu_and_state()[0]
+
+    def cpu_and_state(self) -> tuple[float, bool]:
+        """(the worker's CPU time so far, whether it is runnable now: computing, or waiting for a core)."""
         try:
             fields = stat_fields(self.pid)
         except (OSError, ValueError):
-            return 0.0
-        return sum(int(value) for value in fields[11:15]) / _TICK  # utime, stime, cutime, cstime
+            return 0.0, False
+        return sum(int(value) for value in fields[11:15]) / _TICK, fields[0] == b"R"  # utime, stime, cutime, cstime
 
     def request(self, message: dict, cpu_limit: float | None = None) -> dict:
         """Send a request and wait for its answer, serving the worker's callbacks meanwhile.
 
         The request may use ``cpu_limit`` seconds of CPU (default: the call limit), and the test no more than its
-        CPU budget (``test_cpu``); its wall-clock deadline is a backstop that no traffic extends, cut short by
-        the test's or the submission's own (``deadline``). Past either, the worker is killed.
+        CPU budget (``test_cpu``). Its wall-clock backstop (see ``limits.wall_backstop``) is for code that sleeps or
+        waits: no traffic extends it, but time the worker spends runnable does, since waiting for a core that other
+        processes hold is no fault of the student's, and computing is bounded by the CPU limit already. The test's or
+        the submission's own deadline (``deadline``) is absolute. Past any, the worker is killed.
         """
         if not self.alive:
             raise SandboxCrashed(str(messages.WORKER_GONE))
         self.sent += 1
         limit = cpu_limit or self.call_timeout
         start = time.monotonic()
-        deadline = start + wall_backstop(limit, self.wall_grace)
-        if self.deadline is not None:
-            deadline = min(deadline, self.deadline)
-        if deadline <= start:
+        backstop = start + wall_backstop(limit, self.wall_grace)
+        if self.deadline is not None and self.deadline <= start:
             self.kill()
             raise SandboxTimeout(str(messages.DEADLINE_PASSED))
         budget = _CpuBudget(self, start, limit)
         try:
             data = self._take_posted() + wire.frame(message)  # the posted requests first, in the same write
-            wire.send_framed(self.sock, data, deadline)
-            reply = self._answer(start, deadline, budget)
+            wire.send_framed(self.sock, data, self._cut_short(backstop))
+            reply = self._answer(start, backstop, budget)
             self.unconfirmed = False  # a posted request's error would have come as this reply
             self.sending.clear()
             return reply
@@ -237,11 +241,21 @@ class Session:
             # carried a hidden input into a rejection's reason), and never a worker left running
             self._refuse(type(error).__name__)
 
-    def _answer(self, start: float, deadline: float, budget: _CpuBudget) -> dict:
-        """The next answer of the worker, serving the callbacks it makes first, within the request's limits."""
-        deprioritised = False
+    def _cut_short(self, backstop: float) -> float:
+        """``backstop`` or the test's or submission's deadline, whichever comes first."""
+        return backstop if self.deadline is None else min(backstop, self.deadline)
+
+    def _answer(self, start: float, backstop: float, budget: _CpuBudget) -> dict:
+        """The next answer of the worker, serving the callbacks it makes first, within the request's limits.
+
+        Each time the worker is seen runnable at a look at its CPU time, the time since the last look is added to
+        the wall-clock ``backstop``: a worker that a busy machine keeps waiting for a core is not stopped for it. A
+        slow one runs at the lowest priority (see ``_deprioritise``), so other submissions' workers come first: beside
+        two looping ones on a core, a call of 0.15 s of CPU took 2 s, past its backstop of 1.2 s."""
+        deprioritised, looked = False, start
         while True:
             now = time.monotonic()
+            deadline = self._cut_short(backstop)
             if now >= deadline:
                 self.stop(SandboxTimeout(messages.WALL_TIMEOUT.format(seconds=round(now - start, 1))))
             if select.select([self.sock], [], [], min(POLL, deadline - now))[0]:
@@ -250,8 +264,10 @@ class Session:
                     return reply
                 wire.send(self.sock, self._callback(reply), deadline)
                 continue
-            budget.check()
-            if not deprioritised and time.monotonic() - start > SLOW:
+            if budget.check():
+                backstop += time.monotonic() - looked
+            looked = time.monotonic()
+            if not deprioritised and looked - start > SLOW:
                 self._deprioritise()
                 deprioritised = True
 
@@ -437,9 +453,10 @@ class _CpuBudget:
         self.session, self.start, self.limit = session, start, limit
         self.first: tuple[float, float] | None = None  # (the worker's CPU time, seconds since the start) at first look
 
-    def check(self) -> None:
-        """Kill the worker and raise SandboxTimeout when the request or the test has used up its CPU."""
-        cpu = self.session.cpu_seconds()
+    def check(self) -> bool:
+        """Kill the worker and raise SandboxTimeout when the request or the test has used up its CPU; else whether
+        the worker is runnable."""
+        cpu, runnable = self.session.cpu_and_state()
         if self.first is None:
             self.first = (cpu, time.monotonic() - self.start)
         used = cpu - self.first[0] + self.first[1]
@@ -448,6 +465,7 @@ class _CpuBudget:
         if over:
             limit = self.limit if used > self.limit else test[1]
             self.session.stop(CpuTimeout(messages.TIMEOUT.format(seconds=round(limit, 2))))
+        return runnable
 
 
 _UNSENDABLE_WORDS = re.compile(r"data nested too deeply|message of [\d,]+ bytes exceeds the limit of [\d,]+")

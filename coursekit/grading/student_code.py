@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterable
 
 from coursekit.grading import messages, protocol
-from coursekit.grading.cell_source import LINE_CHARS, first_line, names_defined, statements_apart
+from coursekit.grading.cell_source import LINE_CHARS, Statement, first_line, names_defined, statements_apart
 from coursekit.grading.client import WarmServer
 from coursekit.grading.limits import MAX_PARSED_PER_SUBMISSION, Settings
 from coursekit.grading.master import same_code
@@ -196,30 +196,34 @@ class StudentCode:
     def _run_apart(self, index: int, code: str, cause: str = "", refused: dict | None = None,
                    stopped_at: int | None = None) -> bool:
         """Run cell ``index`` again one top-level statement at a time (see ``cell_source.statements_apart``), each
-        under its own limit (a definition's, larger: an import may be slow, else the cell's): what runs is kept and
+        under its own limit (an import's, the largest; a definition's; else the cell's): what runs is kept and
         replayed; what runs past its limit, crashes or raises is left out, and the rest still runs, as the learner's
         own kernel would have run the cell to its end. The cell ran past its limit (``cause``: why it was stopped,
         in the learner's words), or (``refused``: the error) the sandbox refused what it did (a file written, a
         thread started). A cell of one statement is that statement: it is not run again; nor is the statement
         the cell was stopped in (``stopped_at``: a line in it, when the worker said), unless it is a definition,
         whose larger limit it did not have (red team T: ``import sympy``, 0.2 s where no server preloads it, was lost
-        alone in its cell, and first in an import cell). True when any is kept.
+        alone in its cell, and first in an import cell; on a slow machine it takes 0.4-0.6 s, past a definition's
+        0.5 s, and so has an import's limit of its own). True when any is kept.
 
         Keeping its definitions alone lost honest points: ``import torch`` above ``import numpy`` lost every import,
         ``TINY = np.finfo(float).tiny`` beside a slow plot was dropped, and so were operations attached to a class
         in a loop above a long experiment (red team Q)."""
         statements = statements_apart(code) if self._parsing(code) else None
-        # a definition stopped at the cell's limit may run within its own, larger one
-        larger = refused is None and self.settings.definitions_timeout > self.settings.cell_timeout
-        if not statements or self.out_of_time() or (len(statements) < 2 and not (statements[0].defines and larger)):
+
+        def larger(statement: Statement) -> bool:  # stopped at the cell's limit, it may run within its own, larger one
+            return refused is None and self._limit_of(statement) > self.settings.cell_timeout
+
+        if not statements or self.out_of_time() or (len(statements) < 2 and not larger(statements[0])):
             return False
         kept, left_out = False, []  # (statement, why it was left out)
-        for statement, defines, lines in statements:
+        for each in statements:
+            statement, lines = each.source, each.lines
             stopped_here = stopped_at is not None and lines is not None and stopped_at in lines
-            if self.out_of_time() or (stopped_here and not (defines and larger)):
+            if self.out_of_time() or (stopped_here and not larger(each)):
                 left_out.append((statement, messages.LEFT_OUT_SLOW))
                 continue
-            limit = self.settings.definitions_timeout if defines else self.settings.cell_timeout
+            limit = self._limit_of(each)
             try:
                 ran = self.session.run_cell(statement, limit).get(protocol.OK)
             except SandboxTimeout:
@@ -238,6 +242,12 @@ class StudentCode:
             self._note(index, "error" if refused is not None else "timeout", _run_apart_words(
                 _raised(refused) if refused is not None else cause, refused is not None, left_out))
         return kept
+
+    def _limit_of(self, statement: Statement) -> float:
+        """The CPU seconds a statement run on its own may use: an import's, a definition's, or the cell's."""
+        if statement.imports:
+            return self.settings.import_timeout
+        return self.settings.definitions_timeout if statement.defines else self.settings.cell_timeout
 
     def _timeout_cause(self, timeout: SandboxTimeout) -> str:
         if isinstance(timeout, CpuTimeout):

@@ -1,11 +1,13 @@
 """Deadlines, not timeouts: no traffic from the sandbox extends a call, a submission ends within its budget, and
 anything the sandbox sends that the grader cannot read fails that test only."""
 
+import os
 import time
 
 import nbformat
 import pytest
 
+from coursekit.grading import protocol, wire
 from coursekit.grading.client import WarmServer
 from coursekit.grading.limits import Settings
 from coursekit.grading.session import SandboxTimeout
@@ -85,6 +87,35 @@ def test_a_cell_is_limited_by_the_cpu_it_uses_not_by_the_time_it_waits(session_f
     assert session.run_cell("import time\ntime.sleep(0.8)\nslept = True", 0.5)["ok"]  # waited, did not compute
     with pytest.raises(SandboxTimeout, match="of computing"):
         session.run_cell("while True:\n    pass", 0.5)
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs Linux's CPU affinity")
+def test_a_call_kept_waiting_for_a_core_by_other_workers_is_not_stopped_by_the_wall_clock():
+    # A server and its workers on one core. Two workers loop at the priority every worker starts with; a third
+    # computes for 0.15 s of CPU, within its 0.3 s, and, slow, is moved to the lowest priority: it gets a sliver of
+    # the core, and takes seconds. Its wall-clock backstop (4 x 0.3 s, no grace) is for code that sleeps, and
+    # stopped it so; the CPU it waits for is not the student's fault.
+    cores = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(cores)})  # the server started now inherits it, and its workers from it
+    sessions = []
+    try:
+        with WarmServer(preload=[]) as server:
+            server.wait_until_ready()
+            for _ in range(2):
+                sessions.append(server.session(60))
+                wire.send(sessions[-1].sock, {protocol.OP: protocol.RUN, protocol.CODE: "while True:\n    pass"})
+            sessions.append(server.session(0.3))
+            sessions[-1].wall_grace = 0.0
+            start = time.monotonic()
+            outcome = sessions[-1].run_cell("import time\nt = time.process_time()\n"
+                                            "while time.process_time() - t < 0.15:\n    pass\ndone = True", 0.3)
+            waited = time.monotonic() - start
+    finally:
+        for session in sessions:
+            session.kill()
+        os.sched_setaffinity(0, cores)
+    assert outcome["ok"], outcome
+    assert waited > 4 * 0.3, waited  # it did wait past the backstop: the case this checks happened
 
 
 GARBAGE = {

@@ -3,7 +3,7 @@
 import pytest
 
 from coursekit.assignment.notebooks import read_notebook, write_notebook
-from coursekit.grading.limits import DEFAULT_CELL_TIMEOUT, DEFINITIONS_TIMEOUT, Settings
+from coursekit.grading.limits import DEFAULT_CELL_TIMEOUT, DEFINITIONS_TIMEOUT, IMPORT_TIMEOUT, Settings
 from coursekit.grading.master import load_master
 from graded_submissions import MASTERS, ROOT, grade
 
@@ -30,6 +30,8 @@ def test_a_master_may_declare_a_longer_cell_time_limit_and_settings_may_override
     # the definitions of a cell past its limit run alone with at least as long as the cell had
     assert Settings().for_master(declared).definitions_timeout == 10
     assert Settings().for_master(other).definitions_timeout == DEFINITIONS_TIMEOUT > DEFAULT_CELL_TIMEOUT
+    assert Settings().for_master(declared).import_timeout == 10
+    assert Settings().for_master(other).import_timeout == IMPORT_TIMEOUT > DEFINITIONS_TIMEOUT
 
 
 def test_a_declared_cell_time_limit_is_read_from_the_masters_metadata(tmp_path):
