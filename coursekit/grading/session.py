@@ -37,7 +37,7 @@ from coursekit.grading.limits import (
     WALL_GRACE,
     wall_backstop,
 )
-from coursekit.grading.proc_stat import stat_fields
+from coursekit.grading.proc_stat import core_wait_seconds, stat_fields
 from coursekit.grading.proxies import NO_RULES, _ClassProxy, _Method, _Proxy
 from coursekit.grading.reasons import escaped_controls
 
@@ -192,24 +192,20 @@ class Session:
 
     def cpu_seconds(self) -> float:
         """The CPU time the worker has used so far (its own threads and the children it waited for)."""
-        return self.cpu_and_state()[0]
-
-    def cpu_and_state(self) -> tuple[float, bool]:
-        """(the worker's CPU time so far, whether it is runnable now: computing, or waiting for a core)."""
         try:
             fields = stat_fields(self.pid)
         except (OSError, ValueError):
-            return 0.0, False
-        return sum(int(value) for value in fields[11:15]) / _TICK, fields[0] == b"R"  # utime, stime, cutime, cstime
+            return 0.0
+        return sum(int(value) for value in fields[11:15]) / _TICK  # utime, stime, cutime, cstime
 
     def request(self, message: dict, cpu_limit: float | None = None) -> dict:
         """Send a request and wait for its answer, serving the worker's callbacks meanwhile.
 
         The request may use ``cpu_limit`` seconds of CPU (default: the call limit), and the test no more than its
         CPU budget (``test_cpu``). Its wall-clock backstop (see ``limits.wall_backstop``) is for code that sleeps or
-        waits: no traffic extends it, but time the worker spends runnable does, since waiting for a core that other
-        processes hold is no fault of the student's, and computing is bounded by the CPU limit already. The test's or
-        the submission's own deadline (``deadline``) is absolute. Past any, the worker is killed.
+        waits: no traffic extends it, but the time the worker waits for a core that other processes hold does, which
+        is no fault of the student's. The test's or the submission's own deadline (``deadline``) is absolute. Past
+        any, the worker is killed.
         """
         if not self.alive:
             raise SandboxCrashed(str(messages.WORKER_GONE))
@@ -248,28 +244,33 @@ class Session:
     def _answer(self, start: float, backstop: float, budget: _CpuBudget) -> dict:
         """The next answer of the worker, serving the callbacks it makes first, within the request's limits.
 
-        Each time the worker is seen runnable at a look at its CPU time, the time since the last look is added to
-        the wall-clock ``backstop``: a worker that a busy machine keeps waiting for a core is not stopped for it. A
-        slow one runs at the lowest priority (see ``_deprioritise``), so other submissions' workers come first: beside
-        two looping ones on a core, a call of 0.15 s of CPU took 2 s, past its backstop of 1.2 s."""
-        deprioritised, looked = False, start
+        Its CPU is looked at every POLL of wall-clock time, whatever it sends meanwhile (red team X: a cell that wrote
+        a callback every 20 ms was never looked at, and computed for 0.8 s within its 0.1 s). At each look, the time
+        it has waited for a core since the last (the scheduler's count, see ``proc_stat.core_wait_seconds``) moves
+        the wall-clock ``backstop`` on: a slow worker runs at the lowest priority (see ``_deprioritise``), so other
+        submissions' workers come first, and beside two looping ones on a core a call of 0.15 s of CPU took 2 s,
+        past its backstop of 1.2 s. Only waiting the kernel counted is credited: a worker seen runnable at each look
+        may have run just then (red team X held a call 30 s so, on 2% of its CPU)."""
+        deprioritised, looked, waited = False, start, None
         while True:
             now = time.monotonic()
+            if now - looked >= POLL:
+                budget.check()
+                looked, waited_now = now, core_wait_seconds(self.pid)
+                if waited is not None and waited_now is not None:
+                    backstop += max(0.0, waited_now - waited)
+                waited = waited_now
+                if not deprioritised and now - start > SLOW:
+                    self._deprioritise()
+                    deprioritised = True
             deadline = self._cut_short(backstop)
             if now >= deadline:
                 self.stop(SandboxTimeout(messages.WALL_TIMEOUT.format(seconds=round(now - start, 1))))
-            if select.select([self.sock], [], [], min(POLL, deadline - now))[0]:
+            if select.select([self.sock], [], [], max(0.0, min(looked + POLL, deadline) - now))[0]:
                 reply = wire.receive(self.sock, deadline)
                 if reply.get(protocol.OP) != protocol.CALLBACK:
                     return reply
                 wire.send(self.sock, self._callback(reply), deadline)
-                continue
-            if budget.check():
-                backstop += time.monotonic() - looked
-            looked = time.monotonic()
-            if not deprioritised and looked - start > SLOW:
-                self._deprioritise()
-                deprioritised = True
 
     def stop(self, timeout: SandboxTimeout) -> NoReturn:
         """Kill the worker and raise ``timeout``, with the line its cell was at when ``locating`` (else None)."""
@@ -318,6 +319,8 @@ class Session:
         if type(number) is not int:
             raise wire.WireError("a callback without the number of one")
         function = self.callbacks.get(number)
+        if function is None:  # a callback the grader never handed out: what no worker sends
+            raise wire.WireError("a callback of a number never handed out")
         try:
             args = self.decode(message.get(protocol.ARGS, []))
             kwargs = self.decode(message.get(protocol.KWARGS, {"__dict__": []}))
@@ -453,10 +456,9 @@ class _CpuBudget:
         self.session, self.start, self.limit = session, start, limit
         self.first: tuple[float, float] | None = None  # (the worker's CPU time, seconds since the start) at first look
 
-    def check(self) -> bool:
-        """Kill the worker and raise SandboxTimeout when the request or the test has used up its CPU; else whether
-        the worker is runnable."""
-        cpu, runnable = self.session.cpu_and_state()
+    def check(self) -> None:
+        """Kill the worker and raise SandboxTimeout when the request or the test has used up its CPU."""
+        cpu = self.session.cpu_seconds()
         if self.first is None:
             self.first = (cpu, time.monotonic() - self.start)
         used = cpu - self.first[0] + self.first[1]
@@ -465,7 +467,6 @@ class _CpuBudget:
         if over:
             limit = self.limit if used > self.limit else test[1]
             self.session.stop(CpuTimeout(messages.TIMEOUT.format(seconds=round(limit, 2))))
-        return runnable
 
 
 _UNSENDABLE_WORDS = re.compile(r"data nested too deeply|message of [\d,]+ bytes exceeds the limit of [\d,]+")

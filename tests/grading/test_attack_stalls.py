@@ -10,7 +10,7 @@ import pytest
 from coursekit.grading import protocol, wire
 from coursekit.grading.client import WarmServer
 from coursekit.grading.limits import Settings
-from coursekit.grading.session import SandboxTimeout
+from coursekit.grading.session import ProtocolError, SandboxTimeout
 from graded_submissions import MASTERS, by_id, grade, replacing, solution
 
 pytestmark = pytest.mark.slow  # grades through a sandbox server, and waits on time limits
@@ -23,31 +23,31 @@ CHANNEL = ("import gc, socket, struct, time\n"
            "def channel():  # the worker's own socket to the grader, as student code can find it\n"
            "    return next(o for o in gc.get_objects() if isinstance(o, socket.socket) and o.fileno() >= 0)\n")
 
-STALLS = {
-    "a message trickled byte by byte": (
+STALLS = {  # the stall, and how its test ends: at its deadline, or at once when what it sends is refused
+    "a message trickled byte by byte": ((
         "    sock = channel()\n"
         "    sock.sendall(struct.pack('!I', 1000) + b'{')\n"
         "    while True:\n"
         "        time.sleep(0.1)\n"
-        "        sock.sendall(b' ')\n"),
-    "fake callbacks, one after another": (
+        "        sock.sendall(b' ')\n"), "timeout"),
+    "fake callbacks, one after another": ((
         "    sock = channel()\n"
         "    while True:\n"
         "        time.sleep(0.05)\n"
         "        body = b'{\"op\": \"callback\", \"id\": 1, \"args\": [], \"kwargs\": {\"__dict__\": []}}'\n"
         "        sock.sendall(struct.pack('!I', len(body)) + body)\n"
-        "        sock.recv(65536)\n"),
+        "        sock.recv(65536)\n"), "error"),  # no callback was handed out: a protocol error
 }
 
 
 @pytest.mark.parametrize("stall", sorted(STALLS))
 def test_traffic_from_the_sandbox_does_not_extend_a_calls_deadline(server, stall):
-    code = CHANNEL + "def numerical_passes(n_params, method):\n" + STALLS[stall]
+    code = CHANNEL + "def numerical_passes(n_params, method):\n" + STALLS[stall][0]
     start = time.monotonic()
     graded = grade(server, replacing(LESSON, "numerical_passes", code), LESSON, QUICK)
     assert time.monotonic() - start < 10  # without deadlines: forever
     result = by_id(graded)["numerical_passes_test"]
-    assert result.status == "timeout" and result.points == 0, result
+    assert result.status == STALLS[stall][1] and result.points == 0, result
     assert [t.status for t in graded.tests if t.grade_id != "numerical_passes_test"] == ["passed", "passed"]
 
 
@@ -116,6 +116,25 @@ def test_a_call_kept_waiting_for_a_core_by_other_workers_is_not_stopped_by_the_w
         os.sched_setaffinity(0, cores)
     assert outcome["ok"], outcome
     assert waited > 4 * 0.3, waited  # it did wait past the backstop: the case this checks happened
+
+
+def test_a_call_that_keeps_calling_back_is_still_stopped_at_its_cpu_limit(session_for):
+    # red team X: the grader looked at the worker's CPU only after 50 ms without a message from it, so a call that
+    # computed for seconds, calling back every 10 ms, was never looked at and returned its answer
+    session = session_for("import time\ndef spin(g):\n    t = last = time.process_time()\n"
+                          "    while time.process_time() - t < 1.5:\n        if time.process_time() - last > 0.01:\n"
+                          "            g(1)\n            last = time.process_time()\n    return 'done'", cpu_limit=0.5)
+    spin = session.get("spin")
+    with pytest.raises(SandboxTimeout, match="of computing"):
+        spin(lambda x: x)
+
+
+def test_a_callback_the_grader_never_handed_out_is_a_protocol_error(session_for):
+    session = session_for(CHANNEL, cpu_limit=0.5)
+    fake = ("body = b'{\"op\": \"callback\", \"id\": 7, \"args\": [], \"kwargs\": {\"__dict__\": []}}'\n"
+            "channel().sendall(struct.pack('!I', len(body)) + body)\nchannel().recv(65536)")
+    with pytest.raises(ProtocolError, match="never handed out"):
+        session.run_cell(fake, 0.5)
 
 
 GARBAGE = {

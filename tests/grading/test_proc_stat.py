@@ -1,12 +1,13 @@
-"""/proc/<pid>/stat read past the command name, whatever that name holds."""
+"""/proc/<pid>/stat read past the command name, whatever that name holds; /proc/<pid>/schedstat's wait for a core."""
 
 import ctypes
 import os
 import sys
+import time
 
 import pytest
 
-from coursekit.grading.proc_stat import stat_fields
+from coursekit.grading.proc_stat import core_wait_seconds, stat_fields
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc is Linux's")
 
@@ -44,3 +45,38 @@ def test_a_process_that_is_gone_is_an_os_error():
     os.waitpid(child, 0)
     with pytest.raises(OSError):
         stat_fields(child)
+
+
+@pytest.mark.skipif(not os.path.exists(f"/proc/{os.getpid()}/schedstat"), reason="the kernel keeps no schedstat")
+def test_the_wait_for_a_core_grows_only_while_a_process_waits_for_one():
+    cores = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(cores)})
+    child = os.fork()  # on the same core, computing until killed
+    if child == 0:
+        while True:
+            pass
+    try:
+        before = core_wait_seconds(os.getpid())
+        end = time.monotonic() + 0.3
+        while time.monotonic() < end:  # two busy processes on one core: each waits about half the time
+            pass
+        assert core_wait_seconds(os.getpid()) - before > 0.05
+        before = core_wait_seconds(os.getpid())
+        os.kill(child, 9)
+        os.waitpid(child, 0)
+        child = None
+        time.sleep(0.2)  # asleep, it waits for nothing
+        assert core_wait_seconds(os.getpid()) - before < 0.05
+    finally:
+        if child is not None:
+            os.kill(child, 9)
+            os.waitpid(child, 0)
+        os.sched_setaffinity(0, cores)
+
+
+def test_the_wait_of_a_process_that_is_gone_is_not_known():
+    child = os.fork()
+    if child == 0:
+        os._exit(0)
+    os.waitpid(child, 0)
+    assert core_wait_seconds(child) is None
