@@ -35,6 +35,8 @@ from coursekit.grading.limits import (
     MAX_TEXT,
     SYMPY_MAX_DEGREE,
     SYMPY_MAX_EXPONENT,
+    SYMPY_MAX_EXTREMA_ARGS,
+    SYMPY_MAX_EXTREMA_NODES,
     SYMPY_MAX_FLOAT_BITS,
     SYMPY_MAX_INTEGER,
     SYMPY_MAX_NODES,
@@ -437,9 +439,13 @@ def _parse(text: str):
                 if degree > SYMPY_MAX_DEGREE:
                     raise WireError("the expression's powers are too high")
             text = _text_argument(sympy, func, args)  # a Symbol's name, a Float's digits
+            below = nodes
             built = [text] if text is not None else [build(arg, degree) for arg in args]
             if func is sympy.Pow and len(built) == 2:
                 _check_exponent(built[1])  # its value, whatever wrote it (Mul(Integer(2000), Integer(2000)) too)
+            if (func is sympy.Max or func is sympy.Min) and (nodes - below > SYMPY_MAX_EXTREMA_NODES or sum(
+                    len(arg.args) if isinstance(arg, func) else 1 for arg in built) > SYMPY_MAX_EXTREMA_ARGS):
+                raise WireError(f"a {func.__name__} of too many or too large arguments")
             value = _checked_number(func(*built, **_keywords(sympy, func, node.keywords)))
             if func is sympy.Float and not getattr(value, "is_Float", False):  # Float('inf') is oo, 'nan' nan
                 raise WireError("a number in the expression is too large or too precise")

@@ -228,6 +228,14 @@ SUM_OF_30 = "Add(" + ", ".join(f"Symbol('a{k}')" for k in range(30)) + ")"
     ("Pow(Mul(Symbol('x'), " + SUM_OF_30 + "), Integer(64))", "too many terms"),
     ("Pow(" + SUM_OF_30 + ", Rational(63, 2))", "too many terms"),
     ("Pow(" + SUM_OF_30 + ", Float('64.0', precision=53))", "too many terms"),
+    # SymPy compares a Max's or a Min's arguments pairwise as it builds it (red team X: 200 symbols, 35 s), and
+    # flattens nested ones of its kind first
+    ("Max(" + ", ".join(f"Symbol('x{k}', real=True)" for k in range(200)) + ")", "Max of too many"),
+    ("Min(" + ", ".join(f"Symbol('x{k}')" for k in range(9)) + ")", "Min of too many"),
+    ("Max(" + ", ".join("Max(" + ", ".join(f"Symbol('x{j}{k}')" for k in range(5)) + ")" for j in range(2)) + ")",
+     "Max of too many"),
+    ("Max(" + ", ".join("Add(" + ", ".join(f"Symbol('x{j}_{k}')" for k in range(240)) + ")" for j in range(8)) + ")",
+     "Max of too many or too large"),
 ])
 def test_a_sympy_expression_that_could_run_away_in_the_grader_is_refused(text, why):
     with pytest.raises(wire.WireError, match=why):
