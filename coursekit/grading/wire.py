@@ -311,6 +311,16 @@ def _array(array: np.ndarray) -> dict:
 _DTYPES: dict[str, np.dtype] = {}  # the dtypes met so far, by their text: each checked once
 
 
+def forget_what_was_read() -> None:
+    """Forget the SymPy texts and dtypes read so far, before a grading process reads another submission's.
+
+    Kept, they told a later submission what an earlier one had sent (red team X): a text built before answers at
+    once, and a student's function that returned the hidden arguments it was called with as a SymPy text left them
+    for the next submission to find, by timing the grader on candidates of its own."""
+    _parse_kept.cache_clear()
+    _DTYPES.clear()
+
+
 def _dtype(text) -> np.dtype:
     known = _DTYPES.get(text) if type(text) is str else None
     if known is not None:
@@ -396,9 +406,9 @@ def parse_sympy(text: str):
 def _parse_kept(text: str):
     """``_parse(text)``, remembered: SymPy's expressions are immutable, and the same text always builds an equal one.
 
-    A lesson's inputs and its learners' right answers come again and again: lesson 01 spent a fifth of a worker's
-    CPU building the same claims (10 ms of 50), a worker of its sandbox server finds the public ones built already
-    (see forkserver), and a grading process builds each right answer once. A text that fails is not remembered.
+    A lesson's inputs come again and again: lesson 01 spent a fifth of a worker's CPU building the same claims
+    (10 ms of 50), and a worker of its sandbox server finds the public ones built already (see forkserver). A
+    grading process forgets them between submissions (see forget_what_was_read). A text that fails is not remembered.
     """
     return _parse(text)
 
