@@ -62,7 +62,7 @@ CELL_CRASHED = N_("ended its own process (os._exit, a signal, or a resource limi
 CELL_NOT_ATTEMPTED = N_("is not done yet (it raised NotImplementedError)")
 CELL_RAISED = N_("raised {error}")
 CELL_RAISED_AT = N_("raised {error} (at: {line})")
-CELL_REPLAYED = N_("{cause} when it was run again (a test had stopped your code, so your cells were run anew)")
+CELL_REPLAYED = N_("{cause} when it was run again (your code had been stopped, so your cells were run anew)")
 UNKNOWN_LESSON = N_("no master in solutions/ matches this submission (lesson {lesson!r})")
 CELLS_OF_ANOTHER_LESSON = N_("handed in as {claimed}, but its cells are those of {found} (their grade_ids): graded "
                              "as neither; hand in the notebook of {claimed}, or this one as {found}")

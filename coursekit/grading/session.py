@@ -172,7 +172,8 @@ class Session:
     def _send_posted(self) -> None:
         data = self._take_posted()
         try:
-            wire.send_framed(self.sock, data, time.monotonic() + wall_backstop(self.call_timeout, self.wall_grace))
+            wire.send_framed(self.sock, data,
+                             self._cut_short(time.monotonic() + wall_backstop(self.call_timeout, self.wall_grace)))
         except TimeoutError as error:  # the worker has not read what was sent before: it is busy past its limits
             self.kill()
             raise SandboxTimeout(messages.WALL_TIMEOUT.format(seconds=self.call_timeout)) from error
