@@ -246,7 +246,8 @@ class Session:
         """The next answer of the worker, serving the callbacks it makes first, within the request's limits.
 
         Its CPU is looked at every POLL of wall-clock time, whatever it sends meanwhile (red team X: a cell that wrote
-        a callback every 20 ms was never looked at, and computed for 0.8 s within its 0.1 s). At each look, the time
+        a callback every 20 ms was never looked at, and computed for 0.8 s within its 0.1 s), and once more after a
+        message that took that long to come (one trickled while the worker computed). At each look, the time
         it has waited for a core since the last (the scheduler's count, see ``proc_stat.core_wait_seconds``) moves
         the wall-clock ``backstop`` on: a slow worker runs at the lowest priority (see ``_deprioritise``), so other
         submissions' workers come first, and beside two looping ones on a core a call of 0.15 s of CPU took 2 s,
@@ -269,6 +270,8 @@ class Session:
                 self.stop(SandboxTimeout(messages.WALL_TIMEOUT.format(seconds=round(now - start, 1))))
             if select.select([self.sock], [], [], max(0.0, min(looked + POLL, deadline) - now))[0]:
                 reply = wire.receive(self.sock, deadline)
+                if time.monotonic() - now >= POLL:  # a message that came slowly: no look while it came
+                    budget.check()
                 if reply.get(protocol.OP) != protocol.CALLBACK:
                     return reply
                 wire.send(self.sock, self._callback(reply), deadline)

@@ -129,6 +129,21 @@ def test_a_call_that_keeps_calling_back_is_still_stopped_at_its_cpu_limit(sessio
         spin(lambda x: x)
 
 
+def test_an_answer_trickled_while_the_worker_computes_past_its_limit_is_not_taken(session_for):
+    # the grader blocks reading a message once it has begun: a worker that began one, then computed for 1 s of its
+    # 0.5 s while it sent a byte every 20 ms, and ended it as a cell's answer, had that answer taken
+    session = session_for(CHANNEL, cpu_limit=0.5)
+    trickle = ("body = b'{\"ok\": true, \"error\": null, \"stdout\": \"\"' + b' ' * 200 + b'}'\n"
+               "sock = channel()\nsock.sendall(struct.pack('!I', len(body)) + body[:10])\n"
+               "sent, t, last = 10, time.process_time(), 0.0\n"
+               "while time.process_time() - t < 1.0:\n"
+               "    if time.process_time() - last > 0.02 and sent < len(body) - 1:\n"
+               "        sock.sendall(body[sent:sent + 1])\n        sent, last = sent + 1, time.process_time()\n"
+               "sock.sendall(body[sent:])\ntime.sleep(5)")
+    with pytest.raises(SandboxTimeout, match="of computing"):
+        session.run_cell(trickle, 0.5)
+
+
 def test_a_callback_the_grader_never_handed_out_is_a_protocol_error(session_for):
     session = session_for(CHANNEL, cpu_limit=0.5)
     fake = ("body = b'{\"op\": \"callback\", \"id\": 7, \"args\": [], \"kwargs\": {\"__dict__\": []}}'\n"
