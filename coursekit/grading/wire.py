@@ -311,14 +311,25 @@ def _array(array: np.ndarray) -> dict:
 _DTYPES: dict[str, np.dtype] = {}  # the dtypes met so far, by their text: each checked once
 
 
-def forget_what_was_read() -> None:
-    """Forget the SymPy texts and dtypes read so far, before a grading process reads another submission's.
+_SYMPY_READ = False  # a SymPy text from the sandbox has been built since forget_what_was_read last ran
 
-    Kept, they told a later submission what an earlier one had sent (red team X): a text built before answers at
-    once, and a student's function that returned the hidden arguments it was called with as a SymPy text left them
-    for the next submission to find, by timing the grader on candidates of its own."""
+
+def forget_what_was_read() -> None:
+    """Forget the SymPy texts and dtypes read so far, before a grading process reads another submission's; and,
+    once any SymPy text has been, what SymPy itself has kept since (its cache of what it computed).
+
+    Kept, they told a later submission what an earlier one had sent: a text built before answers at once, and a
+    student's function that returned the hidden arguments it was called with as a SymPy text left them for the next
+    submission to find, by timing the grader on candidates of its own (red team X through this module's caches,
+    4 ms against 31 ms; red team Y through SymPy's, with right answers that scored full marks)."""
+    global _SYMPY_READ
     _parse_kept.cache_clear()
     _DTYPES.clear()
+    if _SYMPY_READ:
+        from sympy.core.cache import clear_cache
+
+        clear_cache()
+        _SYMPY_READ = False
 
 
 def _dtype(text) -> np.dtype:
@@ -415,6 +426,9 @@ def _parse_kept(text: str):
 
 def _parse(text: str):
     import sympy
+
+    global _SYMPY_READ
+    _SYMPY_READ = True
 
     if len(text) > SYMPY_MAX_TEXT:
         raise WireError("expression too long")

@@ -128,16 +128,25 @@ def test_a_warning_the_grader_itself_raises_on_a_hidden_value_is_not_shown_on_it
     assert not shown, [f"{w.filename}:{w.lineno}: {w.message}" for w in shown]
 
 
-def test_what_one_submission_sent_is_not_kept_for_the_next(server):
+def test_what_one_submission_sent_is_not_kept_for_the_next(server, monkeypatch):
     # red team X: the SymPy texts a grading process had read were kept for its life, so a later submission could
     # time the grader on candidate texts (0.1 ms kept, 35 ms not) and find those an earlier one had sent, such as
-    # the hidden arguments its function was called with, written as a text; dtypes the same way
+    # the hidden arguments its function was called with, written as a text; dtypes the same way; and red team Y,
+    # through what SymPy's own cache had kept of the expressions built from them
+    import sympy.core.cache
+
     from coursekit.grading import wire
     from graded_submissions import solution
 
+    cleared = []
+    real_clear = sympy.core.cache.clear_cache
+    monkeypatch.setattr(sympy.core.cache, "clear_cache", lambda: (cleared.append(1), real_clear()))
     wire.parse_sympy("Max(Symbol('p3'), Symbol('central'))")
     wire._dtype("<c8")
     assert wire._parse_kept.cache_info().currsize > 0 and "<c8" in wire._DTYPES
     grade(server, solution("07_efficiency"), "07_efficiency")  # a lesson whose grading reads no SymPy text
     assert wire._parse_kept.cache_info().currsize == 0
     assert "<c8" not in wire._DTYPES
+    assert cleared == [1]  # SymPy's cache too, once a text had been read
+    grade(server, solution("07_efficiency"), "07_efficiency")
+    assert cleared == [1]  # and not after a submission that sent none: it kept nothing of one
