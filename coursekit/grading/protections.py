@@ -188,7 +188,9 @@ _X32_SYSCALL_BIT = 0x40000000
 # worker: the group is what is killed); starting a process or a thread (no lesson needs one, BLAS runs in one thread
 # here, and each takes a process id from the machine's counter: a red team forked until the next worker's id told
 # the same student's next submission a hidden input, modulo 256); reserving disk space (fallocate's "keep size"
-# reserves it past the limit on a file's size, where a file can be written: without Landlock). And what workers
+# reserves it past the limit on a file's size, where a file can be written: without Landlock); files made in memory
+# (memfd_create, memfd_secret: red team Z kept 1.8 GiB in 115 of them, open or passed in flight over a socketpair,
+# memory that neither the limit on the address space nor the worker's size counts). And what workers
 # running at once could pass each other data through, though each can only read the files they share: locks on
 # them (flock, and fcntl's lock, lease and notification commands, below: a red team wrote every hidden input of a
 # lesson into the offsets of locks on a library file, which a worker graded beside it read back, F_GETLK, into its
@@ -208,10 +210,10 @@ _DENIED = {
                "msgget": 68, "msgsnd": 69, "msgrcv": 70, "msgctl": 71, "semget": 64, "semop": 65, "semctl": 66,
                "semtimedop": 220, "shmget": 29, "shmat": 30, "shmctl": 31, "shmdt": 67, "mq_open": 240,
                "mq_unlink": 241, "mq_timedsend": 242, "mq_timedreceive": 243, "mq_notify": 244, "mq_getsetattr": 245,
-               "clone": 56, "fork": 57, "vfork": 58, "clone3": 435, "fallocate": 285,
-               "flock": 73, "inotify_init": 253, "inotify_init1": 294, "inotify_add_watch": 254, "fanotify_init": 300,
-               "fanotify_mark": 301, "mincore": 27, "cachestat": 451, "fadvise64": 221, "preadv2": 327,
-               "pwritev2": 328},
+               "clone": 56, "fork": 57, "vfork": 58, "clone3": 435, "fallocate": 285, "memfd_create": 319,
+               "memfd_secret": 447, "flock": 73, "inotify_init": 253, "inotify_init1": 294, "inotify_add_watch": 254,
+               "fanotify_init": 300, "fanotify_mark": 301, "mincore": 27, "cachestat": 451, "fadvise64": 221,
+               "preadv2": 327, "pwritev2": 328},
     "aarch64": {"fchmod": 52, "fchmodat": 53, "fchmodat2": 452, "fchownat": 54, "fchown": 55, "utimensat": 88,
                 "setxattr": 5, "lsetxattr": 6, "fsetxattr": 7, "removexattr": 14, "lremovexattr": 15,
                 "fremovexattr": 16, "ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271,
@@ -224,8 +226,9 @@ _DENIED = {
                 "semtimedop": 192, "semop": 193, "shmget": 194, "shmctl": 195, "shmat": 196, "shmdt": 197,
                 "mq_open": 180, "mq_unlink": 181, "mq_timedsend": 182, "mq_timedreceive": 183, "mq_notify": 184,
                 "mq_getsetattr": 185, "clone": 220, "clone3": 435, "fallocate": 47,
-                "flock": 32, "inotify_init1": 26, "inotify_add_watch": 27, "fanotify_init": 262, "fanotify_mark": 263,
-                "mincore": 232, "cachestat": 451, "fadvise64": 223, "preadv2": 286, "pwritev2": 287},
+                "memfd_create": 279, "memfd_secret": 447, "flock": 32, "inotify_init1": 26, "inotify_add_watch": 27,
+                "fanotify_init": 262, "fanotify_mark": 263, "mincore": 232, "cachestat": 451, "fadvise64": 223,
+                "preadv2": 286, "pwritev2": 287},
 }
 # fcntl's commands that reach past the worker (the rest, on its own file descriptors, stay): record locks, open file
 # description locks, leases, directory notifications, and the owner and signal of SIGIO.
@@ -316,7 +319,7 @@ def seccomp(worker: int) -> str | None:
         return None
     return ("seccomp: no chmod, chown, utime, xattr, exec, ptrace, mount or namespaces; no new process or thread; "
             "no network socket; "
-            "no System V IPC, message queue or kernel key (nothing kept for a later worker); "
+            "no System V IPC, message queue or kernel key (nothing kept for a later worker); no file in memory; "
             "no lock, watch or page-cache query on a file (nothing passed to a worker beside it); "
             "signals only to its own processes, which stay in its process group")
 

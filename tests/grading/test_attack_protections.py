@@ -140,6 +140,17 @@ def test_nothing_can_be_written_even_in_the_workers_own_folder(session_for):
         assert attempt(session_for, code) in WRITE_REFUSED, action
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux") or os.uname().machine not in ("x86_64", "aarch64"),
+                    reason="seccomp filters are Linux's, and coursekit's are written for x86-64 and aarch64")
+def test_no_file_can_be_made_in_memory_where_no_limit_counts_it(session_for):
+    # Red team Z kept 1.8 GiB in 115 memfds of 16 MiB (50 open, 65 in flight over a socketpair): memory that neither
+    # the limit on the worker's address space nor its size counted.
+    assert attempt(session_for, failure("os.memfd_create('kept')")) == "PermissionError"
+    code = ("import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"  # memfd_secret: 447 on both
+            "outcome = 'made' if libc.syscall(447, 0) != -1 else os.strerror(ctypes.get_errno())\n")
+    assert attempt(session_for, code) == os.strerror(1)  # EPERM, from the filter: not a missing feature
+
+
 def test_no_process_or_thread_can_be_started(session_for):
     # Each would take a process id from the machine's counter: a red team forked until the next worker's id was a
     # hidden input (modulo 256), which the same student's next submission then printed in a cell's error.
