@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
 from pathlib import Path
@@ -147,13 +148,14 @@ def grade(paths, jobs, gradebook, root, regrade, csv_path, feedback, feedback_fo
 
     from coursekit.grading.batch import grade_paths
     from coursekit.grading.gradebook import Gradebook
-    from coursekit.grading.ownership_report import several_places
+    from coursekit.grading.ownership_report import lone_folders, several_places
 
     try:
         course = Course.find(root)
     except FileNotFoundError as err:
         errors.print(f"[bold red]error:[/] {err}", markup=True)
         sys.exit(1)
+    _refuse_to_write_over_the_gradebook(gradebook, {"--csv": csv_path, "--gradescope": gradescope})
     if cluster:
         _check_cluster_extra()
     sandbox = _warm_sandbox() if keep_warm and not cluster else None
@@ -183,6 +185,7 @@ def grade(paths, jobs, gradebook, root, regrade, csv_path, feedback, feedback_fo
         _print_counts(outcomes)
         _print_identical(book.identical_submissions())
         _print_several_places(several_places(outcomes))
+        _print_lone_folders(lone_folders(paths, outcomes))
         failed: list[str] = []
         if csv_path:
             with _export_errors("the CSV gradebook", csv_path, failed):
@@ -320,6 +323,36 @@ def _print_several_places(groups: list) -> None:
         errors.print(_plain(f"  {group.student} ({group.lesson}): {places}{more}"))
     if len(groups) > 20:
         errors.print(f"  and {len(groups) - 20} more")
+
+
+def _refuse_to_write_over_the_gradebook(gradebook: Path, outputs: dict[str, Path | None]) -> None:
+    """Exit, before anything is graded, when an output file is the gradebook or one of SQLite's files beside it,
+    by any path (a link, a hard link): ``--csv book.sqlite`` replaced every grade with the CSV's text (red team Z)."""
+    kept = [gradebook.with_name(gradebook.name + suffix) for suffix in ("", "-wal", "-shm", "-journal")]
+    for option, path in outputs.items():
+        if path is not None and any(_same_file(path, one) for one in kept):
+            errors.print(_plain(f"error: {option} {path} is the gradebook, {gradebook}: writing it would lose every "
+                                f"grade. Name another file"))
+            sys.exit(1)
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    """Whether two paths name one file (the same path once links are resolved, or, both existing, one inode)."""
+    if os.path.realpath(one) == os.path.realpath(other):
+        return True
+    try:
+        return os.path.samefile(one, other)
+    except (OSError, ValueError):
+        return False
+
+
+def _print_lone_folders(lone: list) -> None:
+    """A line per folder or zip given whose inputs all lie in one folder (ownership_report): that folder's name is
+    every one's student, which is right for a folder of one student and wrong for a student's own folder."""
+    for found in lone:
+        errors.print(_plain(f"every input in {found.given} lies in its folder {found.folder!r}, which names their "
+                            f"student: {found.folder!r}. If {found.given} is a student's own folder (or zip), give "
+                            f"the folder that holds one folder per student"))
 
 
 def _warm_sandbox() -> Path | None:
@@ -491,6 +524,7 @@ def roster_import(csv_file: Path, gradebook: Path, tokens_file: Path, reissue: b
     from coursekit.grading.gradebook import Gradebook
     from coursekit.server import messages, tokens
 
+    _refuse_to_write_over_the_gradebook(gradebook, {"--tokens": tokens_file})
     try:
         with Gradebook(gradebook) as book:
             issued = tokens.import_roster(book.db, csv_file.read_bytes(), reissue=reissue,

@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from coursekit import i18n
@@ -156,6 +156,9 @@ def grade_items(items: Iterable[Submission | Rejected], masters: dict, gradebook
                 reason = messages.UNKNOWN_LESSON.format(lesson=item.lesson)
             elif item.named_by_file and item.student.lower().startswith(lesson.lower()):
                 reason = messages.NAMED_AFTER_LESSON.format(name=quoted(os.path.basename(item.source)), lesson=lesson)
+                # nobody's: its row names no student, so that no regrade (the dashboard's "grade again", which takes
+                # a row's student as it is) makes it the lesson-named student's (red team Z merged a class so)
+                entry = replace(entry, student=None)
             elif found is not None:
                 reason = messages.CELLS_OF_ANOTHER_LESSON.format(claimed=lesson, found=found)
             else:

@@ -25,7 +25,7 @@ import stat
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO
@@ -153,6 +153,8 @@ class Names:
     stem: str                   # its file name without the suffix: a bare notebook's id when nothing else names one
     file_name: str
     submission_file: bool       # named ``*.submission.zip``: a submission file, never a zip of many
+    # the student a zip directly in the folder given names by its own file name (``ada.zip``), for its members
+    zip_student: str | None = None
 
 
 def path_parts(name: str) -> list[str]:
@@ -179,6 +181,8 @@ def owner(names: Names, manifest: dict | None) -> str:
     two of them that name different students, are NotASubmission with the reason; an invalid id is
     InvalidStudentId."""
     claims: list[tuple[object, object]] = []
+    if names.zip_student is not None:
+        claims.append((messages.BY_ZIP_NAME, names.zip_student))
     if names.folder is not None:
         claims.append((messages.BY_FOLDER, names.folder))
     if names.file_id is not None:
@@ -193,8 +197,8 @@ def owner(names: Names, manifest: dict | None) -> str:
     (first, one), *others = ids
     for second, other in others:
         if other != one:
-            raise NotASubmission(messages.TWO_STUDENTS.format(first=first, one=quoted(one), second=second,
-                                                              other=quoted(other)))
+            reason = messages.TWO_STUDENTS.format(first=first, one=quoted(one), second=second, other=quoted(other))
+            raise NotASubmission(reason + (str(messages.GIVE_A_ZIP_OF_MANY) if names.zip_student is not None else ""))
     return one
 
 
@@ -389,7 +393,7 @@ def _read_file(path: Path, source: str, name: str, follow: bool) -> Iterator[Ite
         head = handle.read(4)
         handle.seek(0)
         if head in ZIP_SIGNATURES:
-            yield from _read_zip_file(source, name, handle, status.st_size, modified)
+            yield from _read_zip_file(source, name, handle, status.st_size, modified, given=follow)
             return
         if status.st_size > limits.MAX_NOTEBOOK_BYTES:
             yield Rejected(source, b"", _file_too_large(status.st_size, limits.MAX_NOTEBOOK_BYTES, "a notebook"))
@@ -460,9 +464,15 @@ def _file_too_large(count: int | None, cap: int, what: str) -> str:
 
 
 # ---------------------------------------------------------------- zips
-def _read_zip_file(source: str, name: str, handle: BinaryIO, file_bytes: int, modified: str) -> Iterator[Item]:
+def _read_zip_file(source: str, name: str, handle: BinaryIO, file_bytes: int, modified: str, given: bool
+                   ) -> Iterator[Item]:
     """A submission file (named ``*.submission.zip``, or holding manifest.json) or a zip of many, read from an open
-    file."""
+    file. ``given``: the path given itself, rather than a file found in a folder given.
+
+    A zip of many found directly in a folder given is one student's, named by its file name as a notebook there is
+    (``mallory.zip`` is mallory's), and read as that student's folder: in a folder of files named after who sent them,
+    a student's zip whose members were in a folder ``victim/`` was graded as victim's (red team Z). A member whose
+    file name or manifest names another student is rejected. A platform's export is given itself."""
     if file_bytes > limits.MAX_ZIP_FILE_BYTES:
         yield Rejected(source, b"", _file_too_large(file_bytes, limits.MAX_ZIP_FILE_BYTES, "a zip"))
         return
@@ -477,16 +487,20 @@ def _read_zip_file(source: str, name: str, handle: BinaryIO, file_bytes: int, mo
     names = names_of(name)
     with archive:
         if MANIFEST not in archive.namelist() and not names.submission_file:
-            yield from _read_export(source, archive, modified, names.folder)
+            zip_student = None if given or names.folder is not None else names.file_id or names.stem
+            yield from _read_export(source, archive, modified, names.folder, zip_student)
         elif raw is None:
             yield Rejected(source, b"", _file_too_large(file_bytes, limits.MAX_MEMBER_BYTES, "a submission file"))
         else:
-            yield from _submission_from_archive(source, raw, archive, name, modified, False)
+            yield from _submission_from_archive(source, raw, archive, names, modified, False)
 
 
-def _read_export(source: str, archive: zipfile.ZipFile, modified: str, folder: str | None) -> Iterator[Item]:
+def _read_export(source: str, archive: zipfile.ZipFile, modified: str, folder: str | None,
+                 zip_student: str | None = None) -> Iterator[Item]:
     """Each notebook and submission file in a zip of many; two members of one name are both read, named apart.
-    ``folder``: the student folder the zip itself is in, if any (every member is then that student's)."""
+    ``folder``: the student folder the zip itself is in, if any (every member is then that student's); else
+    ``zip_student``: the student the zip's own name names, when it was found directly in a folder given (a member
+    whose file name or manifest names another is rejected)."""
     infos = [info for info in archive.infolist() if _is_input_member(info)]
     if not infos:  # it was handed in, or found where hand-ins are: a row says what it held
         yield Rejected(source, b"", NO_NOTEBOOK_IN_ZIP.format(count=len(archive.infolist())))
@@ -499,8 +513,8 @@ def _read_export(source: str, archive: zipfile.ZipFile, modified: str, folder: s
         member = f"{source}!{info.filename}"
         if counts[info.filename] > 1:
             member += f" (copy {seen[info.filename]} of {counts[info.filename]} of that name)"
-        yield from _guarded(member, _read_export_member, member, archive, info, budget, modified, folder)
-    if folder is None:  # the zip's own folders are its students' (see names_of)
+        yield from _guarded(member, _read_export_member, member, archive, info, budget, modified, folder, zip_student)
+    if folder is None and zip_student is None:  # the zip's own folders are its students' (see names_of)
         yield from _zip_folders_with_nothing_to_grade(source, archive.infolist())
 
 
@@ -532,7 +546,7 @@ def _is_input_member(info: zipfile.ZipInfo) -> bool:
 
 
 def _read_export_member(source: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget, modified: str,
-                        folder: str | None) -> Iterator[Item]:
+                        folder: str | None, zip_student: str | None) -> Iterator[Item]:
     problem = member_name_problem(info.filename)
     if problem:
         yield Rejected(source, b"", problem)
@@ -547,7 +561,8 @@ def _read_export_member(source: str, archive: zipfile.ZipFile, info: zipfile.Zip
         return
     moment = member_time(info)
     name = f"{folder}/{info.filename}" if folder is not None else info.filename  # the zip's student folder first
-    yield from _read_bytes(source, data, name, _believed(moment) if moment is not None else modified, False, budget)
+    yield from _read_bytes(source, data, name, _believed(moment) if moment is not None else modified, False, budget,
+                           zip_student)
 
 
 def read_bytes(source: str, raw: bytes, name: str, submitted: str, *, identified: bool = False) -> Item:
@@ -561,11 +576,15 @@ def read_bytes(source: str, raw: bytes, name: str, submitted: str, *, identified
 
 
 def _read_bytes(source: str, raw: bytes, name: str, submitted: str, identified: bool,
-                budget: InflateBudget | None = None) -> Iterator[Item]:
+                budget: InflateBudget | None = None, zip_student: str | None = None) -> Iterator[Item]:
     """``budget``: the inflation allowance of the zip this input came from, which a submission file inside it spends
-    too (each one with an allowance of its own, a zip of 10,000 of them could inflate 160 GiB)."""
+    too (each one with an allowance of its own, a zip of 10,000 of them could inflate 160 GiB); ``zip_student``: the
+    student that zip's name names (see _read_zip_file)."""
+    names = names_of(name)
+    if zip_student is not None:  # the zip is the student's folder: the member's own folders are folders in it
+        names = replace(names, zip_student=zip_student, folder=None)
     if raw[:4] not in ZIP_SIGNATURES:
-        yield from _notebook_or_rejected(source, raw, name, submitted, identified)
+        yield _submission(source, raw, raw, names, None, submitted, identified)
         return
     try:
         archive = open_archive(io.BytesIO(raw))
@@ -573,14 +592,14 @@ def _read_bytes(source: str, raw: bytes, name: str, submitted: str, identified: 
         yield Rejected(source, raw, str(problem))
         return
     with archive:
-        if MANIFEST not in archive.namelist() and not names_of(name).submission_file:
+        if MANIFEST not in archive.namelist() and not names.submission_file:
             yield Rejected(source, raw, "a zip that is not a submission file (no manifest.json) inside another: "
                                         "only submission files are opened there")
         else:
-            yield from _submission_from_archive(source, raw, archive, name, submitted, identified, budget)
+            yield from _submission_from_archive(source, raw, archive, names, submitted, identified, budget)
 
 
-def _submission_from_archive(source: str, raw: bytes, archive: zipfile.ZipFile, name: str, modified: str,
+def _submission_from_archive(source: str, raw: bytes, archive: zipfile.ZipFile, names: Names, modified: str,
                              identified: bool, budget: InflateBudget | None = None) -> Iterator[Item]:
     """The submission in a submission file (``raw``, open as ``archive``), or Rejected with the reason. A submission
     file without a manifest is its file name's (``07_x--ada.submission.zip``), at ``modified``."""
@@ -606,7 +625,7 @@ def _submission_from_archive(source: str, raw: bytes, archive: zipfile.ZipFile, 
     except NotASubmission as problem:
         yield Rejected(source, raw, str(problem))
         return
-    yield _submission(source, raw, notebook_raw, names_of(name), manifest, modified, identified)
+    yield _submission(source, raw, notebook_raw, names, manifest, modified, identified)
 
 
 def _hash_mismatch(declared, notebook_raw: bytes) -> str | None:

@@ -74,6 +74,11 @@ NOT_A_SUBMISSION = N_("not a submission: {reason}")
 BY_FOLDER = N_("its student folder")
 BY_FILE_NAME = N_("its file name")
 BY_MANIFEST = N_("its manifest")
+BY_ZIP_NAME = N_("the name of the zip it is in")
+# After TWO_STUDENTS, for a member of a zip found in a folder given, which is one student's (see intake._read_zip_file).
+GIVE_A_ZIP_OF_MANY = N_(" (a zip found in a folder given is one student's, named by its file name; a zip of many "
+                        "students' files, as a platform exports it, is graded when given itself: coursekit grade "
+                        "export.zip)")
 TWO_STUDENTS = N_("{first} names the student {one} and {second} names {other}: it is graded as neither")
 NO_STUDENT = N_("a submission file that names no student: it has no manifest that names one, and its name, {name}, "
                 "holds no id (07_efficiency--ada.submission.zip would)")

@@ -4,7 +4,7 @@ Who a bare notebook belongs to comes from the first folder below the folder or z
 given one level too high, or a zip of the inbox folder itself (``zip -r inbox.zip inbox``: every member under
 ``inbox/``), makes that folder the student of every notebook in it, and the CSV keeps only the latest of them.
 Nothing about one notebook shows it; the batch does: one student, different notebooks of one lesson, each from
-another place (red team V, W).
+another place (red team V, W); or a folder or zip given whose inputs all lie in one folder (red team Z).
 """
 
 from __future__ import annotations
@@ -52,3 +52,32 @@ def _place(source: str, student: str) -> str:
         if unicodedata.normalize("NFKC", parts[index]) == student:
             return "/".join(parts[index + 1:])
     return "/".join(parts)
+
+
+@dataclass(frozen=True)
+class LoneFolder:
+    """A folder or zip given whose every input lies in one folder: that folder is every input's student."""
+
+    given: str
+    folder: str
+
+
+def lone_folders(paths: Iterable, outcomes: Iterable) -> list[LoneFolder]:
+    """Each of ``paths`` (the folders and zips given) all of whose inputs in ``outcomes`` lie in one folder, which
+    names every one's student: ``grade inbox/*`` with each student's notebooks in ``work/`` graded ada's and bob's as
+    one student "work" (red team Z), and so did each student's zip of ``hw1/``. One place each, both escaped
+    ``several_places``."""
+    tops: dict[str, set[str | None]] = {os.path.abspath(os.fspath(path)): set() for path in paths}
+    for outcome in outcomes:
+        file, _, member = outcome.source.partition("!")
+        file = os.path.abspath(file)
+        if file in tops:  # a file given: a zip's members are named by their own folders
+            given, inside = file, member
+        else:  # a file found in a folder given: named by its folders there
+            given = next((folder for folder in tops if file.startswith(folder.rstrip(os.sep) + os.sep)), None)
+            if given is None:
+                continue
+            inside = file[len(given.rstrip(os.sep)) + 1:]
+        parts = path_parts(inside.replace(os.sep, "/"))
+        tops[given].add(parts[0] if len(parts) > 1 else None)
+    return [LoneFolder(given, found.pop()) for given, found in tops.items() if len(found) == 1 and None not in found]

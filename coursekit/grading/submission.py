@@ -83,10 +83,12 @@ def pack(notebook: Path | str, student: str, outbox: Path | str = "outbox") -> P
     notebook = Path(notebook)
     raw = notebook.read_bytes()
     parse_notebook(raw)  # refuse to pack something the grader would reject
-    # A name that does not start with a lesson goes as it is, but for "--", which separates the lesson from the student
-    # in the file written: "work--v2.ipynb" would be read as student "v2--ada" (the grader then finds the lesson by
-    # the notebook's cells)
-    lesson = names_in_file_name(notebook.name)[0] or re.sub("-{2,}", "-", notebook.stem)
+    # A name that does not start with a lesson goes as it is, but for what would break the file name written: "--",
+    # which separates the lesson from the student ("work--v2.ipynb" would be read as student "v2--ada"), a dash at
+    # its end ("01_x-.ipynb" as student "-ada", red team Z) and a backslash, which the grader reads as a folder (the
+    # grader then finds the lesson by the notebook's cells)
+    lesson = names_in_file_name(notebook.name)[0] or \
+        re.sub("-{2,}", "-", notebook.stem.replace("\\", "_")).strip("-") or "notebook"
     now = dt.datetime.now(dt.UTC)
     manifest = {"lesson": lesson, "student": student, "submitted_at": now.isoformat(timespec="seconds"),
                 "notebook_sha256": hashlib.sha256(raw).hexdigest(), "coursekit_version": coursekit.__version__}

@@ -23,9 +23,10 @@ from coursekit.server.config import ConfigError, ServerConfig
 @contextlib.contextmanager
 def only_server(config: ServerConfig) -> Iterator[None]:
     """Hold the gradebook's server lock (a file beside it) while the server runs; ConfigError when another holds
-    it."""
+    it. The lock is beside the file the path leads to: a second server given a symbolic link to the gradebook took
+    a lock of its own, and put back in the queue an upload the first was grading (red team Z)."""
     config.gradebook.parent.mkdir(parents=True, exist_ok=True)
-    with open(f"{config.gradebook}.server-lock", "w") as lock:
+    with open(f"{os.path.realpath(config.gradebook)}.server-lock", "w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as error:

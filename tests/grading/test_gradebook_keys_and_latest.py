@@ -27,6 +27,7 @@ from coursekit.grading.batch import grade_paths
 from coursekit.grading.gradebook import Gradebook, IdenticalSubmissions
 from coursekit.grading.verdicts import Grade
 from coursekit.grading.verdicts import TestResult as Result  # not collected as a test class
+from coursekit.server import queue
 from graded_submissions import ROOT
 
 LESSON = "07_efficiency"
@@ -229,16 +230,40 @@ def test_a_manifest_naming_another_student_cannot_overwrite_their_grade(fake_gra
     submission_file(inbox / f"{LESSON}--mallory.submission.zip", "victim", EMPTY, "9999-12-31T23:59:59+00:00")
     (inbox / f"{LESSON}--victim.ipynb").write_bytes(FULL)
     blank = submission_file(tmp_path / "blank.zip", "victim2", EMPTY, "9999-12-31T23:59:59+00:00").read_bytes()
-    with zipfile.ZipFile(inbox / "export.zip", "w") as archive:
+    with zipfile.ZipFile(tmp_path / "export.zip", "w") as archive:  # a zip of many is given itself
         archive.writestr(f"victim2/{LESSON}.ipynb", FULL)
         archive.writestr(f"mallory2/{LESSON}.submission.zip", blank)
     with Gradebook(tmp_path / "book.sqlite") as book:
-        grade(book, inbox)
+        grade(book, inbox, tmp_path / "export.zip")
         assert totals(book, tmp_path) == {"victim": MAX_POINTS, "victim2": MAX_POINTS}
         reasons = sorted(reason for _, reason in book.rejected())
         assert reasons == [
             "its file name names the student 'mallory' and its manifest names 'victim': it is graded as neither",
             "its student folder names the student 'mallory2' and its manifest names 'victim2': it is graded as neither"]
+
+
+def test_a_zip_in_a_folder_given_is_the_student_its_name_names_and_cannot_hand_in_for_another(fake_grading,
+                                                                                               tmp_path):
+    """Red team Z: in a folder of files named after who sent them, mallory.zip held victim/NN_lesson.ipynb (a blank
+    notebook, dated later) and replaced victim's grade. A zip found in a folder given is its name's student's folder,
+    as a notebook there is its name's; a member whose file name names another student is rejected, saying how to grade
+    a zip of many. Members in folders of the zip's own (a course folder zipped whole) are its student's."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "victim.ipynb").write_bytes(FULL)
+    for name, members in (("mallory.zip", {f"victim/{LESSON}.ipynb": EMPTY, f"{LESSON}--victim2.ipynb": FULL}),
+                          ("bob.zip", {f"{LESSON}.ipynb": FULL}),
+                          ("carol.zip", {f"backprop-course/exercises/{LESSON}.ipynb": FULL})):
+        with zipfile.ZipFile(inbox / name, "w") as archive:
+            for member, raw in members.items():
+                archive.writestr(zipfile.ZipInfo(member, date_time=(2030, 1, 1, 0, 0, 0)), raw)
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        grade(book, inbox)
+        assert totals(book, tmp_path) == {"bob": MAX_POINTS, "carol": MAX_POINTS, "mallory": 0.0,
+                                          "victim": MAX_POINTS}
+        (reason,) = (reason for _, reason in book.rejected())
+        assert reason.startswith("the name of the zip it is in names the student 'mallory' and its file name names "
+                                 "'victim2': it is graded as neither (a zip found in a folder given is one student's")
 
 
 def test_students_in_subfolders_and_submission_files_without_a_manifest_are_rows_of_their_own(fake_grading, tmp_path):
@@ -318,11 +343,11 @@ def test_every_hostile_input_is_a_row_with_a_reason_and_the_honest_one_is_graded
     (inbox / "types.ipynb").write_bytes(b'{"cells": [{"source": 5}]}')
     (inbox / "link.ipynb").symlink_to(outside / f"{LESSON}--eve.ipynb")
     submission_file(inbox / "x.submission.zip", "../../root", FULL, "2025-01-01T00:00:00Z")
-    with zipfile.ZipFile(inbox / "export.zip", "w") as archive:
+    with zipfile.ZipFile(outside / "export.zip", "w") as archive:
         archive.writestr(f"../../{LESSON}--mallory.ipynb", FULL)
         archive.writestr(f"{LESSON}--bob.ipynb", FULL)
     with Gradebook(tmp_path / "book.sqlite") as book:
-        outcomes = grade(book, inbox)
+        outcomes = grade(book, inbox, outside / "export.zip")
         assert sorted(o.student for o in outcomes if o.grade) == ["ada", "bob"]
         rejected = dict(book.rejected())
         assert len(rejected) == len(outcomes) - 2 == 6 and all(rejected.values())
@@ -339,6 +364,34 @@ def test_the_cli_summary_shows_hostile_names_as_plain_text(fake_grading, tmp_pat
                                        "--no-keep-warm", "--gradebook", str(tmp_path / "book.sqlite")])
     assert result.exit_code == 0, result.output
     assert "\x1b[2J" not in result.output and "rejected" in result.output
+
+
+@pytest.mark.parametrize("how", ["the same path", "a symbolic link", "a hard link", "its write-ahead log"])
+@pytest.mark.parametrize("option", ["--csv", "--gradescope", "--tokens"])
+def test_no_output_file_can_be_the_gradebook(fake_grading, tmp_path, how, option):
+    # red team Z: `--csv book.sqlite` replaced the gradebook with the CSV text, every grade lost, and said it went well
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "inbox" / f"{LESSON}--ada.ipynb").write_bytes(FULL)
+    book = tmp_path / "book.sqlite"
+    with Gradebook(book) as opened:
+        grade(opened, tmp_path / "inbox")
+    before = book.read_bytes()
+    output = {"the same path": book, "a symbolic link": tmp_path / "link.csv", "a hard link": tmp_path / "hard.csv",
+              "its write-ahead log": tmp_path / "book.sqlite-wal"}[how]
+    if how == "a symbolic link":
+        output.symlink_to(book)
+    elif how == "a hard link":
+        os.link(book, output)
+    if option == "--tokens":
+        (tmp_path / "roster.csv").write_text("id,name,email\nbob,Bob,bob@example.org\n", encoding="utf-8")
+        command = ["roster", "import", str(tmp_path / "roster.csv"), "--tokens", str(output)]
+    else:
+        command = ["grade", str(tmp_path / "inbox"), "--root", str(ROOT), "--jobs", "1", "--no-keep-warm", option,
+                   str(output)]
+    result = CliRunner().invoke(main, [*command, "--gradebook", str(book)])
+    assert result.exit_code == 1
+    assert "is the gradebook" in result.stderr and "writing it would lose every grade" in result.stderr
+    assert book.read_bytes() == before
 
 
 def test_the_cli_reports_identical_notebooks_and_writes_gradescope_results_by_key(fake_grading, tmp_path):
@@ -449,6 +502,34 @@ def test_students_folders_given_one_by_one_or_a_folder_of_their_notebooks_are_re
     assert f"week3 ({LESSON}): ada.ipynb, bob.ipynb" in said
 
 
+def test_a_students_own_folder_or_zip_given_with_everything_in_one_folder_is_reported(fake_grading, tmp_path):
+    # red team Z: `grade inbox/*` with each student's notebook in work/, and each student's zip of hw1/, graded ada's
+    # and bob's as one student ("work", "hw1") with no warning: one place each, below the folder that names them
+    for student, raw in (("ada", FULL), ("bob", EMPTY)):
+        (tmp_path / "inbox" / student / "work").mkdir(parents=True)
+        (tmp_path / "inbox" / student / "work" / f"{LESSON}.ipynb").write_bytes(raw)
+        with zipfile.ZipFile(tmp_path / f"{student}.zip", "w") as archive:
+            archive.writestr(f"hw1/{LESSON}.ipynb", raw)
+    given = [tmp_path / "inbox" / "ada", tmp_path / "inbox" / "bob", tmp_path / "ada.zip", tmp_path / "bob.zip"]
+    result = CliRunner().invoke(main, ["grade", *map(str, given), "--root", str(ROOT), "--jobs", "1",
+                                       "--no-keep-warm", "--gradebook", str(tmp_path / "book.sqlite")])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stderr.split())
+    for path, folder in zip(given, ["work", "work", "hw1", "hw1"], strict=True):
+        assert f"every input in {path} lies in its folder '{folder}', which names their student" in said
+
+
+def test_a_folder_of_students_or_a_notebook_given_is_no_lone_folder():
+    from coursekit.grading.batch import Outcome
+    from coursekit.grading.ownership_report import LoneFolder, lone_folders
+
+    outcomes = [Outcome(source, None, LESSON) for source in (
+        "/in/ada/x.ipynb", "/in/bob/work/x.ipynb", "/in/x--cyd.ipynb", "/one/x.ipynb", "/e.zip!ada/x.ipynb",
+        "/e.zip!bob/x.ipynb", "/solo/ada/work/x.ipynb", "/solo/ada/y.ipynb", "/z.zip!hw/a/x.ipynb")]
+    assert lone_folders(["/in", "/one/x.ipynb", "/e.zip", "/solo", "/z.zip", "/none"], outcomes) == [
+        LoneFolder("/solo", "ada"), LoneFolder("/z.zip", "hw")]
+
+
 def test_a_students_own_places_with_the_same_bytes_or_one_place_over_time_are_not_reported():
     from coursekit.grading.batch import Outcome
     from coursekit.grading.ownership_report import SeveralPlaces, several_places
@@ -476,7 +557,13 @@ def test_a_notebook_named_after_its_lesson_alone_names_nobody_but_an_id_that_loo
     (tmp_path / "23_cyd.ipynb").write_bytes(FULL)
     with Gradebook(tmp_path / "book.sqlite") as book:
         outcomes = grade(book, tmp_path / "ada", tmp_path / "bob", tmp_path / "23_cyd.ipynb")
-        assert sorted((o.student, o.grade is not None) for o in outcomes) == [
-            (LESSON, False), (LESSON, False), ("23_cyd", True)]
+        assert sorted((str(o.student), o.grade is not None) for o in outcomes) == [
+            ("23_cyd", True), ("None", False), ("None", False)]
         assert all(o.reason.startswith(f"nothing names the student of '{LESSON}.ipynb'") for o in outcomes if o.reason)
         assert totals(book, tmp_path) == {"23_cyd": MAX_POINTS}
+        # red team Z: the rows kept the lesson's name as their student, and the dashboard's "grade again" (which
+        # takes a row's student as it is) graded the class as one student
+        keys = [o.key for o in outcomes if o.reason]
+        assert [row[0] for row in book.db.execute("SELECT student FROM submissions WHERE key IN (?, ?)", keys)] == [
+            None, None]
+        assert all(queue.enqueue_regrade(book.db, key) is None for key in keys)

@@ -32,6 +32,18 @@ def test_pack_writes_the_notebook_and_a_manifest_that_read_back(tmp_path):
     assert isinstance(item, Submission) and item.student == "ada" and item.lesson == LESSON
 
 
+@pytest.mark.parametrize("name", ["work--v2.ipynb", "01_chain_rule-.ipynb", "-.ipynb", "a\\b.ipynb", "--x--.ipynb"])
+def test_pack_writes_a_file_the_grader_reads_as_the_students_whatever_the_notebooks_name(tmp_path, name):
+    # red team Z: "01_chain_rule-.ipynb" was packed as "01_chain_rule---ada.submission.zip", which the grader rejected
+    # as the work of student "-ada", though its manifest said "ada"
+    notebook = tmp_path / name
+    notebook.write_bytes(EXERCISES.read_bytes())
+    target = pack(notebook, "ada", tmp_path / "outbox")
+    (item,) = read_submissions(tmp_path / "outbox")
+    assert isinstance(item, Submission) and item.student == "ada", item
+    assert target.parent == tmp_path / "outbox" and "\\" not in target.name
+
+
 @pytest.mark.parametrize(("content", "reason"), [
     (b"", "empty"), (b"{not json", "invalid JSON"), (b'{"a": 1}', "not a Jupyter notebook"),
     ("caf\u00e9".encode("latin-1"), "not UTF-8"), (b"PK\x03\x04broken", "damaged zip"),

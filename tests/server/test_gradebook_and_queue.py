@@ -309,3 +309,21 @@ def test_a_student_with_twenty_uploads_waiting_cannot_queue_another(tmp_path):
         book.db.execute("UPDATE queue SET state = 'done' WHERE id = ?", (job.id,))
         book.db.commit()
         queue.enqueue(book.db, job.student, LESSON, "x.ipynb", b"{}", when, False)  # one graded: room for one more
+
+
+def test_a_second_server_is_refused_whatever_path_leads_it_to_the_gradebook(tmp_path):
+    # red team Z: a second server given a symbolic link to the gradebook took a lock of its own, and at its start put
+    # back in the queue an upload the first was grading, which was graded twice
+    from dataclasses import replace
+
+    from coursekit.server.config import ConfigError, ServerConfig
+    from coursekit.server.run import only_server
+
+    (tmp_path / "book.sqlite").touch()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "book.sqlite").symlink_to(tmp_path / "book.sqlite")
+    with only_server(replace(ServerConfig(), gradebook=tmp_path / "book.sqlite")):
+        for path in (tmp_path / "book.sqlite", tmp_path / "elsewhere" / "book.sqlite"):
+            with pytest.raises(ConfigError, match="one server per gradebook"), \
+                    only_server(replace(ServerConfig(), gradebook=path)):
+                pass
