@@ -41,6 +41,7 @@ NO_SANDBOX = "this Dask worker has no coursekit sandbox (the plugin {name!r} is 
 
 PLUGIN_NAME = "coursekit-sandbox"
 ORPHAN_IDLE = 2.0  # seconds a worker's sandbox server outlives its Dask worker, should that worker be killed
+_ONE_SUBMISSION_AT_A_TIME = threading.Lock()  # see SandboxPlugin.grade
 CONNECT_TIMEOUT = "10s"
 
 
@@ -87,8 +88,12 @@ class SandboxPlugin(WorkerPlugin):
 
     def grade(self, masters_key: str, masters: dict[str, Master], settings: Settings, lesson: str,
               raw_notebook: bytes) -> Grade:
-        """Grade one notebook with this thread's Grader for these masters and settings."""
-        return self._grader(masters_key, masters, settings).grade(lesson, raw_notebook)
+        """Grade one notebook with this thread's Grader for these masters and settings, one at a time in this process
+        whatever its threads: grading changes what the process holds (warning filters, standard output, the caches it
+        clears at each submission so that no submission times another's), and two submissions graded at once in one
+        process could read each other's traces (red team Z). A worker's threads beyond one add no grading speed."""
+        with _ONE_SUBMISSION_AT_A_TIME:
+            return self._grader(masters_key, masters, settings).grade(lesson, raw_notebook)
 
     def _grader(self, masters_key: str, masters: dict, settings: Settings) -> Grader:
         with self.lock:

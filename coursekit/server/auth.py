@@ -31,6 +31,9 @@ def cookie_name(name: str, secure: bool) -> str:
     received the learner's uploads; or set the sign-in form's CSRF cookie to a value it knows."""
     return f"__Host-{name}" if secure else name
 MAX_SESSIONS = 100_000  # a bound on memory: past it, the oldest sessions end
+# Sessions one person may hold (browsers, machines): past it, their own oldest ends. Signing in with a valid token
+# is not rate limited, and without this bound one student's 100,000 sign-ins ended every other session (red team Z).
+MAX_SESSIONS_PER_PERSON = 20
 
 
 @dataclass
@@ -50,6 +53,7 @@ class Sessions:
     def __init__(self, hours: float):
         self.seconds = hours * 3600
         self._by_id: dict[str, Session] = {}
+        self._of: dict[tuple[str, str | None], deque[str]] = {}  # each person's session ids, oldest first
         self._lock = threading.Lock()
 
     def start(self, person: Person, token_hash: str = "") -> str:
@@ -57,10 +61,14 @@ class Sessions:
         value)."""
         session_id = secrets.token_urlsafe(32)
         with self._lock:
+            theirs = self._of.setdefault((person.role, person.student), deque())
+            while len(theirs) >= MAX_SESSIONS_PER_PERSON:  # some may have ended already: those cost nothing
+                self._by_id.pop(theirs.popleft(), None)
             if len(self._by_id) >= MAX_SESSIONS:
                 self._prune()
             self._by_id[session_id] = Session(person, secrets.token_urlsafe(32), time.monotonic() + self.seconds,
                                               token_hash)
+            theirs.append(session_id)
         return session_id
 
     def get(self, session_id: str | None) -> Session | None:

@@ -30,6 +30,28 @@ HOSTILE = ("import os, signal\nfor pid in (os.getppid(), os.getpgid(os.getppid()
            "        os.kill(pid, signal.SIGKILL)\n    except OSError:\n        pass")
 
 
+def test_a_worker_process_grades_one_submission_at_a_time_whatever_its_threads(monkeypatch):
+    # red team Z: with `dask worker --nthreads 2` two submissions were graded at once in one process, sharing its
+    # warning filters and the caches it clears between submissions (which one could time to read the other's)
+    running, most = [0], [0]
+
+    class Slow:
+        def grade(self, lesson, raw):
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+            time.sleep(0.05)
+            running[0] -= 1
+
+    plugin = grading_cluster.SandboxPlugin()
+    monkeypatch.setattr(plugin, "_grader", lambda *args: Slow(), raising=False)
+    threads = [threading.Thread(target=plugin.grade, args=("key", {}, FAST, LESSON, b"")) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most[0] == 1
+
+
 @pytest.fixture(scope="module")
 def cluster():
     with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,

@@ -426,3 +426,16 @@ def test_only_failed_sign_ins_count_toward_an_addresss_limit(tmp_path, sandbox):
     assert [signed_in(token) for token in [*issued.values()] * 2] == [200] * 6  # six, past the limit of 3
     assert [signed_in("not a token") for _ in range(3)] == [403] * 3
     assert signed_in(issued["ada"]) == 429  # three failures: the address waits a minute
+
+
+def test_one_person_signing_in_again_and_again_ends_only_their_own_oldest_sessions():
+    # red team Z: signing in with a valid token is not rate limited, and 100,000 sign-ins of one student would have
+    # ended every other session (the oldest go past MAX_SESSIONS)
+    from coursekit.server.auth import MAX_SESSIONS_PER_PERSON, Sessions
+    from coursekit.server.tokens import Person
+
+    sessions = Sessions(hours=1)
+    ada = sessions.start(Person("student", "ada"))
+    bobs = [sessions.start(Person("student", "bob")) for _ in range(MAX_SESSIONS_PER_PERSON + 5)]
+    assert sessions.get(ada) is not None
+    assert [sessions.get(one) is not None for one in bobs] == [False] * 5 + [True] * MAX_SESSIONS_PER_PERSON
