@@ -10,13 +10,14 @@ import gc
 import time
 
 from coursekit import i18n
-from coursekit.grading import wire
+from coursekit.grading import messages, wire
 from coursekit.grading.client import WarmServer
 from coursekit.grading.limits import Settings
 from coursekit.grading.master import Master, submission_language
 from coursekit.grading.master_tests import grade_tests
+from coursekit.grading.session import SandboxCrashed, SandboxTimeout
 from coursekit.grading.student_code import EveryCellNeeded, StudentCode, student_cells
-from coursekit.grading.verdicts import Grade
+from coursekit.grading.verdicts import Grade, TestResult
 
 
 def trusted_setup(master: Master) -> dict:
@@ -87,9 +88,24 @@ def _grade_in(language: str, nb: dict, master: Master, server: WarmServer, setti
     deadline = time.monotonic() + settings.budget
     grade = _graded(cells, master, server, settings, setup, master.demonstrations, deadline)
     if grade is None:  # a NameError where demonstrations were skipped: again with every cell, by the same deadline
-        grade = _graded(cells, master, server, settings, setup, frozenset(), deadline)
+        try:
+            grade = _graded(cells, master, server, settings, setup, frozenset(), deadline)
+        except (SandboxCrashed, SandboxTimeout):
+            if time.monotonic() < deadline:
+                raise
+            # The budget ran out as the new worker started (the submission's code can choose to leave a few ms): its
+            # tests were not run, which is the submission's doing, never a failure of the grader's (red team Z)
+            grade = _out_of_budget(master, settings)
     grade.seconds = time.perf_counter() - start
     grade.language = language
+    return grade
+
+
+def _out_of_budget(master: Master, settings: Settings) -> Grade:
+    """A grade of 0 whose every test was not run: the submission's budget was spent."""
+    grade = Grade(master.lesson)
+    words = messages.OUT_OF_BUDGET.format(seconds=settings.budget)
+    grade.tests = [TestResult(test.grade_id, "timeout", 0.0, test.points, words) for test in master.tests]
     return grade
 
 

@@ -94,3 +94,27 @@ def test_a_name_error_in_a_hidden_case_does_not_grade_the_cells_again(server, ma
     (verdict,) = [test for test in graded.tests if test.grade_id == "numerical_passes_test"]
     assert verdict.status == "error" and verdict.message == "a hidden case raised `NameError`"
     assert graded.points == graded.max_points - verdict.max_points
+
+
+def test_a_second_pass_whose_worker_cannot_start_before_the_deadline_is_out_of_budget_not_a_grader_failure(
+        server, monkeypatch):
+    # red team Z: a submission that left a few ms of its budget when the grader decided to run every cell made the new
+    # worker's start miss the deadline, and the grader failed on it (no grade, graded again by every later run)
+    import time
+
+    from coursekit.grading import grader
+    from coursekit.grading.limits import Settings
+    from coursekit.grading.session import SandboxCrashed
+
+    def first_pass_then_no_time(cells, master, server, settings, setup, skip, deadline):
+        if skip:
+            time.sleep(max(0.0, deadline - time.monotonic()))
+            return None
+        raise SandboxCrashed("the worker did not start: the deadline passed")
+
+    monkeypatch.setattr(grader, "_graded", first_pass_then_no_time)
+    master = MASTERS[LESSON]
+    graded = grade_notebook(solution(LESSON), master, server, Settings(budget=0.2))
+    assert graded.points == 0 and {test.status for test in graded.tests} == {"timeout"}
+    assert len(graded.tests) == len(master.tests)
+    assert all(test.message == "not run: the submission used up its time budget of 0.2 s" for test in graded.tests)
