@@ -108,6 +108,10 @@ class Session:
         self.hidden = False  # a hidden test is running: the warnings of the student's code are not shown
         self.warned = 0  # the warnings of the student's code shown so far (see value_of)
         self.wall_grace = WALL_GRACE  # seconds a request may wait beyond its CPU budget's share (see wall_backstop)
+        # What the arrays of the last message may take once widened, shared by every value decoded from it: the
+        # answers of a batched request each had an allowance of their own, and four int8 ones of 16 MB took a grading
+        # process to 1 GiB (red team Z)
+        self.widening = wire.Widening()
         ready_by = time.monotonic() + READY_TIMEOUT
         try:
             hello = wire.receive(self.sock, ready_by if deadline is None else min(ready_by, deadline))
@@ -222,6 +226,7 @@ class Session:
             data = self._take_posted() + wire.frame(message)  # the posted requests first, in the same write
             wire.send_framed(self.sock, data, self._cut_short(backstop))
             reply = self._answer(start, backstop, budget)
+            self.widening = wire.Widening()  # a new message: a new allowance
             self.unconfirmed = False  # a posted request's error would have come as this reply
             self.sending.clear()
             return reply
@@ -376,7 +381,7 @@ class Session:
             kind = str(ref.get(protocol.REF_TYPE, "object"))[:100]
             return _Proxy(self, int(ref[protocol.HANDLE]), kind, methods, rules)
         try:
-            return wire.decode(data, resolve, widen=wire.Widening())  # numbers at full width: see wire.widened
+            return wire.decode(data, resolve, widen=self.widening)  # numbers at full width: see wire.widened
         except wire.WireError as error:  # a value past the wire's limits: the submission's fault, not its exception
             self._refuse(error)
         except Exception as error:  # noqa: BLE001 -- malformed data: the worker's doing, whatever broke on it

@@ -498,6 +498,19 @@ def test_narrow_arrays_whose_widening_would_take_more_than_twice_a_message_are_r
         session.get("narrow")(3)
 
 
+
+def test_the_widening_allowance_is_the_whole_messages_not_each_answers(session_for):
+    # red team Z: check()'s cases come back in one reply, and each answer had an allowance of its own: four int8
+    # arrays of 16 MB took a grading process from 36 MiB to 1 GiB
+    from coursekit.grading.session import ProtocolError
+
+    session = session_for(f"import numpy as np\ndef narrow(n):\n    return np.zeros({8 * MiB}, np.int8)\n")
+    narrow = session.get("narrow")
+    assert len(type(narrow)._coursekit_many(narrow, [(1,), (2,)])) == 2  # 16 MiB, 128 MiB widened: the allowance
+    with pytest.raises(ProtocolError, match="arrays of more than 128 MiB once widened"):
+        type(narrow)._coursekit_many(narrow, [(1,), (2,), (3,)])
+
+
 @pytest.mark.parametrize("raising", [
     "class E(Exception):\n    pass\nE.__name__ = 'coursekit:unsendable'\nraise E(WORDS)",
     "from coursekit.grading.wire import WireError\nraise WireError(WORDS)"])
