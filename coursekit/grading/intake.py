@@ -42,7 +42,7 @@ from coursekit.grading.safe_zip import (
     open_archive,
     read_member,
 )
-from coursekit.grading.student_ids import normalize_student_id
+from coursekit.grading.student_ids import InvalidStudentId, normalize_student_id
 from coursekit.grading.submission import MANIFEST, NOTEBOOK, SUFFIX, file_stem, names_in_file_name
 
 ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")  # a zip with members; an empty zip
@@ -193,7 +193,12 @@ def owner(names: Names, manifest: dict | None) -> str:
         if manifest is not None:
             raise NotASubmission(messages.NO_STUDENT.format(name=quoted(names.file_name)))
         claims.append((messages.BY_FILE_NAME, names.stem))
-    ids = [(who, normalize_student_id(text)) for who, text in claims]
+    try:
+        ids = [(who, normalize_student_id(text)) for who, text in claims]
+    except InvalidStudentId as invalid:  # a zip's name that names nobody ("Assignment 1.zip"): a platform's export?
+        if names.zip_student is None:
+            raise
+        raise NotASubmission(str(invalid) + str(messages.GIVE_A_ZIP_OF_MANY)) from invalid
     (first, one), *others = ids
     for second, other in others:
         if other != one:

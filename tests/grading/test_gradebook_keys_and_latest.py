@@ -252,6 +252,7 @@ def test_a_zip_in_a_folder_given_is_the_student_its_name_names_and_cannot_hand_i
     inbox.mkdir()
     (inbox / "victim.ipynb").write_bytes(FULL)
     for name, members in (("mallory.zip", {f"victim/{LESSON}.ipynb": EMPTY, f"{LESSON}--victim2.ipynb": FULL}),
+                          ("Assignment 1.zip", {f"dan/{LESSON}.ipynb": FULL}),
                           ("bob.zip", {f"{LESSON}.ipynb": FULL}),
                           ("carol.zip", {f"backprop-course/exercises/{LESSON}.ipynb": FULL})):
         with zipfile.ZipFile(inbox / name, "w") as archive:
@@ -261,9 +262,12 @@ def test_a_zip_in_a_folder_given_is_the_student_its_name_names_and_cannot_hand_i
         grade(book, inbox)
         assert totals(book, tmp_path) == {"bob": MAX_POINTS, "carol": MAX_POINTS, "mallory": 0.0,
                                           "victim": MAX_POINTS}
-        (reason,) = (reason for _, reason in book.rejected())
-        assert reason.startswith("the name of the zip it is in names the student 'mallory' and its file name names "
-                                 "'victim2': it is graded as neither (a zip found in a folder given is one student's")
+        reasons = sorted(reason for _, reason in book.rejected())
+        assert len(reasons) == 2 and all(reason.endswith("is graded when given itself: coursekit grade export.zip)")
+                                         for reason in reasons)
+        assert reasons[0].startswith("'Assignment 1' is not a valid student id")
+        assert reasons[1].startswith("the name of the zip it is in names the student 'mallory' and its file name "
+                                     "names 'victim2': it is graded as neither (a zip found in a folder given is one")
 
 
 def test_students_in_subfolders_and_submission_files_without_a_manifest_are_rows_of_their_own(fake_grading, tmp_path):
