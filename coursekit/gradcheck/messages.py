@@ -72,6 +72,8 @@ SYMBOLIC_OK = N_("d/d{var} of {expr} is {claimed}: confirmed by SymPy.")
 SYMBOLIC_BAD = N_("d/d{var} of {expr} is not {claimed}: SymPy's derivative takes other values.")
 SYMBOLIC_AT = N_("  at {var} = {point}: the derivative is {truth}, yours gives {claimed}")
 SYMBOLIC_BAD_REVEALED = N_("d/d{var} of {expr} is {truth}, not {claimed} (they differ by {difference}).")
+JVP_SHAPES = N_("the function gave results of two shapes, {up} and {down}, at two points a small step apart: its "
+                "result must keep its shape")
 NOT_SCALAR = N_("the function being checked must return one number (a scalar loss), but it returned shape {shape}.")
 F_MUTATED = N_("the function being checked changed its argument in place; it must not write into its input.")
 STACK_BETWEEN = N_("Diagnosis: the gradients of layer {ok} are right and those of layer {bad} are wrong: the "

@@ -111,7 +111,10 @@ def jvp(f: Callable[[np.ndarray], np.ndarray], x, v) -> np.ndarray:
     x, v = as_float64(x, "x"), as_float64(v, "v")
     norm = float(np.max(np.abs(v))) or 1.0
     h = float(step(np.max(np.abs(x), initial=0.0))) / norm
-    return (np.asarray(f(x + h * v), dtype=np.float64) - np.asarray(f(x - h * v), dtype=np.float64)) / (2 * h)
+    up, down = np.asarray(f(x + h * v), dtype=np.float64), np.asarray(f(x - h * v), dtype=np.float64)
+    if up.shape != down.shape:  # never broadcast: results of shapes (N, 1) and (1, N) would make N x N (red team Z)
+        raise ValueError(messages.JVP_SHAPES.format(up=up.shape, down=down.shape))
+    return (up - down) / (2 * h)
 
 
 class Counted:

@@ -46,6 +46,19 @@ def test_jvp_of_a_vector_function_is_the_jacobian_times_v(x):
     np.testing.assert_allclose(jvp(np.sin, x, v), np.cos(x) * v, rtol=1e-8, atol=1e-9)
 
 
+def test_jvp_refuses_results_of_two_shapes_rather_than_broadcast_them():
+    # red team Z: a function answering (N, 1) at one point and (1, N) at the other made the grader subtract them into
+    # an N x N array (2 GB for N = 16,000)
+    calls = []
+
+    def shifty(x):
+        calls.append(x)
+        return np.zeros((16_000, 1)) if len(calls) == 1 else np.zeros((1, 16_000))
+
+    with pytest.raises(ValueError, match=r"two shapes, \(16000, 1\) and \(1, 16000\)"):
+        jvp(shifty, np.ones(3), np.ones(3))
+
+
 @given(st.floats(-1e6, 1e6, allow_nan=False))
 def test_step_is_cube_root_of_eps_scaled_to_the_value(value):
     assert step(value) == pytest.approx(EPS ** (1 / 3) * max(1.0, abs(value)))
