@@ -304,8 +304,14 @@ def _hashable(key):
 
 
 def _array(array: np.ndarray) -> dict:
-    return {"dtype": array.dtype.str, "shape": list(array.shape),
-            "data": binascii.b2a_base64(array.tobytes(), newline=False).decode("ascii")}
+    # A transposed array (Fortran-ordered) arrives as one: the learner's code gets the layout a kernel would give it
+    # (`x.reshape(-1)` of a transpose is a copy, and a checker that moved x through it saw every slope 0: red team Z)
+    fortran = array.ndim > 1 and array.flags.f_contiguous and not array.flags.c_contiguous
+    spec = {"dtype": array.dtype.str, "shape": list(array.shape),
+            "data": binascii.b2a_base64(array.tobytes(order="F" if fortran else "C"), newline=False).decode("ascii")}
+    if fortran:
+        spec["order"] = "F"
+    return spec
 
 
 _DTYPES: dict[str, np.dtype] = {}  # the dtypes met so far, by their text: each checked once
@@ -362,15 +368,18 @@ def _from_array(spec) -> np.ndarray:
     # student makes): half the cost of frombuffer, reshape and copy, and one reply can carry hundreds of small arrays.
     # The view refuses sizes that are not integers and data too short for the shape; a negative size (which it would
     # infer) and data too long are refused here.
+    order = spec.get("order", "C")
+    if order not in ("C", "F"):
+        raise WireError("an array's order must be C or F")
     try:
         if shape and min(shape) < 0:
             raise ValueError("a negative size")
-        view = np.ndarray(shape, dtype, raw)
+        view = np.ndarray(shape, dtype, raw, order=order)
     except (TypeError, ValueError) as error:
         raise WireError("array data does not match its shape") from error
     if view.nbytes != len(raw):
         raise WireError("array data does not match its shape")
-    return view.copy()
+    return view.copy(order="K")  # its own data, in the order it came in
 
 
 # ---------------------------------------------------------------- SymPy, without eval

@@ -123,6 +123,24 @@ def test_an_array_that_crosses_is_one_of_its_own_writable_and_resizable():
         back.resize(back.size + 1, refcheck=False)  # only an array that owns its data can be resized in place
 
 
+@given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=2, max_dims=3)), st.sampled_from(["C", "F", "transposed"]))
+def test_an_array_crosses_in_its_own_layout_a_transpose_as_one(array, layout):
+    # red team Z: a transposed x arrived C-ordered, so a checker that moved x through `x.reshape(-1)` (a copy for a
+    # transpose, in the learner's kernel) passed in the grader
+    array = {"C": np.ascontiguousarray, "F": np.asfortranarray, "transposed": lambda a: a.T}[layout](array)
+    back = roundtrip(array)
+    np.testing.assert_array_equal(back, array)
+    assert back.flags.owndata and back.flags.c_contiguous == array.flags.c_contiguous
+    assert back.flags.f_contiguous == array.flags.f_contiguous
+
+
+@pytest.mark.parametrize("order", ["K", "A", "f", "", 1, None])
+def test_an_array_of_any_order_but_c_or_f_is_a_wire_error(order):
+    with pytest.raises(wire.WireError):
+        wire.decode({"__ndarray__": {"dtype": "<f8", "shape": [1, 1], "data": "AAAAAAAAAAA=", "order": order}},
+                    lambda ref: None)
+
+
 def test_array_data_must_match_its_shape():
     with pytest.raises(wire.WireError):
         wire.decode({"__ndarray__": {"dtype": "<f8", "shape": [3], "data": "AAAA"}}, lambda ref: None)
