@@ -72,6 +72,12 @@ LAYER_APART_DETAIL = N_("between a layer's forward and its backward, a second la
                         "and backward, as in a network that uses the class twice: then {what} differed from what "
                         "the layer gives alone. Keep what backward needs on self (self.x, self.cache), never in a "
                         "variable every layer of the class shares.")
+LAYER_LAST = N_("after a pass on another batch, forward and backward gave other results than a new layer: does each "
+                "forward keep its own batch?")
+LAYER_LAST_DETAIL = N_("the layer ran forward and backward on another batch first, as in training, then forward(x) and "
+                       "backward(dout): {what} differed from what a new layer gives for the same x and dout. Each "
+                       "forward must replace what the last one kept (self.x = x at every call, not only the first): "
+                       "backward follows the last forward.")
 LAYER_DTYPE = N_("a float64 input gave a float32 (or smaller) result")
 LAYER_DTYPE_DETAIL = N_("{what} has dtype {dtype}. Keep float64: it is what the gradient checks need.")
 
@@ -394,6 +400,35 @@ def layer_instances_apart(make: Callable, x: np.ndarray, dout: np.ndarray) -> Pr
     return Property(LAYER_APART, inputs=(make, x, dout), plan=plan)
 
 
+def layer_follows_last_forward(make: Callable, x: np.ndarray, dout: np.ndarray) -> Property:
+    """backward follows the last forward: a layer that ran forward and backward on another batch first (of x's shape,
+    other values; then, again, on a smaller one) gives for x and dout what a new layer gives. (A layer that keeps
+    only its first forward's input, ``if not hasattr(self, "x")``, passes every check that uses one batch per layer,
+    and is wrong from a training loop's second batch on: red team Z4.)"""
+    def plan(cls, make, x, dout):
+        fresh, used = make(cls), make(cls)
+        other_x, other_dout = 0.5 - 0.75 * x[::-1], 1.5 * dout[::-1]  # x's shape, other values and signs
+        again = [(used, "forward", (x.copy(),)), (used, "backward", (dout.copy(),)), (used, "grads", None)]
+        steps = [(fresh, "forward", (x.copy(),)), (fresh, "backward", (dout.copy(),)), (fresh, "grads", None),  # 0-2
+                 (used, "forward", (other_x,)), (used, "backward", (other_dout,)), *again]                     # 3-7
+        if len(x) > 1:  # then a batch of another size (a buffer that the first forward made cannot take it)
+            steps += [(used, "forward", (1.25 * x[1:] - 0.25,)), (used, "backward", (-dout[1:],)), *again]  # 8-12
+
+        def judge(results):
+            out, dx, grads = _as_float64(results[0]), _as_float64(results[1]), _as_grads(results[2])
+            for start in range(5, len(steps), 5):  # in order: one step at a time, a failure found is reported first
+                if not _agree(out, _as_float64(results[start])):
+                    return LAYER_LAST_DETAIL.format(what=THE_OUTPUT_OF_FORWARD)
+                if not _agree(dx, _as_float64(results[start + 1])):
+                    return LAYER_LAST_DETAIL.format(what="dx")
+                now = _as_grads(results[start + 2])
+                if now.keys() != grads.keys() or any(not _agree(grads[key], now[key]) for key in grads):
+                    return LAYER_LAST_DETAIL.format(what="grads")
+            return None
+        return steps, judge
+    return Property(LAYER_LAST, inputs=(make, x, dout), plan=plan)
+
+
 def layer_dtype_kept(make: Callable, x: np.ndarray, dout: np.ndarray) -> Property:
     """With float64 x and dout, forward's output, dx and every gradient stay float64."""
     def plan(cls, make, x, dout):
@@ -410,9 +445,10 @@ def layer_dtype_kept(make: Callable, x: np.ndarray, dout: np.ndarray) -> Propert
 
 
 def layer_properties(make: Callable, x: np.ndarray, dout: np.ndarray) -> list[Property]:
-    """Every property a layer follows: its inputs kept, repeated passes agree, float64 kept, two layers apart."""
+    """Every property a layer follows: its inputs kept, repeated passes agree, float64 kept, two layers apart,
+    backward following the last forward."""
     return [layer_inputs_kept(make, x, dout), layer_repeatable(make, x, dout), layer_dtype_kept(make, x, dout),
-            layer_instances_apart(make, x, dout)]
+            layer_instances_apart(make, x, dout), layer_follows_last_forward(make, x, dout)]
 
 
 # ---------------------------------------------------------------- applying them

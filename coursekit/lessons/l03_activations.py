@@ -28,6 +28,7 @@ SIGMOID_POINTS = np.array([-1000.0, -50.0, -3.0, -0.5, 0.0, 0.25, 2.0, 40.0, 100
 # The sigmoid's scale is 1: a correct formula such as 0.5 * (1 + tanh(x / 2)) computes sigmoid(-50) = 1.9e-22 as
 # 1 - 1 = 0, off by far less than one rounding of 1. A few of those roundings is the absolute tolerance.
 SIGMOID_FLOOR = 4 * np.finfo(np.float64).eps
+INTEGERS = np.arange(-3, 4)
 
 
 def _sigmoid_test(func) -> str | None:
@@ -49,6 +50,16 @@ def _sigmoid_test(func) -> str | None:
     if np.shape(func(grid)) != grid.shape:
         return N_("for an array of shape {shape} the result has shape {got}").format(
             shape=grid.shape, got=np.shape(func(grid)))
+    # an array of integers is an array too: a result made in x's dtype (np.empty_like(x)) would round to 0 or 1
+    given = INTEGERS.copy()
+    got = np.asarray(func(given))
+    if not np.array_equal(given, INTEGERS):
+        return None  # written into x: the property "inputs kept", checked next, says so in its own words
+    expected = nn.sigmoid(INTEGERS.astype(np.float64))
+    if got.shape != INTEGERS.shape or not np.allclose(got, expected, rtol=1e-12, atol=SIGMOID_FLOOR):
+        return N_("for the integer array np.arange(-3, 4) your sigmoid gives {got}, expected {expected}. Is your "
+                  "result made in the dtype of x (np.empty_like(x), x.copy())? Make it a float array.").format(
+            got=got, expected=expected.round(4))
     return None
 
 
@@ -76,10 +87,15 @@ GRID = np.array([[10.0, -10.0], [1.0, 2.0]])
 ELEMENTWISE = [inputs_kept((MIXED,), (GRID,)), row_wise(_stacked, (MIXED,)), dtype_kept((MIXED,), (GRID,))]
 
 def _sigmoid_probe(func) -> np.ndarray:
-    """The learner's sigmoid at every test point, overflows let through (a mistake is recognised by its values)."""
+    """The learner's sigmoid at every test point, then at the integers (an array of their own: it is their dtype that
+    a result can keep), overflows let through (a mistake is recognised by its values)."""
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        return np.asarray(func(SIGMOID_POINTS.copy()), dtype=float)
+        return np.concatenate([np.asarray(func(SIGMOID_POINTS.copy()), dtype=float),
+                               np.asarray(func(INTEGERS.copy()), dtype=float)])
+
+
+PROBE_POINTS = np.concatenate([SIGMOID_POINTS, INTEGERS])  # where the probe looks, in its order
 
 
 exercises.add(Exercise(
@@ -89,10 +105,10 @@ exercises.add(Exercise(
     # functions the sigmoid is mistaken for, on the test points
     diagnosis=Diagnosis(reference=nn.sigmoid, siblings={
         N_("tanh(x): another S-shaped function, from -1 to 1 (the sigmoid goes from 0 to 1)"):
-            lambda: np.tanh(SIGMOID_POINTS),
+            lambda: np.tanh(PROBE_POINTS),
     }, points={
         N_("the formula for x >= 0 was used for every x: you computed sigmoid(|x|)"):
-            lambda: nn.sigmoid(np.abs(SIGMOID_POINTS)),
+            lambda: nn.sigmoid(np.abs(PROBE_POINTS)),
     }),
     properties=ELEMENTWISE,
     mistakes=[
@@ -116,7 +132,9 @@ exercises.add(Exercise(
 ))
 
 # ---------------------------------------------------------------- 2. the sigmoid's derivative
-GRAD_CASES = [(np.array([-3.0, -0.5, 0.0, 0.5, 3.0]),), (np.array([[10.0, -10.0], [1.0, 2.0]]),)]
+# the last far in the tails: exp(-x) overflows below x = -709, and the slope there is (all but) 0, never nan
+GRAD_CASES = [(np.array([-3.0, -0.5, 0.0, 0.5, 3.0]),), (np.array([[10.0, -10.0], [1.0, 2.0]]),),
+              (np.array([-1000.0, -710.0, -30.0, 30.0, 710.0, 1000.0]),)]
 
 exercises.add(Exercise(
     "sigmoid_grad",

@@ -341,7 +341,7 @@ def test_an_exercises_planned_properties_go_to_the_sandbox_in_one_round_trip_wit
         scale, shared = session.get("Scale"), session.get("rows_shared")
         requests = _counting(session, monkeypatch)
         assert properties.verdict("Scale", layer_checks, scale) is None
-        assert len(requests) == 1  # 5 layers built (posted), their 26 steps in one message
+        assert len(requests) == 1  # 7 layers built (posted), their 39 steps in one message
         requests.clear()
         broken = properties.verdict("rows_shared", checks, shared)
         assert len(requests) == 1 and broken.status == "failed" and str(properties.ROWS) in broken.message

@@ -204,3 +204,225 @@ def test_the_max_gate_routes_the_gradient_and_a_tie_is_a_kink():
     relu = nn.ReLU()
     relu.forward(np.array([[0.0, 1.0]]))
     np.testing.assert_array_equal(relu.backward(np.ones((1, 2))), np.where(np.array([[0.0, 1.0]]) > 0, 1.0, 0.0))
+
+
+# ---------------------------------------------------------------- red team Z4's wrong code, and Z3's hostile shapes
+def _master_cell(grade_id, language=""):
+    from pathlib import Path
+
+    import nbformat
+
+    path = Path(__file__).resolve().parents[2] / language / "solutions" / "03_activations.ipynb"
+    return next(c.source for c in nbformat.read(path, 4).cells if c.metadata.get("nbgrader", {}).get("grade_id")
+                == grade_id)
+
+
+def _run_hidden_test(grade_id, language="", **names):
+    """The hidden part of the master's test cell, with ``names`` (the code under test) defined."""
+    from coursekit.feedback.properties import hold
+    from coursekit.lessons.l03_activations import exercises
+
+    hidden = _master_cell(grade_id, language).split("### BEGIN HIDDEN TESTS")[1]
+    exec(hidden, {"np": np, "hold": hold, "exercises": exercises, **names})  # noqa: S102 - the master's own asserts
+
+
+def _stable_sigmoid(x):
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+class _Sigmoid:
+    def __init__(self):
+        self.params, self.grads = {}, {}
+
+    def forward(self, x):
+        self.y = _stable_sigmoid(x)
+        return self.y
+
+    def backward(self, dout):
+        return dout * self.y * (1 - self.y)
+
+
+class _Relu:
+    def __init__(self):
+        self.params, self.grads = {}, {}
+
+    def forward(self, x):
+        self.mask = x > 0
+        return np.where(self.mask, x, 0.0)
+
+    def backward(self, dout):
+        return np.where(self.mask, dout, 0.0)
+
+
+class _Tanh:
+    def __init__(self):
+        self.params, self.grads = {}, {}
+
+    def forward(self, x):
+        self.y = np.tanh(x)
+        return self.y
+
+    def backward(self, dout):
+        return dout * (1 - self.y**2)
+
+
+def _first_batch_only(base, *kept):
+    """``base`` keeping what backward needs from its FIRST forward only (``if not hasattr(self, "x")``): right for a
+    layer used once, wrong from a training loop's second batch on (red team Z4, F3)."""
+    class FirstBatchOnly(base):
+        def forward(self, x):
+            earlier = {name: getattr(self, name) for name in kept if name in vars(self)}
+            out = super().forward(x)
+            vars(self).update(earlier)
+            return out
+    return FirstBatchOnly
+
+
+def _buffered(base, name):
+    """``base`` copying each forward's cache into a buffer the first forward made: a batch of another size breaks it."""
+    class Buffered(base):
+        def forward(self, x):
+            buffer = vars(self).get(name)
+            out = super().forward(x)
+            if buffer is not None:
+                buffer[...] = getattr(self, name)
+                setattr(self, name, buffer)
+            return out
+    return Buffered
+
+
+@pytest.mark.parametrize(("name", "layer", "cache"), [("Sigmoid", _Sigmoid, "y"), ("ReLU", _Relu, "mask"),
+                                                        ("Tanh", _Tanh, "y")])
+def test_a_layer_that_keeps_its_first_batch_for_backward_fails_its_check(name, layer, cache):
+    from coursekit.feedback import properties
+    from coursekit.lessons.l03_activations import exercises
+
+    assert exercises.evaluate(name, layer).passed
+    for wrong in (_first_batch_only(layer, cache), _buffered(layer, cache)):
+        result = exercises.evaluate(name, wrong)
+        assert result.status in ("failed", "error") and str(properties.LAYER_LAST) in result.message, result.message
+    assert "differed from what a new layer gives" in exercises.evaluate(name, _first_batch_only(layer, cache)).message
+
+
+def test_the_layers_of_lessons_04_and_05_must_follow_their_last_forward_too():
+    from coursekit.feedback import properties
+    from coursekit.lessons import l04_linear_losses as l04
+    from coursekit.lessons import l05_delta_recursion as l05
+
+    class Linear:
+        def __init__(self, n_in, n_out, rng):
+            self.params = {"W": rng.standard_normal((n_out, n_in)) / np.sqrt(n_in), "b": np.zeros(n_out)}
+            self.grads = {"W": np.zeros((n_out, n_in)), "b": np.zeros(n_out)}
+
+        def forward(self, x):
+            self.x = x
+            return x @ self.params["W"].T + self.params["b"]
+
+        def backward(self, dout):
+            self.grads["W"], self.grads["b"] = dout.T @ self.x, dout.sum(axis=0)
+            return dout @ self.params["W"]
+
+    class LayerNorm(l04._LayerNorm):
+        pass
+
+    for exercises, name, layer, cache in ((l04.exercises, "Linear", Linear, ("x",)),
+                                          (l04.exercises, "LayerNorm", LayerNorm, ("y", "std"))):
+        assert exercises.evaluate(name, layer).passed, name
+        result = exercises.evaluate(name, _first_batch_only(layer, *cache))
+        assert result.status == "failed" and str(properties.LAYER_LAST) in result.message, result.message
+    assert any(prop.words == properties.LAYER_LAST for prop in l05.exercises["MLP"].properties)
+
+
+def test_the_last_forward_property_on_a_layer_of_its_own():
+    from coursekit.feedback import properties
+
+    class Scale:
+        def __init__(self):
+            self.params, self.grads = {}, {}
+
+        def forward(self, x):
+            self.x = x
+            return x * x
+
+        def backward(self, dout):
+            return 2.0 * dout * self.x
+
+    checks = [properties.layer_follows_last_forward(lambda cls: cls(), np.arange(6.0).reshape(3, 2) - 2.5,
+                                                    np.ones((3, 2)))]
+    assert properties.verdict("Scale", checks, Scale) is None
+    failed = properties.verdict("Scale", checks, _first_batch_only(Scale, "x"))
+    assert failed.status == "failed" and "dx differed" in failed.message
+    # one row: no smaller batch, the other batch of its shape still tells
+    one_row = [properties.layer_follows_last_forward(lambda cls: cls(), np.array([[1.5, -2.0]]), np.ones((1, 2)))]
+    assert properties.verdict("Scale", one_row, Scale) is None
+    assert properties.verdict("Scale", one_row, _first_batch_only(Scale, "x")).status == "failed"
+
+
+class _ExpTanh(_Tanh):
+    """F1: tanh from exp(x) and exp(-x), nan for |x| >= 710 (inf / inf)."""
+
+    def forward(self, x):
+        e_pos, e_neg = np.exp(x), np.exp(-x)
+        self.y = (e_pos - e_neg) / (e_pos + e_neg)
+        return self.y
+
+
+def _sigmoid_grad_from_exp(x):
+    """F8: e / (1 + e)**2 with e = exp(-x), nan for x <= -710."""
+    e = np.exp(-x)
+    return e / (1 + e) ** 2
+
+
+def _sigmoid_in_x_dtype(x):
+    """F15: two masks written into np.empty_like(x): an integer x gives an integer result, all zeros."""
+    out, positive = np.empty_like(x), x >= 0
+    out[positive] = 1 / (1 + np.exp(-x[positive]))
+    e = np.exp(x[~positive])
+    out[~positive] = e / (1 + e)
+    return out
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("language", ["", "ja"])
+def test_a_tanh_from_exp_fails_the_hidden_tanh_test_far_from_zero(language):
+    from coursekit.lessons.l03_activations import exercises
+
+    _run_hidden_test("Tanh_test", language, Tanh=_Tanh)
+    assert exercises.evaluate("Tanh", _ExpTanh).passed  # the visible inputs are all near 0
+    with pytest.raises(AssertionError):
+        _run_hidden_test("Tanh_test", language, Tanh=_ExpTanh)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("language", ["", "ja"])
+def test_a_sigmoid_grad_from_exp_of_minus_x_fails_visibly_and_hidden(language):
+    from coursekit.lessons.l03_activations import exercises
+
+    result = exercises.evaluate("sigmoid_grad", _sigmoid_grad_from_exp)
+    assert result.status == "failed" and "-1000" in result.message and "NaN" in result.message, result.message
+    _run_hidden_test("sigmoid_grad_test", language, sigmoid_grad=lambda x: _sigmoid_grad_from_exp(np.abs(x)))
+    with pytest.raises(AssertionError):
+        _run_hidden_test("sigmoid_grad_test", language, sigmoid_grad=_sigmoid_grad_from_exp)
+
+
+def test_a_sigmoid_made_in_the_dtype_of_x_fails_on_an_integer_array_and_is_not_called_naive():
+    from coursekit.lessons.l03_activations import exercises
+
+    assert exercises.evaluate("stable_sigmoid", _stable_sigmoid).passed
+    result = exercises.evaluate("stable_sigmoid", _sigmoid_in_x_dtype)
+    assert result.status == "failed" and "integer array" in result.message and result.mistake is None, result
+
+
+@pytest.mark.parametrize("language", ["", "ja"])
+def test_the_hidden_sigmoid_test_checks_each_shape_before_it_adds_two_results(language):
+    # red team Z3: results of shapes (N, 1) and (1, N) added first would make an N x N array (8 TB here)
+    def hostile(x):
+        x = np.asarray(x)
+        if x.shape == (61,):
+            return np.zeros((10**6, 1)) if x[0] < 0 else np.zeros((1, 10**6))
+        return _stable_sigmoid(x)
+
+    _run_hidden_test("stable_sigmoid_test", language, stable_sigmoid=_stable_sigmoid)
+    with pytest.raises(AssertionError):
+        _run_hidden_test("stable_sigmoid_test", language, stable_sigmoid=hostile)
