@@ -75,3 +75,23 @@ def sines_times_sum(v):
 def sines_times_sum_gradient(v):
     """The gradient of sines_times_sum: cos(v) (sum v) + sum sin v."""
     return np.cos(v) * np.sum(v) + np.sum(np.sin(v))
+
+
+# A fixed batch of 5 inputs with 4 features. batch_outputs_squared takes a weight W of shape (n_out, n_in), as a
+# Linear layer's, and needs that shape: the batch's first n_in features go through W (a W flattened to 1-D has another
+# n_in, and no batch of its width).
+BATCH_INPUTS = np.array([[0.5, -1.0, 2.0, 0.25], [1.5, 0.25, -0.5, -1.0], [-2.0, 1.0, 0.75, 0.5],
+                         [0.25, 0.5, -1.25, 1.5], [1.0, -0.75, 0.5, -0.25]])
+
+
+def batch_outputs_squared(W):
+    """The sum of (X W^T)**2, X the first n_in = W.shape[-1] columns of BATCH_INPUTS: a Linear layer's squared
+    outputs (without bias) as a function of its weight."""
+    X = BATCH_INPUTS[:, : np.shape(W)[-1]]
+    return float(np.sum((X @ np.transpose(W)) ** 2))
+
+
+def batch_outputs_squared_gradient(W):
+    """The gradient of batch_outputs_squared: 2 (X W^T)^T X, of W's shape (exactly 0 at W = 0)."""
+    X = BATCH_INPUTS[:, : np.shape(W)[-1]]
+    return np.transpose(2 * X.T @ (X @ np.transpose(W)))

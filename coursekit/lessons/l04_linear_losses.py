@@ -15,6 +15,8 @@ from coursekit.feedback.compare import type_name
 from coursekit.feedback.properties import dtype_kept, honours, inputs_kept, layer_properties, row_wise
 from coursekit.feedback.relations import Diagnosis
 from coursekit.feedback.sample_functions import (
+    batch_outputs_squared,
+    batch_outputs_squared_gradient,
     cubed_sum,
     cubed_sum_gradient,
     leading_squares,
@@ -316,12 +318,20 @@ CHECK_CASES = [
     # negative slopes, the larger of each pair in size now grad's, now the numerical one's: the denominator takes
     # sizes (|a|, |b|), not signed values
     (sines_times_sum, sines_times_sum_gradient, -_V, sines_times_sum_gradient(-_V) * np.array([2.0, 0.5, 2.0, 0.5])),
+    # the checker's use in this lesson: f of a Linear weight W of shape (n_out, n_in), which f needs in that shape
+    (batch_outputs_squared, batch_outputs_squared_gradient, _M, batch_outputs_squared_gradient(_M)),
+    # a weight of zeros (as a bias starts): a step of h, not one relative to the element (0 there), and at this
+    # minimum every slope is exactly 0 in both gradients, so every element is 0 / 0 without tiny
+    (batch_outputs_squared, batch_outputs_squared_gradient, np.zeros((2, 3)), np.zeros((2, 3))),
+    # a transposed x (a view, not C-contiguous, kept so by the copy below and by the grader's wire): x.reshape(-1) is
+    # then a copy, and moving it does not move x
+    (sines_times_sum, sines_times_sum_gradient, _M.T, sines_times_sum_gradient(_M.T)),
 ]
 CHECK_RTOL, CHECK_ATOL = 1e-7, 1e-8  # central differences with h = 1e-5 land within about 1e-10 of these
 
 
 def _checker_outputs(func) -> list:
-    return [func(f, x.copy(), grad.copy()) for f, _, x, grad in CHECK_CASES]
+    return [func(f, x.copy(order="K"), grad.copy()) for f, _, x, grad in CHECK_CASES]  # x's layout kept
 
 
 def _checker_test(func) -> str | None:

@@ -395,7 +395,8 @@ def test_the_gradient_checker_reference_on_known_functions():
         np.testing.assert_allclose(numerical, exact(x_), rtol=1e-9, atol=1e-10)
         assert np.isclose(error, float(np.max(l04.relative_errors(grad, exact(x_)))), rtol=1e-8, atol=1e-9)
     assert [round(float(np.max(l04.relative_errors(g, e(x_)))), 12) for _, e, x_, g in l04.CHECK_CASES] == \
-        [0.0, 0.0, 0.5, 2.0, round(0.1 / (l04.squares_times_sum_gradient(l04._M)[0, 1] + 0.1), 12), 0.0, 0.5]
+        [0.0, 0.0, 0.5, 2.0, round(0.1 / (l04.squares_times_sum_gradient(l04._M)[0, 1] + 0.1), 12), 0.0, 0.5,
+         0.0, 0.0, 0.0]
     assert l04.relative_errors(np.array([0.0]), np.array([0.0]))[0] == 0.0   # tiny keeps 0/0 away
     # the slips it registers are caught by the tolerances: a one-sided step is off by about h
     f, exact, x_, grad = l04.CHECK_CASES[0]
@@ -403,3 +404,129 @@ def test_the_gradient_checker_reference_on_known_functions():
     assert not np.allclose(one_sided, exact(x_), rtol=l04.CHECK_RTOL, atol=l04.CHECK_ATOL)
     not_restored, _ = l04._not_restored(f, x_, grad)
     assert not np.allclose(not_restored, exact(x_), rtol=l04.CHECK_RTOL, atol=l04.CHECK_ATOL)
+
+
+# Red team Z4's checkers that scored full marks: each is now refused by the visible check (and, for F2, F10 and F13,
+# by the hidden test too), while the reference passes.
+def _checker_flat_copy(f, x, grad, h=1e-5):  # F2: f only ever sees a 1-D copy of x
+    flat = np.array(x, dtype=float).reshape(-1)
+    numerical = np.zeros(flat.size)
+    for i in range(flat.size):
+        step = np.zeros(flat.size)
+        step[i] = h
+        numerical[i] = (f(flat + step) - f(flat - step)) / (2 * h)
+    numerical = numerical.reshape(x.shape)
+    scale = np.maximum(np.maximum(np.abs(grad), np.abs(numerical)), np.finfo(float).tiny)
+    return numerical, float(np.max(np.abs(grad - numerical) / scale))
+
+
+def _checker_through_reshape(f, x, grad, h=1e-5):  # F16: x.reshape(-1) is a copy when x is not C-contiguous
+    flat = x.reshape(-1)
+    numerical = np.zeros(flat.size)
+    for i in range(flat.size):
+        saved = flat[i]
+        flat[i] = saved + h
+        up = f(x)
+        flat[i] = saved - h
+        down = f(x)
+        flat[i] = saved
+        numerical[i] = (up - down) / (2 * h)
+    numerical = numerical.reshape(x.shape)
+    scale = np.maximum(np.maximum(np.abs(grad), np.abs(numerical)), np.finfo(float).tiny)
+    return numerical, float(np.max(np.abs(grad - numerical) / scale))
+
+
+def _checker_nanmax(f, x, grad, h=1e-5):  # F10: 0/0 dropped by nanmax instead of counted as 0
+    numerical = np.zeros(x.shape)
+    for index in np.ndindex(x.shape):
+        saved = x[index]
+        x[index] = saved + h
+        up = f(x)
+        x[index] = saved - h
+        down = f(x)
+        x[index] = saved
+        numerical[index] = (up - down) / (2 * h)
+    with np.errstate(invalid="ignore"):
+        relative = np.abs(grad - numerical) / np.maximum(np.abs(grad), np.abs(numerical))
+    return numerical, float(np.nanmax(relative))
+
+
+def _checker_relative_step(f, x, grad, h=1e-5):  # F13: a step h |x_i|, which is 0 where x_i is
+    numerical = np.zeros(x.shape)
+    for index in np.ndindex(x.shape):
+        saved = x[index]
+        step = h * abs(saved)
+        x[index] = saved + step
+        up = f(x)
+        x[index] = saved - step
+        down = f(x)
+        x[index] = saved
+        numerical[index] = (up - down) / (2 * step)
+    scale = np.maximum(np.maximum(np.abs(grad), np.abs(numerical)), np.finfo(float).tiny)
+    return numerical, float(np.max(np.abs(grad - numerical) / scale))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize(("checker", "says"), [
+    (_checker_flat_copy, "ValueError"),                       # f of a Linear weight needs W's shape
+    (_checker_through_reshape, "x of shape (3, 2)"),          # the transposed x: every slope 0
+    (_checker_nanmax, "relative error is nan"),               # at W = 0 every element is 0 / 0
+    (_checker_relative_step, "numerical gradient at (0, 0) is nan"),  # W = 0: a step of 0
+])
+def test_the_red_teams_gradient_checkers_fail_the_visible_check(checker, says):
+    from coursekit.lessons import l04_linear_losses as l04
+
+    assert l04.exercises.evaluate("gradient_check", l04._reference_check).passed
+    result = l04.exercises.evaluate("gradient_check", checker)
+    assert not result.passed and says in str(result)
+
+
+def test_the_visible_transposed_case_reaches_the_checker_as_a_view():
+    # the wire keeps the layout too (tests/grading/test_wire.py): the grader hands the checker a transposed x as well
+    from coursekit.lessons import l04_linear_losses as l04
+
+    f, _, x_, grad = l04.CHECK_CASES[-1]
+    assert not x_.flags["C_CONTIGUOUS"] and not x_.copy(order="K").flags["C_CONTIGUOUS"]
+
+
+def _hidden_test_cell(grade_id):
+    from pathlib import Path
+
+    import nbformat
+
+    nb = nbformat.read(Path(__file__).resolve().parents[2] / "solutions" / "04_linear_and_losses.ipynb", 4)
+    return next(c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_the_hidden_checker_test_refuses_the_red_teams_checkers_and_passes_the_reference():
+    from coursekit.lessons import l04_linear_losses as l04
+
+    source = _hidden_test_cell("gradient_check_test")
+    hidden = source.split("### BEGIN HIDDEN TESTS")[1].split("hold(")[0]
+    for checker, passes in [(l04._reference_check, True), (_checker_flat_copy, False), (_checker_nanmax, False),
+                            (_checker_relative_step, False)]:
+        try:
+            exec(hidden, {"np": np, "gradient_check": checker})  # noqa: S102 - the master's own hidden asserts
+        except (AssertionError, ValueError):
+            assert not passes, checker.__name__
+        else:
+            assert passes, checker.__name__
+
+
+def test_the_hidden_layer_norm_test_refuses_a_one_pass_variance():
+    # F12: var = E[x^2] - E[x]^2 cancels at an offset of 1e8 (21% off there); the two-pass reference is exact
+    from coursekit.lessons import l04_linear_losses as l04
+
+    class OnePass(l04._LayerNorm):
+        def forward(self, x):
+            mean = x.mean(axis=1, keepdims=True)
+            self.std = np.sqrt((x**2).mean(axis=1, keepdims=True) - mean**2 + self.eps)
+            self.y = (x - mean) / self.std
+            return self.y
+
+    hidden = _hidden_test_cell("LayerNorm_test").split("### BEGIN HIDDEN TESTS")[1]
+    exec(hidden, {"np": np, "LayerNorm": l04._LayerNorm})  # noqa: S102 - the master's own hidden asserts
+    assert l04.exercises.evaluate("LayerNorm", OnePass).passed  # the visible rows are too near 0 to tell
+    with pytest.raises(AssertionError):
+        exec(hidden, {"np": np, "LayerNorm": OnePass})  # noqa: S102
