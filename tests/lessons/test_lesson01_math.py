@@ -144,3 +144,37 @@ def test_written_answer_a_chain_gives_the_same_product_from_either_end():
         backward_order *= derivatives[k](inputs[k])
     assert backward_order == pytest.approx(forward_order, rel=1e-15)
     assert backward_order == pytest.approx(float(sp.diff(sp.exp(sp.sin(x**2)), x).subs(x, 0.7)), rel=1e-12)
+
+
+# ---------------------------------------------------------------- red team Z4: a verify_derivative that got through
+def _hidden_test(grade_id, language=""):
+    from pathlib import Path
+
+    import nbformat
+
+    path = Path(__file__).resolve().parents[2] / language / "solutions" / "01_chain_rule.ipynb"
+    cell = next(c.source for c in nbformat.read(path, 4).cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    return cell.split("### BEGIN HIDDEN TESTS")[1]
+
+
+def _verify_by_simplify(expr, claimed, var):
+    return bool(sp.simplify(sp.diff(expr, var) - claimed) == 0)
+
+
+def _verify_by_expand(expr, claimed, var):
+    """F7: expansion (trig=True expands sin(2x)) never combines fractions nor rewrites tan or tanh."""
+    return bool(sp.expand(sp.diff(expr, var) - claimed, trig=True) == 0)
+
+
+def test_the_hidden_verify_derivative_test_has_right_claims_that_expansion_cannot_see():
+    from coursekit.lessons.l01_chain_rule import exercises
+
+    assert exercises.evaluate("verify_derivative", _verify_by_simplify).passed
+    assert exercises.evaluate("verify_derivative", _verify_by_expand).passed  # the visible claims cannot tell
+    for language in ("", "ja"):
+        exec(_hidden_test("verify_derivative_test", language),  # noqa: S102 - the master's own hidden asserts
+             {"sp": sp, "verify_derivative": _verify_by_simplify})
+        with pytest.raises(AssertionError):
+            exec(_hidden_test("verify_derivative_test", language),  # noqa: S102
+                 {"sp": sp, "verify_derivative": _verify_by_expand})

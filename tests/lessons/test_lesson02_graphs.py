@@ -384,3 +384,81 @@ def test_seed_003_autograd_example_and_newtons_square_root():
     assert f"{r.data:.8f}" == f"{math.sqrt(2):.8f}" == "1.41421356"
     assert a.grad == pytest.approx(1 / (2 * math.sqrt(2)), rel=1e-12)
     assert f"{a.grad:.8f}" == "0.35355339" and same(sp.diff(sp.sqrt(x), x).subs(x, 2), 1 / (2 * sp.sqrt(2)))
+
+
+# ---------------------------------------------------------------- red team Z4: wrong engines the tests let through
+def _hidden_test(grade_id, language=""):
+    from pathlib import Path
+
+    import nbformat
+
+    path = Path(__file__).resolve().parents[2] / language / "solutions" / "02_computation_graphs.ipynb"
+    cell = next(c.source for c in nbformat.read(path, 4).cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    return cell.split("### BEGIN HIDDEN TESTS")[1]
+
+
+def _run_hidden(grade_id, value_class, language=""):
+    exec(_hidden_test(grade_id, language), {"math": math, "Value": value_class})  # noqa: S102 - the master's asserts
+
+
+def _walk(first_in_first_out, children_reversed):
+    """backward() that runs each node's _backward when a walk from the output reaches it, not in topological order:
+    level by level (a FIFO queue) or depth first (a stack), each node once."""
+    from collections import deque
+
+    def backward(self):
+        self.grad = 1.0
+        waiting, seen = deque([self]), {id(self)}
+        while waiting:
+            node = waiting.popleft() if first_in_first_out else waiting.pop()
+            node._backward()
+            for child in (reversed(node._prev) if children_reversed else node._prev):
+                if id(child) not in seen:
+                    seen.add(id(child))
+                    waiting.append(child)
+    return backward
+
+
+@pytest.mark.parametrize(("first_in_first_out", "children_reversed"),
+                         [(True, False), (True, True), (False, False), (False, True)],
+                         ids=["breadth-first", "breadth-first, children reversed", "depth-first",
+                              "depth-first, children reversed"])
+def test_the_hidden_backward_test_refuses_a_walk_that_is_not_a_topological_order(first_in_first_out,
+                                                                                  children_reversed):
+    # F6: breadth first (the red team's) gets the visible c = a*b + a right by the luck of its operand order; an
+    # inner node reached along paths of lengths 1 and 3, in both operand orders, leaves no walk of this kind a chance
+    from coursekit.lessons import l02_computation_graphs as l02
+
+    walked = type("Walked", (_Value,), {"backward": _walk(first_in_first_out, children_reversed)})
+    if (first_in_first_out, children_reversed) == (True, False):
+        assert l02._diamond(walked) == l02._diamond(_Value)
+    for language in ("", "ja"):
+        _run_hidden("backward_test", _Value, language)
+        with pytest.raises(AssertionError):
+            _run_hidden("backward_test", walked, language)
+
+
+def _tanh_by_exp(self):
+    """micrograd's tanh, (e**2x - 1) / (e**2x + 1): math.exp overflows from x = 355 on."""
+    e = math.exp(2 * self.data)
+    return self._unary((e - 1) / (e + 1), lambda out: 1 - out.data**2, "tanh")
+
+
+def _tanh_by_exp_of_minus(self):
+    """The same from e**-2x, which overflows from x = -355 down."""
+    e = math.exp(-2 * self.data)
+    return self._unary((1 - e) / (1 + e), lambda out: 1 - out.data**2, "tanh")
+
+
+@pytest.mark.parametrize("tanh", [_tanh_by_exp, _tanh_by_exp_of_minus])
+def test_the_hidden_more_operations_test_takes_tanh_far_from_0(tanh):
+    # F5: every scenario and the rest of the hidden test take tanh at |x| < 2, where exp's forms are right
+    from coursekit.lessons import l02_computation_graphs as l02
+
+    by_exp = type("TanhByExp", (_Value,), {"tanh": tanh})
+    assert l02._exp_tanh(by_exp) == pytest.approx(l02._exp_tanh(_Value), rel=1e-12)
+    for language in ("", "ja"):
+        _run_hidden("more_operations_test", _Value, language)
+        with pytest.raises(OverflowError):
+            _run_hidden("more_operations_test", by_exp, language)
