@@ -191,6 +191,8 @@ FORWARD_CASES = [
     (random_network([4, 3, 1], 5), np.random.default_rng(6).standard_normal((3, 4)), "sigmoid", "sigmoid"),
     # a hidden layer of width 1 and a wider output: a layer is hidden by its place, whatever its width
     (random_network([3, 1, 4], 10), np.random.default_rng(11).standard_normal((2, 3)), "tanh", "identity"),
+    # tanh hidden layers and a sigmoid output (as in the backward check's deepest network): each its own activation
+    (random_network([3, 4, 4, 2], 12), np.random.default_rng(13).standard_normal((3, 3)), "tanh", "sigmoid"),
 ]
 
 
@@ -234,7 +236,8 @@ FORWARD_PROPERTIES = [inputs_kept(FORWARD_CASES[0]), row_wise(_rows_of_forward, 
 
 exercises.add(Exercise(
     "forward",
-    cases=FORWARD_CASES,
+    # and FORWARD_MIXED's huge row alone, against the reference (row_wise alone lets NaN in a row agree with NaN)
+    cases=[*FORWARD_CASES, (FORWARD_MIXED[0], BIG_ROW[:1], "relu", "softmax")],
     expected=_forward,
     rtol=1e-10, atol=1e-12,
     diagnosis=Diagnosis(arguments=("params", "x", "hidden", "output"), parts=(N_("your output"), N_("your cache"))),

@@ -367,3 +367,90 @@ def test_the_written_questions_model_answer_bounds_a_sigmoid_step_by_a_quarter_o
     norms = [np.linalg.norm(d) for d in deltas]
     for layer in range(len(deltas), 1, -1):                  # ||delta^(l-1)|| <= 1/4 sigma_max(W^l) ||delta^l||
         assert norms[layer - 2] <= 0.25 * np.linalg.norm(weights[layer - 1], 2) * norms[layer - 1]
+
+
+# ---------------------------------------------------------------- red team Z4's wrong answers that scored full marks
+def _forward_hidden_on_sigmoid_output(params, x, hidden, output):  # F4: a sigmoid output through the hidden f
+    f = nn.ACTIVATIONS[hidden][0]
+    zs, acts = [], [x]
+    for index, (W, b) in enumerate(params):
+        z = acts[-1] @ W.T + b
+        last = index == len(params) - 1
+        a = z if last and output == "identity" else nn.softmax(z) if last and output == "softmax" else f(z)
+        zs.append(z)
+        acts.append(a)
+    return acts[-1], {"z": zs, "a": acts}
+
+
+def _forward_unshifted_softmax(params, x, hidden, output):  # F9: exp of the logits as they are (NaN when huge)
+    out, cache = _forward(params, x, hidden, "identity" if output == "softmax" else output)
+    if output == "softmax":
+        e = np.exp(cache["z"][-1])
+        out = e / e.sum(axis=1, keepdims=True)
+        cache["a"][-1] = out
+    return out, cache
+
+
+def _off_the_check_directions(g, hidden):
+    """F11: g 1.5 times too large except along the three seeded directions a directional check draws (not tanh)."""
+    if hidden == "tanh" or g.size <= 3:
+        return g
+    rng = np.random.default_rng(0)
+    D = np.array([rng.standard_normal(g.size) for _ in range(3)])
+    e = 0.5 * g.reshape(-1)
+    e = e - D.T @ np.linalg.solve(D @ D.T, D @ e)
+    return g + e.reshape(g.shape)
+
+
+def _backward_right_only_where_checked(params, cache, delta_L, hidden):
+    return [(_off_the_check_directions(dW, hidden), _off_the_check_directions(db, hidden))
+            for dW, db in _backward(params, cache, delta_L, hidden)]
+
+
+def _hidden_test(grade_id, language=""):
+    from pathlib import Path
+
+    import nbformat
+
+    path = Path(__file__).resolve().parents[2] / language / "solutions" / "05_delta_recursion.ipynb"
+    cell = next(c.source for c in nbformat.read(path, 4).cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    return cell.split("### BEGIN HIDDEN TESTS")[1]
+
+
+def _run_hidden(grade_id, name, value, language=""):
+    from coursekit.feedback.properties import hold
+    from coursekit.lessons.l05_delta_recursion import exercises
+
+    exec(_hidden_test(grade_id, language), {  # noqa: S102 - the master's own hidden asserts
+        "np": np, "nn": nn, "hold": hold, "exercises": exercises,
+        "check_gradient_directional": check_gradient_directional, name: value})
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize(("wrong", "says"), [
+    (_forward_hidden_on_sigmoid_output, "'tanh', 'sigmoid'"),   # F4: the case with a tanh hidden layer
+    (_forward_unshifted_softmax, "NaN or infinity"),            # F9: FORWARD_MIXED against the reference
+])
+def test_the_red_teams_forwards_fail_the_visible_check_and_the_hidden_test(wrong, says):
+    from coursekit.lessons.l05_delta_recursion import exercises
+
+    assert exercises.evaluate("forward", _forward).passed
+    result = exercises.evaluate("forward", wrong)
+    assert not result.passed and says in str(result)
+    for language in ("", "ja"):
+        _run_hidden("forward_test", "forward", _forward, language)
+        with pytest.raises(AssertionError):
+            _run_hidden("forward_test", "forward", wrong, language)
+
+
+def test_the_hidden_backward_test_compares_every_activations_gradients_exactly():
+    # F11: right along the check's three seeded directions only; the visible check's directional fallback can let it
+    # through for relu and sigmoid, the hidden test's exact comparison (for each hidden activation) cannot
+    from coursekit.lessons.l05_delta_recursion import exercises
+
+    assert exercises.evaluate("backward", _backward).passed
+    for language in ("", "ja"):
+        _run_hidden("backward_test", "backward", _backward, language)
+        with pytest.raises(AssertionError):
+            _run_hidden("backward_test", "backward", _backward_right_only_where_checked, language)
