@@ -426,7 +426,7 @@ def _walk(first_in_first_out, children_reversed):
                               "depth-first, children reversed"])
 def test_the_hidden_backward_test_refuses_a_walk_that_is_not_a_topological_order(first_in_first_out,
                                                                                   children_reversed):
-    # F6: breadth first (the red team's) gets the visible c = a*b + a right by the luck of its operand order; an
+    # red team Z4: breadth first gets the visible c = a*b + a right by the luck of its operand order; an
     # inner node reached along paths of lengths 1 and 3, in both operand orders, leaves no walk of this kind a chance
     from coursekit.lessons import l02_computation_graphs as l02
 
@@ -453,7 +453,7 @@ def _tanh_by_exp_of_minus(self):
 
 @pytest.mark.parametrize("tanh", [_tanh_by_exp, _tanh_by_exp_of_minus])
 def test_the_hidden_more_operations_test_takes_tanh_far_from_0(tanh):
-    # F5: every scenario and the rest of the hidden test take tanh at |x| < 2, where exp's forms are right
+    # red team Z4: every scenario and the rest of the hidden test take tanh at |x| < 2, where exp's forms are right
     from coursekit.lessons import l02_computation_graphs as l02
 
     by_exp = type("TanhByExp", (_Value,), {"tanh": tanh})

@@ -269,7 +269,7 @@ class _Tanh:
 
 def _first_batch_only(base, *kept):
     """``base`` keeping what backward needs from its FIRST forward only (``if not hasattr(self, "x")``): right for a
-    layer used once, wrong from a training loop's second batch on (red team Z4, F3)."""
+    layer used once, wrong from a training loop's second batch on (red team Z4)."""
     class FirstBatchOnly(base):
         def forward(self, x):
             earlier = {name: getattr(self, name) for name in kept if name in vars(self)}
@@ -360,7 +360,7 @@ def test_the_last_forward_property_on_a_layer_of_its_own():
 
 
 class _ExpTanh(_Tanh):
-    """F1: tanh from exp(x) and exp(-x), nan for |x| >= 710 (inf / inf)."""
+    """red team Z4: tanh from exp(x) and exp(-x), nan for |x| >= 710 (inf / inf)."""
 
     def forward(self, x):
         e_pos, e_neg = np.exp(x), np.exp(-x)
@@ -369,13 +369,13 @@ class _ExpTanh(_Tanh):
 
 
 def _sigmoid_grad_from_exp(x):
-    """F8: e / (1 + e)**2 with e = exp(-x), nan for x <= -710."""
+    """red team Z4: e / (1 + e)**2 with e = exp(-x), nan for x <= -710."""
     e = np.exp(-x)
     return e / (1 + e) ** 2
 
 
 def _sigmoid_in_x_dtype(x):
-    """F15: two masks written into np.empty_like(x): an integer x gives an integer result, all zeros."""
+    """red team Z4: two masks written into np.empty_like(x): an integer x gives an integer result, all zeros."""
     out, positive = np.empty_like(x), x >= 0
     out[positive] = 1 / (1 + np.exp(-x[positive]))
     e = np.exp(x[~positive])

@@ -406,9 +406,9 @@ def test_the_gradient_checker_reference_on_known_functions():
     assert not np.allclose(not_restored, exact(x_), rtol=l04.CHECK_RTOL, atol=l04.CHECK_ATOL)
 
 
-# Red team Z4's checkers that scored full marks: each is now refused by the visible check (and, for F2, F10 and F13,
-# by the hidden test too), while the reference passes.
-def _checker_flat_copy(f, x, grad, h=1e-5):  # F2: f only ever sees a 1-D copy of x
+# Red team Z4's checkers that scored full marks: each is now refused by the visible check (and, but for the one
+# through reshape, by the hidden test too), while the reference passes.
+def _checker_flat_copy(f, x, grad, h=1e-5):  # f only ever sees a 1-D copy of x
     flat = np.array(x, dtype=float).reshape(-1)
     numerical = np.zeros(flat.size)
     for i in range(flat.size):
@@ -420,7 +420,7 @@ def _checker_flat_copy(f, x, grad, h=1e-5):  # F2: f only ever sees a 1-D copy o
     return numerical, float(np.max(np.abs(grad - numerical) / scale))
 
 
-def _checker_through_reshape(f, x, grad, h=1e-5):  # F16: x.reshape(-1) is a copy when x is not C-contiguous
+def _checker_through_reshape(f, x, grad, h=1e-5):  # red team Z4: x.reshape(-1) is a copy when x is not C-contiguous
     flat = x.reshape(-1)
     numerical = np.zeros(flat.size)
     for i in range(flat.size):
@@ -436,7 +436,7 @@ def _checker_through_reshape(f, x, grad, h=1e-5):  # F16: x.reshape(-1) is a cop
     return numerical, float(np.max(np.abs(grad - numerical) / scale))
 
 
-def _checker_nanmax(f, x, grad, h=1e-5):  # F10: 0/0 dropped by nanmax instead of counted as 0
+def _checker_nanmax(f, x, grad, h=1e-5):  # red team Z4: 0/0 dropped by nanmax instead of counted as 0
     numerical = np.zeros(x.shape)
     for index in np.ndindex(x.shape):
         saved = x[index]
@@ -451,7 +451,7 @@ def _checker_nanmax(f, x, grad, h=1e-5):  # F10: 0/0 dropped by nanmax instead o
     return numerical, float(np.nanmax(relative))
 
 
-def _checker_relative_step(f, x, grad, h=1e-5):  # F13: a step h |x_i|, which is 0 where x_i is
+def _checker_relative_step(f, x, grad, h=1e-5):  # red team Z4: a step h |x_i|, which is 0 where x_i is
     numerical = np.zeros(x.shape)
     for index in np.ndindex(x.shape):
         saved = x[index]
@@ -515,7 +515,7 @@ def test_the_hidden_checker_test_refuses_the_red_teams_checkers_and_passes_the_r
 
 
 def test_the_hidden_layer_norm_test_refuses_a_one_pass_variance():
-    # F12: var = E[x^2] - E[x]^2 cancels at an offset of 1e8 (21% off there); the two-pass reference is exact
+    # red team Z4: var = E[x^2] - E[x]^2 cancels at an offset of 1e8 (21% off there); the two-pass reference is exact
     from coursekit.lessons import l04_linear_losses as l04
 
     class OnePass(l04._LayerNorm):

@@ -370,7 +370,7 @@ def test_the_written_questions_model_answer_bounds_a_sigmoid_step_by_a_quarter_o
 
 
 # ---------------------------------------------------------------- red team Z4's wrong answers that scored full marks
-def _forward_hidden_on_sigmoid_output(params, x, hidden, output):  # F4: a sigmoid output through the hidden f
+def _forward_hidden_on_sigmoid_output(params, x, hidden, output):  # red team Z4: a sigmoid output through the hidden f
     f = nn.ACTIVATIONS[hidden][0]
     zs, acts = [], [x]
     for index, (W, b) in enumerate(params):
@@ -382,7 +382,7 @@ def _forward_hidden_on_sigmoid_output(params, x, hidden, output):  # F4: a sigmo
     return acts[-1], {"z": zs, "a": acts}
 
 
-def _forward_unshifted_softmax(params, x, hidden, output):  # F9: exp of the logits as they are (NaN when huge)
+def _forward_unshifted_softmax(params, x, hidden, output):  # red team Z4: exp of the logits as they are (NaN when huge)
     out, cache = _forward(params, x, hidden, "identity" if output == "softmax" else output)
     if output == "softmax":
         e = np.exp(cache["z"][-1])
@@ -392,7 +392,7 @@ def _forward_unshifted_softmax(params, x, hidden, output):  # F9: exp of the log
 
 
 def _off_the_check_directions(g, hidden):
-    """F11: g 1.5 times too large except along the three seeded directions a directional check draws (not tanh)."""
+    """Red team Z4's: g 1.5 times too large but along the three seeded directions a directional check draws."""
     if hidden == "tanh" or g.size <= 3:
         return g
     rng = np.random.default_rng(0)
@@ -429,8 +429,8 @@ def _run_hidden(grade_id, name, value, language=""):
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize(("wrong", "says"), [
-    (_forward_hidden_on_sigmoid_output, "'tanh', 'sigmoid'"),   # F4: the case with a tanh hidden layer
-    (_forward_unshifted_softmax, "NaN or infinity"),            # F9: FORWARD_MIXED against the reference
+    (_forward_hidden_on_sigmoid_output, "'tanh', 'sigmoid'"),   # red team Z4: the case with a tanh hidden layer
+    (_forward_unshifted_softmax, "NaN or infinity"),            # red team Z4: FORWARD_MIXED against the reference
 ])
 def test_the_red_teams_forwards_fail_the_visible_check_and_the_hidden_test(wrong, says):
     from coursekit.lessons.l05_delta_recursion import exercises
@@ -445,8 +445,8 @@ def test_the_red_teams_forwards_fail_the_visible_check_and_the_hidden_test(wrong
 
 
 def test_the_hidden_backward_test_compares_every_activations_gradients_exactly():
-    # F11: right along the check's three seeded directions only; the visible check's directional fallback can let it
-    # through for relu and sigmoid, the hidden test's exact comparison (for each hidden activation) cannot
+    # red team Z4: right along the check's three seeded directions only; the visible check's directional fallback lets
+    # it through for relu and sigmoid, the hidden test's exact comparison (for each hidden activation) cannot
     from coursekit.lessons.l05_delta_recursion import exercises
 
     assert exercises.evaluate("backward", _backward).passed
