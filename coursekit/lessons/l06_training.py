@@ -128,7 +128,7 @@ def _expected_small_history() -> tuple[float, ...]:
 
 
 # The signature's defaults (batch_size=32, seed=0) are part of the protocol: the lesson's own cells rely on them.
-# 40 points: a batch of 32, then one of 8.
+# 80 points (40 of each class): two batches of 32, then one of 16.
 DEFAULTS_DATA = datasets.moons(n=40, seed=8)
 
 

@@ -496,3 +496,65 @@ def test_the_written_answer_reads_the_exercise_table_right():
     answer = "".join(next(c["source"] for c in json.loads(SOLUTIONS.read_text())["cells"]
                           if "what does the table above show" in "".join(c["source"])))
     assert "about 100 at depth 2, 5,600 at depth 6 and 5 million at depth 10" in answer.replace("\n", " ")
+
+
+# ---------------------------------------------------------------- wrong code the hidden tests must refuse
+def _run_hidden_test(grade_id, language="", **names):
+    """The hidden part of the master's test cell (English or Japanese), with ``names`` (the code under test)."""
+    import nbformat
+
+    from coursekit.feedback.properties import hold
+    from coursekit.lessons.l06_training import exercises
+
+    path = Path(__file__).resolve().parents[2] / language / "solutions" / "06_training.ipynb"
+    source = next(c.source for c in nbformat.read(path, 4).cells
+                  if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    exec(source.split("### BEGIN HIDDEN TESTS")[1],  # noqa: S102 - the master's own asserts
+         {"np": np, "nn": nn, "datasets": datasets, "training": training, "hold": hold, "exercises": exercises,
+          **names})
+
+
+def _clipping_sgd_step(params, grads, lr):
+    for key, value in params.items():
+        value -= lr * np.clip(grads[key], -10, 10)   # right for every gradient the earlier checks used
+
+
+def _train_skipping_single_examples(model, x, y, epochs, lr, batch_size=32, seed=0):
+    rng = np.random.default_rng(seed)
+    history = []
+    for _ in range(epochs):
+        order = rng.permutation(len(x))
+        losses = []
+        for start in range(0, len(x), batch_size):
+            batch = order[start:start + batch_size]
+            if len(batch) < 2:   # "a single example is no batch": the protocol trains on it
+                continue
+            loss, dz = nn.softmax_cross_entropy(model.forward(x[batch]), y[batch])
+            model.backward(dz)
+            training.sgd_step(model.params, model.grads, lr)
+            losses.append(loss)
+        history.append(float(np.mean(losses)))
+    return history
+
+
+@pytest.mark.parametrize("language", ["", "ja"])
+def test_the_hidden_sgd_step_test_takes_a_large_gradient_whole(language):
+    # an sgd_step that clips gradients at 10 got the point: every gradient of the checks was below 10
+    _run_hidden_test("sgd_step_test", language, sgd_step=training.sgd_step)
+    with pytest.raises(AssertionError):
+        _run_hidden_test("sgd_step_test", language, sgd_step=_clipping_sgd_step)
+
+
+@pytest.mark.parametrize("language", ["", "ja"])
+def test_the_hidden_train_test_has_a_last_batch_of_one_example(language):
+    # every data set of the checks split into batches of 10, 16 or 32 with a last batch of 16 or none, so a train
+    # that skips a one-example batch got the points
+    with pytest.raises(AssertionError):
+        _run_hidden_test("train_test", language, train=_train_skipping_single_examples,
+                         sgd_step=training.sgd_step)
+    x, y = datasets.moons(n=40, seed=65)
+    assert len(x[:65]) % 32 == 1
+    assert not np.allclose(_train_skipping_single_examples(nn.mlp([2, 5, 2], nn.Tanh, np.random.default_rng(66)),
+                                                           x[:65], y[:65], epochs=2, lr=0.4),
+                           training.fit(nn.mlp([2, 5, 2], nn.Tanh, np.random.default_rng(66)), x[:65], y[:65],
+                                        epochs=2, lr=0.4), rtol=1e-9, atol=1e-12)

@@ -339,3 +339,53 @@ def test_the_written_answer_prices_a_million_parameters():
     answer = next("".join(c["source"]) for c in json.loads(SOLUTIONS.read_text())["cells"]
                   if "written_why_backprop" == c["metadata"].get("nbgrader", {}).get("grade_id"))
     assert "670{,}000" in answer and "about 76 years" in answer
+
+
+# ---------------------------------------------------------------- wrong code the hidden tests must refuse
+def _run_hidden_test(grade_id, language="", **names):
+    """The hidden part of the master's test cell (English or Japanese), with ``names`` (the code under test)."""
+    import nbformat
+
+    from coursekit.feedback.properties import hold
+    from coursekit.lessons.l07_efficiency import exercises
+
+    path = Path(__file__).resolve().parents[2] / language / "solutions" / "07_efficiency.ipynb"
+    source = next(c.source for c in nbformat.read(path, 4).cells
+                  if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    exec(source.split("### BEGIN HIDDEN TESTS")[1],  # noqa: S102 - the master's own asserts
+         {"np": np, "nn": nn, "numerical_jvp": numerical_jvp, "hold": hold, "exercises": exercises, **names})
+
+
+def _jvp_from_exp(params, tangents, x, hidden):
+    """Forward mode with the activations written from exp(): NaN where |z| > 709 (exp overflows to inf)."""
+    f, f_prime = nn.ACTIVATIONS[hidden]
+    a, da = x, np.zeros_like(x)
+    for index, ((W, b), (dW, db)) in enumerate(zip(params, tangents, strict=True)):
+        z = a @ W.T + b
+        dz = da @ W.T + a @ dW.T + db
+        if index == len(params) - 1:
+            a, da = z, dz
+        elif hidden == "sigmoid":
+            e = np.exp(-z)
+            a, da = 1 / (1 + e), e / (1 + e) ** 2 * dz
+        elif hidden == "tanh":
+            e_pos, e_neg = np.exp(z), np.exp(-z)
+            a = (e_pos - e_neg) / (e_pos + e_neg)
+            da = (1 - a**2) * dz
+        else:
+            a, da = f(z), f_prime(z) * dz
+    return a, da
+
+
+@pytest.mark.parametrize("language", ["", "ja"])
+def test_the_hidden_mlp_jvp_test_saturates_the_hidden_units(language):
+    # every pre-activation of the checks was within a few units of 0, where exp's forms are right
+    _run_hidden_test("mlp_jvp_test", language, mlp_jvp=lambda params, tangents, x, hidden: _jvp(params, tangents, x,
+                                                                                                hidden))
+    with np.errstate(over="ignore", invalid="ignore"), pytest.raises(AssertionError):
+        _run_hidden_test("mlp_jvp_test", language, mlp_jvp=_jvp_from_exp)
+    params, tangents, x, hidden = (_network([3, 4, 2], 1), _network([3, 4, 2], 51), np.array([[900.0, -900.0, 0.0]]),
+                                   "tanh")
+    with np.errstate(over="ignore", invalid="ignore"):
+        assert np.isnan(_jvp_from_exp(params, tangents, x, hidden)[1]).any()
+    assert np.isfinite(_jvp(params, tangents, x, hidden)[1]).all()
