@@ -163,7 +163,7 @@ def _verify_by_simplify(expr, claimed, var):
 
 
 def _verify_by_expand(expr, claimed, var):
-    """red team Z4: expansion (trig=True expands sin(2x)) never combines fractions nor rewrites tan or tanh."""
+    """Red team Z4's: expansion (trig=True expands sin(2x)) never combines fractions."""
     return bool(sp.expand(sp.diff(expr, var) - claimed, trig=True) == 0)
 
 
