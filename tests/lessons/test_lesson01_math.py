@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import sympy as sp
+from hidden_parts import hidden_part
 
 from coursekit.viz import widgets
 from coursekit.viz.chain_rule import tangent_panels, tangents
@@ -147,17 +148,6 @@ def test_written_answer_a_chain_gives_the_same_product_from_either_end():
 
 
 # ---------------------------------------------------------------- red team Z4: a verify_derivative that got through
-def _hidden_test(grade_id, language=""):
-    from pathlib import Path
-
-    import nbformat
-
-    path = Path(__file__).resolve().parents[2] / language / "solutions" / "01_chain_rule.ipynb"
-    cell = next(c.source for c in nbformat.read(path, 4).cells
-                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
-    return cell.split("### BEGIN HIDDEN TESTS")[1]
-
-
 def _verify_by_simplify(expr, claimed, var):
     return bool(sp.simplify(sp.diff(expr, var) - claimed) == 0)
 
@@ -173,8 +163,8 @@ def test_the_hidden_verify_derivative_test_has_right_claims_that_expansion_canno
     assert exercises.evaluate("verify_derivative", _verify_by_simplify).passed
     assert exercises.evaluate("verify_derivative", _verify_by_expand).passed  # the visible claims cannot tell
     for language in ("", "ja"):
-        exec(_hidden_test("verify_derivative_test", language),  # noqa: S102 - the master's own hidden asserts
+        exec(hidden_part("01_chain_rule", "verify_derivative_test", language),  # noqa: S102 - the master's asserts
              {"sp": sp, "verify_derivative": _verify_by_simplify})
         with pytest.raises(AssertionError):
-            exec(_hidden_test("verify_derivative_test", language),  # noqa: S102
+            exec(hidden_part("01_chain_rule", "verify_derivative_test", language),  # noqa: S102
                  {"sp": sp, "verify_derivative": _verify_by_expand})

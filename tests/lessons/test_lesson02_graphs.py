@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import sympy as sp
+from hidden_parts import hidden_part
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -387,19 +388,9 @@ def test_seed_003_autograd_example_and_newtons_square_root():
 
 
 # ---------------------------------------------------------------- red team Z4: wrong engines the tests let through
-def _hidden_test(grade_id, language=""):
-    from pathlib import Path
-
-    import nbformat
-
-    path = Path(__file__).resolve().parents[2] / language / "solutions" / "02_computation_graphs.ipynb"
-    cell = next(c.source for c in nbformat.read(path, 4).cells
-                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
-    return cell.split("### BEGIN HIDDEN TESTS")[1]
-
-
 def _run_hidden(grade_id, value_class, language=""):
-    exec(_hidden_test(grade_id, language), {"math": math, "Value": value_class})  # noqa: S102 - the master's asserts
+    exec(hidden_part("02_computation_graphs", grade_id, language),  # noqa: S102 - the master's asserts
+         {"math": math, "Value": value_class})
 
 
 def _walk(first_in_first_out, children_reversed):

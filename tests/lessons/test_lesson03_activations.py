@@ -4,6 +4,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import sympy as sp
+from hidden_parts import hidden_part
 
 from coursekit import nn
 from coursekit.gradcheck import check_gradient, check_layer
@@ -207,23 +208,12 @@ def test_the_max_gate_routes_the_gradient_and_a_tie_is_a_kink():
 
 
 # ---------------------------------------------------------------- red team Z4's wrong code, and Z3's hostile shapes
-def _master_cell(grade_id, language=""):
-    from pathlib import Path
-
-    import nbformat
-
-    path = Path(__file__).resolve().parents[2] / language / "solutions" / "03_activations.ipynb"
-    return next(c.source for c in nbformat.read(path, 4).cells if c.metadata.get("nbgrader", {}).get("grade_id")
-                == grade_id)
-
-
 def _run_hidden_test(grade_id, language="", **names):
     """The hidden part of the master's test cell, with ``names`` (the code under test) defined."""
     from coursekit.feedback.properties import hold
     from coursekit.lessons.l03_activations import exercises
 
-    hidden = _master_cell(grade_id, language).split("### BEGIN HIDDEN TESTS")[1]
-    exec(hidden, {"np": np, "hold": hold, "exercises": exercises, **names})  # noqa: S102 - the master's own asserts
+    exec(hidden_part("03_activations", grade_id, language), {"np": np, "hold": hold, "exercises": exercises, **names})  # noqa: S102 - the master's own asserts
 
 
 def _stable_sigmoid(x):

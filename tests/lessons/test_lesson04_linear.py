@@ -4,6 +4,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import sympy as sp
+from hidden_parts import hidden_part
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -489,21 +490,11 @@ def test_the_visible_transposed_case_reaches_the_checker_as_a_view():
     assert not x_.flags["C_CONTIGUOUS"] and not x_.copy(order="K").flags["C_CONTIGUOUS"]
 
 
-def _hidden_test_cell(grade_id):
-    from pathlib import Path
-
-    import nbformat
-
-    nb = nbformat.read(Path(__file__).resolve().parents[2] / "solutions" / "04_linear_and_losses.ipynb", 4)
-    return next(c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
-
-
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_the_hidden_checker_test_refuses_the_red_teams_checkers_and_passes_the_reference():
     from coursekit.lessons import l04_linear_losses as l04
 
-    source = _hidden_test_cell("gradient_check_test")
-    hidden = source.split("### BEGIN HIDDEN TESTS")[1].split("hold(")[0]
+    hidden = hidden_part("04_linear_and_losses", "gradient_check_test").split("hold(")[0]
     for checker, passes in [(l04._reference_check, True), (_checker_flat_copy, False), (_checker_nanmax, False),
                             (_checker_relative_step, False)]:
         try:
@@ -525,7 +516,7 @@ def test_the_hidden_layer_norm_test_refuses_a_one_pass_variance():
             self.y = (x - mean) / self.std
             return self.y
 
-    hidden = _hidden_test_cell("LayerNorm_test").split("### BEGIN HIDDEN TESTS")[1]
+    hidden = hidden_part("04_linear_and_losses", "LayerNorm_test")
     exec(hidden, {"np": np, "LayerNorm": l04._LayerNorm})  # noqa: S102 - the master's own hidden asserts
     assert l04.exercises.evaluate("LayerNorm", OnePass).passed  # the visible rows are too near 0 to tell
     with pytest.raises(AssertionError):

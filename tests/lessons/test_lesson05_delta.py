@@ -4,6 +4,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import sympy as sp
+from hidden_parts import hidden_part
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -407,22 +408,11 @@ def _backward_right_only_where_checked(params, cache, delta_L, hidden):
             for dW, db in _backward(params, cache, delta_L, hidden)]
 
 
-def _hidden_test(grade_id, language=""):
-    from pathlib import Path
-
-    import nbformat
-
-    path = Path(__file__).resolve().parents[2] / language / "solutions" / "05_delta_recursion.ipynb"
-    cell = next(c.source for c in nbformat.read(path, 4).cells
-                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
-    return cell.split("### BEGIN HIDDEN TESTS")[1]
-
-
 def _run_hidden(grade_id, name, value, language=""):
     from coursekit.feedback.properties import hold
     from coursekit.lessons.l05_delta_recursion import exercises
 
-    exec(_hidden_test(grade_id, language), {  # noqa: S102 - the master's own hidden asserts
+    exec(hidden_part("05_delta_recursion", grade_id, language), {  # noqa: S102 - the master's own hidden asserts
         "np": np, "nn": nn, "hold": hold, "exercises": exercises,
         "check_gradient_directional": check_gradient_directional, name: value})
 

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import sympy as sp
+from hidden_parts import hidden_part
 
 from coursekit import datasets, nn, training
 from coursekit.viz.training import (
@@ -501,15 +502,10 @@ def test_the_written_answer_reads_the_exercise_table_right():
 # ---------------------------------------------------------------- wrong code the hidden tests must refuse
 def _run_hidden_test(grade_id, language="", **names):
     """The hidden part of the master's test cell (English or Japanese), with ``names`` (the code under test)."""
-    import nbformat
-
     from coursekit.feedback.properties import hold
     from coursekit.lessons.l06_training import exercises
 
-    path = Path(__file__).resolve().parents[2] / language / "solutions" / "06_training.ipynb"
-    source = next(c.source for c in nbformat.read(path, 4).cells
-                  if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
-    exec(source.split("### BEGIN HIDDEN TESTS")[1],  # noqa: S102 - the master's own asserts
+    exec(hidden_part("06_training", grade_id, language),  # noqa: S102 - the master's own asserts
          {"np": np, "nn": nn, "datasets": datasets, "training": training, "hold": hold, "exercises": exercises,
           **names})
 

@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import sympy as sp
+from hidden_parts import hidden_part
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -344,15 +345,10 @@ def test_the_written_answer_prices_a_million_parameters():
 # ---------------------------------------------------------------- wrong code the hidden tests must refuse
 def _run_hidden_test(grade_id, language="", **names):
     """The hidden part of the master's test cell (English or Japanese), with ``names`` (the code under test)."""
-    import nbformat
-
     from coursekit.feedback.properties import hold
     from coursekit.lessons.l07_efficiency import exercises
 
-    path = Path(__file__).resolve().parents[2] / language / "solutions" / "07_efficiency.ipynb"
-    source = next(c.source for c in nbformat.read(path, 4).cells
-                  if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
-    exec(source.split("### BEGIN HIDDEN TESTS")[1],  # noqa: S102 - the master's own asserts
+    exec(hidden_part("07_efficiency", grade_id, language),  # noqa: S102 - the master's own asserts
          {"np": np, "nn": nn, "numerical_jvp": numerical_jvp, "hold": hold, "exercises": exercises, **names})
 
 
