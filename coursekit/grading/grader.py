@@ -10,14 +10,14 @@ import gc
 import time
 
 from coursekit import i18n
-from coursekit.grading import messages, wire
+from coursekit.grading import wire
 from coursekit.grading.client import WarmServer
 from coursekit.grading.limits import Settings
 from coursekit.grading.master import Master, submission_language
-from coursekit.grading.master_tests import grade_tests
+from coursekit.grading.master_tests import grade_tests, out_of_budget
 from coursekit.grading.session import SandboxCrashed, SandboxTimeout
 from coursekit.grading.student_code import EveryCellNeeded, StudentCode, student_cells
-from coursekit.grading.verdicts import Grade, TestResult
+from coursekit.grading.verdicts import Grade
 
 
 def trusted_setup(master: Master) -> dict:
@@ -104,8 +104,7 @@ def _grade_in(language: str, nb: dict, master: Master, server: WarmServer, setti
 def _out_of_budget(master: Master, settings: Settings) -> Grade:
     """A grade of 0 whose every test was not run: the submission's budget was spent."""
     grade = Grade(master.lesson)
-    words = messages.OUT_OF_BUDGET.format(seconds=settings.budget)
-    grade.tests = [TestResult(test.grade_id, "timeout", 0.0, test.points, words) for test in master.tests]
+    grade.tests = [out_of_budget(test, settings.budget) for test in master.tests]
     return grade
 
 

@@ -647,9 +647,9 @@ def _hash_mismatch(declared, notebook_raw: bytes) -> str | None:
 
 
 # ---------------------------------------------------------------- notebooks
-def _notebook_or_rejected(source: str, raw: bytes, name: str, submitted: str, identified: bool = False
-                          ) -> Iterator[Item]:
-    yield _submission(source, raw, raw, names_of(name), None, submitted, identified)
+def _notebook_or_rejected(source: str, raw: bytes, name: str, submitted: str) -> Iterator[Item]:
+    """A bare notebook found in a folder given, or given itself."""
+    yield _submission(source, raw, raw, names_of(name), None, submitted, False)
 
 
 def _submission(source: str, raw: bytes, notebook_raw: bytes, names: Names, manifest: dict | None, submitted: str,

@@ -37,7 +37,7 @@ def _fetch_names(test: TestCell, setup: dict, student: StudentCode, namespace: d
     """Put the student's names that ``test`` uses into ``namespace``; a verdict when one cannot be had (in fixed
     words when ``hidden``: a name fetched again for a hidden part, after a new worker was started)."""
     if student.out_of_time():
-        return _verdict(test, "timeout", messages.OUT_OF_BUDGET.format(seconds=student.settings.budget))
+        return out_of_budget(test, student.settings.budget)
     # Fetched again for a hidden part: the worker that replays the cells may have been chosen to die by a hidden
     # input, so what the fetch says (a warning) is treated as a hidden case's. The test's own part resets it.
     student.session.hidden = hidden
@@ -67,6 +67,11 @@ def _worker_lost(test: TestCell, student: StudentCode, problem: BaseException, h
     return _verdict(test, status, str(problem))
 
 
+def out_of_budget(test: TestCell, budget: float) -> TestResult:
+    """The verdict of a test not run: the submission spent its budget of ``budget`` seconds."""
+    return _verdict(test, "timeout", messages.OUT_OF_BUDGET.format(seconds=budget))
+
+
 def _verdict(test: TestCell, status: str, message: str, mistake: str | None = None) -> TestResult:
     if len(message) > MAX_VERDICT_TEXT:  # it may quote what the student's code gave (a check's scenario does)
         message = message[:MAX_VERDICT_TEXT] + " [...]"
@@ -82,7 +87,7 @@ def _run_part(code, test: TestCell, namespace: dict, student: StudentCode, setti
     """
     session = student.session
     if student.out_of_time():
-        return _verdict(test, "timeout", messages.OUT_OF_BUDGET.format(seconds=settings.budget))
+        return out_of_budget(test, settings.budget)
     session.deadline = min(student.deadline, time.monotonic() + wall_backstop(settings.test_timeout,
                                                                               settings.wall_grace))
     session.test_cpu = (session.cpu_seconds(), settings.test_timeout)
