@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from coursekit import i18n
-from coursekit.grading import daemon, limits, messages
+from coursekit.grading import cores, daemon, limits, messages
 from coursekit.grading.client import WarmServer, end_server
 from coursekit.grading.gradebook import Entry, Gradebook
 from coursekit.grading.grader import grade_notebook, trusted_setup
@@ -79,9 +79,12 @@ class Grader:
 _POOL_GRADER: Grader | None = None  # in a pool's worker process only: the Grader it was forked with
 
 
-def _start_pool_worker(grader: Grader, batch: int) -> None:
+def _start_pool_worker(grader: Grader, batch: int, started, processes: int) -> None:
     global _POOL_GRADER
     _POOL_GRADER = grader  # inherited through the fork, masters and setups included: nothing is built again
+    with started.get_lock():  # the pool's processes count themselves, so that each core gets its share
+        index, started.value = started.value, started.value + 1
+    cores.keep_to_one_core(index, processes)
     # An interrupt is the batch process's to handle (it stops this one at once); and should that process die,
     # however (SIGTERM, SIGKILL), this one dies too, rather than grade on for nobody.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -271,8 +274,9 @@ def _grade_in_a_pool(items: list, processes: int, grader: Grader, gradebook: Gra
                      progress) -> list:
     """Grade ``items`` ((submission, lesson) pairs) in a new pool of ``processes``, recording each result; the items
     lost because a grading process died and broke the pool (not recorded)."""
-    pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"),
-                               initializer=_start_pool_worker, initargs=(grader, os.getpid()))
+    context = multiprocessing.get_context("fork")
+    pool = ProcessPoolExecutor(processes, mp_context=context, initializer=_start_pool_worker,
+                               initargs=(grader, os.getpid(), context.Value("i", 0), processes))
     lost = set()
     try:
         futures = {pool.submit(_grade_in_pool, lesson, item.notebook_raw): (item, lesson) for item, lesson in items}

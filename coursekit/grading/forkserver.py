@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 
-from coursekit.grading import protocol, wire
+from coursekit.grading import cores, protocol, wire
 from coursekit.grading.lifetime import end_with_parent
 from coursekit.grading.limits import Limits
 from coursekit.grading.proc_stat import stat_fields
@@ -334,8 +334,10 @@ def _fork_worker(control: socket.socket, limits: Limits, servers_own: list, work
         return False
     channel = socket.socket(fileno=fds[0])
     folder, uid = workers.new_folder(), workers.new_uid()
+    graders_cores = cores.cores_of(peer_credentials(control)[0])  # the core a batch's grading process keeps to
     pid = os.fork()
     if pid == 0:
+        cores.run_on(graders_cores)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         for other in servers_own:
             if other is not None:
