@@ -27,6 +27,7 @@ from coursekit.feedback.batched import (
     earlier,
     in_sandbox,
     is_again,
+    made_from_fresh_arguments,
     offers_steps,
     run_step,
     steps_in_one_trip,
@@ -476,7 +477,8 @@ def _checks(properties: Sequence[Property], obj) -> list[Callable[[], str | None
     for index, prop in enumerate(properties):
         if prop.plan is not None:
             try:
-                planned.append((index, *prop.plan(obj, *prop.inputs)))
+                with made_from_fresh_arguments():  # a plan's layers: built without a round trip each
+                    planned.append((index, *prop.plan(obj, *prop.inputs)))
             except Exception:  # noqa: BLE001 -- raised again when this property is checked alone, and reported then
                 pass
     steps = [step for _, some, _ in planned for step in some]

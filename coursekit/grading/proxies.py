@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from coursekit.feedback import messages as feedback_messages
-from coursekit.feedback.batched import AGAIN, PERTURB_PARAMS, earlier
+from coursekit.feedback.batched import AGAIN, PERTURB_PARAMS, earlier, fresh_arguments
 from coursekit.feedback.compare import rounded_only
 from coursekit.feedback.exercise import NameRules
 from coursekit.grading import messages, protocol
@@ -483,8 +483,9 @@ class _ClassProxy(type):
         """A new instance. Built from numbers, strings and student objects only (a ``Value(2.0)``, a ``Sigmoid()``),
         it is posted as arithmetic is: a graph of a hundred nodes costs no round trip until something is read, and
         an error of the constructor comes with that read (with the line of the learner's code that raised it).
-        Built from arrays or containers, it is called, and what it did to them is reported at once."""
-        if all(_posts(value) for value in (*args, *kwargs.values())):
+        So is one a check's plan builds from arguments nothing reads again (``batched.made_from_fresh_arguments``).
+        Built from arrays or containers otherwise, it is called, and what it did to them is reported at once."""
+        if fresh_arguments() or all(_posts(value) for value in (*args, *kwargs.values())):
             session = cls._session
             # Its methods are its class's as far as the grader can tell; each is looked up in the sandbox when called.
             return _posted(session, {protocol.OP: protocol.CALL, protocol.TARGET: cls._id,

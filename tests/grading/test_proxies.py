@@ -317,6 +317,16 @@ def first_row_raises(x):
     if x.shape[0] == 1:
         raise ValueError("one row")
     return x * 1.0
+
+class Seeded(Scale):
+    def __init__(self, sizes, rng):
+        super().__init__()
+        self.drawn = rng.standard_normal()  # draws from the generator it was given
+        sizes.append(len(sizes))            # and changes the list it was given
+
+class Unbuildable(Scale):
+    def __init__(self, sizes, rng):
+        raise ValueError("no layer of these sizes")
 """
 
 
@@ -348,6 +358,35 @@ def test_an_exercises_planned_properties_go_to_the_sandbox_in_one_round_trip_wit
         # the same verdict as each property checked alone, one step at a time, here in the grader's process
         alone = properties.verdict("rows_shared", checks, lambda v: v / v.sum())
         assert alone.message == broken.message
+    finally:
+        session.kill()
+
+
+def test_a_plans_layers_built_from_a_list_and_a_generator_cost_no_round_trip_and_a_constructor_error_is_reported(
+        server, monkeypatch):
+    from coursekit.feedback import properties
+    from coursekit.grading import proxies
+
+    session = server.session(5.0)
+    try:
+        assert session.run_cell(STEPPED, 5.0)["ok"]
+        x = np.arange(6.0).reshape(3, 2) + 1.0
+        layer_checks = properties.layer_properties(lambda cls: cls([3, 2], np.random.default_rng(3)), x,
+                                                   np.ones((3, 2)))
+        seeded, unbuildable = session.get("Seeded"), session.get("Unbuildable")
+        requests = _counting(session, monkeypatch)
+        # 7 layers, each built from a list and a generator of its own (which nothing reads again): posted with the
+        # steps, rather than called one round trip each
+        assert properties.verdict("Seeded", layer_checks, seeded) is None
+        assert len(requests) == 1
+        error = properties.verdict("Unbuildable", layer_checks, unbuildable)  # found again when checked alone
+        assert error.status == "error" and "ValueError: no layer of these sizes" in error.message
+        assert str(properties.LAYER_INPUT) in error.message
+        # outside a plan, the same construction is a call of its own, whose change to its list is reported
+        requests.clear()
+        with pytest.raises(proxies.ChangedArgument, match="changed its argument 1 in place"):
+            seeded([3, 2], np.random.default_rng(3))
+        assert len(requests) == 1
     finally:
         session.kill()
 
