@@ -337,78 +337,74 @@ def _counting(session, monkeypatch) -> list:
     return requests
 
 
+@pytest.fixture()
+def stepped(server):
+    """A worker that has run STEPPED."""
+    session = server.session(5.0)
+    assert session.run_cell(STEPPED, 5.0)["ok"]
+    yield session
+    session.kill()
+
+
+X_STEPPED, DOUT_STEPPED = np.arange(6.0).reshape(3, 2) + 1.0, np.ones((3, 2))
+
+
 def test_an_exercises_planned_properties_go_to_the_sandbox_in_one_round_trip_with_the_verdicts_of_one_by_one(
-        server, monkeypatch):
+        stepped, monkeypatch):
     from coursekit.feedback import properties
 
-    session = server.session(5.0)
-    try:
-        assert session.run_cell(STEPPED, 5.0)["ok"]
-        x = np.arange(6.0).reshape(3, 2) + 1.0
-        checks = [properties.inputs_kept((x,)), properties.repeatable((x,)), properties.dtype_kept((x,)),
-                  properties.row_wise(lambda rows, n: np.vstack(rows), (x,))]
-        layer_checks = properties.layer_properties(lambda cls: cls(), x, np.ones((3, 2)))
-        scale, shared = session.get("Scale"), session.get("rows_shared")
-        requests = _counting(session, monkeypatch)
-        assert properties.verdict("Scale", layer_checks, scale) is None
-        assert len(requests) == 1  # 7 layers built (posted), their 39 steps in one message
-        requests.clear()
-        broken = properties.verdict("rows_shared", checks, shared)
-        assert len(requests) == 1 and broken.status == "failed" and str(properties.ROWS) in broken.message
-        # the same verdict as each property checked alone, one step at a time, here in the grader's process
-        alone = properties.verdict("rows_shared", checks, lambda v: v / v.sum())
-        assert alone.message == broken.message
-    finally:
-        session.kill()
+    x = X_STEPPED
+    checks = [properties.inputs_kept((x,)), properties.repeatable((x,)), properties.dtype_kept((x,)),
+              properties.row_wise(lambda rows, n: np.vstack(rows), (x,))]
+    layer_checks = properties.layer_properties(lambda cls: cls(), x, DOUT_STEPPED)
+    scale, shared = stepped.get("Scale"), stepped.get("rows_shared")
+    requests = _counting(stepped, monkeypatch)
+    assert properties.verdict("Scale", layer_checks, scale) is None
+    assert len(requests) == 1  # 7 layers built (posted), their 39 steps in one message
+    requests.clear()
+    broken = properties.verdict("rows_shared", checks, shared)
+    assert len(requests) == 1 and broken.status == "failed" and str(properties.ROWS) in broken.message
+    # the same verdict as each property checked alone, one step at a time, here in the grader's process
+    alone = properties.verdict("rows_shared", checks, lambda v: v / v.sum())
+    assert alone.message == broken.message
 
 
 def test_a_plans_layers_built_from_a_list_and_a_generator_cost_no_round_trip_and_a_constructor_error_is_reported(
-        server, monkeypatch):
+        stepped, monkeypatch):
     from coursekit.feedback import properties
     from coursekit.grading import proxies
 
-    session = server.session(5.0)
-    try:
-        assert session.run_cell(STEPPED, 5.0)["ok"]
-        x = np.arange(6.0).reshape(3, 2) + 1.0
-        layer_checks = properties.layer_properties(lambda cls: cls([3, 2], np.random.default_rng(3)), x,
-                                                   np.ones((3, 2)))
-        seeded, unbuildable = session.get("Seeded"), session.get("Unbuildable")
-        requests = _counting(session, monkeypatch)
-        # 7 layers, each built from a list and a generator of its own (which nothing reads again): posted with the
-        # steps, rather than called one round trip each
-        assert properties.verdict("Seeded", layer_checks, seeded) is None
-        assert len(requests) == 1
-        error = properties.verdict("Unbuildable", layer_checks, unbuildable)  # found again when checked alone
-        assert error.status == "error" and "ValueError: no layer of these sizes" in error.message
-        assert str(properties.LAYER_INPUT) in error.message
-        # outside a plan, the same construction is a call of its own, whose change to its list is reported
-        requests.clear()
-        with pytest.raises(proxies.ChangedArgument, match="changed its argument 1 in place"):
-            seeded([3, 2], np.random.default_rng(3))
-        assert len(requests) == 1
-    finally:
-        session.kill()
+    layer_checks = properties.layer_properties(lambda cls: cls([3, 2], np.random.default_rng(3)), X_STEPPED,
+                                               DOUT_STEPPED)
+    seeded, unbuildable = stepped.get("Seeded"), stepped.get("Unbuildable")
+    requests = _counting(stepped, monkeypatch)
+    # 7 layers, each built from a list and a generator of its own (which nothing reads again): posted with the
+    # steps, rather than called one round trip each
+    assert properties.verdict("Seeded", layer_checks, seeded) is None
+    assert len(requests) == 1
+    error = properties.verdict("Unbuildable", layer_checks, unbuildable)  # found again when checked alone
+    assert error.status == "error" and "ValueError: no layer of these sizes" in error.message
+    assert str(properties.LAYER_INPUT) in error.message
+    # outside a plan, the same construction is a call of its own, whose change to its list is reported
+    requests.clear()
+    with pytest.raises(proxies.ChangedArgument, match="changed its argument 1 in place"):
+        seeded([3, 2], np.random.default_rng(3))
+    assert len(requests) == 1
 
 
-def test_a_step_that_raises_in_the_shared_trip_is_reported_by_the_property_that_made_it(server):
+def test_a_step_that_raises_in_the_shared_trip_is_reported_by_the_property_that_made_it(stepped):
     from coursekit.feedback import properties
 
-    session = server.session(5.0)
-    try:
-        assert session.run_cell(STEPPED, 5.0)["ok"]
-        x = np.arange(6.0).reshape(3, 2) + 1.0
-        checks = [properties.inputs_kept((x,)), properties.dtype_kept((x,)),
-                  properties.row_wise(lambda rows, n: np.vstack(rows), (x,))]
-        error = properties.verdict("f", checks, session.get("first_row_raises"))
-        assert error.status == "error" and "ValueError: one row" in error.message
-        assert str(properties.ROWS) in error.message  # the property whose call raised, not the first one
-        fragile = properties.verdict("Fragile", properties.layer_properties(lambda cls: cls(), x, np.ones((3, 2))),
-                                     session.get("Fragile"))
-        assert fragile.status == "error" and "backward broke" in fragile.message
-        assert str(properties.LAYER_INPUT) in fragile.message
-    finally:
-        session.kill()
+    x = X_STEPPED
+    checks = [properties.inputs_kept((x,)), properties.dtype_kept((x,)),
+              properties.row_wise(lambda rows, n: np.vstack(rows), (x,))]
+    error = properties.verdict("f", checks, stepped.get("first_row_raises"))
+    assert error.status == "error" and "ValueError: one row" in error.message
+    assert str(properties.ROWS) in error.message  # the property whose call raised, not the first one
+    fragile = properties.verdict("Fragile", properties.layer_properties(lambda cls: cls(), x, DOUT_STEPPED),
+                                 stepped.get("Fragile"))
+    assert fragile.status == "error" and "backward broke" in fragile.message
+    assert str(properties.LAYER_INPUT) in fragile.message
 
 
 def test_a_losss_value_is_evaluated_at_many_points_in_one_round_trip_with_the_values_of_one_by_one(
