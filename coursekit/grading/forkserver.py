@@ -334,7 +334,10 @@ def _fork_worker(control: socket.socket, limits: Limits, servers_own: list, work
         return False
     channel = socket.socket(fileno=fds[0])
     folder, uid = workers.new_folder(), workers.new_uid()
-    graders_cores = cores.cores_of(peer_credentials(control)[0])  # the core a batch's grading process keeps to
+    try:
+        graders_cores = cores.cores_of(peer_credentials(control)[0])  # the core a batch's grading process keeps to
+    except OSError:
+        graders_cores = None
     pid = os.fork()
     if pid == 0:
         cores.run_on(graders_cores)
