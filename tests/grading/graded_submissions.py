@@ -25,6 +25,12 @@ def solution(lesson: str) -> nbformat.NotebookNode:
     return read_notebook(ROOT / "solutions" / f"{lesson}.ipynb")
 
 
+def solution_cell(lesson: str, grade_id: str) -> str:
+    """The source of the cell ``grade_id`` of ``lesson``'s master."""
+    return next(cell.source for cell in solution(lesson).cells
+                if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id)
+
+
 def grade(server, nb, lesson: str, settings: Settings = FAST):
     return grade_notebook(nb, MASTERS[lesson], server, settings)
 

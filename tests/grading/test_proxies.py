@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from coursekit.grading import session as session_module
+from graded_submissions import solution_cell
 
 STUDENT = """
 import numpy as np
@@ -618,40 +619,22 @@ def test_a_step_read_again_shows_what_a_later_step_changed_as_in_a_kernel(sessio
     assert results[-2] is results[-1] is kept == [69]
 
 
-def _solution(lesson: str, grade_id: str) -> str:
-    """The source of the solution cell ``grade_id`` of ``lesson``'s master."""
-    from pathlib import Path
-
-    from coursekit.assignment.notebooks import read_notebook
-
-    master = read_notebook(Path(__file__).resolve().parents[2] / "solutions" / f"{lesson}.ipynb")
-    return next(cell.source for cell in master.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
-
-
-def _ops_while(session, monkeypatch, work) -> tuple[object, list[str]]:
-    """What ``work()`` returns, and the operation of each request it sent to ``session``'s sandbox."""
-    ops = []
-    original = type(session).request
-    monkeypatch.setattr(type(session), "request",
-                        lambda self, message, *a, **k: ops.append(message["op"]) or original(self, message, *a, **k))
-    return work(), ops
-
-
 def test_lesson_03s_sigmoid_points_go_in_one_round_trip_and_an_overflow_is_still_named_at_its_point(server,
                                                                                                      monkeypatch):
     from coursekit.lessons import l03_activations
 
     session = server.session(5.0)
     try:
-        assert session.run_cell("import numpy as np\n" + _solution("03_activations", "stable_sigmoid")
+        assert session.run_cell("import numpy as np\n" + solution_cell("03_activations", "stable_sigmoid")
                                 + "\ndef naive(x):\n    return 1 / (1 + np.exp(-x))\n", 5.0)["ok"]
-        verdict, ops = _ops_while(session, monkeypatch,
-                                  lambda: l03_activations._sigmoid_test(session.get("stable_sigmoid")))
-        assert verdict is None
-        assert ops == ["get", "callmany", "call", "call"]  # the name, the nine points, the grid, the integers
-        verdict, ops = _ops_while(session, monkeypatch, lambda: l03_activations._sigmoid_test(session.get("naive")))
+        requests = _counting(session, monkeypatch)
+        assert l03_activations._sigmoid_test(session.get("stable_sigmoid")) is None
+        # the name, the nine points, the grid, the integers
+        assert [message["op"] for message, *_ in requests] == ["get", "callmany", "call", "call"]
+        requests.clear()
+        verdict = l03_activations._sigmoid_test(session.get("naive"))
         assert verdict.startswith("at x = -1000 the computation overflowed")  # found again alone, where it fails
-        assert ops[-2:] == ["callmany", "call"]
+        assert [message["op"] for message, *_ in requests][-2:] == ["callmany", "call"]
     finally:
         session.kill()
 
@@ -665,12 +648,11 @@ def test_lesson_04s_checker_cases_go_in_one_round_trip_with_the_verdict_of_one_b
                      "    for index in np.ndindex(x.shape):\n        up = x.copy()\n        up[index] += h\n"
                      "        numerical[index] = (f(up) - base) / h\n"
                      "    return numerical, float(np.max(np.abs(grad - numerical)))\n")
-        assert session.run_cell("import numpy as np\n" + _solution("04_linear_and_losses", "gradient_check")
+        assert session.run_cell("import numpy as np\n" + solution_cell("04_linear_and_losses", "gradient_check")
                                 + "\n" + one_sided, 5.0)["ok"]
-        verdict, ops = _ops_while(session, monkeypatch,
-                                  lambda: l04_linear_losses._checker_test(session.get("gradient_check")))
-        assert verdict is None
-        assert ops == ["get", "callmany"]  # the name, then every case at once
+        requests = _counting(session, monkeypatch)
+        assert l04_linear_losses._checker_test(session.get("gradient_check")) is None
+        assert [message["op"] for message, *_ in requests] == ["get", "callmany"]  # the name, then every case at once
         batched = l04_linear_losses._checker_test(session.get("one_sided"))
         alone = l04_linear_losses._checker_test(l04_linear_losses._one_sided)  # the same mistake, here, one by one
         assert batched == alone and "your numerical gradient at" in batched
