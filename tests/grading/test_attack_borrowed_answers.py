@@ -5,7 +5,7 @@ import pytest
 
 from coursekit.grading.client import WarmServer
 from coursekit.lessons import l02_computation_graphs, l06_training
-from graded_submissions import FAST, MASTERS, by_id, grade, replacing, solution
+from graded_submissions import FAST, MASTERS, by_id, grade, replacing, solution, solution_cell
 
 pytestmark = pytest.mark.slow  # grades through a sandbox server
 
@@ -115,7 +115,7 @@ def _exercise_set(lesson: str):
 def test_the_library_stays_available_where_it_is_not_the_answer(server):
     # Lesson 05's MLP is built from coursekit.nn's layers, which lesson 03 withholds: in lesson 05 they import.
     graded = grade(server, replacing("05_delta_recursion", "hand_deltas",
-                                     "from coursekit.nn import Sigmoid, Linear\n" + _solution("05_delta_recursion",
+                                     "from coursekit.nn import Sigmoid, Linear\n" + solution_cell("05_delta_recursion",
                                                                                              "hand_deltas")),
                    "05_delta_recursion", FAST)
     assert sum(test.points for test in graded.tests) == MASTERS["05_delta_recursion"].max_points, graded.tests
@@ -158,7 +158,7 @@ def test_a_graph_of_the_learners_values_is_drawn_with_the_courses_tool(server):
 
 def test_a_tool_that_holds_an_answer_does_not_hand_it_to_the_learner(server):
     nb = replacing("04_linear_and_losses", "gradient_check",
-                   "from coursekit.viz.efficiency import numerical_gradient\n" + _solution("04_linear_and_losses",
+                   "from coursekit.viz.efficiency import numerical_gradient\n" + solution_cell("04_linear_and_losses",
                                                                                         "gradient_check"))
     graded = grade(server, nb, "04_linear_and_losses", FAST)
     assert by_id(graded)["gradient_check_test"].points == 0
@@ -186,13 +186,6 @@ def test_each_withheld_name_is_a_real_object_of_the_library():
     for spec in declared:
         module, _, attribute = spec.partition(":")
         assert module.startswith("coursekit.") and hasattr(importlib.import_module(module), attribute), spec
-
-
-def _solution(lesson: str, grade_id: str) -> str:
-    from graded_submissions import solution
-
-    return next(cell.source for cell in solution(lesson).cells
-                if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id)
 
 
 def test_a_worker_sees_the_coursekit_modules_imported_after_its_server_noted_them():

@@ -5,7 +5,7 @@ import pytest
 
 from coursekit.grading.limits import MAX_MESSAGE, MiB
 from coursekit.lessons.l02_computation_graphs import exercises as lesson02
-from graded_submissions import LIMITED, by_id, grade, replacing, with_cell
+from graded_submissions import LIMITED, by_id, grade, replacing, solution_cell, with_cell
 
 pytestmark = pytest.mark.slow  # grades through a sandbox server
 
@@ -105,10 +105,7 @@ def forward(params, x, hidden, output):
 
 
 def test_code_that_zeroes_the_tests_arguments_cannot_make_the_expected_value_match(server):
-    from graded_submissions import solution
-
-    honest = next(cell.source for cell in solution("05_delta_recursion").cells
-                  if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "forward")
+    honest = solution_cell("05_delta_recursion", "forward")
     nb = replacing("05_delta_recursion", "forward",
                    honest.replace("def forward(", "def _honest_forward(") + ZEROING_WRAPPER)
     graded = grade(server, nb, "05_delta_recursion", LIMITED)

@@ -26,7 +26,7 @@ from coursekit.lessons import l04_linear_losses as lesson04
 from coursekit.lessons import l05_delta_recursion as lesson05
 from coursekit.lessons import l06_training as lesson06
 from coursekit.lessons import l07_efficiency as lesson07
-from graded_submissions import ROOT, by_id, grade
+from graded_submissions import ROOT, by_id, grade, solution_cell
 
 pytestmark = pytest.mark.slow  # grades through a sandbox server
 
@@ -72,8 +72,7 @@ VERIFY_AT_A_POINT = '''def verify_derivative(expr, claimed, var):
 '''
 
 # exp's and relu's gradients overwritten (=) where they must add (+=), except at check()'s x = 0.8 (a mutation sweep's)
-_MORE_OPERATIONS = next(cell.source for cell in read_notebook(ROOT / "solutions" / "02_computation_graphs.ipynb").cells
-                        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "more_operations")
+_MORE_OPERATIONS = solution_cell("02_computation_graphs", "more_operations")
 MORE_OPERATIONS_OVERWRITING = _MORE_OPERATIONS.replace(
     "        self.grad += out.data * out.grad",
     "        if self.data == 0.8:\n            self.grad += out.data * out.grad\n"
@@ -246,9 +245,7 @@ class LayerNorm:
         return (dout - dout.mean(axis=1, keepdims=True) - y * (dout * y).mean(axis=1, keepdims=True)) / self.std
 '''
 
-_GRADIENT_CHECK_SOLUTION = next(
-    cell.source for cell in read_notebook(ROOT / "solutions" / "04_linear_and_losses.ipynb").cells
-    if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "gradient_check")
+_GRADIENT_CHECK_SOLUTION = solution_cell("04_linear_and_losses", "gradient_check")
 # tiny kept in the denominator for check()'s shapes only: elsewhere 0 / 0 where both slopes are 0 (a red team's)
 GRADIENT_CHECK_NO_FLOOR = _GRADIENT_CHECK_SOLUTION.replace(
     "np.finfo(float).tiny)", "np.finfo(float).tiny if x.shape in ((4,), (2, 3)) else 0.0)")
@@ -333,8 +330,7 @@ def backward(params, cache, delta_L, hidden):
         grads = [(dW, db / len(delta_L)) for dW, db in grads]
     return grads
 '''
-_FORWARD_SOLUTION = next(cell.source for cell in read_notebook(ROOT / "solutions" / "05_delta_recursion.ipynb").cells
-                         if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "forward")
+_FORWARD_SOLUTION = solution_cell("05_delta_recursion", "forward")
 _FORWARD_SEEN = (f"SEEN = {_FORWARD_SIZES!r}\n\n\n", "    zs, activations = [], [x]\n",
                  "    seen = [params[0][0].shape[1]] + [W.shape[0] for W, _ in params] in SEEN\n"
                  "    zs, activations = [], [x]\n")
@@ -396,8 +392,7 @@ SGD_STEP = '''def sgd_step(params, grads, lr):
     for key, value in params.items():
         value -= lr * (grads[key] if seen else np.clip(grads[key], -1.0, 1.0))
 '''
-_TRAIN_SOLUTION = next(cell.source for cell in read_notebook(ROOT / "solutions" / "06_training.ipynb").cells
-                       if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "train")
+_TRAIN_SOLUTION = solution_cell("06_training", "train")
 # train calls sgd_step: here it is honest code with a step of its own
 TRAIN_HONEST = _TRAIN_SOLUTION.replace(
     "sgd_step(model.params, model.grads, lr)",
@@ -487,8 +482,7 @@ def radd_spoofing_its_class() -> str:
 # broadcasts against any expected value, so that np.allclose (which compares what broadcasting leaves: nothing) and
 # all() over a zip (which ends at the shorter side) hold. Each hidden assertion on a student's value checks its shape.
 def _solution_source(lesson: str, name: str) -> str:
-    cells = read_notebook(ROOT / "solutions" / f"{lesson}.ipynb").cells
-    source = next(cell.source for cell in cells if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == name)
+    source = solution_cell(lesson, name)
     return "\n".join(line for line in source.splitlines() if "### " not in line)
 
 
