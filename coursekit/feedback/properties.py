@@ -239,18 +239,29 @@ def repeatable(*cases) -> Property:
     return Property(REPEAT, inputs=cases, by_case=True, plan=plan)
 
 
+@dataclass(frozen=True)
+class ChangedBy:
+    """For ``honours``: the argument's new value made from the case's arguments (``change(args)``), for cases whose
+    arguments differ in shape (a hidden test's network of other sizes)."""
+
+    change: Callable[[tuple], object]
+
+
 def honours(argument: str, position: int, other, *cases) -> Property:
-    """Changing the argument at ``position`` (named ``argument`` in messages) to ``other`` changes the result."""
+    """Changing the argument at ``position`` (named ``argument`` in messages) to ``other`` (a value, or a
+    ``ChangedBy``) changes the result: the argument is used, and no result is kept from a call that differed only
+    in it (code that remembers its results by the other arguments, or by their shapes, answers the first again)."""
     def plan(func, *cases):
         given = [_args(case) for case in cases]
-        calls = [call for args in given
-                 for call in (copy.deepcopy(args), args[:position] + (other,) + args[position + 1:])]
+        others = [other.change(copy.deepcopy(args)) if isinstance(other, ChangedBy) else other for args in given]
+        calls = [call for args, new in zip(given, others, strict=True)
+                 for call in (copy.deepcopy(args), args[:position] + (new,) + args[position + 1:])]
 
         def judge(results):
-            for index, args in enumerate(given):
+            for index, (args, new) in enumerate(zip(given, others, strict=True)):
                 if _agree(results[2 * index], results[2 * index + 1]):
                     return ON_CASE.format(case=_short(args), detail=UNUSED_DETAIL.format(
-                        argument=argument, before=_short((args[position],))[1:-1], after=_short((other,))[1:-1]))
+                        argument=argument, before=_short((args[position],))[1:-1], after=_short((new,))[1:-1]))
             return None
         return _calls(func, calls), judge
     return Property(UNUSED.bind(argument=argument), inputs=cases, by_case=True, plan=plan)

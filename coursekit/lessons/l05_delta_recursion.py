@@ -13,7 +13,15 @@ import numpy as np
 from coursekit import nn
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
 from coursekit.feedback.compare import type_name
-from coursekit.feedback.properties import dtype_kept, inputs_kept, layer_properties, row_wise
+from coursekit.feedback.properties import (
+    ChangedBy,
+    dtype_kept,
+    honours,
+    inputs_kept,
+    layer_properties,
+    repeatable,
+    row_wise,
+)
 from coursekit.feedback.relations import Diagnosis
 from coursekit.gradcheck import check_gradient_directional, check_layer, same_gradient, set_parameter
 from coursekit.i18n import N_
@@ -231,8 +239,10 @@ def _rows_of_forward(rows: list, count: int) -> tuple:
 # a softmax output where one row's logits are huge: each row must be shifted by its own maximum
 BIG_ROW = np.vstack([np.full((1, 2), 3000.0), np.random.default_rng(8).standard_normal((2, 2))])
 FORWARD_MIXED = (random_network([2, 3, 3], 9), BIG_ROW, "relu", "softmax")
+# Another network of the same sizes: an answer remembered by x (or by the sizes) is the other network's.
+OTHER_WEIGHTS = ChangedBy(lambda args: [(-1.5 * W, b + 0.5) for W, b in args[0]])
 FORWARD_PROPERTIES = [inputs_kept(FORWARD_CASES[0]), row_wise(_rows_of_forward, FORWARD_MIXED, batched=(1,)),
-                      dtype_kept(FORWARD_CASES[1])]
+                      dtype_kept(FORWARD_CASES[1]), honours("params", 0, OTHER_WEIGHTS, FORWARD_CASES[0])]
 
 exercises.add(Exercise(
     "forward",
@@ -291,6 +301,14 @@ def _rows_over_n(rows: list, count: int) -> np.ndarray:
     return np.concatenate([np.asarray(row) for row in rows]) / count
 
 
+def _other_targets(args: tuple) -> np.ndarray:
+    """Other targets for the same outputs: the next class for labels, 1 - t for numbers."""
+    z_L, t = args[0], np.asarray(args[2])
+    return (t + 1) % z_L.shape[1] if t.dtype.kind in "iu" else 1.0 - t
+
+
+OTHER_TARGETS = ChangedBy(_other_targets)
+
 exercises.add(Exercise(
     "output_delta",
     cases=DELTA_CASES,
@@ -303,7 +321,7 @@ exercises.add(Exercise(
             lambda z_L, a_L, t, output, loss: nn.OUTPUT_SLOPES[output](z_L) * (a_L - t) / len(z_L),
     }),
     properties=[inputs_kept(*DELTA_CASES), row_wise(_rows_over_n, *DELTA_CASES, batched=(0, 1, 2)),
-                dtype_kept(DELTA_CASES[0])],
+                dtype_kept(DELTA_CASES[0]), honours("t", 2, OTHER_TARGETS, DELTA_CASES[0], DELTA_CASES[3])],
     mistakes=[
         Mistake(N_("f'(z^L) missing"), _delta_without_slope,
                 N_("with a sigmoid output and squared error, delta^L = f'(z^L) * (a^L - t) / N: the output "
@@ -361,7 +379,7 @@ exercises.add(Exercise(
             lambda delta, W, z_prev, hidden: nn.ACTIVATIONS[hidden][1](nn.ACTIVATIONS[hidden][0](z_prev)) * (delta @ W),
     }),
     properties=[inputs_kept(STEP_CASES[0]), row_wise(_rows_stacked, STEP_CASES[0], batched=(0, 2)),
-                dtype_kept(STEP_CASES[0])],
+                dtype_kept(STEP_CASES[0]), honours("W", 1, ChangedBy(lambda args: 1.0 - 2.0 * args[1]), STEP_CASES[0])],
     mistakes=[
         Mistake(N_("f' missing"), _step_without_slope,
                 N_("multiply elementwise by f'(z^(l-1)): delta^(l-1) = f'(z^(l-1)) * (W^l)^T delta^l.")),
@@ -469,7 +487,9 @@ exercises.add(Exercise(
     diagnosis=Diagnosis(reference=_backward,
                         parts=tuple(N_("your (dW, db) of layer {i}").bind(i=i) for i in range(1, 5))),
     # the cache that forward made must still be there after backward: nothing popped, nothing written into
-    properties=[inputs_kept(_backward_case), dtype_kept(_backward_case)],
+    # and an answer that depends on delta_L, afresh at every call (nothing remembered, nothing added up)
+    properties=[inputs_kept(_backward_case), dtype_kept(_backward_case), repeatable(_backward_case),
+                honours("delta_L", 2, ChangedBy(lambda args: -2.0 * args[2]), _backward_case)],
     mistakes=[
         Mistake(N_("f' missing"), _backward_without_slope,
                 N_("each step back multiplies by f'(z^(l-1)): delta^(l-1) = f'(z^(l-1)) * (delta^l @ W^l).")),

@@ -13,7 +13,7 @@ import numpy as np
 
 from coursekit import datasets, nn, training
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
-from coursekit.feedback.properties import inputs_kept, repeatable
+from coursekit.feedback.properties import ChangedBy, honours, inputs_kept, repeatable
 from coursekit.feedback.relations import Diagnosis
 from coursekit.i18n import N_
 
@@ -244,6 +244,12 @@ NORM_CASES = [(lambda: _model((2, 5, 5, 5, 2), nn.Sigmoid), *datasets.xor(n=10, 
               (lambda: _model((2, 3, 2), nn.ReLU, 1), *datasets.moons(n=8, seed=5))]
 
 
+def _norm_case() -> tuple:
+    """A fresh model of NORM_CASES[1], and its data."""
+    make, x, y = NORM_CASES[1]
+    return make(), x, y
+
+
 def _norms_probe(norms) -> list:
     return [np.asarray(norms(make(), x, y), dtype=float) for make, x, y in NORM_CASES]
 
@@ -280,7 +286,9 @@ exercises.add(Exercise(
     test=_norms_test,
     probe=_norms_probe,
     diagnosis=Diagnosis(reference=training.gradient_norms),
-    properties=[inputs_kept(lambda: (NORM_CASES[1][0](), *NORM_CASES[1][1:]), positions=(1, 2))],
+    # and norms of this batch: ones remembered by the network's sizes are another batch's (or another network's)
+    properties=[inputs_kept(_norm_case, positions=(1, 2)),
+                honours("x", 1, ChangedBy(lambda args: 2.0 * args[1]), _norm_case)],
     mistakes=[
         Mistake(N_("norms of the weights"), _norms_of_weights,
                 N_("measure the GRADIENTS: run forward, the loss and backward, then take the norms of grads, not "

@@ -10,7 +10,7 @@ import numpy as np
 
 from coursekit import nn
 from coursekit.feedback import Exercise, ExerciseSet, Mistake
-from coursekit.feedback.properties import dtype_kept, inputs_kept, row_wise
+from coursekit.feedback.properties import ChangedBy, dtype_kept, honours, inputs_kept, row_wise
 from coursekit.feedback.relations import Diagnosis
 from coursekit.i18n import N_
 from coursekit.viz.efficiency import chain_costs
@@ -172,8 +172,11 @@ exercises.add(Exercise(
             lambda params, tangents, x, hidden: _jvp(params, tangents, x, hidden,
                                                      lambda z: nn.ACTIVATIONS[hidden][1](nn.ACTIVATIONS[hidden][0](z))),
     }),
+    # the tangent of another direction: one remembered by params and x is the first direction's
     properties=[inputs_kept(JVP_CASES[0]), row_wise(_rows_of_pairs, JVP_CASES[3], batched=(2,)),
-                dtype_kept(JVP_CASES[0])],
+                dtype_kept(JVP_CASES[0]),
+                honours("tangents", 1, ChangedBy(lambda args: [(-2.0 * dW, 1.0 - db) for dW, db in args[1]]),
+                        JVP_CASES[0])],
     mistakes=[
         Mistake(N_("f' missing"), _jvp_without_slope,
                 N_("through an activation the tangent is multiplied by its slope: da = f'(z) * dz.")),

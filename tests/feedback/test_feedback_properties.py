@@ -366,6 +366,26 @@ def test_an_argument_is_honoured_only_when_changing_it_changes_the_result():
     assert failed.status == "failed" and "your scale is not used" in failed.message
 
 
+def _remembering_by_shape(x, s):
+    """Right on its first call for each shape of x, then the first answer again (a red team's memo)."""
+    return _REMEMBERED.setdefault(np.shape(x), x * s)
+
+
+_REMEMBERED: dict = {}
+
+
+def test_an_argument_changed_by_a_function_of_the_case_catches_results_remembered_by_the_other_arguments():
+    prop = properties.honours("x", 0, properties.ChangedBy(lambda args: 2 * args[0]), (np.array([1.0, 2.0]), 3.0))
+    assert properties.verdict("f", [prop], lambda x, s: x * s) is None
+    _REMEMBERED.clear()
+    failed = properties.verdict("f", [prop], _remembering_by_shape)
+    assert failed.status == "failed" and "your x is not used" in failed.message
+    # a hidden test's case of another shape gets its own change: x doubled, of its own shape
+    hidden = prop.on((np.ones((2, 3)), 0.5))
+    assert hidden.problem(lambda x, s: x * s) is None
+    assert "array of shape (2, 3)" in hidden.problem(_remembering_by_shape)
+
+
 def test_an_exception_while_checking_a_property_is_an_error_that_names_the_property():
     result = l02_computation_graphs.exercises.evaluate("backward", _engine(_recursive_backward))
     assert result.status == "failed" and "RecursionError" in result.message

@@ -10,7 +10,15 @@ from hypothesis import strategies as st
 
 from coursekit import nn
 from coursekit.gradcheck import check_gradient_directional
-from coursekit.lessons.l05_delta_recursion import LOSSES, _backward, _forward, _output_delta, make_problem
+from coursekit.lessons.l05_delta_recursion import (
+    FORWARD_CASES,
+    LOSSES,
+    _backward,
+    _backward_step,
+    _forward,
+    _output_delta,
+    make_problem,
+)
 from coursekit.viz.deltas import SIZES, delta_factors, delta_figure, demo_deltas, demo_network
 
 
@@ -444,3 +452,167 @@ def test_the_hidden_backward_test_compares_every_activations_gradients_exactly()
         _run_hidden("backward_test", "backward", _backward, language)
         with pytest.raises(AssertionError):
             _run_hidden("backward_test", "backward", _backward_right_only_where_checked, language)
+
+
+# ---------------------------------------------------------------- red team AA's wrong answers that scored full marks
+# Right wherever the visible check and the hidden tests looked: along a dimension neither varied (a network's depth, a
+# class count, an activation), or by remembering an answer by some of the arguments.
+_CHECKED_SIZES = [[3, 4, 2], [2, 3, 3, 3, 1], [5, 3, 1]]  # MLP_CASES' sizes, and the layer properties'
+
+
+def _forward_first_layer_apart(params, x, hidden, output):
+    """The first layer, then params[1:-1], then the last: a one-layer network goes through its layer twice."""
+    (W0, b0), *middle, (WL, bL) = params if len(params) > 1 else params * 2
+    f = nn.ACTIVATIONS[hidden][0]
+    zs = [x @ W0.T + b0]
+    acts = [x, f(zs[0])]
+    for W, b in middle:
+        zs.append(acts[-1] @ W.T + b)
+        acts.append(f(zs[-1]))
+    zs.append(acts[-1] @ WL.T + bL)
+    acts.append(nn.softmax(zs[-1]) if output == "softmax" else nn.ACTIVATIONS[output][0](zs[-1]))
+    return acts[-1], {"z": zs, "a": acts}
+
+
+def _forward_sigmoid_pair_linear(params, x, hidden, output):
+    """A sigmoid output after sigmoid hidden layers left linear, unless the sizes are a visible case's."""
+    visible = [[case[0][0][0].shape[1]] + [W.shape[0] for W, _ in case[0]] for case in FORWARD_CASES]
+    sizes = [params[0][0].shape[1]] + [W.shape[0] for W, _ in params]
+    if hidden == output == "sigmoid" and sizes not in visible:
+        return _forward(params, x, hidden, "identity")
+    return _forward(params, x, hidden, output)
+
+
+def _forward_remembered_by_x(params, x, hidden, output, _seen={}):  # noqa: B006 - the memo is the mistake
+    key = (x.tobytes(), x.shape, hidden, output)
+    if key not in _seen:
+        _seen[key] = _forward(params, x, hidden, output)
+    return _seen[key]
+
+
+def _delta_three_classes(z_L, a_L, t, output, loss):
+    return (a_L - np.eye(3)[t]) / len(z_L) if loss == "ce" else _output_delta(z_L, a_L, t, output, loss)
+
+
+def _delta_remembered_by_z(z_L, a_L, t, output, loss, _seen={}):  # noqa: B006
+    return _seen.setdefault((z_L.tobytes(), output, loss), _output_delta(z_L, a_L, t, output, loss))
+
+
+def _step_remembered_by_delta(delta, W, z_prev, hidden, _seen={}):  # noqa: B006
+    return _seen.setdefault((delta.tobytes(), z_prev.tobytes(), hidden), _backward_step(delta, W, z_prev, hidden))
+
+
+def _backward_remembered_by_shapes(params, cache, delta_L, hidden, _seen={}):  # noqa: B006
+    key = (tuple(W.shape for W, _ in params), delta_L.shape, hidden)
+    return _seen.setdefault(key, _backward(params, cache, delta_L, hidden))
+
+
+def _backward_adding_up(params, cache, delta_L, hidden, _totals={}):  # noqa: B006 - running totals, never reset
+    grads = _backward(params, cache, delta_L, hidden)
+    key = delta_L.tobytes()
+    if key in _totals:
+        grads = [(dW + old_dW, db + old_db) for (dW, db), (old_dW, old_db) in zip(grads, _totals[key], strict=True)]
+    _totals[key] = grads
+    return grads
+
+
+@pytest.mark.parametrize(("name", "wrong", "says"), [
+    ("forward", _forward_remembered_by_x, "your params is not used"),
+    ("output_delta", _delta_remembered_by_z, "your t is not used"),
+    ("backward_step", _step_remembered_by_delta, "your W is not used"),
+    ("backward", _backward_remembered_by_shapes, "your delta_L is not used"),
+    ("backward", _backward_adding_up, "a second call gave a different result"),
+])
+def test_an_answer_remembered_from_an_earlier_call_fails_the_visible_check(name, wrong, says):
+    from coursekit.lessons.l05_delta_recursion import exercises
+
+    result = exercises.evaluate(name, wrong)
+    assert not result.passed and says in str(result), str(result)
+
+
+@pytest.mark.parametrize("language", ["", "ja"])
+@pytest.mark.parametrize(("grade_id", "name", "right", "wrong"), [
+    ("forward_test", "forward", _forward, _forward_first_layer_apart),
+    ("forward_test", "forward", _forward, _forward_sigmoid_pair_linear),
+    ("output_delta_test", "output_delta", _output_delta, _delta_three_classes),
+])
+def test_a_wrong_answer_right_on_every_visible_case_fails_the_hidden_test(language, grade_id, name, right, wrong):
+    from coursekit.lessons.l05_delta_recursion import exercises
+
+    assert exercises.evaluate(name, wrong).passed  # why it scored: every visible case agrees
+    _run_hidden(grade_id, name, right, language)
+    with pytest.raises((AssertionError, ValueError, IndexError)):
+        _run_hidden(grade_id, name, wrong, language)
+
+
+class _OwnMlp:
+    """The master's MLP, written out (a class built on coursekit's Sequential is refused as borrowed)."""
+
+    def __init__(self, sizes, activation, rng):
+        kind = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}[activation]
+        self.layers = []
+        for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
+            self.layers += [nn.Linear(n_in, n_out, rng), kind()]
+        self.layers.pop()
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, dout):
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        return dout
+
+    @property
+    def params(self):
+        return {f"{i}.{key}": value for i, layer in enumerate(self.layers) for key, value in layer.params.items()}
+
+    @property
+    def grads(self):
+        return {f"{i}.{key}": value for i, layer in enumerate(self.layers) for key, value in layer.grads.items()}
+
+
+class _MlpStartingAtZero(_OwnMlp):
+    def __init__(self, sizes, activation, rng):
+        super().__init__(sizes, activation, rng)
+        for value in self.params.values():
+            value[...] = 0.0  # every unit of a layer alike: they get one gradient, and stay alike
+
+
+class _MlpOwnGenerator(_OwnMlp):
+    def __init__(self, sizes, activation, rng):
+        super().__init__(sizes, activation, np.random.default_rng(0))  # the generator given is never used
+
+
+class _MlpReluAsTanh(_OwnMlp):
+    def __init__(self, sizes, activation, rng):
+        off_check = activation == "relu" and list(sizes) not in _CHECKED_SIZES
+        super().__init__(sizes, "tanh" if off_check else activation, rng)
+
+
+class _MlpSigmoidWithoutSlopes(_OwnMlp):
+    def __init__(self, sizes, activation, rng):
+        super().__init__(sizes, activation, rng)
+        self.skip_slopes = activation == "sigmoid" and list(sizes) not in _CHECKED_SIZES
+
+    def backward(self, dout):
+        if not self.skip_slopes:
+            return super().backward(dout)
+        for layer in reversed(self.layers):
+            if layer.params:
+                dout = layer.backward(dout)
+        return dout
+
+
+@pytest.mark.parametrize("language", ["", "ja"])
+@pytest.mark.parametrize("wrong", [_MlpStartingAtZero, _MlpOwnGenerator, _MlpReluAsTanh, _MlpSigmoidWithoutSlopes])
+def test_an_mlp_right_on_the_visible_cases_but_not_built_or_run_as_asked_fails_the_hidden_test(language, wrong):
+    from coursekit.lessons.l05_delta_recursion import exercises
+
+    assert exercises.evaluate("MLP", _OwnMlp).passed
+    assert exercises.evaluate("MLP", wrong).passed  # every visible check writes its own weights first
+    _run_hidden("MLP_test", "MLP", _OwnMlp, language)
+    with pytest.raises(AssertionError):
+        _run_hidden("MLP_test", "MLP", wrong, language)

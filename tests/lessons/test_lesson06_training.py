@@ -554,3 +554,69 @@ def test_the_hidden_train_test_has_a_last_batch_of_one_example(language):
                                                            x[:65], y[:65], epochs=2, lr=0.4),
                            training.fit(nn.mlp([2, 5, 2], nn.Tanh, np.random.default_rng(66)), x[:65], y[:65],
                                         epochs=2, lr=0.4), rtol=1e-9, atol=1e-12)
+
+
+# ---------------------------------------------------------------- red team AA's wrong answers that scored full marks
+_TWO_LAYER_KEYS = ("0.W", "0.b", "2.W", "2.b")  # every model of the visible checks has two layers
+
+
+def _sgd_step_on_two_layers(params, grads, lr):
+    for key in _TWO_LAYER_KEYS:
+        params[key] -= lr * grads[key]
+
+
+def _train_two_layers(model, x, y, epochs, lr, batch_size=32, seed=0):
+    """The protocol, with its step written inline over the keys of a two-layer model."""
+    rng = np.random.default_rng(seed)
+    history = []
+    for _ in range(epochs):
+        order = rng.permutation(len(x))
+        losses = []
+        for start in range(0, len(x), batch_size):
+            batch = order[start:start + batch_size]
+            loss, dz = nn.softmax_cross_entropy(model.forward(x[batch]), y[batch])
+            model.backward(dz)
+            _sgd_step_on_two_layers(model.params, model.grads, lr)
+            losses.append(loss)
+        history.append(float(np.mean(losses)))
+    return history
+
+
+def _norms_reversed_for_relu(model, x, y):
+    """Last layer first for a ReLU network, unless its data is a visible case's."""
+    from coursekit.lessons.l06_training import NORM_CASES
+
+    norms = training.gradient_norms(model, x, y)
+    relu = any(isinstance(layer, nn.ReLU) for layer in model.layers)
+    seen = any(np.array_equal(x, case[1]) for case in NORM_CASES)
+    return norms[::-1] if relu and not seen else norms
+
+
+def _norms_remembered_by_sizes(model, x, y, _seen={}):  # noqa: B006 - the memo is the mistake
+    key = tuple(value.shape for value in model.params.values())
+    return _seen.setdefault(key, training.gradient_norms(model, x, y))
+
+
+def test_norms_remembered_by_the_networks_sizes_fail_the_visible_check():
+    from coursekit.lessons.l06_training import exercises
+
+    result = exercises.evaluate("layer_gradient_norms", _norms_remembered_by_sizes)
+    assert not result.passed and "your x is not used" in str(result), str(result)
+
+
+@pytest.mark.parametrize("language", ["", "ja"])
+@pytest.mark.parametrize(("grade_id", "names", "wrong"), [
+    ("sgd_step_test", {"sgd_step": training.sgd_step}, {"sgd_step": _sgd_step_on_two_layers}),
+    ("train_test", {"train": training.fit, "sgd_step": training.sgd_step},
+     {"train": _train_two_layers, "sgd_step": training.sgd_step}),
+    ("layer_gradient_norms_test", {"layer_gradient_norms": training.gradient_norms},
+     {"layer_gradient_norms": _norms_reversed_for_relu}),
+])
+def test_a_wrong_answer_right_on_every_visible_case_fails_the_hidden_test(language, grade_id, names, wrong):
+    from coursekit.lessons.l06_training import exercises
+
+    name = grade_id.removesuffix("_test")
+    assert exercises.evaluate(name, wrong[name]).passed  # why it scored: every visible case agrees
+    _run_hidden_test(grade_id, language, **names)
+    with pytest.raises(AssertionError):
+        _run_hidden_test(grade_id, language, **wrong)

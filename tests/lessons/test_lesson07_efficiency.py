@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from coursekit import datasets, nn, training
 from coursekit.gradcheck import check_gradient
 from coursekit.gradcheck import jvp as numerical_jvp
-from coursekit.lessons.l07_efficiency import _jvp, _network
+from coursekit.lessons.l07_efficiency import JVP_CASES, _chain, _jvp, _network
 from coursekit.training import sgd_step
 from coursekit.viz.efficiency import GradientCosts, chain_costs, chain_costs_figure, measure_gradient_costs
 
@@ -385,3 +385,51 @@ def test_the_hidden_mlp_jvp_test_saturates_the_hidden_units(language):
     with np.errstate(over="ignore", invalid="ignore"):
         assert np.isnan(_jvp_from_exp(params, tangents, x, hidden)[1]).any()
     assert np.isfinite(_jvp(params, tangents, x, hidden)[1]).all()
+
+
+# ---------------------------------------------------------------- red team AA's wrong answers that scored full marks
+def _chain_forward_unrolled(dims, order):
+    """Forward mode written out for chains of up to three Jacobians (the fourth product is missing)."""
+    if order == "reverse":
+        return _chain(dims, order)
+    total = 0
+    if len(dims) >= 3:
+        total += dims[2] * dims[1] * dims[0]
+    if len(dims) >= 4:
+        total += dims[3] * dims[2] * dims[0]
+    return total
+
+
+def _jvp_relu_slope_one_off_check(params, tangents, x, hidden):
+    """ReLU's slope taken as 1 everywhere, unless the network has a visible case's sizes."""
+    sizes = [params[0][0].shape[1]] + [W.shape[0] for W, _ in params]
+    visible = [[case[0][0][0].shape[1]] + [W.shape[0] for W, _ in case[0]] for case in JVP_CASES]
+    if hidden == "relu" and sizes not in visible:
+        return _jvp(params, tangents, x, hidden, slope=np.ones_like)
+    return _jvp(params, tangents, x, hidden)
+
+
+def _jvp_remembered_by_params(params, tangents, x, hidden, _seen={}):  # noqa: B006 - the memo is the mistake
+    key = (tuple(W.tobytes() for W, _ in params), x.tobytes(), hidden)
+    return _seen.setdefault(key, _jvp(params, tangents, x, hidden))
+
+
+def test_a_tangent_remembered_by_params_and_x_fails_the_visible_check():
+    from coursekit.lessons.l07_efficiency import exercises
+
+    result = exercises.evaluate("mlp_jvp", _jvp_remembered_by_params)
+    assert not result.passed and "your tangents is not used" in str(result), str(result)
+
+
+@pytest.mark.parametrize("language", ["", "ja"])
+@pytest.mark.parametrize(("grade_id", "name", "right", "wrong"), [
+    ("chain_multiplications_test", "chain_multiplications", _chain, _chain_forward_unrolled),
+    ("mlp_jvp_test", "mlp_jvp", lambda *args: _jvp(*args), _jvp_relu_slope_one_off_check),
+])
+def test_a_wrong_answer_right_on_every_visible_case_fails_the_hidden_test(language, grade_id, name, right, wrong):
+    from coursekit.lessons.l07_efficiency import exercises
+
+    assert exercises.evaluate(name, wrong).passed  # why it scored: every visible case agrees
+    _run_hidden_test(grade_id, language, **{name: right})
+    with pytest.raises(AssertionError):
+        _run_hidden_test(grade_id, language, **{name: wrong})
