@@ -14,6 +14,7 @@ import contextlib
 import ctypes
 import gc
 import os
+import secrets
 import selectors
 import signal
 import socket
@@ -170,20 +171,23 @@ class Workers:
     def __init__(self):
         self.folder = new_server_folder()
         self.running: dict[int, tuple[str, socket.socket, int]] = {}  # pid -> (folder, grader, uid)
-        self._next_uid = os.getpid() % WORKER_UIDS  # servers of one machine start apart
 
     def new_folder(self) -> str:
         return tempfile.mkdtemp(prefix="worker-", dir=self.folder)
 
     def new_uid(self) -> int:
-        """A user id for a new worker (as root) that no running worker of this server has: workers of one user
-        would share its limit on processes (it was the server's pid, modulo 5,000)."""
+        """A user id for a new worker (as root) that no running worker of this server has (workers of one user
+        would share its limit on processes), drawn at random: taken in turn, it told the next submission how many
+        workers had started since its own (red team AB), as the process-id counter did."""
         taken = {uid for _, _, uid in self.running.values()}
-        for _ in range(WORKER_UIDS):
-            uid, self._next_uid = FIRST_WORKER_UID + self._next_uid, (self._next_uid + 1) % WORKER_UIDS
+        for _ in range(64):  # few are taken: a draw is almost always free
+            uid = FIRST_WORKER_UID + secrets.randbelow(WORKER_UIDS)
             if uid not in taken:
                 return uid
-        raise RuntimeError("every worker user id is in use")  # 5,000 workers at once: the process limit is first
+        free = [uid for uid in range(FIRST_WORKER_UID, FIRST_WORKER_UID + WORKER_UIDS) if uid not in taken]
+        if not free:
+            raise RuntimeError("every worker user id is in use")  # 5,000 workers at once: the process limit is first
+        return free[secrets.randbelow(len(free))]
 
     def add(self, pid: int, folder: str, control: socket.socket, uid: int) -> None:
         self.running[pid] = (folder, control, uid)

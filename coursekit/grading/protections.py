@@ -240,8 +240,16 @@ _FCNTL_DENIED = {"F_GETLK": 5, "F_SETLK": 6, "F_SETLKW": 7, "F_SETOWN": 8, "F_SE
 # process group (0, or minus its number) or the worker itself.
 _SIGNALS = {"x86_64": {"kill": 62, "tkill": 200, "tgkill": 234, "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297},
             "aarch64": {"kill": 129, "tkill": 130, "tgkill": 131, "rt_sigqueueinfo": 138, "rt_tgsigqueueinfo": 240}}
+# No new socket but a connected pair of stream sockets (asyncio's event loop makes one). A socket of the Unix family
+# reaches any socket that is a file, which Landlock does not govern: red team AB sent every hidden input of a lesson
+# to a socket in a folder it could not read (a datagram socket, or one end of a datagram pair, sends to any address),
+# and as a user, talked to the instructor's own agent socket. A stream pair's ends are connected to each other only:
+# they refuse another address (EISCONN) and cannot connect anew.
 _SOCKET = {"x86_64": 41, "aarch64": 198}
-_AF_UNIX = 1
+_SOCKETPAIR = {"x86_64": 53, "aarch64": 199}
+_SOCK_STREAM, _SOCK_NONBLOCK, _SOCK_CLOEXEC = 1, 0o4000, 0o2000000
+_STREAM_TYPES = tuple(_SOCK_STREAM | flags
+                      for flags in (0, _SOCK_NONBLOCK, _SOCK_CLOEXEC, _SOCK_NONBLOCK | _SOCK_CLOEXEC))
 _BPF_LD_W_ABS, _BPF_JEQ, _BPF_JGE, _BPF_RET = 0x20, 0x15, 0x35, 0x06
 _RET_ALLOW, _RET_KILL_PROCESS = 0x7FFF0000, 0x80000000
 _RET_EPERM = 0x00050000 | 1
@@ -267,14 +275,15 @@ def seccomp_program(machine: str, worker: int) -> list[tuple[int, int, int, int]
                          ("label", "check"), ("ld", _NR)]
     if machine == "x86_64":  # the x32 numbering reaches the same calls under other numbers
         code += [("jge", _X32_SYSCALL_BIT, "deny")]
-    code += [("jeq", number, "deny") for number in sorted(denied.values())]
+    code += [("jeq", number, "deny") for number in sorted((*denied.values(), _SOCKET[machine]))]
     code += [("jeq", number, "signal") for number in sorted(_SIGNALS[machine].values())]
-    code += [("jeq", _SOCKET[machine], "socket"), ("jeq", _FCNTL[machine], "fcntl"), ("ret", _RET_ALLOW)]
-    # A signal only to the worker's own processes; a socket only of the Unix family (no UDP or raw ones); fcntl but
-    # for the commands above (the kernel reads the command as 32 bits: the low half of the argument).
+    code += [("jeq", _SOCKETPAIR[machine], "pair"), ("jeq", _FCNTL[machine], "fcntl"), ("ret", _RET_ALLOW)]
+    # A signal only to the worker's own processes; a pair of sockets only of the stream type (the domain can only be
+    # the Unix one); fcntl but for the commands above (the kernel reads the command as 32 bits: the low half of the
+    # argument).
     code += [("label", "signal"), ("ld", _ARG0), *[("jeq", target, "allow") for target in allowed_targets],
              ("ret", _RET_EPERM)]
-    code += [("label", "socket"), ("ld", _ARG0), ("jeq", _AF_UNIX, "allow"), ("ret", _RET_EPERM)]
+    code += [("label", "pair"), ("ld", _ARG1), *[("jeq", kind, "allow") for kind in _STREAM_TYPES], ("ret", _RET_EPERM)]
     code += [("label", "fcntl"), ("ld", _ARG1), *[("jeq", command, "deny") for command in _FCNTL_DENIED.values()],
              ("ret", _RET_ALLOW)]
     code += [("label", "deny"), ("ret", _RET_EPERM), ("label", "allow"), ("ret", _RET_ALLOW)]
@@ -318,7 +327,7 @@ def seccomp(worker: int) -> str | None:
     if _libc.prctl(_PR_SET_SECCOMP, 2, ctypes.byref(program), 0, 0) != 0:  # 2: SECCOMP_MODE_FILTER
         return None
     return ("seccomp: no chmod, chown, utime, xattr, exec, ptrace, mount or namespaces; no new process or thread; "
-            "no network socket; "
+            "no new socket (a connected pair of stream sockets only); "
             "no System V IPC, message queue or kernel key (nothing kept for a later worker); no file in memory; "
             "no lock, watch or page-cache query on a file (nothing passed to a worker beside it); "
             "signals only to its own processes, which stay in its process group")

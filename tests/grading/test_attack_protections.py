@@ -188,12 +188,39 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="seccomp filters are Linux's")
-def test_no_network_socket_can_be_made_to_send_what_a_test_gave_it(session_for):
-    # UDP is not Landlock's to refuse: a datagram could carry a hidden input to a server of the student's.
-    for family, kind in (("AF_INET", "SOCK_DGRAM"), ("AF_INET6", "SOCK_DGRAM"), ("AF_PACKET", "SOCK_RAW")):
+def test_no_socket_can_be_made_to_send_what_a_test_gave_it(session_for):
+    # UDP is not Landlock's to refuse: a datagram could carry a hidden input to a server of the student's; nor is a
+    # Unix socket that is a file (red team AB's, below)
+    for family, kind in (("AF_INET", "SOCK_DGRAM"), ("AF_INET6", "SOCK_DGRAM"), ("AF_PACKET", "SOCK_RAW"),
+                         ("AF_UNIX", "SOCK_DGRAM"), ("AF_UNIX", "SOCK_STREAM")):
         code = failure(f"import socket\nsocket.socket(socket.{family}, socket.{kind})")
-        assert attempt(session_for, code) == "PermissionError", family
-    assert attempt(session_for, failure("import socket\nsocket.socketpair()")) == "done"  # Unix ones stay
+        assert attempt(session_for, code) == "PermissionError", (family, kind)
+    # a connected pair of stream sockets stays (asyncio's event loop makes one); one of datagrams could send anywhere
+    assert attempt(session_for, failure("import socket\nsocket.socketpair()")) == "done"
+    assert attempt(session_for, failure("import asyncio\nasyncio.new_event_loop().close()")) == "done"
+    for kind in ("SOCK_DGRAM", "SOCK_SEQPACKET", "SOCK_DGRAM | socket.SOCK_CLOEXEC"):
+        code = failure(f"import socket\nsocket.socketpair(socket.AF_UNIX, socket.{kind})")
+        assert attempt(session_for, code) == "PermissionError", kind
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="seccomp filters are Linux's")
+def test_a_unix_socket_outside_the_sandbox_hears_nothing_from_a_worker(session_for, tmp_path):
+    # Red team AB: a worker sent every hidden input of lesson 03 to a datagram socket in a folder it could not read,
+    # and, graded as a user, talked to the instructor's own agent socket (Landlock does not govern a socket's path).
+    folder = tmp_path / "outside"
+    folder.mkdir(mode=0o733)  # others may reach a socket in it, not list it
+    folder.chmod(0o733)
+    path = folder / "listener.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as listener:
+        listener.bind(str(path))
+        path.chmod(0o777)
+        listener.settimeout(0.2)
+        for action in (f"socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b'hidden', {str(path)!r})",
+                       f"socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)[0].sendto(b'hidden', {str(path)!r})",
+                       f"socket.socketpair()[0].sendto(b'hidden', {str(path)!r})"):
+            assert attempt(session_for, failure("import socket\n" + action)) in ("PermissionError", "OSError"), action
+        with pytest.raises(TimeoutError):
+            listener.recv(100)
 
 
 # Kernel objects of the user rather than of the worker's folder: each would outlive the worker, and hold what a hidden

@@ -202,3 +202,19 @@ def test_no_two_running_workers_of_a_server_share_a_user_id():
     finally:
         workers.running.clear()
         remove_tree(workers.folder)
+
+
+def test_a_workers_user_id_tells_nothing_of_how_many_workers_started_before_it():
+    # red team AB: taken in turn (62535, then 62543 after 7 replays, then 62544), the next submission read how many
+    # workers had started since its own
+    from coursekit.grading.forkserver import FIRST_WORKER_UID, WORKER_UIDS, Workers
+    from coursekit.grading.server_folders import remove_tree
+
+    workers = Workers()
+    try:
+        drawn = [workers.new_uid() for _ in range(40)]  # each worker ended before the next started
+        assert all(FIRST_WORKER_UID <= uid < FIRST_WORKER_UID + WORKER_UIDS for uid in drawn)
+        steps = {later - earlier for earlier, later in zip(drawn, drawn[1:], strict=False)}
+        assert len(set(drawn)) > 30 and len(steps) > 30  # no counter: neither the same id nor the same step again
+    finally:
+        remove_tree(workers.folder)
