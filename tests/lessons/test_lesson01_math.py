@@ -168,3 +168,66 @@ def test_the_hidden_verify_derivative_test_has_right_claims_that_expansion_canno
         with pytest.raises(AssertionError):
             exec(hidden_part("01_chain_rule", "verify_derivative_test", language),  # noqa: S102
                  {"sp": sp, "verify_derivative": _verify_by_expand})
+
+
+# ---------------------------------------------------------------- red team AC's wrong answers that scored full marks
+def _run_hidden_test(grade_id, language="", **names):
+    """The hidden part of the master's test cell, with ``names`` (the code under test) defined."""
+    from coursekit.feedback.properties import hold
+    from coursekit.lessons.l01_chain_rule import exercises
+
+    exec(hidden_part("01_chain_rule", grade_id, language),  # noqa: S102 - the master's own asserts
+         {"np": np, "sp": sp, "hold": hold, "exercises": exercises, **names})
+
+
+def _central_difference(f, x, h=1e-5):
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+def _central_difference_relative_step(f, x, h=1e-5):
+    step = h * max(1.0, abs(x))  # a step relative to x: another slope of a curved function far from 0
+    return (f(x + step) - f(x - step)) / (2 * step)
+
+
+def _chain_rule(functions, derivatives, x):
+    slope = 1.0
+    for f, df in zip(functions, derivatives, strict=True):
+        slope, x = slope * df(x), f(x)
+    return slope
+
+
+def _chain_rule_by_complex_step(functions, derivatives, x):
+    """The slope of the composition by a complex step: the derivatives given are never used."""
+    z = x + 1e-30j
+    for f in functions:
+        z = f(z)
+    return float(np.imag(z) / 1e-30) if functions else 1.0
+
+
+def _verify_derivative(expr, claimed, var):
+    return bool(sp.simplify(sp.diff(expr, var) - claimed) == 0)
+
+
+def _verify_by_ratio(expr, claimed, var):
+    return bool(sp.simplify(sp.diff(expr, var) / claimed) == 1)  # 0 / 0 where both are 0
+
+
+def _verify_without_var(expr, claimed, var):
+    return bool(sp.simplify(sp.diff(expr) - claimed) == 0)  # with two symbols, SymPy cannot tell which
+
+
+@pytest.mark.parametrize("language", ["", "ja"])
+@pytest.mark.parametrize(("grade_id", "name", "right", "wrong", "error"), [
+    ("central_difference_test", "central_difference", _central_difference, _central_difference_relative_step,
+     AssertionError),
+    ("chain_rule_test", "chain_rule", _chain_rule, _chain_rule_by_complex_step, AssertionError),
+    ("verify_derivative_test", "verify_derivative", _verify_derivative, _verify_by_ratio, AssertionError),
+    ("verify_derivative_test", "verify_derivative", _verify_derivative, _verify_without_var, ValueError),
+])
+def test_a_function_right_on_every_visible_case_fails_the_hidden_test(language, grade_id, name, right, wrong, error):
+    from coursekit.lessons.l01_chain_rule import exercises
+
+    assert exercises.evaluate(name, wrong).passed  # why it scored
+    _run_hidden_test(grade_id, language, **{name: right})
+    with pytest.raises(error):
+        _run_hidden_test(grade_id, language, **{name: wrong})

@@ -453,3 +453,72 @@ def test_the_hidden_more_operations_test_takes_tanh_far_from_0(tanh):
         _run_hidden("more_operations_test", _Value, language)
         with pytest.raises(OverflowError):
             _run_hidden("more_operations_test", by_exp, language)
+
+
+# ---------------------------------------------------------------- red team AC's wrong answers that scored full marks
+def _mul_slope_out_over_operand(self, other):
+    """other's slope as out.data / other.data: right, but for an operand of 0 (ZeroDivisionError)."""
+    other = self._wrap(other)
+    out = type(self)(self.data * other.data, (self, other), "*")
+
+    def _backward():
+        self.grad += other.data * out.grad
+        other.grad += out.data / other.data * out.grad
+    out._backward = _backward
+    return out
+
+
+def _pow_slope_out_over_self(self, k):
+    """k out / x, the lesson's 'form that reuses the output': right, but at x = 0."""
+    out = type(self)(self.data**k, (self,), f"**{k}")
+
+    def _backward():
+        self.grad += k * out.data / self.data * out.grad
+    out._backward = _backward
+    return out
+
+
+def _tanh_of_sinh_and_cosh(self):
+    """(e^x - e^-x) / (e^x + e^-x) with math.exp: OverflowError past |x| = 709.8."""
+    up, down = math.exp(self.data), math.exp(-self.data)
+    return self._unary((up - down) / (up + down), lambda out: 1 - out.data**2, "tanh")
+
+
+def _backward_counting_users_once(self):
+    """Kahn's order, with each node's users counted once per user node but released once per edge: r*r releases r
+    twice, so r runs before its last user has given it its share."""
+    users, seen, stack = {}, {id(self)}, [self]
+    while stack:
+        node = stack.pop()
+        for child in set(node._prev):
+            users[id(child)] = users.get(id(child), 0) + 1
+            if id(child) not in seen:
+                seen.add(id(child))
+                stack.append(child)
+    self.grad, ready = 1.0, [self]
+    while ready:
+        node = ready.pop()
+        node._backward()
+        for child in node._prev:
+            users[id(child)] -= 1
+            if users[id(child)] == 0:
+                ready.append(child)
+
+
+@pytest.mark.parametrize(("grade_id", "method", "wrong", "error"), [
+    ("value_add_mul_test", "__mul__", _mul_slope_out_over_operand, ZeroDivisionError),
+    ("more_operations_test", "__pow__", _pow_slope_out_over_self, ZeroDivisionError),
+    ("more_operations_test", "tanh", _tanh_of_sinh_and_cosh, OverflowError),
+    ("backward_test", "backward", _backward_counting_users_once, AssertionError),
+])
+def test_a_value_right_on_every_visible_case_fails_the_hidden_test(grade_id, method, wrong, error):
+    from coursekit.lessons import l02_computation_graphs as l02
+
+    # the course's Value, copied into a class of the learner's own (one built on it is refused as borrowed)
+    own = {name: value for name, value in vars(_Value).items() if name not in ("__dict__", "__weakref__")}
+    variant = type("Variant", (), {**own, method: wrong, **({"__rmul__": wrong} if method == "__mul__" else {})})
+    assert l02.exercises.evaluate(grade_id.removesuffix("_test"), variant).passed  # why it scored
+    for language in ("", "ja"):
+        _run_hidden(grade_id, _Value, language)
+        with pytest.raises(error):
+            _run_hidden(grade_id, variant, language)

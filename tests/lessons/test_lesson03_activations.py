@@ -416,3 +416,48 @@ def test_the_hidden_sigmoid_test_checks_each_shape_before_it_adds_two_results(la
     _run_hidden_test("stable_sigmoid_test", language, stable_sigmoid=_stable_sigmoid)
     with pytest.raises(AssertionError):
         _run_hidden_test("stable_sigmoid_test", language, stable_sigmoid=hostile)
+
+
+# ---------------------------------------------------------------- red team AC's wrong answers that scored full marks
+def _sigmoid_grad(x):
+    s = _stable_sigmoid(x)
+    return s * (1 - s)
+
+
+def _sigmoid_grad_in_the_dtype_of_x(x):
+    out = np.empty_like(x)  # an integer x gives an integer result: every slope rounded to 0
+    out[...] = _sigmoid_grad(x)
+    return out
+
+
+class _OwnSigmoid:
+    def __init__(self):
+        self.params, self.grads = {}, {}
+
+    def forward(self, x):
+        self.out = _stable_sigmoid(x)
+        return self.out
+
+    def backward(self, dout):
+        return dout * self.out * (1 - self.out)
+
+
+class _SigmoidInTheDtypeOfX(_OwnSigmoid):
+    def forward(self, x):
+        self.out = np.empty_like(x)
+        self.out[...] = _stable_sigmoid(x)
+        return self.out
+
+
+@pytest.mark.parametrize("language", ["", "ja"])
+@pytest.mark.parametrize(("grade_id", "name", "right", "wrong"), [
+    ("sigmoid_grad_test", "sigmoid_grad", _sigmoid_grad, _sigmoid_grad_in_the_dtype_of_x),
+    ("Sigmoid_test", "Sigmoid", _OwnSigmoid, _SigmoidInTheDtypeOfX),
+])
+def test_a_result_made_in_the_dtype_of_an_integer_input_fails_the_hidden_test(language, grade_id, name, right, wrong):
+    from coursekit.lessons.l03_activations import exercises
+
+    assert exercises.evaluate(name, wrong).passed  # why it scored: every visible input is of floats
+    _run_hidden_test(grade_id, language, **{name: right})
+    with pytest.raises(AssertionError):
+        _run_hidden_test(grade_id, language, **{name: wrong})

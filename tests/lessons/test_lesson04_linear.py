@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from coursekit import nn
 from coursekit.gradcheck import check_gradient, check_layer
+from coursekit.lessons import l04_linear_losses as l04
 from coursekit.viz import widgets
 from coursekit.viz.linear import error_surface_figure, loss_curves_figure, outer_product_figure, trough_descent
 
@@ -388,8 +389,6 @@ def test_the_layer_norm_backward_is_the_sum_over_its_full_jacobian():
 
 
 def test_the_gradient_checker_reference_on_known_functions():
-    from coursekit.lessons import l04_linear_losses as l04
-
     for f, exact, x_, grad in l04.CHECK_CASES:
         assert check_gradient(f, exact, x_).passed                    # the known gradients are right
         numerical, error = l04._reference_check(f, x_, grad)
@@ -475,8 +474,6 @@ def _checker_relative_step(f, x, grad, h=1e-5):  # red team Z4: a step h |x_i|, 
     (_checker_relative_step, "numerical gradient at (0, 0) is nan"),  # W = 0: a step of 0
 ])
 def test_the_red_teams_gradient_checkers_fail_the_visible_check(checker, says):
-    from coursekit.lessons import l04_linear_losses as l04
-
     assert l04.exercises.evaluate("gradient_check", l04._reference_check).passed
     result = l04.exercises.evaluate("gradient_check", checker)
     assert not result.passed and says in str(result)
@@ -484,16 +481,12 @@ def test_the_red_teams_gradient_checkers_fail_the_visible_check(checker, says):
 
 def test_the_visible_transposed_case_reaches_the_checker_as_a_view():
     # the wire keeps the layout too (tests/grading/test_wire.py): the grader hands the checker a transposed x as well
-    from coursekit.lessons import l04_linear_losses as l04
-
     f, _, x_, grad = l04.CHECK_CASES[-1]
     assert not x_.flags["C_CONTIGUOUS"] and not x_.copy(order="K").flags["C_CONTIGUOUS"]
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_the_hidden_checker_test_refuses_the_red_teams_checkers_and_passes_the_reference():
-    from coursekit.lessons import l04_linear_losses as l04
-
     hidden = hidden_part("04_linear_and_losses", "gradient_check_test").split("hold(")[0]
     for checker, passes in [(l04._reference_check, True), (_checker_flat_copy, False), (_checker_nanmax, False),
                             (_checker_relative_step, False)]:
@@ -507,8 +500,6 @@ def test_the_hidden_checker_test_refuses_the_red_teams_checkers_and_passes_the_r
 
 def test_the_hidden_layer_norm_test_refuses_a_one_pass_variance():
     # red team Z4: var = E[x^2] - E[x]^2 cancels at an offset of 1e8 (21% off there); the two-pass reference is exact
-    from coursekit.lessons import l04_linear_losses as l04
-
     class OnePass(l04._LayerNorm):
         def forward(self, x):
             mean = x.mean(axis=1, keepdims=True)
@@ -521,3 +512,91 @@ def test_the_hidden_layer_norm_test_refuses_a_one_pass_variance():
     assert l04.exercises.evaluate("LayerNorm", OnePass).passed  # the visible rows are too near 0 to tell
     with pytest.raises(AssertionError):
         exec(hidden, {"np": np, "LayerNorm": OnePass})  # noqa: S102
+
+
+# ---------------------------------------------------------------- red team AC's wrong answers that scored full marks
+def _run_hidden_test(grade_id, language="", **names):
+    """The hidden part of the master's test cell, with ``names`` (the code under test) defined."""
+    from coursekit.feedback.properties import hold
+
+    exec(hidden_part("04_linear_and_losses", grade_id, language),  # noqa: S102 - the master's own asserts
+         {"np": np, "hold": hold, "exercises": l04.exercises, **names})
+
+
+def _checker_step_relative_to_entry(f, x, grad, h=1e-5):
+    numerical = np.zeros(x.shape)
+    for index in np.ndindex(x.shape):
+        step = h * max(1.0, abs(float(x[index])))  # the same as h wherever |x| <= 1, as in every visible case
+        up, down = x.copy(), x.copy()
+        up[index] += step
+        down[index] -= step
+        numerical[index] = (f(up) - f(down)) / (2 * step)
+    return numerical, float(np.max(l04.relative_errors(grad, numerical)))
+
+
+def _checker_vectors_and_matrices(f, x, grad, h=1e-5):
+    """A loop for a vector and one for a matrix: a third axis is stepped a whole row at a time, and no axis fails."""
+    numerical = np.zeros(x.shape)
+    indices = ([(i,) for i in range(x.shape[0])] if x.ndim == 1 else
+               [(i, j) for i in range(x.shape[0]) for j in range(x.shape[1])])
+    for index in indices:
+        up, down = x.copy(), x.copy()
+        up[index] += h
+        down[index] -= h
+        numerical[index] = (f(up) - f(down)) / (2 * h)
+    return numerical, float(np.max(l04.relative_errors(grad, numerical)))
+
+
+class _OwnLinear:
+    def __init__(self, n_in, n_out, rng):
+        self.params = {"W": rng.standard_normal((n_out, n_in)) / np.sqrt(n_in), "b": np.zeros(n_out)}
+        self.grads = {}
+
+    def forward(self, x):
+        self.x = x
+        return x @ self.params["W"].T + self.params["b"]
+
+    def backward(self, dout):
+        self.grads = {"W": dout.T @ self.x, "b": self.bias_gradient(dout)}
+        return dout @ self.params["W"]
+
+    def bias_gradient(self, dout):
+        return dout.sum(axis=0)
+
+
+class _LinearBiasSqueezed(_OwnLinear):
+    def bias_gradient(self, dout):
+        return np.squeeze(dout.sum(axis=0, keepdims=True))  # shape () for a layer of one output
+
+
+class _LayerNormNumericalBackward(l04._LayerNorm):
+    """dx by central differences of sum(dout * y), one element at a time: about 1e-7 off."""
+
+    def backward(self, dout):
+        x, h = self.x, 1e-5
+        dx = np.zeros_like(x)
+        for index in np.ndindex(x.shape):
+            up, down = x.copy(), x.copy()
+            up[index] += h
+            down[index] -= h
+            dx[index] = (np.sum(dout * l04._ln_forward(up, self.eps)[0]) -
+                         np.sum(dout * l04._ln_forward(down, self.eps)[0])) / (2 * h)
+        return dx
+
+    def forward(self, x):
+        self.x = x
+        return super().forward(x)
+
+
+@pytest.mark.parametrize("language", ["", "ja"])
+@pytest.mark.parametrize(("grade_id", "name", "right", "wrong", "error"), [
+    ("gradient_check_test", "gradient_check", l04._reference_check, _checker_step_relative_to_entry, AssertionError),
+    ("gradient_check_test", "gradient_check", l04._reference_check, _checker_vectors_and_matrices, AssertionError),
+    ("Linear_test", "Linear", _OwnLinear, _LinearBiasSqueezed, AssertionError),
+    ("LayerNorm_test", "LayerNorm", l04._LayerNorm, _LayerNormNumericalBackward, AssertionError),
+])
+def test_an_answer_right_on_every_visible_case_fails_the_hidden_test(language, grade_id, name, right, wrong, error):
+    assert l04.exercises.evaluate(name, wrong).passed  # why it scored
+    _run_hidden_test(grade_id, language, **{name: right})
+    with pytest.raises(error):
+        _run_hidden_test(grade_id, language, **{name: wrong})
