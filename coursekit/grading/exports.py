@@ -54,12 +54,20 @@ def _safe_part(text: str, plain: re.Pattern, unsafe: str) -> str:
 
 def export_csv(book: Gradebook, path: Path | str) -> Path:
     """One row per student: one column per question (lesson:grade_id), the cells of theirs that did not run to their
-    end (lesson, cell number and status: the feedback tells why), and a total. A question the student's graded
-    submission of that lesson does not hold (no submission of it, or one graded against an older master) is left
-    empty, so that it reads as missing, never as a 0 they scored."""
+    end (lesson, cell number and status: the feedback tells why), their inputs that were rejected (lesson and
+    reason), and a total. A question the student's graded submission of that lesson does not hold (no submission of
+    it, or one graded against an older master) is left empty, so that it reads as missing, never as a 0 they scored;
+    a student whose every input was rejected has a row of empty questions that says why."""
     rows: dict[str, dict[str, float]] = {}
     cells: dict[str, list[str]] = {}
+    rejected: dict[str, list[str]] = {}
     columns: list[str] = []
+    for student, lesson, reason in book.rejected_of_students():
+        rows.setdefault(student, {})
+        rejected.setdefault(student, []).append(f"{lesson or 'no lesson'}: {reason}")
+    for student, reasons in rejected.items():  # a folder of 10,000 unreadable files is a cell of a few lines
+        if len(reasons) > MAX_REJECTED_LISTED:
+            rejected[student] = [*reasons[:MAX_REJECTED_LISTED], f"{len(reasons) - MAX_REJECTED_LISTED:,} more"]
     for student, lesson, key in book.latest():
         for grade_id, _, points, _, _ in book.results(key):
             column = f"{lesson}:{grade_id}"
@@ -74,14 +82,18 @@ def export_csv(book: Gradebook, path: Path | str) -> Path:
     path = Path(path)
     with path.open("w", newline="", encoding="utf-8", errors="backslashreplace") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student", *columns, CELL_PROBLEMS_COLUMN, "total"])
+        writer.writerow(["student", *columns, CELL_PROBLEMS_COLUMN, REJECTED_COLUMN, "total"])
         for student, scores in sorted(rows.items()):
             writer.writerow([_not_a_formula(student), *(scores.get(c, "") for c in columns),
-                             _not_a_formula("; ".join(cells[student])), sum(scores.values())])
+                             _not_a_formula("; ".join(cells.get(student, []))),
+                             _not_a_formula("; ".join(rejected.get(student, []))),
+                             sum(scores.values()) if scores else ""])  # nothing graded: missing, never a 0
     return path
 
 
 CELL_PROBLEMS_COLUMN = "cells not run to their end"
+REJECTED_COLUMN = "inputs rejected"
+MAX_REJECTED_LISTED = 5
 
 
 def _not_a_formula(text: str) -> str:

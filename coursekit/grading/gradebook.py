@@ -194,6 +194,11 @@ class Gradebook:
         return self.db.execute("SELECT source, reason FROM submissions WHERE state = 'rejected' "
                                "ORDER BY source").fetchall()
 
+    def rejected_of_students(self) -> list[tuple[str, str | None, str]]:
+        """(student, lesson, reason) of every rejected input whose student is known, in the order they arrived."""
+        return self.db.execute("SELECT student, lesson, reason FROM submissions WHERE state = 'rejected' "
+                               "AND student IS NOT NULL ORDER BY arrival, id").fetchall()
+
     def results(self, key: str) -> list[tuple[str, str, float, float, str]]:
         """(grade_id, status, points, max_points, message) of one submission."""
         return self.db.execute("SELECT grade_id, status, r.points, r.max_points, message FROM results r "

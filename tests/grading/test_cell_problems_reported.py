@@ -85,8 +85,8 @@ def test_the_cell_problem_reaches_the_gradebook_feedback_csv_and_gradescope(loop
     test = next(t for t in results["tests"] if t["name"] == "numerical_passes_test")
     assert f"the cell that defines it {KEPT}" in test["output"]
     header, ada = rows
-    assert header[-2:] == ["cells not run to their end", "total"]
-    assert ada[-2] == f"{LESSON} cell {cell}: timeout"
+    assert header[-3:] == ["cells not run to their end", "inputs rejected", "total"]
+    assert ada[-3] == f"{LESSON} cell {cell}: timeout"
 
 
 @pytest.mark.slow

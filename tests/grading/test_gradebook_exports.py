@@ -113,6 +113,35 @@ def test_the_csv_leaves_a_lesson_not_submitted_empty_and_keeps_a_zero_scored(tmp
         record(book, "bob", points=1.0, lesson=LESSON)
         rows = list(csv.reader(book.export_csv(tmp_path / "grades.csv").open(encoding="utf-8")))
     header, ada, bob = rows
-    assert header == ["student", "03_activations:q1", f"{LESSON}:q1", "cells not run to their end", "total"]
-    assert ada == ["ada", "0.0", "", "", "0.0"]
-    assert bob == ["bob", "", "1.0", "", "1.0"]
+    assert header == ["student", "03_activations:q1", f"{LESSON}:q1", "cells not run to their end", "inputs rejected",
+                      "total"]
+    assert ada == ["ada", "0.0", "", "", "", "0.0"]
+    assert bob == ["bob", "", "1.0", "", "", "1.0"]
+
+
+def test_a_student_whose_input_was_rejected_is_in_the_csv_with_the_reason(tmp_path):
+    # the owner's check: nothing lost. Rejected inputs were in the gradebook and the summary only, so a student whose
+    # one notebook could not be read was missing from the CSV an instructor hands on, as if nothing had come
+    from coursekit.grading.intake import Rejected
+
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        record(book, "ada", lesson=LESSON)
+        for student, source in (("bob", "in/bob.ipynb"), ("ada", "in/ada-2.ipynb"), (None, "in/junk.bin")):
+            item = Rejected(source, b"", "invalid JSON at line 1, column 1", student=student, lesson=LESSON)
+            book.reject(Entry.of_rejected(item), item.reason)
+        rows = list(csv.reader(book.export_csv(tmp_path / "grades.csv").open(encoding="utf-8")))
+    header, ada, bob = rows  # an input that names no student has no row to go to: the summary names it
+    assert header[-2:] == ["inputs rejected", "total"]
+    assert ada == ["ada", "1.0", "", f"{LESSON}: invalid JSON at line 1, column 1", "1.0"]
+    assert bob == ["bob", "", "", f"{LESSON}: invalid JSON at line 1, column 1", ""]  # no total: nothing graded
+
+
+def test_a_student_with_thousands_of_rejected_inputs_has_a_short_cell_that_counts_them(tmp_path):
+    from coursekit.grading.intake import Rejected
+
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        for number in range(1_000):
+            item = Rejected(f"in/ada/{number}.ipynb", b"", "invalid JSON", student="ada", lesson=LESSON)
+            book.reject(Entry.of_rejected(item), item.reason)
+        (_, ada) = list(csv.reader(book.export_csv(tmp_path / "grades.csv").open(encoding="utf-8")))
+    assert ada[-2].count("invalid JSON") == 5 and ada[-2].endswith("; 995 more") and len(ada[-2]) < 300
