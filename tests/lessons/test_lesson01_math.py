@@ -231,3 +231,19 @@ def test_a_function_right_on_every_visible_case_fails_the_hidden_test(language, 
     _run_hidden_test(grade_id, language, **{name: right})
     with pytest.raises(error):
         _run_hidden_test(grade_id, language, **{name: wrong})
+
+
+def _chain_rule_short_chains_only(functions, derivatives, x):
+    """Right for up to four functions; beyond, every slope taken at x itself (red team AD)."""
+    if len(functions) <= 4:
+        return _chain_rule(functions, derivatives, x)
+    return float(np.prod([df(x) for df in derivatives]))
+
+
+@pytest.mark.parametrize("language", ["", "ja"])
+def test_a_chain_rule_right_for_short_chains_only_fails_the_hidden_test(language):
+    from coursekit.lessons.l01_chain_rule import exercises
+
+    assert exercises.evaluate("chain_rule", _chain_rule_short_chains_only).passed  # why it scored
+    with pytest.raises(AssertionError):
+        _run_hidden_test("chain_rule_test", language, chain_rule=_chain_rule_short_chains_only)

@@ -522,3 +522,45 @@ def test_a_value_right_on_every_visible_case_fails_the_hidden_test(grade_id, met
         _run_hidden(grade_id, _Value, language)
         with pytest.raises(error):
             _run_hidden(grade_id, variant, language)
+
+
+def _backward_ordered_for_small_graphs_only(self):
+    """A topological order up to 100 nodes; beyond, each node's _backward as a depth-first walk reaches it, right on
+    a chain (the deep graph check() builds) and wrong wherever an inner node is shared (red team AD)."""
+    order = _topological(self)
+    self.grad = 1.0
+    if len(order) <= 100:
+        for node in reversed(order):
+            node._backward()
+        return
+    stack, seen = [self], {id(self)}
+    while stack:
+        node = stack.pop()
+        node._backward()
+        for child in node._prev:
+            if id(child) not in seen:
+                seen.add(id(child))
+                stack.append(child)
+
+
+def _backward_zeroing_first(self):
+    """Every grad of the graph set to 0 before the pass: a second backward, or another graph of the same leaf, no
+    longer adds to what the first gave (red team AD)."""
+    order = _topological(self)
+    for node in order:
+        node.grad = 0.0
+    self.grad = 1.0
+    for node in reversed(order):
+        node._backward()
+
+
+@pytest.mark.parametrize("wrong", [_backward_ordered_for_small_graphs_only, _backward_zeroing_first])
+def test_a_backward_right_on_every_graph_check_builds_fails_the_hidden_test(wrong):
+    from coursekit.lessons import l02_computation_graphs as l02
+
+    own = {name: value for name, value in vars(_Value).items() if name not in ("__dict__", "__weakref__")}
+    variant = type("Variant", (), {**own, "backward": wrong})
+    assert l02.exercises.evaluate("backward", variant).passed  # why it scored
+    for language in ("", "ja"):
+        with pytest.raises(AssertionError):
+            _run_hidden("backward_test", variant, language)

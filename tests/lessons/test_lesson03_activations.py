@@ -461,3 +461,17 @@ def test_a_result_made_in_the_dtype_of_an_integer_input_fails_the_hidden_test(la
     _run_hidden_test(grade_id, language, **{name: right})
     with pytest.raises(AssertionError):
         _run_hidden_test(grade_id, language, **{name: wrong})
+
+
+class _SigmoidForSmallBatches(_OwnSigmoid):
+    def backward(self, dout):  # red team AD: right up to the largest batch a check used, then dout * y
+        return super().backward(dout) if len(dout) < 8 else dout * self.out
+
+
+@pytest.mark.parametrize("language", ["", "ja"])
+def test_a_layer_right_for_small_batches_only_fails_the_hidden_test(language):
+    from coursekit.lessons.l03_activations import exercises
+
+    assert exercises.evaluate("Sigmoid", _SigmoidForSmallBatches).passed  # why it scored
+    with pytest.raises(AssertionError):
+        _run_hidden_test("Sigmoid_test", language, Sigmoid=_SigmoidForSmallBatches)

@@ -600,3 +600,15 @@ def test_an_answer_right_on_every_visible_case_fails_the_hidden_test(language, g
     _run_hidden_test(grade_id, language, **{name: right})
     with pytest.raises(error):
         _run_hidden_test(grade_id, language, **{name: wrong})
+
+
+class _LinearForSmallBatches(_OwnLinear):
+    def bias_gradient(self, dout):  # red team AD: right up to the largest batch a check used, then a mean
+        return dout.sum(axis=0) if len(dout) < 10 else dout.mean(axis=0)
+
+
+@pytest.mark.parametrize("language", ["", "ja"])
+def test_a_linear_right_for_small_batches_only_fails_the_hidden_test(language):
+    assert l04.exercises.evaluate("Linear", _LinearForSmallBatches).passed  # why it scored
+    with pytest.raises(AssertionError):
+        _run_hidden_test("Linear_test", language, Linear=_LinearForSmallBatches)

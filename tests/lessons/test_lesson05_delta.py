@@ -616,3 +616,40 @@ def test_an_mlp_right_on_the_visible_cases_but_not_built_or_run_as_asked_fails_t
     _run_hidden("MLP_test", "MLP", _OwnMlp, language)
     with pytest.raises(AssertionError):
         _run_hidden("MLP_test", "MLP", wrong, language)
+
+
+# ---------------------------------------------------------------- red team AD's: right only where a check looked
+def _step_for_small_batches(delta, W, z_prev, hidden):
+    return _backward_step(delta, W, z_prev, hidden) if len(delta) < 4 else delta @ W  # f' dropped from 4 rows on
+
+
+class _MlpForSmallBatches(_OwnMlp):
+    def backward(self, dout):
+        if len(dout) < 5:
+            return super().backward(dout)
+        for layer in reversed(self.layers):  # from 5 rows on, the activations skipped
+            if layer.params:
+                dout = layer.backward(dout)
+        return dout
+
+
+def _forward_activation_as_z(params, x, hidden, output):
+    """The output right; for two pairs of activations the cache's z of each hidden layer is its activation."""
+    out, cache = _forward(params, x, hidden, output)
+    if (hidden, output) in (("sigmoid", "identity"), ("tanh", "softmax")):
+        cache["z"][:-1] = cache["a"][1:-1]
+    return out, cache
+
+
+@pytest.mark.parametrize("language", ["", "ja"])
+@pytest.mark.parametrize(("grade_id", "name", "wrong"), [
+    ("backward_step_test", "backward_step", _step_for_small_batches),
+    ("MLP_test", "MLP", _MlpForSmallBatches),
+    ("forward_test", "forward", _forward_activation_as_z),
+])
+def test_code_right_only_where_a_visible_check_looked_fails_the_hidden_test(language, grade_id, name, wrong):
+    from coursekit.lessons.l05_delta_recursion import exercises
+
+    assert exercises.evaluate(name, wrong).passed  # why it scored
+    with pytest.raises(AssertionError):
+        _run_hidden(grade_id, name, wrong, language)

@@ -620,3 +620,40 @@ def test_a_wrong_answer_right_on_every_visible_case_fails_the_hidden_test(langua
     _run_hidden_test(grade_id, language, **names)
     with pytest.raises(AssertionError):
         _run_hidden_test(grade_id, language, **wrong)
+
+
+# ---------------------------------------------------------------- red team AD's: right only where a check looked
+def _sgd_step_on_six_parameters(params, grads, lr):
+    for key in list(params)[:6]:
+        params[key] -= lr * grads[key]
+
+
+def _train_slowing_down(model, x, y, epochs, lr, batch_size=32, seed=0):
+    """The protocol, with the learning rate cut to a tenth after 30 epochs (no check trained longer)."""
+    rng = np.random.default_rng(seed)
+    history = []
+    for epoch in range(epochs):
+        order = rng.permutation(len(x))
+        losses = []
+        for start in range(0, len(x), batch_size):
+            batch = order[start:start + batch_size]
+            loss, dz = nn.softmax_cross_entropy(model.forward(x[batch]), y[batch])
+            model.backward(dz)
+            training.sgd_step(model.params, model.grads, lr if epoch < 30 else lr / 10)
+            losses.append(loss)
+        history.append(float(np.mean(losses)))
+    return history
+
+
+@pytest.mark.parametrize("language", ["", "ja"])
+@pytest.mark.parametrize(("grade_id", "wrong"), [
+    ("sgd_step_test", {"sgd_step": _sgd_step_on_six_parameters}),
+    ("train_test", {"train": _train_slowing_down, "sgd_step": training.sgd_step}),
+])
+def test_code_right_only_where_a_visible_check_looked_fails_the_hidden_test(language, grade_id, wrong):
+    from coursekit.lessons.l06_training import exercises
+
+    name = grade_id.removesuffix("_test")
+    assert exercises.evaluate(name, wrong[name]).passed  # why it scored
+    with pytest.raises(AssertionError):
+        _run_hidden_test(grade_id, language, **wrong)

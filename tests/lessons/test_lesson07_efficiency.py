@@ -433,3 +433,19 @@ def test_a_wrong_answer_right_on_every_visible_case_fails_the_hidden_test(langua
     _run_hidden_test(grade_id, language, **{name: right})
     with pytest.raises(AssertionError):
         _run_hidden_test(grade_id, language, **{name: wrong})
+
+
+def _jvp_for_small_batches(params, tangents, x, hidden):
+    """Right up to three rows; from four on, the a dW^T term of the product rule dropped (red team AD)."""
+    if len(x) < 4:
+        return _jvp(params, tangents, x, hidden)
+    return _jvp(params, [(np.zeros_like(dW), db) for dW, db in tangents], x, hidden)
+
+
+@pytest.mark.parametrize("language", ["", "ja"])
+def test_a_jvp_right_for_small_batches_only_fails_the_hidden_test(language):
+    from coursekit.lessons.l07_efficiency import exercises
+
+    assert exercises.evaluate("mlp_jvp", _jvp_for_small_batches).passed  # why it scored
+    with pytest.raises(AssertionError):
+        _run_hidden_test("mlp_jvp_test", language, mlp_jvp=_jvp_for_small_batches)
