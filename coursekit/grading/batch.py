@@ -301,6 +301,11 @@ def _stop_now(pool: ProcessPoolExecutor) -> None:
     """End ``pool`` without waiting for its queue: its grading processes are killed (their sandbox workers end
     with them, as the server sees their connections close)."""
     processes = list((getattr(pool, "_processes", None) or {}).values())  # no public way to stop one; and
+    # The queue's feeder thread may be writing a notebook into the pipe that the killed processes read: it would
+    # wait there for ever, and the pool's own thread, joining it at exit, with it (the command hung, as a user).
+    call_queue = getattr(pool, "_call_queue", None)
+    if call_queue is not None:
+        call_queue.cancel_join_thread()
     pool.shutdown(wait=False, cancel_futures=True)                           # shutdown forgets them
     for process in processes:
         with contextlib.suppress(OSError, ValueError):
