@@ -272,8 +272,8 @@ def _read_folder(root: Path) -> Iterator[Item]:
             if student_folder is not None and len(listings) == 1:  # the student folder's own listing ended
                 yield from student_folder.nothing_to_grade()
             continue
-        if isinstance(entry, Rejected):
-            yield entry
+        if isinstance(entry, Rejected):  # a folder that cannot be listed: its student's, as below (red team AB)
+            yield entry if student_folder is None else replace(entry, student=_student_or_none(student_folder.name))
             continue
         try:
             is_link, is_folder = entry.is_symlink(), entry.is_dir(follow_symlinks=False)

@@ -372,3 +372,18 @@ def test_a_name_taken_for_a_notebook_but_not_one_is_a_row_that_says_so(tmp_path)
         ".ipynb, a zip's in .zip)",
         "named like a notebook or a zip, but its name is 'old.ipynb.json': not read (a notebook's name ends in .ipynb, "
         "a zip's in .zip)"]
+
+
+def test_a_folder_that_cannot_be_listed_is_a_row_of_its_student(tmp_path, monkeypatch):
+    # red team AB: a folder nested 2,100 deep in erin/ was "cannot list the folder: File name too long", naming nobody
+    deep = tmp_path / "inbox" / "erin" / "work" / "deeper"
+    deep.mkdir(parents=True)
+    scandir = os.scandir
+
+    def refusing(path):
+        if os.fspath(path) == str(deep):
+            raise OSError(36, "File name too long")
+        return scandir(path)
+    monkeypatch.setattr(intake.os, "scandir", refusing)
+    (item,) = read_submissions(tmp_path / "inbox")
+    assert isinstance(item, Rejected) and item.student == "erin" and "cannot list the folder" in item.reason
