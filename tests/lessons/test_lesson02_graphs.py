@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import sympy as sp
-from hidden_parts import hidden_part
+from hidden_parts import run_hidden_part
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -389,8 +389,7 @@ def test_seed_003_autograd_example_and_newtons_square_root():
 
 # ---------------------------------------------------------------- red team Z4: wrong engines the tests let through
 def _run_hidden(grade_id, value_class, language=""):
-    exec(hidden_part("02_computation_graphs", grade_id, language),  # noqa: S102 - the master's asserts
-         {"math": math, "Value": value_class})
+    run_hidden_part("02_computation_graphs", grade_id, language, Value=value_class)
 
 
 def _walk(first_in_first_out, children_reversed):

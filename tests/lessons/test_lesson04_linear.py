@@ -1,10 +1,12 @@
 """Every derivative lesson 04 states, with SymPy and numerically, and the lesson's figures through their data."""
 
+import functools
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import sympy as sp
-from hidden_parts import hidden_part
+from hidden_parts import hidden_part, run_hidden_part
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -515,12 +517,7 @@ def test_the_hidden_layer_norm_test_refuses_a_one_pass_variance():
 
 
 # ---------------------------------------------------------------- red team AC's wrong answers that scored full marks
-def _run_hidden_test(grade_id, language="", **names):
-    """The hidden part of the master's test cell, with ``names`` (the code under test) defined."""
-    from coursekit.feedback.properties import hold
-
-    exec(hidden_part("04_linear_and_losses", grade_id, language),  # noqa: S102 - the master's own asserts
-         {"np": np, "hold": hold, "exercises": l04.exercises, **names})
+_run_hidden_test = functools.partial(run_hidden_part, "04_linear_and_losses")
 
 
 def _checker_step_relative_to_entry(f, x, grad, h=1e-5):

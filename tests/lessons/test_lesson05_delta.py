@@ -4,7 +4,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import sympy as sp
-from hidden_parts import hidden_part
+from hidden_parts import run_hidden_part
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -417,12 +417,7 @@ def _backward_right_only_where_checked(params, cache, delta_L, hidden):
 
 
 def _run_hidden(grade_id, name, value, language=""):
-    from coursekit.feedback.properties import hold
-    from coursekit.lessons.l05_delta_recursion import exercises
-
-    exec(hidden_part("05_delta_recursion", grade_id, language), {  # noqa: S102 - the master's own hidden asserts
-        "np": np, "nn": nn, "hold": hold, "exercises": exercises,
-        "check_gradient_directional": check_gradient_directional, name: value})
+    run_hidden_part("05_delta_recursion", grade_id, language, **{name: value})
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")

@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import sympy as sp
-from hidden_parts import hidden_part
+from hidden_parts import run_hidden_part
 
 from coursekit import datasets, nn, training
 from coursekit.viz.training import (
@@ -500,14 +500,7 @@ def test_the_written_answer_reads_the_exercise_table_right():
 
 
 # ---------------------------------------------------------------- wrong code the hidden tests must refuse
-def _run_hidden_test(grade_id, language="", **names):
-    """The hidden part of the master's test cell (English or Japanese), with ``names`` (the code under test)."""
-    from coursekit.feedback.properties import hold
-    from coursekit.lessons.l06_training import exercises
-
-    exec(hidden_part("06_training", grade_id, language),  # noqa: S102 - the master's own asserts
-         {"np": np, "nn": nn, "datasets": datasets, "training": training, "hold": hold, "exercises": exercises,
-          **names})
+_run_hidden_test = functools.partial(run_hidden_part, "06_training")
 
 
 def _clipping_sgd_step(params, grads, lr):
