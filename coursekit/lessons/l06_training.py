@@ -310,14 +310,13 @@ exercises.add(Exercise(
 @functools.lru_cache(maxsize=8)
 def reference_training(n: int, data_seed: int, init_seed: int, epochs: int, lr: float, batch_size: int,
                        seed: int, sizes: tuple[int, ...] = (2, 16, 2),
-                       layer: str = "tanh") -> tuple[tuple[float, ...], dict[str, np.ndarray]]:
+                       layer: type = nn.Tanh) -> tuple[tuple[float, ...], dict[str, np.ndarray]]:
     """For the master's hidden test of ``train``: coursekit's own training loop (``training.fit``) on the moons
     (``n`` points, ``data_seed``) from a network of ``sizes`` with ``layer`` activations (``init_seed``; a 2-16-2
     tanh one unless told): its loss history and trained parameters, read-only. The same for every submission, so
     computed once per grading process."""
     x, y = datasets.moons(n=n, seed=data_seed)
-    kind = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid}[layer]
-    model = nn.mlp(list(sizes), kind, np.random.default_rng(init_seed))
+    model = nn.mlp(list(sizes), layer, np.random.default_rng(init_seed))
     history = tuple(training.fit(model, x, y, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed))
     params = {key: value.copy() for key, value in model.params.items()}
     for value in params.values():
