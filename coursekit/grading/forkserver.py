@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 
-from coursekit.grading import cores, protocol, wire
+from coursekit.grading import cores, protocol, sympy_text, wire
 from coursekit.grading.lifetime import end_with_parent
 from coursekit.grading.limits import Limits
 from coursekit.grading.proc_stat import stat_fields
@@ -35,8 +35,10 @@ from coursekit.grading.protections import (
     readable_roots,
     seccomp,
 )
+from coursekit.grading.sandbox_shell import install_stubs, new_shell
 from coursekit.grading.server_folders import new_server_folder, remove_stale_folders, remove_tree
-from coursekit.grading.worker import Worker, _new_shell, install_stubs, remember_library_modules
+from coursekit.grading.withholding import remember_library_modules
+from coursekit.grading.worker import Worker
 
 _PR_SET_DUMPABLE = 4
 FIRST_WORKER_UID, WORKER_UIDS = 60000, 5000  # as root, each running worker becomes a user of its own among these
@@ -88,7 +90,7 @@ def _warm_first_calls() -> None:
     SymPy's first simplifications (those of the public sample claims that lesson 01's visible check repeats, kept
     in SymPy's caches and in ``simplify``'s: see cache_simplify), those claims built from their text (5 ms), and
     what ``sp.init_printing()`` imports."""
-    shell = _new_shell()
+    shell = new_shell()
     shell.run_cell("_ = 1", store_history=False)
     shell.display_formatter.format(1)
     numpy = sys.modules.get("numpy")
@@ -99,9 +101,9 @@ def _warm_first_calls() -> None:
 
         cache_simplify()
         simplify_claims()
-        for claim in DERIVATIVE_CLAIMS:  # built from the text the grader sends them as, and kept (wire.parse_sympy)
+        for claim in DERIVATIVE_CLAIMS:  # built from the text the grader sends them as, and kept (parse_sympy)
             for part in claim:
-                wire.parse_sympy(sys.modules["sympy"].srepr(part))
+                sympy_text.parse_sympy(sys.modules["sympy"].srepr(part))
         with contextlib.suppress(ImportError):  # what sp.init_printing() imports to ask which shell it runs in (50 ms)
             import IPython.terminal.interactiveshell  # noqa: F401
 

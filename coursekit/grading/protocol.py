@@ -88,3 +88,7 @@ HANDLE = "__handle__"      # a sandbox object, by the worker's number (or a nega
 CALLBACK_REF = "__callback__"  # a grader function the student's code may call back
 PICKLED = "__pickled__"    # a grader object sent by value: only ever from the grader to the sandbox
 REF_TYPE, REF_NAME, REF_IS_CLASS, REF_METHODS = "type", "name", "is_class", "methods"  # what a handle tells of it
+
+
+class WireError(Exception):
+    """A message that cannot be sent or was malformed (``coursekit.grading.wire``, ``coursekit.grading.sympy_text``)."""

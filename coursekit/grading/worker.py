@@ -23,144 +23,8 @@ import numpy as np
 from coursekit.feedback.batched import perturbed
 from coursekit.grading import protocol, wire
 from coursekit.grading.limits import MAX_CALLS, MAX_CHAIN, MAX_CHAIN_STEPS, OUTPUT_LIMIT, READ_AFTER_ELEMENTS
-from coursekit.library import library_object
-
-
-class _NoExercises:
-    """Stands in for a lesson's exercise set inside the sandbox: checks run in the grader, not here."""
-
-    def check(self, *args, **kwargs):
-        return None
-
-    def hint(self, *args, **kwargs):
-        return None
-
-    def progress(self, *args, **kwargs):
-        return None
-
-
-def _stub_attribute(name: str):
-    if name.startswith("__"):
-        raise AttributeError(name)
-    return _NoExercises()
-
-
-def _stub_lessons() -> None:
-    """``coursekit.lessons.*`` (the oracles) is replaced by modules with an inert ``exercises``."""
-    for name in [name for name in sys.modules if name.startswith("coursekit.lessons")]:
-        del sys.modules[name]
-
-    class Finder:
-        @staticmethod
-        def find_spec(fullname, path=None, target=None):
-            if fullname == "coursekit.lessons" or fullname.startswith("coursekit.lessons."):
-                import importlib.machinery
-                return importlib.machinery.ModuleSpec(fullname, Loader(), is_package=True)
-            return None
-
-    class Loader:
-        @staticmethod
-        def create_module(spec):
-            module = types.ModuleType(spec.name)
-            module.exercises = _NoExercises()
-            module.__path__ = []
-            module.__getattr__ = _stub_attribute
-            return module
-
-        @staticmethod
-        def exec_module(module):
-            return None
-
-    sys.meta_path.insert(0, Finder())
-
-
-def _stub_submit() -> None:
-    """``coursekit.submit()`` does nothing in the sandbox: a notebook being graded has been submitted already, and
-    its submit cell (the README puts one last) must not count as a cell that failed."""
-    import coursekit
-
-    def submit(*args, **kwargs) -> None:
-        return None
-
-    coursekit.submit = submit
-
-
-def _stub_fonts() -> None:
-    """A figure's fonts are not prepared in the sandbox, where no figure leaves it: not by its server, and not by a
-    Japanese submission's ``coursekit.use_language("ja")`` in its first cell (preparing the Japanese font reads and
-    registers a font file, in a cell that has 0.1 s)."""
-    from coursekit.i18n import fonts
-
-    def prepare(language: str) -> bool:
-        return False
-
-    fonts.prepare = prepare
-
-
-def install_stubs() -> None:
-    """The sandbox's stand-ins (in its server, before any fork): the lessons' oracles, ``coursekit.submit``, a
-    figure's fonts."""
-    _stub_lessons()
-    _stub_submit()
-    _stub_fonts()
-
-
-def _new_shell():
-    """The InteractiveShell student cells run in (created once in the warm server, inherited by each fork)."""
-    from IPython.core.interactiveshell import InteractiveShell
-    from traitlets.config import Config
-
-    if InteractiveShell.initialized():
-        return InteractiveShell.instance()
-    config = Config()
-    config.HistoryManager.enabled = False  # no sqlite file, no history thread
-    shell = InteractiveShell.instance(config=config)
-    shell.colors = "nocolor"
-    _time_once(shell)
-    _headless(shell)
-    return shell
-
-
-def _headless(shell) -> None:
-    """What a notebook's kernel does for the screen, done for none: a value is shown as text only; ``%matplotlib
-    inline`` (or any backend) changes nothing, since figures are drawn with Agg and never shown (this shell has no
-    GUI: the magic raised NotImplementedError, which reads as an exercise not attempted, after 0.15 s of imports
-    that ran the cell past its limit and lost its assignments: red team Q); a GUI asked for otherwise (``%pylab``)
-    is none; and IPython's formatted traceback of a failing magic cell is never made (the grader reads the exception
-    itself), so a worker's first one costs no 80 ms of imports."""
-    shell.enable_gui = lambda gui=None: None
-    # A cell's displayed value as text only: its PNG, LaTeX or HTML would be made for no one (a SymPy expression
-    # after sp.init_printing(), typeset through matplotlib: 0.15 s, past a cell's limit: red team Q; a figure: more)
-    shell.display_formatter.active_types = ["text/plain"]
-    shell.showtraceback = lambda *args, **kwargs: None
-    shell.showsyntaxerror = lambda *args, **kwargs: None
-    shell.register_magic_function(lambda line="": None, magic_kind="line", magic_name="matplotlib")
-
-
-def _time_once(shell) -> None:
-    """Make ``%timeit`` and ``%%timeit`` run their statement once (one loop, one repeat), whatever counts they ask
-    for: the grader measures nothing, and IPython's default (loops until 0.2 s, seven times over) is far past a
-    cell's CPU limit: an honest timing cell would lose what it defines."""
-    from IPython.core.magic import needs_local_scope, no_var_expand
-
-    try:  # the registry loads its magics when indexed (its get() finds none yet)
-        execution = shell.magics_manager.registry["ExecutionMagics"]
-    except KeyError:
-        return
-    timed = getattr(execution, "timeit", None)
-    if timed is None:  # an IPython without it: %timeit then fails in the student's cell, as it would at home
-        return
-
-    @no_var_expand
-    @needs_local_scope
-    def timeit(line="", cell=None, local_ns=None):
-        options, statement = execution.parse_options(line, "n:r:tcp:qov:", posix=False, strict=False,
-                                                     preserve_non_opts=True)
-        kept = [f"-{flag}" for flag in "tcqo" if flag in options]
-        kept += [f"-{flag} {options[flag]}" for flag in "pv" if flag in options]
-        return timed(" ".join(["-n1 -r1", *kept, statement]), cell, local_ns)
-
-    shell.register_magic_function(timeit, magic_kind="line_cell", magic_name="timeit")
+from coursekit.grading.sandbox_shell import new_shell
+from coursekit.grading.withholding import withhold
 
 
 class _LimitedText(io.TextIOBase):
@@ -190,7 +54,7 @@ class Worker:
 
     def __init__(self, sock: socket.socket):
         self.sock = sock
-        self.shell = _new_shell()
+        self.shell = new_shell()
         self.objects: dict[int, object] = {}
         self.next_id = 1
         self.cells = 0  # cells run so far: each compiles under a name of its own
@@ -297,7 +161,7 @@ class Worker:
                     self.objects.pop(int(ident), None)
                 return {protocol.VALUE: None}
             if op == protocol.WITHHOLD:
-                _withhold([str(name) for name in request.get(protocol.NAMES) or []], str(request.get(protocol.VALUE)))
+                withhold([str(name) for name in request.get(protocol.NAMES) or []], str(request.get(protocol.VALUE)))
                 return {protocol.VALUE: None}
             target = self.objects.get(int(request.get(protocol.TARGET, 0)))
             if target is None:
@@ -638,132 +502,6 @@ class _Callback:
                 raised = message[protocol.RAISED]
                 raise RuntimeError(f"{raised.get('type')}: {raised.get('message')}")
             return self.worker.decode(message.get(protocol.VALUE))
-
-
-def _withhold(names: list[str], words: str) -> None:
-    """Make each of ``names`` ("module:name") unimportable from every coursekit module that holds it (a package
-    re-exports what its modules define): ``from coursekit.engine import Value``, ``coursekit.engine.Value``, a
-    subclass of it, or the same after ``importlib.reload`` raise ImportError in ``words``; the course's tools
-    (COURSE_TOOLS) keep them. Run before any student code; a copy of the library's source in a cell, or code that
-    poses as one of the tools, is another matter (see the README's threat model)."""
-    for spec in names:
-        target = library_object(spec)
-        if target is None:
-            continue
-        module_name, _, name = spec.partition(":")
-        _WITHHELD_OBJECTS[id(target)] = (name, words.format(name=f"{module_name}.{name}"), target)
-        for module in _library_modules():
-            if vars(module).get(name) is target:
-                _WITHHELD.setdefault(module.__name__, {})[name] = _WITHHELD_OBJECTS[id(target)][1:]
-                _apply_withheld(module)
-    if _WITHHELD and not any(isinstance(finder, _Rewithholding) for finder in sys.meta_path):
-        sys.meta_path.insert(0, _Rewithholding())
-
-
-# module name -> {withheld name: (the words of its ImportError, the object)}; id of a withheld object -> (its name,
-# the words, the object), to find it again in a library module imported later
-_WITHHELD: dict[str, dict[str, tuple[str, object]]] = {}
-_WITHHELD_OBJECTS: dict[int, tuple[str, str, object]] = {}
-_REMEMBERED: dict[str, object] = {}  # see remember_library_modules
-# The course's own tools (its figures), which use the library's answers to draw: they keep them, and may reach them.
-# Refused them, the learner's copy of a lesson's import line lost every test (red team Q: viz.activations reads
-# nn.ACTIVATIONS as it is imported; viz.graphs.from_value orders a graph with engine.topological_order).
-COURSE_TOOLS = "coursekit.viz"
-
-
-def remember_library_modules() -> None:
-    """In the server, once it has imported everything and before it forks: note coursekit's modules among those
-    imported (see _library_modules)."""
-    _REMEMBERED["count"] = len(sys.modules)
-    _REMEMBERED["modules"] = _scan_library_modules()
-
-
-def _library_modules() -> tuple:
-    """coursekit's modules imported so far. A worker that has imported nothing since its server noted them (no student
-    code runs before the names are withheld) takes the server's list: a scan of sys.modules would change the
-    reference count of every module there, and so copy 400 pages of the server's memory (3 ms a worker)."""
-    if _REMEMBERED.get("count") == len(sys.modules):
-        return _REMEMBERED["modules"]
-    return _scan_library_modules()
-
-
-def _scan_library_modules() -> tuple:
-    return tuple(m for key, m in list(sys.modules.items()) if key.startswith("coursekit") and m is not None)
-
-
-def _apply_withheld(module) -> None:
-    """Refuse ``module``'s withheld names to any code but the course's tools (ImportError in their words), and take
-    them out of its ``__all__``; out of the module itself too, unless it is one of the tools, which uses them."""
-    refused = _WITHHELD[module.__name__]
-    if not module.__name__.startswith(COURSE_TOOLS):
-        for name in refused:
-            vars(module).pop(name, None)
-    exported = vars(module).get("__all__")
-    if isinstance(exported, (list, tuple)):  # a star import takes the rest, as it would without the withheld ones
-        module.__all__ = [name for name in exported if name not in refused]  # (red team Q: it raised, and lost all)
-    if type(module) is types.ModuleType:
-        module.__class__ = _WithholdingModule
-
-
-def _withhold_in_new(module) -> None:
-    """A library module imported after the names were withheld: withhold those it holds too."""
-    held = {name: value for name, value in list(vars(module).items()) if id(value) in _WITHHELD_OBJECTS
-            and _WITHHELD_OBJECTS[id(value)][2] is value}
-    if held:
-        _WITHHELD.setdefault(module.__name__, {}).update(
-            (name, _WITHHELD_OBJECTS[id(value)][1:]) for name, value in held.items())
-    if module.__name__ in _WITHHELD:
-        _apply_withheld(module)
-
-
-class _WithholdingModule(types.ModuleType):
-    """A library module whose withheld names, read as its attributes (``module.name``, ``from module import name``),
-    raise ImportError, but for the course's own tools."""
-
-    def __getattribute__(self, attribute: str):
-        refused = _WITHHELD.get(types.ModuleType.__getattribute__(self, "__name__"))
-        if refused is not None and attribute in refused:
-            words, target = refused[attribute]
-            if _asked_by_a_course_tool():
-                return target
-            raise ImportError(words)
-        return types.ModuleType.__getattribute__(self, attribute)
-
-
-def _asked_by_a_course_tool() -> bool:
-    """Whether the code reading a withheld name is one of the course's tools (import machinery passed over)."""
-    frame = sys._getframe(2)
-    while frame is not None and str(frame.f_globals.get("__name__")).startswith(("importlib", "_frozen_importlib")):
-        frame = frame.f_back
-    return frame is not None and str(frame.f_globals.get("__name__")).startswith(COURSE_TOOLS)
-
-
-class _Rewithholding:
-    """On sys.meta_path: a library module imported (again, or for the first time) withholds the names it holds."""
-
-    def find_spec(self, fullname, path, target=None):
-        import importlib.machinery
-
-        if not fullname.startswith("coursekit"):  # a library module, new or imported again, may hold one
-            return None
-        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
-        if spec is not None and spec.loader is not None:
-            spec.loader = _RewithholdingLoader(spec.loader)
-        return spec
-
-
-class _RewithholdingLoader:
-    """A module's own loader, followed by its withholding."""
-
-    def __init__(self, loader):
-        self.loader = loader
-
-    def create_module(self, spec):
-        return self.loader.create_module(spec)
-
-    def exec_module(self, module) -> None:
-        self.loader.exec_module(module)
-        _withhold_in_new(module)
 
 
 def _write_param(target, name: str, value) -> None:

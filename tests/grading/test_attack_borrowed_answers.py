@@ -195,11 +195,11 @@ def test_a_worker_sees_the_coursekit_modules_imported_after_its_server_noted_the
     import sys
 
     code = ("import sys\n"
-            "from coursekit.grading import worker\n"
-            "worker.remember_library_modules()\n"
-            "noted = worker._library_modules()\n"
+            "from coursekit.grading import withholding\n"
+            "withholding.remember_library_modules()\n"
+            "noted = withholding.library_modules()\n"
             "assert noted and 'coursekit.datasets' not in sys.modules\n"
             "import coursekit.datasets as late\n"
-            "now = worker._library_modules()\n"
+            "now = withholding.library_modules()\n"
             "assert late in now and late not in noted and all(module in now for module in noted), now\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

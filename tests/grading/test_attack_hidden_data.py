@@ -135,7 +135,7 @@ def test_what_one_submission_sent_is_not_kept_for_the_next(server, monkeypatch):
     # through what SymPy's own cache had kept of the expressions built from them
     import sympy.core.cache
 
-    from coursekit.grading import wire
+    from coursekit.grading import sympy_text, wire
     from graded_submissions import solution
 
     cleared = []
@@ -143,9 +143,9 @@ def test_what_one_submission_sent_is_not_kept_for_the_next(server, monkeypatch):
     monkeypatch.setattr(sympy.core.cache, "clear_cache", lambda: (cleared.append(1), real_clear()))
     wire.parse_sympy("Max(Symbol('p3'), Symbol('central'))")
     wire._dtype("<c8")
-    assert wire._parse_kept.cache_info().currsize > 0 and "<c8" in wire._DTYPES
+    assert sympy_text._parse_kept.cache_info().currsize > 0 and "<c8" in wire._DTYPES
     grade(server, solution("07_efficiency"), "07_efficiency")  # a lesson whose grading reads no SymPy text
-    assert wire._parse_kept.cache_info().currsize == 0
+    assert sympy_text._parse_kept.cache_info().currsize == 0
     assert "<c8" not in wire._DTYPES
     assert cleared == [1]  # SymPy's cache too, once a text had been read
     grade(server, solution("07_efficiency"), "07_efficiency")

@@ -33,11 +33,11 @@ def test_a_worker_finds_the_public_claims_of_lesson_01s_check_simplified_already
 
 def test_a_worker_finds_the_public_claims_of_lesson_01s_check_built_from_their_text_already(session_for):
     session = session_for(CLAIMS)
-    found = _printed(session, "from coursekit.grading import wire\n"
-                              "before = wire._parse_kept.cache_info()\n"
+    found = _printed(session, "from coursekit.grading import sympy_text, wire\n"
+                              "before = sympy_text._parse_kept.cache_info()\n"
                               "texts = [sp.srepr(part) for claim in DERIVATIVE_CLAIMS for part in claim]\n"
                               "built = [wire.parse_sympy(text) for text in texts]\n"
-                              "after = wire._parse_kept.cache_info()\n"
+                              "after = sympy_text._parse_kept.cache_info()\n"
                               "print(json.dumps([after.hits - before.hits, after.misses - before.misses,\n"
                               "                  built == [part for claim in DERIVATIVE_CLAIMS for part in claim]]))")
     assert found == [18, 0, True]  # the six claims' function, derivative and variable: each found, none built again

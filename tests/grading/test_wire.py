@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from coursekit.feedback.widened import made_dtype
-from coursekit.grading import wire
+from coursekit.grading import sympy_text, wire
 
 
 def roundtrip(value):
@@ -169,14 +169,14 @@ def test_a_text_parsed_again_gives_what_a_fresh_parse_gives(expression):
     # same expression, or the same refusal (a number past the bounds: products of powers grow fast)
     text = sp.srepr(expression)
     try:
-        fresh = wire._parse(text)
+        fresh = sympy_text._parse(text)
     except wire.WireError:
         for _ in range(2):
             with pytest.raises(wire.WireError):
                 wire.parse_sympy(text)
         return
     assert wire.parse_sympy(text) == fresh == expression
-    assert wire.parse_sympy(text) is wire.parse_sympy(text) or len(text) > wire.SYMPY_PARSED_TEXT
+    assert wire.parse_sympy(text) is wire.parse_sympy(text) or len(text) > sympy_text.SYMPY_PARSED_TEXT
 
 
 def test_a_text_refused_once_is_refused_again_and_a_long_one_is_not_kept():
@@ -185,10 +185,10 @@ def test_a_text_refused_once_is_refused_again_and_a_long_one_is_not_kept():
         with pytest.raises(wire.WireError):
             wire.parse_sympy(refused)
     long = "Add(" + ", ".join(f"Symbol('a{k}')" for k in range(40)) + ")"
-    assert len(long) > wire.SYMPY_PARSED_TEXT
-    before = wire._parse_kept.cache_info().currsize
+    assert len(long) > sympy_text.SYMPY_PARSED_TEXT
+    before = sympy_text._parse_kept.cache_info().currsize
     assert wire.parse_sympy(long) == sum(sp.Symbol(f"a{k}") for k in range(40))
-    assert wire._parse_kept.cache_info().currsize == before
+    assert sympy_text._parse_kept.cache_info().currsize == before
 
 
 # What would let the text choose code or behaviour in the grader: an undefined function (its name is written into
