@@ -4,9 +4,10 @@ Each lesson's master is graded as a submission, one after another, in this proce
 (the masters' trusted setups built once, as a batch builds them). For each submission: the CPU of the grading process
 (the master's tests, decoding and comparing), of the sandbox server (forking the worker), and of the worker (the
 student's cells, the requests it answers, its protections, its exit: read from the server's count of the children
-it reaped), the worker's page faults, and the grading's requests. Then the fixed part: a worker that starts, answers
-one request and ends. Last, the ceiling those figures put on a batch of such submissions: the cores divided by the
-CPU of one (a batch also pays its start-up, and its wrong and hostile submissions cost more or less).
+it reaped), the worker's page faults, and the round trips (requests answered; a posted request rides along with the
+next). Then the fixed part: a worker that starts, answers one request and ends. Last, the ceiling those figures put
+on a batch of such submissions: the cores divided by the CPU of one (a batch also pays its start-up, and its wrong
+and hostile submissions cost more or less). The host's load moves every figure: compare rows of one run.
 
     python benchmarks/bench_grading_cpu.py [--runs 30] [--lessons 01_chain_rule 05_delta_recursion]
 """
@@ -42,6 +43,7 @@ def server_counts(pid: int) -> dict[str, float]:
 
 
 def own_cpu() -> float:
+    """This process's CPU seconds (not its children's)."""
     times = os.times()
     return times.user + times.system
 
@@ -58,19 +60,20 @@ def measured(runs: int, grade_one, server: WarmServer) -> dict[str, float]:
 
     session.Session.request = counting
     try:
-        before, mine, start = server_counts(server.process.pid), own_cpu(), time.perf_counter()
+        before, mine = server_counts(server.process.pid), own_cpu()
         for _ in range(runs):
             grade_one()
         time.sleep(0.2)  # the last worker reaped
-        wall, mine, after = time.perf_counter() - start, own_cpu() - mine, server_counts(server.process.pid)
+        mine, after = own_cpu() - mine, server_counts(server.process.pid)
     finally:
         session.Session.request = counted
     per = {key: (after[key] - before[key]) / runs for key in after}
     return {"grader": mine / runs * 1e3, "server": per["server"] * 1e3, "workers": per["workers"] * 1e3,
-            "faults": per["faults"], "requests": requests[0] / runs, "wall": wall / runs * 1e3}
+            "faults": per["faults"], "requests": requests[0] / runs}
 
 
 def bare_worker(server: WarmServer) -> None:
+    """A worker that starts, answers one request and ends: what every submission pays before its cells."""
     worker = server.session(5.0)
     try:
         worker.value_of(worker.request({protocol.OP: protocol.PING}))
@@ -87,7 +90,7 @@ def main() -> None:
     cores = len(os.sched_getaffinity(0))
     table = Table(title=f"CPU per submission (ms; medians of {args.repeats} x {args.runs}), {cores} cores")
     for column in ("lesson", "grading process", "server (fork)", "worker", "total", "worker page faults",
-                   "requests", "ceiling per s"):
+                   "round trips", "ceiling per s"):
         table.add_column(column, justify="left" if column == "lesson" else "right")
     for lesson in args.lessons:
         master = load_master(ROOT / "solutions" / f"{lesson}.ipynb")
