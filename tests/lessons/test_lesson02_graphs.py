@@ -10,7 +10,13 @@ from hidden_parts import run_hidden_part
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coursekit.lessons.l02_computation_graphs import _topological, _Value, neuron_gradients, neuron_numpy
+from coursekit.lessons.l02_computation_graphs import (
+    _backward_unsorted,
+    _topological,
+    _Value,
+    neuron_gradients,
+    neuron_numpy,
+)
 from coursekit.viz import widgets
 from coursekit.viz.graphs import (
     OPERATIONS,
@@ -524,22 +530,15 @@ def test_a_value_right_on_every_visible_case_fails_the_hidden_test(grade_id, met
 
 
 def _backward_ordered_for_small_graphs_only(self):
-    """A topological order up to 100 nodes; beyond, each node's _backward as a depth-first walk reaches it, right on
-    a chain (the deep graph check() builds) and wrong wherever an inner node is shared (red team AD)."""
+    """A topological order up to 100 nodes; beyond, each node's _backward as a depth-first walk reaches it (the
+    lesson's own known mistake), right on a chain (the deep graph check() builds) and wrong wherever an inner node is
+    shared (red team AD)."""
     order = _topological(self)
+    if len(order) > 100:
+        return _backward_unsorted(self)
     self.grad = 1.0
-    if len(order) <= 100:
-        for node in reversed(order):
-            node._backward()
-        return
-    stack, seen = [self], {id(self)}
-    while stack:
-        node = stack.pop()
+    for node in reversed(order):
         node._backward()
-        for child in node._prev:
-            if id(child) not in seen:
-                seen.add(id(child))
-                stack.append(child)
 
 
 def _backward_zeroing_first(self):

@@ -508,22 +508,30 @@ def _clipping_sgd_step(params, grads, lr):
         value -= lr * np.clip(grads[key], -10, 10)   # right for every gradient the earlier checks used
 
 
-def _train_skipping_single_examples(model, x, y, epochs, lr, batch_size=32, seed=0):
-    rng = np.random.default_rng(seed)
-    history = []
-    for _ in range(epochs):
-        order = rng.permutation(len(x))
-        losses = []
-        for start in range(0, len(x), batch_size):
-            batch = order[start:start + batch_size]
-            if len(batch) < 2:   # "a single example is no batch": the protocol trains on it
-                continue
-            loss, dz = nn.softmax_cross_entropy(model.forward(x[batch]), y[batch])
-            model.backward(dz)
-            training.sgd_step(model.params, model.grads, lr)
-            losses.append(loss)
-        history.append(float(np.mean(losses)))
-    return history
+def _protocol(step, lr_of_epoch=lambda lr, epoch: lr, trains_on=lambda batch: True):
+    """The training protocol (training.fit) with its own step, learning rate per epoch, and batches it trains on: a
+    wrong answer's train."""
+    def train(model, x, y, epochs, lr, batch_size=32, seed=0):
+        rng = np.random.default_rng(seed)
+        history = []
+        for epoch in range(epochs):
+            order = rng.permutation(len(x))
+            losses = []
+            for start in range(0, len(x), batch_size):
+                batch = order[start:start + batch_size]
+                if not trains_on(batch):
+                    continue
+                loss, dz = nn.softmax_cross_entropy(model.forward(x[batch]), y[batch])
+                model.backward(dz)
+                step(model.params, model.grads, lr_of_epoch(lr, epoch))
+                losses.append(loss)
+            history.append(float(np.mean(losses)))
+        return history
+    return train
+
+
+# "a single example is no batch": the protocol trains on it
+_train_skipping_single_examples = _protocol(training.sgd_step, trains_on=lambda batch: len(batch) >= 2)
 
 
 @pytest.mark.parametrize("language", ["", "ja"])
@@ -556,25 +564,6 @@ _TWO_LAYER_KEYS = ("0.W", "0.b", "2.W", "2.b")  # every model of the visible che
 def _sgd_step_on_two_layers(params, grads, lr):
     for key in _TWO_LAYER_KEYS:
         params[key] -= lr * grads[key]
-
-
-def _protocol(step, lr_of_epoch=lambda lr, epoch: lr):
-    """The training protocol (training.fit) with its own step and learning rate per epoch: a wrong answer's train."""
-    def train(model, x, y, epochs, lr, batch_size=32, seed=0):
-        rng = np.random.default_rng(seed)
-        history = []
-        for epoch in range(epochs):
-            order = rng.permutation(len(x))
-            losses = []
-            for start in range(0, len(x), batch_size):
-                batch = order[start:start + batch_size]
-                loss, dz = nn.softmax_cross_entropy(model.forward(x[batch]), y[batch])
-                model.backward(dz)
-                step(model.params, model.grads, lr_of_epoch(lr, epoch))
-                losses.append(loss)
-            history.append(float(np.mean(losses)))
-        return history
-    return train
 
 
 _train_two_layers = _protocol(_sgd_step_on_two_layers)  # its step written inline over a two-layer model's keys
